@@ -1,0 +1,3 @@
+from monotui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""Configuration: a TOML file, overridden by MONOTUI_* environment variables (pydantic-settings).
+
+Where the file is: `--config PATH`, else `$MONOTUI_CONFIG`, else `config.toml` in the user's config directory.
+Any problem becomes a `ConfigError` naming the file and the key; the CLI prints it on one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+APP_NAME = "monotui"
+_INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
+
+
+class ConfigError(Exception):
+    """A configuration problem; `str()` is the one line shown to the user."""
+
+    def __init__(self, path: Path | str | None, key: str | None, problem: str) -> None:
+        self.path, self.key, self.problem = path, key, problem
+        where = f"config error in {path}" if path else "config error"
+        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
+
+
+def default_actor() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_audit_path() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "audit.log"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceBase(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    poll_interval: float = Field(default=2.0, gt=0, le=3600, description="seconds between polls")
+    timeout: float = Field(default=5.0, gt=0, le=300, description="seconds before a request counts as failed")
+    read_only: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in _INLINE_SECRET_KEYS:
+                if key in data:
+                    raise ValueError(
+                        f"'{key}' must not be written in the config file: "
+                        "use token_env (an environment variable) or token_file"
+                    )
+        return data
+
+
+class HttpSourceConfig(SourceBase):
+    """A deploy pipeline speaking the monotui deploy API (docs/deploy-api.md)."""
+
+    kind: Literal["http"]
+    url: str = Field(pattern=r"^https?://", description="base URL of the deploy API")
+    token_env: str | None = Field(default=None, description="environment variable holding the bearer token")
+    token_file: Path | None = Field(default=None, description="file holding the bearer token")
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+
+    def token(self) -> str | None:
+        """The bearer token, read now from the environment or the file (never stored in config)."""
+        if self.token_env:
+            value = os.environ.get(self.token_env)
+            if value:
+                return value.strip()
+        if self.token_file:
+            try:
+                return self.token_file.expanduser().read_text().strip() or None
+            except OSError:
+                return None
+        return None
+
+
+SourceConfig = Annotated[HttpSourceConfig, Field(discriminator="kind")]
+
+
+class Thresholds(_Strict):
+    error_ratio: float = Field(default=0.05, ge=0, le=1, description="error ratio at which a service is unhealthy")
+    p99_ms: float = Field(default=800.0, gt=0, description="p99 latency (ms) at which a service is unhealthy")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MONOTUI_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    sources: list[SourceConfig] = Field(default_factory=list)
+    read_only: bool = False
+    protected_services: list[str] = Field(default_factory=list)
+    actor: str = Field(default_factory=default_actor, min_length=1)
+    audit_log: Path = Field(default_factory=default_audit_path)
+    theme: str = "textual-dark"
+    events_limit: int = Field(default=500, ge=10, le=100_000)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents arrive as init kwargs; the environment must win over them.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Settings:
+        seen: set[str] = set()
+        for i, source in enumerate(self.sources):
+            if source.name in seen:
+                raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
+            seen.add(source.name)
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def is_read_only(self, source_name: str) -> bool:
+        if self.read_only:
+            return True
+        try:
+            return self.source(source_name).read_only
+        except KeyError:
+            return True
+
+    def is_protected(self, service: str) -> bool:
+        return service in self.protected_services
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif part in ("http",):  # discriminated-union tag, not a key the user wrote
+            continue
+        else:
+            key += f".{part}" if key else str(part)
+    return key or "(top level)"
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors(include_url=False)[0]
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        msg = f"unknown source kind {tag!r} (expected one of: http)"
+        return _key_of((*tuple(err["loc"]), "kind")), msg
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return _key_of(tuple(err["loc"])), msg
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+    """Where to read config from, and whether the user named it (a named file must exist)."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    env = os.environ.get("MONOTUI_CONFIG")
+    if env:
+        return Path(env).expanduser(), True
+    return default_config_path(), False
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(path, None, "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, None, "is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigError(path, None, "permission denied") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, None, f"invalid TOML: {e}") from None
+    except OSError as e:
+        raise ConfigError(path, None, f"cannot read: {e.strerror or e}") from None
+
+
+def build_settings(data: dict[str, Any], path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Validate file data (plus CLI overrides, which win) into Settings, or raise ConfigError."""
+    try:
+        settings = Settings(**data)
+    except ValidationError as e:
+        key, msg = _first_error(e)
+        raise ConfigError(path, key, msg) from None
+    except ValueError as e:  # pydantic-settings: an environment variable that is not valid JSON
+        raise ConfigError(path, None, str(e).splitlines()[0]) from None
+    # Command-line flags win over both the file and the environment (`--read-only` must always hold).
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def load_settings(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    path, must_exist = resolve_config_path(explicit)
+    if not path.exists() and not must_exist:
+        data: dict[str, Any] = {}
+    else:
+        data = read_toml(path)
+    return build_settings(data, path, **overrides)

@@ -1,0 +1,132 @@
+"""The registry of rollout actions, and the plan that names exactly what one action will do to which target.
+
+The UI builds its key bindings, footer, help screen and command palette from `ROLLOUT_ACTIONS`; the CLI uses the
+same specs, so an action has one name, one key and one description everywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from monotui.models import ActionKind, Phase, RevisionInfo, Rollout
+
+_ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED})
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    kind: ActionKind
+    key: str
+    label: str  # as on a button: "Roll back"
+    verb: str  # in a sentence: "roll back"
+    description: str
+    applies_to: frozenset[Phase]
+    short: str | None = None  # where space is scarce (the footer at 80 columns)
+
+    def applies(self, rollout: Rollout) -> bool:
+        if self.kind is ActionKind.ROLLBACK:
+            return rollout.rollback_to is not None or rollout.phase is not Phase.HEALTHY
+        if self.kind in (ActionKind.PROMOTE_FULL, ActionKind.ABORT):
+            in_rollout = rollout.stable is None or rollout.stable.revision != rollout.revision
+            return rollout.phase in self.applies_to and in_rollout
+        return rollout.phase in self.applies_to
+
+
+ROLLOUT_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(ActionKind.PAUSE, "p", "Pause", "pause", "Stop the rollout where it is; traffic stays as it is",
+               frozenset({Phase.PROGRESSING})),
+    ActionSpec(ActionKind.RESUME, "r", "Resume", "resume",
+               "Unpause: continue from the current step (ends a pause that waits for a human)",
+               frozenset({Phase.PAUSED})),
+    ActionSpec(ActionKind.PROMOTE, "n", "Promote", "promote",
+               "Skip to the next step now (the next weight, or past a pause)", _ACTIVE),
+    ActionSpec(ActionKind.PROMOTE_FULL, "F", "Promote fully", "promote fully",
+               "Skip every remaining step: the new revision takes 100% of traffic",
+               _ACTIVE | {Phase.DEGRADED}, short="Full"),
+    ActionSpec(ActionKind.ABORT, "A", "Abort", "abort",
+               "Stop the rollout and send all traffic back to the stable revision",
+               _ACTIVE | {Phase.DEGRADED}),
+    ActionSpec(ActionKind.ROLLBACK, "b", "Roll back", "roll back",
+               "Return to the previous good revision (the stable one during a rollout)",
+               frozenset(Phase), short="Rollback"),
+)
+
+_BY_KIND = {spec.kind: spec for spec in ROLLOUT_ACTIONS}
+
+
+def action_spec(kind: ActionKind | str) -> ActionSpec:
+    return _BY_KIND[ActionKind(kind)]
+
+
+@dataclass(frozen=True)
+class RevisionRef:
+    revision: int
+    version: str
+
+    def __str__(self) -> str:
+        return f"r{self.revision} ({self.version})"
+
+    @classmethod
+    def of(cls, info: RevisionInfo | Rollout) -> RevisionRef:
+        return cls(info.revision, info.version)
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """One intended action on one rollout, with everything a confirmation must name. One plan = one intent:
+    its idempotency key goes with every request sent for it, so a retry can never act twice."""
+
+    source: str
+    rollout: Rollout
+    spec: ActionSpec
+    from_revision: RevisionRef
+    to_revision: RevisionRef
+    effect: str
+    protected: bool = False
+    target_revision: int | None = None  # rollback to this revision (None: the backend's default)
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def title(self) -> str:
+        return f"{self.spec.label} {self.rollout.service}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.rollout.service} in {self.rollout.environment} (source {self.source})"
+
+    def summary(self) -> str:
+        return (f"{self.spec.label} {self.rollout.service} in {self.rollout.environment} "
+                f"(source {self.source}): {self.from_revision} → {self.to_revision}")
+
+
+def plan_action(
+    source: str, rollout: Rollout, kind: ActionKind, *, protected: bool = False, revision: int | None = None
+) -> ActionPlan:
+    spec = action_spec(kind)
+    current = RevisionRef.of(rollout)
+    stable = RevisionRef.of(rollout.stable) if rollout.stable else current
+    steps = len(rollout.steps)
+    step = rollout.current_step
+    if kind is ActionKind.ROLLBACK:
+        target = rollout.rollback_to
+        if revision is not None and (target is None or target.revision != revision):
+            to = RevisionRef(revision, "?")
+        else:
+            to = RevisionRef.of(target) if target else stable
+        effect = f"all traffic moves to {to}"
+        return ActionPlan(source, rollout, spec, current, to, effect, protected, revision)
+    if kind is ActionKind.ABORT:
+        return ActionPlan(source, rollout, spec, current, stable,
+                          f"{current} stops taking traffic; all traffic back on {stable}", protected)
+    if kind is ActionKind.PROMOTE_FULL:
+        return ActionPlan(source, rollout, spec, stable, current,
+                          f"{current} takes 100% of traffic, skipping the remaining steps", protected)
+    if kind is ActionKind.PROMOTE:
+        where = f"step {step + 1}/{steps} → {step + 2}/{steps}" if step is not None and steps else "next step"
+        return ActionPlan(source, rollout, spec, stable, current, f"{current} advances: {where}", protected)
+    if kind is ActionKind.PAUSE:
+        return ActionPlan(source, rollout, spec, current, current,
+                          f"{current} stays at {rollout.actual_weight}% of traffic until resumed", protected)
+    return ActionPlan(source, rollout, spec, current, current,
+                      f"{current} continues from {rollout.actual_weight}% of traffic", protected)

@@ -1,0 +1,115 @@
+"""The engine: owns the providers, the production state and the audit log; plans and executes actions.
+
+The TUI, the non-interactive CLI and the benchmarks all drive production through this one class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from monotui.config import Settings
+from monotui.engine.actions import ActionPlan, plan_action
+from monotui.engine.audit import AuditLog, AuditRecord, Outcome
+from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
+from monotui.engine.state import ProductionState
+from monotui.models import ActionKind, Rollout
+from monotui.providers import DeployProvider, ProviderError, build_provider
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    plan: ActionPlan
+    outcome: Outcome
+    error: str | None = None
+    rollout: Rollout | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "done"
+
+    def message(self) -> str:
+        what = f"{self.plan.spec.label} {self.plan.rollout.service} ({self.plan.source})"
+        if self.outcome == "done":
+            return f"{what}: done"
+        if self.outcome == "unknown":
+            return f"{what}: outcome unknown — {self.error}. The next refresh shows the real state."
+        return f"{what}: {self.outcome} — {self.error}"
+
+
+class Engine:
+    def __init__(
+        self, settings: Settings, *, providers: dict[str, DeployProvider] | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.state = ProductionState(settings)
+        self.providers = providers or {s.name: build_provider(s) for s in settings.sources}
+        self.audit = audit or AuditLog(settings.audit_log)
+        self._in_flight: set[tuple[str, str]] = set()
+
+    # ---- reading ----------------------------------------------------------------------------------------
+
+    def updates(self, source: str) -> AsyncIterator[SourceUpdate]:
+        return poll_forever(self.state, self.providers[source])
+
+    async def refresh_once(self) -> list[SourceUpdate]:
+        return list(await asyncio.gather(*(
+            poll_once(self.state, p, self.settings.source(name).timeout) for name, p in self.providers.items()
+        )))
+
+    def read_only(self, source: str) -> bool:
+        return self.settings.is_read_only(source)
+
+    def find(self, service: str, source: str | None = None) -> list[tuple[str, Rollout]]:
+        return [(name, r) for name, r in self.state.iter_rollouts()
+                if (r.service == service or r.id == service) and (source is None or name == source)]
+
+    # ---- acting -----------------------------------------------------------------------------------------
+
+    def plan(self, source: str, rollout: Rollout, kind: ActionKind, revision: int | None = None) -> ActionPlan:
+        return plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service),
+                           revision=revision)
+
+    def _record(self, plan: ActionPlan, outcome: Outcome, reason: str | None, error: str | None,
+                automatic: bool = False) -> None:
+        r = plan.rollout
+        self.audit.append(AuditRecord(
+            actor=self.settings.actor, source=plan.source, environment=r.environment, service=r.service,
+            rollout=r.id, action=plan.spec.kind.value, from_revision=plan.from_revision.revision,
+            to_revision=plan.to_revision.revision, outcome=outcome, reason=reason or None, error=error,
+            idempotency_key=plan.idempotency_key, automatic=automatic,
+        ))
+
+    async def refuse(self, plan: ActionPlan, why: str, reason: str | None = None) -> ActionOutcome:
+        """Record an action that monotui itself refused to send."""
+        await asyncio.to_thread(self._record, plan, "refused", reason, why)
+        return ActionOutcome(plan, "refused", why)
+
+    async def execute(self, plan: ActionPlan, reason: str | None = None, *, automatic: bool = False) -> ActionOutcome:
+        """Send one action, once. The audit record is on disk before this returns."""
+        reason = (reason or "").strip() or None
+        if self.read_only(plan.source):
+            return await self.refuse(plan, "read-only mode: no mutating request is sent", reason)
+        target = (plan.source, plan.rollout.id)
+        if target in self._in_flight:
+            return await self.refuse(plan, f"another action on {plan.rollout.service} is still in flight", reason)
+        self._in_flight.add(target)
+        try:
+            rollout = await self.providers[plan.source].act(
+                plan.rollout, plan.spec.kind, actor=self.settings.actor, reason=reason,
+                revision=plan.target_revision, idempotency_key=plan.idempotency_key,
+            )
+        except ProviderError as e:
+            outcome: Outcome = "refused" if e.refused else "unknown" if e.kind == "timeout" else "failed"
+            await asyncio.to_thread(self._record, plan, outcome, reason, e.message, automatic)
+            return ActionOutcome(plan, outcome, e.message)
+        finally:
+            self._in_flight.discard(target)
+        await asyncio.to_thread(self._record, plan, "done", reason, None, automatic)
+        self.state.apply_rollout(plan.source, rollout)
+        return ActionOutcome(plan, "done", None, rollout)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)

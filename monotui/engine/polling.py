@@ -1,0 +1,67 @@
+"""One serial polling loop per source: the next poll starts only after the previous one ended, and a failing
+source backs off exponentially, then recovers by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from monotui.engine.state import ProductionState
+from monotui.providers.base import DeployProvider, ProviderError
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 30.0
+
+
+def backoff_delay(interval: float, failures: int, rng: random.Random | None = None) -> float:
+    """Delay before the next poll after `failures` consecutive failures (0 = healthy: the poll interval)."""
+    if failures <= 0:
+        return interval
+    cap = min(MAX_BACKOFF_S, max(interval * 16, interval))
+    delay = min(cap, interval * 2 ** (failures - 1))
+    jitter = (rng or random).uniform(0.9, 1.1)  # de-synchronise many monotui instances
+    return delay * jitter
+
+
+@dataclass(frozen=True)
+class SourceUpdate:
+    source: str
+    ok: bool
+    error: str | None = None
+    next_poll_in: float = 0.0
+
+
+async def poll_once(state: ProductionState, provider: DeployProvider, timeout: float) -> SourceUpdate:
+    name = provider.name
+    status = state.status(name)
+    try:
+        # the client's own timeout covers each request; this bounds a slow drip of bytes as well
+        async with asyncio.timeout(timeout * 2 + 1):
+            result = await provider.poll()
+    except (ProviderError, TimeoutError) as e:
+        message = str(e) if isinstance(e, ProviderError) else f"no complete answer within {timeout * 2 + 1:g}s"
+        return _failed(state, name, message, status.failures + 1)
+    except Exception as e:  # a provider bug must not take the app down; it shows in the panel instead
+        log.exception("poll of %s failed", name)
+        return _failed(state, name, f"internal error: {type(e).__name__}: {e}", status.failures + 1)
+    state.apply_poll(name, result)
+    return SourceUpdate(name, True)
+
+
+def _failed(state: ProductionState, name: str, message: str, failures: int) -> SourceUpdate:
+    interval = state.settings.source(name).poll_interval
+    delay = backoff_delay(interval, failures)
+    state.apply_error(name, message, delay)
+    return SourceUpdate(name, False, message, delay)
+
+
+async def poll_forever(state: ProductionState, provider: DeployProvider) -> AsyncIterator[SourceUpdate]:
+    config = state.settings.source(provider.name)
+    while True:
+        update = await poll_once(state, provider, config.timeout)
+        delay = update.next_poll_in if not update.ok else config.poll_interval
+        yield SourceUpdate(update.source, update.ok, update.error, delay)
+        await asyncio.sleep(delay)

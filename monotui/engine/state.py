@@ -1,0 +1,143 @@
+"""The production as monotui last saw it: per-source rollouts, health and status, and recent events."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from monotui.config import Settings
+from monotui.engine.attention import Attention, attention, sort_key
+from monotui.models import Event, Rollout, ServiceHealth
+from monotui.providers.base import PollResult
+
+ConnectionState = Literal["connecting", "ok", "error"]
+
+
+@dataclass
+class SourceStatus:
+    name: str
+    state: ConnectionState = "connecting"
+    error: str | None = None
+    last_ok: float | None = None  # time.time() of the last successful poll
+    failures: int = 0
+    retry_in: float | None = None
+    read_only: bool = False
+
+    def age(self, now: float | None = None) -> float | None:
+        return None if self.last_ok is None else max(0.0, (time.time() if now is None else now) - self.last_ok)
+
+    @property
+    def stale(self) -> bool:
+        return self.state == "error"
+
+
+@dataclass
+class SourceData:
+    status: SourceStatus
+    rollouts: dict[str, Rollout] = field(default_factory=dict)
+    health: dict[str, ServiceHealth] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RolloutView:
+    """One row's worth: a rollout with its source, health and place in the attention order."""
+
+    source: str
+    rollout: Rollout
+    health: ServiceHealth | None
+    attention: Attention
+    stale: bool
+    read_only: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}/{self.rollout.id}"
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    source: str
+    event: Event
+
+
+class ProductionState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sources: dict[str, SourceData] = {
+            s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name)))
+            for s in settings.sources
+        }
+        self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
+        self.version = 0  # bumped on every change the screen should show
+
+    def status(self, source: str) -> SourceStatus:
+        return self.sources[source].status
+
+    def apply_poll(self, source: str, result: PollResult) -> None:
+        data = self.sources[source]
+        if result.rollouts is not None:
+            data.rollouts = {r.id: r for r in result.rollouts}
+        if result.health:
+            data.health = {h.service: h for h in result.health}
+        for event in result.events:
+            self.events.append(SourceEvent(source, event))
+        data.status.state = "ok"
+        data.status.error = None
+        data.status.last_ok = time.time()
+        data.status.failures = 0
+        data.status.retry_in = None
+        self.version += 1
+
+    def apply_error(self, source: str, error: str, retry_in: float) -> None:
+        status = self.sources[source].status
+        status.state = "error"
+        status.error = error
+        status.failures += 1
+        status.retry_in = retry_in
+        self.version += 1
+
+    def apply_rollout(self, source: str, rollout: Rollout) -> None:
+        """An action's answer: show the rollout's new state at once, before the next poll."""
+        self.sources[source].rollouts[rollout.id] = rollout
+        self.version += 1
+
+    def rollout(self, source: str, rollout_id: str) -> Rollout | None:
+        return self.sources[source].rollouts.get(rollout_id)
+
+    def iter_rollouts(self) -> Iterator[tuple[str, Rollout]]:
+        for name, data in self.sources.items():
+            for rollout in data.rollouts.values():
+                yield name, rollout
+
+    def views(self, now: datetime | None = None) -> list[RolloutView]:
+        """Every rollout, exceptions first."""
+        now = now or datetime.now(UTC)
+        thresholds = self.settings.thresholds
+        out: list[RolloutView] = []
+        for name, data in self.sources.items():
+            stale, read_only = data.status.stale, data.status.read_only
+            for rollout in data.rollouts.values():
+                health = data.health.get(rollout.service)
+                out.append(RolloutView(name, rollout, health, attention(rollout, health, thresholds, now),
+                                       stale, read_only))
+        out.sort(key=lambda v: sort_key(v.attention, v.rollout))
+        return out
+
+    def recent_events(self, source: str | None = None, service: str | None = None,
+                      limit: int = 50) -> list[SourceEvent]:
+        """Newest first."""
+        out: list[SourceEvent] = []
+        for item in reversed(self.events):
+            if (source is None or item.source == source) and (service is None or item.event.service == service):
+                out.append(item)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def freshest_age_at(self, now: float | None = None) -> float | None:
+        ages = [a for d in self.sources.values() if (a := d.status.age(now)) is not None]
+        return min(ages) if ages else None

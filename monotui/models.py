@@ -1,0 +1,158 @@
+"""Domain models shared by every layer: what a rollout, its health and its events are.
+
+These are also the wire format of the monotui deploy API (docs/deploy-api.md): the simulator serialises them and
+the HTTP client validates responses against them, so the contract lives in one place.
+No module here imports textual.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Phase(StrEnum):
+    HEALTHY = "Healthy"
+    PROGRESSING = "Progressing"
+    PAUSED = "Paused"
+    DEGRADED = "Degraded"
+    ABORTED = "Aborted"
+
+
+class Strategy(StrEnum):
+    CANARY = "canary"
+    BLUE_GREEN = "blue-green"
+
+
+class ActionKind(StrEnum):
+    """Every action monotui can ask a deploy engine to take; the value is the API path segment."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    PROMOTE = "promote"
+    PROMOTE_FULL = "promote-full"
+    ABORT = "abort"
+    ROLLBACK = "rollback"
+
+
+class EventKind(StrEnum):
+    DEPLOY_STARTED = "deploy_started"
+    STEP_ADVANCED = "step_advanced"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    PROMOTED = "promoted"
+    PROMOTED_FULL = "promoted_full"
+    COMPLETED = "completed"
+    DEGRADED = "degraded"
+    ABORTED = "aborted"
+    ROLLED_BACK = "rolled_back"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Step(_Model):
+    """One step of a rollout: shift traffic to `weight` %, or pause (for `duration_s`, or until a human acts)."""
+
+    weight: int | None = Field(default=None, ge=0, le=100, description="setWeight step: canary traffic %")
+    pause: bool = Field(default=False, description="pause step")
+    duration_s: float | None = Field(default=None, ge=0, description="pause length; null = until a human acts")
+
+
+class RevisionInfo(_Model):
+    revision: int
+    version: str
+    image: str = ""
+    commit: str = ""
+    commit_message: str = ""
+    author: str = ""
+    deployed_at: datetime | None = None
+
+
+class Rollout(_Model):
+    """One live rollout: the newest release of one service in one environment."""
+
+    id: str = Field(description="stable identifier, unique within a source")
+    service: str
+    environment: str = Field(description="environment or cluster the service runs in")
+    strategy: Strategy
+    phase: Phase
+    message: str = ""
+    revision: int = Field(description="revision being rolled out (or running, when Healthy)")
+    version: str
+    image: str = ""
+    commit: str = ""
+    commit_message: str = ""
+    author: str = ""
+    started_at: datetime
+    updated_at: datetime | None = None
+    steps: list[Step] = Field(default_factory=list)
+    current_step: int | None = Field(default=None, description="index into steps; == len(steps) when done")
+    set_weight: int = Field(default=0, ge=0, le=100, description="desired traffic % on the new revision")
+    actual_weight: int = Field(default=0, ge=0, le=100, description="traffic % it really takes")
+    pause_reason: str | None = None
+    stable: RevisionInfo | None = Field(default=None, description="the revision serving the rest of traffic")
+    rollback_to: RevisionInfo | None = Field(default=None, description="what a rollback with no revision targets")
+    rolled_back_at: datetime | None = None
+
+
+class HealthSeries(_Model):
+    interval_s: float = 1.0
+    error_ratio: list[float] = Field(default_factory=list)
+    p99_ms: list[float] = Field(default_factory=list)
+
+
+class ServiceHealth(_Model):
+    service: str
+    error_ratio: float = Field(ge=0, le=1)
+    p99_ms: float = Field(ge=0)
+    rps: float = Field(ge=0)
+    series: HealthSeries = Field(default_factory=HealthSeries)
+
+
+class Event(_Model):
+    id: int = Field(description="monotonically increasing; the `since` cursor")
+    time: datetime
+    kind: EventKind
+    service: str
+    rollout_id: str
+    revision: int | None = None
+    actor: str = ""
+    message: str = ""
+
+
+# ---- API envelopes -------------------------------------------------------------------------------------------
+
+
+class RolloutList(_Model):
+    rollouts: list[Rollout]
+    generated_at: datetime | None = None
+
+
+class HealthList(_Model):
+    services: list[ServiceHealth]
+    generated_at: datetime | None = None
+
+
+class EventPage(_Model):
+    events: list[Event]
+    cursor: int = Field(description="pass as `since` to get only newer events")
+
+
+class ActionRequest(_Model):
+    actor: str = Field(min_length=1, description="the person asking, e.g. alice@bastion-1")
+    reason: str | None = None
+    revision: int | None = Field(default=None, description="rollback only: target revision (default: rollback_to)")
+
+
+class ActionResponse(_Model):
+    rollout: Rollout
+    event: Event | None = None
+
+
+class ApiError(_Model):
+    error: str
+    message: str

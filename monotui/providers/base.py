@@ -1,0 +1,57 @@
+"""What every deploy source offers the engine, and the one error type it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from monotui.models import ActionKind, Event, Rollout, ServiceHealth
+
+ErrorKind = Literal["connection", "timeout", "http", "invalid", "auth", "conflict", "not_found"]
+
+
+class ProviderError(Exception):
+    """Any failure talking to a backend: connection, timeout, HTTP error status, or an invalid body.
+
+    `message` is what the UI shows in that source's panel; it may quote the server, so treat it as untrusted text.
+    """
+
+    def __init__(self, kind: ErrorKind, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.status = status
+
+    @property
+    def refused(self) -> bool:
+        """The backend said no to this caller (auth) — audited as `refused` rather than `failed`."""
+        return self.kind == "auth"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One refresh of a source. `rollouts` is None when the backend said nothing changed (HTTP 304)."""
+
+    rollouts: list[Rollout] | None
+    health: list[ServiceHealth] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    requests: int = 0
+
+
+class DeployProvider(Protocol):
+    """A source of rollouts that can also act on them."""
+
+    name: str
+    capabilities: frozenset[ActionKind]
+
+    async def poll(self) -> PollResult: ...
+
+    async def act(
+        self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
+        idempotency_key: str,
+    ) -> Rollout: ...
+
+    async def aclose(self) -> None: ...

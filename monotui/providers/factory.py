@@ -1,0 +1,13 @@
+"""Builds the provider for a configured source kind."""
+
+from __future__ import annotations
+
+from monotui.config import SourceConfig
+from monotui.providers.base import DeployProvider
+from monotui.providers.http_deploy import HttpDeployProvider
+
+
+def build_provider(config: SourceConfig) -> DeployProvider:
+    if config.kind == "http":
+        return HttpDeployProvider(config)
+    raise ValueError(f"unknown source kind {config.kind!r}")  # config validation makes this unreachable

@@ -1,0 +1,140 @@
+"""Client of the monotui deploy API (provider kind `http`, docs/deploy-api.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from monotui import __version__
+from monotui.config import HttpSourceConfig
+from monotui.models import (
+    ActionKind,
+    ActionRequest,
+    ActionResponse,
+    EventPage,
+    HealthList,
+    Rollout,
+    RolloutList,
+)
+from monotui.providers.base import PollResult, ProviderError
+
+M = TypeVar("M", bound=BaseModel)
+
+_STATUS_KINDS = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "body"
+    return f"{loc}: {err['msg']}"
+
+
+class HttpDeployProvider:
+    """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key."""
+
+    capabilities = frozenset(ActionKind)
+
+    def __init__(self, config: HttpSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self._etag: str | None = None
+        self._event_cursor = 0
+        verify: bool | str = str(config.ca_bundle) if config.ca_bundle else config.verify_tls
+        headers = {"User-Agent": f"monotui/{__version__}", "Accept": "application/json"}
+        self._client = httpx.AsyncClient(
+            base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, headers=headers,
+            transport=transport, follow_redirects=False,
+        )
+
+    def _auth(self) -> dict[str, str]:
+        token = self.config.token()  # read at each request, so a rotated token file is picked up
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def _request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
+    ) -> httpx.Response:
+        try:
+            response = await self._client.request(
+                method, path, headers={**self._auth(), **(headers or {})}, **kwargs  # type: ignore[arg-type]
+            )
+        except httpx.TimeoutException:
+            raise ProviderError("timeout", f"{method} {path}: no answer within {self.config.timeout:g}s") from None
+        except httpx.HTTPError as e:
+            reason = str(e) or type(e).__name__
+            raise ProviderError("connection", f"{method} {path}: cannot connect ({reason})") from None
+        if response.status_code >= 400:
+            raise ProviderError(
+                _STATUS_KINDS.get(response.status_code, "http"),  # type: ignore[arg-type]
+                f"{method} {path}: HTTP {response.status_code}: {self._server_message(response)}",
+                response.status_code,
+            )
+        return response
+
+    @staticmethod
+    def _server_message(response: httpx.Response) -> str:
+        try:
+            data = response.json()
+            if isinstance(data, dict) and isinstance(data.get("message"), str):
+                return data["message"][:500]
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            pass
+        return response.reason_phrase or "error"
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[M], path: str) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as e:
+            raise ProviderError("invalid", f"GET {path}: invalid response: {_describe_validation(e)}") from None
+
+    async def _rollouts(self) -> list[Rollout] | None:
+        headers = {"If-None-Match": self._etag} if self._etag else {}
+        response = await self._request("GET", "/v1/rollouts", headers=headers)
+        if response.status_code == 304:
+            return None
+        parsed = self._parse(response, RolloutList, "/v1/rollouts")
+        self._etag = response.headers.get("etag")
+        return parsed.rollouts
+
+    async def _health(self) -> HealthList:
+        return self._parse(await self._request("GET", "/v1/health"), HealthList, "/v1/health")
+
+    async def _events(self) -> EventPage:
+        response = await self._request("GET", "/v1/events", params={"since": self._event_cursor})
+        return self._parse(response, EventPage, "/v1/events")
+
+    async def poll(self) -> PollResult:
+        rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())
+        if events.cursor < self._event_cursor:  # the backend restarted: its ids started again
+            self._event_cursor = 0
+        else:
+            self._event_cursor = events.cursor
+        return PollResult(rollouts=rollouts, health=health.services, events=events.events, requests=3)
+
+    def forget_etag(self) -> None:
+        self._etag = None
+
+    async def act(
+        self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
+        idempotency_key: str,
+    ) -> Rollout:
+        path = f"/v1/rollouts/{quote(rollout.id, safe='')}/actions/{action.value}"
+        body = ActionRequest(actor=actor, reason=reason or None, revision=revision)
+        # Never retried here: a mutating request is sent once; the idempotency key makes a deliberate
+        # retry by the user safe.
+        response = await self._request(
+            "POST", path, headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+            content=body.model_dump_json(exclude_none=True).encode(),
+        )
+        try:
+            return ActionResponse.model_validate_json(response.content).rollout
+        except ValidationError as e:
+            raise ProviderError("invalid", f"POST {path}: invalid response: {_describe_validation(e)}") from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

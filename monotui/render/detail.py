@@ -1,0 +1,126 @@
+"""The detail panel of one rollout, and the events list, as rich renderables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Group
+from rich.text import Text
+
+from monotui.config import Thresholds
+from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
+from monotui.models import EventKind, RevisionInfo, Rollout
+from monotui.render.formats import age, millis, percent, since, sparkline
+from monotui.render.rollouts import status_text
+from monotui.render.text import join, plain
+
+LABEL = "bold"
+
+
+def _line(label: str, *parts: Text | str) -> Text:
+    return join(Text(f"{label:<9}", style=LABEL), *parts)
+
+
+def steps_text(rollout: Rollout) -> Text:
+    out = Text()
+    current = rollout.current_step
+    for i, step in enumerate(rollout.steps):
+        if step.weight is not None:
+            label = f"{step.weight}%"
+        elif step.duration_s is None:
+            label = "pause ∞"
+        else:
+            label = f"pause {step.duration_s:g}s"
+        if current is None or i > current:
+            out.append(f"· {label}", style="dim")
+        elif i == current:
+            out.append(f"▶ {label}", style="bold reverse")
+        else:
+            out.append(f"✓ {label}", style="green")
+        out.append("  ")
+    return out
+
+
+def _revision(info: RevisionInfo, now: datetime) -> Text:
+    parts: list[Text | str] = [Text(f"r{info.revision}", style="bold"), plain(info.version, limit=40)]
+    if info.commit:
+        parts.append(plain(info.commit, style="cyan", limit=12))
+    if info.commit_message:
+        parts.append(plain(info.commit_message, style="italic", limit=80))
+    if info.author:
+        parts += ["by", plain(info.author, limit=40)]
+    if info.deployed_at:
+        parts.append(f"({since(info.deployed_at, now)} ago)")
+    return join(*parts)
+
+
+def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequence[SourceEvent],
+           now: datetime, thresholds: Thresholds) -> Group:
+    if view is None:
+        return Group(Text("No rollout selected.", style="dim"))
+    r = view.rollout
+    lines: list[Text] = [
+        join(plain(r.service, style="bold", limit=80), status_text(view),
+             Text(r.strategy.value, style="dim"), plain(r.environment, limit=60),
+             join(Text("source"), plain(view.source), sep=" ")),
+    ]
+    if status is not None and status.stale:
+        lines.append(join(Text("⚠ stale", style="bold reverse"),
+                          Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))
+    if r.message:
+        lines.append(_line("Message", plain(r.message, limit=300)))
+    if r.steps:
+        done = r.current_step is not None and r.current_step >= len(r.steps)
+        step = "done" if done else f"{(r.current_step or 0) + 1}/{len(r.steps)}"
+        lines.append(_line("Steps", steps_text(r)))
+        lines.append(_line("Progress", f"step {step} · weight {r.set_weight}% set / {r.actual_weight}% actual"
+                           f" · started {since(r.started_at, now)} ago"))
+    lines.append(_line("Revision", join(Text(f"r{r.revision}", style="bold"), plain(r.version, limit=40),
+                                        plain(r.image, style="dim", limit=120))))
+    lines.append(_line("Commit", join(plain(r.commit, style="cyan", limit=12),
+                                      plain(r.commit_message, style="italic", limit=200),
+                                      "by", plain(r.author, limit=60))))
+    if r.stable is not None:
+        lines.append(_line("Stable", _revision(r.stable, now)))
+    lines.append(_line("Rollback", Text("→ ") + _revision(r.rollback_to, now) if r.rollback_to
+                       else Text("no earlier revision", style="dim")))
+    if r.pause_reason:
+        lines.append(_line("Paused", plain(r.pause_reason, style="yellow", limit=200)))
+    h = view.health
+    if h is not None:
+        err_style = "bold red" if h.error_ratio >= thresholds.error_ratio else ""
+        p99_style = "bold red" if h.p99_ms >= thresholds.p99_ms else ""
+        lines.append(_line("Errors", Text(f"{percent(h.error_ratio, 2):>7}", style=err_style),
+                           Text(sparkline(h.series.error_ratio, 30, thresholds.error_ratio), style=err_style or "cyan")))
+        lines.append(_line("p99", Text(f"{millis(h.p99_ms):>7}", style=p99_style),
+                           Text(sparkline(h.series.p99_ms, 30, thresholds.p99_ms), style=p99_style or "cyan"),
+                           f"{h.rps:.0f} req/s"))
+    if events:
+        lines.append(Text("Events", style=LABEL))
+        lines.extend(event_line(e, now, with_service=False) for e in events)
+    return Group(*lines)
+
+
+EVENT_ICONS: dict[EventKind, tuple[str, str]] = {
+    EventKind.DEPLOY_STARTED: ("+", "cyan"),
+    EventKind.STEP_ADVANCED: ("›", ""),
+    EventKind.PAUSED: ("⏸", "yellow"),
+    EventKind.RESUMED: ("▶", "cyan"),
+    EventKind.PROMOTED: ("»", "cyan"),
+    EventKind.PROMOTED_FULL: ("⏭", "cyan"),
+    EventKind.COMPLETED: ("✔", "green"),
+    EventKind.DEGRADED: ("✖", "bold red"),
+    EventKind.ABORTED: ("■", "red"),
+    EventKind.ROLLED_BACK: ("↩", "magenta"),
+}
+
+
+def event_line(item: SourceEvent, now: datetime, with_service: bool = True) -> Text:
+    e = item.event
+    icon, style = EVENT_ICONS.get(e.kind, ("·", ""))
+    parts: list[Text | str] = [Text(f"{since(e.time, now):>4}", style="dim"), Text(icon, style=style)]
+    if with_service:
+        parts.append(plain(e.service, style="bold", limit=40))
+    parts.append(plain(e.message or e.kind.value, style=style, limit=200))
+    return join(*parts)

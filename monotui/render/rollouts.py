@@ -1,0 +1,102 @@
+"""The rollouts table: its columns and the cells of one row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+
+from monotui.config import Thresholds
+from monotui.engine.attention import Attention
+from monotui.engine.state import RolloutView
+from monotui.models import Phase, Strategy
+from monotui.render.formats import percent, since
+from monotui.render.text import plain
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("service", "Service"),
+    Column("status", "Status"),
+    Column("errors", "Err%"),
+    Column("step", "Step"),
+    Column("weight", "Weight"),
+    Column("version", "Version"),
+    Column("age", "Age"),
+    Column("author", "Author"),
+    Column("strategy", "Strategy"),
+)
+
+PHASE_STYLE: dict[Phase, tuple[str, str]] = {
+    Phase.PAUSED: ("⏸", "bold yellow"),
+    Phase.DEGRADED: ("✖", "bold red"),
+    Phase.ABORTED: ("■", "red"),
+    Phase.PROGRESSING: ("▶", "cyan"),
+    Phase.HEALTHY: ("✔", "green"),
+}
+
+
+def status_text(view: RolloutView) -> Text:
+    phase = view.rollout.phase
+    icon, style = PHASE_STYLE[phase]
+    label = phase.value
+    if view.attention is Attention.ROLLED_BACK:
+        icon, label, style = "↩", "Rolled back", "magenta"
+    elif view.attention is Attention.UNHEALTHY and phase is not Phase.DEGRADED:
+        style = "bold red"
+    if view.stale:
+        return Text(f"? {label}", style="dim")
+    return Text(f"{icon} {label}", style=style)
+
+
+def error_text(view: RolloutView, thresholds: Thresholds) -> Text:
+    health = view.health
+    if health is None:
+        return Text("-", style="dim")
+    style = "bold red" if health.error_ratio >= thresholds.error_ratio else (
+        "yellow" if health.error_ratio >= thresholds.error_ratio / 2 else "")
+    return Text(percent(health.error_ratio), style="dim" if view.stale else style, justify="right")
+
+
+def step_text(view: RolloutView) -> str:
+    r = view.rollout
+    if r.current_step is None or not r.steps:
+        return "-"
+    return f"{min(r.current_step + 1, len(r.steps))}/{len(r.steps)}" if r.current_step < len(r.steps) \
+        else f"{len(r.steps)}/{len(r.steps)}"
+
+
+def weight_text(view: RolloutView) -> str:
+    r = view.rollout
+    return f"{r.set_weight}/{r.actual_weight}%"
+
+
+def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds) -> tuple[Text, ...]:
+    r = view.rollout
+    dim = "dim" if view.stale else ""
+    return (
+        plain(r.service, style="bold" if not view.stale else "dim", limit=40),
+        status_text(view),
+        error_text(view, thresholds),
+        Text(step_text(view), style=dim),
+        Text(weight_text(view), style=dim),
+        plain(r.version, style=dim, limit=20),
+        Text(since(r.started_at, now), style=dim),
+        plain(r.author, style=dim, limit=16),
+        Text("b/g" if r.strategy is Strategy.BLUE_GREEN else "canary", style=dim),
+    )
+
+
+def matches(view: RolloutView, needle: str) -> bool:
+    """The `/` filter: a case-insensitive substring of service, status, version, author, environment or source."""
+    if not needle:
+        return True
+    r = view.rollout
+    hay = " ".join((r.service, r.phase.value, r.version, r.author, r.environment, view.source, r.strategy.value))
+    return needle.lower() in hay.lower()

@@ -1,0 +1,44 @@
+"""Untrusted strings (from servers and config) become inert, visible text here — never markup, never escapes."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+
+# C0/C1 controls, DEL, and the bidirectional overrides/isolates that can reorder what the eye sees.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+DEFAULT_LIMIT = 200
+
+
+def _visible(match: re.Match[str]) -> str:
+    ch = match.group()
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode control pictures: ␛ for ESC, ␊ for LF
+    if code == 0x7F:
+        return "␡"
+    return f"<U+{code:04X}>"
+
+
+def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
+    """A single line of visible characters: controls shown as symbols, long values cut with an ellipsis."""
+    s = str(value)
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return _UNSAFE.sub(_visible, s)
+
+
+def plain(value: object, style: str = "", limit: int | None = DEFAULT_LIMIT) -> Text:
+    """Untrusted text as a rich Text: square brackets and all shown exactly as typed."""
+    return Text(clean(value, limit), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def join(*parts: Text | str, sep: str = " ") -> Text:
+    """Join pieces; plain `str` parts are our own literals (never untrusted), Text parts keep their styles."""
+    out = Text()
+    for i, part in enumerate(parts):
+        if i:
+            out.append(sep)
+        out.append_text(part) if isinstance(part, Text) else out.append(part)
+    return out

@@ -1,0 +1,1 @@
+"""The simulated production: a real HTTP server implementing the monotui deploy API."""

@@ -1,0 +1,129 @@
+"""The OpenAPI 3.1 document of the monotui deploy API, generated from the same pydantic models the client uses."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from monotui import __version__
+from monotui.models import (
+    ActionKind,
+    ActionRequest,
+    ActionResponse,
+    ApiError,
+    EventPage,
+    HealthList,
+    Rollout,
+    RolloutList,
+)
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "bad request (e.g. missing Idempotency-Key)",
+        401: "missing bearer token",
+        403: "wrong bearer token",
+        404: "no such rollout or action",
+        409: "the action does not fit the rollout's state",
+        422: "invalid body, unknown revision, or an Idempotency-Key reused for another request",
+    }
+    return {str(c): _json("ApiError", text[c]) for c in codes}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(m, "serialization") for m in (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse,
+                                        ApiError, Rollout)],
+        ref_template=REF,
+    )
+    auth = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "monotui deploy API",
+            "version": __version__,
+            "description": "What a deploy pipeline implements so that monotui can show and drive its rollouts. "
+            "See docs/deploy-api.md.",
+        },
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": auth,
+        "paths": {
+            "/v1/rollouts": {
+                "get": {
+                    "operationId": "listRollouts",
+                    "summary": "Every live rollout, in one request",
+                    "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                                    "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {**_json("RolloutList", "all rollouts"),
+                                "headers": {"ETag": {"schema": {"type": "string"}}}},
+                        "304": {"description": "unchanged since the ETag given in If-None-Match"},
+                        **_errors(401, 403),
+                    },
+                }
+            },
+            "/v1/rollouts/{rollout_id}": {
+                "get": {
+                    "operationId": "getRollout",
+                    "summary": "One rollout",
+                    "parameters": [{"name": "rollout_id", "in": "path", "required": True,
+                                    "schema": {"type": "string"}}],
+                    "responses": {"200": _json("Rollout", "the rollout"), **_errors(401, 403, 404)},
+                }
+            },
+            "/v1/rollouts/{rollout_id}/actions/{action}": {
+                "post": {
+                    "operationId": "act",
+                    "summary": "Pause, resume, promote one step, promote fully, abort or roll back",
+                    "parameters": [
+                        {"name": "rollout_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "action", "in": "path", "required": True,
+                         "schema": {"type": "string", "enum": [a.value for a in ActionKind]}},
+                        {"name": "Idempotency-Key", "in": "header", "required": True,
+                         "schema": {"type": "string", "minLength": 1},
+                         "description": "a repeated key returns the first answer and never acts twice"},
+                    ],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": _ref("ActionRequest")}}},
+                    "responses": {"200": _json("ActionResponse", "done; the rollout as it is now"),
+                                  **_errors(400, 401, 403, 404, 409, 422)},
+                }
+            },
+            "/v1/health": {
+                "get": {
+                    "operationId": "listHealth",
+                    "summary": "Health of every service, in one request",
+                    "responses": {"200": _json("HealthList", "per-service health"), **_errors(401, 403)},
+                }
+            },
+            "/v1/events": {
+                "get": {
+                    "operationId": "listEvents",
+                    "summary": "Events newer than a cursor",
+                    "parameters": [
+                        {"name": "since", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500}},
+                    ],
+                    "responses": {"200": _json("EventPage", "events, oldest first"), **_errors(400, 401, 403)},
+                }
+            },
+        },
+    }

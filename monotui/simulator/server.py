@@ -1,0 +1,336 @@
+"""The simulated production as a real HTTP server: the monotui deploy API, /metrics, and test knobs.
+
+Starlette (ASGI) served by uvicorn on a loopback socket. `SimulatorServer` runs it in a background thread for
+`monotui demo` and for tests; `monotui simulate` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import random
+import socket
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from monotui.models import ActionKind, ActionRequest, ActionResponse, EventPage, HealthList, RolloutList
+from monotui.simulator.openapi import openapi_document
+from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
+
+IDEMPOTENCY_LIMIT = 10_000
+
+
+@dataclass
+class Faults:
+    """Misbehaviour injected into /v1 answers, for tests and demos of a failing backend."""
+
+    latency_s: float = 0.0  # added before every answer
+    error_fraction: float = 0.0  # this fraction of answers are 503
+    malformed_fraction: float = 0.0  # this fraction of answers are not valid JSON
+    hang: bool = False  # never answer (until the client gives up)
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+
+
+@dataclass
+class SimState:
+    world: World
+    token: str | None = None
+    faults: Faults = field(default_factory=Faults)
+    requests: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=20_000))
+    idempotency: OrderedDict[str, tuple[str, int, bytes]] = field(default_factory=OrderedDict)
+    fault_rng: random.Random = field(default_factory=lambda: random.Random(7))
+    _cache: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+
+    def cached(self, name: str, version: int, build: Callable[[], bytes]) -> bytes:
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        body = build()
+        self._cache[name] = (version, body)
+        return body
+
+    def mutating_requests(self) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.method not in ("GET", "HEAD", "OPTIONS") and r.path.startswith("/v1/")]
+
+
+def _error(status: int, error: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status)
+
+
+def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: float = 1.0) -> Starlette:
+    """The ASGI app. With `tick_interval`, the world advances by itself in (scaled) real time."""
+    world = state.world
+
+    def check_auth(request: Request) -> Response | None:
+        if state.token is None:
+            return None
+        header = request.headers.get("authorization", "")
+        if not header:
+            return _error(401, "unauthorized", "missing bearer token")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), state.token.encode()):
+            return _error(403, "forbidden", "invalid token")
+        return None
+
+    async def list_rollouts(request: Request) -> Response:
+        etag = f'"r{world.version}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        body = state.cached(
+            "rollouts", world.version,
+            lambda: RolloutList(rollouts=world.rollouts(), generated_at=world.now).model_dump_json().encode(),
+        )
+        return _json(body, headers={"ETag": etag})
+
+    async def get_rollout(request: Request) -> Response:
+        try:
+            rollout = world.rollout(request.path_params["rollout_id"])
+        except UnknownRollout:
+            return _error(404, "not_found", f"no rollout {request.path_params['rollout_id']!r}")
+        return _json(rollout.model_dump_json().encode())
+
+    async def health(request: Request) -> Response:
+        body = state.cached(
+            "health", world.health_version,
+            lambda: HealthList(services=world.health(), generated_at=world.now).model_dump_json().encode(),
+        )
+        return _json(body)
+
+    async def events(request: Request) -> Response:
+        try:
+            since = int(request.query_params.get("since", "0"))
+            limit = max(1, min(int(request.query_params.get("limit", "500")), 5000))
+        except ValueError:
+            return _error(400, "bad_request", "since and limit must be integers")
+        found, cursor = world.events_since(since, limit)
+        return _json(EventPage(events=found, cursor=cursor).model_dump_json().encode())
+
+    async def act(request: Request) -> Response:
+        key = request.headers.get("idempotency-key", "")
+        if not key:
+            return _error(400, "bad_request", "Idempotency-Key header is required")
+        raw = await request.body()
+        fingerprint = f"{request.url.path}\n{raw.decode('utf-8', 'replace')}"
+        if key in state.idempotency:
+            seen_fingerprint, status, body = state.idempotency[key]
+            if seen_fingerprint != fingerprint:
+                return _error(422, "idempotency_mismatch", "Idempotency-Key was used for a different request")
+            return _json(body, status, headers={"Idempotent-Replayed": "true"})
+        try:
+            action = ActionKind(request.path_params["action"])
+        except ValueError:
+            return _error(404, "not_found", f"unknown action {request.path_params['action']!r}")
+        try:
+            payload = ActionRequest.model_validate_json(raw or b"{}")
+        except ValidationError as e:
+            return _error(422, "invalid_request", e.errors(include_url=False)[0]["msg"])
+        try:
+            rollout, event = world.act(
+                request.path_params["rollout_id"], action, payload.actor, payload.reason, payload.revision
+            )
+            status, body = 200, ActionResponse(rollout=rollout, event=event).model_dump_json().encode()
+        except UnknownRollout:
+            status, body = 404, _body("not_found", f"no rollout {request.path_params['rollout_id']!r}")
+        except UnknownRevision as e:
+            status, body = 422, _body("unknown_revision", str(e))
+        except ActionConflict as e:
+            status, body = 409, _body("conflict", str(e))
+        state.idempotency[key] = (fingerprint, status, body)
+        while len(state.idempotency) > IDEMPOTENCY_LIMIT:
+            state.idempotency.popitem(last=False)
+        return _json(body, status)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def metrics(request: Request) -> Response:
+        return PlainTextResponse(world.prometheus_text(), media_type="text/plain; version=0.0.4")
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def faults(request: Request) -> Response:
+        if request.method == "PUT":
+            data = await request.json()
+            state.faults = Faults(**{k: v for k, v in data.items() if k in Faults.__dataclass_fields__})
+        return JSONResponse(asdict(state.faults))
+
+    async def advance(request: Request) -> Response:
+        data = await request.json() if await request.body() else {}
+        world.step(float(data.get("seconds", world.config.tick)))
+        return JSONResponse({"elapsed": world.elapsed, "version": world.version})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_tick_forever(world, tick_interval, speed)) if tick_interval else None
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    routes = [
+        Route("/v1/rollouts", list_rollouts),
+        Route("/v1/rollouts/{rollout_id:path}/actions/{action}", act, methods=["POST"]),
+        Route("/v1/rollouts/{rollout_id:path}", get_rollout),
+        Route("/v1/health", health),
+        Route("/v1/events", events),
+        Route("/openapi.json", openapi),
+        Route("/metrics", metrics),
+        Route("/healthz", healthz),
+        Route("/_sim/faults", faults, methods=["GET", "PUT"]),
+        Route("/_sim/advance", advance, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return _with_log_auth_and_faults(app, state, check_auth)
+
+
+def _body(error: str, message: str) -> bytes:
+    return json.dumps({"error": error, "message": message}).encode()
+
+
+async def _tick_forever(world: World, interval: float, speed: float) -> None:
+    # Fixed-size simulated ticks keep the world deterministic whatever the real timing jitter.
+    next_at = time.monotonic()
+    while True:
+        next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        world.step(world.config.tick * speed)
+
+
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+
+
+def _with_log_auth_and_faults(app: Starlette, state: SimState, check_auth: Callable[[Request], Response | None]) -> ASGIApp:
+    """ASGI wrapper: record every request, enforce the token, and inject faults on /v1."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        request = Request(scope)
+        entry = LoggedRequest(
+            method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
+            headers={k: v for k, v in request.headers.items() if k != "authorization"}, body=body,
+        )
+        state.requests.append(entry)
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send_logged(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+            await send(message)
+
+        response: Response | None = None
+        if scope["path"].startswith("/v1/"):
+            response = check_auth(request) or await _fault(state)
+        if response is not None:
+            await response(scope, replay, send_logged)
+            return
+        await app(scope, replay, send_logged)
+
+    return wrapped
+
+
+async def _fault(state: SimState) -> Response | None:
+    f = state.faults
+    if f.hang:
+        await asyncio.sleep(3600)
+    if f.latency_s:
+        await asyncio.sleep(f.latency_s)
+    if f.error_fraction and state.fault_rng.random() < f.error_fraction:
+        return _error(503, "unavailable", "injected fault: service unavailable")
+    if f.malformed_fraction and state.fault_rng.random() < f.malformed_fraction:
+        return Response(b'{"rollouts": [{"id": ', media_type="application/json")
+    return None
+
+
+class SimulatorServer:
+    """Runs the simulator on 127.0.0.1 in a background thread: `with SimulatorServer(world) as sim: sim.url`."""
+
+    def __init__(
+        self, world: World, *, port: int = 0, token: str | None = None, tick_interval: float | None = 0.5,
+        speed: float = 1.0,
+    ) -> None:
+        self.state = SimState(world=world, token=token)
+        self.app = create_app(self.state, tick_interval=tick_interval, speed=speed)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app, log_level="error", access_log=False, lifespan="on", timeout_graceful_shutdown=1,
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="monotui-simulator", daemon=True)
+
+    @property
+    def world(self) -> World:
+        return self.state.world
+
+    def _run(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self, timeout: float = 10.0) -> SimulatorServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the simulator did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(world: World, port: int, token: str | None = None, host: str = "127.0.0.1") -> None:
+    """`monotui simulate`: serve in the foreground until interrupted."""
+    state = SimState(world=world, token=token)
+    uvicorn.run(create_app(state), host=host, port=port, log_level="warning", access_log=False)

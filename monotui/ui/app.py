@@ -1,0 +1,230 @@
+"""The monotui Textual app: wires the engine's state to the widgets and the keys to the engine's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input
+
+from monotui.engine.core import ActionOutcome, Engine
+from monotui.engine.state import RolloutView
+from monotui.models import ActionKind
+from monotui.render.detail import detail, event_line
+from monotui.render.rollouts import matches, row_cells
+from monotui.render.text import clean
+from monotui.ui import keymap
+from monotui.ui.commands import MonotuiCommands
+from monotui.ui.messages import SourceUpdated
+from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
+from monotui.ui.screens.help import HelpScreen
+from monotui.ui.widgets.banner import ProductionBanner
+from monotui.ui.widgets.panels import RenderablePanel
+from monotui.ui.widgets.rollouts_table import RolloutsTable
+from monotui.ui.widgets.source_alerts import SourceAlerts
+
+Clock = Callable[[], datetime]
+EVENTS_SHOWN = 200
+
+
+class MonotuiApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "monotui"
+    BINDINGS = keymap.bindings()
+    COMMANDS = App.COMMANDS | {MonotuiCommands}
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None, poll: bool = True) -> None:
+        super().__init__()
+        self.engine = engine
+        self.settings = engine.settings
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._poll = poll
+        self._views: dict[str, RolloutView] = {}
+        self._filter = ""
+        self._last_version = -1
+        try:
+            self.theme = self.settings.theme
+        except Exception:  # an unknown theme name is not worth refusing to start during an incident
+            self.theme = "textual-dark"
+
+    # ---- layout -----------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ProductionBanner()
+        yield SourceAlerts()
+        yield Input(placeholder="filter: service, status, version, author, environment…", id="filter",
+                    compact=True)
+        yield RolloutsTable()
+        with Horizontal(id="bottom"):
+            yield RenderablePanel(id="detail", title="Rollout")
+            yield RenderablePanel(id="events", title="What changed")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.table = self.query_one(RolloutsTable)
+        self.banner = self.query_one(ProductionBanner)
+        self.alerts = self.query_one(SourceAlerts)
+        self.filter_input = self.query_one("#filter", Input)
+        self.detail_panel = self.query_one("#detail", RenderablePanel)
+        self.events_panel = self.query_one("#events", RenderablePanel)
+        self.filter_input.display = False
+        self.table.focus()
+        self.refresh_views()
+        if self._poll:
+            for source in self.engine.providers:
+                self._poll_source(source)
+        self.set_interval(1.0, self._tick)
+
+    # ---- data -------------------------------------------------------------------------------------------
+
+    @work(group="poll", exit_on_error=False)
+    async def _poll_source(self, source: str) -> None:
+        async for update in self.engine.updates(source):
+            self.post_message(SourceUpdated(update))
+
+    def on_source_updated(self, message: SourceUpdated) -> None:
+        self.refresh_views()
+
+    def _tick(self) -> None:
+        self.refresh_views(force=True)  # ages and staleness move with the clock
+
+    def refresh_views(self, force: bool = False) -> None:
+        state = self.engine.state
+        now = self.clock()
+        timestamp = now.timestamp()
+        self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor)
+        self.alerts.show(state, timestamp)
+        if not force and state.version == self._last_version:
+            return
+        self._last_version = state.version
+        views = [v for v in state.views(now) if matches(v, self._filter)]
+        self._views = {v.key: v for v in views}
+        thresholds = self.settings.thresholds
+        with self.batch_update():
+            self.table.sync([(v.key, row_cells(v, now, thresholds)) for v in views])
+            self._show_detail()
+            self.events_panel.show(self._events_renderable(now))
+        self.refresh_bindings()
+
+    def _events_renderable(self, now: datetime):  # type: ignore[no-untyped-def]
+        from rich.console import Group
+        from rich.text import Text
+
+        events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
+        if not events:
+            return Text("No events yet.", style="dim")
+        return Group(*(event_line(e, now) for e in events))
+
+    def selected_view(self) -> RolloutView | None:
+        key = self.table.selected_key if hasattr(self, "table") else None
+        return self._views.get(key) if key else None
+
+    def _show_detail(self) -> None:
+        view = self.selected_view()
+        state = self.engine.state
+        status = state.status(view.source) if view else None
+        events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+
+    # ---- actions ----------------------------------------------------------------------------------------
+
+    def command_allowed(self, command: keymap.Command) -> bool:
+        return bool(self.check_action(command.action.split("(")[0], (command.action.split("'")[1],)
+                                      if command.mutating else ()))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            # a priority binding: only on the main screen, and not while typing in the filter itself
+            return self.screen is self.screen_stack[0] and self.focused is not self.filter_input
+        if action != "rollout":
+            return True
+        if self.settings.read_only:
+            return False  # read-only: mutating actions are not offered at all
+        view = self.selected_view()
+        if view is None:
+            return None
+        if view.read_only:
+            return False
+        from monotui.engine.actions import action_spec
+
+        return True if action_spec(str(parameters[0])).applies(view.rollout) else None
+
+    def action_rollout(self, kind: str) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.notify("Select a rollout first.", severity="warning", markup=False)
+            return
+        plan = self.engine.plan(view.source, view.rollout, ActionKind(kind))
+        if self.engine.read_only(view.source):
+            self._refuse(plan)
+            return
+
+        def confirmed(result: Confirmation | None) -> None:
+            if result is None:
+                self.notify(f"Cancelled: {clean(plan.summary(), 200)}. Nothing was sent.", markup=False)
+                return
+            self._execute(plan, result.reason)
+
+        self.push_screen(ConfirmActionScreen(plan), confirmed)
+
+    @work(group="actions", exit_on_error=False)
+    async def _refuse(self, plan) -> None:  # type: ignore[no-untyped-def]
+        outcome = await self.engine.refuse(plan, "read-only mode: no mutating request is sent")
+        self._show_outcome(outcome)
+
+    @work(group="actions", exit_on_error=False)
+    async def _execute(self, plan, reason: str | None) -> None:  # type: ignore[no-untyped-def]
+        try:
+            outcome = await self.engine.execute(plan, reason)
+        except OSError as e:  # the audit log could not be written
+            self.notify(f"Could not write the audit log: {clean(e, 300)}", severity="error", markup=False,
+                        timeout=30)
+            return
+        self._show_outcome(outcome)
+
+    def _show_outcome(self, outcome: ActionOutcome) -> None:
+        severity = "information" if outcome.ok else "warning" if outcome.outcome == "unknown" else "error"
+        self.notify(clean(outcome.message(), 400), severity=severity, markup=False, timeout=8)
+        self.refresh_views()
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        # focus now, not after a refresh: keys typed right after `/` must reach the filter, not the bindings
+        self.screen.set_focus(self.filter_input)
+
+    def action_clear_filter(self) -> None:
+        if self.filter_input.display or self._filter:
+            self.filter_input.value = ""
+            self.filter_input.display = False
+            self._filter = ""
+            self.table.focus()
+            self.refresh_views(force=True)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter = event.value.strip()
+        self.refresh_views(force=True)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        if not self._filter:
+            self.filter_input.display = False
+        self.table.focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.settings.read_only))
+
+    async def action_refresh(self) -> None:
+        await self.engine.refresh_once()
+        self.refresh_views(force=True)
+
+    async def on_unmount(self) -> None:
+        await self.engine.aclose()

@@ -1,0 +1,45 @@
+"""The command palette (ctrl+p): the same commands as the keys, for the selected rollout."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from monotui.render.text import clean
+from monotui.ui.keymap import COMMANDS, Command
+
+if TYPE_CHECKING:
+    from monotui.ui.app import MonotuiApp
+
+
+class MonotuiCommands(Provider):
+    def _commands(self) -> list[tuple[str, Command]]:
+        app: MonotuiApp = self.app  # type: ignore[assignment]
+        out = []
+        for command in COMMANDS:
+            if command.mutating:
+                if not app.command_allowed(command):
+                    continue
+                view = app.selected_view()
+                text = f"{command.label} {clean(view.rollout.service, 60)}" if view else command.label
+            else:
+                text = command.label
+            out.append((text, command))
+        return out
+
+    async def discover(self) -> Hits:
+        for text, command in self._commands():
+            yield DiscoveryHit(Content(text), partial(self.app.run_action, command.action), text=text,
+                               help=command.description)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, command in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                # not matcher.highlight(): it parses its argument as markup, and service names are untrusted
+                yield Hit(score, Content(text), partial(self.app.run_action, command.action), text=text,
+                          help=command.description)

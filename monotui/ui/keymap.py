@@ -1,0 +1,56 @@
+"""One registry of every command: it feeds the key bindings, the footer, the `?` help and the command palette.
+
+Rollout actions come from the engine's `ROLLOUT_ACTIONS`, so the TUI and the CLI name them the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from monotui.engine.actions import ROLLOUT_ACTIONS
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str  # binding id: users may remap it with a keymap
+    key: str
+    action: str  # Textual action string
+    label: str
+    description: str
+    mutating: bool = False
+    show: bool = True
+    key_display: str | None = None
+    priority: bool = False  # checked before the focused widget sees the key
+    short: str | None = None  # footer label, where 80 columns must hold every key
+
+
+COMMANDS: tuple[Command, ...] = (
+    *(
+        Command(f"rollout.{spec.kind.value}", spec.key, f"rollout('{spec.kind.value}')", spec.label,
+                spec.description, mutating=True, short=spec.short)
+        for spec in ROLLOUT_ACTIONS
+    ),
+    # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
+    # (or a paste) would reach the table and its action keys instead of the filter
+    Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",
+            priority=True),
+    Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show every rollout again", show=False,
+            key_display="esc"),
+    Command("refresh", "ctrl+r", "refresh", "Refresh", "Poll every source now", show=False),
+    Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
+    Command("quit", "q", "quit", "Quit", "Leave monotui"),
+)
+
+
+def bindings() -> list[Binding]:
+    return [
+        Binding(c.key, c.action, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display, tooltip=c.description,
+                priority=c.priority)
+        for c in COMMANDS
+    ]
+
+
+def display_key(command: Command) -> str:
+    return command.key_display or command.key

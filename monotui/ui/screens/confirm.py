@@ -1,0 +1,92 @@
+"""The confirmation every mutating action goes through: it names the action, service, environment, source and
+revisions (from → to); Cancel has the focus; a reason is optional; a protected service needs its name typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from monotui.engine.actions import ActionPlan
+from monotui.render.text import join, plain
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    reason: str | None
+
+
+def plan_text(plan: ActionPlan) -> Text:
+    r = plan.rollout
+    rows = [
+        ("Action", Text(plan.spec.label, style="bold")),
+        ("Service", plain(r.service, style="bold", limit=120)),
+        ("Where", join(plain(r.environment, limit=80), Text("· source"), plain(plan.source, limit=60))),
+        ("Revision", join(plain(str(plan.from_revision), limit=80), Text("→", style="bold"),
+                          plain(str(plan.to_revision), style="bold", limit=80))),
+        ("Effect", plain(plan.effect, limit=200)),
+    ]
+    out = Text()
+    for i, (label, value) in enumerate(rows):
+        if i:
+            out.append("\n")
+        out.append(f"{label:<9}", style="bold")
+        out.append_text(value)
+    return out
+
+
+class ConfirmActionScreen(ModalScreen[Confirmation | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+
+    def __init__(self, plan: ActionPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            title = Text(f"{self.plan.spec.label} in PRODUCTION?", style="bold")
+            yield Static(title, id="confirm-title", markup=False)
+            yield Static(plan_text(self.plan), id="confirm-plan", markup=False)
+            yield Input(placeholder="Reason (optional, goes to the audit log)", id="reason", compact=True)
+            if self.plan.protected:
+                warn = join(Text("Protected service: type", style="bold yellow"),
+                            plain(self.plan.rollout.service, style="bold", limit=120),
+                            Text("to confirm", style="bold yellow"))
+                yield Static(warn, id="protected-hint", markup=False)
+                yield Input(placeholder=self.plan.rollout.service[:60], id="typed-name", compact=True)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(self.plan.spec.label, id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _input_done(self, event: Input.Submitted) -> None:
+        # Enter in a field moves to the confirm button; confirming is always a separate, deliberate key press.
+        event.stop()
+        self.query_one("#confirm", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self.plan.protected:
+            typed = self.query_one("#typed-name", Input).value.strip()
+            if typed != self.plan.rollout.service:
+                self.notify("Type the service name exactly to confirm.", severity="warning", markup=False)
+                self.query_one("#typed-name", Input).focus()
+                return
+        reason = self.query_one("#reason", Input).value.strip()
+        self.dismiss(Confirmation(reason or None))

@@ -1,0 +1,51 @@
+"""The `?` screen: every key, built from the same registry as the bindings and the footer."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from monotui.ui.keymap import COMMANDS, display_key
+
+
+def help_table(read_only: bool) -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    table.add_column("Key")
+    table.add_column("Command")
+    table.add_column("What it does")
+    for command in COMMANDS:
+        if command.mutating and read_only:
+            continue
+        table.add_row(Text(display_key(command), style="bold"), Text(command.label), Text(command.description))
+    table.add_row(Text("ctrl+p", style="bold"), Text("Commands"), Text("Search every command by name"))
+    table.add_row(Text("↑ ↓", style="bold"), Text("Move"), Text("Select a rollout"))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("question_mark", "close", "Close", show=False),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def __init__(self, read_only: bool) -> None:
+        super().__init__()
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            title = "monotui keys" + (" — READ-ONLY: actions are off" if self.read_only else "")
+            yield Static(Text(title, style="bold"), markup=False)
+            yield Static(help_table(self.read_only), markup=False)
+            yield Static(Text(
+                "Every action asks for confirmation (Cancel is focused: Tab, then Enter to confirm) "
+                "and is written to the audit log.", style="dim"), markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,45 @@
+"""The top line: an unmistakable PRODUCTION signal, every source's connection state, data age, READ-ONLY."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from monotui.engine.state import ProductionState
+from monotui.render.formats import age
+from monotui.render.text import plain
+
+_STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("✖", "bold red")}
+
+
+def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str) -> Text:
+    out = Text()
+    out.append(" PRODUCTION ", style="bold reverse red")
+    if global_read_only:
+        out.append(" ")
+        out.append(" READ-ONLY ", style="bold reverse yellow")
+    for name, data in state.sources.items():
+        icon, style = _STATE[data.status.state]
+        out.append("  ")
+        out.append(icon, style=style)
+        out.append(" ")
+        out.append_text(plain(name, style="bold", limit=30))
+        if data.status.state == "error":
+            out.append(" error", style=style)
+        elif data.status.state == "connecting":
+            out.append(" connecting", style=style)
+        if data.status.read_only and not global_read_only:
+            out.append(" ro", style="yellow")
+    freshest = state.freshest_age_at(now)
+    out.append(f"  data {age(freshest)} old" if freshest is not None else "  no data yet", style="dim")
+    out.append("  ")
+    out.append_text(plain(actor, style="dim", limit=40))
+    return out
+
+
+class ProductionBanner(Static):
+    def __init__(self) -> None:
+        super().__init__("", id="banner", markup=False)
+
+    def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str) -> None:
+        self.update(banner_text(state, now, global_read_only, actor))

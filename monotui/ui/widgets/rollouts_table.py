@@ -1,0 +1,65 @@
+"""The rollouts table, updated in place by row key so the cursor stays on the operator's rollout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from monotui.render.rollouts import COLUMNS
+
+
+class RolloutsTable(DataTable[Text]):
+    def __init__(self) -> None:
+        super().__init__(id="rollouts", cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable")
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._order: list[str] = []
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(Text(column.label), key=column.key)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
+            return None
+        return self._order[self.cursor_row]
+
+    def sync(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
+        """Make the table show `rows` (in this order), touching only what changed; keep the cursor's rollout."""
+        selected = self.selected_key
+        wanted = {key for key, _ in rows}
+        for key in [k for k in self._cells if k not in wanted]:
+            self.remove_row(key)
+            del self._cells[key]
+        for key, cells in rows:
+            old = self._cells.get(key)
+            if old is None:
+                self.add_row(*cells, key=key)
+                self._cells[key] = cells
+                continue
+            kept = []
+            for column, before, after in zip(COLUMNS, old, cells, strict=True):
+                if _same(before, after):
+                    kept.append(before)  # mirror exactly the objects the table holds
+                else:
+                    self.update_cell(key, column.key, after, update_width=True)
+                    kept.append(after)
+            self._cells[key] = tuple(kept)
+        order = [key for key, _ in rows]
+        if order != self._order:
+            # DataTable's sort key sees cell values, not row keys: the first cell object stored for each row
+            # is unique to it, so its identity tells the row.
+            position = {id(self._cells[key][0]): i for i, key in enumerate(order)}
+            self.sort(key=lambda values: position[id(values[0])])
+            self._order = order
+        if selected is not None and selected in wanted:
+            row = order.index(selected)
+            if row != self.cursor_row:
+                self.move_cursor(row=row, animate=False, scroll=False)
+
+
+def _same(a: Text, b: Text) -> bool:
+    # rich's Text.__eq__ ignores the base style, which is how a row turns stale (dim)
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
