@@ -35,7 +35,7 @@ def steps_text(rollout: Rollout) -> Text:
         if current is None or i > current:
             out.append(f"· {label}", style="dim")
         elif i == current:
-            out.append(f"▶ {label}", style="bold reverse")
+            out.append(f"▸ {label}", style="bold reverse")
         else:
             out.append(f"✓ {label}", style="green")
         out.append("  ")
@@ -105,10 +105,10 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
 EVENT_ICONS: dict[EventKind, tuple[str, str]] = {
     EventKind.DEPLOY_STARTED: ("+", "cyan"),
     EventKind.STEP_ADVANCED: ("›", ""),
-    EventKind.PAUSED: ("⏸", "yellow"),
-    EventKind.RESUMED: ("▶", "cyan"),
+    EventKind.PAUSED: ("‖", "yellow"),
+    EventKind.RESUMED: ("▸", "cyan"),
     EventKind.PROMOTED: ("»", "cyan"),
-    EventKind.PROMOTED_FULL: ("⏭", "cyan"),
+    EventKind.PROMOTED_FULL: ("»»", "cyan"),
     EventKind.COMPLETED: ("✔", "green"),
     EventKind.DEGRADED: ("✖", "bold red"),
     EventKind.ABORTED: ("■", "red"),

@@ -34,10 +34,10 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 PHASE_STYLE: dict[Phase, tuple[str, str]] = {
-    Phase.PAUSED: ("⏸", "bold yellow"),
+    Phase.PAUSED: ("‖", "bold yellow"),
     Phase.DEGRADED: ("✖", "bold red"),
     Phase.ABORTED: ("■", "red"),
-    Phase.PROGRESSING: ("▶", "cyan"),
+    Phase.PROGRESSING: ("▸", "cyan"),
     Phase.HEALTHY: ("✔", "green"),
 }
 

@@ -173,8 +173,10 @@ class World:
         self._build_services()
         for i in range(min(self.config.initial_deploys, len(self.services))):
             # The demo must show trouble early: the second initial deploy is a bad canary.
-            bad = i == 1 and self.config.bad_probability > 0
-            self._start_deploy(self._pick_idle(), force_bad=bad, force_strategy=Strategy.CANARY if bad else None)
+            if i == 1 and self.config.bad_probability > 0:
+                self._start_deploy(self._pick_idle(), bad=True, manual_gate=False, force_strategy=Strategy.CANARY)
+            else:
+                self._start_deploy(self._pick_idle())
         self._sample_health(self.config.tick)
 
     # ---- construction --------------------------------------------------------------------------------------
@@ -264,16 +266,20 @@ class World:
     # ---- deploys ------------------------------------------------------------------------------------------
 
     def _start_deploy(
-        self, svc: ServiceSim, *, force_bad: bool = False, force_strategy: Strategy | None = None
+        self, svc: ServiceSim, *, bad: bool | None = None, manual_gate: bool | None = None,
+        force_strategy: Strategy | None = None,
     ) -> None:
+        """Start a new release; `bad` and `manual_gate` are drawn at random when None."""
         rng = self.rng
         if svc.in_rollout or svc.phase is not Phase.HEALTHY:
             # fix forward: the new release replaces the broken one, traffic starts from the stable revision
             svc.current = svc.stable
         if force_strategy is not None:
             svc.strategy = force_strategy
-        bad = force_bad or rng.random() < self.config.bad_probability
-        manual_gate = rng.random() < self.config.manual_gate_probability
+        if bad is None:
+            bad = rng.random() < self.config.bad_probability
+        if manual_gate is None:
+            manual_gate = rng.random() < self.config.manual_gate_probability
         major, minor, patch = (int(x) for x in svc.history[-1].version.lstrip("v").split("."))
         version = f"v{major}.{minor + 1}.0" if rng.random() < 0.3 else f"v{major}.{minor}.{patch + 1}"
         release = self._make_release(svc.name, svc.history[-1].revision + 1, version, self.now, bad=bad)
@@ -298,12 +304,10 @@ class World:
         self, service: str, *, bad: bool = False, strategy: Strategy | None = None, manual_gate: bool = False,
         message: str | None = None, author: str | None = None,
     ) -> Rollout:
-        """Start a new release of `service` now (tests and demos use this to stage a scenario)."""
+        """Start a new release of `service` now, exactly as asked (tests and demos use this to stage a scenario)."""
         with self.lock:
             svc = self._service(service)
-            self._start_deploy(svc, force_bad=bad, force_strategy=strategy)
-            if manual_gate:
-                svc.steps = self._steps_for(svc, manual_gate=True)
+            self._start_deploy(svc, bad=bad, manual_gate=manual_gate, force_strategy=strategy)
             if message is not None:
                 svc.current.commit_message = message
             if author is not None:

@@ -92,6 +92,8 @@ class MonotuiApp(App[None]):
         self.refresh_views(force=True)  # ages and staleness move with the clock
 
     def refresh_views(self, force: bool = False) -> None:
+        if not self.screen_stack:  # shutting down: a last poll may still arrive
+            return
         state = self.engine.state
         now = self.clock()
         timestamp = now.timestamp()
@@ -143,7 +145,7 @@ class MonotuiApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
             # a priority binding: only on the main screen, and not while typing in the filter itself
-            return self.screen is self.screen_stack[0] and self.focused is not self.filter_input
+            return len(self.screen_stack) == 1 and self.focused is not self.filter_input
         if action != "rollout":
             return True
         if self.settings.read_only:

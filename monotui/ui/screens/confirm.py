@@ -50,7 +50,9 @@ class ConfirmActionScreen(ModalScreen[Confirmation | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            title = Text(f"{self.plan.spec.label} in PRODUCTION?", style="bold")
+            title = join(Text(self.plan.spec.label, style="bold"),
+                         plain(self.plan.rollout.service, style="bold", limit=40),
+                         Text("in PRODUCTION?", style="bold"))
             yield Static(title, id="confirm-title", markup=False)
             yield Static(plan_text(self.plan), id="confirm-plan", markup=False)
             yield Input(placeholder="Reason (optional, goes to the audit log)", id="reason", compact=True)

@@ -1,0 +1,61 @@
+"""Helpers for driving the real app with Pilot against the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from monotui.engine.core import Engine
+from monotui.ui.app import MonotuiApp
+
+from .conftest import wait_until
+
+
+def text_of(renderable: Any) -> str:
+    """What a rich renderable shows, as plain text."""
+    if hasattr(renderable, "plain"):
+        return str(renderable.plain)
+    console = Console(width=300, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+def static_text(app: MonotuiApp, selector: str) -> str:
+    return text_of(app.screen.query_one(selector, Static).content)
+
+
+def panel_text(app: MonotuiApp, panel_id: str) -> str:
+    panel = app.query_one(f"#{panel_id}")
+    return text_of(panel.query_one(Static).content)
+
+
+def row_text(app: MonotuiApp, key: str) -> list[str]:
+    return [cell.plain for cell in app.table.get_row(key)]
+
+
+def notifications(app: MonotuiApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def rows_loaded(app: MonotuiApp, count: int | None = None) -> None:
+    await wait_until(lambda: app.table.row_count > 0 and (count is None or app.table.row_count == count))
+
+
+def select(app: MonotuiApp, key: str) -> None:
+    app.table.move_cursor(row=app.table._order.index(key), animate=False)
+
+
+async def settle(pilot: Pilot[None], seconds: float = 0.05) -> None:
+    await pilot.pause(seconds)
+    actions = [w for w in pilot.app.workers if w.group == "actions"]
+    if actions:  # an empty list would mean "every worker", the endless poll loops included
+        await pilot.app.workers.wait_for_complete(actions)
+    await pilot.pause()
+
+
+def make_app(engine: Engine, **kwargs: Any) -> MonotuiApp:
+    return MonotuiApp(engine, **kwargs)
+
