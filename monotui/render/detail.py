@@ -91,8 +91,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     if h is not None:
         err_style = "bold red" if h.error_ratio >= thresholds.error_ratio else ""
         p99_style = "bold red" if h.p99_ms >= thresholds.p99_ms else ""
+        err_line = sparkline(h.series.error_ratio, 30, thresholds.error_ratio)
         lines.append(_line("Errors", Text(f"{percent(h.error_ratio, 2):>7}", style=err_style),
-                           Text(sparkline(h.series.error_ratio, 30, thresholds.error_ratio), style=err_style or "cyan")))
+                           Text(err_line, style=err_style or "cyan")))
         lines.append(_line("p99", Text(f"{millis(h.p99_ms):>7}", style=p99_style),
                            Text(sparkline(h.series.p99_ms, 30, thresholds.p99_ms), style=p99_style or "cyan"),
                            f"{h.rps:.0f} req/s"))

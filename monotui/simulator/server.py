@@ -229,7 +229,9 @@ async def _tick_forever(world: World, interval: float, speed: float) -> None:
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
-def _with_log_auth_and_faults(app: Starlette, state: SimState, check_auth: Callable[[Request], Response | None]) -> ASGIApp:
+def _with_log_auth_and_faults(
+    app: Starlette, state: SimState, check_auth: Callable[[Request], Response | None]
+) -> ASGIApp:
     """ASGI wrapper: record every request, enforce the token, and inject faults on /v1."""
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -46,8 +46,8 @@ COMMANDS: tuple[Command, ...] = (
 
 def bindings() -> list[Binding]:
     return [
-        Binding(c.key, c.action, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display, tooltip=c.description,
-                priority=c.priority)
+        Binding(c.key, c.action, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display,
+                tooltip=c.description, priority=c.priority)
         for c in COMMANDS
     ]
 
