@@ -49,7 +49,7 @@ def openapi_document() -> dict[str, Any]:
                                         ApiError, Rollout)],
         ref_template=REF,
     )
-    auth = [{"bearer": []}]
+    auth: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {

@@ -31,6 +31,7 @@ from monotui.simulator.openapi import openapi_document
 from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
 
 IDEMPOTENCY_LIMIT = 10_000
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: float = 1.0) -> Starlette:
+def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: float = 1.0) -> ASGIApp:
     """The ASGI app. With `tick_interval`, the world advances by itself in (scaled) real time."""
     world = state.world
 
@@ -226,7 +227,6 @@ async def _tick_forever(world: World, interval: float, speed: float) -> None:
         world.step(world.config.tick * speed)
 
 
-ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
 def _with_log_auth_and_faults(
@@ -234,7 +234,7 @@ def _with_log_auth_and_faults(
 ) -> ASGIApp:
     """ASGI wrapper: record every request, enforce the token, and inject faults on /v1."""
 
-    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
@@ -251,10 +251,10 @@ def _with_log_auth_and_faults(
         )
         state.requests.append(entry)
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> Any:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send_logged(message: dict[str, Any]) -> None:
+        async def send_logged(message: Any) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
             await send(message)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from rich.console import Group, RenderableType
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input
 
+from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind
@@ -33,7 +37,7 @@ EVENTS_SHOWN = 200
 class MonotuiApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "monotui"
-    BINDINGS = keymap.bindings()
+    BINDINGS = keymap.bindings()  # type: ignore[assignment]  # list[Binding] is a valid BindingType list
     COMMANDS = App.COMMANDS | {MonotuiCommands}
 
     def __init__(self, engine: Engine, *, clock: Clock | None = None, poll: bool = True) -> None:
@@ -111,10 +115,7 @@ class MonotuiApp(App[None]):
             self.events_panel.show(self._events_renderable(now))
         self.refresh_bindings()
 
-    def _events_renderable(self, now: datetime):  # type: ignore[no-untyped-def]
-        from rich.console import Group
-        from rich.text import Text
-
+    def _events_renderable(self, now: datetime) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
         if not events:
             return Text("No events yet.", style="dim")
@@ -139,8 +140,7 @@ class MonotuiApp(App[None]):
     # ---- actions ----------------------------------------------------------------------------------------
 
     def command_allowed(self, command: keymap.Command) -> bool:
-        return bool(self.check_action(command.action.split("(")[0], (command.action.split("'")[1],)
-                                      if command.mutating else ()))
+        return bool(self.check_action(command.action, (command.parameter,) if command.parameter else ()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
@@ -155,8 +155,6 @@ class MonotuiApp(App[None]):
             return None
         if view.read_only:
             return False
-        from monotui.engine.actions import action_spec
-
         return True if action_spec(str(parameters[0])).applies(view.rollout) else None
 
     def action_rollout(self, kind: str) -> None:
@@ -178,12 +176,12 @@ class MonotuiApp(App[None]):
         self.push_screen(ConfirmActionScreen(plan), confirmed)
 
     @work(group="actions", exit_on_error=False)
-    async def _refuse(self, plan) -> None:  # type: ignore[no-untyped-def]
+    async def _refuse(self, plan: ActionPlan) -> None:
         outcome = await self.engine.refuse(plan, "read-only mode: no mutating request is sent")
         self._show_outcome(outcome)
 
     @work(group="actions", exit_on_error=False)
-    async def _execute(self, plan, reason: str | None) -> None:  # type: ignore[no-untyped-def]
+    async def _execute(self, plan: ActionPlan, reason: str | None) -> None:
         try:
             outcome = await self.engine.execute(plan, reason)
         except OSError as e:  # the audit log could not be written
@@ -193,7 +191,8 @@ class MonotuiApp(App[None]):
         self._show_outcome(outcome)
 
     def _show_outcome(self, outcome: ActionOutcome) -> None:
-        severity = "information" if outcome.ok else "warning" if outcome.outcome == "unknown" else "error"
+        severity: SeverityLevel = (
+            "information" if outcome.ok else "warning" if outcome.outcome == "unknown" else "error")
         self.notify(clean(outcome.message(), 400), severity=severity, markup=False, timeout=8)
         self.refresh_views()
 

@@ -32,7 +32,7 @@ class MonotuiCommands(Provider):
 
     async def discover(self) -> Hits:
         for text, command in self._commands():
-            yield DiscoveryHit(Content(text), partial(self.app.run_action, command.action), text=text,
+            yield DiscoveryHit(Content(text), partial(self.app.run_action, command.action_string), text=text,
                                help=command.description)
 
     async def search(self, query: str) -> Hits:
@@ -41,5 +41,5 @@ class MonotuiCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 # not matcher.highlight(): it parses its argument as markup, and service names are untrusted
-                yield Hit(score, Content(text), partial(self.app.run_action, command.action), text=text,
+                yield Hit(score, Content(text), partial(self.app.run_action, command.action_string), text=text,
                           help=command.description)

@@ -16,7 +16,7 @@ from monotui.engine.actions import ROLLOUT_ACTIONS
 class Command:
     id: str  # binding id: users may remap it with a keymap
     key: str
-    action: str  # Textual action string
+    action: str  # Textual action name
     label: str
     description: str
     mutating: bool = False
@@ -24,12 +24,17 @@ class Command:
     key_display: str | None = None
     priority: bool = False  # checked before the focused widget sees the key
     short: str | None = None  # footer label, where 80 columns must hold every key
+    parameter: str | None = None  # the action's one argument (the rollout action kind)
+
+    @property
+    def action_string(self) -> str:
+        return f"{self.action}({self.parameter!r})" if self.parameter else self.action
 
 
 COMMANDS: tuple[Command, ...] = (
     *(
-        Command(f"rollout.{spec.kind.value}", spec.key, f"rollout('{spec.kind.value}')", spec.label,
-                spec.description, mutating=True, short=spec.short)
+        Command(f"rollout.{spec.kind.value}", spec.key, "rollout", spec.label, spec.description, mutating=True,
+                short=spec.short, parameter=spec.kind.value)
         for spec in ROLLOUT_ACTIONS
     ),
     # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
@@ -46,7 +51,7 @@ COMMANDS: tuple[Command, ...] = (
 
 def bindings() -> list[Binding]:
     return [
-        Binding(c.key, c.action, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display,
+        Binding(c.key, c.action_string, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display,
                 tooltip=c.description, priority=c.priority)
         for c in COMMANDS
     ]
