@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from monotui import __version__
@@ -65,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="require the bearer token held in this environment variable")
     _sim_options(simulate, deploy_interval=5.0)
 
+    standin = sub.add_parser("kube-standin", help="serve Argo Rollouts objects on a loopback Kubernetes API "
+                                                 "stand-in, to try monotui without a cluster")
+    standin.add_argument("--port", type=int, default=8701, help="port on 127.0.0.1 (default 8701)")
+    standin.add_argument("--fixtures", metavar="DIR", help="folder of Kubernetes YAML (e.g. the Argo Rollouts "
+                         "fixtures in shared/fixtures/argo-rollouts)")
+    standin.add_argument("--synthetic", type=int, default=0, metavar="N", help="also serve N generated rollouts")
+    standin.add_argument("--namespaces", type=int, default=10, help="spread generated rollouts over this many")
+    standin.add_argument("--kubeconfig-out", metavar="PATH", default="standin.kubeconfig",
+                         help="write a kubeconfig pointing at the stand-in here (default ./standin.kubeconfig)")
+
     status = sub.add_parser("status", help="print every rollout once and exit (1 if a source is unreachable)")
     _common(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -102,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "simulate":
             return run_simulate(args)
+        if args.command == "kube-standin":
+            return run_kube_standin(args)
         if args.command == "status":
             return asyncio.run(run_status(args))
         if args.command in {a.kind.value for a in ROLLOUT_ACTIONS}:
@@ -190,6 +203,36 @@ def run_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_kube_standin(args: argparse.Namespace) -> int:
+    import time
+
+    from monotui.simulator.kube_api import KubeStandin, load_fixtures, synthetic
+
+    objects = []
+    if args.fixtures:
+        folder = Path(args.fixtures)
+        if not folder.is_dir():
+            return _fail(f"--fixtures: {folder} is not a folder")
+        objects += load_fixtures(folder)
+    if args.synthetic:
+        objects += synthetic(args.synthetic, max(1, args.namespaces))
+    if not objects:
+        return _fail("nothing to serve: pass --fixtures DIR and/or --synthetic N")
+    with KubeStandin(objects, port=args.port) as kube:
+        kubeconfig = kube.kubeconfig(Path(args.kubeconfig_out).resolve())
+        rollouts = sum(1 for o in objects if o.get("kind") == "Rollout")
+        print(f"Kubernetes API stand-in on {kube.url}: {rollouts} rollouts. Kubeconfig: {kubeconfig}\n"
+              "Try it with a config like:\n\n"
+              f'  [[sources]]\n  name = "standin"\n  kind = "argo-rollouts"\n  kubeconfig = "{kubeconfig}"\n\n'
+              "Ctrl+C stops it.", file=sys.stderr)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return EXIT_OK
+
+
 # ---- status -------------------------------------------------------------------------------------------------
 
 
@@ -242,7 +285,9 @@ def print_status(engine: Any, now: datetime) -> None:
     from monotui.render.rollouts import COLUMNS, row_cells
     from monotui.render.text import plain
 
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
+    # piped output keeps whole lines (a terminal gets its own width)
+    width = None if sys.stdout.isatty() else 200
+    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
     for name, data in engine.state.sources.items():
         line = Text()
         line.append_text(plain(name, style="bold"))

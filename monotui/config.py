@@ -93,7 +93,18 @@ class HttpSourceConfig(SourceBase):
         return None
 
 
-SourceConfig = Annotated[HttpSourceConfig, Field(discriminator="kind")]
+class ArgoRolloutsSourceConfig(SourceBase):
+    """Argo Rollouts in one Kubernetes context (or the in-cluster service account), all or some namespaces."""
+
+    kind: Literal["argo-rollouts"]
+    context: str | None = Field(default=None, description="kubeconfig context (default: the current one)")
+    kubeconfig: Path | None = Field(default=None, description="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    in_cluster: bool = Field(default=False, description="use the pod's service account instead of a kubeconfig")
+    namespaces: list[str] = Field(default_factory=list, description="namespaces to watch (empty: all)")
+
+
+SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig, Field(discriminator="kind")]
+SOURCE_KINDS = ("http", "argo-rollouts")
 
 
 class Thresholds(_Strict):
@@ -159,7 +170,7 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             key += f"[{part}]"
-        elif part in ("http",):  # discriminated-union tag, not a key the user wrote
+        elif part in SOURCE_KINDS:  # discriminated-union tag, not a key the user wrote
             continue
         else:
             key += f".{part}" if key else str(part)
@@ -171,7 +182,7 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
-        msg = f"unknown source kind {tag!r} (expected one of: http)"
+        msg = f"unknown source kind {tag!r} (expected one of: {', '.join(SOURCE_KINDS)})"
         return _key_of((*tuple(err["loc"]), "kind")), msg
     if err["type"] == "extra_forbidden":
         msg = "unknown key"

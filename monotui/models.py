@@ -35,6 +35,8 @@ class ActionKind(StrEnum):
     PROMOTE_FULL = "promote-full"
     ABORT = "abort"
     ROLLBACK = "rollback"
+    RETRY = "retry"  # Argo Rollouts: start an aborted rollout again
+    RESTART = "restart"  # Argo Rollouts: restart the pods
 
 
 class EventKind(StrEnum):
@@ -60,6 +62,7 @@ class Step(_Model):
     weight: int | None = Field(default=None, ge=0, le=100, description="setWeight step: canary traffic %")
     pause: bool = Field(default=False, description="pause step")
     duration_s: float | None = Field(default=None, ge=0, description="pause length; null = until a human acts")
+    label: str | None = Field(default=None, description="any other kind of step, as its engine names it")
 
 
 class RevisionInfo(_Model):
@@ -70,6 +73,30 @@ class RevisionInfo(_Model):
     commit_message: str = ""
     author: str = ""
     deployed_at: datetime | None = None
+
+
+class ImageTag(_Model):
+    image: str
+    tags: list[str] = Field(default_factory=list, description="stable, canary, active, preview, Σ:template")
+
+
+class Metric(_Model):
+    name: str
+    phase: str = ""
+    message: str = ""
+    values: list[str] = Field(default_factory=list, description="last measured values, oldest first")
+    successful: int = 0
+    failed: int = 0
+    inconclusive: int = 0
+    error: int = 0
+
+
+class Analysis(_Model):
+    name: str
+    revision: int | None = None
+    phase: str = ""
+    message: str = ""
+    metrics: list[Metric] = Field(default_factory=list)
 
 
 class Rollout(_Model):
@@ -97,6 +124,9 @@ class Rollout(_Model):
     stable: RevisionInfo | None = Field(default=None, description="the revision serving the rest of traffic")
     rollback_to: RevisionInfo | None = Field(default=None, description="what a rollback with no revision targets")
     rolled_back_at: datetime | None = None
+    images: list[ImageTag] = Field(default_factory=list, description="running images and their roles")
+    analysis: list[Analysis] = Field(default_factory=list, description="analysis runs, newest first")
+    errors: list[str] = Field(default_factory=list, description="error conditions the engine reports")
 
 
 class HealthSeries(_Model):

@@ -18,7 +18,7 @@ from monotui.ui.screens.confirm import ConfirmActionScreen
 from monotui.ui.screens.help import HelpScreen
 
 from .conftest import ACTOR, make_world, wait_until
-from .ui_helpers import make_app, notifications, panel_text, row_text, rows_loaded, select, settle, static_text
+from .ui_helpers import cell, make_app, notifications, panel_text, rows_loaded, select, settle, static_text
 
 SLOW = 60.0  # poll interval for tests that must see an action's effect without a new poll
 
@@ -80,7 +80,7 @@ async def test_action_through_key_and_confirmation(sim: SimulatorServer, engine_
         body = json.loads(posted.body)
         assert body == {"actor": ACTOR, "reason": "error spike"}
         # the outcome shows at once: no poll happened since (interval is 60 s)
-        assert row_text(app, "prod/cart-api")[1].endswith(after.value if path != "rollback" else "Rolled back")
+        assert cell(app, "prod/cart-api", "status").endswith(after.value if path != "rollback" else "Rolled back")
         assert any("done" in n for n in notifications(app))
         [record] = AuditLog(audit_path).read()
         assert (record["action"], record["outcome"], record["actor"]) == (path, "done", ACTOR)
@@ -201,14 +201,14 @@ async def test_a_failing_source_shows_stale_with_age_and_error_then_recovers(
         await pilot.pause(0.2)
         alert = app.alerts.content.plain
         assert "prod" in alert and "503" in alert and "old" in alert
-        assert all(row_text(app, key)[1].startswith("?") for key in app.table._order)
+        assert all(cell(app, key, "status").startswith("?") for key in app.table._order)
         assert "error" in app.banner.content.plain
         await pilot.press("down", "down")
         assert app.table.cursor_row == 2, "input stays responsive"
         sim.state.faults = Faults()
         await wait_until(lambda: not app.alerts.display, timeout=5)
         await pilot.pause(0.2)
-        assert not any(row_text(app, key)[1].startswith("?") for key in app.table._order)
+        assert not any(cell(app, key, "status").startswith("?") for key in app.table._order)
 
 
 async def test_a_source_that_is_down_from_the_start_does_not_stop_the_others(
@@ -236,7 +236,7 @@ async def test_strings_from_servers_are_shown_literally(engine_for: Callable[...
         app = make_app(engine_for(slow_source(server.url)))
         async with app.run_test(size=(120, 35)) as pilot:
             await rows_loaded(app)
-            services = {row_text(app, key)[0] for key in app.table._order}
+            services = {cell(app, key, "service") for key in app.table._order}
             assert set(MARKUP) <= services
             select(app, "prod/[red]x[/]")
             await pilot.pause()

@@ -36,6 +36,13 @@ def row_text(app: MonotuiApp, key: str) -> list[str]:
     return [cell.plain for cell in app.table.get_row(key)]
 
 
+def cell(app: MonotuiApp, key: str, column: str) -> str:
+    """The text of one cell, by row key and column key."""
+    from monotui.render.rollouts import COLUMNS
+
+    return row_text(app, key)[[c.key for c in COLUMNS].index(column)]
+
+
 def notifications(app: MonotuiApp) -> list[str]:
     return [n.message for n in app._notifications]
 

@@ -25,6 +25,9 @@ class ActionSpec:
     short: str | None = None  # where space is scarce (the footer at 80 columns)
 
     def applies(self, rollout: Rollout) -> bool:
+        if self.kind is ActionKind.RETRY:
+            return rollout.phase is Phase.ABORTED or (
+                rollout.phase is Phase.DEGRADED and "RolloutAborted" in rollout.message)
         if self.kind is ActionKind.ROLLBACK:
             return rollout.rollback_to is not None or rollout.phase is not Phase.HEALTHY
         if self.kind in (ActionKind.PROMOTE_FULL, ActionKind.ABORT):
@@ -50,6 +53,10 @@ ROLLOUT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ActionKind.ROLLBACK, "b", "Roll back", "roll back",
                "Return to the previous good revision (the stable one during a rollout)",
                frozenset(Phase), short="Rollback"),
+    ActionSpec(ActionKind.RETRY, "t", "Retry", "retry", "Start an aborted rollout's steps again (Argo Rollouts)",
+               frozenset({Phase.ABORTED, Phase.DEGRADED})),
+    ActionSpec(ActionKind.RESTART, "R", "Restart", "restart", "Restart the rollout's pods (Argo Rollouts)",
+               frozenset(Phase)),
 )
 
 _BY_KIND = {spec.kind: spec for spec in ROLLOUT_ACTIONS}
@@ -125,6 +132,12 @@ def plan_action(
     if kind is ActionKind.PROMOTE:
         where = f"step {step + 1}/{steps} → {step + 2}/{steps}" if step is not None and steps else "next step"
         return ActionPlan(source, rollout, spec, stable, current, f"{current} advances: {where}", protected)
+    if kind is ActionKind.RETRY:
+        return ActionPlan(source, rollout, spec, stable, current,
+                          f"{current} starts its steps again from the first", protected)
+    if kind is ActionKind.RESTART:
+        return ActionPlan(source, rollout, spec, current, current,
+                          f"the pods of {current} restart, one by one", protected)
     if kind is ActionKind.PAUSE:
         return ActionPlan(source, rollout, spec, current, current,
                           f"{current} stays at {rollout.actual_weight}% of traffic until resumed", protected)

@@ -59,6 +59,10 @@ class Engine:
             poll_once(self.state, p, self.settings.source(name).timeout) for name, p in self.providers.items()
         )))
 
+    def can(self, source: str, kind: ActionKind) -> bool:
+        """Whether the source's engine offers this action at all (Argo Rollouts has retry; the deploy API not)."""
+        return kind in self.providers[source].capabilities
+
     def read_only(self, source: str) -> bool:
         return self.settings.is_read_only(source)
 
@@ -92,6 +96,8 @@ class Engine:
         reason = (reason or "").strip() or None
         if self.read_only(plan.source):
             return await self.refuse(plan, "read-only mode: no mutating request is sent", reason)
+        if not self.can(plan.source, plan.spec.kind):
+            return await self.refuse(plan, f"source {plan.source} cannot {plan.spec.verb}", reason)
         target = (plan.source, plan.rollout.id)
         if target in self._in_flight:
             return await self.refuse(plan, f"another action on {plan.rollout.service} is still in flight", reason)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from monotui.engine.state import ProductionState
-from monotui.providers.base import DeployProvider, ProviderError
+from monotui.providers.base import DeployProvider, ProviderError, WatchingProvider
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
@@ -59,9 +59,34 @@ def _failed(state: ProductionState, name: str, message: str, failures: int) -> S
 
 
 async def poll_forever(state: ProductionState, provider: DeployProvider) -> AsyncIterator[SourceUpdate]:
+    if hasattr(provider, "watch"):
+        async for update in watch_forever(state, provider):  # type: ignore[arg-type]
+            yield update
+        return
     config = state.settings.source(provider.name)
     while True:
         update = await poll_once(state, provider, config.timeout)
         delay = update.next_poll_in if not update.ok else config.poll_interval
         yield SourceUpdate(update.source, update.ok, update.error, delay)
         await asyncio.sleep(delay)
+
+
+async def watch_forever(state: ProductionState, provider: WatchingProvider) -> AsyncIterator[SourceUpdate]:
+    """Apply a watching source's snapshots and changes as they come; on failure back off and start again
+    (which lists everything anew)."""
+    name = provider.name
+    config = state.settings.source(name)
+    while True:
+        try:
+            async for result in provider.watch():
+                state.apply_poll(name, result)
+                yield SourceUpdate(name, True)
+            message = "the watch ended"
+        except ProviderError as e:
+            message = str(e)
+        except Exception as e:  # a provider bug must not take the app down
+            log.exception("watch of %s failed", name)
+            message = f"internal error: {type(e).__name__}: {e}"
+        update = _failed(state, name, message, state.status(name).failures + 1)
+        yield update
+        await asyncio.sleep(update.next_poll_in if config.poll_interval else 1.0)

@@ -79,7 +79,12 @@ class ProductionState:
 
     def apply_poll(self, source: str, result: PollResult) -> None:
         data = self.sources[source]
-        if result.rollouts is not None:
+        if result.partial:
+            for rollout in result.rollouts or []:
+                data.rollouts[rollout.id] = rollout
+            for gone in result.removed:
+                data.rollouts.pop(gone, None)
+        elif result.rollouts is not None:
             data.rollouts = {r.id: r for r in result.rollouts}
         if result.health:
             data.health = {h.service: h for h in result.health}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -33,12 +34,18 @@ class ProviderError(Exception):
 
 @dataclass(frozen=True)
 class PollResult:
-    """One refresh of a source. `rollouts` is None when the backend said nothing changed (HTTP 304)."""
+    """One refresh of a source. `rollouts` is None when the backend said nothing changed (HTTP 304).
+
+    With `partial`, `rollouts` holds only the rollouts that changed and `removed` the ids of those that went away
+    (watch-based sources send these after their first full snapshot).
+    """
 
     rollouts: list[Rollout] | None
     health: list[ServiceHealth] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     requests: int = 0
+    partial: bool = False
+    removed: list[str] = field(default_factory=list)
 
 
 class DeployProvider(Protocol):
@@ -55,3 +62,9 @@ class DeployProvider(Protocol):
     ) -> Rollout: ...
 
     async def aclose(self) -> None: ...
+
+
+class WatchingProvider(DeployProvider, Protocol):
+    """A source that pushes changes: a full PollResult first, then partial ones, until it raises."""
+
+    def watch(self) -> AsyncIterator[PollResult]: ...

@@ -10,4 +10,8 @@ from monotui.providers.http_deploy import HttpDeployProvider
 def build_provider(config: SourceConfig) -> DeployProvider:
     if config.kind == "http":
         return HttpDeployProvider(config)
+    if config.kind == "argo-rollouts":
+        from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider  # kr8s loads only when used
+
+        return ArgoRolloutsProvider(config)
     raise ValueError(f"unknown source kind {config.kind!r}")  # config validation makes this unreachable

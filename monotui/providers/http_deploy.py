@@ -37,7 +37,8 @@ def _describe_validation(exc: ValidationError) -> str:
 class HttpDeployProvider:
     """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key."""
 
-    capabilities = frozenset(ActionKind)
+    capabilities = frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
+                              ActionKind.ABORT, ActionKind.ROLLBACK})
 
     def __init__(self, config: HttpSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config

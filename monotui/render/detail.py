@@ -28,6 +28,8 @@ def steps_text(rollout: Rollout) -> Text:
     for i, step in enumerate(rollout.steps):
         if step.weight is not None:
             label = f"{step.weight}%"
+        elif not step.pause:
+            label = step.label or "step"
         elif step.duration_s is None:
             label = "pause ∞"
         else:
@@ -72,7 +74,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
         done = r.current_step is not None and r.current_step >= len(r.steps)
-        step = "done" if done else f"{(r.current_step or 0) + 1}/{len(r.steps)}"
+        step = "done" if done else f"{r.current_step or 0}/{len(r.steps)}"
         lines.append(_line("Steps", steps_text(r)))
         lines.append(_line("Progress", f"step {step} · weight {r.set_weight}% set / {r.actual_weight}% actual"
                            f" · started {since(r.started_at, now)} ago"))
@@ -87,6 +89,24 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
                        else Text("no earlier revision", style="dim")))
     if r.pause_reason:
         lines.append(_line("Paused", plain(r.pause_reason, style="yellow", limit=200)))
+    for error in r.errors:
+        lines.append(_line("Error", plain(error, style="bold red", limit=400)))
+    for i, image in enumerate(r.images):
+        tags = Text(f"({', '.join(image.tags)})", style="dim") if image.tags else Text("")
+        lines.append(_line("Images" if i == 0 else "", plain(image.image, limit=160), tags))
+    for run in r.analysis[:4]:
+        style = {"Successful": "green", "Failed": "bold red", "Error": "bold red",
+                 "Inconclusive": "yellow"}.get(run.phase, "")
+        head = join(plain(run.name, limit=80), Text(run.phase or "?", style=style),
+                    Text(f"(r{run.revision})" if run.revision is not None else "", style="dim"))
+        lines.append(_line("Analysis", head))
+        if run.message:
+            lines.append(_line("", plain(run.message, style=style, limit=300)))
+        for metric in run.metrics:
+            counts = f"✔{metric.successful} ✖{metric.failed} ?{metric.inconclusive} ⚠{metric.error}"
+            values = plain(", ".join(metric.values), limit=120) if metric.values else Text("")
+            lines.append(_line("", join(Text("·"), plain(metric.name, style="bold", limit=60),
+                                        Text(metric.phase, style=style), Text(counts, style="dim"), values)))
     h = view.health
     if h is not None:
         err_style = "bold red" if h.error_ratio >= thresholds.error_ratio else ""

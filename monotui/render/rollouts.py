@@ -23,6 +23,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("service", "Service"),
+    Column("where", "Where"),  # environment: region, or Kubernetes context/namespace
     Column("status", "Status"),
     Column("errors", "Err%"),
     Column("step", "Step"),
@@ -65,11 +66,11 @@ def error_text(view: RolloutView, thresholds: Thresholds) -> Text:
 
 
 def step_text(view: RolloutView) -> str:
+    """Steps completed / steps, as `kubectl argo rollouts get` shows it (0/8 at the first step)."""
     r = view.rollout
     if r.current_step is None or not r.steps:
         return "-"
-    return f"{min(r.current_step + 1, len(r.steps))}/{len(r.steps)}" if r.current_step < len(r.steps) \
-        else f"{len(r.steps)}/{len(r.steps)}"
+    return f"{min(r.current_step, len(r.steps))}/{len(r.steps)}"
 
 
 def weight_text(view: RolloutView) -> str:
@@ -82,6 +83,7 @@ def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds) -> tuple
     dim = "dim" if view.stale else ""
     return (
         plain(r.service, style="bold" if not view.stale else "dim", limit=40),
+        plain(r.environment, style="dim" if view.stale else "cyan", limit=40),
         status_text(view),
         error_text(view, thresholds),
         Text(step_text(view), style=dim),

@@ -245,6 +245,7 @@ def _with_log_auth_and_faults(
             body += message.get("body", b"")
             more = message.get("more_body", False)
         request = Request(scope)
+        delivered = False
         entry = LoggedRequest(
             method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
             headers={k: v for k, v in request.headers.items() if k != "authorization"}, body=body,
@@ -252,6 +253,11 @@ def _with_log_auth_and_faults(
         state.requests.append(entry)
 
         async def replay() -> Any:
+            # the body once, then the real channel: a streaming response waits on it for the disconnect
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def send_logged(message: Any) -> None:

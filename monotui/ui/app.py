@@ -150,12 +150,13 @@ class MonotuiApp(App[None]):
             return True
         if self.settings.read_only:
             return False  # read-only: mutating actions are not offered at all
+        kind = ActionKind(str(parameters[0]))
         view = self.selected_view()
         if view is None:
-            return None
-        if view.read_only:
-            return False
-        return True if action_spec(str(parameters[0])).applies(view.rollout) else None
+            return None if any(self.engine.can(source, kind) for source in self.engine.providers) else False
+        if view.read_only or not self.engine.can(view.source, kind):
+            return False  # not offered: this source is read-only, or its engine has no such action
+        return True if action_spec(kind).applies(view.rollout) else None
 
     def action_rollout(self, kind: str) -> None:
         view = self.selected_view()

@@ -1,0 +1,171 @@
+"""List, watch and PATCH over the Kubernetes API.
+
+kr8s (httpx-based, like the rest of monotui) loads the kubeconfig or the in-cluster service account and handles
+credentials: exec plugins, client certificates, bearer tokens, CA data. On top of its `call_api`, this module
+speaks the list + watch protocol itself (resourceVersion, bookmarks, resume, relist on 410) so that monotui
+controls exactly what is requested, and sends each PATCH once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import kr8s
+import kr8s.asyncio
+
+from monotui.providers.base import ProviderError
+
+SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@dataclass(frozen=True)
+class Resource:
+    group_version: str
+    plural: str
+    kind: str
+
+    @property
+    def base(self) -> str:
+        return "/api" if self.group_version == "v1" else "/apis"
+
+
+ROLLOUTS = Resource("argoproj.io/v1alpha1", "rollouts", "Rollout")
+REPLICA_SETS = Resource("apps/v1", "replicasets", "ReplicaSet")
+ANALYSIS_RUNS = Resource("argoproj.io/v1alpha1", "analysisruns", "AnalysisRun")
+EXPERIMENTS = Resource("argoproj.io/v1alpha1", "experiments", "Experiment")
+
+
+class Expired(Exception):
+    """The watch's resourceVersion is too old (410): list again."""
+
+
+def _status_message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return data["message"][:500]
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        pass
+    return response.reason_phrase or "error"
+
+
+def error_for(response: httpx.Response, what: str) -> ProviderError:
+    code = response.status_code
+    kind = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}.get(code, "http")
+    return ProviderError(kind, f"{what}: HTTP {code}: {_status_message(response)}", code)  # type: ignore[arg-type]
+
+
+class KubeClient:
+    def __init__(self, *, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float) -> None:
+        self._kubeconfig = str(kubeconfig.expanduser()) if kubeconfig else None
+        self._context = context
+        self._in_cluster = in_cluster
+        self.timeout = timeout
+        self._api: Any = None
+
+    async def api(self) -> Any:
+        if self._api is None:
+            try:
+                if self._in_cluster:
+                    self._api = await kr8s.asyncio.api(serviceaccount=SERVICE_ACCOUNT)
+                else:
+                    self._api = await kr8s.asyncio.api(kubeconfig=self._kubeconfig, context=self._context)
+            except ProviderError:
+                raise
+            except kr8s.ServerError as e:
+                if e.response is not None:
+                    raise error_for(e.response, "connect") from None
+                raise ProviderError("connection", f"connect: {e}") from None
+            except httpx.HTTPError as e:
+                raise ProviderError("connection", f"connect: cannot connect ({e or type(e).__name__})") from None
+            except Exception as e:  # kr8s raises plain exceptions for unreadable kubeconfigs and contexts
+                raise ProviderError("connection", f"kubeconfig: {type(e).__name__}: {e}") from None
+        return self._api
+
+    async def context_name(self) -> str:
+        api = await self.api()
+        return str(getattr(api.auth, "active_context", "") or self._context or "in-cluster")
+
+    async def _call(self, method: str, resource: Resource, namespace: str | None, url: str, *,
+                    what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
+        api = await self.api()
+        try:
+            async with api.call_api(method, version=resource.group_version, base=resource.base,
+                                    namespace=namespace, url=url, raise_for_status=retry_auth,
+                                    timeout=self.timeout, **kwargs) as response:
+                await response.aread()
+        except httpx.TimeoutException:
+            raise ProviderError("timeout", f"{what}: no answer within {self.timeout:g}s") from None
+        except kr8s.ServerError as e:
+            if e.response is not None:
+                raise error_for(e.response, what) from None
+            raise ProviderError("http", f"{what}: {e}") from None
+        except httpx.HTTPError as e:
+            raise ProviderError("connection", f"{what}: cannot connect ({e or type(e).__name__})") from None
+        if response.status_code >= 400:
+            raise error_for(response, what)
+        return response
+
+    async def list(self, resource: Resource, namespace: str | None,
+                   selector: str | None = None) -> tuple[list[dict[str, Any]], str]:
+        params = {"labelSelector": selector} if selector else {}
+        response = await self._call("GET", resource, namespace, resource.plural, what=f"list {resource.plural}",
+                                    retry_auth=True, params=params)
+        try:
+            data = response.json()
+            return list(data.get("items") or []), str(data["metadata"]["resourceVersion"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
+
+    async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
+                    server_timeout: int = 300) -> AsyncIterator[dict[str, Any]]:
+        """Events from `resource_version` on, until the server ends the stream. Raises Expired on 410."""
+        api = await self.api()
+        params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
+                  "timeoutSeconds": str(server_timeout)}
+        what = f"watch {resource.plural}"
+        # no read timeout: a quiet watch sends only bookmarks; the server ends it after timeoutSeconds
+        timeout = httpx.Timeout(self.timeout, read=server_timeout + 30)
+        try:
+            async with api.call_api("GET", version=resource.group_version, base=resource.base,
+                                    namespace=namespace, url=resource.plural, params=params, stream=True,
+                                    raise_for_status=False, timeout=timeout) as response:
+                if response.status_code == 410:
+                    raise Expired()
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise error_for(response, what)
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        raise ProviderError("invalid", f"{what}: not a watch event") from None
+                    if event.get("type") == "ERROR":
+                        obj = event.get("object") or {}
+                        if obj.get("code") == 410:
+                            raise Expired()
+                        raise ProviderError("http", f"{what}: {obj.get('message', 'watch error')}", obj.get("code"))
+                    yield event
+        except httpx.TimeoutException:
+            raise ProviderError("timeout", f"{what}: the stream stalled") from None
+        except httpx.HTTPError as e:
+            raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None
+
+    async def patch(self, resource: Resource, namespace: str, name: str, subresource: str, content_type: str,
+                    body: Any) -> dict[str, Any]:
+        url = f"{resource.plural}/{name}" + (f"/{subresource}" if subresource else "")
+        response = await self._call(
+            "PATCH", resource, namespace, url, what=f"patch {url}", retry_auth=False,
+            content=json.dumps(body).encode(), headers={"Content-Type": content_type},
+        )
+        try:
+            return dict(response.json())
+        except (ValueError, TypeError):
+            raise ProviderError("invalid", f"patch {url}: not an object") from None

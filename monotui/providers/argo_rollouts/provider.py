@@ -1,0 +1,353 @@
+"""The Argo Rollouts provider: Rollouts with their ReplicaSets, AnalysisRuns and Experiments, kept live by
+list + watch, shown and driven as the kubectl plugin does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from monotui.config import ArgoRolloutsSourceConfig
+from monotui.models import (
+    ActionKind,
+    Analysis,
+    ImageTag,
+    Metric,
+    Phase,
+    RevisionInfo,
+    Rollout,
+    Step,
+    Strategy,
+)
+from monotui.providers.argo_rollouts import patches as plugin_patches
+from monotui.providers.argo_rollouts import status as plugin
+from monotui.providers.argo_rollouts.kube import (
+    ANALYSIS_RUNS,
+    EXPERIMENTS,
+    REPLICA_SETS,
+    ROLLOUTS,
+    Expired,
+    KubeClient,
+    Resource,
+)
+from monotui.providers.base import PollResult, ProviderError
+
+WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
+_PHASES = {p.value: p for p in Phase}
+BATCH_WINDOW_S = 0.02  # events arriving this close together become one update
+
+Key = tuple[str, str]  # (namespace, name)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _tag(image: str) -> str:
+    tail = image.rsplit("/", 1)[-1]
+    if "@" in tail:
+        return tail.split("@", 1)[1][:19]
+    return tail.split(":", 1)[1] if ":" in tail else "latest"
+
+
+class Cache:
+    """Objects by kind, plus who owns what, so one event recomputes only the rollouts it touches."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[Key, dict[str, Any]]] = {r.kind: {} for r in WATCHED}
+        # a set: uids are unique in a cluster, but the plugin's own fixtures give six rollouts one uid
+        self.rollout_by_uid: dict[str, set[Key]] = {}
+
+    @staticmethod
+    def key(obj: dict[str, Any]) -> Key:
+        meta = plugin.metadata(obj)
+        return str(meta.get("namespace", "")), str(meta.get("name", ""))
+
+    def put(self, kind: str, obj: dict[str, Any]) -> None:
+        self.objects[kind][self.key(obj)] = obj
+        if kind == "Rollout":
+            uid = plugin.metadata(obj).get("uid")
+            if isinstance(uid, str):
+                self.rollout_by_uid.setdefault(uid, set()).add(self.key(obj))
+
+    def remove(self, kind: str, obj: dict[str, Any]) -> None:
+        self.objects[kind].pop(self.key(obj), None)
+        if kind == "Rollout":
+            self.rollout_by_uid.get(str(plugin.metadata(obj).get("uid")), set()).discard(self.key(obj))
+
+    def replace(self, kind: str, items: Iterable[dict[str, Any]]) -> None:
+        self.objects[kind] = {}
+        if kind == "Rollout":
+            self.rollout_by_uid = {}
+        for obj in items:
+            self.put(kind, obj)
+
+    def owners(self, kind: str, obj: dict[str, Any]) -> set[Key]:
+        """The rollouts an object belongs to (through an Experiment for experiment ReplicaSets)."""
+        if kind == "Rollout":
+            return {self.key(obj)}
+        out: set[Key] = set()
+        for ref in plugin._list(plugin.metadata(obj).get("ownerReferences")):
+            uid = plugin._map(ref).get("uid")
+            if uid in self.rollout_by_uid:
+                out |= self.rollout_by_uid[uid]
+            elif plugin._map(ref).get("kind") == "Experiment":
+                for exp in self.objects["Experiment"].values():
+                    if plugin.metadata(exp).get("uid") == uid:
+                        out |= self.owners("Experiment", exp)
+        return out
+
+    def in_namespace(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        return [o for (ns, _), o in self.objects[kind].items() if ns == namespace]
+
+
+class ArgoRolloutsProvider:
+    capabilities = frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
+                              ActionKind.ABORT, ActionKind.RETRY, ActionKind.RESTART, ActionKind.ROLLBACK})
+
+    def __init__(self, config: ArgoRolloutsSourceConfig, client: KubeClient | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self.kube = client or KubeClient(kubeconfig=config.kubeconfig, context=config.context,
+                                         in_cluster=config.in_cluster, timeout=config.timeout)
+        self.cache = Cache()
+        self._context = config.context or ""
+        self.list_requests = 0  # how many list requests were made (benchmarks and tests read it)
+
+    def _scopes(self) -> list[str | None]:
+        return list(self.config.namespaces) or [None]
+
+    # ---- building domain rollouts ---------------------------------------------------------------------
+
+    def to_rollout(self, ro: dict[str, Any]) -> Rollout:
+        namespace, name = self.cache.key(ro)
+        replica_sets = self.cache.in_namespace("ReplicaSet", namespace)
+        rs_infos = plugin.replica_set_info(ro, replica_sets)
+        exp_rs = plugin.experiment_replica_sets(ro, self.cache.in_namespace("Experiment", namespace), replica_sets)
+        phase, message = plugin.rollout_phase(ro)
+        st, sp = plugin.status(ro), plugin.spec(ro)
+        is_bg = plugin.blue_green(ro) is not None
+        current_hash = plugin._str(st.get("currentPodHash"))
+        current_rs = next((r for r in rs_infos if r.pod_hash and r.pod_hash == current_hash), None)
+        stable_rs = next((r for r in rs_infos if r.stable), None)
+        template_images = [plugin._str(plugin._map(c).get("image")) for c in plugin._list(
+            plugin._map(plugin._map(sp.get("template")).get("spec")).get("containers"))]
+        image = (template_images or (list(current_rs.images) if current_rs else []) or [""])[0]
+        revision = plugin.revision_of(ro) or (current_rs.revision if current_rs else None) or 0
+        try:
+            target = plugin_patches.undo_target(ro, replica_sets)
+            target_info = next((r for r in rs_infos if r.name == plugin.metadata(target).get("name")), None)
+        except plugin_patches.CannotAct:
+            target_info = None
+        steps = self._steps(ro)
+        index = st.get("currentStepIndex")
+        if is_bg:
+            active = plugin._str(plugin._map(st.get("blueGreen")).get("activeSelector"))
+            weight = 100 if active and active == current_hash else 0
+            set_w, actual_w = weight, weight
+        else:
+            set_w, actual_w = plugin.set_weight(ro), plugin.actual_weight(ro, rs_infos)
+        pause_reason = "manually paused" if sp.get("paused") is True else next(
+            (plugin._str(plugin._map(c).get("reason")) for c in plugin._list(st.get("pauseConditions"))), None)
+        started = (_parse_time(current_rs.created) if current_rs else None) or _parse_time(
+            plugin.metadata(ro).get("creationTimestamp")) or datetime.now(UTC)
+        return Rollout(
+            id=f"{namespace}/{name}", service=name, environment=f"{self._context}/{namespace}",
+            strategy=Strategy.BLUE_GREEN if is_bg else Strategy.CANARY,
+            phase=_PHASES.get(phase, Phase.PROGRESSING), message=message if phase in _PHASES else
+            f"{phase}: {message}".strip(": "),
+            revision=revision, version=_tag(image) if image else "", image=image, started_at=started,
+            steps=steps, current_step=index if isinstance(index, int) and not isinstance(index, bool) else None,
+            set_weight=max(0, min(100, set_w)), actual_weight=max(0, min(100, actual_w)),
+            pause_reason=pause_reason or None,
+            stable=self._revision(stable_rs), rollback_to=self._revision(target_info),
+            images=[ImageTag(image=i.image, tags=list(i.tags)) for i in plugin.images(rs_infos, exp_rs)],
+            analysis=[Analysis(name=a.name, revision=a.revision, phase=a.phase, message=a.message,
+                               metrics=[Metric(name=m.name, phase=m.phase, message=m.message, values=list(m.values),
+                                               successful=m.successful, failed=m.failed,
+                                               inconclusive=m.inconclusive, error=m.error) for m in a.metrics])
+                      for a in plugin.analysis_runs(ro, self.cache.in_namespace("AnalysisRun", namespace))],
+            errors=self._errors(ro),
+        )
+
+    @staticmethod
+    def _revision(info: plugin.ReplicaSetInfo | None) -> RevisionInfo | None:
+        if info is None or info.revision is None:
+            return None
+        image = info.images[0] if info.images else ""
+        return RevisionInfo(revision=info.revision, version=_tag(image) if image else "", image=image,
+                            deployed_at=_parse_time(info.created))
+
+    @staticmethod
+    def _steps(ro: dict[str, Any]) -> list[Step]:
+        out = []
+        for step in plugin.steps(ro):
+            if step.get("setWeight") is not None:
+                out.append(Step(weight=max(0, min(100, plugin._int(step.get("setWeight"))))))
+            elif "pause" in step:
+                duration = plugin._map(step["pause"]).get("duration")
+                out.append(Step(pause=True, duration_s=plugin.pause_seconds(duration)))
+            else:
+                label = next(iter(step), "step")
+                out.append(Step(label=str(label)))
+        return out
+
+    @staticmethod
+    def _errors(ro: dict[str, Any]) -> list[str]:
+        st = plugin.status(ro)
+        out = [plugin._str(c.get("message")) for c in map(plugin._map, plugin._list(st.get("conditions")))
+               if c.get("type") == "InvalidSpec"]
+        if st.get("abort") is True:
+            for holder, key in (("canary", "currentStepAnalysisRunStatus"),
+                                ("canary", "currentBackgroundAnalysisRunStatus"),
+                                ("blueGreen", "prePromotionAnalysisRunStatus"),
+                                ("blueGreen", "postPromotionAnalysisRunStatus")):
+                run = plugin._map(plugin._map(st.get(holder)).get(key))
+                if run.get("status") in ("Failed", "Error", "Inconclusive") and run.get("message"):
+                    out.append(plugin._str(run.get("message")))
+        return out
+
+    def _all(self) -> list[Rollout]:
+        return [self.to_rollout(ro) for ro in self.cache.objects["Rollout"].values()]
+
+    # ---- reading ------------------------------------------------------------------------------------
+
+    async def _list_all(self) -> dict[Resource, dict[str | None, str]]:
+        """List every watched kind in every scope; return the resourceVersion to watch each from."""
+        if not self._context:
+            self._context = await self.kube.context_name()
+        versions: dict[Resource, dict[str | None, str]] = {}
+        for resource in WATCHED:
+            items: list[dict[str, Any]] = []
+            versions[resource] = {}
+            for scope in self._scopes():
+                found, rv = await self.kube.list(resource, scope)
+                self.list_requests += 1
+                items += found
+                versions[resource][scope] = rv
+            self.cache.replace(resource.kind, items)
+        return versions
+
+    async def poll(self) -> PollResult:
+        await self._list_all()
+        return PollResult(rollouts=self._all(), requests=self.list_requests)
+
+    async def watch(self) -> AsyncIterator[PollResult]:
+        """A full snapshot, then only what changed, for as long as the watches run. Raises ProviderError."""
+        versions = await self._list_all()
+        yield PollResult(rollouts=self._all())
+        queue: asyncio.Queue[tuple[Resource, dict[str, Any]] | BaseException] = asyncio.Queue()
+        tasks = [asyncio.create_task(self._watch_one(resource, scope, rv, queue))
+                 for resource, scopes in versions.items() for scope, rv in scopes.items()]
+        try:
+            while True:
+                item = await queue.get()
+                batch = [item]
+                await asyncio.sleep(BATCH_WINDOW_S)
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                changed: set[Key] = set()
+                removed: set[Key] = set()
+                for entry in batch:
+                    if isinstance(entry, BaseException):
+                        raise entry
+                    resource, event = entry
+                    self._apply(resource, event, changed, removed)
+                if changed or removed:
+                    rollouts = [self.to_rollout(self.cache.objects["Rollout"][k]) for k in changed
+                                if k in self.cache.objects["Rollout"]]
+                    yield PollResult(rollouts=rollouts, partial=True,
+                                     removed=[f"{ns}/{name}" for ns, name in removed])
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    def _apply(self, resource: Resource, event: dict[str, Any], changed: set[Key], removed: set[Key]) -> None:
+        kind, obj = event.get("type"), event.get("object")
+        if not isinstance(obj, dict):
+            return
+        if kind == "RELISTED":  # a whole kind was listed again after 410: everything may have changed
+            changed.update(self.cache.objects["Rollout"])
+            return
+        owners_before = self.cache.owners(resource.kind, obj)
+        if kind == "DELETED":
+            self.cache.remove(resource.kind, obj)
+            if resource.kind == "Rollout":
+                removed.add(self.cache.key(obj))
+                return
+        else:
+            self.cache.put(resource.kind, obj)
+        changed.update(owners_before | self.cache.owners(resource.kind, obj))
+
+    async def _watch_one(self, resource: Resource, scope: str | None, rv: str,
+                         queue: asyncio.Queue[tuple[Resource, dict[str, Any]] | BaseException]) -> None:
+        """Watch one kind in one scope forever: resume from the last version seen, list again on 410."""
+        try:
+            while True:
+                try:
+                    async for event in self.kube.watch(resource, scope, rv):
+                        version = plugin.metadata(plugin._map(event.get("object"))).get("resourceVersion")
+                        if isinstance(version, str) and version:
+                            rv = version
+                        if event.get("type") != "BOOKMARK":
+                            queue.put_nowait((resource, event))
+                except Expired:
+                    items, rv = await self.kube.list(resource, scope)
+                    self.list_requests += 1
+                    kept = [o for o in self.cache.objects[resource.kind].values()
+                            if scope is not None and self.cache.key(o)[0] != scope]
+                    self.cache.replace(resource.kind, kept + items)
+                    queue.put_nowait((resource, {"type": "RELISTED", "object": {}}))
+        except ProviderError as e:
+            queue.put_nowait(e)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # never let a watch die silently
+            queue.put_nowait(ProviderError("invalid", f"watch {resource.plural}: {type(e).__name__}: {e}"))
+
+    # ---- acting -------------------------------------------------------------------------------------
+
+    async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
+                  revision: int | None, idempotency_key: str) -> Rollout:
+        """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once."""
+        namespace, _, name = rollout.id.partition("/")
+        current = self.cache.objects["Rollout"].get((namespace, name))
+        if current is None:
+            raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
+        replica_sets: list[dict[str, Any]] = []
+        if action is ActionKind.ROLLBACK:
+            replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace, plugin_patches.label_selector(current))
+        try:
+            requests = plugin_patches.patches_for(action, current, replica_sets, revision)
+        except plugin_patches.CannotAct as e:
+            raise ProviderError("conflict", str(e), 409) from None
+        if not requests:
+            raise ProviderError("conflict", f"nothing to do: {name} is already fully promoted", 409)
+        result = current
+        for patch in requests:
+            try:
+                result = await self.kube.patch(ROLLOUTS, namespace, name, patch.subresource, patch.content_type,
+                                               patch.body)
+            except ProviderError as e:
+                if not (e.kind == "not_found" and patch.fallback_to_main_on_404 and patch.subresource):
+                    raise
+                result = await self.kube.patch(ROLLOUTS, namespace, name, "", patch.content_type, patch.body)
+        self.cache.put("Rollout", result)
+        return self.to_rollout(result)
+
+    async def aclose(self) -> None:
+        api = self.kube._api
+        session = getattr(api, "_session", None) if api is not None else None
+        if session is not None:
+            with contextlib.suppress(Exception):
+                await session.aclose()
