@@ -18,7 +18,7 @@ from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind
 from monotui.render.detail import detail, event_line
-from monotui.render.rollouts import matches, row_cells
+from monotui.render.rollouts import RowRenderer, matches
 from monotui.render.text import clean
 from monotui.ui import keymap
 from monotui.ui.commands import MonotuiCommands
@@ -49,6 +49,7 @@ class MonotuiApp(App[None]):
         self._views: dict[str, RolloutView] = {}
         self._filter = ""
         self._last_version = -1
+        self.rows = RowRenderer(self.settings.thresholds)
         try:
             self.theme = self.settings.theme
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
@@ -108,9 +109,9 @@ class MonotuiApp(App[None]):
         self._last_version = state.version
         views = [v for v in state.views(now) if matches(v, self._filter)]
         self._views = {v.key: v for v in views}
-        thresholds = self.settings.thresholds
+        self.rows.keep_only(set(self._views))
         with self.batch_update():
-            self.table.sync([(v.key, row_cells(v, now, thresholds)) for v in views])
+            self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
             self._show_detail()
             self.events_panel.show(self._events_renderable(now))
         self.refresh_bindings()

@@ -35,18 +35,17 @@ class RolloutsTable(DataTable[Text]):
             del self._cells[key]
         for key, cells in rows:
             old = self._cells.get(key)
+            if old is cells:
+                continue  # the renderer gave back the very cells the table holds: nothing changed
             if old is None:
                 self.add_row(*cells, key=key)
                 self._cells[key] = cells
                 continue
-            kept = []
-            for column, before, after in zip(COLUMNS, old, cells, strict=True):
-                if _same(before, after):
-                    kept.append(before)  # mirror exactly the objects the table holds
-                else:
+            for i, (column, before, after) in enumerate(zip(COLUMNS, old, cells, strict=True)):
+                # the first cell is always replaced: sorting finds rows by that object's identity
+                if i == 0 or not _same(before, after):
                     self.update_cell(key, column.key, after, update_width=True)
-                    kept.append(after)
-            self._cells[key] = tuple(kept)
+            self._cells[key] = cells
         order = [key for key, _ in rows]
         if order != self._order:
             # DataTable's sort key sees cell values, not row keys: the first cell object stored for each row
