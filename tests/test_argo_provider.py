@@ -223,6 +223,8 @@ async def test_watch_updates_a_row_without_a_new_list(kube: KubeStandin, tmp_pat
                           lambda o: o["status"].update(availableReplicas=1))
         await wait_until(lambda: engine.state.rollout("k8s", "jesse-test/canary-demo").actual_weight == 20)
         assert lists(kube) == listed, "no list request: the watch delivered the change"
+        changes = [e.event.message for e in engine.state.recent_events(service="rollout-invalid")]
+        assert changes == ["Degraded → Paused: CanaryPauseStep"], "the change shows in the events panel"
         task.cancel()
 
 

@@ -11,10 +11,12 @@ from typing import Literal
 
 from monotui.config import Settings
 from monotui.engine.attention import Attention, attention, sort_key
-from monotui.models import Event, Rollout, ServiceHealth
+from monotui.models import Event, EventKind, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 
 ConnectionState = Literal["connecting", "ok", "error"]
+_PHASE_EVENTS = {Phase.PAUSED: EventKind.PAUSED, Phase.DEGRADED: EventKind.DEGRADED, Phase.ABORTED: EventKind.ABORTED,
+                 Phase.HEALTHY: EventKind.COMPLETED, Phase.PROGRESSING: EventKind.RESUMED}
 
 
 @dataclass
@@ -73,6 +75,7 @@ class ProductionState:
         }
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
         self.version = 0  # bumped on every change the screen should show
+        self._derived_ids = 0
 
     def status(self, source: str) -> SourceStatus:
         return self.sources[source].status
@@ -81,6 +84,9 @@ class ProductionState:
         data = self.sources[source]
         if result.partial:
             for rollout in result.rollouts or []:
+                before = data.rollouts.get(rollout.id)
+                if before is not None and not result.events:
+                    self._derive_event(source, before, rollout)
                 data.rollouts[rollout.id] = rollout
             for gone in result.removed:
                 data.rollouts.pop(gone, None)
@@ -96,6 +102,23 @@ class ProductionState:
         data.status.failures = 0
         data.status.retry_in = None
         self.version += 1
+
+    def _derive_event(self, source: str, before: Rollout, after: Rollout) -> None:
+        """Sources that only report state (Kubernetes) still get a "what changed" line for each change a person
+        would call out: a new revision, a phase change, a step."""
+        if after.revision != before.revision:
+            kind, message = EventKind.DEPLOY_STARTED, f"r{before.revision} → r{after.revision} ({after.version})"
+        elif after.phase is not before.phase:
+            kind = _PHASE_EVENTS.get(after.phase, EventKind.STEP_ADVANCED)
+            message = f"{before.phase.value} → {after.phase.value}" + (f": {after.message}" if after.message else "")
+        elif after.current_step != before.current_step and after.current_step is not None:
+            kind, message = EventKind.STEP_ADVANCED, f"step {after.current_step}/{len(after.steps)}"
+        else:
+            return
+        self._derived_ids -= 1  # negative ids never collide with a source's own
+        self.events.append(SourceEvent(source, Event(
+            id=self._derived_ids, time=datetime.now(UTC), kind=kind, service=after.service, rollout_id=after.id,
+            revision=after.revision, actor="", message=message)))
 
     def apply_error(self, source: str, error: str, retry_in: float) -> None:
         status = self.sources[source].status

@@ -80,9 +80,10 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
                            f" · started {since(r.started_at, now)} ago"))
     lines.append(_line("Revision", join(Text(f"r{r.revision}", style="bold"), plain(r.version, limit=40),
                                         plain(r.image, style="dim", limit=120))))
-    lines.append(_line("Commit", join(plain(r.commit, style="cyan", limit=12),
-                                      plain(r.commit_message, style="italic", limit=200),
-                                      "by", plain(r.author, limit=60))))
+    if r.commit or r.commit_message or r.author:
+        lines.append(_line("Commit", join(plain(r.commit, style="cyan", limit=12),
+                                          plain(r.commit_message, style="italic", limit=200),
+                                          "by", plain(r.author or "?", limit=60))))
     if r.stable is not None:
         lines.append(_line("Stable", _revision(r.stable, now)))
     lines.append(_line("Rollback", Text("→ ") + _revision(r.rollback_to, now) if r.rollback_to
