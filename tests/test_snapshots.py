@@ -21,6 +21,18 @@ from .ui_helpers import rows_loaded, select
 FROZEN = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Event times show in local time: pin the zone so snapshots match on every machine."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture
 def frozen_sim() -> Iterator[SimulatorServer]:
     world = World(SimConfig(services=12, seed=5, deploy_interval=0), start=FROZEN)

@@ -19,6 +19,11 @@ _PHASE_EVENTS = {Phase.PAUSED: EventKind.PAUSED, Phase.DEGRADED: EventKind.DEGRA
                  Phase.HEALTHY: EventKind.COMPLETED, Phase.PROGRESSING: EventKind.RESUMED}
 
 
+def _same_or_new(old: Rollout | None, new: Rollout) -> Rollout:
+    # An unchanged rollout keeps its identity, so the screen's per-row caches know nothing changed.
+    return old if old is not None and old == new else new
+
+
 @dataclass
 class SourceStatus:
     name: str
@@ -91,7 +96,7 @@ class ProductionState:
             for gone in result.removed:
                 data.rollouts.pop(gone, None)
         elif result.rollouts is not None:
-            data.rollouts = {r.id: r for r in result.rollouts}
+            data.rollouts = {r.id: _same_or_new(data.rollouts.get(r.id), r) for r in result.rollouts}
         if result.health:
             data.health = {h.service: h for h in result.health}
         for event in result.events:

@@ -11,7 +11,7 @@ from rich.text import Text
 from monotui.config import Thresholds
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
 from monotui.models import EventKind, RevisionInfo, Rollout
-from monotui.render.formats import age, millis, percent, since, sparkline
+from monotui.render.formats import age, clock_time, millis, percent, since, sparkline
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
 
@@ -141,7 +141,7 @@ EVENT_ICONS: dict[EventKind, tuple[str, str]] = {
 def event_line(item: SourceEvent, now: datetime, with_service: bool = True) -> Text:
     e = item.event
     icon, style = EVENT_ICONS.get(e.kind, ("·", ""))
-    parts: list[Text | str] = [Text(f"{since(e.time, now):>4}", style="dim"), Text(icon, style=style)]
+    parts: list[Text | str] = [Text(clock_time(e.time), style="dim"), Text(icon, style=style)]
     if with_service:
         parts.append(plain(e.service, style="bold", limit=40))
     parts.append(plain(e.message or e.kind.value, style=style, limit=200))

@@ -25,6 +25,11 @@ def since(then: datetime | None, now: datetime) -> str:
     return "-" if then is None else age((now - then).total_seconds())
 
 
+def clock_time(when: datetime) -> str:
+    """Local wall-clock time, HH:MM:SS: what an incident timeline is written in."""
+    return when.astimezone().strftime("%H:%M:%S")
+
+
 def percent(ratio: float | None, digits: int = 1) -> str:
     if ratio is None:
         return "-"

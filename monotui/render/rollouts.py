@@ -108,7 +108,10 @@ AGE_COLUMN = [c.key for c in COLUMNS].index("age")
 
 
 def age_text(view: RolloutView, now: datetime) -> Text:
-    return Text(since(view.rollout.started_at, now), style="dim" if view.stale else "")
+    # minutes at the finest: a cell that changed every second would repaint the whole table every second
+    seconds = (now - view.rollout.started_at).total_seconds()
+    text = "<1m" if 0 <= seconds < 60 else since(view.rollout.started_at, now)
+    return Text(text, style="dim" if view.stale else "")
 
 
 class RowRenderer:
@@ -117,22 +120,28 @@ class RowRenderer:
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
-        self._cache: dict[str, tuple[RolloutView, tuple[Text, ...]]] = {}
+        self._cache: dict[str, tuple[RolloutView, str, tuple[Text, ...]]] = {}
+
+    @staticmethod
+    def _shown_health(view: RolloutView) -> str:
+        return percent(view.health.error_ratio) if view.health else "-"
 
     def cells(self, view: RolloutView, now: datetime, ages: bool = False) -> tuple[Text, ...]:
         hit = self._cache.get(view.key)
+        shown_health = self._shown_health(view)
         if hit is not None:
-            old, cells = hit
-            if (old.rollout is view.rollout and old.health is view.health and old.stale == view.stale
+            old, old_health, cells = hit
+            # health objects are new at every poll: compare what the row shows of them
+            if (old.rollout is view.rollout and old_health == shown_health and old.stale == view.stale
                     and old.attention == view.attention):
                 if ages:
                     age = age_text(view, now)
                     if age.plain != cells[AGE_COLUMN].plain:
                         cells = (*cells[:AGE_COLUMN], age, *cells[AGE_COLUMN + 1:])
-                        self._cache[view.key] = (view, cells)
+                        self._cache[view.key] = (view, shown_health, cells)
                 return cells
         cells = row_cells(view, now, self.thresholds)
-        self._cache[view.key] = (view, cells)
+        self._cache[view.key] = (view, shown_health, cells)
         return cells
 
     def keep_only(self, keys: set[str]) -> None:

@@ -12,7 +12,6 @@ import copy
 import hmac
 import itertools
 import json
-import socket
 import threading
 import time
 import uuid
@@ -30,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from monotui.simulator.sockets import loopback_socket
 
 
 @dataclass(frozen=True)
@@ -521,9 +522,7 @@ class KubeStandin:
         for obj in objects:
             self.store.put(obj)
         self.options = options or StandinOptions()
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
+        self._socket = loopback_socket(port)
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(self.store, self.options), log_level="critical", access_log=False,

@@ -11,7 +11,6 @@ import contextlib
 import hmac
 import json
 import random
-import socket
 import threading
 import time
 from collections import OrderedDict, deque
@@ -28,6 +27,7 @@ from starlette.routing import Route
 
 from monotui.models import ActionKind, ActionRequest, ActionResponse, EventPage, HealthList, RolloutList
 from monotui.simulator.openapi import openapi_document
+from monotui.simulator.sockets import loopback_socket
 from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
 
 IDEMPOTENCY_LIMIT = 10_000
@@ -298,9 +298,7 @@ class SimulatorServer:
     ) -> None:
         self.state = SimState(world=world, token=token)
         self.app = create_app(self.state, tick_interval=tick_interval, speed=speed)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
+        self._socket = loopback_socket(port)
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
@@ -338,7 +336,8 @@ class SimulatorServer:
         self.stop()
 
 
-def serve_forever(world: World, port: int, token: str | None = None, host: str = "127.0.0.1") -> None:
-    """`monotui simulate`: serve in the foreground until interrupted."""
+def serve_forever(world: World, port: int, token: str | None = None) -> None:
+    """`monotui simulate`: serve on 127.0.0.1 in the foreground until interrupted."""
     state = SimState(world=world, token=token)
-    uvicorn.run(create_app(state), host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    uvicorn.Server(config).run(sockets=[loopback_socket(port)])

@@ -58,7 +58,7 @@ _CANARY_STEPS: tuple[Step, ...] = (
 )
 ANALYSIS_ERROR_RATIO = 0.05  # the simulated analysis fails a release above this error ratio
 WEIGHT_SPEED = 20.0  # traffic % per second that actual weight moves toward the set weight
-SERIES_POINTS = 60
+SERIES_POINTS = 30  # the detail panel shows 30; every poll carries them for every service
 HISTORY_LIMIT = 20
 EVENT_LIMIT = 10_000
 

@@ -49,6 +49,8 @@ class MonotuiApp(App[None]):
         self._views: dict[str, RolloutView] = {}
         self._filter = ""
         self._last_version = -1
+        self._events_shown: object = False
+        self._bindings_for: object = False
         self.rows = RowRenderer(self.settings.thresholds)
         try:
             self.theme = self.settings.theme
@@ -113,8 +115,11 @@ class MonotuiApp(App[None]):
         with self.batch_update():
             self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
             self._show_detail()
-            self.events_panel.show(self._events_renderable(now))
-        self.refresh_bindings()
+            newest = state.events[-1] if state.events else None
+            if newest is not self._events_shown:  # events carry clock times: nothing moves until a new one
+                self._events_shown = newest
+                self.events_panel.show(self._events_renderable(now))
+        self._refresh_bindings_if_needed()
 
     def _events_renderable(self, now: datetime) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
@@ -136,7 +141,16 @@ class MonotuiApp(App[None]):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
-        self.refresh_bindings()
+        self._refresh_bindings_if_needed()
+
+    def _refresh_bindings_if_needed(self) -> None:
+        # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
+        # at every poll would restyle it for nothing.
+        view = self.selected_view()
+        signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only) if view else None
+        if signature != self._bindings_for:
+            self._bindings_for = signature
+            self.refresh_bindings()
 
     # ---- actions ----------------------------------------------------------------------------------------
 

@@ -40,6 +40,10 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
 class ProductionBanner(Static):
     def __init__(self) -> None:
         super().__init__("", id="banner", markup=False)
+        self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str) -> None:
-        self.update(banner_text(state, now, global_read_only, actor))
+        text = banner_text(state, now, global_read_only, actor)
+        if text.plain != self._shown.plain or text.spans != self._shown.spans:
+            self._shown = text
+            self.update(text, layout=False)  # one line, always: no relayout of the screen

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from monotui.render.rollouts import COLUMNS
 
@@ -44,7 +45,9 @@ class RolloutsTable(DataTable[Text]):
             for i, (column, before, after) in enumerate(zip(COLUMNS, old, cells, strict=True)):
                 # the first cell is always replaced: sorting finds rows by that object's identity
                 if i == 0 or not _same(before, after):
-                    self.update_cell(key, column.key, after, update_width=True)
+                    # widen the column only when needed: that costs a relayout
+                    wider = after.cell_len > self.columns[ColumnKey(column.key)].content_width
+                    self.update_cell(key, column.key, after, update_width=wider)
             self._cells[key] = cells
         order = [key for key, _ in rows]
         if order != self._order:

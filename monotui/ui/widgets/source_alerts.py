@@ -13,6 +13,7 @@ from monotui.render.text import plain
 class SourceAlerts(Static):
     def __init__(self) -> None:
         super().__init__("", id="alerts", markup=False)
+        self._shown: tuple[str, bool] = ("", False)
 
     def show(self, state: ProductionState, now: float) -> None:
         lines = []
@@ -29,6 +30,10 @@ class SourceAlerts(Static):
             if status.retry_in is not None:
                 line.append(f", retrying every {status.retry_in:.0f}s", style="dim")
             lines.append(line)
+        text = Text("\n").join(lines)
+        if (text.plain, bool(lines)) == self._shown:
+            return
+        self._shown = (text.plain, bool(lines))
         self.display = bool(lines)
         if lines:
-            self.update(Text("\n").join(lines))
+            self.update(text)

@@ -1,0 +1,382 @@
+"""Every monotui benchmark, one JSON object of figures: `python -m bench.run` (add `--quick` for a short run).
+
+Each figure comes with a baseline measured in the same run, because these machines are noisy: the ratio is what
+holds. Benchmarks are not tests; nothing here asserts. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual import events
+
+from monotui.config import Settings, build_settings
+from monotui.engine.core import Engine
+from monotui.providers.http_deploy import HttpDeployProvider
+from monotui.simulator.server import Faults, SimulatorServer
+from monotui.simulator.world import SimConfig, World
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings(*urls: str, folder: Path, **extra: Any) -> Settings:
+    sources = [{"name": f"s{i}", "kind": "http", "url": url, "poll_interval": extra.pop("poll_interval", 2.0),
+                "timeout": extra.pop("timeout", 5.0)} for i, url in enumerate(urls)]
+    return build_settings({"sources": sources, "audit_log": str(folder / "audit.log"), "actor": "bench@local",
+                           **extra})
+
+
+def frozen_world(services: int, **kwargs: Any) -> World:
+    return World(SimConfig(services=services, seed=1, deploy_interval=0, **kwargs))
+
+
+def best(fn: Callable[[], float], repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+# ---- 1. one refresh ---------------------------------------------------------------------------------------
+
+
+def refresh(sizes: list[int], repeat: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for n in sizes:
+        with SimulatorServer(frozen_world(n), tick_interval=None) as sim, tempfile.TemporaryDirectory() as tmp:
+            config = settings(sim.url, folder=Path(tmp)).sources[0]
+            out[str(n)] = {k: round(v, 2) for k, v in asyncio.run(_refresh_once(sim, config, repeat)).items()}
+    return out
+
+
+async def _refresh_once(sim: SimulatorServer, config: Any, repeat: int) -> dict[str, float]:
+    async def measure() -> dict[str, float]:
+        baseline_client = httpx.AsyncClient()
+        provider = HttpDeployProvider(config)  # type: ignore[arg-type]
+
+        async def bare() -> float:
+            t0 = time.perf_counter()
+            response = await baseline_client.get(f"{sim.url}/v1/rollouts")
+            json.loads(response.content)
+            return time.perf_counter() - t0
+
+        async def full() -> float:
+            provider.forget_etag()
+            t0 = time.perf_counter()
+            await provider.poll()
+            return time.perf_counter() - t0
+
+        async def unchanged() -> float:
+            t0 = time.perf_counter()
+            result = await provider.poll()
+            assert result.rollouts is None
+            return time.perf_counter() - t0
+
+        await full()
+        await bare()
+        before = len(sim.state.requests)
+        b = min([await bare() for _ in range(repeat)])
+        f = min([await full() for _ in range(repeat)])
+        u = min([await unchanged() for _ in range(repeat)])
+        requests = (len(sim.state.requests) - before - repeat) / (2 * repeat)
+        await baseline_client.aclose()
+        await provider.aclose()
+        return {"baseline_get_json_ms": b * 1000, "refresh_ms": f * 1000, "refresh_304_ms": u * 1000,
+                "requests_per_refresh": requests, "ratio_vs_baseline": f / b}
+
+    return await measure()
+
+
+# ---- 2. applying a snapshot with 5% changed rows ----------------------------------------------------------
+
+
+def apply_snapshot(sizes: list[int], repeat: int) -> dict[str, Any]:
+
+    out: dict[str, Any] = {}
+    for n in sizes:
+        world = frozen_world(n, initial_deploys=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = Engine(settings("http://127.0.0.1:9", folder=Path(tmp)))
+            from monotui.providers.base import PollResult
+
+            engine.state.apply_poll("s0", PollResult(rollouts=world.rollouts(), health=world.health()))
+            out[str(n)] = {k: round(v, 2) for k, v in asyncio.run(_apply(engine, world, n, repeat)).items()}
+    return out
+
+
+async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str, float]:
+    from monotui.providers.base import PollResult
+    from monotui.ui.app import MonotuiApp
+
+    async def measure() -> dict[str, float]:
+        app = MonotuiApp(engine, poll=False)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            changed = max(1, n // 20)
+            services = list(world.services)
+            incremental, rebuild = [], []
+            for r in range(repeat):
+                for name in services[r * changed % n:][:changed]:
+                    world.deploy(name)
+                engine.state.apply_poll("s0", PollResult(rollouts=world.rollouts(), health=world.health()))
+                t0 = time.perf_counter()
+                app.refresh_views()
+                incremental.append(time.perf_counter() - t0)
+                await pilot.pause()
+                # baseline: what a naive table does: clear and add every row again
+                now = app.clock()
+                views = engine.state.views(now)
+                from monotui.render.rollouts import row_cells
+
+                t0 = time.perf_counter()
+                app.table.clear()
+                for v in views:
+                    app.table.add_row(*row_cells(v, now, engine.settings.thresholds), key=f"x{v.key}")
+                rebuild.append(time.perf_counter() - t0)
+                app.table.clear()
+                app.table._cells.clear()
+                app.table._order = []
+                app.rows = type(app.rows)(engine.settings.thresholds)
+                app.refresh_views(force=True)
+                await pilot.pause()
+            return {"apply_5pct_ms": statistics.median(incremental) * 1000,
+                    "rebuild_from_scratch_ms": statistics.median(rebuild) * 1000,
+                    "speedup_vs_rebuild": statistics.median(rebuild) / statistics.median(incremental)}
+
+    return await measure()
+
+
+# ---- 3. idle CPU ------------------------------------------------------------------------------------------
+
+
+def idle_cpu(seconds: float) -> dict[str, Any]:
+    """The app's own CPU: the simulator (200 services, no new deploys, health moving every tick) runs in another
+    process, as a real backend would."""
+    from monotui.simulator.sockets import loopback_socket
+    from monotui.ui.app import MonotuiApp
+
+    with loopback_socket() as probe:
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "monotui", "simulate", "--port", str(port), "--services", "200",
+                               "--deploy-interval", "0"], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            return _idle(url, Path(tmp), seconds, MonotuiApp)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]:
+    def run(poll: bool) -> float:
+        engine = Engine(settings(url, folder=tmp, poll_interval=2.0))
+
+        async def go() -> float:
+            app = app_class(engine, poll=poll)
+            async with app.run_test(size=(160, 50)) as pilot:
+                if not poll:  # the baseline shows the same rows, it only stops polling
+                    await engine.refresh_once()
+                    app.refresh_views()
+                await pilot.pause(3)  # first poll and first paint are not idle
+                c0, t0 = time.process_time(), time.perf_counter()
+                await asyncio.sleep(seconds)
+                return (time.process_time() - c0) / (time.perf_counter() - t0)
+
+        return asyncio.run(go())
+
+    baseline = run(poll=False)
+    polling = run(poll=True)
+    return {"cpu_fraction_polling": round(polling, 4), "cpu_fraction_not_polling": round(baseline, 4),
+            "ratio": round(polling / baseline, 2) if baseline else None,
+            "seconds": seconds, "services": 200, "poll_interval_s": 2.0}
+
+
+# ---- 4. startup -------------------------------------------------------------------------------------------
+
+STARTUP_CHILD = """
+import time, asyncio, sys
+t_start = float(sys.argv[1])
+from monotui.cli import demo_settings
+from monotui.simulator.server import SimulatorServer
+from monotui.simulator.world import World, SimConfig
+from monotui.engine.core import Engine
+from monotui.ui.app import MonotuiApp
+import argparse
+with SimulatorServer(World(SimConfig(services=12))) as sim:
+    args = argparse.Namespace(config=None, read_only=False)
+    app = MonotuiApp(Engine(demo_settings(args, sim.url)))
+    async def go():
+        async with app.run_test(size=(120, 35)) as pilot:
+            while app.table.row_count == 0:
+                await asyncio.sleep(0.002)
+            await pilot.pause()
+            print(time.time() - t_start)
+    asyncio.run(go())
+"""
+
+
+def startup(repeat: int) -> dict[str, Any]:
+    env = {**os.environ, "XDG_STATE_HOME": tempfile.mkdtemp(), "XDG_CONFIG_HOME": tempfile.mkdtemp()}
+
+    def child(code: str, *args: str) -> float:
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", code, str(t0), *args], capture_output=True, text=True,
+                             env=env, check=True)
+        return float(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else time.time() - t0
+
+    def import_time(module: str) -> float:
+        code = f"import time,sys; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+        return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                        check=True).stdout) for _ in range(repeat))
+
+    first_rows = min(child(STARTUP_CHILD) for _ in range(repeat))
+    textual_import = import_time("textual.app")
+    monotui_import = import_time("monotui.ui.app")
+    bare = min(child("import sys,time; import textual.app; print(time.time()-float(sys.argv[1]))")
+               for _ in range(repeat))
+    return {"start_to_first_rows_s": round(first_rows, 3), "baseline_python_import_textual_s": round(bare, 3),
+            "import_textual_app_s": round(textual_import, 3), "import_monotui_ui_s": round(monotui_import, 3),
+            "monotui_import_over_textual_s": round(monotui_import - textual_import, 3)}
+
+
+# ---- 5. memory over simulated time ------------------------------------------------------------------------
+
+
+def memory(services: int, hours: float) -> dict[str, Any]:
+    """The engine polls a simulator whose clock runs far faster than real time; RSS after 5 simulated minutes
+    against RSS after `hours`. 100+ deploys a day per 1,000 services: a deploy every ~14 simulated minutes
+    would be 100/day; we use one every 60 simulated seconds (1,440/day), well above it."""
+    world = World(SimConfig(services=services, seed=1, deploy_interval=60.0, tick=5.0))
+    with SimulatorServer(world, tick_interval=None) as sim, tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(settings(sim.url, folder=Path(tmp)))
+
+        async def go() -> dict[str, float]:
+            def rss_mb() -> float:
+                gc.collect()
+                with open("/proc/self/statm") as f:
+                    return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+            async def advance(sim_seconds: float) -> None:
+                steps = int(sim_seconds / world.config.tick)
+                for i in range(steps):
+                    world.step()
+                    if i % 12 == 0:  # one poll per simulated minute
+                        await engine.refresh_once()
+
+            await advance(300)
+            early = rss_mb()
+            await advance(hours * 3600 - 300)
+            late = rss_mb()
+            await engine.aclose()
+            deploys = sum(1 for e in world.events if e.kind.value == "deploy_started")
+            return {"rss_after_5min_mb": early, "rss_after_run_mb": late, "growth_pct": (late / early - 1) * 100,
+                    "events_kept": len(engine.state.events), "deploys_in_world_event_buffer": deploys}
+
+        result = asyncio.run(go())
+    return {"services": services, "simulated_hours": hours, **{k: round(v, 2) for k, v in result.items()}}
+
+
+# ---- 6. input latency with a hanging source ----------------------------------------------------------------
+
+
+def input_latency(presses: int) -> dict[str, Any]:
+    from monotui.ui.app import MonotuiApp
+
+    def run(hanging: bool) -> list[float]:
+        with SimulatorServer(frozen_world(50), tick_interval=None) as good, \
+                SimulatorServer(frozen_world(50), tick_interval=None) as bad, tempfile.TemporaryDirectory() as tmp:
+            if hanging:
+                bad.state.faults = Faults(hang=True)
+            engine = Engine(settings(good.url, bad.url, folder=Path(tmp), poll_interval=0.2, timeout=30))
+
+            async def go() -> list[float]:
+                app = MonotuiApp(engine)
+                out = []
+                async with app.run_test(size=(120, 35)) as pilot:
+                    while app.table.row_count == 0:
+                        await asyncio.sleep(0.01)
+                    await pilot.pause(1)
+                    for i in range(presses):
+                        before = app.table.cursor_row
+                        key = "down" if i % 20 < 10 else "up"
+                        t0 = time.perf_counter()
+                        # the key enters as a terminal key event would; done when the table has moved and
+                        # repainted (its next idle)
+                        app.post_message(events.Key(key, None))
+                        while app.table.cursor_row == before:
+                            await asyncio.sleep(0)
+                        out.append(time.perf_counter() - t0)
+                        await asyncio.sleep(0.01)
+                return out
+
+            return asyncio.run(go())
+
+    base, hang = run(False), run(True)
+    q = lambda xs: sorted(xs)[int(len(xs) * 0.95) - 1]  # noqa: E731
+    return {"key_to_screen_ms_median": round(statistics.median(hang) * 1000, 2),
+            "key_to_screen_ms_p95": round(q(hang) * 1000, 2),
+            "baseline_no_hang_ms_median": round(statistics.median(base) * 1000, 2),
+            "baseline_no_hang_ms_p95": round(q(base) * 1000, 2), "presses": presses}
+
+
+# ---- 7. Argo Rollouts at scale --------------------------------------------------------------------------------
+
+
+def argo(rollouts: int, namespaces: int) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.argo_scale", "--rollouts", str(rollouts), "--namespaces",
+                          str(namespaces), "--samples", "8"], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
+    parser.add_argument("--only", nargs="*", help="run only these figures (refresh, apply, idle, startup, "
+                                                  "memory, input, argo)")
+    args = parser.parse_args()
+    q = args.quick
+    figures: dict[str, Callable[[], Any]] = {
+        "1_refresh": lambda: refresh([100, 1000] if q else [100, 1000, 5000], 3 if q else 7),
+        "2_apply_snapshot": lambda: apply_snapshot([1000] if q else [1000, 5000], 3 if q else 7),
+        "3_idle_cpu": lambda: idle_cpu(10 if q else 60),
+        "4_startup": lambda: startup(2 if q else 5),
+        "5_memory": lambda: memory(300 if q else 1000, 0.25 if q else 1.0),
+        "6_input_latency": lambda: input_latency(40 if q else 200),
+        "7_argo": lambda: argo(500 if q else 2000, 50),
+    }
+    out: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                    "max_rss_mb_start": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)},
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    for name, fn in figures.items():
+        if args.only and not any(o in name for o in args.only):
+            continue
+        t0 = time.perf_counter()
+        out[name] = fn()
+        print(f"{name}: done in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
