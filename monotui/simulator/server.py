@@ -302,7 +302,7 @@ class SimulatorServer:
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            self.app, log_level="error", access_log=False, lifespan="on", timeout_graceful_shutdown=1,
+            self.app, log_level="critical", access_log=False, lifespan="on", timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)

@@ -15,6 +15,7 @@ class RolloutsTable(DataTable[Text]):
     def __init__(self) -> None:
         super().__init__(id="rollouts", cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable")
         self._cells: dict[str, tuple[Text, ...]] = {}
+        self._first: dict[str, Text] = {}  # the first cell object the table holds, per row (see sync)
         self._order: list[str] = []
 
     def on_mount(self) -> None:
@@ -34,6 +35,7 @@ class RolloutsTable(DataTable[Text]):
         for key in [k for k in self._cells if k not in wanted]:
             self.remove_row(key)
             del self._cells[key]
+            del self._first[key]
         for key, cells in rows:
             old = self._cells.get(key)
             if old is cells:
@@ -41,19 +43,21 @@ class RolloutsTable(DataTable[Text]):
             if old is None:
                 self.add_row(*cells, key=key)
                 self._cells[key] = cells
+                self._first[key] = cells[0]
                 continue
             for i, (column, before, after) in enumerate(zip(COLUMNS, old, cells, strict=True)):
-                # the first cell is always replaced: sorting finds rows by that object's identity
-                if i == 0 or not _same(before, after):
+                if not _same(before, after):
                     # widen the column only when needed: that costs a relayout
                     wider = after.cell_len > self.columns[ColumnKey(column.key)].content_width
                     self.update_cell(key, column.key, after, update_width=wider)
+                    if i == 0:
+                        self._first[key] = after
             self._cells[key] = cells
         order = [key for key, _ in rows]
         if order != self._order:
-            # DataTable's sort key sees cell values, not row keys: the first cell object stored for each row
-            # is unique to it, so its identity tells the row.
-            position = {id(self._cells[key][0]): i for i, key in enumerate(order)}
+            # DataTable's sort key sees cell values, not row keys: the first cell object the table holds for
+            # each row is unique to it, so its identity tells the row.
+            position = {id(self._first[key]): i for i, key in enumerate(order)}
             self.sort(key=lambda values: position[id(values[0])])
             self._order = order
         if selected is not None and selected in wanted:

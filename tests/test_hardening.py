@@ -1,0 +1,168 @@
+"""Nothing lost, nobody fooled: the audit log survives kills and concurrent writers, secrets stay out of every
+output, and hostile strings stay inert in every place they are shown."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monotui.cli import main
+from monotui.engine.core import Engine
+from monotui.models import Strategy
+from monotui.render.text import clean
+from monotui.simulator.server import SimulatorServer
+
+from .conftest import make_world
+from .ui_helpers import cell, make_app, notifications, panel_text, rows_loaded, select, settle, static_text
+
+WRITER = """
+import sys
+from pathlib import Path
+from monotui.engine.audit import AuditLog, AuditRecord
+log = AuditLog(Path(sys.argv[1]))
+for i in range(int(sys.argv[2])):
+    log.append(AuditRecord(actor=sys.argv[3], source="s", environment="e", service="svc", rollout="svc",
+                           action="pause", from_revision=i, to_revision=i, outcome="done",
+                           reason="x" * int(sys.argv[4])))
+    if i == 0:
+        print("started", flush=True)
+"""
+
+
+def test_killing_a_writer_leaves_every_earlier_record_whole(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    for delay in (0.0, 0.01, 0.05, 0.1, 0.2):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(log), "100000", "killed", "3000"],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    lines = log.read_text().splitlines()
+    assert len(lines) >= 5
+    records = [json.loads(line) for line in lines]  # every line is a whole JSON record
+    assert all(r["actor"] == "killed" and len(r["reason"]) == 3000 for r in records)
+
+
+def test_two_processes_interleave_whole_lines_only(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(log), "300", name, "4000"],
+                                stdout=subprocess.DEVNULL) for name in ("alice", "bob")]
+    for w in writers:
+        assert w.wait(120) == 0
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(r["actor"] for r in records) == ["alice"] * 300 + ["bob"] * 300
+    for name in ("alice", "bob"):
+        assert [r["from_revision"] for r in records if r["actor"] == name] == list(range(300))
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+TOKEN = "tok-3c5b1f0e9a77-never-print-me"
+
+
+def test_a_planted_token_appears_nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    monkeypatch.setenv("MONOTUI_TEST_TOKEN", TOKEN)
+    world = make_world()
+    world.deploy("cart-api", strategy=Strategy.CANARY)
+    with SimulatorServer(world, token=TOKEN, tick_interval=None) as sim:
+        config = tmp_path / "c.toml"
+        audit = tmp_path / "state" / "audit.log"
+        config.write_text(f'audit_log = "{audit}"\nactor = "a@b"\n[[sources]]\nname = "prod"\nkind = "http"\n'
+                          f'url = "{sim.url}"\ntoken_env = "MONOTUI_TEST_TOKEN"\npoll_interval = 0.2\n')
+        assert main(["status", "--json", "--config", str(config)]) == 0
+        assert main(["pause", "cart-api", "--yes", "--config", str(config)]) == 0
+        assert main(["rollback", "cart-api", "--revision", "999", "--yes", "--config", str(config)]) == 1
+        printed = capsys.readouterr()
+        from monotui.config import load_settings
+
+        app = make_app(Engine(load_settings(config)))
+
+        async def session() -> tuple[list[str], str]:
+            async with app.run_test(size=(120, 35)) as pilot:
+                await rows_loaded(app)
+                select(app, "prod/cart-api")
+                await pilot.press("r", "tab", "enter")
+                await settle(pilot, 0.3)
+                return notifications(app), app.export_screenshot()
+
+        shown, screenshot = asyncio.run(session())
+        logged = [json.dumps(r.headers) for r in sim.state.requests]
+    haystacks = {"stdout": printed.out, "stderr": printed.err, "audit log": audit.read_text(),
+                 "notifications": "\n".join(shown), "screenshot": screenshot, "simulator's request log": "".join(logged)}
+    state_dir = audit.parent
+    for path in state_dir.iterdir():
+        haystacks[str(path)] = path.read_text()
+    for where, text in haystacks.items():
+        assert TOKEN not in text, f"the token leaked into {where}"
+    assert len(audit.read_text().splitlines()) == 3  # pause, failed rollback, resume
+
+
+HOSTILE = {
+    "markup": "[bold red]pwn[/] [ERROR] [/]",
+    "ansi": "svc\x1b[31mred\x1b[0m\x07",
+    "bidi": "evil\u202etxt.exe",
+    "long": "x" * 10_000,
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_hostile_strings_are_inert_everywhere(kind: str, engine_for: Callable[..., Engine], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    value = HOSTILE[kind]
+    name = value if kind != "long" else "long-" + value[:60]
+    world = make_world(names=(name,))
+    world.deploy(name, strategy=Strategy.CANARY, message=value, author=value)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        shown_as = clean(value)
+        assert "\x1b" not in shown_as and "\u202e" not in shown_as and len(shown_as) <= 200
+
+        app = make_app(engine_for({"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 60}))
+
+        async def session() -> dict[str, str]:
+            async with app.run_test(size=(200, 50)) as pilot:
+                await rows_loaded(app)
+                key = f"prod/{name}"
+                select(app, key)
+                await pilot.pause()
+                out = {"table": cell(app, key, "service") + cell(app, key, "author"),
+                       "detail": panel_text(app, "detail"), "events": panel_text(app, "events")}
+                await pilot.press("p")
+                await settle(pilot)
+                out["confirmation"] = static_text(app, "#confirm-plan") + static_text(app, "#confirm-title")
+                await pilot.press("tab", "enter")
+                await settle(pilot, 0.3)
+                out["notification"] = "\n".join(notifications(app))
+                out["screen"] = app.export_screenshot()
+                return out
+
+        places = asyncio.run(session())
+        config = tmp_path / "c.toml"
+        config.write_text(f'audit_log = "{tmp_path / "a.log"}"\n[[sources]]\nname = "prod"\nkind = "http"\n'
+                          f'url = "{sim.url}"\n')
+        assert main(["status", "--config", str(config)]) == 0
+        places["status"] = capsys.readouterr().out
+    for where, text in places.items():
+        assert "\x1b[31m" not in text and "\x07" not in text, f"raw escape sequence in {where}"
+        assert "\u202e" not in text, f"raw bidi override in {where}"
+    if kind == "markup":
+        for where in ("table", "detail", "confirmation", "notification", "status"):
+            assert "[bold red]pwn[/]" in places[where], where
+    if kind == "ansi":
+        assert "␛[31m" in places["table"] and "␛[31m" in places["detail"]
+    if kind == "bidi":
+        assert "<U+202E>" in places["table"] and "<U+202E>" in places["confirmation"]
+    if kind == "long":
+        assert all(len(line) < 400 for line in places["status"].splitlines())
+
