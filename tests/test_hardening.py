@@ -98,7 +98,8 @@ def test_a_planted_token_appears_nowhere(tmp_path: Path, monkeypatch: pytest.Mon
         shown, screenshot = asyncio.run(session())
         logged = [json.dumps(r.headers) for r in sim.state.requests]
     haystacks = {"stdout": printed.out, "stderr": printed.err, "audit log": audit.read_text(),
-                 "notifications": "\n".join(shown), "screenshot": screenshot, "simulator's request log": "".join(logged)}
+                 "notifications": "\n".join(shown), "screenshot": screenshot,
+                 "simulator's request log": "".join(logged)}
     state_dir = audit.parent
     for path in state_dir.iterdir():
         haystacks[str(path)] = path.read_text()
