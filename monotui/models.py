@@ -39,6 +39,11 @@ class ActionKind(StrEnum):
     RESTART = "restart"  # Argo Rollouts: restart the pods
 
 
+# what the monotui deploy API offers (retry and restart are Argo Rollouts actions)
+DEPLOY_API_ACTIONS = (ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
+                      ActionKind.ABORT, ActionKind.ROLLBACK)
+
+
 class EventKind(StrEnum):
     DEPLOY_STARTED = "deploy_started"
     STEP_ADVANCED = "step_advanced"

@@ -67,11 +67,12 @@ def engine_for(make_settings: Callable[..., Settings]) -> Callable[..., Engine]:
     return build
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> None:
+async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02,
+                     what: str = "condition") -> None:
     """Poll for a condition instead of sleeping a fixed time."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError(f"{what} not met within {timeout:g}s")
         await asyncio.sleep(step)

@@ -294,3 +294,16 @@ async def test_command_palette_offers_actions_for_the_selected_rollout(
         texts = [text for text, _ in provider._commands()]
         assert "Pause cart-api" in texts and "Roll back cart-api" in texts
         assert "Resume cart-api" not in texts, "only what fits a Progressing rollout"
+
+
+async def test_tls_verification_off_is_shown_in_the_header(sim: SimulatorServer,
+                                                          engine_for: Callable[..., Engine]) -> None:
+    source = {**slow_source(sim.url), "verify_tls": False}
+    app = make_app(engine_for(source))
+    async with app.run_test(size=(120, 35)):
+        await rows_loaded(app)
+        assert "TLS NOT VERIFIED" in app.banner.content.plain
+    app = make_app(engine_for(slow_source(sim.url)))
+    async with app.run_test(size=(120, 35)):
+        await rows_loaded(app)
+        assert "TLS NOT VERIFIED" not in app.banner.content.plain

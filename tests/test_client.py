@@ -87,7 +87,7 @@ async def test_rollback_to_a_given_revision(sim: SimulatorServer) -> None:
     with pytest.raises(ProviderError) as info:
         await client.act(rollout, ActionKind.ROLLBACK, actor="alice", reason=None, revision=999,
                          idempotency_key="rb2")
-    assert info.value.status == 422 and "no revision 999" in info.value.message
+    assert info.value.status == 404 and "no revision 999" in info.value.message
     await client.aclose()
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from monotui.cli import main
 from monotui.engine.core import Engine
-from monotui.models import Strategy
+from monotui.models import ActionKind, Strategy
 from monotui.render.text import clean
 from monotui.simulator.server import SimulatorServer
 
@@ -167,3 +167,74 @@ def test_hostile_strings_are_inert_everywhere(kind: str, engine_for: Callable[..
     if kind == "long":
         assert all(len(line) < 400 for line in places["status"].splitlines())
 
+
+
+async def test_a_double_key_press_sends_one_action(engine_for: Callable[..., Engine]) -> None:
+    world = make_world()
+    world.deploy("cart-api", strategy=Strategy.CANARY)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        app = make_app(engine_for({"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 60}))
+        async with app.run_test(size=(120, 35)) as pilot:
+            await rows_loaded(app)
+            select(app, "prod/cart-api")
+            await pilot.press("p", "p")  # the second press lands on the open confirmation: ignored
+            await pilot.press("tab", "enter", "enter")  # a double Enter: the second hits the table
+            await settle(pilot, 0.3)
+            await pilot.press("p", "tab", "enter")  # now Paused: pause does not fit, nothing opens
+            await settle(pilot, 0.3)
+        assert len(sim.state.mutating_requests()) == 1
+
+
+async def test_a_retry_after_a_timeout_reuses_the_key_and_never_acts_twice(engine_for: Callable[..., Engine],
+                                                                          tmp_path: Path) -> None:
+    from monotui.engine.audit import AuditLog
+    from monotui.simulator.server import Faults
+
+    world = make_world()
+    world.deploy("cart-api", strategy=Strategy.CANARY)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        async with engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 0.3}) as engine:
+            await engine.refresh_once()
+            rollout = engine.state.rollout("prod", "cart-api")
+            plan = engine.plan("prod", rollout, ActionKind.PAUSE)
+            sim.state.faults = Faults(latency_s=1.0)  # the server acts after the client has given up
+            sim.state.fault_rng.random = lambda: 1.0  # type: ignore[method-assign]  # exactly 1 s
+            first = await engine.execute(plan)
+            assert first.outcome == "unknown"
+            await wait_for_pause(world)
+            sim.state.faults = Faults()
+            again = await engine.execute(plan)  # the operator retries the same intent
+            assert again.ok
+        posted = sim.state.mutating_requests()
+        assert len(posted) == 2 and posted[0].headers["idempotency-key"] == posted[1].headers["idempotency-key"]
+        assert [e.kind.value for e in world.events if e.service == "cart-api"].count("paused") == 1
+        assert [r["outcome"] for r in AuditLog(engine.settings.audit_log).read()] == ["unknown", "done"]
+
+
+async def wait_for_pause(world: object) -> None:
+    import asyncio
+
+    from monotui.models import Phase
+
+    for _ in range(100):
+        if world.rollout("cart-api").phase is Phase.PAUSED:  # type: ignore[attr-defined]
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the server never acted")
+
+
+async def test_two_monotui_processes_acting_at_once_do_one_thing(engine_for: Callable[..., Engine]) -> None:
+    import asyncio
+
+    world = make_world()
+    world.deploy("cart-api", strategy=Strategy.CANARY)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        source = {"name": "prod", "kind": "http", "url": sim.url}
+        async with engine_for(source) as alice, engine_for(source) as bob:
+            await asyncio.gather(alice.refresh_once(), bob.refresh_once())
+            outcomes = await asyncio.gather(*(
+                e.execute(e.plan("prod", e.state.rollout("prod", "cart-api"), ActionKind.PAUSE))
+                for e in (alice, bob)))
+        assert sorted(o.outcome for o in outcomes) == ["done", "failed"]
+        assert "409" in next(o.error or "" for o in outcomes if o.outcome == "failed")
+        assert [e.kind.value for e in world.events if e.service == "cart-api"].count("paused") == 1

@@ -33,6 +33,7 @@ class SourceStatus:
     failures: int = 0
     retry_in: float | None = None
     read_only: bool = False
+    tls_unverified: bool = False  # the operator turned TLS verification off for this source
 
     def age(self, now: float | None = None) -> float | None:
         return None if self.last_ok is None else max(0.0, (time.time() if now is None else now) - self.last_ok)
@@ -75,7 +76,8 @@ class ProductionState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.sources: dict[str, SourceData] = {
-            s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name)))
+            s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name),
+                                            tls_unverified=getattr(s, "verify_tls", True) is False))
             for s in settings.sources
         }
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)

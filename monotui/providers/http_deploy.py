@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from monotui import __version__
 from monotui.config import HttpSourceConfig
 from monotui.models import (
+    DEPLOY_API_ACTIONS,
     ActionKind,
     ActionRequest,
     ActionResponse,
@@ -25,6 +26,7 @@ from monotui.providers.base import PollResult, ProviderError
 
 M = TypeVar("M", bound=BaseModel)
 
+LARGE_BODY = 512 * 1024
 _STATUS_KINDS = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
 
 
@@ -37,8 +39,7 @@ def _describe_validation(exc: ValidationError) -> str:
 class HttpDeployProvider:
     """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key."""
 
-    capabilities = frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
-                              ActionKind.ABORT, ActionKind.ROLLBACK})
+    capabilities = frozenset(DEPLOY_API_ACTIONS)
 
     def __init__(self, config: HttpSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -87,8 +88,11 @@ class HttpDeployProvider:
         return response.reason_phrase or "error"
 
     @staticmethod
-    def _parse(response: httpx.Response, model: type[M], path: str) -> M:
+    async def _parse(response: httpx.Response, model: type[M], path: str) -> M:
         try:
+            if len(response.content) > LARGE_BODY:
+                # a big answer is validated in a worker thread, so keys keep being handled meanwhile
+                return await asyncio.to_thread(model.model_validate_json, response.content)
             return model.model_validate_json(response.content)
         except ValidationError as e:
             raise ProviderError("invalid", f"GET {path}: invalid response: {_describe_validation(e)}") from None
@@ -98,16 +102,16 @@ class HttpDeployProvider:
         response = await self._request("GET", "/v1/rollouts", headers=headers)
         if response.status_code == 304:
             return None
-        parsed = self._parse(response, RolloutList, "/v1/rollouts")
+        parsed = await self._parse(response, RolloutList, "/v1/rollouts")
         self._etag = response.headers.get("etag")
         return parsed.rollouts
 
     async def _health(self) -> HealthList:
-        return self._parse(await self._request("GET", "/v1/health"), HealthList, "/v1/health")
+        return await self._parse(await self._request("GET", "/v1/health"), HealthList, "/v1/health")
 
     async def _events(self) -> EventPage:
         response = await self._request("GET", "/v1/events", params={"since": self._event_cursor})
-        return self._parse(response, EventPage, "/v1/events")
+        return await self._parse(response, EventPage, "/v1/events")
 
     async def poll(self) -> PollResult:
         rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())

@@ -9,7 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from monotui import __version__
 from monotui.models import (
-    ActionKind,
+    DEPLOY_API_ACTIONS,
     ActionRequest,
     ActionResponse,
     ApiError,
@@ -35,9 +35,9 @@ def _errors(*codes: int) -> dict[str, Any]:
         400: "bad request (e.g. missing Idempotency-Key)",
         401: "missing bearer token",
         403: "wrong bearer token",
-        404: "no such rollout or action",
+        404: "no such rollout, action or revision",
         409: "the action does not fit the rollout's state",
-        422: "invalid body, unknown revision, or an Idempotency-Key reused for another request",
+        422: "invalid body, or an Idempotency-Key reused for another request",
     }
     return {str(c): _json("ApiError", text[c]) for c in codes}
 
@@ -94,7 +94,7 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         {"name": "rollout_id", "in": "path", "required": True, "schema": {"type": "string"}},
                         {"name": "action", "in": "path", "required": True,
-                         "schema": {"type": "string", "enum": [a.value for a in ActionKind]}},
+                         "schema": {"type": "string", "enum": [a.value for a in DEPLOY_API_ACTIONS]}},
                         {"name": "Idempotency-Key", "in": "header", "required": True,
                          "schema": {"type": "string", "minLength": 1},
                          "description": "a repeated key returns the first answer and never acts twice"},

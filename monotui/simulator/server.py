@@ -21,11 +21,20 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from monotui.models import ActionKind, ActionRequest, ActionResponse, EventPage, HealthList, RolloutList
+from monotui.models import (
+    DEPLOY_API_ACTIONS,
+    ActionKind,
+    ActionRequest,
+    ActionResponse,
+    EventPage,
+    HealthList,
+    RolloutList,
+)
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.sockets import loopback_socket
 from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
@@ -42,6 +51,11 @@ class Faults:
     error_fraction: float = 0.0  # this fraction of answers are 503
     malformed_fraction: float = 0.0  # this fraction of answers are not valid JSON
     hang: bool = False  # never answer (until the client gives up)
+    reset_fraction: float = 0.0  # the connection closes in the middle of the answer
+    wrong_types_fraction: float = 0.0  # valid JSON, wrong types
+    huge_fraction: float = 0.0  # a 10 MB answer
+    drip_fraction: float = 0.0  # the answer arrives a byte at a time, slower than any timeout allows
+    counts: dict[str, int] = field(default_factory=dict)  # faults injected, by kind
 
 
 @dataclass
@@ -100,6 +114,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         return None
 
     async def list_rollouts(request: Request) -> Response:
+        if request.query_params:
+            return _error(400, "bad_request", "this endpoint takes no query parameters")
         etag = f'"r{world.version}"'
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
@@ -110,6 +126,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         return _json(body, headers={"ETag": etag})
 
     async def get_rollout(request: Request) -> Response:
+        if request.query_params:
+            return _error(400, "bad_request", "this endpoint takes no query parameters")
         try:
             rollout = world.rollout(request.path_params["rollout_id"])
         except UnknownRollout:
@@ -117,6 +135,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         return _json(rollout.model_dump_json().encode())
 
     async def health(request: Request) -> Response:
+        if request.query_params:
+            return _error(400, "bad_request", "this endpoint takes no query parameters")
         body = state.cached(
             "health", world.health_version,
             lambda: HealthList(services=world.health(), generated_at=world.now).model_dump_json().encode(),
@@ -124,11 +144,15 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         return _json(body)
 
     async def events(request: Request) -> Response:
+        if unknown := set(request.query_params) - {"since", "limit"}:
+            return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
         try:
             since = int(request.query_params.get("since", "0"))
-            limit = max(1, min(int(request.query_params.get("limit", "500")), 5000))
+            limit = int(request.query_params.get("limit", "500"))
         except ValueError:
             return _error(400, "bad_request", "since and limit must be integers")
+        if since < 0 or not 1 <= limit <= 5000:
+            return _error(400, "bad_request", "since must be ≥ 0 and limit between 1 and 5000")
         found, cursor = world.events_since(since, limit)
         return _json(EventPage(events=found, cursor=cursor).model_dump_json().encode())
 
@@ -146,6 +170,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         try:
             action = ActionKind(request.path_params["action"])
         except ValueError:
+            action = None
+        if action not in DEPLOY_API_ACTIONS:
             return _error(404, "not_found", f"unknown action {request.path_params['action']!r}")
         try:
             payload = ActionRequest.model_validate_json(raw or b"{}")
@@ -159,7 +185,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         except UnknownRollout:
             status, body = 404, _body("not_found", f"no rollout {request.path_params['rollout_id']!r}")
         except UnknownRevision as e:
-            status, body = 422, _body("unknown_revision", str(e))
+            status, body = 404, _body("unknown_revision", str(e))
         except ActionConflict as e:
             status, body = 409, _body("conflict", str(e))
         state.idempotency[key] = (fingerprint, status, body)
@@ -210,7 +236,14 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         Route("/_sim/faults", faults, methods=["GET", "PUT"]),
         Route("/_sim/advance", advance, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # errors are JSON everywhere, routing failures included, as the contract says
+        code = getattr(exc, "status_code", 500)
+        response = _error(code, "not_found" if code == 404 else "error", str(getattr(exc, "detail", "error")))
+        response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
+        return response
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     return _with_log_auth_and_faults(app, state, check_auth)
 
 
@@ -276,16 +309,55 @@ def _with_log_auth_and_faults(
     return wrapped
 
 
+class _ResetMidway(Response):
+    """Promises a body, sends a part, and drops the connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100000")]})
+        await send({"type": "http.response.body", "body": b'{"rollouts": [', "more_body": True})
+        raise ConnectionResetError("injected fault: connection reset")
+
+
+async def _drip() -> AsyncIterator[bytes]:
+    for byte in b'{"rollouts": []}':
+        await asyncio.sleep(0.5)
+        yield bytes([byte])
+
+
 async def _fault(state: SimState) -> Response | None:
     f = state.faults
+    rng = state.fault_rng
+
+    def count(kind: str) -> None:
+        f.counts[kind] = f.counts.get(kind, 0) + 1
+
     if f.hang:
+        count("hang")
         await asyncio.sleep(3600)
     if f.latency_s:
-        await asyncio.sleep(f.latency_s)
-    if f.error_fraction and state.fault_rng.random() < f.error_fraction:
+        count("latency")
+        await asyncio.sleep(f.latency_s * rng.random())
+    if f.error_fraction and rng.random() < f.error_fraction:
+        count("5xx")
         return _error(503, "unavailable", "injected fault: service unavailable")
-    if f.malformed_fraction and state.fault_rng.random() < f.malformed_fraction:
+    if f.malformed_fraction and rng.random() < f.malformed_fraction:
+        count("malformed")
         return Response(b'{"rollouts": [{"id": ', media_type="application/json")
+    if f.reset_fraction and rng.random() < f.reset_fraction:
+        count("reset")
+        return _ResetMidway()
+    if f.wrong_types_fraction and rng.random() < f.wrong_types_fraction:
+        count("wrong types")
+        body = {"rollouts": [{"id": 5, "phase": ["x"], "steps": "no"}], "services": {"a": 1}, "events": 3,
+                "cursor": "soon"}
+        return JSONResponse(body)
+    if f.huge_fraction and rng.random() < f.huge_fraction:
+        count("10 MB body")
+        return Response(b'{"pad": "' + b"x" * 10_000_000 + b'"}', media_type="application/json")
+    if f.drip_fraction and rng.random() < f.drip_fraction:
+        count("slow drip")
+        return StreamingResponse(_drip(), media_type="application/json")
     return None
 
 

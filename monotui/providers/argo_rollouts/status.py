@@ -369,7 +369,7 @@ def pause_seconds(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if 0 <= value < float("inf") else None
     if isinstance(value, str):
         if value.isdigit():
             return float(value)

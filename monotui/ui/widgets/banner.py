@@ -30,6 +30,9 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
             out.append(" connecting", style=style)
         if data.status.read_only and not global_read_only:
             out.append(" ro", style="yellow")
+        if data.status.tls_unverified:
+            out.append(" ")
+            out.append(" TLS NOT VERIFIED ", style="bold reverse red")
     freshest = state.freshest_age_at(now)
     out.append(f"  data {age(freshest)} old" if freshest is not None else "  no data yet", style="dim")
     out.append("  ")
