@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+import httpx
 
 from monotui.models import ActionKind, Event, Rollout, ServiceHealth
 
@@ -68,3 +71,14 @@ class WatchingProvider(DeployProvider, Protocol):
     """A source that pushes changes: a full PollResult first, then partial ones, until it raises."""
 
     def watch(self) -> AsyncIterator[PollResult]: ...
+
+
+def server_message(response: httpx.Response) -> str:
+    """The `message` of a JSON error body (the deploy API's errors, Kubernetes' Status), else the reason phrase."""
+    try:
+        data = response.json()
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return str(data["message"])[:500]
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        pass
+    return response.reason_phrase or "error"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -22,7 +21,7 @@ from monotui.models import (
     Rollout,
     RolloutList,
 )
-from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.base import PollResult, ProviderError, server_message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,20 +71,10 @@ class HttpDeployProvider:
         if response.status_code >= 400:
             raise ProviderError(
                 _STATUS_KINDS.get(response.status_code, "http"),  # type: ignore[arg-type]
-                f"{method} {path}: HTTP {response.status_code}: {self._server_message(response)}",
+                f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
                 response.status_code,
             )
         return response
-
-    @staticmethod
-    def _server_message(response: httpx.Response) -> str:
-        try:
-            data = response.json()
-            if isinstance(data, dict) and isinstance(data.get("message"), str):
-                return data["message"][:500]
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            pass
-        return response.reason_phrase or "error"
 
     @staticmethod
     async def _parse(response: httpx.Response, model: type[M], path: str) -> M:

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonpatch
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from monotui.simulator.sockets import loopback_socket
+from monotui.simulator.loopback import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -513,8 +512,10 @@ def synthetic(count: int, namespaces: int, seed_time: datetime | None = None) ->
     return out
 
 
-class KubeStandin:
+class KubeStandin(BackgroundServer):
     """Runs the stand-in on 127.0.0.1 in a background thread; `with KubeStandin(objects) as kube: kube.url`."""
+
+    name = "Kubernetes API stand-in"
 
     def __init__(self, objects: Iterable[dict[str, Any]] = (), *, port: int = 0,
                  options: StandinOptions | None = None) -> None:
@@ -522,34 +523,7 @@ class KubeStandin:
         for obj in objects:
             self.store.put(obj)
         self.options = options or StandinOptions()
-        self._socket = loopback_socket(port)
-        self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.store, self.options), log_level="critical", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=lambda: self._server.run(sockets=[self._socket]),
-                                        name="monotui-kube-standin", daemon=True)
-
-    def start(self, timeout: float = 10.0) -> KubeStandin:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Kubernetes API stand-in did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-        self._socket.close()
-
-    def __enter__(self) -> KubeStandin:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._serve(create_app(self.store, self.options), port=port, lifespan="off")
 
     def kubeconfig(self, path: Path, *, context: str = "standin", token: str | None = None,
                    exec_command: list[str] | None = None, namespace: str = "default") -> Path:

@@ -11,7 +11,6 @@ import contextlib
 import hmac
 import json
 import random
-import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,8 +34,8 @@ from monotui.models import (
     HealthList,
     RolloutList,
 )
+from monotui.simulator.loopback import BackgroundServer, loopback_socket
 from monotui.simulator.openapi import openapi_document
-from monotui.simulator.sockets import loopback_socket
 from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
 
 IDEMPOTENCY_LIMIT = 10_000
@@ -361,8 +360,10 @@ async def _fault(state: SimState) -> Response | None:
     return None
 
 
-class SimulatorServer:
+class SimulatorServer(BackgroundServer):
     """Runs the simulator on 127.0.0.1 in a background thread: `with SimulatorServer(world) as sim: sim.url`."""
+
+    name = "simulator"
 
     def __init__(
         self, world: World, *, port: int = 0, token: str | None = None, tick_interval: float | None = 0.5,
@@ -370,42 +371,11 @@ class SimulatorServer:
     ) -> None:
         self.state = SimState(world=world, token=token)
         self.app = create_app(self.state, tick_interval=tick_interval, speed=speed)
-        self._socket = loopback_socket(port)
-        self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            self.app, log_level="critical", access_log=False, lifespan="on", timeout_graceful_shutdown=1,
-            timeout_keep_alive=30,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name="monotui-simulator", daemon=True)
+        self._serve(self.app, port=port)
 
     @property
     def world(self) -> World:
         return self.state.world
-
-    def _run(self) -> None:
-        self._server.run(sockets=[self._socket])
-
-    def start(self, timeout: float = 10.0) -> SimulatorServer:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the simulator did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-        self._socket.close()
-
-    def __enter__(self) -> SimulatorServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def serve_forever(world: World, port: int, token: str | None = None) -> None:

@@ -18,7 +18,7 @@ import httpx
 import kr8s
 import kr8s.asyncio
 
-from monotui.providers.base import ProviderError
+from monotui.providers.base import ProviderError, server_message
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -44,20 +44,10 @@ class Expired(Exception):
     """The watch's resourceVersion is too old (410): list again."""
 
 
-def _status_message(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-        if isinstance(data, dict) and isinstance(data.get("message"), str):
-            return data["message"][:500]
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        pass
-    return response.reason_phrase or "error"
-
-
 def error_for(response: httpx.Response, what: str) -> ProviderError:
     code = response.status_code
     kind = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}.get(code, "http")
-    return ProviderError(kind, f"{what}: HTTP {code}: {_status_message(response)}", code)  # type: ignore[arg-type]
+    return ProviderError(kind, f"{what}: HTTP {code}: {server_message(response)}", code)  # type: ignore[arg-type]
 
 
 class KubeClient:
