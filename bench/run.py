@@ -165,7 +165,7 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
 def idle_cpu(seconds: float) -> dict[str, Any]:
     """The app's own CPU: the simulator (200 services, no new deploys, health moving every tick) runs in another
     process, as a real backend would."""
-    from monotui.simulator.sockets import loopback_socket
+    from monotui.simulator.loopback import loopback_socket
     from monotui.ui.app import MonotuiApp
 
     with loopback_socket() as probe:

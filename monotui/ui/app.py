@@ -237,7 +237,11 @@ class MonotuiApp(App[None]):
         self.table.focus()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.settings.read_only))
+        def offered(command: keymap.Command) -> bool:
+            kind = ActionKind(command.parameter) if command.parameter else None
+            return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
+
+        self.push_screen(HelpScreen(self.settings.read_only, offered))
 
     async def action_refresh(self) -> None:
         await self.engine.refresh_once()

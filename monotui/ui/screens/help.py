@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,16 +12,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from monotui.ui.keymap import COMMANDS, display_key
+from monotui.ui.keymap import COMMANDS, Command, display_key
 
 
-def help_table(read_only: bool) -> Table:
+def help_table(read_only: bool, offered: Callable[[Command], bool] = lambda c: True) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     table.add_column("Key")
     table.add_column("Command")
     table.add_column("What it does")
     for command in COMMANDS:
-        if command.mutating and read_only:
+        if command.mutating and (read_only or not offered(command)):
             continue
         table.add_row(Text(display_key(command), style="bold"), Text(command.label), Text(command.description))
     table.add_row(Text("ctrl+p", style="bold"), Text("Commands"), Text("Search every command by name"))
@@ -34,15 +36,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "close", "Close", show=False),
     ]
 
-    def __init__(self, read_only: bool) -> None:
+    def __init__(self, read_only: bool, offered: Callable[[Command], bool] = lambda c: True) -> None:
         super().__init__()
         self.read_only = read_only
+        self.offered = offered  # actions no configured source can take are not listed
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             title = "monotui keys" + (" — READ-ONLY: actions are off" if self.read_only else "")
             yield Static(Text(title, style="bold"), markup=False)
-            yield Static(help_table(self.read_only), markup=False)
+            yield Static(help_table(self.read_only, self.offered), markup=False)
             yield Static(Text(
                 "Every action asks for confirmation (Cancel is focused: Tab, then Enter to confirm) "
                 "and is written to the audit log.", style="dim"), markup=False)
