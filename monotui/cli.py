@@ -132,12 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _log_to_state_dir(settings: Settings) -> None:
     # The terminal belongs to the TUI; warnings go to a file next to the audit log. No request headers are logged.
     path = settings.audit_log.expanduser().parent / "monotui.log"
+    logger = logging.getLogger("monotui")
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # never onto the terminal the TUI draws on
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(filename=path, level=logging.WARNING,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
-        logging.basicConfig(level=logging.CRITICAL)
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
 
 
 def _open_tui(settings: Settings) -> int:
@@ -184,9 +188,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     with ExitStack() as stack:
         sim = stack.enter_context(SimulatorServer(_world(args)))
-        settings = demo_settings(args, sim.url)
-        return _open_tui(settings)
-    return EXIT_OK
+        return _open_tui(demo_settings(args, sim.url))
 
 
 def run_simulate(args: argparse.Namespace) -> int:

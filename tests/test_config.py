@@ -120,6 +120,15 @@ def test_missing_named_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
 
 
+def test_unreadable_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_settings(tmp_path)
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00 not text")
+    with pytest.raises(ConfigError, match=r"not UTF-8|invalid TOML"):
+        load_settings(binary)
+
+
 @pytest.mark.parametrize("command", [[], ["status"], ["demo"], ["pause", "x"]])
 def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, command: list[str]) -> None:
     # `demo` replaces the file's sources with the simulator, so the broken key is a global one

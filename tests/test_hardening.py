@@ -4,6 +4,7 @@ output, and hostile strings stay inert in every place they are shown."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -83,8 +84,11 @@ def test_a_planted_token_appears_nowhere(tmp_path: Path, monkeypatch: pytest.Mon
         assert main(["pause", "cart-api", "--yes", "--config", str(config)]) == 0
         assert main(["rollback", "cart-api", "--revision", "999", "--yes", "--config", str(config)]) == 1
         printed = capsys.readouterr()
+        from monotui.cli import _log_to_state_dir
         from monotui.config import load_settings
 
+        _log_to_state_dir(load_settings(config))  # the log file the TUI writes, searched below too
+        logging.getLogger("monotui").warning("log check: the token must not follow this line")
         app = make_app(Engine(load_settings(config)))
 
         async def session() -> tuple[list[str], str]:
@@ -101,6 +105,11 @@ def test_a_planted_token_appears_nowhere(tmp_path: Path, monkeypatch: pytest.Mon
                  "notifications": "\n".join(shown), "screenshot": screenshot,
                  "simulator's request log": "".join(logged)}
     state_dir = audit.parent
+    logger = logging.getLogger("monotui")
+    for handler in list(logger.handlers):
+        handler.close()
+        logger.removeHandler(handler)
+    assert (state_dir / "monotui.log").read_text().count("log check") == 1
     for path in state_dir.iterdir():
         haystacks[str(path)] = path.read_text()
     for where, text in haystacks.items():

@@ -141,3 +141,24 @@ def test_any_config_file_loads_or_names_file_and_problem(tmp_path: Path, text: s
         message = str(e)
         assert message.startswith(f"config error in {path}: ")
         assert "\n" not in message, "one line"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=st.lists(st.fixed_dictionaries({"type": st.sampled_from(["ADDED", "MODIFIED", "DELETED", "BOOKMARK",
+                                                                       "RELISTED", "x"]),
+                                              "object": st.dictionaries(st.sampled_from(ARGO_KEYS), argo_shaped,
+                                                                        max_size=4) | json_values}),
+                       max_size=6),
+       kind=st.sampled_from(["Rollout", "ReplicaSet", "AnalysisRun", "Experiment"]))
+def test_argo_watch_events_of_any_shape_never_raise(events: list[dict[str, Any]], kind: str) -> None:
+    from monotui.providers.argo_rollouts.kube import Resource
+
+    provider = ArgoRolloutsProvider(ArgoRolloutsSourceConfig(name="k", kind="argo-rollouts"))
+    resource = Resource("x/v1", kind.lower() + "s", kind)
+    changed: set[tuple[str, str]] = set()
+    removed: set[tuple[str, str]] = set()
+    for event in events:
+        provider._apply(resource, event, changed, removed)
+    for key in changed:
+        if key in provider.cache.objects["Rollout"]:
+            provider.to_rollout(provider.cache.objects["Rollout"][key])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -45,7 +46,9 @@ class HttpDeployProvider:
         self.name = config.name
         self._etag: str | None = None
         self._event_cursor = 0
-        verify: bool | str = str(config.ca_bundle) if config.ca_bundle else config.verify_tls
+        verify: bool | ssl.SSLContext = config.verify_tls
+        if config.ca_bundle and config.verify_tls:
+            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
         headers = {"User-Agent": f"monotui/{__version__}", "Accept": "application/json"}
         self._client = httpx.AsyncClient(
             base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, headers=headers,

@@ -26,12 +26,15 @@ class BackgroundServer:
 
     name = "server"
 
-    def _serve(self, app: Any, *, port: int = 0, lifespan: Literal["on", "off"] = "on") -> None:
+    def _serve(self, app: Any, *, port: int = 0, lifespan: Literal["on", "off"] = "on",
+               tls: tuple[str, str] | None = None) -> None:
+        """`tls`: (certificate file, key file) to serve https."""
         self._socket = loopback_socket(port)
         self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan=lifespan,
-                                timeout_graceful_shutdown=1, timeout_keep_alive=30)
+                                timeout_graceful_shutdown=1, timeout_keep_alive=30,
+                                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=lambda: self._server.run(sockets=[self._socket]),
                                         name=f"monotui-{self.name}", daemon=True)

@@ -367,11 +367,11 @@ class SimulatorServer(BackgroundServer):
 
     def __init__(
         self, world: World, *, port: int = 0, token: str | None = None, tick_interval: float | None = 0.5,
-        speed: float = 1.0,
+        speed: float = 1.0, tls: tuple[str, str] | None = None,
     ) -> None:
         self.state = SimState(world=world, token=token)
         self.app = create_app(self.state, tick_interval=tick_interval, speed=speed)
-        self._serve(self.app, port=port)
+        self._serve(self.app, port=port, tls=tls)
 
     @property
     def world(self) -> World:

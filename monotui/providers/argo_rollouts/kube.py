@@ -108,7 +108,8 @@ class KubeClient:
                                     retry_auth=True, params=params)
         try:
             data = response.json()
-            return list(data.get("items") or []), str(data["metadata"]["resourceVersion"])
+            items = [item for item in data.get("items") or [] if isinstance(item, dict)]
+            return items, str(data["metadata"]["resourceVersion"])
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
 
