@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="open monotui on the embedded simulated production")
     _common(demo)
+    demo.add_argument("--prometheus", action="store_true",
+                      help="also start a real Prometheus scraping the simulator, as the health source")
     _sim_options(demo, deploy_interval=5.0)
 
     simulate = sub.add_parser("simulate", help="run the simulated production alone (an HTTP server)")
@@ -173,11 +175,15 @@ def _world(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                            bad_probability=args.bad_probability, auto_rollback=args.auto_rollback))
 
 
-def demo_settings(args: argparse.Namespace, url: str) -> Settings:
+def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None = None) -> Settings:
     """The user's config (actor, audit log, theme…) if any, with the simulator as the only source."""
     path, named = resolve_config_path(args.config)
     data = read_toml(path) if named or path.exists() else {}
-    data = {**data, "sources": [{"name": "demo", "kind": "http", "url": url, "poll_interval": 1.0}]}
+    sources: list[dict[str, Any]] = [{"name": "demo", "kind": "http", "url": url, "poll_interval": 1.0}]
+    if prometheus_url:
+        sources.append({"name": "prometheus", "kind": "prometheus", "url": prometheus_url, "poll_interval": 2.0,
+                        "window": "30s"})
+    data = {**data, "sources": sources}
     data.setdefault("protected_services", DEMO_PROTECTED)
     overrides = {"read_only": True} if args.read_only else {}
     return build_settings(data, path if (named or path.exists()) else None, **overrides)
@@ -186,9 +192,19 @@ def demo_settings(args: argparse.Namespace, url: str) -> Settings:
 def run_demo(args: argparse.Namespace) -> int:
     from monotui.simulator.server import SimulatorServer
 
+    prometheus_url = None
     with ExitStack() as stack:
         sim = stack.enter_context(SimulatorServer(_world(args)))
-        return _open_tui(demo_settings(args, sim.url))
+        if getattr(args, "prometheus", False):
+            from urllib.parse import urlparse
+
+            from monotui.simulator.prometheus import INSTALL_HINT, PrometheusServer, find_prometheus
+
+            if find_prometheus() is None:
+                return _fail(f"--prometheus: prometheus is not installed: {INSTALL_HINT}")
+            print("starting Prometheus…", file=sys.stderr)
+            prometheus_url = stack.enter_context(PrometheusServer([urlparse(sim.url).netloc])).url
+        return _open_tui(demo_settings(args, sim.url, prometheus_url))
 
 
 def run_simulate(args: argparse.Namespace) -> int:

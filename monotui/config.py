@@ -103,13 +103,58 @@ class ArgoRolloutsSourceConfig(SourceBase):
     namespaces: list[str] = Field(default_factory=list, description="namespaces to watch (empty: all)")
 
 
-SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig, Field(discriminator="kind")]
-SOURCE_KINDS = ("http", "argo-rollouts")
+class PrometheusQueries(_Strict):
+    """PromQL for each figure, for every service at once (grouped by the service label). The defaults match the
+    simulator's metrics; `{window}` is replaced by the source's `window`."""
+
+    error_ratio: str = ('sum by (service) (rate(http_requests_total{{code=~"5.."}}[{window}])) / '
+                        "sum by (service) (rate(http_requests_total[{window}]))")
+    p99_ms: str = ("1000 * histogram_quantile(0.99, sum by (service, le) "
+                   "(rate(http_request_duration_seconds_bucket[{window}])))")
+    rps: str = "sum by (service) (rate(http_requests_total[{window}]))"
+
+
+class PrometheusSourceConfig(SourceBase):
+    """Health of every service from Prometheus: error ratio, p99 latency and request rate."""
+
+    kind: Literal["prometheus"]
+    url: str = Field(pattern=r"^https?://", description="Prometheus base URL")
+    service_label: str = Field(default="service", min_length=1, description="the label naming the service")
+    window: str = Field(default="1m", pattern=r"^[0-9]+[smhd]$", description="rate() window")
+    queries: PrometheusQueries = Field(default_factory=PrometheusQueries)
+    token_env: str | None = None
+    token_file: Path | None = None
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+
+    def token(self) -> str | None:
+        return HttpSourceConfig.token(self)  # type: ignore[arg-type]  # same fields, same rule
+
+
+SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig,
+                         Field(discriminator="kind")]
+SOURCE_KINDS = ("http", "argo-rollouts", "prometheus")
 
 
 class Thresholds(_Strict):
     error_ratio: float = Field(default=0.05, ge=0, le=1, description="error ratio at which a service is unhealthy")
     p99_ms: float = Field(default=800.0, gt=0, description="p99 latency (ms) at which a service is unhealthy")
+    services: dict[str, ServiceThresholds] = Field(default_factory=dict, description="per-service overrides")
+
+    def for_service(self, service: str) -> Thresholds:
+        override = self.services.get(service)
+        if override is None:
+            return self
+        return Thresholds(error_ratio=override.error_ratio if override.error_ratio is not None else self.error_ratio,
+                          p99_ms=override.p99_ms if override.p99_ms is not None else self.p99_ms)
+
+
+class ServiceThresholds(_Strict):
+    error_ratio: float | None = Field(default=None, ge=0, le=1)
+    p99_ms: float | None = Field(default=None, gt=0)
+
+
+Thresholds.model_rebuild()
 
 
 class Settings(BaseSettings):

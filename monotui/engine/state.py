@@ -81,6 +81,8 @@ class ProductionState:
             for s in settings.sources
         }
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
+        # health sources (Prometheus) speak for every deploy source's services
+        self.health_sources = [s.name for s in settings.sources if s.kind == "prometheus"]
         self.version = 0  # bumped on every change the screen should show
         self._derived_ids = 0
 
@@ -140,6 +142,14 @@ class ProductionState:
         self.sources[source].rollouts[rollout.id] = rollout
         self.version += 1
 
+    def health_of(self, service: str, own: SourceData) -> ServiceHealth | None:
+        """A service's health: from a health source when one knows the service, else from its own source."""
+        for name in self.health_sources:
+            found = self.sources[name].health.get(service)
+            if found is not None:
+                return found
+        return own.health.get(service)
+
     def rollout(self, source: str, rollout_id: str) -> Rollout | None:
         return self.sources[source].rollouts.get(rollout_id)
 
@@ -156,8 +166,9 @@ class ProductionState:
         for name, data in self.sources.items():
             stale, read_only = data.status.stale, data.status.read_only
             for rollout in data.rollouts.values():
-                health = data.health.get(rollout.service)
-                out.append(RolloutView(name, rollout, health, attention(rollout, health, thresholds, now),
+                health = self.health_of(rollout.service, data)
+                out.append(RolloutView(name, rollout, health,
+                                       attention(rollout, health, thresholds.for_service(rollout.service), now),
                                        stale, read_only))
         out.sort(key=lambda v: sort_key(v.attention, v.rollout))
         return out

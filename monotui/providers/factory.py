@@ -14,4 +14,8 @@ def build_provider(config: SourceConfig) -> DeployProvider:
         from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider  # kr8s loads only when used
 
         return ArgoRolloutsProvider(config)
+    if config.kind == "prometheus":
+        from monotui.providers.prometheus import PrometheusProvider
+
+        return PrometheusProvider(config)
     raise ValueError(f"unknown source kind {config.kind!r}")  # config validation makes this unreachable

@@ -109,6 +109,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
             lines.append(_line("", join(Text("·"), plain(metric.name, style="bold", limit=60),
                                         Text(metric.phase, style=style), Text(counts, style="dim"), values)))
     h = view.health
+    thresholds = thresholds.for_service(r.service)
     if h is not None:
         err_style = "bold red" if h.error_ratio >= thresholds.error_ratio else ""
         p99_style = "bold red" if h.p99_ms >= thresholds.p99_ms else ""

@@ -57,6 +57,7 @@ def status_text(view: RolloutView) -> Text:
 
 
 def error_text(view: RolloutView, thresholds: Thresholds) -> Text:
+    thresholds = thresholds.for_service(view.rollout.service)
     health = view.health
     if health is None:
         return Text("-", style="dim")

@@ -1,0 +1,117 @@
+"""Prometheus as a health source (provider kind `prometheus`): one instant query per figure for every service at
+once, grouped by the service label — never one query per service."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import ssl
+from collections import deque
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from monotui import __version__
+from monotui.config import PrometheusSourceConfig
+from monotui.models import ActionKind, HealthSeries, Rollout, ServiceHealth
+from monotui.providers.base import PollResult, ProviderError, server_message
+
+SERIES_POINTS = 30
+
+
+class _Sample(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    metric: dict[str, str]
+    value: tuple[float, str]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    resultType: str
+    result: list[_Sample]
+
+
+class _QueryResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: str
+    data: _Data | None = None
+    error: str | None = None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class PrometheusProvider:
+    capabilities: frozenset[ActionKind] = frozenset()  # a health source: nothing to act on
+
+    def __init__(self, config: PrometheusSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        verify: bool | ssl.SSLContext = config.verify_tls
+        if config.ca_bundle and config.verify_tls:
+            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
+        self._client = httpx.AsyncClient(base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify,
+                                         headers={"User-Agent": f"monotui/{__version__}"}, transport=transport)
+        # a short history per service, one point per poll, for the sparklines
+        self._history: dict[str, tuple[deque[float], deque[float]]] = {}
+
+    async def _query(self, figure: str, promql: str) -> dict[str, float]:
+        token = self.config.token()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        query = promql.format(window=self.config.window)
+        try:
+            response = await self._client.get("/api/v1/query", params={"query": query}, headers=headers)
+        except httpx.TimeoutException:
+            raise ProviderError("timeout", f"{figure} query: no answer within {self.config.timeout:g}s") from None
+        except httpx.HTTPError as e:
+            raise ProviderError("connection", f"{figure} query: cannot connect ({e or type(e).__name__})") from None
+        if response.status_code >= 400:
+            kind: Any = {401: "auth", 403: "auth"}.get(response.status_code, "http")
+            raise ProviderError(kind, f"{figure} query: HTTP {response.status_code}: {server_message(response)}",
+                                response.status_code)
+        try:
+            parsed = _QueryResponse.model_validate_json(response.content)
+        except ValidationError as e:
+            first = e.errors(include_url=False)[0]
+            raise ProviderError("invalid", f"{figure} query: invalid response: {first['msg']}") from None
+        if parsed.status != "success" or parsed.data is None or parsed.data.resultType != "vector":
+            raise ProviderError("invalid", f"{figure} query: {parsed.error or 'not an instant vector'}")
+        out: dict[str, float] = {}
+        for sample in parsed.data.result:
+            service = sample.metric.get(self.config.service_label)
+            value = _number(sample.value[1])
+            if service and value is not None:
+                out[service] = value
+        return out
+
+    async def poll(self) -> PollResult:
+        q = self.config.queries
+        errors, p99, rps = await asyncio.gather(self._query("error ratio", q.error_ratio),
+                                                self._query("p99", q.p99_ms), self._query("request rate", q.rps))
+        health = []
+        for service in sorted(set(errors) | set(p99) | set(rps)):
+            ratio = min(1.0, max(0.0, errors.get(service, 0.0)))
+            latency = max(0.0, p99.get(service, 0.0))
+            err_hist, p99_hist = self._history.setdefault(
+                service, (deque(maxlen=SERIES_POINTS), deque(maxlen=SERIES_POINTS)))
+            err_hist.append(round(ratio, 5))
+            p99_hist.append(round(latency, 1))
+            health.append(ServiceHealth(
+                service=service, error_ratio=ratio, p99_ms=latency, rps=max(0.0, rps.get(service, 0.0)),
+                series=HealthSeries(interval_s=self.config.poll_interval, error_ratio=list(err_hist),
+                                    p99_ms=list(p99_hist)),
+            ))
+        return PollResult(rollouts=None, health=health, requests=3)
+
+    async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
+                  revision: int | None, idempotency_key: str) -> Rollout:
+        raise ProviderError("conflict", f"{self.name} is a health source: it takes no actions", 409)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,94 @@
+"""Run a real Prometheus scraping the simulator, on an ephemeral loopback port with a temporary data directory.
+
+Used by `monotui demo --prometheus` and by the tests. The binary comes from the Debian package `prometheus`
+(`apt-get install prometheus`); `find_prometheus()` says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from monotui.simulator.loopback import loopback_socket
+
+INSTALL_HINT = "install it with `apt-get install prometheus` (Debian/Ubuntu) or put `prometheus` on PATH"
+
+
+def find_prometheus() -> str | None:
+    return shutil.which("prometheus")
+
+
+def _free_port() -> int:
+    with loopback_socket() as sock:
+        return int(sock.getsockname()[1])
+
+
+class PrometheusServer:
+    """`with PrometheusServer(targets=["127.0.0.1:8700"]) as prom: prom.url` — scrapes every `scrape_interval`."""
+
+    def __init__(self, targets: list[str], *, scrape_interval: str = "1s", binary: str | None = None) -> None:
+        found = binary or find_prometheus()
+        if not found:
+            raise FileNotFoundError(f"prometheus is not installed: {INSTALL_HINT}")
+        self.binary = found
+        self.targets = targets
+        self.scrape_interval = scrape_interval
+        self._tmp = tempfile.TemporaryDirectory(prefix="monotui-prometheus-")
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _write_config(self) -> Path:
+        folder = Path(self._tmp.name)
+        targets = ", ".join(f'"{t}"' for t in self.targets)
+        config = folder / "prometheus.yml"
+        config.write_text(
+            "global:\n"
+            f"  scrape_interval: {self.scrape_interval}\n"
+            f"  evaluation_interval: {self.scrape_interval}\n"
+            "scrape_configs:\n"
+            "  - job_name: monotui-simulator\n"
+            f"    static_configs:\n      - targets: [{targets}]\n"
+        )
+        return config
+
+    def start(self, timeout: float = 30.0) -> PrometheusServer:
+        config = self._write_config()
+        self._process = subprocess.Popen(
+            [self.binary, f"--config.file={config}", f"--storage.tsdb.path={Path(self._tmp.name) / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--rules.alert.resend-delay=1s"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while True:  # poll for readiness instead of sleeping
+            if self._process.poll() is not None:
+                raise RuntimeError(f"prometheus exited with status {self._process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("prometheus did not become ready")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> PrometheusServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,96 @@
+"""Prometheus as a health source, against a real Prometheus scraping the simulator (Debian package
+`prometheus`; `.ci/run` installs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from monotui.config import PrometheusSourceConfig
+from monotui.engine.core import Engine
+from monotui.models import Strategy
+from monotui.providers.prometheus import PrometheusProvider
+from monotui.simulator.prometheus import INSTALL_HINT, PrometheusServer, find_prometheus
+from monotui.simulator.server import SimulatorServer
+from monotui.simulator.world import SimConfig, World
+
+from .conftest import START, wait_until
+from .ui_helpers import cell, make_app, rows_loaded
+
+# skipped with the reason where the binary is absent; in CI (.ci/run installs it) a missing binary fails instead
+pytestmark = pytest.mark.skipif(find_prometheus() is None and not os.environ.get("CI"),
+                                reason=f"prometheus is not installed: {INSTALL_HINT}")
+
+
+@pytest.fixture
+def live() -> Iterator[tuple[SimulatorServer, PrometheusServer]]:
+    world = World(SimConfig(services=6, seed=4, deploy_interval=0, initial_deploys=0), start=START)
+    with SimulatorServer(world, tick_interval=0.25) as sim, \
+            PrometheusServer([urlparse(sim.url).netloc], scrape_interval="1s") as prom:
+        yield sim, prom
+
+
+def sources(sim: SimulatorServer, prom: PrometheusServer) -> list[dict[str, object]]:
+    return [{"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 0.5},
+            {"name": "prom", "kind": "prometheus", "url": prom.url, "poll_interval": 0.5, "window": "10s"}]
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.queries.append(request.url.params.get("query", ""))
+        return await super().handle_async_request(request)
+
+
+async def test_one_query_per_figure_for_every_service(live: tuple[SimulatorServer, PrometheusServer]) -> None:
+    sim, prom = live
+    transport = CountingTransport()
+    provider = PrometheusProvider(PrometheusSourceConfig(name="prom", kind="prometheus", url=prom.url,
+                                                         window="10s"), transport=transport)
+    try:
+        for _ in range(120):  # Prometheus needs two scrapes before rate() has a value
+            result = await provider.poll()
+            if len(result.health) == 6:
+                break
+            await asyncio.sleep(0.5)
+        transport.queries.clear()
+        result = await provider.poll()
+    finally:
+        await provider.aclose()
+    assert len(transport.queries) == 3, "one query per figure, all services at once"
+    assert all("by (service" in q for q in transport.queries)
+    assert {h.service for h in result.health} == set(sim.world.services)
+    for figures in result.health:  # healthy services: traffic, a sane p99, few errors
+        assert figures.rps > 0 and 0 < figures.p99_ms < 5000 and 0 <= figures.error_ratio < 0.05
+
+
+async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
+        live: tuple[SimulatorServer, PrometheusServer], engine_for: Callable[..., Engine]) -> None:
+    sim, prom = live
+    app = make_app(engine_for(*sources(sim, prom)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await rows_loaded(app, 6)
+        await wait_until(lambda: len(app.engine.state.sources["prom"].health) == 6, timeout=30,
+                         what="prometheus has every service")
+        before = app.engine.state.sources["prom"].health["cart-api"].error_ratio
+        assert before < 0.05
+        sim.world.deploy("cart-api", bad=True, strategy=Strategy.CANARY)
+        await wait_until(lambda: app.engine.state.sources["prom"].health["cart-api"].error_ratio >= 0.05,
+                         timeout=60, what="the error ratio, as Prometheus computes it, crosses 5%")
+        await wait_until(lambda: app.table._order[0] == "prod/cart-api", timeout=10,
+                         what="the unhealthy rollout sorted to the top")
+        await pilot.pause(0.3)
+        # the row shows Prometheus' figure (it moves with every poll: compare with the state the row came from)
+        shown = float(cell(app, "prod/cart-api", "errors").rstrip("%"))
+        latest = app.engine.state.sources["prom"].health["cart-api"].error_ratio * 100
+        assert abs(shown - latest) < 3.0 and shown > before * 100 * 3
+        history = app.engine.state.sources["prom"].health["cart-api"].series.error_ratio
+        assert history[-1] > history[0], "the sparkline series rises"
