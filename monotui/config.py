@@ -170,6 +170,8 @@ class Settings(BaseSettings):
     theme: str = "textual-dark"
     events_limit: int = Field(default=500, ge=10, le=100_000)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    auto_pause_suspects: list[str] = Field(
+        default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")
 
     @classmethod
     def settings_customise_sources(

@@ -40,7 +40,7 @@ def test_example_config_loads_and_documents_every_key() -> None:
     text = example.read_text()
     for key in ("read_only", "protected_services", "actor", "audit_log", "theme", "events_limit",
                 "error_ratio", "p99_ms", "poll_interval", "timeout", "token_env", "token_file", "verify_tls",
-                "ca_bundle"):
+                "ca_bundle", "auto_pause_suspects", "service_label", "window"):
         assert f"{key} =" in text or f"# {key} =" in text, f"{key} is not documented in config.example.toml"
 
 

@@ -14,6 +14,7 @@ RECENT_ROLLBACK = timedelta(minutes=15)
 class Attention(IntEnum):
     """Lower sorts first."""
 
+    SUSPECT = -1  # changed just before its service's health breached: "what changed?"
     WAITING_FOR_HUMAN = 0
     UNHEALTHY = 1  # Degraded, or health figures over their thresholds
     ABORTED = 2

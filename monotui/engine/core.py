@@ -14,7 +14,7 @@ from monotui.engine.actions import ActionPlan, plan_action
 from monotui.engine.audit import AuditLog, AuditRecord, Outcome
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, Rollout
+from monotui.models import ActionKind, EventKind, Phase, Rollout, Strategy
 from monotui.providers import DeployProvider, ProviderError, build_provider
 
 
@@ -48,11 +48,36 @@ class Engine:
         self.providers = providers or {s.name: build_provider(s) for s in settings.sources}
         self.audit = audit or AuditLog(settings.audit_log)
         self._in_flight: set[tuple[str, str]] = set()
+        self._guarded: set[tuple[str, str, int]] = set()
 
     # ---- reading ----------------------------------------------------------------------------------------
 
-    def updates(self, source: str) -> AsyncIterator[SourceUpdate]:
-        return poll_forever(self.state, self.providers[source])
+    async def updates(self, source: str) -> AsyncIterator[SourceUpdate]:
+        async for update in poll_forever(self.state, self.providers[source]):
+            if update.ok:
+                await self.run_guards()
+            yield update
+
+    async def run_guards(self) -> list[ActionOutcome]:
+        """Pause each suspect canary of a guarded service, once per revision; audited as automatic."""
+        out = []
+        for view in self.state.views():
+            r = view.rollout
+            if (view.evidence is None or r.service not in self.settings.auto_pause_suspects
+                    or r.strategy is not Strategy.CANARY or r.phase is not Phase.PROGRESSING or view.read_only):
+                continue
+            key = (view.source, r.id, r.revision)
+            if key in self._guarded:
+                continue
+            self._guarded.add(key)
+            ev = view.evidence
+            reason = (f"automatic: {ev.figure} breached its threshold at {ev.breach_at:%H:%M:%S} "
+                      f"after this rollout changed at {ev.changed_at:%H:%M:%S}")
+            outcome = await self.execute(self.plan(view.source, r, ActionKind.PAUSE), reason, automatic=True)
+            self.state.note(view.source, r, EventKind.PAUSED, f"paused by the monotui guard: {outcome.outcome}",
+                            actor=f"monotui guard ({self.settings.actor})")
+            out.append(outcome)
+        return out
 
     async def refresh_once(self) -> list[SourceUpdate]:
         return list(await asyncio.gather(*(

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from monotui.config import Settings
-from monotui.engine.attention import Attention, attention, sort_key
+from monotui.engine.attention import Attention, attention, is_unhealthy, sort_key
+from monotui.engine.suspects import Evidence, evidence
 from monotui.models import Event, EventKind, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 
@@ -60,6 +61,7 @@ class RolloutView:
     attention: Attention
     stale: bool
     read_only: bool
+    evidence: Evidence | None = None
 
     @property
     def key(self) -> str:
@@ -83,14 +85,30 @@ class ProductionState:
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
         # health sources (Prometheus) speak for every deploy source's services
         self.health_sources = [s.name for s in settings.sources if s.kind == "prometheus"]
+        self.breach_since: dict[str, datetime] = {}  # service → when its health crossed a threshold
+        # (source, rollout) → (revision, (error ratio, p99) when monotui first saw that revision): "before"
+        self.baselines: dict[tuple[str, str], tuple[int, tuple[float, float] | None]] = {}
         self.version = 0  # bumped on every change the screen should show
         self._derived_ids = 0
 
     def status(self, source: str) -> SourceStatus:
         return self.sources[source].status
 
+    def _record_baselines(self, source: str, rollouts: list[Rollout], first_poll: bool) -> None:
+        data = self.sources[source]
+        for rollout in rollouts:
+            key = (source, rollout.id)
+            seen = self.baselines.get(key)
+            if seen is None or seen[0] != rollout.revision:
+                health = None if first_poll else self.health_of(rollout.service, data)
+                self.baselines[key] = (rollout.revision,
+                                       (health.error_ratio, health.p99_ms) if health is not None else None)
+
     def apply_poll(self, source: str, result: PollResult) -> None:
         data = self.sources[source]
+        if result.rollouts:
+            # a revision seen for the first time after the first poll is a new deploy: note its health "before"
+            self._record_baselines(source, result.rollouts, first_poll=data.status.last_ok is None)
         if result.partial:
             for rollout in result.rollouts or []:
                 before = data.rollouts.get(rollout.id)
@@ -103,6 +121,7 @@ class ProductionState:
             data.rollouts = {r.id: _same_or_new(data.rollouts.get(r.id), r) for r in result.rollouts}
         if result.health:
             data.health = {h.service: h for h in result.health}
+            self._track_breaches(source)
         for event in result.events:
             self.events.append(SourceEvent(source, event))
         data.status.state = "ok"
@@ -111,6 +130,24 @@ class ProductionState:
         data.status.failures = 0
         data.status.retry_in = None
         self.version += 1
+
+    def note(self, source: str, rollout: Rollout, kind: EventKind, message: str, actor: str = "") -> None:
+        """An event of monotui's own (a guard's action) in the events panel."""
+        self._derived_ids -= 1
+        self.events.append(SourceEvent(source, Event(
+            id=self._derived_ids, time=datetime.now(UTC), kind=kind, service=rollout.service, rollout_id=rollout.id,
+            revision=rollout.revision, actor=actor, message=message)))
+        self.version += 1
+
+    def _track_breaches(self, source: str) -> None:
+        if self.health_sources and source not in self.health_sources:
+            return  # a health source speaks for the services: the deploy source's own figures do not count
+        now = datetime.now(UTC)
+        for service, health in self.sources[source].health.items():
+            if is_unhealthy(health, self.settings.thresholds.for_service(service)):
+                self.breach_since.setdefault(service, now)
+            else:
+                self.breach_since.pop(service, None)
 
     def _derive_event(self, source: str, before: Rollout, after: Rollout) -> None:
         """Sources that only report state (Kubernetes) still get a "what changed" line for each change a person
@@ -167,9 +204,12 @@ class ProductionState:
             stale, read_only = data.status.stale, data.status.read_only
             for rollout in data.rollouts.values():
                 health = self.health_of(rollout.service, data)
-                out.append(RolloutView(name, rollout, health,
-                                       attention(rollout, health, thresholds.for_service(rollout.service), now),
-                                       stale, read_only))
+                limits = thresholds.for_service(rollout.service)
+                seen = self.baselines.get((name, rollout.id))
+                baseline = seen[1] if seen and seen[0] == rollout.revision else None
+                case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline)
+                rank = Attention.SUSPECT if case else attention(rollout, health, limits, now)
+                out.append(RolloutView(name, rollout, health, rank, stale, read_only, case))
         out.sort(key=lambda v: sort_key(v.attention, v.rollout))
         return out
 

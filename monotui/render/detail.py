@@ -67,6 +67,14 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              Text(r.strategy.value, style="dim"), plain(r.environment, limit=60),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
+    if view.evidence is not None:
+        ev = view.evidence
+        fmt = (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
+        before = fmt(ev.before) if ev.before is not None else "?"
+        lines.append(join(Text("⚠ SUSPECT", style="bold reverse red"),
+                          Text(f"{ev.figure} {before} before it started → {fmt(ev.now)} now;", style="bold"),
+                          Text(f"changed {clock_time(ev.changed_at)}, breached {clock_time(ev.breach_at)}"),
+                          Text("— s rolls it back", style="dim")))
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))

@@ -47,7 +47,9 @@ def status_text(view: RolloutView) -> Text:
     phase = view.rollout.phase
     icon, style = PHASE_STYLE[phase]
     label = phase.value
-    if view.attention is Attention.ROLLED_BACK:
+    if view.attention is Attention.SUSPECT:
+        icon, style = "⚠", "bold reverse red"
+    elif view.attention is Attention.ROLLED_BACK:
         icon, label, style = "↩", "Rolled back", "magenta"
     elif view.attention is Attention.UNHEALTHY and phase is not Phase.DEGRADED:
         style = "bold red"

@@ -147,7 +147,8 @@ class MonotuiApp(App[None]):
         # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
         # at every poll would restyle it for nothing.
         view = self.selected_view()
-        signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only) if view else None
+        signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only,
+                     self._suspect() is not None) if view else None
         if signature != self._bindings_for:
             self._bindings_for = signature
             self.refresh_bindings()
@@ -161,6 +162,10 @@ class MonotuiApp(App[None]):
         if action == "filter":
             # a priority binding: only on the main screen, and not while typing in the filter itself
             return len(self.screen_stack) == 1 and self.focused is not self.filter_input
+        if action == "rollback_suspect":
+            if self.settings.read_only:
+                return False
+            return True if self._suspect() is not None else None
         if action != "rollout":
             return True
         if self.settings.read_only:
@@ -172,6 +177,18 @@ class MonotuiApp(App[None]):
         if view.read_only or not self.engine.can(view.source, kind):
             return False  # not offered: this source is read-only, or its engine has no such action
         return True if action_spec(kind).applies(view.rollout) else None
+
+    def _suspect(self) -> RolloutView | None:
+        suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
+        return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
+
+    def action_rollback_suspect(self) -> None:
+        suspect = self._suspect()
+        if suspect is None:
+            self.notify("No suspect: no service breached its thresholds right after a change.", markup=False)
+            return
+        self.table.move_cursor(row=self.table.index_of(suspect.key), animate=False)
+        self.action_rollout(ActionKind.ROLLBACK.value)
 
     def action_rollout(self, kind: str) -> None:
         view = self.selected_view()

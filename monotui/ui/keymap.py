@@ -37,6 +37,9 @@ COMMANDS: tuple[Command, ...] = (
                 short=spec.short, parameter=spec.kind.value)
         for spec in ROLLOUT_ACTIONS
     ),
+    Command("rollback_suspect", "s", "rollback_suspect", "Roll back suspect",
+            "Select the newest suspect (changed just before its service's health breached) and roll it back",
+            mutating=True, short="Suspect"),
     # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
     # (or a paste) would reach the table and its action keys instead of the filter
     Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",

@@ -22,6 +22,9 @@ class RolloutsTable(DataTable[Text]):
         for column in COLUMNS:
             self.add_column(Text(column.label), key=column.key)
 
+    def index_of(self, key: str) -> int:
+        return self._order.index(key)
+
     @property
     def selected_key(self) -> str | None:
         if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):

@@ -1,0 +1,43 @@
+""""What changed?": when a service's health breaches its threshold, the rollouts of that service that started or
+advanced in a window before the breach are suspects, with the evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monotui.config import Thresholds
+from monotui.models import Rollout, ServiceHealth
+
+WINDOW = timedelta(minutes=15)  # a change this long before the breach is still a suspect
+GRACE = timedelta(seconds=30)  # health lags the change it reflects by a scrape or two
+
+
+@dataclass(frozen=True)
+class Evidence:
+    figure: str  # "error ratio" or "p99"
+    before: float | None  # the figure just before the rollout started (None: older than the history)
+    now: float
+    changed_at: datetime  # when the rollout started or last advanced
+    breach_at: datetime
+
+
+def evidence(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresholds, breach_at: datetime | None,
+             baseline: tuple[float, float] | None = None) -> Evidence | None:
+    """The case against `rollout`, or None when it is not a suspect. `baseline` is (error ratio, p99) as monotui
+    saw them when it first saw this revision; without it, the oldest point of the health history stands in."""
+    if health is None or breach_at is None:
+        return None
+    if rollout.rolled_back_at is not None and rollout.rolled_back_at >= breach_at:
+        return None  # already mitigated
+    changes = [t for t in (rollout.started_at, rollout.updated_at) if t is not None]
+    hits = [t for t in changes if breach_at - WINDOW <= t <= breach_at + GRACE]
+    if not hits:
+        return None
+    changed_at = max(hits)
+    if health.error_ratio >= thresholds.error_ratio:
+        figure, value, series, known = "error ratio", health.error_ratio, health.series.error_ratio, 0
+    else:
+        figure, value, series, known = "p99", health.p99_ms, health.series.p99_ms, 1
+    before = baseline[known] if baseline is not None else (series[0] if series else None)
+    return Evidence(figure, before, value, changed_at, breach_at)
