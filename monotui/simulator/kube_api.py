@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from monotui.simulator.loopback import BackgroundServer
+from monotui.simulator.loopback import BackgroundServer, replay_receive
 
 
 @dataclass(frozen=True)
@@ -421,18 +421,10 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
         if scope["type"] == "http":
             request = Request(scope, receive)
             body = await request.body()
-            delivered = False
             store.calls.append(LoggedCall(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
                                           request.headers.get("content-type", ""), body))
             denied = unauthorized(request)
-
-            async def replay() -> Any:
-                # the body once, then the real channel: a streaming response waits on it for the disconnect
-                nonlocal delivered
-                if delivered:
-                    return await receive()
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
+            replay = replay_receive(body, receive)
 
             if denied is not None:
                 await denied(scope, replay, send)

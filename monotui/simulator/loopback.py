@@ -21,6 +21,21 @@ def loopback_socket(port: int = 0, host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
+def replay_receive(body: bytes, receive: Any) -> Any:
+    """An ASGI `receive` for an app whose body a wrapper already read: the body once, then the real channel (a
+    streaming response waits on it for the disconnect; answering it with the body forever would spin)."""
+    delivered = False
+
+    async def replay() -> Any:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class BackgroundServer:
     """An ASGI app on 127.0.0.1 in a daemon thread: `with Subclass(...) as server: server.url`."""
 

@@ -34,7 +34,7 @@ from monotui.models import (
     HealthList,
     RolloutList,
 )
-from monotui.simulator.loopback import BackgroundServer, loopback_socket
+from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
 
@@ -277,20 +277,13 @@ def _with_log_auth_and_faults(
             body += message.get("body", b"")
             more = message.get("more_body", False)
         request = Request(scope)
-        delivered = False
         entry = LoggedRequest(
             method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
             headers={k: v for k, v in request.headers.items() if k != "authorization"}, body=body,
         )
         state.requests.append(entry)
 
-        async def replay() -> Any:
-            # the body once, then the real channel: a streaming response waits on it for the disconnect
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        replay = replay_receive(body, receive)
 
         async def send_logged(message: Any) -> None:
             if message["type"] == "http.response.start":

@@ -133,23 +133,19 @@ def label_selector(ro: Obj) -> str:
 
 def patches_for(kind: ActionKind, ro: Obj, replica_sets: Iterable[Obj] = (), revision: int | None = None,
                 now: datetime | None = None) -> list[Patch]:
-    if kind is ActionKind.PAUSE:
-        return pause()
-    if kind is ActionKind.RESUME:
-        return resume()
-    if kind is ActionKind.PROMOTE:
-        return promote(ro)
-    if kind is ActionKind.PROMOTE_FULL:
-        return promote_full(ro)
-    if kind is ActionKind.ABORT:
-        return abort()
-    if kind is ActionKind.RETRY:
-        return retry()
-    if kind is ActionKind.RESTART:
-        return restart(now)
-    if kind is ActionKind.ROLLBACK:
-        return undo(ro, undo_target(ro, replica_sets, revision))
-    raise CannotAct(f"{kind.value} is not an Argo Rollouts action")
+    build = {
+        ActionKind.PAUSE: pause,
+        ActionKind.RESUME: resume,
+        ActionKind.PROMOTE: lambda: promote(ro),
+        ActionKind.PROMOTE_FULL: lambda: promote_full(ro),
+        ActionKind.ABORT: abort,
+        ActionKind.RETRY: retry,
+        ActionKind.RESTART: lambda: restart(now),
+        ActionKind.ROLLBACK: lambda: undo(ro, undo_target(ro, replica_sets, revision)),
+    }.get(kind)
+    if build is None:
+        raise CannotAct(f"{kind.value} is not an Argo Rollouts action")
+    return build()
 
 
 __all__ = ["JSON_PATCH", "MERGE", "CannotAct", "Patch", "blue_green", "label_selector", "patches_for",
