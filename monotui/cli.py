@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="open monotui on the embedded simulated production")
     _common(demo)
     demo.add_argument("--prometheus", action="store_true",
-                      help="also start a real Prometheus scraping the simulator, as the health source")
+                      help="also start a real Prometheus scraping the simulator (the health source) and an "
+                           "Alertmanager receiving its alerts")
     _sim_options(demo, deploy_interval=5.0)
 
     simulate = sub.add_parser("simulate", help="run the simulated production alone (an HTTP server)")
@@ -175,7 +176,8 @@ def _world(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                            bad_probability=args.bad_probability, auto_rollback=args.auto_rollback))
 
 
-def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None = None) -> Settings:
+def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None = None,
+                  alertmanager_url: str | None = None) -> Settings:
     """The user's config (actor, audit log, theme…) if any, with the simulator as the only source."""
     path, named = resolve_config_path(args.config)
     data = read_toml(path) if named or path.exists() else {}
@@ -183,6 +185,9 @@ def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None
     if prometheus_url:
         sources.append({"name": "prometheus", "kind": "prometheus", "url": prometheus_url, "poll_interval": 2.0,
                         "window": "30s"})
+    if alertmanager_url:
+        sources.append({"name": "alertmanager", "kind": "alertmanager", "url": alertmanager_url,
+                        "poll_interval": 2.0})
     data = {**data, "sources": sources}
     data.setdefault("protected_services", DEMO_PROTECTED)
     overrides = {"read_only": True} if args.read_only else {}
@@ -192,19 +197,27 @@ def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None
 def run_demo(args: argparse.Namespace) -> int:
     from monotui.simulator.server import SimulatorServer
 
-    prometheus_url = None
+    prometheus_url = alertmanager_url = None
     with ExitStack() as stack:
         sim = stack.enter_context(SimulatorServer(_world(args)))
         if getattr(args, "prometheus", False):
             from urllib.parse import urlparse
 
-            from monotui.simulator.prometheus import INSTALL_HINT, PrometheusServer, find_prometheus
+            from monotui.simulator import prometheus as prom
 
-            if find_prometheus() is None:
-                return _fail(f"--prometheus: prometheus is not installed: {INSTALL_HINT}")
+            if prom.find_prometheus() is None:
+                return _fail(f"--prometheus: prometheus is not installed: {prom.INSTALL_HINT}")
+            address = None
+            if prom.find_alertmanager() is not None:
+                print("starting Alertmanager…", file=sys.stderr)
+                alertmanager = stack.enter_context(prom.AlertmanagerServer())
+                alertmanager_url, address = alertmanager.url, alertmanager.address
+            else:
+                print("Alertmanager not found (apt-get install prometheus-alertmanager): no alerts", file=sys.stderr)
             print("starting Prometheus…", file=sys.stderr)
-            prometheus_url = stack.enter_context(PrometheusServer([urlparse(sim.url).netloc])).url
-        return _open_tui(demo_settings(args, sim.url, prometheus_url))
+            prometheus_url = stack.enter_context(prom.PrometheusServer(
+                [urlparse(sim.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
+        return _open_tui(demo_settings(args, sim.url, prometheus_url, alertmanager_url))
 
 
 def run_simulate(args: argparse.Namespace) -> int:

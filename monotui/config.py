@@ -131,9 +131,17 @@ class PrometheusSourceConfig(SourceBase):
         return HttpSourceConfig.token(self)  # type: ignore[arg-type]  # same fields, same rule
 
 
-SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig,
-                         Field(discriminator="kind")]
-SOURCE_KINDS = ("http", "argo-rollouts", "prometheus")
+class AlertmanagerSourceConfig(SourceBase):
+    """Firing alerts from Alertmanager (API v2), matched to services by a label."""
+
+    kind: Literal["alertmanager"]
+    url: str = Field(pattern=r"^https?://", description="Alertmanager base URL")
+    service_label: str = Field(default="service", min_length=1, description="the label naming the service")
+
+
+SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig
+                         | AlertmanagerSourceConfig, Field(discriminator="kind")]
+SOURCE_KINDS = ("http", "argo-rollouts", "prometheus", "alertmanager")
 
 
 class Thresholds(_Strict):

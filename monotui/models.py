@@ -159,6 +159,23 @@ class Event(_Model):
     message: str = ""
 
 
+class Alert(_Model):
+    """A firing alert, matched to a service by a label."""
+
+    fingerprint: str
+    name: str
+    service: str
+    severity: str = ""
+    summary: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime | None = None
+    silenced_by: list[str] = Field(default_factory=list)
+
+    @property
+    def silenced(self) -> bool:
+        return bool(self.silenced_by)
+
+
 # ---- API envelopes -------------------------------------------------------------------------------------------
 
 

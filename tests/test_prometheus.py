@@ -12,15 +12,23 @@ import httpx
 import pytest
 
 from monotui.config import PrometheusSourceConfig
+from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
 from monotui.models import Strategy
 from monotui.providers.prometheus import PrometheusProvider
-from monotui.simulator.prometheus import INSTALL_HINT, PrometheusServer, find_prometheus
+from monotui.simulator.prometheus import (
+    DEMO_RULES,
+    INSTALL_HINT,
+    AlertmanagerServer,
+    PrometheusServer,
+    find_alertmanager,
+    find_prometheus,
+)
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import SimConfig, World
 
-from .conftest import START, wait_until
-from .ui_helpers import cell, make_app, rows_loaded
+from .conftest import ACTOR, START, wait_until
+from .ui_helpers import cell, make_app, panel_text, rows_loaded, select, settle
 
 # skipped with the reason where the binary is absent; in CI (.ci/run installs it) a missing binary fails instead
 pytestmark = pytest.mark.skipif(find_prometheus() is None and not os.environ.get("CI"),
@@ -94,3 +102,52 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
         assert abs(shown - latest) < 3.0 and shown > before * 100 * 3
         history = app.engine.state.sources["prom"].health["cart-api"].series.error_ratio
         assert history[-1] > history[0], "the sparkline series rises"
+
+
+async def test_an_alert_rule_fires_and_shows_against_its_service(engine_for: Callable[..., Engine]) -> None:
+    if find_alertmanager() is None and not os.environ.get("CI"):
+        pytest.skip("alertmanager is not installed: apt-get install prometheus-alertmanager")
+    world = World(SimConfig(services=6, seed=4, deploy_interval=0, initial_deploys=0), start=START)
+    with SimulatorServer(world, tick_interval=0.25) as sim, AlertmanagerServer() as am, \
+            PrometheusServer([urlparse(sim.url).netloc], alertmanager=am.address, rules=DEMO_RULES) as prom:
+        app = make_app(engine_for(*sources(sim, prom), {"name": "alerts", "kind": "alertmanager", "url": am.url,
+                                                         "poll_interval": 0.5}))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await rows_loaded(app, 6)
+            assert cell(app, "prod/cart-api", "alerts") == ""
+            sim.world.deploy("cart-api", bad=True, strategy=Strategy.CANARY)
+            await wait_until(lambda: cell(app, "prod/cart-api", "alerts") == "! 1", timeout=90,
+                             what="the alert reaches monotui against cart-api")
+            await pilot.pause(0.3)
+            [alert] = app.engine.state.all_alerts()
+            assert (alert.name, alert.service, alert.severity) == ("HighErrorRatio", "cart-api", "page")
+            assert "cart-api fails" in alert.summary
+            assert "HighErrorRatio" in panel_text(app, "events")
+            assert all(cell(app, f"prod/{s}", "alerts") == "" for s in sim.world.services if s != "cart-api")
+            # silence it from the keyboard: S, Cancel is focused; type a comment, confirm
+            select(app, "prod/cart-api")
+            await pilot.pause()
+            await pilot.press("S")
+            await settle(pilot)
+            assert app.screen.focused.id == "cancel"
+            app.screen.query_one("#comment").focus()
+            await pilot.pause()
+            await pilot.press(*"bad canary, rolling back", "enter", "enter")
+            await settle(pilot, 0.5)
+            silences = httpx.get(f"{am.url}/api/v2/silences").json()
+            [active] = [s for s in silences if s["status"]["state"] == "active"]
+            assert active["createdBy"] == ACTOR and active["comment"] == "bad canary, rolling back"
+            assert active["matchers"] == [{"name": "service", "value": "cart-api", "isRegex": False,
+                                           "isEqual": True}]
+            await wait_until(lambda: cell(app, "prod/cart-api", "alerts") == "" and
+                             all(a.silenced for a in app.engine.state.all_alerts()), timeout=30,
+                             what="the alert shows as silenced")
+            assert "silenced" in panel_text(app, "events")
+            # and expire it: E, Tab, Enter
+            await pilot.press("E", "tab", "enter")
+            await settle(pilot, 0.5)
+            states = [s["status"]["state"] for s in httpx.get(f"{am.url}/api/v2/silences").json()]
+            assert states == ["expired"]
+        records = AuditLog(app.engine.settings.audit_log).read()
+        assert [(r["action"], r["outcome"], r["service"]) for r in records] == [
+            ("silence", "done", "cart-api"), ("expire-silence", "done", "cart-api")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from monotui.config import Settings
 from monotui.engine.actions import ActionPlan, plan_action
@@ -141,6 +142,35 @@ class Engine:
         await asyncio.to_thread(self._record, plan, "done", reason, None, automatic)
         self.state.apply_rollout(plan.source, rollout)
         return ActionOutcome(plan, "done", None, rollout)
+
+    async def silence(self, source: str, service: str, duration_s: float, comment: str) -> tuple[bool, str]:
+        """Silence a service's alerts (audited): (True, silence id) or (False, why)."""
+        return await self._alert_action(source, service, "silence", comment,
+                                        lambda p: p.silence(service, duration_s, comment, self.settings.actor))
+
+    async def expire_silence(self, source: str, service: str, silence_id: str) -> tuple[bool, str]:
+        return await self._alert_action(source, service, "expire-silence", f"silence {silence_id}",
+                                        lambda p: p.expire(silence_id))
+
+    async def _alert_action(self, source: str, service: str, action: str, reason: str,
+                            call: Any) -> tuple[bool, str]:
+        def record(outcome: Outcome, error: str | None) -> None:
+            self.audit.append(AuditRecord(
+                actor=self.settings.actor, source=source, environment="", service=service, rollout="",
+                action=action, from_revision=None, to_revision=None, outcome=outcome, reason=reason or None,
+                error=error))
+
+        if self.read_only(source):
+            await asyncio.to_thread(record, "refused", "read-only mode: no mutating request is sent")
+            return False, "refused: read-only mode, nothing was sent"
+        try:
+            result = await call(self.providers[source])
+        except ProviderError as e:
+            outcome: Outcome = "refused" if e.refused else "unknown" if e.kind == "timeout" else "failed"
+            await asyncio.to_thread(record, outcome, e.message)
+            return False, f"{outcome}: {e.message}"
+        await asyncio.to_thread(record, "done", None)
+        return True, str(result or "done")
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)

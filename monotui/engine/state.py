@@ -12,7 +12,7 @@ from typing import Literal
 from monotui.config import Settings
 from monotui.engine.attention import Attention, attention, is_unhealthy, sort_key
 from monotui.engine.suspects import Evidence, evidence
-from monotui.models import Event, EventKind, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 
 ConnectionState = Literal["connecting", "ok", "error"]
@@ -49,6 +49,7 @@ class SourceData:
     status: SourceStatus
     rollouts: dict[str, Rollout] = field(default_factory=dict)
     health: dict[str, ServiceHealth] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class RolloutView:
     stale: bool
     read_only: bool
     evidence: Evidence | None = None
+    alerts: int = 0  # firing, not silenced
 
     @property
     def key(self) -> str:
@@ -122,6 +124,8 @@ class ProductionState:
         if result.health:
             data.health = {h.service: h for h in result.health}
             self._track_breaches(source)
+        if result.alerts is not None:
+            data.alerts = result.alerts
         for event in result.events:
             self.events.append(SourceEvent(source, event))
         data.status.state = "ok"
@@ -179,6 +183,11 @@ class ProductionState:
         self.sources[source].rollouts[rollout.id] = rollout
         self.version += 1
 
+    def all_alerts(self) -> list[Alert]:
+        """Every alert from every alert source, newest first."""
+        alerts = [a for data in self.sources.values() for a in data.alerts]
+        return sorted(alerts, key=lambda a: a.starts_at.timestamp() if a.starts_at else 0.0, reverse=True)
+
     def health_of(self, service: str, own: SourceData) -> ServiceHealth | None:
         """A service's health: from a health source when one knows the service, else from its own source."""
         for name in self.health_sources:
@@ -200,6 +209,10 @@ class ProductionState:
         now = now or datetime.now(UTC)
         thresholds = self.settings.thresholds
         out: list[RolloutView] = []
+        firing_by_service: dict[str, int] = {}
+        for alert in self.all_alerts():
+            if not alert.silenced:
+                firing_by_service[alert.service] = firing_by_service.get(alert.service, 0) + 1
         for name, data in self.sources.items():
             stale, read_only = data.status.stale, data.status.read_only
             for rollout in data.rollouts.values():
@@ -209,7 +222,8 @@ class ProductionState:
                 baseline = seen[1] if seen and seen[0] == rollout.revision else None
                 case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline)
                 rank = Attention.SUSPECT if case else attention(rollout, health, limits, now)
-                out.append(RolloutView(name, rollout, health, rank, stale, read_only, case))
+                firing = firing_by_service.get(rollout.service, 0)
+                out.append(RolloutView(name, rollout, health, rank, stale, read_only, case, firing))
         out.sort(key=lambda v: sort_key(v.attention, v.rollout))
         return out
 

@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 import httpx
 
-from monotui.models import ActionKind, Event, Rollout, ServiceHealth
+from monotui.models import ActionKind, Alert, Event, Rollout, ServiceHealth
 
 ErrorKind = Literal["connection", "timeout", "http", "invalid", "auth", "conflict", "not_found"]
 
@@ -49,6 +49,7 @@ class PollResult:
     requests: int = 0
     partial: bool = False
     removed: list[str] = field(default_factory=list)
+    alerts: list[Alert] | None = None  # alert sources: every firing alert
 
 
 class DeployProvider(Protocol):

@@ -14,6 +14,10 @@ def build_provider(config: SourceConfig) -> DeployProvider:
         from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider  # kr8s loads only when used
 
         return ArgoRolloutsProvider(config)
+    if config.kind == "alertmanager":
+        from monotui.providers.alertmanager import AlertmanagerProvider
+
+        return AlertmanagerProvider(config)
     if config.kind == "prometheus":
         from monotui.providers.prometheus import PrometheusProvider
 

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from monotui.config import Thresholds
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
-from monotui.models import EventKind, RevisionInfo, Rollout
+from monotui.models import Alert, EventKind, RevisionInfo, Rollout
 from monotui.render.formats import age, clock_time, millis, percent, since, sparkline
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
@@ -145,6 +145,19 @@ EVENT_ICONS: dict[EventKind, tuple[str, str]] = {
     EventKind.ABORTED: ("■", "red"),
     EventKind.ROLLED_BACK: ("↩", "magenta"),
 }
+
+
+def alert_line(alert: Alert, now: datetime) -> Text:
+    style = "dim" if alert.silenced else "bold red"
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k not in ("alertname", "service"))
+    parts: list[Text | str] = [Text("!", style=style), plain(alert.service, style="bold", limit=40),
+                               plain(alert.name, style=style, limit=60), plain(alert.severity, limit=20),
+                               plain(alert.summary, limit=160), Text(f"({since(alert.starts_at, now)})", style="dim")]
+    if alert.silenced:
+        parts.append(Text("silenced", style="dim italic"))
+    if labels:
+        parts.append(plain(labels, style="dim", limit=160))
+    return join(*parts)
 
 
 def event_line(item: SourceEvent, now: datetime, with_service: bool = True) -> Text:

@@ -26,6 +26,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("where", "Where"),  # environment: region, or Kubernetes context/namespace
     Column("status", "Status"),
     Column("errors", "Err%"),
+    Column("alerts", "Alerts"),
     Column("step", "Step"),
     Column("weight", "Weight"),
     Column("version", "Version"),
@@ -89,6 +90,7 @@ def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds) -> tuple
         plain(r.environment, style="dim" if view.stale else "cyan", limit=40),
         status_text(view),
         error_text(view, thresholds),
+        Text(f"! {view.alerts}", style="bold red") if view.alerts else Text(""),
         Text(step_text(view), style=dim),
         Text(weight_text(view), style=dim),
         plain(r.version, style=dim, limit=20),
@@ -136,7 +138,7 @@ class RowRenderer:
             old, old_health, cells = hit
             # health objects are new at every poll: compare what the row shows of them
             if (old.rollout is view.rollout and old_health == shown_health and old.stale == view.stale
-                    and old.attention == view.attention):
+                    and old.attention == view.attention and old.alerts == view.alerts):
                 if ages:
                     age = age_text(view, now)
                     if age.plain != cells[AGE_COLUMN].plain:

@@ -16,8 +16,8 @@ from textual.widgets import DataTable, Footer, Input
 from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.state import RolloutView
-from monotui.models import ActionKind
-from monotui.render.detail import detail, event_line
+from monotui.models import ActionKind, Alert
+from monotui.render.detail import alert_line, detail, event_line
 from monotui.render.rollouts import RowRenderer, matches
 from monotui.render.text import clean
 from monotui.ui import keymap
@@ -25,6 +25,7 @@ from monotui.ui.commands import MonotuiCommands
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
 from monotui.ui.screens.help import HelpScreen
+from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
 from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
@@ -115,17 +116,18 @@ class MonotuiApp(App[None]):
         with self.batch_update():
             self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
             self._show_detail()
-            newest = state.events[-1] if state.events else None
-            if newest is not self._events_shown:  # events carry clock times: nothing moves until a new one
+            alerts = state.all_alerts()
+            newest = (state.events[-1] if state.events else None, tuple(alerts))
+            if newest != self._events_shown:  # events carry clock times: nothing moves until a new one
                 self._events_shown = newest
-                self.events_panel.show(self._events_renderable(now))
+                self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
 
-    def _events_renderable(self, now: datetime) -> RenderableType:
+    def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
-        if not events:
-            return Text("No events yet.", style="dim")
-        return Group(*(event_line(e, now) for e in events))
+        lines = [alert_line(a, now) for a in alerts]
+        lines += [event_line(e, now) for e in events]
+        return Group(*lines) if lines else Text("No events yet.", style="dim")
 
     def selected_view(self) -> RolloutView | None:
         key = self.table.selected_key if hasattr(self, "table") else None
@@ -162,6 +164,13 @@ class MonotuiApp(App[None]):
         if action == "filter":
             # a priority binding: only on the main screen, and not while typing in the filter itself
             return len(self.screen_stack) == 1 and self.focused is not self.filter_input
+        if action in ("silence", "expire_silence"):
+            if self.settings.read_only or not self._alert_sources():
+                return False
+            view = self.selected_view()
+            alerts = self._alerts_of(view.rollout.service) if view else []
+            wanted = [a for a in alerts if a.silenced] if action == "expire_silence" else alerts
+            return True if wanted else None
         if action == "rollback_suspect":
             if self.settings.read_only:
                 return False
@@ -181,6 +190,52 @@ class MonotuiApp(App[None]):
     def _suspect(self) -> RolloutView | None:
         suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
         return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
+
+    def _alert_sources(self) -> list[str]:
+        return [s.name for s in self.settings.sources if s.kind == "alertmanager"]
+
+    def _alerts_of(self, service: str) -> list[Alert]:
+        return [a for a in self.engine.state.all_alerts() if a.service == service]
+
+    def action_silence(self) -> None:
+        self._silence(expire=False)
+
+    def action_expire_silence(self) -> None:
+        self._silence(expire=True)
+
+    def _silence(self, expire: bool) -> None:
+        view = self.selected_view()
+        if view is None:
+            return
+        service = view.rollout.service
+        for source in self._alert_sources():
+            alerts = [a for a in self.engine.state.sources[source].alerts if a.service == service]
+            if not alerts:
+                continue
+
+            def chosen(request: SilenceRequest | None, source: str = source, alerts: list[Alert] = alerts) -> None:
+                if request is None:
+                    self.notify("Cancelled. Nothing was sent.", markup=False)
+                    return
+                self._send_silence(source, service, alerts, request, expire)
+
+            self.push_screen(SilenceScreen(service, source, len(alerts), expire), chosen)
+            return
+
+    @work(group="actions", exit_on_error=False)
+    async def _send_silence(self, source: str, service: str, alerts: list[Alert], request: SilenceRequest,
+                            expire: bool) -> None:
+        if expire:
+            ids = sorted({i for a in alerts for i in a.silenced_by})
+            results = [await self.engine.expire_silence(source, service, i) for i in ids]
+            ok = all(r[0] for r in results)
+            text = f"Expired {len(ids)} silence(s) of {service}" if ok else "; ".join(r[1] for r in results)
+        else:
+            ok, detail = await self.engine.silence(source, service, request.duration_s, request.comment)
+            text = f"Silenced {service} (silence {detail})" if ok else f"Silence of {service}: {detail}"
+        self.notify(clean(text, 400), severity="information" if ok else "error", markup=False)
+        await self.engine.refresh_once()
+        self.refresh_views(force=True)
 
     def action_rollback_suspect(self) -> None:
         suspect = self._suspect()

@@ -40,6 +40,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("rollback_suspect", "s", "rollback_suspect", "Roll back suspect",
             "Select the newest suspect (changed just before its service's health breached) and roll it back",
             mutating=True, short="Suspect"),
+    Command("silence", "S", "silence", "Silence alerts", "Silence the selected service's alerts (duration, comment)",
+            mutating=True, short="Silence"),
+    Command("expire_silence", "E", "expire_silence", "Expire silences", "Expire the selected service's silences",
+            mutating=True, show=False),
     # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
     # (or a paste) would reach the table and its action keys instead of the filter
     Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",

@@ -1,0 +1,79 @@
+"""Silencing a service's alerts, and expiring those silences: Cancel focused, a duration and a comment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from monotui.render.text import join, plain
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float | None:
+    match = _DURATION.match(text)
+    return float(int(match.group(1)) * _SECONDS[match.group(2)]) if match else None
+
+
+@dataclass(frozen=True)
+class SilenceRequest:
+    duration_s: float
+    comment: str
+
+
+class SilenceScreen(ModalScreen[SilenceRequest | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="silence.cancel")]
+
+    def __init__(self, service: str, source: str, alerts: int, expire: bool = False) -> None:
+        super().__init__()
+        self.service, self.source, self.alerts, self.expire = service, source, alerts, expire
+
+    def compose(self) -> ComposeResult:
+        verb = "Expire the silences of" if self.expire else "Silence the alerts of"
+        with Vertical(id="dialog"):
+            yield Static(join(Text(verb, style="bold"), plain(self.service, style="bold", limit=60),
+                              Text("?", style="bold")), id="silence-title", markup=False)
+            yield Static(join(Text(f"{self.alerts} alert(s) · source"), plain(self.source, limit=40)),
+                         id="silence-plan", markup=False)
+            if not self.expire:
+                yield Input("1h", placeholder="duration: 30m, 2h, 1d", id="duration", compact=True)
+                yield Input(placeholder="comment (required: why)", id="comment", compact=True)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button("Expire" if self.expire else "Silence", id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#confirm", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self.expire:
+            self.dismiss(SilenceRequest(0, ""))
+            return
+        duration = parse_duration(self.query_one("#duration", Input).value)
+        comment = self.query_one("#comment", Input).value.strip()
+        if duration is None or not comment:
+            self.notify("A duration like 30m or 2h, and a comment, are needed.", severity="warning", markup=False)
+            return
+        self.dismiss(SilenceRequest(duration, comment))
