@@ -102,6 +102,11 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
         assert abs(shown - latest) < 3.0 and shown > before * 100 * 3
         history = app.engine.state.sources["prom"].health["cart-api"].series.error_ratio
         assert history[-1] > history[0], "the sparkline series rises"
+        # the detail panel: 30 minutes from a range query, the rollout's start marked on it
+        select(app, "prod/cart-api")
+        await wait_until(lambda: "30 min" in panel_text(app, "detail"), timeout=20, what="the 30-minute history")
+        detail = panel_text(app, "detail")
+        assert "▲" in detail and "started" in detail
 
 
 async def test_an_alert_rule_fires_and_shows_against_its_service(engine_for: Callable[..., Engine]) -> None:

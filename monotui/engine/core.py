@@ -143,6 +143,13 @@ class Engine:
         self.state.apply_rollout(plan.source, rollout)
         return ActionOutcome(plan, "done", None, rollout)
 
+    async def history(self, service: str) -> Any:
+        """The last 30 minutes of a service's health from the first Prometheus source (None without one)."""
+        for name, provider in self.providers.items():
+            if self.settings.source(name).kind == "prometheus":
+                return await provider.history(service)  # type: ignore[attr-defined]
+        return None
+
     async def silence(self, source: str, service: str, duration_s: float, comment: str) -> tuple[bool, str]:
         """Silence a service's alerts (audited): (True, silence id) or (False, why)."""
         return await self._alert_action(source, service, "silence", comment,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import math
 import ssl
+import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,6 +32,35 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="ignore")
     resultType: str
     result: list[_Sample]
+
+
+class _Series(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    metric: dict[str, str]
+    values: list[tuple[float, str]]
+
+
+class _RangeData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    resultType: str
+    result: list[_Series]
+
+
+class _RangeResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: str
+    data: _RangeData | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """A service's figures over a time range, one point per step (None where Prometheus had nothing)."""
+
+    start: float  # unix seconds
+    step: float
+    error_ratio: list[float | None]
+    p99_ms: list[float | None]
 
 
 class _QueryResponse(BaseModel):
@@ -89,6 +120,40 @@ class PrometheusProvider:
             if service and value is not None:
                 out[service] = value
         return out
+
+    async def _range(self, figure: str, promql: str, service: str, start: float, end: float,
+                     step: float) -> list[float | None]:
+        try:
+            response = await self._client.get("/api/v1/query_range", params={
+                "query": promql.format(window=self.config.window), "start": start, "end": end, "step": step})
+        except httpx.HTTPError as e:
+            raise ProviderError("connection", f"{figure} history: {e or type(e).__name__}") from None
+        if response.status_code >= 400:
+            raise ProviderError("http", f"{figure} history: HTTP {response.status_code}: "
+                                f"{server_message(response)}", response.status_code)
+        try:
+            parsed = _RangeResponse.model_validate_json(response.content)
+        except ValidationError as e:
+            raise ProviderError("invalid", f"{figure} history: {e.errors(include_url=False)[0]['msg']}") from None
+        points: list[float | None] = [None] * (int((end - start) / step) + 1)
+        for series in parsed.data.result if parsed.data else []:
+            if series.metric.get(self.config.service_label) != service:
+                continue
+            for at, text in series.values:
+                index = round((at - start) / step)
+                if 0 <= index < len(points):
+                    points[index] = _number(text)
+        return points
+
+    async def history(self, service: str, minutes: int = 30, points: int = 30) -> History:
+        """The last `minutes` of one service's error ratio and p99, for the detail panel (two range queries)."""
+        end = time.time()
+        start = end - minutes * 60
+        step = (end - start) / (points - 1)
+        q = self.config.queries
+        errors, p99 = await asyncio.gather(self._range("error ratio", q.error_ratio, service, start, end, step),
+                                           self._range("p99", q.p99_ms, service, start, end, step))
+        return History(start, step, errors, p99)
 
     async def poll(self) -> PollResult:
         q = self.config.queries

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
@@ -57,8 +58,36 @@ def _revision(info: RevisionInfo, now: datetime) -> Text:
     return join(*parts)
 
 
+def _spark(values: Sequence[float | None], floor: float) -> str:
+    known = [v for v in values if v is not None]
+    line = sparkline([v if v is not None else 0.0 for v in values], len(values), floor)
+    return "".join(ch if v is not None else " " for ch, v in zip(line, values, strict=True)) if known else ""
+
+
+def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds) -> list[Text]:
+    """The last 30 minutes from Prometheus, with the rollout's start (▲) and last change (△) marked."""
+    n = len(history.error_ratio)
+    marks = [" "] * n
+    moments = [("△", rollout.updated_at), ("▲", rollout.started_at)]
+    legend = []
+    for mark, at in moments:
+        if at is None:
+            continue
+        index = round((at.timestamp() - history.start) / history.step)
+        if 0 <= index < n:
+            marks[index] = mark
+            legend.append(f"{mark} {'started' if mark == '▲' else 'changed'} {clock_time(at)}")
+    return [
+        _line("30 min", Text("errors ", style="dim"), Text(_spark(history.error_ratio, thresholds.error_ratio),
+                                                           style="cyan")),
+        _line("", Text("       ", style="dim"), Text("".join(marks), style="bold yellow"),
+              Text("  ".join(legend), style="dim")),
+        _line("", Text("p99    ", style="dim"), Text(_spark(history.p99_ms, thresholds.p99_ms), style="cyan")),
+    ]
+
+
 def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequence[SourceEvent],
-           now: datetime, thresholds: Thresholds) -> Group:
+           now: datetime, thresholds: Thresholds, history: Any = None) -> Group:
     if view is None:
         return Group(Text("No rollout selected.", style="dim"))
     r = view.rollout
@@ -127,6 +156,8 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         lines.append(_line("p99", Text(f"{millis(h.p99_ms):>7}", style=p99_style),
                            Text(sparkline(h.series.p99_ms, 30, thresholds.p99_ms), style=p99_style or "cyan"),
                            f"{h.rps:.0f} req/s"))
+    if history is not None:
+        lines.extend(history_lines(history, r, thresholds))
     if events:
         lines.append(Text("Events", style=LABEL))
         lines.extend(event_line(e, now, with_service=False) for e in events)

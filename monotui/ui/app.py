@@ -17,6 +17,7 @@ from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
+from monotui.providers.base import ProviderError
 from monotui.render.detail import alert_line, detail, event_line
 from monotui.render.rollouts import RowRenderer, matches
 from monotui.render.text import clean
@@ -52,6 +53,8 @@ class MonotuiApp(App[None]):
         self._last_version = -1
         self._events_shown: object = False
         self._bindings_for: object = False
+        self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
+        self._ticks = 0
         self.rows = RowRenderer(self.settings.thresholds)
         try:
             self.theme = self.settings.theme
@@ -98,6 +101,9 @@ class MonotuiApp(App[None]):
 
     def _tick(self) -> None:
         self.refresh_views(force=True)  # ages and staleness move with the clock
+        self._ticks += 1
+        if self._ticks % 15 == 0:
+            self._load_history()
 
     def refresh_views(self, force: bool = False) -> None:
         if not self.screen_stack:  # shutting down: a last poll may still arrive
@@ -138,12 +144,29 @@ class MonotuiApp(App[None]):
         state = self.engine.state
         status = state.status(view.source) if view else None
         events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds))
+        history = self._history.get(view.rollout.service) if view else None
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history))
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
         self._refresh_bindings_if_needed()
+        self._load_history()
+
+    def _load_history(self) -> None:
+        view = self.selected_view()
+        if view is not None and any(s.kind == "prometheus" for s in self.settings.sources):
+            self._fetch_history(view.rollout.service)
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def _fetch_history(self, service: str) -> None:
+        try:
+            history = await self.engine.history(service)
+        except ProviderError:
+            return  # the sparklines from the poll history stay; the source's bar shows what is wrong
+        if history is not None:
+            self._history[service] = history
+            self._show_detail()
 
     def _refresh_bindings_if_needed(self) -> None:
         # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
