@@ -95,6 +95,11 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
                          timeout=60, what="the error ratio, as Prometheus computes it, crosses 5%")
         await wait_until(lambda: app.table._order[0] == "prod/cart-api", timeout=10,
                          what="the unhealthy rollout sorted to the top")
+        # changed just before its service breached, as Prometheus sees it: the suspect, with the evidence
+        [suspect] = [v for v in app.engine.state.views() if v.evidence is not None]
+        assert suspect.rollout.service == "cart-api" and suspect.evidence is not None
+        assert suspect.evidence.now >= 0.05 and suspect.evidence.before is not None
+        assert suspect.evidence.before < 0.05
         await pilot.pause(0.3)
         # the row shows Prometheus' figure (it moves with every poll: compare with the state the row came from)
         shown = float(cell(app, "prod/cart-api", "errors").rstrip("%"))

@@ -64,24 +64,25 @@ def _spark(values: Sequence[float | None], floor: float) -> str:
     return "".join(ch if v is not None else " " for ch, v in zip(line, values, strict=True)) if known else ""
 
 
-def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds) -> list[Text]:
-    """The last 30 minutes from Prometheus, with the rollout's start (▲) and last change (△) marked."""
+def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds,
+                  step_times: Sequence[datetime] = ()) -> list[Text]:
+    """The last 30 minutes from Prometheus, with the rollout's start (▲) and its steps (△) marked."""
     n = len(history.error_ratio)
     marks = [" "] * n
-    moments = [("△", rollout.updated_at), ("▲", rollout.started_at)]
-    legend = []
+    moments = [("△", at) for at in step_times] + [("△", rollout.updated_at), ("▲", rollout.started_at)]
+    legend: dict[str, str] = {}
     for mark, at in moments:
         if at is None:
             continue
         index = round((at.timestamp() - history.start) / history.step)
         if 0 <= index < n:
             marks[index] = mark
-            legend.append(f"{mark} {'started' if mark == '▲' else 'changed'} {clock_time(at)}")
+            legend[mark] = f"{mark} {'started' if mark == '▲' else 'step'} {clock_time(at)}"
     return [
         _line("30 min", Text("errors ", style="dim"), Text(_spark(history.error_ratio, thresholds.error_ratio),
                                                            style="cyan")),
         _line("", Text("       ", style="dim"), Text("".join(marks), style="bold yellow"),
-              Text("  ".join(legend), style="dim")),
+              Text("  ".join(legend[m] for m in ("▲", "△") if m in legend), style="dim")),
         _line("", Text("p99    ", style="dim"), Text(_spark(history.p99_ms, thresholds.p99_ms), style="cyan")),
     ]
 
@@ -157,7 +158,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
                            Text(sparkline(h.series.p99_ms, 30, thresholds.p99_ms), style=p99_style or "cyan"),
                            f"{h.rps:.0f} req/s"))
     if history is not None:
-        lines.extend(history_lines(history, r, thresholds))
+        steps = [e.event.time for e in events if e.event.kind in (EventKind.STEP_ADVANCED, EventKind.PROMOTED)
+                 and e.event.revision == r.revision]
+        lines.extend(history_lines(history, r, thresholds, steps))
     if events:
         lines.append(Text("Events", style=LABEL))
         lines.extend(event_line(e, now, with_service=False) for e in events)
