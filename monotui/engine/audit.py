@@ -47,8 +47,13 @@ class AuditLog:
     def append(self, record: AuditRecord) -> None:
         line = (record.to_json() + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            # A process killed in the middle of a write can leave a torn last line (Linux cuts a write short on
+            # SIGKILL). Start on a fresh line, so the torn one never swallows this record.
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
             written = os.write(fd, line)
             if written != len(line):  # a short write would leave half a line: say so loudly
                 raise OSError(f"short write to audit log {self.path}")
@@ -57,7 +62,14 @@ class AuditLog:
             os.close(fd)
 
     def read(self) -> list[dict[str, object]]:
+        """Every whole record (a line torn by a killed writer is skipped)."""
         if not self.path.exists():
             return []
-        with self.path.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        records = []
+        with self.path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue
+        return records

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from monotui.engine.actions import ActionPlan
 from monotui.render.text import join, plain
+from monotui.ui.screens.dialog import CancelFirstDialog
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,7 @@ def plan_text(plan: ActionPlan) -> Text:
     return out
 
 
-class ConfirmActionScreen(ModalScreen[Confirmation | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
-
+class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
     def __init__(self, plan: ActionPlan) -> None:
         super().__init__()
         self.plan = plan
@@ -62,25 +59,7 @@ class ConfirmActionScreen(ModalScreen[Confirmation | None]):
                             Text("to confirm", style="bold yellow"))
                 yield Static(warn, id="protected-hint", markup=False)
                 yield Input(placeholder=self.plan.rollout.service[:60], id="typed-name", compact=True)
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(self.plan.spec.label, id="confirm", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Submitted)
-    def _input_done(self, event: Input.Submitted) -> None:
-        # Enter in a field moves to the confirm button; confirming is always a separate, deliberate key press.
-        event.stop()
-        self.query_one("#confirm", Button).focus()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+            yield from self.buttons(self.plan.spec.label)
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from monotui.render.text import join, plain
+from monotui.ui.screens.dialog import CancelFirstDialog
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -30,9 +29,7 @@ class SilenceRequest:
     comment: str
 
 
-class SilenceScreen(ModalScreen[SilenceRequest | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="silence.cancel")]
-
+class SilenceScreen(CancelFirstDialog[SilenceRequest]):
     def __init__(self, service: str, source: str, alerts: int, expire: bool = False) -> None:
         super().__init__()
         self.service, self.source, self.alerts, self.expire = service, source, alerts, expire
@@ -47,24 +44,7 @@ class SilenceScreen(ModalScreen[SilenceRequest | None]):
             if not self.expire:
                 yield Input("1h", placeholder="duration: 30m, 2h, 1d", id="duration", compact=True)
                 yield Input(placeholder="comment (required: why)", id="comment", compact=True)
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Expire" if self.expire else "Silence", id="confirm", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#confirm", Button).focus()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+            yield from self.buttons("Expire" if self.expire else "Silence")
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
