@@ -42,6 +42,14 @@ def bump(kube: KubeStandin, namespace: str, name: str, value: int) -> None:
     kube.store.modify("Rollout", namespace, name, lambda o: o["status"].update(currentStepIndex=value % 5))
 
 
+def column_index(table: Any, label: str) -> int:
+    """Where the column headed `label` is now (columns move as the table gains some)."""
+    for i, column in enumerate(table.ordered_columns):
+        if column.label.plain.strip() == label:
+            return i
+    raise LookupError(f"no column {label!r} in the table")
+
+
 async def measure_app(kube: KubeStandin, folder: Path, count: int, samples: int) -> dict[str, Any]:
     from monotui.ui.app import MonotuiApp
 
@@ -51,14 +59,15 @@ async def measure_app(kube: KubeStandin, folder: Path, count: int, samples: int)
         first_table = await wait_for(lambda: app.table.row_count == count) + 0  # from entering run_test
         first_table = time.perf_counter() - start
         await pilot.pause(0.5)
+        step = column_index(app.table, "Step")
         latencies = []
         for i in range(samples):
             ns, name = f"team-{i % 50:02d}", f"svc-{i:05d}"
             key = f"k8s/{ns}/{name}"
-            before = app.table.get_row(key)[4].plain  # the Step column
+            before = app.table.get_row(key)[step].plain
             t0 = time.perf_counter()
             bump(kube, ns, name, i + 3)
-            latencies.append(await wait_for(lambda k=key, b=before: app.table.get_row(k)[4].plain != b) + 0)
+            latencies.append(await wait_for(lambda k=key, b=before: app.table.get_row(k)[step].plain != b) + 0)
             latencies[-1] = time.perf_counter() - t0
             await pilot.pause(0.05)
     return {"first_full_table_s": round(first_table, 3),

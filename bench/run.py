@@ -1,7 +1,9 @@
-"""Every monotui benchmark, one JSON object of figures: `python -m bench.run` (add `--quick` for a short run).
+"""Every monotui benchmark: `python -m bench.run` (add `--quick` for a short run, `--only NAME` for some).
 
-Each figure comes with a baseline measured in the same run, because these machines are noisy: the ratio is what
-holds. Benchmarks are not tests; nothing here asserts. See docs/performance.md.
+Prints one JSON line per figure as soon as it is measured (flushed, so a failure later loses nothing). Each figure
+comes with a baseline measured in the same run, because these machines are noisy: the ratio is what holds. Figures
+are medians; the simulator runs in its own process with deploys on unless a figure says otherwise. Benchmarks are
+not tests; nothing here asserts. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,80 +25,71 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from textual import events
 
-from monotui.config import Settings, build_settings
+from bench.common import DEMO_DEPLOY_INTERVAL, SimProcess, emit, key_to_frame, median, p95, rss_mb, settings
 from monotui.engine.core import Engine
 from monotui.providers.http_deploy import HttpDeployProvider
-from monotui.simulator.server import Faults, SimulatorServer
 from monotui.simulator.world import SimConfig, World
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def settings(*urls: str, folder: Path, **extra: Any) -> Settings:
-    sources = [{"name": f"s{i}", "kind": "http", "url": url, "poll_interval": extra.pop("poll_interval", 2.0),
-                "timeout": extra.pop("timeout", 5.0)} for i, url in enumerate(urls)]
-    return build_settings({"sources": sources, "audit_log": str(folder / "audit.log"), "actor": "bench@local",
-                           **extra})
 
 
 def frozen_world(services: int, **kwargs: Any) -> World:
     return World(SimConfig(services=services, seed=1, deploy_interval=0, **kwargs))
 
 
-def best(fn: Callable[[], float], repeat: int) -> float:
-    return min(fn() for _ in range(repeat))
-
-
 # ---- 1. one refresh ---------------------------------------------------------------------------------------
 
 
 def refresh(sizes: list[int], repeat: int) -> dict[str, Any]:
+    """A full refresh (everything listed again) and an unchanged one, against the simulator in its own process.
+    No new deploys here (the first three may still move), so that "unchanged" is mostly what it says; health
+    still moves every tick, as in production."""
     out: dict[str, Any] = {}
     for n in sizes:
-        with SimulatorServer(frozen_world(n), tick_interval=None) as sim, tempfile.TemporaryDirectory() as tmp:
+        with SimProcess(n, deploy_interval=0) as sim, tempfile.TemporaryDirectory() as tmp:
             config = settings(sim.url, folder=Path(tmp)).sources[0]
             out[str(n)] = {k: round(v, 2) for k, v in asyncio.run(_refresh_once(sim, config, repeat)).items()}
     return out
 
 
-async def _refresh_once(sim: SimulatorServer, config: Any, repeat: int) -> dict[str, float]:
-    async def measure() -> dict[str, float]:
-        baseline_client = httpx.AsyncClient()
-        provider = HttpDeployProvider(config)  # type: ignore[arg-type]
+async def _refresh_once(sim: SimProcess, config: Any, repeat: int) -> dict[str, float]:
+    baseline_client = httpx.AsyncClient()
+    provider = HttpDeployProvider(config)
 
-        async def bare() -> float:
-            t0 = time.perf_counter()
-            response = await baseline_client.get(f"{sim.url}/v1/rollouts")
-            json.loads(response.content)
-            return time.perf_counter() - t0
+    async def bare() -> float:
+        t0 = time.perf_counter()
+        response = await baseline_client.get(f"{sim.url}/v1/rollouts")
+        json.loads(response.content)
+        return time.perf_counter() - t0
 
-        async def full() -> float:
-            provider.forget_etag()
-            t0 = time.perf_counter()
-            await provider.poll()
-            return time.perf_counter() - t0
+    async def full() -> float:
+        provider.forget_etag()
+        t0 = time.perf_counter()
+        await provider.poll()
+        return time.perf_counter() - t0
 
-        async def unchanged() -> float:
-            t0 = time.perf_counter()
-            result = await provider.poll()
-            assert result.rollouts is None
-            return time.perf_counter() - t0
+    unchanged_polls: list[bool] = []
 
-        await full()
-        await bare()
-        before = len(sim.state.requests)
-        b = min([await bare() for _ in range(repeat)])
-        f = min([await full() for _ in range(repeat)])
-        u = min([await unchanged() for _ in range(repeat)])
-        requests = (len(sim.state.requests) - before - repeat) / (2 * repeat)
-        await baseline_client.aclose()
-        await provider.aclose()
-        return {"baseline_get_json_ms": b * 1000, "refresh_ms": f * 1000, "refresh_304_ms": u * 1000,
-                "requests_per_refresh": requests, "ratio_vs_baseline": f / b}
+    async def unchanged() -> float:
+        t0 = time.perf_counter()
+        result = await provider.poll()
+        elapsed = time.perf_counter() - t0
+        unchanged_polls.append(not result.rollouts)  # the first deploys may still be moving
+        return elapsed
 
-    return await measure()
+    await full()
+    await bare()
+    b = median([await bare() for _ in range(repeat)])
+    before = sim.stats()["requests"]
+    f = median([await full() for _ in range(repeat)])
+    requests = (sim.stats()["requests"] - before - 1) / repeat  # the stats request itself counts once
+    u = median([await unchanged() for _ in range(repeat)])
+    await baseline_client.aclose()
+    await provider.aclose()
+    return {"baseline_get_json_ms": b * 1000, "refresh_ms": f * 1000, "refresh_unchanged_ms": u * 1000,
+            "requests_per_refresh": requests, "ratio_vs_baseline": f / b,
+            "unchanged_share_of_unchanged_polls": sum(unchanged_polls) / len(unchanged_polls)}
 
 
 # ---- 2. applying a snapshot with 5% changed rows ----------------------------------------------------------
@@ -163,28 +155,12 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
 
 
 def idle_cpu(seconds: float) -> dict[str, Any]:
-    """The app's own CPU: the simulator (200 services, no new deploys, health moving every tick) runs in another
-    process, as a real backend would."""
-    from monotui.simulator.loopback import loopback_socket
+    """The app's own CPU: the simulator (200 services, deploys at the demo's rate, health moving every tick) runs
+    in another process, as a real backend would."""
     from monotui.ui.app import MonotuiApp
 
-    with loopback_socket() as probe:
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "monotui", "simulate", "--port", str(port), "--services", "200",
-                               "--deploy-interval", "0"], stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            return _idle(url, Path(tmp), seconds, MonotuiApp)
-    finally:
-        server.terminate()
-        server.wait(10)
+    with SimProcess(200) as sim, tempfile.TemporaryDirectory() as tmp:
+        return _idle(sim.url, Path(tmp), seconds, MonotuiApp)
 
 
 def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]:
@@ -208,7 +184,8 @@ def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]
     polling = run(poll=True)
     return {"cpu_fraction_polling": round(polling, 4), "cpu_fraction_not_polling": round(baseline, 4),
             "ratio": round(polling / baseline, 2) if baseline else None,
-            "seconds": seconds, "services": 200, "poll_interval_s": 2.0}
+            "seconds": seconds, "services": 200, "poll_interval_s": 2.0,
+            "deploy_interval_s": DEMO_DEPLOY_INTERVAL}
 
 
 # ---- 4. startup -------------------------------------------------------------------------------------------
@@ -246,14 +223,14 @@ def startup(repeat: int) -> dict[str, Any]:
 
     def import_time(module: str) -> float:
         code = f"import time,sys; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
-        return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                                        check=True).stdout) for _ in range(repeat))
+        return median([float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                            check=True).stdout) for _ in range(repeat)])
 
-    first_rows = min(child(STARTUP_CHILD) for _ in range(repeat))
+    first_rows = median([child(STARTUP_CHILD) for _ in range(repeat)])
     textual_import = import_time("textual.app")
     monotui_import = import_time("monotui.ui.app")
-    bare = min(child("import sys,time; import textual.app; print(time.time()-float(sys.argv[1]))")
-               for _ in range(repeat))
+    bare = median([child("import sys,time; import textual.app; print(time.time()-float(sys.argv[1]))")
+                   for _ in range(repeat)])
     return {"start_to_first_rows_s": round(first_rows, 3), "baseline_python_import_textual_s": round(bare, 3),
             "import_textual_app_s": round(textual_import, 3), "import_monotui_ui_s": round(monotui_import, 3),
             "monotui_import_over_textual_s": round(monotui_import - textual_import, 3)}
@@ -263,34 +240,33 @@ def startup(repeat: int) -> dict[str, Any]:
 
 
 def memory(services: int, hours: float) -> dict[str, Any]:
-    """The engine polls a simulator whose clock runs far faster than real time; RSS after 5 simulated minutes
-    against RSS after `hours`. 100+ deploys a day per 1,000 services: a deploy every ~14 simulated minutes
-    would be 100/day; we use one every 60 simulated seconds (1,440/day), well above it."""
-    world = World(SimConfig(services=services, seed=1, deploy_interval=60.0, tick=5.0))
-    with SimulatorServer(world, tick_interval=None) as sim, tempfile.TemporaryDirectory() as tmp:
+    """The engine polls a simulator (its own process) whose clock is pushed far faster than real time; the
+    client's RSS after 5 simulated minutes against its RSS after `hours`. 100+ deploys a day per 1,000 services:
+    a deploy every ~14 simulated minutes would be 100/day; we use one every 60 simulated seconds (1,440/day)."""
+    tick = 5.0
+    with SimProcess(services, deploy_interval=60.0) as sim, tempfile.TemporaryDirectory() as tmp:
         engine = Engine(settings(sim.url, folder=Path(tmp)))
 
         async def go() -> dict[str, float]:
-            def rss_mb() -> float:
-                gc.collect()
-                with open("/proc/self/statm") as f:
-                    return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+            advance = httpx.AsyncClient(base_url=sim.url, timeout=60)
 
-            async def advance(sim_seconds: float) -> None:
-                steps = int(sim_seconds / world.config.tick)
-                for i in range(steps):
-                    world.step()
+            async def run_for(sim_seconds: float) -> None:
+                for i in range(int(sim_seconds / tick)):
+                    await advance.post("/_sim/advance", json={"seconds": tick})
                     if i % 12 == 0:  # one poll per simulated minute
                         await engine.refresh_once()
 
-            await advance(300)
+            await run_for(300)
+            gc.collect()
             early = rss_mb()
-            await advance(hours * 3600 - 300)
+            await run_for(hours * 3600 - 300)
+            gc.collect()
             late = rss_mb()
             await engine.aclose()
-            deploys = sum(1 for e in world.events if e.kind.value == "deploy_started")
+            await advance.aclose()
+            deploys = sum(1 for e in engine.state.events if e.event.kind.value == "deploy_started")
             return {"rss_after_5min_mb": early, "rss_after_run_mb": late, "growth_pct": (late / early - 1) * 100,
-                    "events_kept": len(engine.state.events), "deploys_in_world_event_buffer": deploys}
+                    "events_kept": len(engine.state.events), "deploys_among_events_kept": deploys}
 
         result = asyncio.run(go())
     return {"services": services, "simulated_hours": hours, **{k: round(v, 2) for k, v in result.items()}}
@@ -303,40 +279,26 @@ def input_latency(presses: int) -> dict[str, Any]:
     from monotui.ui.app import MonotuiApp
 
     def run(hanging: bool) -> list[float]:
-        with SimulatorServer(frozen_world(50), tick_interval=None) as good, \
-                SimulatorServer(frozen_world(50), tick_interval=None) as bad, tempfile.TemporaryDirectory() as tmp:
+        with SimProcess(50) as good, SimProcess(50) as bad, tempfile.TemporaryDirectory() as tmp:
             if hanging:
-                bad.state.faults = Faults(hang=True)
+                httpx.put(f"{bad.url}/_sim/faults", json={"hang": True}, timeout=10)
             engine = Engine(settings(good.url, bad.url, folder=Path(tmp), poll_interval=0.2, timeout=30))
 
             async def go() -> list[float]:
                 app = MonotuiApp(engine)
-                out = []
                 async with app.run_test(size=(120, 35)) as pilot:
                     while app.table.row_count == 0:
                         await asyncio.sleep(0.01)
                     await pilot.pause(1)
-                    for i in range(presses):
-                        before = app.table.cursor_row
-                        key = "down" if i % 20 < 10 else "up"
-                        t0 = time.perf_counter()
-                        # the key enters as a terminal key event would; done when the table has moved and
-                        # repainted (its next idle)
-                        app.post_message(events.Key(key, None))
-                        while app.table.cursor_row == before:
-                            await asyncio.sleep(0)
-                        out.append(time.perf_counter() - t0)
-                        await asyncio.sleep(0.01)
-                return out
+                    return await key_to_frame(app, presses)
 
             return asyncio.run(go())
 
     base, hang = run(False), run(True)
-    q = lambda xs: sorted(xs)[int(len(xs) * 0.95) - 1]  # noqa: E731
-    return {"key_to_screen_ms_median": round(statistics.median(hang) * 1000, 2),
-            "key_to_screen_ms_p95": round(q(hang) * 1000, 2),
-            "baseline_no_hang_ms_median": round(statistics.median(base) * 1000, 2),
-            "baseline_no_hang_ms_p95": round(q(base) * 1000, 2), "presses": presses}
+    return {"key_to_frame_ms_median": round(median(hang) * 1000, 2),
+            "key_to_frame_ms_p95": round(p95(hang) * 1000, 2),
+            "baseline_no_hang_ms_median": round(median(base) * 1000, 2),
+            "baseline_no_hang_ms_p95": round(p95(base) * 1000, 2), "presses": presses}
 
 
 # ---- 7. Argo Rollouts at scale --------------------------------------------------------------------------------
@@ -345,37 +307,41 @@ def input_latency(presses: int) -> dict[str, Any]:
 def argo(rollouts: int, namespaces: int) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.argo_scale", "--rollouts", str(rollouts), "--namespaces",
                           str(namespaces), "--samples", "8"], capture_output=True, text=True, cwd=ROOT, check=True)
-    return json.loads(out.stdout)
+    return dict(json.loads(out.stdout))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
     parser.add_argument("--only", nargs="*", help="run only these figures (refresh, apply, idle, startup, "
-                                                  "memory, input, argo)")
+                                                  "memory, input, argo, feed)")
     args = parser.parse_args()
     q = args.quick
     figures: dict[str, Callable[[], Any]] = {
         "1_refresh": lambda: refresh([100, 1000] if q else [100, 1000, 5000], 3 if q else 7),
         "2_apply_snapshot": lambda: apply_snapshot([1000] if q else [1000, 5000], 3 if q else 7),
         "3_idle_cpu": lambda: idle_cpu(10 if q else 60),
-        "4_startup": lambda: startup(2 if q else 5),
+        "4_startup": lambda: startup(3 if q else 5),
         "5_memory": lambda: memory(300 if q else 1000, 0.25 if q else 1.0),
         "6_input_latency": lambda: input_latency(40 if q else 200),
         "7_argo": lambda: argo(500 if q else 2000, 50),
     }
-    out: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "max_rss_mb_start": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)},
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    emit("machine", {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                     "started": datetime.now(UTC).isoformat(timespec="seconds")})
+    failed = []
     for name, fn in figures.items():
         if args.only and not any(o in name for o in args.only):
             continue
         t0 = time.perf_counter()
-        out[name] = fn()
-        print(f"{name}: done in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    print(json.dumps(out, indent=2))
+        try:
+            result = fn()
+        except Exception as e:  # one broken figure must not lose the others
+            failed.append(name)
+            emit(name, {"error": f"{type(e).__name__}: {e}"})
+            continue
+        emit(name, {**result, "bench_seconds": round(time.perf_counter() - t0, 1)})
+    if failed:
+        sys.exit(f"figures that failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

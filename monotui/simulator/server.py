@@ -76,6 +76,8 @@ class SimState:
     idempotency: OrderedDict[str, tuple[str, int, bytes]] = field(default_factory=OrderedDict)
     fault_rng: random.Random = field(default_factory=lambda: random.Random(7))
     _cache: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    served_requests: int = 0  # every request answered, for /_sim/stats (the log above is bounded)
+    served_bytes: int = 0  # response body bytes sent, as they went on the wire (compressed or not)
 
     def cached(self, name: str, version: int, build: Callable[[], bytes]) -> bytes:
         hit = self._cache.get(name)
@@ -207,6 +209,15 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             state.faults = Faults(**{k: v for k, v in data.items() if k in Faults.__dataclass_fields__})
         return JSONResponse(asdict(state.faults))
 
+    async def stats(request: Request) -> Response:
+        return JSONResponse({"requests": state.served_requests, "bytes": state.served_bytes})
+
+    async def deploy(request: Request) -> Response:
+        data = await request.json()
+        for name in data.get("services", []):
+            world.deploy(str(name))
+        return JSONResponse({"version": world.version})
+
     async def advance(request: Request) -> Response:
         data = await request.json() if await request.body() else {}
         world.step(float(data.get("seconds", world.config.tick)))
@@ -234,6 +245,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         Route("/healthz", healthz),
         Route("/_sim/faults", faults, methods=["GET", "PUT"]),
         Route("/_sim/advance", advance, methods=["POST"]),
+        Route("/_sim/stats", stats),
+        Route("/_sim/deploy", deploy, methods=["POST"]),
     ]
     async def http_error(request: Request, exc: Exception) -> Response:
         # errors are JSON everywhere, routing failures included, as the contract says
@@ -288,6 +301,9 @@ def _with_log_auth_and_faults(
         async def send_logged(message: Any) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
+                state.served_requests += 1
+            elif message["type"] == "http.response.body":
+                state.served_bytes += len(message.get("body", b""))
             await send(message)
 
         response: Response | None = None
