@@ -194,6 +194,23 @@ class EventPage(_Model):
     cursor: int = Field(description="pass as `since` to get only newer events")
 
 
+class RolloutChanges(_Model):
+    """The change feed of rollouts: everything (`full`) or what changed since the cursor given."""
+
+    cursor: str = Field(description="opaque; pass as `since` to get only later changes")
+    full: bool = Field(description="true: `rollouts` is every live rollout (replace what you have)")
+    rollouts: list[Rollout] = Field(description="the changed rollouts as they are now (all when `full`)")
+    removed: list[str] = Field(default_factory=list, description="ids of rollouts that went away")
+
+
+class HealthChanges(_Model):
+    """The change feed of health: every service (`full`) or those whose figures moved beyond a step."""
+
+    cursor: str = Field(description="opaque; pass as `since` to get only later changes")
+    full: bool = Field(description="true: `services` is every service (replace what you have)")
+    services: list[ServiceHealth]
+
+
 class ActionRequest(_Model):
     actor: str = Field(min_length=1, description="the person asking, e.g. alice@bastion-1")
     reason: str | None = None

@@ -20,22 +20,25 @@ def provider(url: str, **kwargs: object) -> HttpDeployProvider:
     return HttpDeployProvider(HttpSourceConfig(name="prod", kind="http", url=url, timeout=2.0, **kwargs))
 
 
-async def test_one_poll_is_three_requests_and_unchanged_production_is_a_304(sim: SimulatorServer) -> None:
-    client = provider(sim.url)
-    first = await client.poll()
-    assert first.rollouts is not None and len(first.rollouts) == 8
-    assert {r.service for r in first.rollouts} == {h.service for h in first.health}
-    second = await client.poll()
-    assert second.rollouts is None  # 304: nothing changed
-    gets = [r for r in sim.state.requests if r.path == "/v1/rollouts"]
-    assert [r.status for r in gets] == [200, 304]
-    assert "if-none-match" not in gets[0].headers
-    assert gets[1].headers["if-none-match"] == f'"r{sim.world.version}"'
-    assert len(sim.state.requests) == 6
-    sim.world.deploy("cart-api")
-    third = await client.poll()
-    assert third.rollouts is not None and any(e.service == "cart-api" for e in third.events)
-    await client.aclose()
+async def test_server_without_change_feed_is_polled_in_bulk_and_unchanged_production_is_a_304() -> None:
+    with SimulatorServer(make_world(), tick_interval=None, feed=False) as sim:
+        client = provider(sim.url)
+        first = await client.poll()
+        assert first.rollouts is not None and len(first.rollouts) == 8 and not first.partial
+        assert {r.service for r in first.rollouts} == {h.service for h in first.health}
+        assert client.use_feed is False
+        asked = len(sim.state.requests)
+        second = await client.poll()
+        assert second.rollouts is None  # 304: nothing changed
+        gets = [r for r in sim.state.requests if r.path == "/v1/rollouts"]
+        assert [r.status for r in gets] == [200, 304]
+        assert "if-none-match" not in gets[0].headers
+        assert gets[1].headers["if-none-match"] == f'"r{sim.world.version}"'
+        assert len(sim.state.requests) - asked == 3  # the feed is not asked again
+        sim.world.deploy("cart-api")
+        third = await client.poll()
+        assert third.rollouts is not None and any(e.service == "cart-api" for e in third.events)
+        await client.aclose()
 
 
 async def test_events_since_cursor_returns_only_new_events(sim: SimulatorServer) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.server import SimulatorServer
@@ -32,4 +33,7 @@ def test_simulator_conforms_to_its_openapi_document(case: schemathesis.Case, liv
     if case.headers and "Idempotency-Key" in case.headers:
         # one key per intent, as the contract requires (a reused key with another body is a documented 422)
         headers["Idempotency-Key"] = uuid.uuid4().hex
-    case.call_and_validate(base_url=live_sim.url, headers=headers)
+    # a generated `since` is a cursor this server never gave: its documented answer is 410 (list again), which
+    # the generic "valid data is accepted" check would call a rejection; every other check still applies
+    excluded = [positive_data_acceptance] if case.path.startswith("/v1/changes/") else []
+    case.call_and_validate(base_url=live_sim.url, headers=headers, excluded_checks=excluded)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -121,9 +121,12 @@ class ProductionState:
                 data.rollouts.pop(gone, None)
         elif result.rollouts is not None:
             data.rollouts = {r.id: _same_or_new(data.rollouts.get(r.id), r) for r in result.rollouts}
-        if result.health:
+        if result.health and result.health_partial:
+            data.health.update((h.service, h) for h in result.health)
+            self._track_breaches(source, result.health)
+        elif result.health:
             data.health = {h.service: h for h in result.health}
-            self._track_breaches(source)
+            self._track_breaches(source, data.health.values())
         if result.alerts is not None:
             data.alerts = result.alerts
         for event in result.events:
@@ -143,11 +146,12 @@ class ProductionState:
             revision=rollout.revision, actor=actor, message=message)))
         self.version += 1
 
-    def _track_breaches(self, source: str) -> None:
+    def _track_breaches(self, source: str, changed: Iterable[ServiceHealth]) -> None:
         if self.health_sources and source not in self.health_sources:
             return  # a health source speaks for the services: the deploy source's own figures do not count
         now = datetime.now(UTC)
-        for service, health in self.sources[source].health.items():
+        for health in changed:
+            service = health.service
             if is_unhealthy(health, self.settings.thresholds.for_service(service)):
                 self.breach_since.setdefault(service, now)
             else:

@@ -40,7 +40,8 @@ class PollResult:
     """One refresh of a source. `rollouts` is None when the backend said nothing changed (HTTP 304).
 
     With `partial`, `rollouts` holds only the rollouts that changed and `removed` the ids of those that went away
-    (watch-based sources send these after their first full snapshot).
+    (watch-based sources send these after their first full snapshot, the deploy API's change feed after its first
+    full list). With `health_partial`, `health` holds only the services whose figures moved.
     """
 
     rollouts: list[Rollout] | None
@@ -50,6 +51,7 @@ class PollResult:
     partial: bool = False
     removed: list[str] = field(default_factory=list)
     alerts: list[Alert] | None = None  # alert sources: every firing alert
+    health_partial: bool = False
 
 
 class DeployProvider(Protocol):

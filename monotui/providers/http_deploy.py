@@ -18,8 +18,10 @@ from monotui.models import (
     ActionRequest,
     ActionResponse,
     EventPage,
+    HealthChanges,
     HealthList,
     Rollout,
+    RolloutChanges,
     RolloutList,
 )
 from monotui.providers.base import PollResult, ProviderError, server_message
@@ -37,7 +39,12 @@ def _describe_validation(exc: ValidationError) -> str:
 
 
 class HttpDeployProvider:
-    """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key."""
+    """Polls rollouts, health and events in three requests; sends actions with an Idempotency-Key.
+
+    Rollouts and health come from the change feed (only what changed since the last poll's cursor; everything on
+    the first poll or when the server says the cursor is too old). A server without the feed (404) is polled in
+    bulk instead: the whole rollout list (with ETag) and every service's health.
+    """
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
 
@@ -46,6 +53,9 @@ class HttpDeployProvider:
         self.name = config.name
         self._etag: str | None = None
         self._event_cursor = 0
+        self.use_feed: bool | None = None  # None: not known yet; False: poll in bulk
+        self._rollout_cursor: str | None = None
+        self._health_cursor: str | None = None
         verify: bool | ssl.SSLContext = config.verify_tls
         if config.ca_bundle and config.verify_tls:
             verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
@@ -105,16 +115,57 @@ class HttpDeployProvider:
         response = await self._request("GET", "/v1/events", params={"since": self._event_cursor})
         return await self._parse(response, EventPage, "/v1/events")
 
+    async def _changes(self, path: str, model: type[M], cursor: str | None) -> tuple[M, int]:
+        """One page of a change feed since `cursor`, and the requests it took: a cursor the server no longer
+        honours (410) is answered by listing everything again."""
+        try:
+            response = await self._request("GET", path, params={"since": cursor} if cursor else None)
+            return await self._parse(response, model, path), 1
+        except ProviderError as e:
+            if e.status != 410 or cursor is None:
+                raise
+        return await self._parse(await self._request("GET", path), model, path), 2
+
+    async def _poll_feed(self) -> PollResult:
+        (rollouts, r_requests), (health, h_requests), events = await asyncio.gather(
+            self._changes("/v1/changes/rollouts", RolloutChanges, self._rollout_cursor),
+            self._changes("/v1/changes/health", HealthChanges, self._health_cursor),
+            self._events(),
+        )
+        # cursors move only once the whole poll succeeded, so a failed poll loses no change
+        self._rollout_cursor, self._health_cursor = rollouts.cursor, health.cursor
+        self._advance_events(events)
+        return PollResult(
+            rollouts=rollouts.rollouts, partial=not rollouts.full, removed=rollouts.removed,
+            health=health.services, health_partial=not health.full, events=events.events,
+            requests=r_requests + h_requests + 1,
+        )
+
     async def poll(self) -> PollResult:
+        if self.use_feed is not False:
+            try:
+                result = await self._poll_feed()
+            except ProviderError as e:
+                if e.status != 404 or self.use_feed:
+                    raise
+                self.use_feed = False  # a server without the change feed: bulk polls from now on
+            else:
+                self.use_feed = True
+                return result
         rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())
+        self._advance_events(events)
+        return PollResult(rollouts=rollouts, health=health.services, events=events.events, requests=3)
+
+    def _advance_events(self, events: EventPage) -> None:
         if events.cursor < self._event_cursor:  # the backend restarted: its ids started again
             self._event_cursor = 0
         else:
             self._event_cursor = events.cursor
-        return PollResult(rollouts=rollouts, health=health.services, events=events.events, requests=3)
 
     def forget_etag(self) -> None:
+        """Forget the ETag and the change-feed cursors: the next poll lists everything."""
         self._etag = None
+        self._rollout_cursor = self._health_cursor = None
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,

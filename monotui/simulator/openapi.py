@@ -14,8 +14,10 @@ from monotui.models import (
     ActionResponse,
     ApiError,
     EventPage,
+    HealthChanges,
     HealthList,
     Rollout,
+    RolloutChanges,
     RolloutList,
 )
 
@@ -37,6 +39,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "wrong bearer token",
         404: "no such rollout, action or revision",
         409: "the action does not fit the rollout's state",
+        410: "the cursor is too old, or from another run of the server: list again without since",
         422: "invalid body, or an Idempotency-Key reused for another request",
     }
     return {str(c): _json("ApiError", text[c]) for c in codes}
@@ -46,10 +49,17 @@ def _errors(*codes: int) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "serialization") for m in (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse,
-                                        ApiError, Rollout)],
+                                        ApiError, Rollout, RolloutChanges, HealthChanges)],
         ref_template=REF,
     )
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
+    feed_parameters = [
+        {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "the cursor of the previous answer; without it, everything is listed"},
+        {"name": "wait", "in": "query", "required": False,
+         "schema": {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
+         "description": "long-poll: with since, wait up to this many seconds for a change before answering"},
+    ]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -110,6 +120,24 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listHealth",
                     "summary": "Health of every service, in one request",
                     "responses": {"200": _json("HealthList", "per-service health"), **_errors(401, 403)},
+                }
+            },
+            "/v1/changes/rollouts": {
+                "get": {
+                    "operationId": "rolloutChanges",
+                    "summary": "Rollouts changed since a cursor (every rollout without one)",
+                    "parameters": feed_parameters,
+                    "responses": {"200": _json("RolloutChanges", "the changes, and the next cursor"),
+                                  **_errors(400, 401, 403, 410)},
+                }
+            },
+            "/v1/changes/health": {
+                "get": {
+                    "operationId": "healthChanges",
+                    "summary": "Services whose health moved beyond a step since a cursor (every service without one)",
+                    "parameters": feed_parameters,
+                    "responses": {"200": _json("HealthChanges", "the changes, and the next cursor"),
+                                  **_errors(400, 401, 403, 410)},
                 }
             },
             "/v1/events": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hmac
 import json
 import random
@@ -31,14 +32,19 @@ from monotui.models import (
     ActionRequest,
     ActionResponse,
     EventPage,
+    HealthChanges,
     HealthList,
+    RolloutChanges,
     RolloutList,
 )
+from monotui.simulator.changes import ChangeLog
 from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
 
 IDEMPOTENCY_LIMIT = 10_000
+GZIP_MIN_BYTES = 1024  # smaller answers are not worth compressing
+MAX_WAIT_S = 30.0  # longest long-poll on the change feed
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
@@ -76,6 +82,8 @@ class SimState:
     idempotency: OrderedDict[str, tuple[str, int, bytes]] = field(default_factory=OrderedDict)
     fault_rng: random.Random = field(default_factory=lambda: random.Random(7))
     _cache: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    feed: bool = True  # False: answer the change feed with 404, as a server from before it did
+    feed_window: int = 100_000  # a change-feed cursor older than this many changes gets 410 (list again)
     served_requests: int = 0  # every request answered, for /_sim/stats (the log above is bounded)
     served_bytes: int = 0  # response body bytes sent, as they went on the wire (compressed or not)
 
@@ -99,6 +107,26 @@ def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _negotiated(state: SimState, request: Request, body: bytes, *, cache: tuple[str, int] | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer, gzip-compressed when the client accepts it (a big list's compressed body is cached per
+    version, so many viewers cost one compression)."""
+    headers = {**(headers or {}), "Vary": "Accept-Encoding"}
+    if len(body) < GZIP_MIN_BYTES or not _accepts_gzip(request):
+        return _json(body, headers=headers)
+    compress = lambda: gzip.compress(body, compresslevel=6, mtime=0)  # noqa: E731
+    packed = state.cached(f"{cache[0]}.gz", cache[1], compress) if cache else compress()
+    return _json(packed, headers={**headers, "Content-Encoding": "gzip"})
+
+
 def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: float = 1.0) -> ASGIApp:
     """The ASGI app. With `tick_interval`, the world advances by itself in (scaled) real time."""
     world = state.world
@@ -120,11 +148,12 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         etag = f'"r{world.version}"'
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
+        version = world.version
         body = state.cached(
-            "rollouts", world.version,
+            "rollouts", version,
             lambda: RolloutList(rollouts=world.rollouts(), generated_at=world.now).model_dump_json().encode(),
         )
-        return _json(body, headers={"ETag": etag})
+        return _negotiated(state, request, body, cache=("rollouts", version), headers={"ETag": etag})
 
     async def get_rollout(request: Request) -> Response:
         if request.query_params:
@@ -138,11 +167,12 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
     async def health(request: Request) -> Response:
         if request.query_params:
             return _error(400, "bad_request", "this endpoint takes no query parameters")
+        version = world.health_version
         body = state.cached(
-            "health", world.health_version,
+            "health", version,
             lambda: HealthList(services=world.health(), generated_at=world.now).model_dump_json().encode(),
         )
-        return _json(body)
+        return _negotiated(state, request, body, cache=("health", version))
 
     async def events(request: Request) -> Response:
         if unknown := set(request.query_params) - {"since", "limit"}:
@@ -155,7 +185,53 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         if since < 0 or not 1 <= limit <= 5000:
             return _error(400, "bad_request", "since must be ≥ 0 and limit between 1 and 5000")
         found, cursor = world.events_since(since, limit)
-        return _json(EventPage(events=found, cursor=cursor).model_dump_json().encode())
+        return _negotiated(state, request, EventPage(events=found, cursor=cursor).model_dump_json().encode())
+
+    async def feed_since(request: Request, log: ChangeLog, version: Callable[[], int]) -> int | Response | None:
+        """The version `since` stands for (None: list everything), after the long-poll `wait` if one was asked
+        for; or the error answer."""
+        if not state.feed:
+            return _error(404, "not_found", "Not Found")
+        if unknown := set(request.query_params) - {"since", "wait"}:
+            return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
+        try:
+            wait = float(request.query_params.get("wait", "0"))
+        except ValueError:
+            return _error(400, "bad_request", "wait must be a number of seconds")
+        if not 0 <= wait <= MAX_WAIT_S:
+            return _error(400, "bad_request", f"wait must be between 0 and {MAX_WAIT_S:g} seconds")
+        if "since" not in request.query_params:
+            return None
+        since, now = log.parse(request.query_params["since"]), version()
+        if since is None or since > now or now - since > state.feed_window:
+            return _error(410, "gone", "cursor too old or from another run of the server: list again "
+                                       "(the same request without since)")
+        deadline = time.monotonic() + wait
+        while version() == since and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return since
+
+    async def rollout_changes(request: Request) -> Response:
+        since = await feed_since(request, world.rollout_changes, lambda: world.version)
+        if isinstance(since, Response):
+            return since
+        if since is None:  # a full list: built once per version, like GET /v1/rollouts
+            version = world.version
+            body = state.cached("rollout-changes", version, lambda: RolloutChanges(
+                cursor=world.rollout_changes.cursor(version), full=True,
+                rollouts=world.rollouts_changed(None)[0]).model_dump_json().encode())
+            return _negotiated(state, request, body, cache=("rollout-changes", version))
+        changed, version = world.rollouts_changed(since)
+        delta = RolloutChanges(cursor=world.rollout_changes.cursor(version), full=False, rollouts=changed)
+        return _negotiated(state, request, delta.model_dump_json().encode())
+
+    async def health_changes(request: Request) -> Response:
+        since = await feed_since(request, world.health_changes, lambda: world.health_feed_version)
+        if isinstance(since, Response):
+            return since
+        services, version = world.health_changed(since)
+        page = HealthChanges(cursor=world.health_changes.cursor(version), full=since is None, services=services)
+        return _negotiated(state, request, page.model_dump_json().encode())
 
     async def act(request: Request) -> Response:
         key = request.headers.get("idempotency-key", "")
@@ -240,6 +316,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         Route("/v1/rollouts/{rollout_id:path}", get_rollout),
         Route("/v1/health", health),
         Route("/v1/events", events),
+        Route("/v1/changes/rollouts", rollout_changes),
+        Route("/v1/changes/health", health_changes),
         Route("/openapi.json", openapi),
         Route("/metrics", metrics),
         Route("/healthz", healthz),
@@ -376,9 +454,9 @@ class SimulatorServer(BackgroundServer):
 
     def __init__(
         self, world: World, *, port: int = 0, token: str | None = None, tick_interval: float | None = 0.5,
-        speed: float = 1.0, tls: tuple[str, str] | None = None,
+        speed: float = 1.0, tls: tuple[str, str] | None = None, feed: bool = True,
     ) -> None:
-        self.state = SimState(world=world, token=token)
+        self.state = SimState(world=world, token=token, feed=feed)
         self.app = create_app(self.state, tick_interval=tick_interval, speed=speed)
         self._serve(self.app, port=port, tls=tls)
 

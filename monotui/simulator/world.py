@@ -25,6 +25,7 @@ from monotui.models import (
     Step,
     Strategy,
 )
+from monotui.simulator.changes import ERROR_RATIO_FLOOR, P99_MS_FLOOR, RPS_FLOOR, ChangeLog, moved
 
 _SERVICE_WORDS = (
     "checkout", "payments", "search", "cart", "auth", "catalog", "orders", "billing", "inventory", "shipping",
@@ -126,6 +127,8 @@ class ServiceSim:
     requests: dict[str, float] = field(default_factory=lambda: {"200": 0.0, "500": 0.0})
     latency_buckets: list[float] = field(default_factory=list)
     latency_sum: float = 0.0
+    # the health figures last published on the change feed: (error ratio, p99, rps, series)
+    published: ServiceHealth | None = None
 
     @property
     def in_rollout(self) -> bool:
@@ -166,6 +169,11 @@ class World:
         self.elapsed = 0.0
         self.version = 1  # bumped whenever any rollout changes: the ETag of the rollout list
         self.health_version = 1
+        # the change feed: which rollouts changed at which `version`, and which services' health was last
+        # published at which `health_feed_version` (only moves beyond a step are published)
+        self.rollout_changes = ChangeLog()
+        self.health_changes = ChangeLog()
+        self.health_feed_version = 0
         self.events: deque[Event] = deque(maxlen=EVENT_LIMIT)
         self._event_id = 0
         self._next_deploy_in = self._draw_deploy_gap()
@@ -246,6 +254,7 @@ class World:
     def _touch(self, svc: ServiceSim) -> None:
         svc.updated_at = self.now
         self.version += 1
+        self.rollout_changes.mark(svc.name, self.version)
 
     def _set_phase(self, svc: ServiceSim, phase: Phase, message: str) -> None:
         if svc.phase is not phase:
@@ -433,6 +442,23 @@ class World:
             for i, le in enumerate(LATENCY_BUCKETS_S):
                 svc.latency_buckets[i] += n * (1.0 - math.exp(-le / mean_s))
             svc.latency_sum += n * mean_s
+        self._publish_health()
+
+    def _publish_health(self) -> None:
+        """Publish on the change feed the health of services whose figures moved beyond a step."""
+        changed = [
+            s for s in self.services.values()
+            if s.published is None
+            or moved(s.published.error_ratio, s.error_ratio, ERROR_RATIO_FLOOR)
+            or moved(s.published.p99_ms, s.p99_ms, P99_MS_FLOOR)
+            or moved(s.published.rps, s.rps, RPS_FLOOR)
+        ]
+        if not changed:
+            return
+        self.health_feed_version += 1
+        for svc in changed:
+            svc.published = self._health(svc)
+            self.health_changes.mark(svc.name, self.health_feed_version)
 
     # ---- views --------------------------------------------------------------------------------------------
 
@@ -462,17 +488,32 @@ class World:
         with self.lock:
             return self._rollout(self._service(rollout_id))
 
+    def _health(self, s: ServiceSim) -> ServiceHealth:
+        return ServiceHealth(
+            service=s.name, error_ratio=round(s.error_ratio, 5), p99_ms=round(s.p99_ms, 1), rps=round(s.rps, 2),
+            series=HealthSeries(interval_s=self.config.tick, error_ratio=list(s.series_error),
+                                p99_ms=list(s.series_p99)),
+        )
+
     def health(self) -> list[ServiceHealth]:
         with self.lock:
-            return [
-                ServiceHealth(
-                    service=s.name, error_ratio=round(s.error_ratio, 5), p99_ms=round(s.p99_ms, 1),
-                    rps=round(s.rps, 2),
-                    series=HealthSeries(interval_s=self.config.tick, error_ratio=list(s.series_error),
-                                        p99_ms=list(s.series_p99)),
-                )
-                for s in self.services.values()
-            ]
+            return [self._health(s) for s in self.services.values()]
+
+    def rollouts_changed(self, since: int | None) -> tuple[list[Rollout], int]:
+        """Rollouts changed after version `since` (all of them when None), and the version now."""
+        with self.lock:
+            if since is None:
+                return [self._rollout(s) for s in self.services.values()], self.version
+            names = self.rollout_changes.since(since)
+            return [self._rollout(self.services[n]) for n in names], self.version
+
+    def health_changed(self, since: int | None) -> tuple[list[ServiceHealth], int]:
+        """Health published after feed version `since`; every service's figures as they are now when None."""
+        with self.lock:
+            if since is None:
+                return [self._health(s) for s in self.services.values()], self.health_feed_version
+            names = self.health_changes.since(since)
+            return [h for n in names if (h := self.services[n].published) is not None], self.health_feed_version
 
     def events_since(self, since: int, limit: int = 500) -> tuple[list[Event], int]:
         with self.lock:
