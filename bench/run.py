@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 
 from bench.common import DEMO_DEPLOY_INTERVAL, SimProcess, emit, key_to_frame, median, p95, rss_mb, settings
+from bench.feed import change_feed
+from bench.viewers import viewers
 from monotui.engine.core import Engine
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.world import SimConfig, World
@@ -314,7 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
     parser.add_argument("--only", nargs="*", help="run only these figures (refresh, apply, idle, startup, "
-                                                  "memory, input, argo, feed)")
+                                                  "memory, input, argo, feed, viewers)")
     args = parser.parse_args()
     q = args.quick
     figures: dict[str, Callable[[], Any]] = {
@@ -325,6 +327,9 @@ def main() -> None:
         "5_memory": lambda: memory(300 if q else 1000, 0.25 if q else 1.0),
         "6_input_latency": lambda: input_latency(40 if q else 200),
         "7_argo": lambda: argo(500 if q else 2000, 50),
+        "8_change_feed": lambda: change_feed(1000 if q else 5000, 3 if q else 7),
+        "9_viewers": lambda: viewers(10 if q else 50, 1000 if q else 5000, 15 if q else 60,
+                                     ["feed", "bulk", "uncompressed"]),
     }
     emit("machine", {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
                      "started": datetime.now(UTC).isoformat(timespec="seconds")})

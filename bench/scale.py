@@ -29,7 +29,7 @@ async def measure(url: str, services: int, seconds: float, presses: int, mode: s
     t_start = time.perf_counter()
     engine = Engine(settings(url, folder=folder, poll_interval=2.0, timeout=30))
     if mode == "bulk":
-        engine.providers["s0"].use_feed = False  # type: ignore[attr-defined]
+        engine.providers["s0"].use_feed = False  # type: ignore[attr-defined]  # an HttpDeployProvider
     polls: list[float] = []
     apply_poll = engine.state.apply_poll
 
