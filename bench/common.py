@@ -96,7 +96,7 @@ class SimProcess:
 
     def stats(self) -> dict[str, Any]:
         """Requests and body bytes the simulator served so far (its /_sim/stats)."""
-        return dict(httpx.get(f"{self.url}/_sim/stats", timeout=10).json())
+        return dict(httpx.get(f"{self.url}/_sim/stats", timeout=120).json())
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return httpx.post(f"{self.url}{path}", json=body, timeout=60).json()

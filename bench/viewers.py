@@ -34,6 +34,7 @@ class Viewer:
         self.cursors: dict[str, str | None] = {"rollouts": None, "health": None}
         self.events = 0
         self.errors = 0
+        self.polls = 0
 
     async def _changes(self, what: str) -> None:
         cursor = self.cursors[what]
@@ -66,26 +67,31 @@ class Viewer:
             await asyncio.gather(*parts)
         except httpx.HTTPError:
             self.errors += 1
+        self.polls += 1
 
-    async def run(self, start_in: float, until: float) -> None:
+    async def run(self, start_in: float) -> None:
+        """Poll every INTERVAL until cancelled."""
         await asyncio.sleep(start_in)
-        while time.monotonic() < until:
+        while True:
             t0 = time.monotonic()
             await self.poll()
             await asyncio.sleep(max(0.0, INTERVAL - (time.monotonic() - t0)))
-        await self.http.aclose()
 
 
 async def _run(sim: SimProcess, clients: int, seconds: float, mode: str) -> dict[str, Any]:
     viewers = [Viewer(sim.url, mode) for _ in range(clients)]
-    warmup = INTERVAL * 2  # every viewer's first (full) poll is done before the window opens
-    until = time.monotonic() + warmup + seconds
-    tasks = [asyncio.create_task(v.run(INTERVAL * i / clients, until)) for i, v in enumerate(viewers)]
-    await asyncio.sleep(warmup)
+    tasks = [asyncio.create_task(v.run(INTERVAL * i / clients)) for i, v in enumerate(viewers)]
+    while not all(v.polls for v in viewers):  # every viewer's first (full) poll is done before the window opens
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(INTERVAL)
     stats0, cpu0, t0 = await asyncio.to_thread(sim.stats), sim.cpu(), time.monotonic()
     await asyncio.sleep(seconds)
     stats1, cpu1, t1 = await asyncio.to_thread(sim.stats), sim.cpu(), time.monotonic()
-    await asyncio.gather(*tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for v in viewers:
+        await v.http.aclose()
     elapsed = t1 - t0
     return {"requests_per_s": round((stats1["requests"] - stats0["requests"]) / elapsed, 1),
             "bytes_per_s": round((stats1["bytes"] - stats0["bytes"]) / elapsed),

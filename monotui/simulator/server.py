@@ -229,8 +229,18 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         since = await feed_since(request, world.health_changes, lambda: world.health_feed_version)
         if isinstance(since, Response):
             return since
+        if since is None:  # every service as it is now: built once per health sample, like GET /v1/health
+            sample = world.health_version
+
+            def everything() -> bytes:
+                services, version = world.health_changed(None)
+                return HealthChanges(cursor=world.health_changes.cursor(version), full=True,
+                                     services=services).model_dump_json().encode()
+
+            body = state.cached("health-changes", sample, everything)
+            return _negotiated(state, request, body, cache=("health-changes", sample))
         services, version = world.health_changed(since)
-        page = HealthChanges(cursor=world.health_changes.cursor(version), full=since is None, services=services)
+        page = HealthChanges(cursor=world.health_changes.cursor(version), full=False, services=services)
         return _negotiated(state, request, page.model_dump_json().encode())
 
     async def act(request: Request) -> Response:
