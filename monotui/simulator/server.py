@@ -478,5 +478,8 @@ class SimulatorServer(BackgroundServer):
 def serve_forever(world: World, port: int, token: str | None = None) -> None:
     """`monotui simulate`: serve on 127.0.0.1 in the foreground until interrupted."""
     state = SimState(world=world, token=token)
-    config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    # keep-alive as long as the in-process server's: uvicorn's 5 s default races clients that poll every few
+    # seconds (the server closes an idle connection just as the client reuses it)
+    config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=1,
+                            timeout_keep_alive=30)
     uvicorn.Server(config).run(sockets=[loopback_socket(port)])
