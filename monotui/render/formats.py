@@ -36,6 +36,18 @@ def percent(ratio: float | None, digits: int = 1) -> str:
     return f"{ratio * 100:.{digits}f}%"
 
 
+def share_number(share: float) -> str:
+    """A share of traffic in %, without the sign: 50.0 → "50", 100/3 → "33.3", a sliver above 0 → "<0.1"."""
+    if 0 < share < 0.05:
+        return "<0.1"
+    return f"{share:.1f}".removesuffix(".0")
+
+
+def traffic_percent(share: float | None) -> str:
+    """A share of traffic: "50%"; "?" when there is no scale to measure it against."""
+    return "?" if share is None else f"{share_number(share)}%"
+
+
 def millis(ms: float | None) -> str:
     if ms is None:
         return "-"
