@@ -185,7 +185,7 @@ def test_weights_above_100_with_max_traffic_weight() -> None:
 def test_max_traffic_weight_zero_negative_or_odd(max_weight: Any, expected: int) -> None:
     """weightutil.MaxTrafficWeight takes maxTrafficWeight as written when it is set (0 and below included; the
     plugin's validation rejects their setWeight steps, not the field) and 100 when it is absent (null here). Past
-    the last step both weights are that maximum; nothing raises or divides by it."""
+    the last step both weights are that maximum, whatever it is; nothing raises."""
     objects = scenario("canary")
     ro = with_max_weight(objects, "canary-demo-weights-na", max_weight, currentStepIndex=8)
     if max_weight is None:
