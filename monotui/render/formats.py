@@ -37,9 +37,12 @@ def percent(ratio: float | None, digits: int = 1) -> str:
 
 
 def share_number(share: float) -> str:
-    """A share of traffic in %, without the sign: 50.0 → "50", 100/3 → "33.3", a sliver above 0 → "<0.1"."""
+    """A share of traffic in %, without the sign: 50.0 → "50", 100/3 → "33.3"; a sliver above 0 is "<0.1" and one
+    short of 100 is ">99.9", never rounded to all or nothing."""
     if 0 < share < 0.05:
         return "<0.1"
+    if 99.95 <= share < 100:
+        return ">99.9"
     return f"{share:.1f}".removesuffix(".0")
 
 

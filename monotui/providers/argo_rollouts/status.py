@@ -218,7 +218,7 @@ class ReplicaSetInfo:
         """Its roles, in the plugin's order (`Images` in rollout_info.go): canary, stable, active, preview, ping,
         pong."""
         return [t for t, on in (("canary", self.canary), ("stable", self.stable), ("active", self.active),
-                                ("preview", self.preview), ("ping", self.ping), ("pong", self.pong)) if on]
+                                 ("preview", self.preview), ("ping", self.ping), ("pong", self.pong)) if on]
 
 
 def _images(rs: Obj) -> tuple[str, ...]:
