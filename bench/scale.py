@@ -38,6 +38,14 @@ async def measure(url: str, services: int, seconds: float, presses: int, mode: s
         apply_poll(source, result)
 
     engine.state.apply_poll = counted  # type: ignore[method-assign]
+    errors: list[str] = []
+    apply_error = engine.state.apply_error
+
+    def failed(source: str, message: str, *args: Any) -> None:
+        errors.append(message)  # a failed poll turns every row stale, and back: a full repaint each way
+        apply_error(source, message, *args)
+
+    engine.state.apply_error = failed  # type: ignore[method-assign]
     app = MonotuiApp(engine)
     async with app.run_test(size=(160, 50)) as pilot:
         while app.table.row_count < services:
@@ -59,7 +67,8 @@ async def measure(url: str, services: int, seconds: float, presses: int, mode: s
             "cpu_per_poll_s": round(cpu_per_poll, 4) if cpu_per_poll is not None else None,
             "key_to_frame_ms_median": round(median(latencies) * 1000, 1),
             "key_to_frame_ms_p95": round(p95(latencies) * 1000, 1),
-            "rss_mb": round(rss_mb(), 1), "rss_after_s": round(time.perf_counter() - t_start, 1)}
+            "rss_mb": round(rss_mb(), 1), "rss_after_s": round(time.perf_counter() - t_start, 1),
+            "failed_polls": len(errors), "first_failure": errors[0][:200] if errors else None}
 
 
 def child(url: str, services: int, seconds: float, presses: int, mode: str) -> None:
