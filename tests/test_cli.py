@@ -13,10 +13,12 @@ import pytest
 
 from monotui.cli import main
 from monotui.engine.audit import AuditLog
-from monotui.models import Phase, Strategy
+from monotui.models import ActionKind, Phase, Strategy
+from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 
-from .conftest import ACTOR
+from .argo_fixtures import fixtures_dir
+from .conftest import ACTOR, make_world
 
 
 def config(tmp_path: Path, url: str, audit_path: Path, extra: str = "") -> str:
@@ -126,3 +128,212 @@ def test_unknown_service(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pause", "nope", "--yes", "--config", config(tmp_path, sim.url, audit_path)]) == 1
     assert "no rollout for service 'nope'" in capsys.readouterr().err
+
+
+# ---- global options in any position (issue 9, item 1) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_read_only_in_either_position_sends_nothing(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
+                                                    where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    path = config(tmp_path, sim.url, audit_path)
+    command = ["pause", "cart-api", "--yes", "--config", path]
+    assert main(["--read-only", *command] if where == "before" else [*command, "--read-only"]) == 1
+    assert sim.state.mutating_requests() == []
+    assert sim.world.rollout("cart-api").phase is Phase.PROGRESSING
+    assert "read-only" in capsys.readouterr().err
+    [record] = AuditLog(audit_path).read()
+    assert record["outcome"] == "refused"
+
+
+def test_config_before_the_command_wins_over_the_environment(sim: SimulatorServer, tmp_path: Path,
+                                                             audit_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    staging_world = make_world()
+    with SimulatorServer(staging_world, tick_interval=None) as staging:
+        (tmp_path / "prod").mkdir()
+        (tmp_path / "staging").mkdir()
+        prod_config = config(tmp_path / "prod", sim.url, audit_path)
+        staging_config = config(tmp_path / "staging", staging.url, audit_path)
+        monkeypatch.setenv("MONOTUI_CONFIG", prod_config)
+        before = staging_world.rollout("search-api").revision
+        assert main(["--config", staging_config, "rollback", "search-api", "--yes"]) == 0
+        assert staging_world.rollout("search-api").revision == before - 1
+        assert len(staging.state.mutating_requests()) == 1
+    assert sim.state.mutating_requests() == []  # production untouched
+
+
+@pytest.mark.parametrize("argv", [
+    ["--config", "{a}", "status", "--config", "{b}"],
+    ["--config", "{a}", "--config", "{b}", "status"],
+    ["status", "--config", "{a}", "--config", "{b}"],
+    ["--config", "{a}", "pause", "cart-api", "--yes", "--config", "{b}"],
+])
+def test_config_given_twice_with_different_values_is_a_usage_error(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path, argv: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = config(tmp_path / "a", sim.url, audit_path), config(tmp_path / "b", sim.url, audit_path)
+    assert main([arg.format(a=a, b=b) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert "--config" in err and "different values" in err
+    assert sim.state.mutating_requests() == []
+
+
+def test_the_same_config_twice_is_fine(sim: SimulatorServer, tmp_path: Path, audit_path: Path) -> None:
+    path = config(tmp_path, sim.url, audit_path)
+    assert main(["--config", path, "status", "--config", path]) == 0
+
+
+@pytest.mark.parametrize("argv", [["--config", "x.toml", "simulate"], ["--read-only", "kube-standin"],
+                                  ["--read-only", "completion", "bash"]])
+def test_a_global_option_a_command_cannot_use_is_refused(argv: list[str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "does not apply" in capsys.readouterr().err
+
+
+# ---- protected services and --yes (issue 9, item 9) -----------------------------------------------------------
+
+
+def test_yes_on_a_protected_service_needs_its_name(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    path = config(tmp_path, sim.url, audit_path, 'protected_services = ["cart-api"]')
+    assert main(["pause", "cart-api", "--yes", "--config", path]) == 2
+    assert "--confirm-name cart-api" in capsys.readouterr().err
+    assert main(["pause", "cart-api", "--yes", "--confirm-name", "cart-apj", "--config", path]) == 2
+    assert "does not name 'cart-api'" in capsys.readouterr().err
+    assert sim.state.mutating_requests() == []
+    assert [r["outcome"] for r in AuditLog(audit_path).read()] == ["refused", "refused"]
+    assert main(["pause", "cart-api", "--yes", "--confirm-name", "cart-api", "--config", path]) == 0
+    assert sim.world.rollout("cart-api").phase is Phase.PAUSED
+
+
+def test_a_look_alike_of_a_protected_service_is_protected(tmp_path: Path, audit_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    impostor = "ledger-api\u200b"
+    world = make_world(names=(impostor,))
+    world.deploy(impostor, strategy=Strategy.CANARY)
+    with SimulatorServer(world, tick_interval=None) as server:
+        path = config(tmp_path, server.url, audit_path, 'protected_services = ["ledger-api"]')
+        assert main(["pause", "ledger-api", "--yes", "--config", path]) == 2
+        out = capsys.readouterr()
+        assert "ledger-api<U+200B>" in out.out  # the plan names it with the invisible character shown
+        assert "protected" in out.err and "--confirm-name ledger-api<U+200B>" in out.err
+        assert server.state.mutating_requests() == []
+        assert main(["pause", "ledger-api", "--yes", "--confirm-name", "ledger-api", "--config", path]) == 0
+        assert world.rollout(impostor).phase is Phase.PAUSED
+
+
+def test_typed_name_is_compared_canonically(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    path = config(tmp_path, sim.url, audit_path, 'protected_services = ["cart-api"]')
+    monkeypatch.setattr(sys, "stdin", io.StringIO("cart-api\u200b\n"))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert main(["pause", "cart-api", "--config", path]) == 0
+    assert sim.world.rollout("cart-api").phase is Phase.PAUSED
+
+
+def test_protected_without_a_terminal_says_what_to_pass(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    path = config(tmp_path, sim.url, audit_path, 'protected_services = ["cart-api"]')
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["pause", "cart-api", "--config", path]) == 2
+    assert "pass --yes --confirm-name cart-api" in capsys.readouterr().err
+    assert sim.state.mutating_requests() == []
+
+
+# ---- what cannot apply is refused before sending (issue 13, item 7) -------------------------------------------
+
+
+def test_promote_of_a_finished_rollout_is_refused_before_sending(sim: SimulatorServer, tmp_path: Path,
+                                                                 audit_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert sim.world.rollout("cart-api").phase is Phase.HEALTHY
+    assert main(["promote", "cart-api", "--yes", "--config", config(tmp_path, sim.url, audit_path)]) == 1
+    out = capsys.readouterr()
+    assert "promote needs a paused or progressing rollout (cart-api is Healthy)" in out.err
+    assert "Nothing was sent" in out.err
+    assert "step" not in out.out and "→" not in out.out  # no plan printed
+    assert sim.state.mutating_requests() == []
+    [record] = AuditLog(audit_path).read()
+    assert (record["action"], record["outcome"]) == ("promote", "refused")
+    assert "needs a paused or progressing" in record["error"]
+
+
+def test_an_action_the_source_cannot_do_is_refused_before_sending(sim: SimulatorServer, tmp_path: Path,
+                                                                  audit_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["restart", "cart-api", "--yes", "--config", config(tmp_path, sim.url, audit_path)]) == 1
+    assert "source prod cannot restart" in capsys.readouterr().err
+    assert sim.state.mutating_requests() == []
+
+
+def test_promote_plan_never_counts_past_the_last_step(sim: SimulatorServer) -> None:
+    from monotui.engine.actions import plan_action
+
+    rollout = sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    steps = len(rollout.steps)
+    last = rollout.model_copy(update={"current_step": steps - 1})
+    effect = plan_action("prod", last, ActionKind.PROMOTE).effect
+    assert f"step {steps}/{steps} → done" in effect and f"{steps + 1}/{steps}" not in effect
+    first = rollout.model_copy(update={"current_step": 0})
+    assert f"step 1/{steps} → 2/{steps}" in plan_action("prod", first, ActionKind.PROMOTE).effect
+
+
+# ---- one name, several rollouts (issue 10, item 6) ------------------------------------------------------------
+
+
+def argo_config(tmp_path: Path, kubeconfig: Path, audit_path: Path, names: tuple[str, ...] = ("standin",)) -> str:
+    path = tmp_path / "argo.toml"
+    path.write_text(f'actor = "{ACTOR}"\naudit_log = "{audit_path}"\n' + "".join(
+        f'[[sources]]\nname = "{name}"\nkind = "argo-rollouts"\nkubeconfig = "{kubeconfig}"\ntimeout = 5\n'
+        for name in names))
+    return str(path)
+
+
+def kube_patches(kube: KubeStandin) -> list[str]:
+    return [c.path for c in kube.store.calls if c.method == "PATCH"]
+
+
+def test_same_name_in_two_namespaces_lists_both_and_the_id_picks_one(tmp_path: Path, audit_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    with KubeStandin(load_fixtures(fixtures_dir())) as kube:
+        path = argo_config(tmp_path, kube.kubeconfig(tmp_path / "kubeconfig"), audit_path)
+        assert main(["restart", "canary-demo", "--yes", "--config", path]) == 2
+        err = capsys.readouterr().err
+        assert "matches 2 rollouts" in err
+        assert "jesse-test/canary-demo  (service canary-demo, source standin" in err
+        assert "jesse-test-experiment-step/canary-demo  (service canary-demo, source standin" in err
+        assert "monotui restart jesse-test/canary-demo" in err
+        assert kube_patches(kube) == []
+        assert main(["restart", "jesse-test-experiment-step/canary-demo", "--yes", "--config", path]) == 0
+        assert kube_patches(kube) == [
+            "/apis/argoproj.io/v1alpha1/namespaces/jesse-test-experiment-step/rollouts/canary-demo"]
+
+
+def test_same_rollout_in_two_sources_needs_source(tmp_path: Path, audit_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
+        path = argo_config(tmp_path, kube.kubeconfig(tmp_path / "kubeconfig"), audit_path, ("east", "west"))
+        assert main(["restart", "jesse-test/canary-demo", "--yes", "--config", path]) == 2
+        err = capsys.readouterr().err
+        assert "source east" in err and "source west" in err and "--source" in err
+        assert kube_patches(kube) == []
+        assert main(["restart", "jesse-test/canary-demo", "--source", "west", "--yes", "--config", path]) == 0
+        assert len(kube_patches(kube)) == 1
+        [record] = AuditLog(audit_path).read()
+        assert (record["source"], record["rollout"], record["outcome"]) == ("west", "jesse-test/canary-demo", "done")
+
+
+def test_unknown_source_is_a_usage_error(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pause", "cart-api", "--source", "nope", "--yes", "--config",
+                 config(tmp_path, sim.url, audit_path)]) == 2
+    assert "no source named 'nope'" in capsys.readouterr().err
