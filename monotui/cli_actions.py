@@ -7,7 +7,6 @@ missing confirmation), with nothing sent.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from dataclasses import dataclass
 
@@ -75,6 +74,7 @@ async def run_action(settings: Settings, request: ActionRequest) -> int:
     engine = Engine(settings)
     try:
         await engine.refresh_once()
+        engine.adopt_unresolved()  # an earlier run's unknown outcome: this command sends it again, same key
         return await _act(engine, request)
     finally:
         await engine.aclose()
@@ -94,16 +94,22 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
     # What cannot apply is refused before anything is sent or a meaningless plan is printed.
     if not engine.can(source, request.kind):
         why: str | None = f"source {source} cannot {spec.verb}"
-    elif request.kind is ActionKind.ROLLBACK and request.revision is not None:
-        why = None  # an explicit target revision: the server decides whether it exists
+    elif plan.resend or (request.kind is ActionKind.ROLLBACK and request.revision is not None):
+        # a resend may find the rollout already changed by its first attempt; an explicit revision is the
+        # server's to check
+        why = None
     else:
         why = spec.why_not(rollout)
     if why is not None:
-        await engine.refuse(plan, why, request.reason)
+        refused = await engine.refuse(plan, why, request.reason)
+        _warn_audit(refused)
         return _fail(f"refused: {shown(why)}. Nothing was sent.", EXIT_FAILED)
 
     print(shown(plan.summary(), 500))
     print(f"  {shown(plan.effect)}")
+    if plan.resend:
+        print(f"  sent again: an earlier attempt's outcome is unknown; the same Idempotency-Key "
+              f"({plan.idempotency_key[:12]}…) means it cannot act twice")
     confirmed_by: str | None = None
     if not engine.read_only(source):
         confirmed_by, problem = _confirm(plan, request)
@@ -111,9 +117,9 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
             if problem is None:
                 print("Cancelled. Nothing was sent.")
                 return EXIT_FAILED
-            await engine.refuse(plan, problem, request.reason)
+            _warn_audit(await engine.refuse(plan, problem, request.reason))
             return _fail(f"refused: {problem}. Nothing was sent.", EXIT_USAGE)
-    outcome = await _execute(engine, plan, request.reason, confirmed_by)
+    outcome = await engine.execute(plan, request.reason, confirmed_by=confirmed_by)
     print(shown(outcome.message(), 500), file=sys.stdout if outcome.ok else sys.stderr)
     return EXIT_OK if outcome.ok else EXIT_FAILED
 
@@ -144,8 +150,6 @@ def _confirm(plan: ActionPlan, request: ActionRequest) -> tuple[str | None, str 
     return ("prompt", None) if answer.strip() == "yes" else (None, None)
 
 
-async def _execute(engine: Engine, plan: ActionPlan, reason: str | None, confirmed_by: str | None) -> ActionOutcome:
-    # `confirmed_by` reaches the audit record once the engine takes it (issue 9); until then it is not passed.
-    if confirmed_by is not None and "confirmed_by" in inspect.signature(engine.execute).parameters:
-        return await engine.execute(plan, reason, confirmed_by=confirmed_by)  # type: ignore[call-arg]
-    return await engine.execute(plan, reason)
+def _warn_audit(outcome: ActionOutcome) -> None:
+    if outcome.audit_error:
+        print(f"monotui: WARNING: this refusal is not in the audit log: {shown(outcome.audit_error)}", file=sys.stderr)

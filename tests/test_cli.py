@@ -19,6 +19,7 @@ from monotui.simulator.server import SimulatorServer
 
 from .argo_fixtures import fixtures_dir
 from .conftest import ACTOR, make_world
+from .hostile_proxy import HostileProxy
 
 
 def config(tmp_path: Path, url: str, audit_path: Path, extra: str = "") -> str:
@@ -66,7 +67,7 @@ def test_action_with_yes_is_sent_and_audited(sim: SimulatorServer, tmp_path: Pat
     assert code == 0
     assert "Pause cart-api" in capsys.readouterr().out
     assert sim.world.rollout("cart-api").phase is Phase.PAUSED
-    [record] = AuditLog(audit_path).read()
+    [record] = AuditLog(audit_path).outcomes()
     assert (record["action"], record["outcome"], record["reason"]) == ("pause", "done", "spike")
 
 
@@ -75,7 +76,7 @@ def test_rollback_to_revision(sim: SimulatorServer, tmp_path: Path, audit_path: 
     assert main(["rollback", "cart-api", "--revision", str(before - 2), "--yes", "--config",
                  config(tmp_path, sim.url, audit_path)]) == 0
     assert sim.world.rollout("cart-api").revision == before - 2
-    assert AuditLog(audit_path).read()[0]["to_revision"] == before - 2
+    assert AuditLog(audit_path).outcomes()[0]["to_revision"] == before - 2
 
 
 def test_without_yes_and_without_a_terminal_it_refuses(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -87,7 +88,7 @@ def test_without_yes_and_without_a_terminal_it_refuses(sim: SimulatorServer, tmp
     assert proc.returncode == 2
     assert "stdin is not a terminal" in proc.stderr
     assert sim.state.mutating_requests() == []
-    assert AuditLog(audit_path).read()[0]["outcome"] == "refused"
+    assert AuditLog(audit_path).outcomes()[0]["outcome"] == "refused"
 
 
 def test_interactive_confirmation(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -121,7 +122,7 @@ def test_read_only_flag_sends_nothing(sim: SimulatorServer, tmp_path: Path, audi
     assert main(["pause", "cart-api", "--yes", "--read-only", "--config",
                  config(tmp_path, sim.url, audit_path)]) == 1
     assert sim.state.mutating_requests() == []
-    assert AuditLog(audit_path).read()[0]["outcome"] == "refused"
+    assert AuditLog(audit_path).outcomes()[0]["outcome"] == "refused"
 
 
 def test_unknown_service(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -143,7 +144,7 @@ def test_read_only_in_either_position_sends_nothing(sim: SimulatorServer, tmp_pa
     assert sim.state.mutating_requests() == []
     assert sim.world.rollout("cart-api").phase is Phase.PROGRESSING
     assert "read-only" in capsys.readouterr().err
-    [record] = AuditLog(audit_path).read()
+    [record] = AuditLog(audit_path).outcomes()
     assert record["outcome"] == "refused"
 
 
@@ -209,9 +210,10 @@ def test_yes_on_a_protected_service_needs_its_name(sim: SimulatorServer, tmp_pat
     assert main(["pause", "cart-api", "--yes", "--confirm-name", "cart-apj", "--config", path]) == 2
     assert "does not name 'cart-api'" in capsys.readouterr().err
     assert sim.state.mutating_requests() == []
-    assert [r["outcome"] for r in AuditLog(audit_path).read()] == ["refused", "refused"]
+    assert [r["outcome"] for r in AuditLog(audit_path).outcomes()] == ["refused", "refused"]
     assert main(["pause", "cart-api", "--yes", "--confirm-name", "cart-api", "--config", path]) == 0
     assert sim.world.rollout("cart-api").phase is Phase.PAUSED
+    assert AuditLog(audit_path).outcomes()[-1]["confirmed_by"] == "yes-flag+confirm-name"
 
 
 def test_a_look_alike_of_a_protected_service_is_protected(tmp_path: Path, audit_path: Path,
@@ -242,6 +244,42 @@ def test_typed_name_is_compared_canonically(sim: SimulatorServer, tmp_path: Path
     type_at_prompt(monkeypatch, "cart-api\u200b")
     assert main(["pause", "cart-api", "--config", path]) == 0
     assert sim.world.rollout("cart-api").phase is Phase.PAUSED
+    assert AuditLog(audit_path).outcomes()[-1]["confirmed_by"] == "typed-name"
+
+
+@pytest.mark.parametrize(("argv", "answer", "confirmed_by"), [
+    (["--yes"], None, "yes-flag"),
+    ([], "yes", "prompt"),
+])
+def test_the_audit_record_says_how_the_action_was_confirmed(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path, monkeypatch: pytest.MonkeyPatch,
+        argv: list[str], answer: str | None, confirmed_by: str) -> None:
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    if answer is not None:
+        type_at_prompt(monkeypatch, answer)
+    assert main(["pause", "cart-api", *argv, "--config", config(tmp_path, sim.url, audit_path)]) == 0
+    [record] = AuditLog(audit_path).outcomes()
+    assert (record["outcome"], record["confirmed_by"]) == ("done", confirmed_by)
+
+
+def test_running_a_lost_rollback_twice_from_the_command_line_rolls_back_once(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path) -> None:
+    """Issue 9: `monotui rollback X --yes` twice through a proxy that loses answers took r12 → r11 → r10."""
+    start = sim.world.rollout("search-api").revision
+    with HostileProxy(sim.url, "close") as proxy:
+        path = config(tmp_path, proxy.url, audit_path)
+        argv = [sys.executable, "-m", "monotui", "rollback", "search-api", "--yes", "--config", path]
+        first = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 1 and "outcome unknown" in first.stderr
+        assert sim.world.rollout("search-api").revision == start - 1  # it did act
+        proxy.mode = "pass"
+        second = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert "sent again" in second.stdout and "same key" in second.stdout
+    assert sim.world.rollout("search-api").revision == start - 1, "rolled back once"
+    records = AuditLog(audit_path).outcomes()
+    assert [r["outcome"] for r in records] == ["unknown", "done"]
+    assert len({r["idempotency_key"] for r in records}) == 1
 
 
 def test_protected_without_a_terminal_says_what_to_pass(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -268,7 +306,7 @@ def test_promote_of_a_finished_rollout_is_refused_before_sending(sim: SimulatorS
     assert "Nothing was sent" in out.err
     assert "step" not in out.out and "→" not in out.out  # no plan printed
     assert sim.state.mutating_requests() == []
-    [record] = AuditLog(audit_path).read()
+    [record] = AuditLog(audit_path).outcomes()
     assert (record["action"], record["outcome"]) == ("promote", "refused")
     assert "needs a paused or progressing" in record["error"]
 
@@ -334,7 +372,7 @@ def test_same_rollout_in_two_sources_needs_source(tmp_path: Path, audit_path: Pa
         assert kube_patches(kube) == []
         assert main(["restart", "jesse-test/canary-demo", "--source", "west", "--yes", "--config", path]) == 0
         assert len(kube_patches(kube)) == 1
-        [record] = AuditLog(audit_path).read()
+        [record] = AuditLog(audit_path).outcomes()
         assert (record["source"], record["rollout"], record["outcome"]) == ("west", "jesse-test/canary-demo", "done")
 
 

@@ -273,7 +273,7 @@ def test_action_forms(form: str, where: int, production: SimulatorServer, tmp_pa
         assert after.phase is Phase.PAUSED
     else:
         assert after.revision < before.revision
-    records = AuditLog(audit).read()
+    records = AuditLog(audit).outcomes()
     assert [r["outcome"] for r in records] == ["refused", "done"]
     if "--reason" in argv:
         assert records[-1]["reason"] == "error spike"
@@ -303,7 +303,7 @@ def test_argo_action_form(where: int, tmp_path: Path, env: dict[str, str]) -> No
         assert proc.returncode == 0, proc.stderr
         patched = [c.path for c in kube.store.calls if c.method == "PATCH"]
         assert patched == ["/apis/argoproj.io/v1alpha1/namespaces/prod/rollouts/cart-api/status"]  # as the plugin
-        [record] = AuditLog(audit).read()
+        [record] = AuditLog(audit).outcomes()
         assert (record["source"], record["rollout"], record["action"], record["outcome"]) == (
             "east", "prod/cart-api", "abort", "done")
 
