@@ -181,6 +181,11 @@ def test_completion_script(form: str, env: dict[str, str]) -> None:
     assert {"bash": "complete -o nosort -F", "fish": "complete --no-files --command monotui"}[shell] in proc.stdout
 
 
+def test_clicks_completion_variable_gives_the_same_script(env: dict[str, str]) -> None:
+    script = run(["completion", "bash"], env).stdout
+    assert run([], {**env, "_MONOTUI_COMPLETE": "bash_source"}).stdout.rstrip() == script.rstrip()
+
+
 def test_completion_completes_commands_and_options(env: dict[str, str]) -> None:
     completing = {**env, "_MONOTUI_COMPLETE": "bash_complete", "COMP_WORDS": "monotui pro", "COMP_CWORD": "1"}
     proc = run([], completing)
