@@ -127,18 +127,18 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
 def _confirm(plan: ActionPlan, request: ActionRequest) -> tuple[str | None, str | None]:
     """(how it was confirmed, None) or (None, why not — None when the person said no)."""
     service = plan.rollout.service
+    typeable = shown(canonical(service))  # what to type: invisible characters left out (compared canonically)
     if request.confirm_name is not None and canonical(request.confirm_name) != canonical(service):
         return None, (f"--confirm-name {shown(request.confirm_name)!r} does not name {shown(service)!r} "
-                      f"(pass --confirm-name {shown(service)})")
+                      f"(pass --confirm-name {typeable})")
     if request.yes:
         if request.confirm_name is not None:
             return "yes-flag+confirm-name", None
         if plan.protected:
-            return None, (f"{shown(service)} is a protected service: with --yes, also pass "
-                          f"--confirm-name {shown(service)}")
+            return None, f"{shown(service)} is a protected service: with --yes, also pass --confirm-name {typeable}"
         return "yes-flag", None
     if not sys.stdin.isatty():
-        needed = f"--yes --confirm-name {shown(service)}" if plan.protected else "--yes"
+        needed = f"--yes --confirm-name {typeable}" if plan.protected else "--yes"
         return None, f"confirmation needed: stdin is not a terminal (pass {needed})"
     expected = service if plan.protected else "yes"
     try:

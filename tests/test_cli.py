@@ -226,7 +226,8 @@ def test_a_look_alike_of_a_protected_service_is_protected(tmp_path: Path, audit_
         assert main(["pause", "ledger-api", "--yes", "--config", path]) == 2
         out = capsys.readouterr()
         assert "ledger-api<U+200B>" in out.out  # the plan names it with the invisible character shown
-        assert "protected" in out.err and "--confirm-name ledger-api<U+200B>" in out.err
+        assert "ledger-api<U+200B> is a protected service" in out.err
+        assert out.err.rstrip().endswith("--confirm-name ledger-api. Nothing was sent.")  # what can be typed
         assert server.state.mutating_requests() == []
         assert main(["pause", "ledger-api", "--yes", "--confirm-name", "ledger-api", "--config", path]) == 0
         assert world.rollout(impostor).phase is Phase.PAUSED
