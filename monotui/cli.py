@@ -193,8 +193,8 @@ def _kube_standin(ctx: click.Context, **options: Any) -> int:
 
 
 _command("kube-standin", "Serve Argo Rollouts objects on a loopback Kubernetes API stand-in (no cluster needed).",
-         [click.Option(["--port"], type=click.IntRange(1, 65535), default=8701, show_default=True,
-                       help="port on 127.0.0.1"),
+         [click.Option(["--port"], type=click.IntRange(0, 65535), default=8701, show_default=True,
+                       help="port on 127.0.0.1 (0: any free one; the kubeconfig names it)"),
           click.Option(["--fixtures"], metavar="DIR", help="folder of Kubernetes YAML (e.g. the Argo Rollouts "
                        "fixtures in shared/fixtures/argo-rollouts)"),
           click.Option(["--synthetic"], type=click.IntRange(min=0), default=0, metavar="N",

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from monotui.engine.actions import ROLLOUT_ACTIONS
 from monotui.engine.audit import AuditLog
@@ -371,7 +372,7 @@ def test_simulate_form(tmp_path: Path, env: dict[str, str]) -> None:
     port = free_port()
     argv = split(form, {"8700": str(port)})
     proc = subprocess.Popen([sys.executable, "-m", "monotui", *argv], env=env, cwd=ROOT, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         answer = wait_http(f"http://127.0.0.1:{port}/v1/rollouts")
         assert answer.status_code == 200 and len(answer.json()["rollouts"]) == 12
@@ -379,20 +380,28 @@ def test_simulate_form(tmp_path: Path, env: dict[str, str]) -> None:
         stop(proc)
 
 
+def kubeconfig_server(path: Path, timeout: float = 60.0) -> str:
+    """The stand-in's URL, from the kubeconfig it writes once it listens (read until it is whole)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return str(yaml.safe_load(path.read_text())["clusters"][0]["cluster"]["server"])
+        except (OSError, TypeError, KeyError, IndexError, yaml.YAMLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_kube_standin_and_argo_config_forms(tmp_path: Path, env: dict[str, str]) -> None:
     standin_form = next(f for f in forms("argo") if "kube-standin" in f)
     tui_form = next(f for f in forms("argo") if "kube-standin" not in f)
-    port = free_port()
     kubeconfig = tmp_path / "standin.kubeconfig"
     argv = [*split(standin_form, {"../shared/fixtures/argo-rollouts": str(fixtures_dir()),
-                                  "/tmp/standin.kubeconfig": str(kubeconfig)}), "--port", str(port)]
+                                  "/tmp/standin.kubeconfig": str(kubeconfig)}), "--port", "0"]
     standin = subprocess.Popen([sys.executable, "-m", "monotui", *argv], env=env, cwd=ROOT, text=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_http(f"http://127.0.0.1:{port}/version")
-        deadline = time.monotonic() + 30
-        while not kubeconfig.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_http(f"{kubeconfig_server(kubeconfig)}/version")
         argo = tmp_path / "argo.toml"  # what the README's printf writes
         argo.write_text(f'audit_log = "{tmp_path / "audit.log"}"\n'
                         f'[[sources]]\nname = "standin"\nkind = "argo-rollouts"\nkubeconfig = "{kubeconfig}"\n')
