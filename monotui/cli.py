@@ -43,8 +43,8 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
 
 
 class _Once(click.Option):
-    """An option that may be repeated only with the same value: `--config A --config B` is a usage error, where
-    click would silently keep the last one."""
+    """An option that may be repeated only with the same value: `--config A --config B` (or two `--revision`s) is a
+    usage error, where click would silently keep the last one."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["multiple"] = True
@@ -212,7 +212,7 @@ def _status(ctx: click.Context, json_output: bool, source: str | None) -> int:
 _command("status", "Print every rollout once and exit (1 if a source is unreachable).",
          [*_global_params(),
           click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
-          click.Option(["--source"], metavar="NAME", help="only this source")], _status)
+          _Once(["--source"], metavar="NAME", help="only this source")], _status)
 
 
 def _action_command(spec: ActionSpec) -> None:
@@ -226,14 +226,14 @@ def _action_command(spec: ActionSpec) -> None:
     params: list[click.Parameter] = [
         click.Argument(["service"]),
         *_global_params(),
-        click.Option(["--source"], metavar="NAME", help="the source, when several have this service"),
-        click.Option(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
+        _Once(["--source"], metavar="NAME", help="the source, when several have this service"),
+        _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
         click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation"),
-        click.Option(["--confirm-name"], metavar="NAME",
+        _Once(["--confirm-name"], metavar="NAME",
                      help="with --yes on a protected service: its name, typed out, to confirm without a prompt"),
     ]
     if spec.kind is ActionKind.ROLLBACK:
-        params.append(click.Option(["--revision"], type=click.IntRange(min=1), metavar="N",
+        params.append(_Once(["--revision"], type=click.IntRange(min=1), metavar="N",
                                    help="target revision (default: the previous good one)"))
     description = spec.description.rstrip(".")
     _command(spec.kind.value, f"{description}.\n\nSERVICE is a service name, or a rollout id (e.g. "

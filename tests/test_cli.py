@@ -183,6 +183,16 @@ def test_config_given_twice_with_different_values_is_a_usage_error(
     assert sim.state.mutating_requests() == []
 
 
+@pytest.mark.parametrize("twice", [["--revision", "9", "--revision", "10"], ["--source", "prod", "--source", "x"],
+                                   ["--confirm-name", "cart-api", "--confirm-name", "auth-api"]])
+def test_an_action_option_given_twice_with_different_values_is_a_usage_error(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path, twice: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rollback", "cart-api", "--yes", *twice, "--config", config(tmp_path, sim.url, audit_path)]) == 2
+    assert "given twice with different values" in capsys.readouterr().err
+    assert sim.state.mutating_requests() == []
+
+
 def test_the_same_config_twice_is_fine(sim: SimulatorServer, tmp_path: Path, audit_path: Path) -> None:
     path = config(tmp_path, sim.url, audit_path)
     assert main(["--config", path, "status", "--config", path]) == 0
