@@ -18,7 +18,7 @@ NON_UI = [
     "monotui.simulator.server",
     "monotui.cli",
     "monotui.cli_actions",
-    "monotui.engine.names",
+    "monotui.names",
 ]
 
 
