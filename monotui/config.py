@@ -17,6 +17,8 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from monotui.names import canonical
+
 APP_NAME = "monotui"
 _INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
 
@@ -225,7 +227,9 @@ class Settings(BaseSettings):
             return True
 
     def is_protected(self, service: str) -> bool:
-        return service in self.protected_services
+        # Compared canonically: a look-alike with a zero-width space or full-width letters is protected too.
+        name = canonical(service)
+        return any(canonical(p) == name for p in self.protected_services)
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:
