@@ -147,3 +147,19 @@ async def test_a_server_without_the_feed_still_shows_deploys(engine_for: Callabl
             await pilot.pause()
         assert [r.status for r in old.state.requests if r.path.startswith("/v1/changes/")] == [404, 404]
         assert sum(r.path == "/v1/rollouts" for r in old.state.requests) >= 2
+
+
+async def test_health_changes_merge_into_what_the_engine_knows(engine_for: Callable[..., Engine]) -> None:
+    with SimulatorServer(make_world(initial_deploys=0), tick_interval=None) as sim:
+        async with engine_for(sim.url) as engine:
+            await engine.refresh_once()
+            health = engine.state.sources["prod"].health
+            assert len(health) == 8
+            sim.world.deploy("cart-api", bad=True, strategy=Strategy.CANARY)
+            for _ in range(40):  # 20 s: the bad canary reaches 25% of traffic, above the 5% error threshold
+                sim.world.step()
+            await engine.refresh_once()
+            health = engine.state.sources["prod"].health
+            assert len(health) == 8, "a partial health answer must not drop the services it leaves out"
+            assert health["cart-api"].error_ratio > 0.05
+            assert "cart-api" in engine.state.breach_since  # the moved figure still counts as a breach
