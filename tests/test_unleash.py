@@ -224,3 +224,40 @@ async def test_contract_the_simulator_answers_as_a_real_unleash(
         ("-two", FlagChangeKind.ENABLED, "enabled", "-cart"),
         ("-one", FlagChangeKind.DISABLED, "disabled", "-cart"),
     ]
+
+
+async def test_pages_are_followed_and_a_burst_of_changes_is_read_whole(
+        server: FlagServer, provider: UnleashProvider, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("monotui.providers.unleash.PAGE", 2)
+    monkeypatch.setattr("monotui.providers.unleash.EVENTS_PAGE", 3)
+    for i in range(5):
+        server.admin.create_flag(f"{prefix}-f{i}", rollout=10, enabled=i % 2 == 0)
+    await provider.poll()
+    assert sorted(mine(provider.flags, prefix)) == [f"-f{i}" for i in range(5)]
+    for i in range(5):
+        server.admin.toggle(f"{prefix}-f{i}", i % 2 == 1)  # every flag flips: 5 changes, two pages and a bit
+    for i in (1, 3):
+        server.admin.set_rollout(f"{prefix}-f{i}", 30)
+    new = await provider.refresh()
+    assert [(name, kind) for name, kind, _, _ in my_changes(new, prefix)] == [
+        *((f"-f{i}", FlagChangeKind.ENABLED if i % 2 else FlagChangeKind.DISABLED) for i in range(5)),
+        ("-f1", FlagChangeKind.STRATEGY_CHANGED), ("-f3", FlagChangeKind.STRATEGY_CHANGED)]
+    assert len({c.id for c in new}) == len(new)
+    assert {name: (f.enabled, f.rollout) for name, f in mine(provider.flags, prefix).items()} == {
+        f"-f{i}": (i % 2 == 1, 30 if i in (1, 3) else 10) for i in range(5)}
+
+
+async def test_the_first_poll_reads_only_as_much_history_as_configured(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
+    server.admin.create_flag(f"{prefix}-old", rollout=10, enabled=True)
+    server.admin.toggle(f"{prefix}-old", False)
+    provider = provider_for(server, monkeypatch, history=0)
+    try:
+        await provider.poll()
+        assert not list(provider.recent_changes)
+        assert mine(provider.flags, prefix)["-old"].last_change is None
+        server.admin.toggle(f"{prefix}-old", True)
+        new = await provider.refresh()
+    finally:
+        await provider.aclose()
+    assert my_changes(new, prefix) == [("-old", FlagChangeKind.ENABLED, "enabled", None)]
