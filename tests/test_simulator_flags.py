@@ -3,15 +3,19 @@ change by themselves while the world moves, and the provider reads all of it ove
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from monotui.config import UnleashSourceConfig
+from monotui.engine.core import Engine
 from monotui.models import FlagChangeKind
 from monotui.providers.unleash import UnleashProvider
 from monotui.simulator.flags import PRODUCTION
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import SimConfig, World
-from tests.conftest import START
+from tests.conftest import START, wait_until
+from tests.ui_helpers import make_app, rows_loaded
 
 
 def error_ratio(world: World, service: str) -> float:
@@ -84,3 +88,17 @@ async def test_the_seeded_flags_read_over_http_with_potentially_stale_ones() -> 
     assert all(f.service and f.name.startswith(f"{f.service}.") for f in source.flags)
     # three bulk requests, then one read per flag for its strategies (the first poll only)
     assert result.requests == 3 + len(expected)
+
+
+async def test_the_app_runs_with_an_unleash_source_beside_the_deploy_api(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    """The flags are not shown yet; the source is polled and its state is in the banner, and the rollouts are
+    unaffected."""
+    engine = engine_for(sim.url, {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 0.1})
+    app = make_app(engine)
+    async with app.run_test(size=(160, 40)):
+        await rows_loaded(app, len(sim.world.rollouts()))
+        await wait_until(lambda: engine.state.status("flags").state == "ok", what="the flag source answered")
+        await wait_until(lambda: "flags" in app.banner.content.plain and "error" not in app.banner.content.plain,
+                         what="the banner shows the flag source")
+    assert sim.world.flags.flags  # the default world has flags for the source to read
