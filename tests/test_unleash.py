@@ -164,7 +164,7 @@ async def test_a_flag_changed_since_it_was_confirmed_is_not_sent(
     events_before = server.admin.event_ids(name)
     with pytest.raises(FlagChangedError) as caught:
         await provider.set_flag(confirmed, enabled=False)
-    assert caught.value.kind == "conflict"
+    assert caught.value.kind == "changed" and caught.value.refused  # audited as refused: it did not act
     assert str(caught.value) == (f"{name} changed since it was confirmed: it was on (rollout 25%), "
                                  "it is now on (rollout 75%); nothing was sent")
     assert server.admin.enabled(name, "production")

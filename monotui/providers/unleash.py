@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from monotui import __version__
 from monotui.config import UnleashSourceConfig
 from monotui.models import ActionKind, Flag, FlagChange, FlagChangeKind, Rollout
-from monotui.providers.base import PollResult, ProviderError, server_message
+from monotui.providers.base import Pin, PollResult, ProviderError, server_message, transport_error
 
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
@@ -48,11 +48,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class FlagChangedError(ProviderError):
-    """The flag is no longer as the caller confirmed it: nothing was sent."""
+    """The flag is no longer as the caller confirmed it: nothing was sent (kind "changed", a refusal)."""
 
     def __init__(self, confirmed: Flag, current: Flag) -> None:
-        super().__init__("conflict", f"{confirmed.name} changed since it was confirmed: it was "
-                         f"{describe_state(confirmed)}, it is now {describe_state(current)}; nothing was sent", 409)
+        super().__init__("changed", f"{confirmed.name} changed since it was confirmed: it was "
+                         f"{describe_state(confirmed)}, it is now {describe_state(current)}; nothing was sent")
         self.confirmed = confirmed
         self.current = current
 
@@ -211,10 +211,8 @@ class UnleashProvider:
         self._requests += 1
         try:
             response = await self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"{method} {path}: no answer within {self.config.timeout:g}s") from None
         except httpx.HTTPError as e:
-            raise ProviderError("connection", f"{method} {path}: cannot connect ({e or type(e).__name__})") from None
+            raise transport_error(e, f"{method} {path}", self.config.timeout) from None
         if response.status_code >= 400:
             raise ProviderError(_STATUS_KINDS.get(response.status_code, "http"),
                                 f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
@@ -373,8 +371,11 @@ class UnleashProvider:
         return await self.read_flag(confirmed.project, confirmed.name)
 
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str) -> Rollout:
+                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
         raise ProviderError("conflict", f"{self.name} is a flag source: it takes no rollout actions", 409)
+
+    async def read(self, rollout_id: str) -> Rollout:
+        raise ProviderError("not_found", f"{self.name} is a flag source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._client.aclose()
