@@ -93,12 +93,13 @@ async def test_the_seeded_flags_read_over_http_with_potentially_stale_ones() -> 
 async def test_the_app_runs_with_an_unleash_source_beside_the_deploy_api(
         sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
     """The flags are not shown yet; the source is polled and its state is in the banner, and the rollouts are
-    unaffected."""
+    unaffected. (Its slower first poll once ended while the app quit, and the dialog re-check crashed on the empty
+    screen stack.)"""
     engine = engine_for(sim.url, {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 0.1})
     app = make_app(engine)
     async with app.run_test(size=(160, 40)):
         await rows_loaded(app, len(sim.world.rollouts()))
         await wait_until(lambda: engine.state.status("flags").state == "ok", what="the flag source answered")
-        await wait_until(lambda: "flags" in app.banner.content.plain and "error" not in app.banner.content.plain,
-                         what="the banner shows the flag source")
+        await wait_until(lambda: "flags" in app.banner.content.plain and "error" not in app.banner.content.plain
+                         and "connecting" not in app.banner.content.plain, what="the banner shows the flag source")
     assert sim.world.flags.flags  # the default world has flags for the source to read

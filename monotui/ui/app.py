@@ -107,6 +107,8 @@ class MonotuiApp(App[None]):
 
     def _recheck_dialog(self) -> None:
         """An open confirmation learns at once when its target changed (it then refuses to confirm)."""
+        if not self.screen_stack:  # quitting: a poll that ended meanwhile finds no screen
+            return
         screen = self.screen
         if isinstance(screen, ConfirmActionScreen):
             now = self.engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
