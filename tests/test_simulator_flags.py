@@ -4,6 +4,7 @@ change by themselves while the world moves, and the provider reads all of it ove
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -103,3 +104,35 @@ async def test_the_app_runs_with_an_unleash_source_beside_the_deploy_api(
         await wait_until(lambda: "flags" in app.banner.content.plain and "error" not in app.banner.content.plain
                          and "connecting" not in app.banner.content.plain, what="the banner shows the flag source")
     assert sim.world.flags.flags  # the default world has flags for the source to read
+
+
+async def test_a_change_that_commits_late_is_still_reported_once() -> None:
+    """Unleash gives an event its id and time when its transaction starts: a slow transaction's event can appear
+    after newer ones were read. The provider reads back a minute behind the newest event and skips ids it saw."""
+    world = World(SimConfig(services=2, deploy_interval=0, flag_share=0, names=("cart-api", "auth-api")),
+                  start=START)
+    flags = world.flags
+    for name in ("cart-api.a", "cart-api.b"):
+        flags.create("default", name)
+        flags.add_strategy("default", name, PRODUCTION, "flexibleRollout", {"rollout": "50"})
+    with SimulatorServer(world, tick_interval=None) as sim:
+        source = provider(sim)
+        try:
+            await source.poll()
+            flags._event_id += 1  # a transaction takes the next id, and commits later
+            late_id = flags._event_id
+            world.step(5.0)
+            flags.set_enabled("default", "cart-api.b", PRODUCTION, True, actor="bob")
+            first = await source.refresh()
+            world.step(5.0)
+            late = dict(flags.events[-1], id=late_id, featureName="cart-api.a", type="feature-environment-enabled",
+                        createdBy="alice", createdAt=(world.now - timedelta(seconds=8)).isoformat())
+            flags.events.append(late)
+            second = await source.refresh()
+            third = await source.refresh()
+        finally:
+            await source.aclose()
+    assert [(c.flag, c.actor) for c in first] == [("cart-api.b", "bob")]
+    assert [(c.id, c.flag, c.actor, c.kind) for c in second] == [
+        (late_id, "cart-api.a", "alice", FlagChangeKind.ENABLED)]
+    assert third == []

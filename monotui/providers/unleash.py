@@ -16,7 +16,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -31,6 +31,7 @@ from monotui.providers.base import Pin, PollResult, ProviderError, server_messag
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
 MAX_CATCH_UP = 5000  # events read back in one poll at most, after a long pause
+OVERLAP = timedelta(seconds=60)  # how far behind the newest event one that commits late may appear
 RECENT_CHANGES = 1000  # changes kept for `recent_changes`
 FLAG_READS_AT_ONCE = 4  # concurrent reads of single flags (strategies)
 CHANGE_EVENTS = {
@@ -185,7 +186,11 @@ class UnleashProvider:
     def __init__(self, config: UnleashSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.name = config.name
-        self._cursor: int | None = None  # highest event id seen; None before the first poll
+        # the event cursor: the newest event time seen (None before the first poll), and the ids seen since
+        # OVERLAP before it
+        self._watermark: datetime | None = None
+        self._seen: dict[int, datetime] = {}
+        self._polled = False
         self._flags: dict[tuple[str, str], Flag] = {}
         self._strategies: dict[tuple[str, str], tuple[list[str], int | None]] = {}
         self._last_change: dict[tuple[str, str], FlagChange] = {}
@@ -264,29 +269,39 @@ class UnleashProvider:
                 return features
 
     async def _new_changes(self) -> list[FlagChange]:
-        """The flag changes since the cursor (on the first poll: the last `history` ones), oldest first."""
-        first = self._cursor is None
-        limit = max(1, min(EVENTS_PAGE, self.config.history)) if first else EVENTS_PAGE
+        """The flag changes not seen before (on the first poll: the last `history` ones), oldest first.
+
+        Unleash lists events newest first by creation time, and an event's id and time are given when its
+        transaction starts, so one that commits late can appear behind events already read: every poll reads
+        back `OVERLAP` before the newest time seen, and the ids seen within that window are skipped."""
+        first = not self._polled
+        self._polled = True
+        horizon = None if self._watermark is None else self._watermark - OVERLAP
         events: dict[int, _Event] = {}
         offset = 0
         while True:
             page = await self._get("/api/admin/search/events", _EventSearch, {
                 "environment": f"IS:{self.config.environment}", "project": self._projects(),
-                "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": limit, "offset": offset})
-            fresh = [e for e in page.events if self._cursor is None or e.id > self._cursor]
-            events.update((e.id, e) for e in fresh)  # pages shift while events arrive: the same id may repeat
+                "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
+            # pages shift while events arrive: the same id may come twice
+            events.update((e.id, e) for e in page.events if e.id not in self._seen)
             offset += len(page.events)
-            if (len(fresh) < len(page.events) or len(page.events) < limit or offset >= MAX_CATCH_UP
-                    or (first and offset >= self.config.history)):
+            if page.events and first and horizon is None:  # back to OVERLAP before the newest event
+                horizon = max(e.createdAt for e in page.events) - OVERLAP
+            if (len(page.events) < EVENTS_PAGE or offset >= MAX_CATCH_UP
+                    or (horizon is not None and min(e.createdAt for e in page.events) < horizon
+                        and (not first or offset >= self.config.history))):
                 break
-        if events:
-            self._cursor = max(events)
-        elif first:
-            self._cursor = 0
-        if first and self.config.history == 0:
-            return []
+        for event in events.values():
+            self._seen[event.id] = event.createdAt
+        if self._seen:
+            self._watermark = max(self._seen.values())
+            self._seen = {i: t for i, t in self._seen.items() if t >= self._watermark - OVERLAP}
+        news = sorted(events.values(), key=lambda e: (e.createdAt, e.id))
+        if first:
+            news = news[len(news) - self.config.history:] if self.config.history else []
         changes = []
-        for event in sorted(events.values(), key=lambda e: e.id):
+        for event in news:
             kind = CHANGE_EVENTS.get(event.type)
             if kind is None or not event.featureName or not event.project:
                 continue

@@ -9,6 +9,7 @@ off in an environment. Answers carry the fields monotui reads, named as Unleash 
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -106,11 +107,13 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         types, features = _values(request, "type"), _values(request, "feature")
         offset, limit = _page(request, 50)
         with flags.lock:
-            found = [e for e in reversed(flags.events)
+            found = [e for e in flags.events
                      if (environments is None or e["environment"] in environments)
                      and (projects is None or e["project"] in projects)
                      and (types is None or e["type"] in types)
                      and (features is None or e["featureName"] in features)]
+            # as Unleash orders them: newest creation time first, then highest id
+            found.sort(key=lambda e: (datetime.fromisoformat(e["createdAt"]), e["id"]), reverse=True)
             body = {"events": found[offset:offset + limit], "total": len(found)}
         return JSONResponse(body)
 
