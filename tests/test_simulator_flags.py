@@ -107,7 +107,7 @@ async def test_the_app_runs_with_an_unleash_source_beside_the_deploy_api(
 
 
 async def test_a_change_that_commits_late_is_still_reported_once() -> None:
-    """Unleash gives an event its id and time when its transaction starts: a slow transaction's event can appear
+    """Unleash gives an event its id and time before its transaction commits: a slow transaction's event can appear
     after newer ones were read. The provider reads back a minute behind the newest event and skips ids it saw."""
     world = World(SimConfig(services=2, deploy_interval=0, flag_share=0, names=("cart-api", "auth-api")),
                   start=START)

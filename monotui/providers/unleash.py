@@ -271,8 +271,8 @@ class UnleashProvider:
     async def _new_changes(self) -> list[FlagChange]:
         """The flag changes not seen before (on the first poll: the last `history` ones), oldest first.
 
-        Unleash lists events newest first by creation time, and an event's id and time are given when its
-        transaction starts, so one that commits late can appear behind events already read: every poll reads
+        Unleash lists events newest first by creation time, and an event's id and time are given before its
+        transaction commits, so one that commits late can appear behind events already read: every poll reads
         back `OVERLAP` before the newest time seen, and the ids seen within that window are skipped."""
         first = not self._polled
         self._polled = True
