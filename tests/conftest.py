@@ -80,12 +80,16 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step:
         await asyncio.sleep(step)
 
 
+def require_real_unleash() -> None:
+    problem = unleash_missing()
+    if problem:
+        pytest.fail(f"a real Unleash cannot start: {problem}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def real_unleash() -> Iterator[RealUnleash]:
     """A real Unleash on a real PostgreSQL for the whole session (flags have unique names per test). Fails, never
     skips, when node, PostgreSQL or unleash-server is missing: `.ci/run` installs them."""
-    problem = unleash_missing()
-    if problem:
-        pytest.fail(f"a real Unleash cannot start: {problem}", pytrace=False)
+    require_real_unleash()
     with RealUnleash() as unleash:
         yield unleash

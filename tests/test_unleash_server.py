@@ -7,6 +7,8 @@ import httpx
 
 from monotui.simulator.unleash_server import RealUnleash
 
+from .conftest import require_real_unleash
+
 
 def test_the_admin_api_answers_with_the_admin_token_only(real_unleash: RealUnleash) -> None:
     assert real_unleash.url.startswith("http://127.0.0.1:")
@@ -19,6 +21,7 @@ def test_the_admin_api_answers_with_the_admin_token_only(real_unleash: RealUnlea
 
 
 def test_stopping_frees_both_ports() -> None:
+    require_real_unleash()
     with RealUnleash() as unleash:
         postgres, server = unleash.postgres, unleash.server
         assert server is not None
