@@ -4,8 +4,9 @@ admin token, and stops completely."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from monotui.simulator.unleash_server import RealUnleash
+from monotui.simulator.unleash_server import PostgresServer, RealUnleash, UnleashServer
 
 from .conftest import require_real_unleash
 
@@ -34,3 +35,15 @@ def test_stopping_frees_both_ports() -> None:
     else:
         raise AssertionError("Unleash still answers after stop")
     assert not postgres.folder.exists()
+
+
+def test_a_server_that_cannot_start_says_why_and_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_real_unleash()
+    with PostgresServer() as postgres:
+        unleash = UnleashServer(postgres)
+        monkeypatch.setattr(unleash, "admin_token", "not-a-valid-admin-token")  # Unleash refuses to start
+        with pytest.raises(RuntimeError) as caught:
+            unleash.start(timeout=120)
+    assert "unleash exited with status" in str(caught.value)
+    assert "its log ends with:\n" in str(caught.value) and len(str(caught.value).splitlines()) > 1
+    assert not unleash.folder.exists() and not postgres.folder.exists()

@@ -99,6 +99,7 @@ class _LoggedBinary(_Binary):
     def __init__(self, binary: str, prefix: str) -> None:
         super().__init__(binary, prefix)
         self.log = self.folder / f"{self.name}.log"
+        self.last_log = ""  # the end of the log, kept when the folder is removed
         self._log_file: BinaryIO | None = None
 
     def _popen_options(self) -> dict[str, Any]:
@@ -106,17 +107,19 @@ class _LoggedBinary(_Binary):
         return {"stdout": self._log_file, "stderr": subprocess.STDOUT}
 
     def stop(self) -> None:
+        if self.log.exists():
+            self.last_log = _log_tail(self.log)
         super().stop()
         if self._log_file is not None:
             self._log_file.close()
+            self._log_file = None
 
     def start(self, timeout: float = 60.0) -> Self:
         try:
             return super().start(timeout)
         except RuntimeError as e:
-            tail = _log_tail(self.log)
-            self.stop()
-            raise RuntimeError(f"{e}; its log ends with:\n{tail}") from None
+            self.stop()  # a process that exited early has not been stopped yet
+            raise RuntimeError(f"{e}; its log ends with:\n{self.last_log}") from None
 
 
 class PostgresServer(_LoggedBinary):
