@@ -89,6 +89,7 @@ class FlagStore:
         self.rng = rng or random.Random(0)
         self.lock = threading.RLock()
         self.flags: dict[tuple[str, str], SimFlag] = {}
+        self._by_name: dict[str, SimFlag] = {}
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_LIMIT)
         self._event_id = 0
         self._bad: list[SimFlag] = []  # few: the health of every service is computed each tick
@@ -113,16 +114,17 @@ class FlagStore:
     def create(self, project: str, name: str, *, type_: str = "release", description: str = "",
                actor: str = ACTOR) -> SimFlag:
         with self.lock:
-            if any(n == name for _, n in self.flags):
+            if name in self._by_name:  # names are unique across projects, as in Unleash
                 raise FlagExists(f"A flag with the name {name} already exists")
             flag = SimFlag(name=name, project=project, created_at=self._now(), type=type_, description=description)
             self.flags[(project, name)] = flag
+            self._by_name[name] = flag
             self._emit("feature-created", flag, data={"name": name, "project": project, "type": type_})
             return flag
 
     def tag(self, name: str, type_: str, value: str, actor: str = ACTOR) -> None:
         with self.lock:
-            flag = next((f for (_, n), f in self.flags.items() if n == name), None)
+            flag = self._by_name.get(name)
             if flag is None:
                 raise FlagNotFound(f"Could not find feature with name {name}")
             if (type_, value) not in flag.tags:
@@ -178,7 +180,7 @@ class FlagStore:
                 if self.rng.random() >= share:
                     continue
                 name = f"{service}.{self.rng.choice(_FLAG_WORDS)}"
-                if any(n == name for _, n in self.flags):
+                if name in self._by_name:
                     continue
                 flag = self.create("default", name, type_=self.rng.choice(("release", "kill-switch")))
                 self.tag(name, "service", service)
