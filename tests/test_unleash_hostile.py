@@ -30,6 +30,7 @@ class Hostile(BackgroundServer):
 
     def __init__(self) -> None:
         self.answer: Callable[[], Response] = lambda: JSONResponse({"features": [], "total": 0})
+        self.events: list[dict[str, Any]] = []  # newest first, as Unleash lists them
         self.seen_auth: list[str] = []
 
         async def features(request: Request) -> Response:
@@ -39,7 +40,7 @@ class Hostile(BackgroundServer):
             return self.answer()
 
         async def events(request: Request) -> Response:
-            return JSONResponse({"events": [], "total": 0})
+            return JSONResponse({"events": self.events, "total": len(self.events)})
 
         self._serve(Starlette(routes=[Route("/api/admin/search/features", features),
                                       Route("/api/admin/search/events", events)]))
@@ -103,3 +104,21 @@ async def test_the_engine_polls_an_unleash_source_like_any_other(
         assert not update.ok and update.error is not None and "HTTP 500" in update.error
     finally:
         await engine.aclose()
+
+
+def event(id_: int, second: int, type_: str = "feature-environment-disabled") -> dict[str, Any]:
+    return {"id": id_, "type": type_, "createdBy": "dana", "createdAt": f"2026-11-26T17:00:{second:02d}Z",
+            "featureName": "cart-api.fast-path", "project": "default", "environment": "production", "tags": []}
+
+
+async def test_a_change_read_by_a_poll_that_failed_is_reported_by_the_next(
+        hostile: Hostile, provider: UnleashProvider) -> None:
+    hostile.events = [event(1, 0, "feature-environment-enabled")]
+    assert [c.id for c in await provider.refresh()] == [1]
+    hostile.events = [event(2, 10), *hostile.events]
+    hostile.answer = lambda: Response(b"nope", status_code=503)  # the flag list fails, the events answer
+    with pytest.raises(ProviderError):
+        await provider.poll()
+    hostile.answer = lambda: JSONResponse({"features": [], "total": 0})
+    assert [(c.id, c.actor, c.summary) for c in await provider.refresh()] == [(2, "dana", "disabled")]
+    assert await provider.refresh() == []

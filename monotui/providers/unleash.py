@@ -16,6 +16,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -46,6 +47,16 @@ _ROLLOUT_PARAMETER = {"flexibleRollout": "rollout", "gradualRolloutRandom": "per
                       "gradualRolloutUserId": "percentage", "gradualRolloutSessionId": "percentage"}
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    """Where the event reading is: the newest event time seen (None: no event yet), the ids seen within OVERLAP
+    before it, and whether the first poll (which reads history) is done."""
+
+    watermark: datetime | None = None
+    seen: dict[int, datetime] = field(default_factory=dict)  # never changed: a new cursor replaces it
+    polled: bool = False
 
 
 class FlagChangedError(ProviderError):
@@ -186,11 +197,7 @@ class UnleashProvider:
     def __init__(self, config: UnleashSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.name = config.name
-        # the event cursor: the newest event time seen (None before the first poll), and the ids seen since
-        # OVERLAP before it
-        self._watermark: datetime | None = None
-        self._seen: dict[int, datetime] = {}
-        self._polled = False
+        self._cursor = _Cursor()  # moved on only when a whole refresh succeeded, so no change is lost
         self._flags: dict[tuple[str, str], Flag] = {}
         self._strategies: dict[tuple[str, str], tuple[list[str], int | None]] = {}
         self._last_change: dict[tuple[str, str], FlagChange] = {}
@@ -268,15 +275,15 @@ class UnleashProvider:
             if len(page.features) < PAGE or (page.total is not None and len(features) >= page.total):
                 return features
 
-    async def _new_changes(self) -> list[FlagChange]:
+    async def _new_changes(self) -> tuple[list[FlagChange], _Cursor]:
         """The flag changes not seen before (on the first poll: the last `history` ones), oldest first.
 
         Unleash lists events newest first by creation time, and an event's id and time are given before its
         transaction commits, so one that commits late can appear behind events already read: every poll reads
         back `OVERLAP` before the newest time seen, and the ids seen within that window are skipped."""
-        first = not self._polled
-        self._polled = True
-        horizon = None if self._watermark is None else self._watermark - OVERLAP
+        cursor = self._cursor
+        first = not cursor.polled
+        horizon = None if cursor.watermark is None else cursor.watermark - OVERLAP
         events: dict[int, _Event] = {}
         offset = 0
         while True:
@@ -284,7 +291,7 @@ class UnleashProvider:
                 "environment": f"IS:{self.config.environment}", "project": self._projects(),
                 "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
             # pages shift while events arrive: the same id may come twice
-            events.update((e.id, e) for e in page.events if e.id not in self._seen)
+            events.update((e.id, e) for e in page.events if e.id not in cursor.seen)
             offset += len(page.events)
             if page.events and first and horizon is None:  # back to OVERLAP before the newest event
                 horizon = max(e.createdAt for e in page.events) - OVERLAP
@@ -292,11 +299,11 @@ class UnleashProvider:
                     or (horizon is not None and min(e.createdAt for e in page.events) < horizon
                         and (not first or offset >= self.config.history))):
                 break
-        for event in events.values():
-            self._seen[event.id] = event.createdAt
-        if self._seen:
-            self._watermark = max(self._seen.values())
-            self._seen = {i: t for i, t in self._seen.items() if t >= self._watermark - OVERLAP}
+        seen = cursor.seen | {e.id: e.createdAt for e in events.values()}
+        watermark = max(seen.values(), default=None)
+        if watermark is not None:
+            seen = {i: t for i, t in seen.items() if t >= watermark - OVERLAP}
+        next_cursor = _Cursor(watermark, seen, polled=True)
         news = sorted(events.values(), key=lambda e: (e.createdAt, e.id))
         if first:
             news = news[len(news) - self.config.history:] if self.config.history else []
@@ -310,7 +317,7 @@ class UnleashProvider:
                 environment=event.environment or self.config.environment,
                 service=self.service_of(event.featureName, event.tags),
                 actor=event.createdBy, summary=_change_summary(event, kind)))
-        return changes
+        return changes, next_cursor
 
     async def _read_feature(self, project: str, name: str) -> _Feature:
         return await self._get(f"/api/admin/projects/{quote(project, safe='')}/features/{quote(name, safe='')}",
@@ -329,22 +336,24 @@ class UnleashProvider:
 
     async def refresh(self) -> list[FlagChange]:
         """Read every flag and the changes since the last refresh; returns the new changes, oldest first."""
-        features, potentially_stale, changes = await asyncio.gather(
+        features, potentially_stale, (changes, cursor) = await asyncio.gather(
             self._search({}), self._search({"state": "IS:potentially-stale"}), self._new_changes())
         listed = {(f.project, f.name): f for f in features}
         services = {key: self.service_of(f.name, f.tags) for key, f in listed.items()}
         # an event's tags are those of its time: the flag's current mapping wins
         changes = [c.model_copy(update={"service": services[key]}) if (key := (c.project, c.flag)) in services
                    else c for c in changes]
-        for change in changes:
-            self._last_change[(change.project, change.flag)] = change
-        self.recent_changes.extend(changes)
         changed = {(c.project, c.flag) for c in changes}
         await self._read_strategies(
             key for key, feature in listed.items()
             if key not in self._strategies or key in changed or key not in self._flags
             or self._flags[key].enabled != any(e.enabled for e in feature.environments
                                                if e.name == self.config.environment))
+        # everything was read: only now does the cursor move on
+        self._cursor = cursor
+        for change in changes:
+            self._last_change[(change.project, change.flag)] = change
+        self.recent_changes.extend(changes)
         stale_keys = {(f.project, f.name) for f in potentially_stale}
         self._flags = {key: self._flag(f, key[0], service=services[key], potentially_stale=key in stale_keys)
                        for key, f in listed.items()}
