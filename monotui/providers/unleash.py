@@ -2,9 +2,9 @@
 
 Per poll, in bulk: the flags of the configured projects (feature search, paged), which of them are potentially
 stale (the same search filtered by state), and the flag changes in the production environment since the last poll
-(event search, newest first, read back to the cursor: the highest event id seen). A flag's strategies are not in
-the search answer, so they are read from the flag itself, only when monotui sees the flag for the first time or an
-event says it changed.
+(event search, newest first, read back to the cursor; see `_new_changes`). A flag's strategies are not in the
+search answer, so they are read from the flag itself, only when monotui sees the flag for the first time or the
+events or the listing say it changed.
 
 Turning a flag on or off is pinned: the flag is read again just before the request, and if its state is not the
 one the caller confirmed, nothing is sent (`FlagChangedError`).
