@@ -12,6 +12,7 @@ NON_UI = [
     "monotui.config",
     "monotui.providers",
     "monotui.providers.http_deploy",
+    "monotui.providers.unleash",
     "monotui.engine",
     "monotui.render.rollouts",
     "monotui.render.detail",
