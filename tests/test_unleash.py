@@ -100,6 +100,19 @@ async def test_flags_show_their_production_state_rollout_and_service(
     assert not checkout.stale and not checkout.potentially_stale
 
 
+async def test_a_flag_marked_stale_shows_stale_and_its_change_is_not_a_production_change(
+        server: FlagServer, provider: UnleashProvider, prefix: str) -> None:
+    server.admin.create_flag(f"{prefix}-old", rollout=100, enabled=True)
+    server.admin.create_flag(f"{prefix}-young", rollout=100, enabled=True)
+    await provider.poll()
+    server.admin.mark_stale(f"{prefix}-old")
+    new = await provider.refresh()
+    flags = mine(provider.flags, prefix)
+    assert (flags["-old"].stale, flags["-old"].potentially_stale) == (True, False)
+    assert not flags["-young"].stale
+    assert my_changes(new, prefix) == []  # stale is not a change of what production serves
+
+
 async def test_a_service_can_come_from_the_name_prefix(
         server: FlagServer, monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
     server.admin.create_flag(f"{prefix}-billing.new-invoices", service="ignored-tag")

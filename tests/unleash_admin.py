@@ -49,6 +49,9 @@ class UnleashAdmin:
                    {"name": strategy["name"], "parameters": {**strategy["parameters"], "rollout": str(rollout)},
                     "constraints": strategy["constraints"]})
 
+    def mark_stale(self, name: str, stale: bool = True) -> None:
+        self._send("POST", f"/projects/{PROJECT}/stale", {"features": [name], "stale": stale})
+
     def enabled(self, name: str, environment: str) -> bool:
         feature = self._send("GET", f"/projects/{PROJECT}/features/{name}").json()
         return next(bool(e["enabled"]) for e in feature["environments"] if e["name"] == environment)

@@ -156,6 +156,15 @@ class FlagStore:
                        pre_data=before, actor=actor)
             return found
 
+    def set_stale(self, project: str, names: Iterable[str], stale: bool, actor: str = ACTOR) -> None:
+        """Mark flags stale or not; as Unleash does, names that do not exist are ignored."""
+        with self.lock:
+            for name in names:
+                flag = self.flags.get((project, name))
+                if flag is not None and flag.stale != stale:
+                    flag.stale = stale
+                    self._emit(f"feature-stale-{'on' if stale else 'off'}", flag, actor=actor)
+
     def set_enabled(self, project: str, name: str, environment: str, enabled: bool, actor: str = ACTOR) -> None:
         """As Unleash does: nothing happens (no event) when the flag is already so; turning on a flag with no
         strategy adds the default one (100% rollout) first."""

@@ -3,7 +3,7 @@ calls a test makes to set up a scenario), so the same provider code reads the si
 
 Reading: feature search (project and state filters, paging), event search (environment, project and type
 filters, newest first, paging), one flag. Writing: create a flag, tag it, add or update a strategy, turn it on or
-off in an environment. Answers carry the fields monotui reads, named as Unleash names them.
+off in an environment, mark flags stale. Answers carry the fields monotui reads, named as Unleash names them.
 """
 
 from __future__ import annotations
@@ -162,6 +162,11 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
                                         data.get("parameters") or {})
         return JSONResponse(updated.to_json())
 
+    async def stale(request: Request) -> Response:
+        data = await request.json()
+        flags.set_stale(request.path_params["project"], [str(n) for n in data["features"]], bool(data["stale"]))
+        return Response(status_code=202)
+
     async def toggle(request: Request) -> Response:
         p = request.path_params
         if p["state"] not in ("on", "off"):
@@ -177,6 +182,7 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         Route("/tag-types", handler(add_tag_type), methods=["POST"]),
         Route("/features/{feature}/tags", handler(add_tag), methods=["POST"]),
         Route("/projects/{project}/features", handler(create_feature), methods=["POST"]),
+        Route("/projects/{project}/stale", handler(stale), methods=["POST"]),
         Route(feature, handler(get_feature)),
         Route(environment + "/strategies", handler(strategies), methods=["GET", "POST"]),
         Route(environment + "/strategies/{strategy}", handler(update_strategy), methods=["PUT"]),
