@@ -17,6 +17,8 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from monotui.names import canonical
+
 APP_NAME = "monotui"
 _INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
 
@@ -253,8 +255,6 @@ class Settings(BaseSettings):
 
     def is_protected(self, service: str) -> bool:
         # Compared canonically: a look-alike with a zero-width space or full-width letters is protected too.
-        from monotui.engine.names import canonical  # here: the engine package imports this module
-
         name = canonical(service)
         return any(canonical(p) == name for p in self.protected_services)
 

@@ -19,7 +19,7 @@ NON_UI = [
     "monotui.simulator.server",
     "monotui.cli",
     "monotui.cli_actions",
-    "monotui.engine.names",
+    "monotui.names",
 ]
 
 
