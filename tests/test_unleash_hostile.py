@@ -16,7 +16,7 @@ from starlette.routing import Route
 from monotui.config import UnleashSourceConfig
 from monotui.engine.core import Engine
 from monotui.models import ActionKind
-from monotui.providers.base import ProviderError
+from monotui.providers.base import FlagSource, ProviderError, RolloutActor
 from monotui.providers.unleash import UnleashProvider
 from monotui.simulator.loopback import BackgroundServer
 
@@ -99,6 +99,8 @@ async def test_the_engine_polls_an_unleash_source_like_any_other(
         (update,) = await engine.refresh_once()
         assert update.ok and engine.state.status("flags").state == "ok"
         assert not any(engine.can("flags", kind) for kind in ActionKind)  # flags are not rollouts
+        provider = engine.providers["flags"]
+        assert isinstance(provider, FlagSource) and not isinstance(provider, RolloutActor)
         hostile.answer = lambda: Response(b"nope", status_code=500)
         (update,) = await engine.refresh_once()
         assert not update.ok and update.error is not None and "HTTP 500" in update.error

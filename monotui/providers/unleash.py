@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from monotui import __version__
 from monotui.config import UnleashSourceConfig
-from monotui.models import ActionKind, Flag, FlagChange, FlagChangeKind, Rollout
-from monotui.providers.base import Pin, PollResult, ProviderError, server_message, transport_error
+from monotui.models import Flag, FlagChange, FlagChangeKind
+from monotui.providers.base import PollResult, ProviderError, server_message, transport_error
 
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
@@ -191,8 +191,6 @@ def _change_summary(event: _Event, kind: FlagChangeKind) -> str:
 
 class UnleashProvider:
     """Flags of some Unleash projects in one environment; `poll()` refreshes `flags` and `recent_changes`."""
-
-    capabilities: frozenset[ActionKind] = frozenset()  # flags are not rollouts: `set_flag` is their action
 
     def __init__(self, config: UnleashSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -393,13 +391,6 @@ class UnleashProvider:
                 f"{'on' if enabled else 'off'}")
         await self._request("POST", path)  # sent once, never retried: the next read shows the real state
         return await self.read_flag(confirmed.project, confirmed.name)
-
-    async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
-        raise ProviderError("conflict", f"{self.name} is a flag source: it takes no rollout actions", 409)
-
-    async def read(self, rollout_id: str) -> Rollout:
-        raise ProviderError("not_found", f"{self.name} is a flag source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._client.aclose()
