@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
-from monotui.models import ActionKind, Alert, Event, Rollout, ServiceHealth
+from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Rollout, ServiceHealth
 
 ErrorKind = Literal["connection", "lost", "timeout", "http", "invalid", "auth", "conflict", "not_found", "changed"]
 
@@ -144,6 +144,22 @@ class AlertSilencer(Protocol):
     async def silence(self, service: str, duration_s: float, comment: str, created_by: str) -> str: ...
 
     async def expire(self, silence_id: str) -> None: ...
+
+
+@runtime_checkable
+class FlagSource(Protocol):
+    """A source of feature flags (Unleash): the flags and their changes as of the last poll, and turning one on or
+    off pinned to what was confirmed (ProviderError kind "changed" when it no longer holds, nothing sent)."""
+
+    @property
+    def flags(self) -> list[Flag]: ...
+
+    @property
+    def recent_changes(self) -> Sequence[FlagChange]:
+        """The last changes read, oldest first."""
+        ...
+
+    async def set_flag(self, confirmed: Flag, enabled: bool) -> Flag: ...
 
 
 def transport_error(exc: BaseException, what: str, timeout: float) -> ProviderError:

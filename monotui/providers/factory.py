@@ -22,4 +22,8 @@ def build_provider(config: SourceConfig) -> Source:
         from monotui.providers.prometheus import PrometheusProvider
 
         return PrometheusProvider(config)
+    if config.kind == "unleash":
+        from monotui.providers.unleash import UnleashProvider
+
+        return UnleashProvider(config)
     raise ValueError(f"unknown source kind {config.kind!r}")  # config validation makes this unreachable
