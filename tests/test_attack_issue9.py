@@ -1,0 +1,176 @@
+"""Attacks on the action safety contract of issue 9 that succeed today: each test recreates one hole and FAILS
+until it is fixed (the tests document the holes; see tests/test_attack_issue9_held.py for the attacks that held).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monotui.cli import main
+from monotui.config import build_settings
+from monotui.engine.audit import AuditLog
+from monotui.engine.core import Engine
+from monotui.models import ActionKind, Phase
+from monotui.names import visible
+from monotui.simulator.kube_api import KubeStandin, load_fixtures
+from monotui.simulator.server import SimulatorServer
+
+from .argo_fixtures import fixtures_dir
+from .conftest import ACTOR
+from .hostile_proxy import HostileProxy
+from .test_action_safety import argo_engine, canary, planned, source
+
+# ---- protected names ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("impostor", [
+    "payments-api\U00016FE4",  # KHITAN SMALL SCRIPT FILLER: Mn, Default_Ignorable, zero cells wide
+    "payments-api\U000E0080",  # unassigned in the tag block: Default_Ignorable, zero cells wide
+    "payments-api\u2065",  # unassigned, Default_Ignorable, zero cells wide
+])
+def test_an_invisible_default_ignorable_character_does_not_unprotect_a_name(impostor: str) -> None:
+    """Default_Ignorable code points that are neither Cf nor Cc nor in names._INVISIBLE_EXTRA draw nothing (rich
+    counts the impostor as 12 cells, like `payments-api`), yet the impostor is not protected and not made visible."""
+    settings = build_settings({"protected_services": ["payments-api"]})
+    assert settings.is_protected(impostor), "a look-alike with an invisible character must be protected"
+    assert "<U+" in visible(impostor), "and its invisible character must be shown"
+
+
+@pytest.mark.parametrize("impostor", [
+    "payments\u2011api",  # NON-BREAKING HYPHEN: NFKC keeps it, looks exactly like '-'
+    "payments\u2010api",  # HYPHEN
+    "p\u0430yments-api",  # CYRILLIC SMALL LETTER A
+])
+def test_a_confusable_look_alike_does_not_unprotect_a_name(impostor: str) -> None:
+    settings = build_settings({"protected_services": ["payments-api"]})
+    assert settings.is_protected(impostor), f"{impostor!r} looks like payments-api but needs no typed name"
+
+
+def test_a_protected_entry_written_in_another_case_protects_nothing() -> None:
+    """A careless operator writes `protected_services = ["Payments-API"]`: the real payments-api is silently
+    unprotected (no warning, no case folding)."""
+    settings = build_settings({"protected_services": ["Payments-API"]})
+    assert settings.is_protected("payments-api")
+
+
+# ---- Argo Rollouts: a multi-patch action reported refused/failed after its first patch applied ------------------
+
+
+class _StatusPatchForbidden(HostileProxy):
+    """Passes everything through, except a PATCH of the status subresource: 403 (RBAC without rollouts/status)."""
+
+    async def _answer(self, method: str, target: str, headers: list[Any], body: bytes, writer: Any) -> bool:
+        if method == "PATCH" and target.split("?")[0].endswith("/status"):
+            self.mutations.append((method, target))
+            text = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
+                               "message": "rollouts.argoproj.io \"canary-demo\" is forbidden: cannot patch "
+                                          "resource \"rollouts/status\"", "code": 403}).encode()
+            writer.write(f"HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n"
+                         f"content-length: {len(text)}\r\n\r\n".encode() + text)
+            await writer.drain()
+            return True
+        return await super()._answer(method, target, headers, body, writer)
+
+
+async def test_a_promote_fully_whose_second_patch_is_refused_is_not_reported_refused(tmp_path: Path) -> None:
+    """Promote fully of a paused Argo rollout is two PATCHes: spec.paused=false (pinned), then status.promoteFull.
+    The second one gets 403: the first one already unpaused production, yet the outcome is "refused" (the backend
+    said no, it did not act)."""
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
+        kube.store.modify("Rollout", "jesse-test", "canary-demo", lambda o: o["spec"].update(paused=True))
+        with _StatusPatchForbidden(kube.url) as proxy:
+            config = kube.kubeconfig(tmp_path / "kubeconfig")
+            config.write_text(config.read_text().replace(kube.url, proxy.url))
+            async with argo_engine(config, tmp_path / "audit.log") as engine:
+                await engine.refresh_once()
+                [(_, rollout)] = engine.find("canary-demo")
+                outcome = await engine.execute(engine.plan("k8s", rollout, ActionKind.PROMOTE_FULL))
+        after = kube.store.get("Rollout", "jesse-test", "canary-demo")
+    assert after is not None and after["spec"]["paused"] is False, "the first patch acted: production unpaused"
+    assert outcome.outcome != "refused", f"reported refused although the backend acted: {outcome.message()}"
+    assert AuditLog(tmp_path / "audit.log").outcomes()[-1]["outcome"] == "unknown"
+
+
+# ---- the audit log through a symlinked folder --------------------------------------------------------------------
+
+
+async def test_the_audit_log_is_not_written_through_a_symlinked_folder(sim: SimulatorServer,
+                                                                       engine_for: Callable[..., Engine],
+                                                                       tmp_path: Path) -> None:
+    """O_NOFOLLOW guards the last component only: `state/` → somewhere else is followed, and the records land
+    there (an attacker who can replace the state folder reads or redirects the audit trail)."""
+    canary(sim)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "state"
+    link.symlink_to(elsewhere)
+    async with engine_for(source(sim.url), audit_log=str(link / "audit.log")) as engine:
+        outcome = await engine.execute(await planned(engine, ActionKind.PAUSE))
+    assert not (elsewhere / "audit.log").exists(), "the audit log was written through a symlinked folder"
+    assert outcome.outcome == "refused" and sim.state.mutating_requests() == []
+
+
+# ---- a resend answered 4xx erases the unknown outcome --------------------------------------------------------
+
+
+async def test_a_resend_refused_by_a_server_that_forgot_the_key_is_not_recorded_as_refused(
+        sim: SimulatorServer, engine_for: Callable[..., Engine], audit_path: Path) -> None:
+    """Pause through a proxy that loses the answer (the server paused: unknown). The deploy API restarts (its
+    idempotency memory is in-process), the operator presses the key again: the same-key resend is answered 409
+    "not progressing" and recorded as "refused" — the last record for that Idempotency-Key now says the pause
+    did not happen, and monotui no longer offers anything about it; but the first attempt did pause."""
+    canary(sim)
+    with HostileProxy(sim.url, "close") as proxy:
+        async with engine_for(source(proxy.url)) as engine:
+            first = await engine.execute(await planned(engine, ActionKind.PAUSE), "spike")
+    assert first.outcome == "unknown"
+    assert sim.world.rollout("cart-api").phase is Phase.PAUSED, "the first attempt acted"
+    with SimulatorServer(sim.world, tick_interval=None) as restarted:  # same production, new API process
+        async with engine_for(source(restarted.url)) as engine:
+            await engine.refresh_once()
+            engine.adopt_unresolved()
+            plan = engine.plan("prod", engine.state.rollout("prod", "cart-api"), ActionKind.PAUSE)
+            assert plan.resend and plan.idempotency_key == first.plan.idempotency_key
+            again = await engine.execute(plan)
+    last = [r for r in AuditLog(audit_path).read() if r["idempotency_key"] == plan.idempotency_key][-1]
+    assert (again.outcome, last["outcome"]) != ("refused", "refused"), (
+        f"the intent that paused production is closed as refused: {again.message()}")
+
+
+# ---- CLI: an option silently dropped on a resend ---------------------------------------------------------------
+
+
+def _config(tmp_path: Path, url: str, audit_path: Path) -> str:
+    path = tmp_path / "monotui.toml"
+    path.write_text(f'actor = "{ACTOR}"\naudit_log = "{audit_path}"\n'
+                    f'[[sources]]\nname = "prod"\nkind = "http"\nurl = "{url}"\ntimeout = 2\n')
+    return str(path)
+
+
+def test_a_resend_does_not_silently_drop_the_reason_given_on_the_command_line(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`monotui pause cart-api --yes --reason first` is lost (unknown); `monotui pause cart-api --yes --reason
+    "second, with the incident id"` resends with the same key and the first reason: --reason is dropped with no
+    word about it (it should be refused as a usage error, or at least said)."""
+    canary(sim)
+    with HostileProxy(sim.url, "504") as proxy:
+        path = _config(tmp_path, proxy.url, audit_path)
+        assert main(["pause", "cart-api", "--yes", "--reason", "first", "--config", path]) == 1
+        capsys.readouterr()
+        proxy.mode = "pass"
+        code = main(["pause", "cart-api", "--yes", "--reason", "INC-42 second", "--config", path])
+    out = capsys.readouterr()
+    reasons = [r.get("reason") for r in AuditLog(audit_path).outcomes()]
+    said = "INC-42" in out.out + out.err or "reason" in (out.out + out.err).lower()
+    assert code == 2 or "INC-42 second" in reasons or said, (
+        f"--reason was silently dropped: audit reasons {reasons}, output {out.out + out.err!r}")
+
+
+def _unused(*_: object) -> None:  # keep imports used by later tests in this file
+    _ = (os, Engine)
