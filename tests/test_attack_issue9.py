@@ -174,3 +174,34 @@ def test_a_resend_does_not_silently_drop_the_reason_given_on_the_command_line(
 
 def _unused(*_: object) -> None:  # keep imports used by later tests in this file
     _ = (os, Engine)
+
+
+# ---- a replayed answer overwrites what production really shows --------------------------------------------------
+
+
+async def test_a_replayed_resend_does_not_leave_a_stale_rollout_on_screen(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    """Pause is lost (unknown; the server paused). A colleague resumes cart-api; monotui's refresh shows it
+    progressing. The operator sends the pause again (same key, as offered): the server replays its first answer
+    (Paused), the engine applies that stale body to the state, and since nothing changed on the server since the
+    last poll the next refresh is a 304 — the table keeps saying Paused while production is progressing, and the
+    outcome says "done"."""
+    canary(sim)
+    with HostileProxy(sim.url, "close") as proxy:
+        async with engine_for(source(proxy.url)) as engine:
+            first = await engine.execute(await planned(engine, ActionKind.PAUSE))
+            assert first.outcome == "unknown"
+            sim.world.act("cart-api", ActionKind.RESUME, "colleague@laptop")
+            await engine.refresh_once()
+            assert engine.state.rollout("prod", "cart-api").phase is Phase.PROGRESSING  # type: ignore[union-attr]
+            proxy.mode = "pass"
+            plan = engine.plan("prod", engine.state.rollout("prod", "cart-api"), ActionKind.PAUSE)  # type: ignore[arg-type]
+            assert plan.resend
+            again = await engine.execute(plan)
+            await engine.refresh_once()
+            shown = engine.state.rollout("prod", "cart-api")
+    real = sim.world.rollout("cart-api")
+    assert real.phase is Phase.PROGRESSING
+    assert shown is not None and shown.phase is real.phase, (
+        f"monotui shows {shown.phase.value if shown else None} after '{again.message()}', production is "
+        f"{real.phase.value}")
