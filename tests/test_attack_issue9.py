@@ -205,3 +205,20 @@ async def test_a_replayed_resend_does_not_leave_a_stale_rollout_on_screen(
     assert shown is not None and shown.phase is real.phase, (
         f"monotui shows {shown.phase.value if shown else None} after '{again.message()}', production is "
         f"{real.phase.value}")
+
+
+def test_a_new_pause_after_a_colleague_resumed_is_not_swallowed_by_the_replay(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """10:00 `monotui pause cart-api --yes` — the answer is lost (the server paused: unknown). 10:05 a colleague
+    resumes cart-api. 10:10 the operator wants it paused again and runs the same command: monotui turns it into a
+    resend of the 10:00 intent, the server replays its old answer, monotui prints "done" and exits 0 — and
+    production keeps progressing. Nothing was paused."""
+    canary(sim)
+    with HostileProxy(sim.url, "close") as proxy:
+        assert main(["pause", "cart-api", "--yes", "--config", _config(tmp_path, proxy.url, audit_path)]) == 1
+    sim.world.act("cart-api", ActionKind.RESUME, "colleague@laptop")
+    assert sim.world.rollout("cart-api").phase is Phase.PROGRESSING
+    code = main(["pause", "cart-api", "--yes", "--config", _config(tmp_path, sim.url, audit_path)])
+    out = capsys.readouterr().out
+    phase = sim.world.rollout("cart-api").phase
+    assert not (code == 0 and phase is not Phase.PAUSED), f"exit 0, {out!r}, yet cart-api is {phase.value}"
