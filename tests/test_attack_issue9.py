@@ -222,3 +222,26 @@ def test_a_new_pause_after_a_colleague_resumed_is_not_swallowed_by_the_replay(
     out = capsys.readouterr().out
     phase = sim.world.rollout("cart-api").phase
     assert not (code == 0 and phase is not Phase.PAUSED), f"exit 0, {out!r}, yet cart-api is {phase.value}"
+
+
+async def test_a_pause_confirmed_at_one_weight_is_not_sent_after_the_canary_moved_on(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    """The pause dialog says "r13 stays at 10% of traffic until resumed". The canary moves to its next step (same
+    revision) before Enter: the re-check sees no change (a pause pins the revision only), the pause is sent and
+    reported done — production is paused at a weight nobody confirmed."""
+    canary(sim)
+    async with engine_for(source(sim.url)) as engine:
+        plan = await planned(engine, ActionKind.PAUSE)
+        shown_effect = plan.effect
+        step, weight = sim.world.rollout("cart-api").current_step, sim.world.rollout("cart-api").actual_weight
+        for _ in range(400):
+            sim.world.step()
+            if sim.world.rollout("cart-api").actual_weight != weight:
+                break
+        await engine.refresh_once()
+        changed = engine.target_changed(plan)
+        outcome = await engine.execute(plan)
+    now = sim.world.rollout("cart-api")
+    assert now.actual_weight != weight and now.revision == plan.rollout.revision
+    assert changed is not None or outcome.outcome != "done", (
+        f"dialog showed {shown_effect!r}; paused at step {now.current_step} (weight {now.actual_weight}) instead")
