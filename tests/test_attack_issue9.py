@@ -233,7 +233,7 @@ async def test_a_pause_confirmed_at_one_weight_is_not_sent_after_the_canary_move
     async with engine_for(source(sim.url)) as engine:
         plan = await planned(engine, ActionKind.PAUSE)
         shown_effect = plan.effect
-        step, weight = sim.world.rollout("cart-api").current_step, sim.world.rollout("cart-api").actual_weight
+        weight = sim.world.rollout("cart-api").actual_weight
         for _ in range(400):
             sim.world.step()
             if sim.world.rollout("cart-api").actual_weight != weight:
