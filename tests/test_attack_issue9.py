@@ -5,8 +5,8 @@ until it is fixed (the tests document the holes; see tests/test_attack_issue9_he
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 
 from .argo_fixtures import fixtures_dir
-from .conftest import ACTOR
+from .conftest import ACTOR, wait_until
 from .hostile_proxy import HostileProxy
 from .test_action_safety import argo_engine, canary, planned, source
 
@@ -172,10 +172,6 @@ def test_a_resend_does_not_silently_drop_the_reason_given_on_the_command_line(
         f"--reason was silently dropped: audit reasons {reasons}, output {out.out + out.err!r}")
 
 
-def _unused(*_: object) -> None:  # keep imports used by later tests in this file
-    _ = (os, Engine)
-
-
 # ---- a replayed answer overwrites what production really shows --------------------------------------------------
 
 
@@ -245,3 +241,34 @@ async def test_a_pause_confirmed_at_one_weight_is_not_sent_after_the_canary_move
     assert now.actual_weight != weight and now.revision == plan.rollout.revision
     assert changed is not None or outcome.outcome != "done", (
         f"dialog showed {shown_effect!r}; paused at step {now.current_step} (weight {now.actual_weight}) instead")
+
+
+async def test_an_argo_restart_sent_again_after_unknown_does_not_restart_twice(tmp_path: Path) -> None:
+    """Kubernetes has no idempotency keys. A restart whose answer is lost (the API server applied restartAt) is
+    outcome unknown, and monotui says "sends it again with the same Idempotency-Key …, so it cannot act twice";
+    the resend passes the re-check (a restart keeps the revision) and PATCHes a new restartAt: the pods restart
+    a second time."""
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
+        with HostileProxy(kube.url, "close") as proxy:
+            config = kube.kubeconfig(tmp_path / "kubeconfig")
+            config.write_text(config.read_text().replace(kube.url, proxy.url))
+            async with argo_engine(config, tmp_path / "audit.log") as engine:
+                await engine.refresh_once()
+                [(_, rollout)] = engine.find("canary-demo")
+                first = await engine.execute(engine.plan("k8s", rollout, ActionKind.RESTART))
+                assert first.outcome == "unknown" and "cannot act twice" in first.message()
+                restarted_at = kube.store.get("Rollout", "jesse-test", "canary-demo")["spec"]["restartAt"]  # type: ignore[index]
+                proxy.mode = "pass"
+                # the operator resends a little later (restartAt has a one-second resolution)
+                await wait_until(lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") != restarted_at,
+                                 what="the next second")
+                await engine.refresh_once()
+                [(_, rollout)] = engine.find("canary-demo")
+                plan = engine.plan("k8s", rollout, ActionKind.RESTART)
+                assert plan.resend
+                await engine.execute(plan)
+        now = kube.store.get("Rollout", "jesse-test", "canary-demo")
+        patches = [c for c in kube.store.calls if c.method == "PATCH" and b"restartAt" in c.body]
+    assert now is not None
+    assert len(patches) == 1 and now["spec"]["restartAt"] == restarted_at, (
+        f"restarted twice: {len(patches)} restartAt patches, {restarted_at} then {now['spec']['restartAt']}")
