@@ -272,3 +272,37 @@ async def test_an_argo_restart_sent_again_after_unknown_does_not_restart_twice(t
     assert now is not None
     assert len(patches) == 1 and now["spec"]["restartAt"] == restarted_at, (
         f"restarted twice: {len(patches)} restartAt patches, {restarted_at} then {now['spec']['restartAt']}")
+
+
+class _ReplicaSetListFails(HostileProxy):
+    """Passes everything through, except (once `failing`) the list of ReplicaSets: a 504 from the gateway."""
+
+    failing = False
+
+    async def _answer(self, method: str, target: str, headers: list[Any], body: bytes, writer: Any) -> bool:
+        if self.failing and method == "GET" and "/replicasets" in target.split("?")[0]:
+            text = b"<html>gateway timeout</html>"
+            writer.write(f"HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/html\r\n"
+                         f"content-length: {len(text)}\r\n\r\n".encode() + text)
+            await writer.drain()
+            return True
+        return await super()._answer(method, target, headers, body, writer)
+
+
+async def test_an_argo_rollback_that_sent_no_patch_is_not_outcome_unknown(tmp_path: Path) -> None:
+    """An Argo roll back first lists the ReplicaSets (a GET) to find the template to go back to. When that read
+    fails with a 5xx, no mutating request has left — yet the outcome is "unknown" (and a resend is offered, as if
+    production may have been rolled back)."""
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
+        with _ReplicaSetListFails(kube.url) as proxy:
+            config = kube.kubeconfig(tmp_path / "kubeconfig")
+            config.write_text(config.read_text().replace(kube.url, proxy.url))
+            async with argo_engine(config, tmp_path / "audit.log") as engine:
+                await engine.refresh_once()
+                [(_, rollout)] = engine.find("canary-demo")
+                proxy.failing = True
+                outcome = await engine.execute(engine.plan("k8s", rollout, ActionKind.ROLLBACK))
+                pending = engine.pending_resend("k8s", rollout.id, ActionKind.ROLLBACK)
+        patches = [c for c in kube.store.calls if c.method == "PATCH"]
+    assert patches == [] and proxy.mutations == [], "no mutating request left"
+    assert outcome.outcome != "unknown" and not pending, outcome.message()
