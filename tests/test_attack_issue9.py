@@ -306,3 +306,30 @@ async def test_an_argo_rollback_that_sent_no_patch_is_not_outcome_unknown(tmp_pa
         patches = [c for c in kube.store.calls if c.method == "PATCH"]
     assert patches == [] and proxy.mutations == [], "no mutating request left"
     assert outcome.outcome != "unknown" and not pending, outcome.message()
+
+
+async def test_an_argo_patch_carries_the_version_confirmed_not_the_one_cached_at_send_time(
+        kube_canary: KubeStandin, tmp_path: Path) -> None:
+    """The same situation as test_an_argo_patch_is_conditional_on_the_version_confirmed, with one refresh (the
+    TUI's watch, or a poll) between the confirmation and the send: the patch carries the resourceVersion of the
+    refreshed cache, not of what was confirmed, so the changed rollout is paused without a 409."""
+    kube = kube_canary
+    async with argo_engine(kube.kubeconfig(tmp_path / "kubeconfig"), tmp_path / "audit.log") as engine:
+        await engine.refresh_once()
+        [(_, rollout)] = engine.find("canary-demo")
+        plan = engine.plan("k8s", rollout, ActionKind.PAUSE)
+        confirmed = kube.store.get("Rollout", "jesse-test", "canary-demo")["metadata"]["resourceVersion"]  # type: ignore[index]
+        kube.store.modify("Rollout", "jesse-test", "canary-demo",
+                          lambda o: o["status"].update(currentStepIndex=0))  # the controller moved on
+        await engine.refresh_once()  # monotui sees it, the open dialog does not object
+        outcome = await engine.execute(plan)
+    [patch] = [c for c in kube.store.calls if c.method == "PATCH"]
+    sent = json.loads(patch.body)["metadata"]["resourceVersion"]
+    assert sent == confirmed and outcome.outcome == "refused", (
+        f"confirmed resourceVersion {confirmed}, sent {sent}: {outcome.message()}")
+
+
+@pytest.fixture
+def kube_canary() -> Any:
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as server:
+        yield server
