@@ -333,3 +333,29 @@ async def test_an_argo_patch_carries_the_version_confirmed_not_the_one_cached_at
 def kube_canary() -> Any:
     with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as server:
         yield server
+
+
+def test_the_log_next_to_the_audit_log_follows_no_symlink_and_is_private(tmp_path: Path) -> None:
+    """The TUI logs to monotui.log next to the audit log (an action that raised inside a provider is logged there
+    with its rollout). That file is opened with logging.FileHandler: it follows a symlink and is created 0644 —
+    the protections the audit log got stop at the file beside it."""
+    import logging
+
+    from monotui.cli import _log_to_state_dir
+
+    state = tmp_path / "state"
+    state.mkdir()
+    elsewhere = tmp_path / "elsewhere.log"
+    (state / "monotui.log").symlink_to(elsewhere)
+    settings = build_settings({"audit_log": str(state / "audit.log")})
+    logger = logging.getLogger("monotui")
+    before = list(logger.handlers)
+    try:
+        _log_to_state_dir(settings)
+        logging.getLogger("monotui.engine.core").warning("action pause on prod/payments-api")
+    finally:
+        for handler in logger.handlers[len(before):]:
+            handler.close()
+            logger.removeHandler(handler)
+    assert not elsewhere.exists(), "monotui.log was written through a symlink"
+    assert (state / "monotui.log").stat().st_mode & 0o077 == 0, "monotui.log is readable by others"
