@@ -359,3 +359,28 @@ def test_the_log_next_to_the_audit_log_follows_no_symlink_and_is_private(tmp_pat
             logger.removeHandler(handler)
     assert not elsewhere.exists(), "monotui.log was written through a symlink"
     assert (state / "monotui.log").stat().st_mode & 0o077 == 0, "monotui.log is readable by others"
+
+
+class _RedirectsActions(HostileProxy):
+    """Reads pass through; a POST is answered 308 (an https redirect in front of the API) and never forwarded."""
+
+    async def _answer(self, method: str, target: str, headers: list[Any], body: bytes, writer: Any) -> bool:
+        if method == "POST":
+            self.mutations.append((method, target))
+            writer.write(f"HTTP/1.1 308 Permanent Redirect\r\nlocation: https://deploy.example{target}\r\n"
+                         f"content-length: 0\r\n\r\n".encode())
+            await writer.drain()
+            return True
+        return await super()._answer(method, target, headers, body, writer)
+
+
+async def test_a_redirect_answer_is_not_outcome_unknown(sim: SimulatorServer, engine_for: Callable[..., Engine],
+                                                        audit_path: Path) -> None:
+    """A 3xx says "not here": the server did not act (redirects are not followed). monotui calls it "outcome
+    unknown" (an invalid answer), reads back, and offers to send it again as if production may have changed."""
+    canary(sim)
+    with _RedirectsActions(sim.url) as proxy:
+        async with engine_for(source(proxy.url)) as engine:
+            outcome = await engine.execute(await planned(engine, ActionKind.PAUSE))
+    assert sim.state.mutating_requests() == [] and len(proxy.mutations) == 1
+    assert outcome.outcome in ("refused", "failed"), outcome.message()
