@@ -384,3 +384,18 @@ async def test_a_redirect_answer_is_not_outcome_unknown(sim: SimulatorServer, en
             outcome = await engine.execute(await planned(engine, ActionKind.PAUSE))
     assert sim.state.mutating_requests() == [] and len(proxy.mutations) == 1
     assert outcome.outcome in ("refused", "failed"), outcome.message()
+
+
+def test_a_reason_with_an_undecodable_byte_is_a_clear_error_not_a_traceback(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path) -> None:
+    """`monotui pause cart-api --yes --reason $'INC-7 \\xff'` (a Latin-1 byte pasted into a UTF-8 shell): Python
+    hands the byte over as a lone surrogate, the intent record cannot be encoded (UnicodeEncodeError, not an
+    AuditError) and the CLI dies with a traceback. Nothing is sent — but the operator gets a stack trace."""
+    canary(sim)
+    try:
+        code: object = main(["pause", "cart-api", "--yes", "--reason", "INC-7 \udcff",
+                             "--config", _config(tmp_path, sim.url, audit_path)])
+    except UnicodeError as e:
+        code = e
+    assert sim.state.mutating_requests() == []
+    assert code in (1, 2), f"a traceback instead of an exit status: {code!r}"
