@@ -399,3 +399,34 @@ def test_a_reason_with_an_undecodable_byte_is_a_clear_error_not_a_traceback(
         code = e
     assert sim.state.mutating_requests() == []
     assert code in (1, 2), f"a traceback instead of an exit status: {code!r}"
+
+
+class _RefusesWithALoneSurrogate(HostileProxy):
+    """Reads pass through; a POST is refused 409 with a message holding a JSON-escaped lone surrogate."""
+
+    async def _answer(self, method: str, target: str, headers: list[Any], body: bytes, writer: Any) -> bool:
+        if method == "POST":
+            self.mutations.append((method, target))
+            text = b'{"error": "conflict", "message": "cannot pause \\udc80 now"}'
+            writer.write(f"HTTP/1.1 409 Conflict\r\ncontent-type: application/json\r\n"
+                         f"content-length: {len(text)}\r\n\r\n".encode() + text)
+            await writer.drain()
+            return True
+        return await super()._answer(method, target, headers, body, writer)
+
+
+async def test_a_refusal_whose_message_holds_a_lone_surrogate_is_recorded_not_raised(
+        sim: SimulatorServer, engine_for: Callable[..., Engine], audit_path: Path) -> None:
+    """`\\udc80` is valid JSON; json.loads turns it into a lone surrogate, which the outcome record cannot encode:
+    UnicodeEncodeError escapes Engine.execute after the request (CLI: a traceback; TUI: "internal error … outcome
+    unknown" for a plain refusal), and the audit log keeps only the intent — read back as unknown at next start."""
+    canary(sim)
+    with _RefusesWithALoneSurrogate(sim.url) as proxy:
+        async with engine_for(source(proxy.url)) as engine:
+            plan = await planned(engine, ActionKind.PAUSE)
+            try:
+                outcome: object = await engine.execute(plan)
+            except UnicodeError as e:
+                outcome = e
+    assert not isinstance(outcome, Exception), f"execute raised {outcome!r}"
+    assert [r["outcome"] for r in AuditLog(audit_path).read()] == ["intent", "refused"]
