@@ -430,3 +430,18 @@ async def test_a_refusal_whose_message_holds_a_lone_surrogate_is_recorded_not_ra
                 outcome = e
     assert not isinstance(outcome, Exception), f"execute raised {outcome!r}"
     assert [r["outcome"] for r in AuditLog(audit_path).read()] == ["intent", "refused"]
+
+
+async def test_an_action_that_could_not_be_built_is_not_outcome_unknown(
+        sim: SimulatorServer, engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token (read at each request) was rotated to a value with a non-ASCII character: httpx cannot encode
+    the Authorization header, raises UnicodeEncodeError before anything leaves, and the engine's catch-all calls
+    it "outcome unknown (internal error …)" — offering a resend of a request that was never sent."""
+    canary(sim)
+    async with engine_for(source(sim.url, token_env="ATTACK9_TOKEN")) as engine:
+        plan = await planned(engine, ActionKind.PAUSE)
+        monkeypatch.setenv("ATTACK9_TOKEN", "s3cr\u00e9t-rotated")
+        outcome = await engine.execute(plan)
+    assert sim.state.mutating_requests() == []
+    assert outcome.outcome == "failed", outcome.message()
+    assert "s3cr" not in outcome.message(), "the token is not quoted"
