@@ -445,3 +445,20 @@ async def test_an_action_that_could_not_be_built_is_not_outcome_unknown(
     assert sim.state.mutating_requests() == []
     assert outcome.outcome == "failed", outcome.message()
     assert "s3cr" not in outcome.message(), "the token is not quoted"
+
+
+async def test_a_promote_fully_confirmed_on_a_progressing_canary_is_not_sent_once_it_was_paused(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    """The operator opens "Promote fully" on a progressing canary. Before Enter, someone (a colleague, or the
+    monotui guard after a breach) pauses it. The re-check compares the revision only: the dialog stays
+    confirmable, and Enter unpauses and fully promotes a canary that was just stopped for a reason."""
+    canary(sim)
+    async with engine_for(source(sim.url)) as engine:
+        plan = await planned(engine, ActionKind.PROMOTE_FULL)
+        assert plan.rollout.phase is Phase.PROGRESSING
+        sim.world.act("cart-api", ActionKind.PAUSE, "monotui guard (oncall@bastion-1)", "error ratio breached")
+        await engine.refresh_once()
+        changed = engine.target_changed(plan)
+        outcome = await engine.execute(plan)
+    assert changed is not None or outcome.outcome != "done", (
+        f"the paused canary was fully promoted: now {sim.world.rollout('cart-api').phase.value}")
