@@ -1,6 +1,5 @@
-"""Attacks on the action safety contract of issue 9 that succeed today: each test recreates one hole and FAILS
-until it is fixed (the tests document the holes; see tests/test_attack_issue9_held.py for the attacks that held).
-"""
+"""Attacks on the action safety contract of issue 9 that found holes (each test failed before its fix; the
+docstrings tell the attack); tests/test_attack_issue9_held.py has the attacks that held from the start."""
 
 from __future__ import annotations
 
@@ -177,30 +176,29 @@ def test_a_resend_does_not_silently_drop_the_reason_given_on_the_command_line(
 
 async def test_a_replayed_resend_does_not_leave_a_stale_rollout_on_screen(
         sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
-    """Pause is lost (unknown; the server paused). A colleague resumes cart-api; monotui's refresh shows it
-    progressing. The operator sends the pause again (same key, as offered): the server replays its first answer
-    (Paused), the engine applies that stale body to the state, and since nothing changed on the server since the
-    last poll the next refresh is a 304 — the table keeps saying Paused while production is progressing, and the
-    outcome says "done"."""
+    """Pause is lost (unknown; the server paused). The operator sends it again (same key, as offered while
+    nothing changed): the server replays its first answer. What the screen shows afterwards is read back from the
+    server, not that replayed body; and once a colleague resumed, the key means a new pause, not the old intent."""
     canary(sim)
     with HostileProxy(sim.url, "close") as proxy:
         async with engine_for(source(proxy.url)) as engine:
             first = await engine.execute(await planned(engine, ActionKind.PAUSE))
             assert first.outcome == "unknown"
-            sim.world.act("cart-api", ActionKind.RESUME, "colleague@laptop")
-            await engine.refresh_once()
-            assert engine.state.rollout("prod", "cart-api").phase is Phase.PROGRESSING  # type: ignore[union-attr]
             proxy.mode = "pass"
             plan = engine.plan("prod", engine.state.rollout("prod", "cart-api"), ActionKind.PAUSE)  # type: ignore[arg-type]
-            assert plan.resend
+            assert plan.resend, "offered while the rollout is as it was read back"
+            sim.world.act("cart-api", ActionKind.RESUME, "colleague@laptop")  # between the key and the server
             again = await engine.execute(plan)
             await engine.refresh_once()
             shown = engine.state.rollout("prod", "cart-api")
+            later = engine.plan("prod", shown, ActionKind.PAUSE)  # type: ignore[arg-type]
     real = sim.world.rollout("cart-api")
     assert real.phase is Phase.PROGRESSING
     assert shown is not None and shown.phase is real.phase, (
         f"monotui shows {shown.phase.value if shown else None} after '{again.message()}', production is "
         f"{real.phase.value}")
+    assert "Now: cart-api" in again.message() and "Progressing" in again.message()
+    assert not later.resend, "after the colleague's resume a key press is a new intent"
 
 
 def test_a_new_pause_after_a_colleague_resumed_is_not_swallowed_by_the_replay(
@@ -256,7 +254,8 @@ async def test_an_argo_restart_sent_again_after_unknown_does_not_restart_twice(t
                 await engine.refresh_once()
                 [(_, rollout)] = engine.find("canary-demo")
                 first = await engine.execute(engine.plan("k8s", rollout, ActionKind.RESTART))
-                assert first.outcome == "unknown" and "cannot act twice" in first.message()
+                assert first.outcome == "unknown" and "cannot act twice" not in first.message()
+                assert "no idempotency key" in first.message()
                 restarted_at = kube.store.get("Rollout", "jesse-test", "canary-demo")["spec"]["restartAt"]  # type: ignore[index]
                 proxy.mode = "pass"
                 # the operator resends a little later (restartAt has a one-second resolution)
@@ -265,8 +264,8 @@ async def test_an_argo_restart_sent_again_after_unknown_does_not_restart_twice(t
                 await engine.refresh_once()
                 [(_, rollout)] = engine.find("canary-demo")
                 plan = engine.plan("k8s", rollout, ActionKind.RESTART)
-                assert plan.resend
-                await engine.execute(plan)
+                assert not plan.resend, "Kubernetes has no idempotency keys: no resend is offered"
+                assert not engine.pending_resend("k8s", rollout.id, ActionKind.RESTART)
         now = kube.store.get("Rollout", "jesse-test", "canary-demo")
         patches = [c for c in kube.store.calls if c.method == "PATCH" and b"restartAt" in c.body]
     assert now is not None
@@ -358,6 +357,15 @@ def test_the_log_next_to_the_audit_log_follows_no_symlink_and_is_private(tmp_pat
             handler.close()
             logger.removeHandler(handler)
     assert not elsewhere.exists(), "monotui.log was written through a symlink"
+    (state / "monotui.log").unlink()
+    try:
+        _log_to_state_dir(settings)
+        logging.getLogger("monotui.engine.core").warning("action pause on prod/payments-api")
+    finally:
+        for handler in logger.handlers[len(before):]:
+            handler.close()
+            logger.removeHandler(handler)
+    assert "action pause" in (state / "monotui.log").read_text()
     assert (state / "monotui.log").stat().st_mode & 0o077 == 0, "monotui.log is readable by others"
 
 
