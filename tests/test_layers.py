@@ -43,7 +43,8 @@ def test_providers_and_engine_choose_by_capability_not_kind_name() -> None:
     root = Path(monotui.__file__).parent
     kinds = "http|argo-rollouts|prometheus|alertmanager|unleash"
     # a source's or config's kind compared with a kind name (ProviderError.kind == "http" is an error kind)
-    pattern = re.compile(rf"""\b(?:s|source|src|config|cfg|c|settings\.source\([^)]*\))\.kind\s*==\s*["']({kinds})["']""")
+    owner = r"(?:s|source|src|config|cfg|c|settings\.source\([^)]*\))"
+    pattern = re.compile(rf"""\b{owner}\.kind\s*==\s*["']({kinds})["']""")
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if p.name != "factory.py" and pattern.search(p.read_text())]
     assert offenders == []
