@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input
@@ -24,9 +25,11 @@ from monotui.render.text import clean
 from monotui.ui import keymap
 from monotui.ui.commands import MonotuiCommands
 from monotui.ui.messages import SourceUpdated
+from monotui.ui.no_color import plain_terminal
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
 from monotui.ui.screens.help import HelpScreen
 from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
+from monotui.ui.why_not import READ_ONLY, rollout_refusal
 from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
@@ -55,11 +58,14 @@ class MonotuiApp(App[None]):
         self._bindings_for: object = False
         self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
         self._ticks = 0
+        self._suspects = 0
         self.rows = RowRenderer(self.settings.thresholds)
         try:
             self.theme = self.settings.theme
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
             self.theme = "textual-dark"
+        if self.no_color:
+            plain_terminal(self)
 
     # ---- layout -----------------------------------------------------------------------------------------
 
@@ -72,7 +78,8 @@ class MonotuiApp(App[None]):
         with Horizontal(id="bottom"):
             yield RenderablePanel(id="detail", title="Rollout")
             yield RenderablePanel(id="events", title="What changed")
-        yield Footer(compact=True)
+        # ctrl+p stays (listed in `?`); its footer key would push `s` and `/` off an 80-column footer
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.table = self.query_one(RolloutsTable)
@@ -111,12 +118,26 @@ class MonotuiApp(App[None]):
         state = self.engine.state
         now = self.clock()
         timestamp = now.timestamp()
-        self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor)
         self.alerts.show(state, timestamp)
-        if not force and state.version == self._last_version:
-            return
-        self._last_version = state.version
-        views = [v for v in state.views(now) if matches(v, self._filter)]
+        if force or state.version != self._last_version:
+            self._last_version = state.version
+            self._update_views(now, force)
+        self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
+                         self.key_of("rollback_suspect"))
+
+    def key_of(self, binding_id: str) -> str:
+        """The key bound to a command now, as shown to the user (the user's keymap may have moved it)."""
+        command = keymap.command(binding_id)
+        keys = self._keymap.get(binding_id)
+        key = keys.split(",")[0].strip() if keys else command.key
+        return command.key_display if key == command.key and command.key_display else self.get_key_display(
+            Binding(key, command.action))
+
+    def _update_views(self, now: datetime, force: bool) -> None:
+        state = self.engine.state
+        every = state.views(now)
+        self._suspects = sum(1 for v in every if v.evidence is not None and not v.read_only)
+        views = [v for v in every if matches(v, self._filter)]
         self._views = {v.key: v for v in views}
         self.rows.keep_only(set(self._views))
         with self.batch_update():
@@ -145,7 +166,8 @@ class MonotuiApp(App[None]):
         status = state.status(view.source) if view else None
         events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
         history = self._history.get(view.rollout.service) if view else None
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history))
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history,
+                                      self.key_of("rollback_suspect")))
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -210,6 +232,54 @@ class MonotuiApp(App[None]):
             return False  # not offered: this source is read-only, or its engine has no such action
         return True if action_spec(kind).applies(view.rollout) else None
 
+    def on_key(self, event: events.Key) -> None:
+        # A key whose binding cannot act now (disabled or hidden) lands here: say why instead of doing nothing.
+        if len(self.screen_stack) != 1 or isinstance(self.focused, Input):
+            return
+        command = self._command_for_key(event.key)
+        if command is None or self.command_allowed(command):
+            return
+        reason = self.why_not(command)
+        if reason:
+            event.stop()
+            self.notify(reason, severity="warning", markup=False, timeout=4)
+
+    def _command_for_key(self, key: str) -> keymap.Command | None:
+        for command in keymap.COMMANDS:
+            keys = self._keymap.get(command.id, command.key)
+            if key in (k.strip() for k in keys.split(",")):
+                return command
+        return None
+
+    def why_not(self, command: keymap.Command) -> str | None:
+        """Why `command` cannot act now, in one line; None when it can."""
+        if command.mutating and self.settings.read_only:
+            return READ_ONLY
+        view = self.selected_view()
+        if command.id == "rollback_suspect":
+            return None if self._suspect() else "no suspect yet: no service breached its thresholds after a change"
+        if command.id in ("silence", "expire_silence"):
+            if not self._alert_sources():
+                return "no alerts: no Alertmanager source is configured"
+            if view is None:
+                return "select a rollout first"
+            alerts = self._alerts_of(view.rollout.service)
+            service = clean(view.rollout.service, 60)
+            if not alerts:
+                return f"no firing alerts for {service}"
+            return None if any(a.silenced for a in alerts) or command.id == "silence" else f"{service} has no silences"
+        if command.action != "rollout" or command.parameter is None:
+            return None
+        kind = ActionKind(command.parameter)
+        spec = action_spec(kind)
+        if view is None:
+            return "select a rollout first"
+        if view.read_only:
+            return f"read-only: source {clean(view.source, 40)} takes no actions"
+        if not self.engine.can(view.source, kind):
+            return f"{spec.verb}: source {clean(view.source, 40)} has no such action (Argo Rollouts sources only)"
+        return rollout_refusal(spec, view.rollout)
+
     def _suspect(self) -> RolloutView | None:
         suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
         return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
@@ -263,7 +333,8 @@ class MonotuiApp(App[None]):
     def action_rollback_suspect(self) -> None:
         suspect = self._suspect()
         if suspect is None:
-            self.notify("No suspect: no service breached its thresholds right after a change.", markup=False)
+            self.notify("no suspect yet: no service breached its thresholds after a change", severity="warning",
+                        markup=False)
             return
         self.table.move_cursor(row=self.table.index_of(suspect.key), animate=False)
         self.action_rollout(ActionKind.ROLLBACK.value)

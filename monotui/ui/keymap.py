@@ -56,12 +56,23 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+FOOTER_FIRST = ("help", "quit")  # the footer is cut at the right on a narrow terminal: these must stay visible
+
+
 def bindings() -> list[Binding]:
+    first = [c for c in COMMANDS if c.id in FOOTER_FIRST]
     return [
         Binding(c.key, c.action_string, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display,
                 tooltip=c.description, priority=c.priority)
-        for c in COMMANDS
+        for c in (*first, *(c for c in COMMANDS if c.id not in FOOTER_FIRST))
     ]
+
+
+_BY_ID = {c.id: c for c in COMMANDS}
+
+
+def command(binding_id: str) -> Command:
+    return _BY_ID[binding_id]
 
 
 def display_key(command: Command) -> str:
