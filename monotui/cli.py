@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--prometheus", action="store_true",
                       help="also start a real Prometheus scraping the simulator (the health source) and an "
                            "Alertmanager receiving its alerts")
+    demo.add_argument("--port", type=int, default=0,
+                      help="port of the embedded simulator on 127.0.0.1 (default: a free one; printed either way)")
     _sim_options(demo, deploy_interval=5.0)
 
     simulate = sub.add_parser("simulate", help="run the simulated production alone (an HTTP server)")
@@ -199,7 +201,11 @@ def run_demo(args: argparse.Namespace) -> int:
 
     prometheus_url = alertmanager_url = None
     with ExitStack() as stack:
-        sim = stack.enter_context(SimulatorServer(_world(args)))
+        sim = stack.enter_context(SimulatorServer(_world(args), port=args.port))
+        # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
+        where = f"monotui demo: the simulated production listens on {sim.url}"
+        print(where, file=sys.stderr)
+        stack.callback(print, where, file=sys.stderr)
         if getattr(args, "prometheus", False):
             from urllib.parse import urlparse
 
