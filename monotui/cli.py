@@ -202,10 +202,6 @@ def run_demo(args: argparse.Namespace) -> int:
     prometheus_url = alertmanager_url = None
     with ExitStack() as stack:
         sim = stack.enter_context(SimulatorServer(_world(args), port=args.port))
-        # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
-        where = f"monotui demo: the simulated production listens on {sim.url}"
-        print(where, file=sys.stderr)
-        stack.callback(print, where, file=sys.stderr)
         if getattr(args, "prometheus", False):
             from urllib.parse import urlparse
 
@@ -223,7 +219,12 @@ def run_demo(args: argparse.Namespace) -> int:
             print("starting Prometheus…", file=sys.stderr)
             prometheus_url = stack.enter_context(prom.PrometheusServer(
                 [urlparse(sim.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
-        return _open_tui(demo_settings(args, sim.url, prometheus_url, alertmanager_url))
+        settings = demo_settings(args, sim.url, prometheus_url, alertmanager_url)
+        # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
+        where = f"monotui demo: the simulated production listens on {sim.url}"
+        print(where, file=sys.stderr)
+        stack.callback(print, where, file=sys.stderr)
+        return _open_tui(settings)
 
 
 def run_simulate(args: argparse.Namespace) -> int:

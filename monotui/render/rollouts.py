@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 
@@ -38,7 +39,7 @@ class Column:
     priority: int = 0  # 0: always shown, never cut; higher numbers give way first on a narrow terminal
     min_width: int = 0  # the column is never narrower than this
     hide_when_empty: bool = False  # a column with nothing to say (no alerts, no health figures) takes no width
-    sort_key: Callable[[RolloutView], object] | None = None  # sort by this column; None: by the cell's text
+    sort_key: Callable[[RolloutView], Any] | None = None  # sort by this column (most telling first); None: cannot
 
 
 PHASE_STYLE: dict[Phase, tuple[str, str]] = {
@@ -140,6 +141,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
+SORT_KEYS: dict[str, Callable[[RolloutView], Any]] = {c.key: c.sort_key for c in COLUMNS if c.sort_key}
 AGE_COLUMN = COLUMN_KEYS.index("age")
 _EMPTY = frozenset({"", "-"})
 

@@ -20,7 +20,7 @@ from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
 from monotui.render.detail import alert_line, detail, event_line
-from monotui.render.rollouts import RowRenderer, matches
+from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.render.text import clean
 from monotui.ui import keymap
 from monotui.ui.commands import MonotuiCommands
@@ -59,6 +59,7 @@ class MonotuiApp(App[None]):
         self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
         self._ticks = 0
         self._suspects = 0
+        self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
         try:
             self.theme = self.settings.theme
@@ -82,6 +83,7 @@ class MonotuiApp(App[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         self.table = self.query_one(RolloutsTable)
         self.banner = self.query_one(ProductionBanner)
         self.alerts = self.query_one(SourceAlerts)
@@ -95,6 +97,18 @@ class MonotuiApp(App[None]):
             for source in self.engine.providers:
                 self._poll_source(source)
         self.set_interval(1.0, self._tick)
+
+    def _apply_keymap(self) -> None:
+        """The config's [keymap]: binding id → keys. An unknown id is named, not fatal."""
+        wanted = dict(self.settings.keymap)
+        unknown = sorted(set(wanted) - {c.id for c in keymap.COMMANDS})
+        for binding_id in unknown:
+            del wanted[binding_id]
+        if unknown:
+            self.notify(f"keymap: unknown binding id(s) {', '.join(clean(u, 40) for u in unknown)}; see ? for ids",
+                        severity="warning", markup=False, timeout=10)
+        if wanted:
+            self.set_keymap(wanted)
 
     # ---- data -------------------------------------------------------------------------------------------
 
@@ -138,6 +152,8 @@ class MonotuiApp(App[None]):
         every = state.views(now)
         self._suspects = sum(1 for v in every if v.evidence is not None and not v.read_only)
         views = [v for v in every if matches(v, self._filter)]
+        if self._sort is not None:  # stable: attention order breaks ties
+            views.sort(key=SORT_KEYS[self._sort])
         self._views = {v.key: v for v in views}
         self.rows.keep_only(set(self._views))
         with self.batch_update():
@@ -378,6 +394,36 @@ class MonotuiApp(App[None]):
         self.notify(clean(outcome.message(), 400), severity=severity, markup=False, timeout=8)
         self.refresh_views()
 
+    def action_move(self, where: str) -> None:
+        table = self.table
+        if not table.row_count:
+            return
+        row = {"down": table.cursor_row + 1, "up": table.cursor_row - 1, "top": 0,
+               "bottom": table.row_count - 1}[where]
+        table.move_cursor(row=max(0, min(row, table.row_count - 1)), animate=False)
+
+    def action_sort_next(self) -> None:
+        """Sort by the next shown column; after the last, back to attention order."""
+        shown = [key for key in self.table.shown_columns if key in SORT_KEYS]
+        following = shown[shown.index(self._sort) + 1:] if self._sort in shown else shown
+        self._set_sort(following[0] if following else None)
+
+    def action_sort_attention(self) -> None:
+        self._set_sort(None)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key in SORT_KEYS:
+            self._set_sort(None if key == self._sort else key)
+
+    def _set_sort(self, column: str | None) -> None:
+        self._sort = column
+        self.table.mark_column(column, " ▼")
+        self.refresh_views(force=True)
+        self.notify(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
+                    markup=False, timeout=2)
+
     def action_filter(self) -> None:
         self.filter_input.display = True
         # focus now, not after a refresh: keys typed right after `/` must reach the filter, not the bindings
@@ -407,7 +453,7 @@ class MonotuiApp(App[None]):
             kind = ActionKind(command.parameter) if command.parameter else None
             return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
 
-        self.push_screen(HelpScreen(self.settings.read_only, offered))
+        self.push_screen(HelpScreen(self.settings.read_only, offered, lambda c: self.key_of(c.id)))
 
     async def action_refresh(self) -> None:
         await self.engine.refresh_once()

@@ -51,6 +51,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show every rollout again", show=False,
             key_display="esc"),
     Command("refresh", "ctrl+r", "refresh", "Refresh", "Poll every source now", show=False),
+    # movement as in k9s and vim; the arrows, PgUp/PgDn and Home/End work too
+    Command("cursor.down", "j", "move", "Down", "Select the next rollout", show=False,
+            parameter="down"),
+    Command("cursor.up", "k", "move", "Up", "Select the previous rollout", show=False,
+            parameter="up"),
+    Command("cursor.top", "g", "move", "Top", "Select the first rollout", show=False,
+            parameter="top"),
+    Command("cursor.bottom", "G", "move", "Bottom", "Select the last rollout", show=False,
+            parameter="bottom"),
+    # sorting: lower-case o and shift+o, clear of every action key (k9s's shift+letter would clash with F, A, R, S, E)
+    Command("sort.next", "o", "sort_next", "Sort", "Sort by the next column (Status, Err%, Age…), shown in the header",
+            show=False),
+    Command("sort.attention", "O", "sort_attention", "Attention order",
+            "Back to the default order: what needs a human first", show=False),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
     Command("quit", "q", "quit", "Quit", "Leave monotui"),
 )
