@@ -198,6 +198,12 @@ class ActionRequest(_Model):
     actor: str = Field(min_length=1, description="the person asking, e.g. alice@bastion-1")
     reason: str | None = None
     revision: int | None = Field(default=None, description="rollback only: target revision (default: rollback_to)")
+    expected_revision: int | None = Field(
+        default=None, description="precondition: act only if the rollout's current revision is still this one "
+        "(else 412 target_changed); monotui always sends the revision its confirmation showed")
+    expected_step: int | None = Field(
+        default=None, description="promote only, precondition: act only if the rollout is still at this step "
+        "(0-based current_step; else 412 target_changed)")
 
 
 class ActionResponse(_Model):

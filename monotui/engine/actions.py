@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from monotui.models import ActionKind, Phase, RevisionInfo, Rollout
+from monotui.providers.base import Pin
 
 _ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED})
 
@@ -91,8 +92,24 @@ class ActionPlan:
     to_revision: RevisionRef
     effect: str
     protected: bool = False
-    target_revision: int | None = None  # rollback to this revision (None: the backend's default)
+    target_revision: int | None = None  # rollback to this revision, always the one the confirmation names
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    pin: Pin | None = None  # what the confirmation showed; the request carries it (None: built from `rollout`)
+    attempt: int = 1  # > 1: the same intent sent again, with the same key, after an unknown outcome
+    resend_reason: str | None = None  # a resend carries the first attempt's reason, so its body is identical
+
+    def __post_init__(self) -> None:
+        if self.pin is None:
+            object.__setattr__(self, "pin", Pin.of(self.rollout, with_step=self.spec.kind is ActionKind.PROMOTE))
+
+    @property
+    def pinned(self) -> Pin:
+        assert self.pin is not None
+        return self.pin
+
+    @property
+    def resend(self) -> bool:
+        return self.attempt > 1
 
     @property
     def title(self) -> str:
@@ -122,7 +139,7 @@ def plan_action(
         else:
             to = RevisionRef.of(target) if target else stable
         effect = f"all traffic moves to {to}"
-        return ActionPlan(source, rollout, spec, current, to, effect, protected, revision)
+        return ActionPlan(source, rollout, spec, current, to, effect, protected, to.revision)
     if kind is ActionKind.ABORT:
         return ActionPlan(source, rollout, spec, current, stable,
                           f"{current} stops taking traffic; all traffic back on {stable}", protected)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from monotui import __version__
 from monotui.config import AlertmanagerSourceConfig
 from monotui.models import ActionKind, Alert, Rollout
-from monotui.providers.base import PollResult, ProviderError, server_message
+from monotui.providers.base import Pin, PollResult, ProviderError, server_message
 
 
 class _Status(BaseModel):
@@ -97,8 +97,11 @@ class AlertmanagerProvider:
         await self._send("DELETE", f"/api/v2/silence/{silence_id}")
 
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str) -> Rollout:
+                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
         raise ProviderError("conflict", f"{self.name} is an alert source: it takes no rollout actions", 409)
+
+    async def read(self, rollout_id: str) -> Rollout:
+        raise ProviderError("not_found", f"{self.name} is an alert source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._client.aclose()

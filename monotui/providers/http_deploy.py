@@ -22,12 +22,12 @@ from monotui.models import (
     Rollout,
     RolloutList,
 )
-from monotui.providers.base import PollResult, ProviderError, server_message
+from monotui.providers.base import Pin, PollResult, ProviderError, server_message, transport_error
 
 M = TypeVar("M", bound=BaseModel)
 
 LARGE_BODY = 512 * 1024
-_STATUS_KINDS = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
+_STATUS_KINDS = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}
 
 
 def _describe_validation(exc: ValidationError) -> str:
@@ -40,6 +40,7 @@ class HttpDeployProvider:
     """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key."""
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
+    idempotent = True  # the API replays the first answer to a repeated Idempotency-Key: a resend cannot act twice
 
     def __init__(self, config: HttpSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -66,11 +67,8 @@ class HttpDeployProvider:
             response = await self._client.request(
                 method, path, headers={**self._auth(), **(headers or {})}, **kwargs  # type: ignore[arg-type]
             )
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"{method} {path}: no answer within {self.config.timeout:g}s") from None
         except httpx.HTTPError as e:
-            reason = str(e) or type(e).__name__
-            raise ProviderError("connection", f"{method} {path}: cannot connect ({reason})") from None
+            raise transport_error(e, f"{method} {path}", self.config.timeout) from None
         if response.status_code >= 400:
             raise ProviderError(
                 _STATUS_KINDS.get(response.status_code, "http"),  # type: ignore[arg-type]
@@ -116,12 +114,17 @@ class HttpDeployProvider:
     def forget_etag(self) -> None:
         self._etag = None
 
+    async def read(self, rollout_id: str) -> Rollout:
+        path = f"/v1/rollouts/{quote(rollout_id, safe='')}"
+        return await self._parse(await self._request("GET", path), Rollout, path)
+
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
-        idempotency_key: str,
+        idempotency_key: str, pin: Pin,
     ) -> Rollout:
         path = f"/v1/rollouts/{quote(rollout.id, safe='')}/actions/{action.value}"
-        body = ActionRequest(actor=actor, reason=reason or None, revision=revision)
+        body = ActionRequest(actor=actor, reason=reason or None, revision=revision,
+                             expected_revision=pin.revision, expected_step=pin.step)
         # Never retried here: a mutating request is sent once; the idempotency key makes a deliberate
         # retry by the user safe.
         response = await self._request(
@@ -130,7 +133,7 @@ class HttpDeployProvider:
         )
         try:
             return ActionResponse.model_validate_json(response.content).rollout
-        except ValidationError as e:
+        except ValidationError as e:  # it may have acted: the engine calls this outcome unknown
             raise ProviderError("invalid", f"POST {path}: invalid response: {_describe_validation(e)}") from None
 
     async def aclose(self) -> None:

@@ -32,7 +32,7 @@ from monotui.providers.argo_rollouts.kube import (
     KubeClient,
     Resource,
 )
-from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.base import Pin, PollResult, ProviderError
 
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
 _PHASES = {p.value: p for p in Phase}
@@ -317,13 +317,25 @@ class ArgoRolloutsProvider:
 
     # ---- acting -------------------------------------------------------------------------------------
 
+    async def read(self, rollout_id: str) -> Rollout:
+        namespace, _, name = rollout_id.partition("/")
+        obj = await self.kube.get(ROLLOUTS, namespace, name)
+        self.cache.put("Rollout", obj)
+        return self.to_rollout(obj)
+
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str) -> Rollout:
-        """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once."""
+                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
+        """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once.
+
+        The pin: the patches are built from the cached object only if it still shows what was confirmed, and
+        the first one carries that object's `metadata.resourceVersion`, so the API server refuses it (409) if the
+        rollout changed in between — Kubernetes' own optimistic concurrency."""
         namespace, _, name = rollout.id.partition("/")
         current = self.cache.objects["Rollout"].get((namespace, name))
         if current is None:
             raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
+        if changed := pin.differs(self.to_rollout(current)):
+            raise ProviderError("changed", f"{rollout.service} changed since it was confirmed: {changed}")
         replica_sets: list[dict[str, Any]] = []
         if action is ActionKind.ROLLBACK:
             replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace, plugin_patches.label_selector(current))
@@ -333,17 +345,27 @@ class ArgoRolloutsProvider:
             raise ProviderError("conflict", str(e), 409) from None
         if not requests:
             raise ProviderError("conflict", f"nothing to do: {name} is already fully promoted", 409)
+        version = plugin.metadata(current).get("resourceVersion")
         result = current
-        for patch in requests:
+        for i, patch in enumerate(requests):
+            body = plugin_patches.pinned(patch, version) if i == 0 and isinstance(version, str) else patch.body
             try:
-                result = await self.kube.patch(ROLLOUTS, namespace, name, patch.subresource, patch.content_type,
-                                               patch.body)
+                result = await self._patch(namespace, name, patch, body)
             except ProviderError as e:
-                if not (e.kind == "not_found" and patch.fallback_to_main_on_404 and patch.subresource):
-                    raise
-                result = await self.kube.patch(ROLLOUTS, namespace, name, "", patch.content_type, patch.body)
+                if i == 0 and e.kind == "conflict":  # resourceVersion precondition: nothing was changed
+                    raise ProviderError("changed", f"{rollout.service} changed since it was confirmed "
+                                        f"(the API server said: {e.message}); nothing was changed", 409) from None
+                raise
         self.cache.put("Rollout", result)
         return self.to_rollout(result)
+
+    async def _patch(self, namespace: str, name: str, patch: plugin_patches.Patch, body: Any) -> dict[str, Any]:
+        try:
+            return await self.kube.patch(ROLLOUTS, namespace, name, patch.subresource, patch.content_type, body)
+        except ProviderError as e:
+            if not (e.kind == "not_found" and patch.fallback_to_main_on_404 and patch.subresource):
+                raise
+            return await self.kube.patch(ROLLOUTS, namespace, name, "", patch.content_type, body)
 
     async def aclose(self) -> None:
         api = self.kube._api
