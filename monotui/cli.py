@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     standin.add_argument("--kubeconfig-out", metavar="PATH", default="standin.kubeconfig",
                          help="write a kubeconfig pointing at the stand-in here (default ./standin.kubeconfig)")
 
+    serve = sub.add_parser("serve", help="share the control room in a browser, read-only (textual-serve); "
+                           "reach it through an SSH port-forward")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: loopback only)")
+    serve.add_argument("--port", type=int, default=8703, help="port (default 8703)")
+
     status = sub.add_parser("status", help="print every rollout once and exit (1 if a source is unreachable)")
     _common(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -120,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_simulate(args)
         if args.command == "kube-standin":
             return run_kube_standin(args)
+        if args.command == "serve":
+            return run_serve(args)
         if args.command == "status":
             return asyncio.run(run_status(args))
         if args.command in {a.kind.value for a in ROLLOUT_ACTIONS}:
@@ -167,6 +175,20 @@ def run_tui(args: argparse.Namespace) -> int:
     if not settings.sources:
         return _fail(f"config error in {path}: sources: no source configured")
     return _open_tui(settings)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    # the same checks as the TUI, before any browser connects: a bad config fails here, once, with exit 2
+    path, named = resolve_config_path(args.config)
+    if not named and not path.exists():
+        return _fail(f"no configuration: {path} does not exist (pass --config PATH).")
+    if not _settings(args).sources:
+        return _fail(f"config error in {path}: sources: no source configured")
+    from monotui.serve import serve
+
+    print(f"monotui serve: browser sessions are read-only; on http://{args.host}:{args.port}", file=sys.stderr)
+    serve(str(path) if named else None, args.host, args.port)
+    return EXIT_OK
 
 
 def _world(args: argparse.Namespace):  # type: ignore[no-untyped-def]
