@@ -29,7 +29,7 @@ from monotui.ui.no_color import plain_terminal
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
 from monotui.ui.screens.help import HelpScreen
 from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
-from monotui.ui.why_not import READ_ONLY, rollout_refusal
+from monotui.ui.why_not import why_not
 from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
@@ -128,6 +128,8 @@ class MonotuiApp(App[None]):
 
     def _recheck_dialog(self) -> None:
         """An open confirmation learns at once when its target changed (it then refuses to confirm)."""
+        if not self.screen_stack:  # shutting down: a last poll may still arrive
+            return
         screen = self.screen
         if isinstance(screen, ConfirmActionScreen):
             now = self.engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
@@ -282,32 +284,7 @@ class MonotuiApp(App[None]):
 
     def why_not(self, command: keymap.Command) -> str | None:
         """Why `command` cannot act now, in one line; None when it can."""
-        if command.mutating and self.settings.read_only:
-            return READ_ONLY
-        view = self.selected_view()
-        if command.id == "rollback_suspect":
-            return None if self._suspect() else "no suspect yet: no service breached its thresholds after a change"
-        if command.id in ("silence", "expire_silence"):
-            if not self._alert_sources():
-                return "no alerts: no Alertmanager source is configured"
-            if view is None:
-                return "select a rollout first"
-            alerts = self._alerts_of(view.rollout.service)
-            service = clean(view.rollout.service, 60)
-            if not alerts:
-                return f"no firing alerts for {service}"
-            return None if any(a.silenced for a in alerts) or command.id == "silence" else f"{service} has no silences"
-        if command.action != "rollout" or command.parameter is None:
-            return None
-        kind = ActionKind(command.parameter)
-        spec = action_spec(kind)
-        if view is None:
-            return "select a rollout first"
-        if view.read_only:
-            return f"read-only: source {clean(view.source, 40)} takes no actions"
-        if not self.engine.can(view.source, kind):
-            return f"{spec.verb}: source {clean(view.source, 40)} has no such action (Argo Rollouts sources only)"
-        return rollout_refusal(spec, view.rollout)
+        return why_not(self, command)
 
     def _suspect(self) -> RolloutView | None:
         suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]

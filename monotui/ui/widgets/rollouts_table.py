@@ -10,7 +10,7 @@ from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from monotui.render.rollouts import COLUMNS, content_width, fit_columns
+from monotui.render.rollouts import COLUMNS, cell_width, content_width, fit_columns
 
 SCROLLBAR = 2  # room kept for the vertical scrollbar, so a long table does not push a column out
 
@@ -79,12 +79,12 @@ class RolloutsTable(DataTable[Text]):
         """Make the table show `rows` (in this order), touching only what changed; keep the cursor's rollout."""
         selected = self.selected_key
         wanted = {key for key, _ in rows}
-        changed = False
+        widths = self._widths
+        narrower: set[int] = set()  # columns whose widest cell may have gone: measured again
         for key in [k for k in self._cells if k not in wanted]:
             self.remove_row(key)
-            del self._cells[key]
+            narrower.update(i for i, cell in enumerate(self._cells.pop(key)) if cell_width(cell) == widths[i])
             del self._first[key]
-            changed = True
         pending: list[tuple[str, tuple[Text, ...] | None, tuple[Text, ...]]] = []
         for key, cells in rows:
             old = self._cells.get(key)
@@ -92,9 +92,15 @@ class RolloutsTable(DataTable[Text]):
                 continue  # the renderer gave back the very cells the table holds: nothing changed
             pending.append((key, old, cells))
             self._cells[key] = cells
-            changed = True
-        if changed:
-            self._widths = [content_width([cells[i] for cells in self._cells.values()]) for i in range(len(COLUMNS))]
+            for i, cell in enumerate(cells):
+                width = cell_width(cell)
+                if width > widths[i]:
+                    widths[i] = width
+                elif old is not None and width < widths[i] and cell_width(old[i]) == widths[i]:
+                    narrower.add(i)
+        for i in narrower:
+            widths[i] = content_width(cells[i] for cells in self._cells.values())
+        if pending or narrower:
             shown = self._wanted_columns()
             if shown != self._shown:
                 self._order = [key for key, _ in rows]
