@@ -196,3 +196,21 @@ async def test_evidence_before_is_the_figure_at_the_start_for_a_rollout_live_bef
             [suspect] = [v for v in engine.state.views(world.now) if v.evidence]
     assert suspect.rollout.service == "cart-api" and suspect.evidence is not None
     assert suspect.evidence.before == at_start and at_start < 0.02
+
+
+async def test_only_the_focused_dialog_button_stands_out(sim: SimulatorServer,
+                                                         engine_for: Callable[..., Engine]) -> None:
+    app = make_app(engine_for(http(sim.url)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await rows_loaded(app)
+        await pilot.press("b")
+        await settle(pilot)
+        cancel, confirm = app.screen.query_one("#cancel"), app.screen.query_one("#confirm")
+        assert app.screen.focused is cancel
+        focused, unfocused = cancel.styles.background, confirm.styles.background
+        assert focused != unfocused and cancel.styles.text_style.bold
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.screen.focused is confirm
+        assert cancel.styles.background == unfocused, "Cancel is not bright once it loses the focus"
+        assert confirm.styles.background != unfocused and confirm.styles.text_style.bold

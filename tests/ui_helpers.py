@@ -41,6 +41,12 @@ def cell(app: MonotuiApp, key: str, column: str) -> str:
     return str(app.table.get_cell(key, column).plain)
 
 
+def cell_or_blank(app: MonotuiApp, key: str, column: str) -> str:
+    """A cell's text, or "" when its column is not shown (an empty column, like Alerts with none firing, takes no
+    width)."""
+    return cell(app, key, column) if column in app.table.shown_columns else ""
+
+
 def notifications(app: MonotuiApp) -> list[str]:
     return [n.message for n in app._notifications]
 
