@@ -117,8 +117,10 @@ async def test_keys_that_cannot_act_say_why(sim: SimulatorServer, engine_for: Ca
         await pilot.press("s")
         await pilot.press("n")
         await pilot.press("t")
+        await pilot.press("S")
         await settle(pilot)
         said = notifications(app)
+        assert "no alerts: no Alertmanager source is configured" in said
         assert "no suspect yet: no service breached its thresholds after a change" in said
         assert f"promote needs a paused or progressing canary: {healthy.service} is Healthy" in said
         assert any(m.startswith("retry: source prod has no such action") for m in said), said
