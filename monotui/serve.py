@@ -13,8 +13,9 @@ import logging
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
@@ -51,6 +52,17 @@ class BrowserSession(AppService):
 
 
 class MonotuiServer(Server):
+    def __init__(self, command: str, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self.sessions: set[BrowserSession] = set()
+        self.sockets: set[web.WebSocketResponse] = set()
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Stopping the server ends every tab's process at once (aiohttp would otherwise wait for the tabs)."""
+        await asyncio.gather(*(session.stop() for session in list(self.sessions)), return_exceptions=True)
+        for websocket in list(self.sockets):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"monotui serve stopped")
+
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """textual-serve's handler, with a session that is always ended when its tab goes."""
         websocket = web.WebSocketResponse(heartbeat=15)
@@ -63,6 +75,8 @@ class MonotuiServer(Server):
                                      close=websocket.close,  # type: ignore[arg-type]  # as textual-serve does
                                      download_manager=self.download_manager,
                                      debug=self.debug)
+            self.sockets.add(websocket)
+            self.sessions.add(session)
             await session.start(width, height)
             await self._process_messages(websocket, session)
         except asyncio.CancelledError:
@@ -70,7 +84,9 @@ class MonotuiServer(Server):
         except Exception as error:  # a broken tab must not take the server down
             log.warning("browser session ended: %s", error)
         finally:
+            self.sockets.discard(websocket)
             if session is not None:
+                self.sessions.discard(session)
                 await asyncio.shield(session.stop())
         return websocket
 

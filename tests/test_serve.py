@@ -72,7 +72,7 @@ def sessions(config: Path) -> int:
 
 
 @pytest.fixture
-def served(sim: SimulatorServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(sim: SimulatorServer, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     config = tmp_path / "monotui.toml"
@@ -93,7 +93,7 @@ def served(sim: SimulatorServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         wait_for(up, "monotui serve answers")
         assert server.poll() is None, (tmp_path / "serve.log").read_text()
-        yield url, config
+        yield url, config, server
     finally:
         server.terminate()
         try:
@@ -105,10 +105,10 @@ def served(sim: SimulatorServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_browser_sessions_show_the_table_cannot_act_and_end_with_their_tab(
-        served: tuple[str, Path], sim: SimulatorServer, tmp_path: Path) -> None:
+        served: tuple[str, Path, subprocess.Popen[bytes]], sim: SimulatorServer, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    url, config = served
+    url, config, server = served
     services = [r.service for r in sim.world.rollouts()]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
@@ -153,5 +153,11 @@ def test_browser_sessions_show_the_table_cannot_act_and_end_with_their_tab(
             page.set_viewport_size({"width": 1100, "height": 700})
             page.close()
             wait_for(lambda: sessions(config) == 0, "the last tab's process ends")
+
+            last = open_tab()  # stopping the server ends the tabs' processes too, without waiting for them
+            wait_for(lambda: sessions(config) == 1 and "PRODUCTION" in screen(last), "a tab before the stop")
+            server.terminate()
+            server.wait(DEADLINE)
+            wait_for(lambda: sessions(config) == 0, "no process left after the server stopped")
         finally:
             browser.close()
