@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from textual.color import Color
+
 from monotui.engine.core import Engine
 from monotui.models import Phase
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures
@@ -216,3 +219,34 @@ async def test_only_the_focused_dialog_button_stands_out(sim: SimulatorServer,
         assert app.screen.focused is confirm
         assert cancel.styles.background == unfocused, "Cancel is not bright once it loses the focus"
         assert confirm.styles.background != unfocused and confirm.styles.text_style.bold
+
+
+async def test_no_color_carries_every_signal_in_attributes_on_the_terminals_colours(
+        engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    world = make_world(initial_deploys=0)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        go_bad(world)
+        app = make_app(engine_for(http(sim.url)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app)
+            await wait_until(lambda: "SUSPECT" in cell(app, "prod/cart-api", "status"))
+            await pilot.press("G")  # the cursor row is reversed: look at the suspect's row without it
+            await pilot.pause()
+            strips = app.screen._compositor.render_strips()
+            for line_filter in app.get_line_filters():
+                strips = [strip.apply_filter(line_filter, Color(0, 0, 0)) for strip in strips]
+            segments = [segment for strip in strips for segment in strip if segment.text.strip()]
+            for segment in segments:
+                style = segment.style
+                assert style is None or ((style.color is None or style.color.is_default)
+                                         and (style.bgcolor is None or style.bgcolor.is_default)), segment
+            production = next(s for s in segments if "PRODUCTION" in s.text)
+            suspect = next(s for s in segments if "SUSPECT" in s.text)
+            errors = cell(app, "prod/cart-api", "errors")
+            over = next(s for s in segments if s.text.strip() == errors)
+            assert production.style.reverse and production.style.bold
+            assert suspect.style.reverse and suspect.style.bold
+            assert over.style.underline and over.style.bold and not over.style.reverse
+            cursor = next(s for s in segments if s.style and s.style.meta.get("row") == app.table.cursor_row)
+            assert cursor.style.reverse, "the cursor row, in reverse"
