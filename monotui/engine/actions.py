@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from monotui.models import ActionKind, Phase, RevisionInfo, Rollout
 from monotui.providers.base import Pin
+from monotui.render.formats import traffic_percent
 
 _ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED})
 
@@ -155,8 +156,9 @@ def plan_action(
     if kind is ActionKind.RESTART:
         return ActionPlan(source, rollout, spec, current, current,
                           f"the pods of {current} restart, one by one", protected)
+    share = rollout.share(rollout.actual_weight)
+    at = f"{traffic_percent(share)} of traffic" if share is not None else f"weight {rollout.actual_weight}"
     if kind is ActionKind.PAUSE:
-        return ActionPlan(source, rollout, spec, current, current,
-                          f"{current} stays at {rollout.actual_weight}% of traffic until resumed", protected)
-    return ActionPlan(source, rollout, spec, current, current,
-                      f"{current} continues from {rollout.actual_weight}% of traffic", protected)
+        return ActionPlan(source, rollout, spec, current, current, f"{current} stays at {at} until resumed",
+                          protected)
+    return ActionPlan(source, rollout, spec, current, current, f"{current} continues from {at}", protected)

@@ -140,6 +140,10 @@ class Engine:
         return plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service),
                            revision=revision)
 
+    def pending_resend(self, source: str, rollout_id: str, kind: ActionKind) -> bool:
+        """Whether this action on this rollout has an unknown outcome (so it can be sent again, same key)."""
+        return (source, rollout_id, kind.value) in self._unknown
+
     def _load_unresolved(self) -> None:
         """Intents from the audit log with no outcome, or an unknown one, become resendable plans."""
         for record in self.audit.unresolved():

@@ -13,7 +13,7 @@ from monotui.config import Thresholds
 from monotui.engine.attention import Attention
 from monotui.engine.state import RolloutView
 from monotui.models import Phase, Strategy
-from monotui.render.formats import percent, since
+from monotui.render.formats import percent, share_number, since
 from monotui.render.text import clean, plain
 
 # Signals survive NO_COLOR (Textual strips colour, keeps attributes): reverse marks a suspect, bold what needs a
@@ -88,8 +88,13 @@ def step_text(view: RolloutView) -> str:
 
 
 def weight_text(view: RolloutView) -> str:
+    """Set/actual share of traffic in % (the weights themselves when max_weight is 100; Argo Rollouts' 500/500 of
+    a maxTrafficWeight of 1000 is 50/50%); the bare weights when max_weight gives no scale."""
     r = view.rollout
-    return f"{r.set_weight}/{r.actual_weight}%"
+    set_share, actual_share = r.share(r.set_weight), r.share(r.actual_weight)
+    if set_share is None or actual_share is None:
+        return f"{r.set_weight}/{r.actual_weight}"
+    return f"{share_number(set_share)}/{share_number(actual_share)}%"
 
 
 def short_where(value: str, width: int = WHERE_WIDTH) -> str:
@@ -128,7 +133,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("step", "Step", lambda v, c: Text(step_text(v), style=_dim(v)),
            sort_key=lambda v: (v.rollout.current_step or 0, len(v.rollout.steps))),
     Column("weight", "Weight", lambda v, c: Text(weight_text(v), style=_dim(v)),
-           sort_key=lambda v: (v.rollout.actual_weight, v.rollout.set_weight)),
+           sort_key=lambda v: (v.rollout.share(v.rollout.actual_weight) or 0.0, v.rollout.actual_weight)),
     Column("version", "Version", lambda v, c: plain(v.rollout.version, style=_dim(v), limit=24),
            sort_key=lambda v: v.rollout.version),
     Column("age", "Age", lambda v, c: age_text(v, c.now), priority=2,

@@ -128,7 +128,7 @@ class MonotuiApp(App[None]):
 
     def _recheck_dialog(self) -> None:
         """An open confirmation learns at once when its target changed (it then refuses to confirm)."""
-        if not self.screen_stack:  # shutting down: a last poll may still arrive
+        if not self.screen_stack:  # shutting down
             return
         screen = self.screen
         if isinstance(screen, ConfirmActionScreen):
@@ -261,6 +261,8 @@ class MonotuiApp(App[None]):
             return None if any(self.engine.can(source, kind) for source in self.engine.providers) else False
         if view.read_only or not self.engine.can(view.source, kind):
             return False  # not offered: this source is read-only, or its engine has no such action
+        if self.engine.pending_resend(view.source, view.rollout.id, kind):
+            return True  # its outcome is unknown: the key offers to send the same intent again
         return True if action_spec(kind).applies(view.rollout) else None
 
     def on_key(self, event: events.Key) -> None:

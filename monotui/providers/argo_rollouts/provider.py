@@ -57,6 +57,12 @@ def _tag(image: str) -> str:
     return tail.split(":", 1)[1] if ":" in tail else "latest"
 
 
+def _weight(weight: int, max_w: int) -> int:
+    """A weight as the plugin computes it, kept within 0..max_w: beyond it only a status the controller has not
+    settled yet (or a spec it rejects) can go, and a share of traffic is never below 0% or above 100%."""
+    return max(0, min(max_w, weight)) if max_w > 0 else max(0, weight)
+
+
 class Cache:
     """Objects by kind, plus who owns what, so one event recomputes only the rollouts it touches."""
 
@@ -146,7 +152,8 @@ class ArgoRolloutsProvider:
             target_info = next((r for r in rs_infos if r.name == plugin.metadata(target).get("name")), None)
         except plugin_patches.CannotAct:
             target_info = None
-        steps = self._steps(ro)
+        max_w = 100 if is_bg else plugin.max_weight(ro)
+        steps = self._steps(ro, max_w)
         index = st.get("currentStepIndex")
         if is_bg:
             active = plugin._str(plugin._map(st.get("blueGreen")).get("activeSelector"))
@@ -165,7 +172,7 @@ class ArgoRolloutsProvider:
             f"{phase}: {message}".strip(": "),
             revision=revision, version=_tag(image) if image else "", image=image, started_at=started,
             steps=steps, current_step=index if isinstance(index, int) and not isinstance(index, bool) else None,
-            set_weight=max(0, min(100, set_w)), actual_weight=max(0, min(100, actual_w)),
+            set_weight=_weight(set_w, max_w), actual_weight=_weight(actual_w, max_w), max_weight=max_w,
             pause_reason=pause_reason or None,
             stable=self._revision(stable_rs), rollback_to=self._revision(target_info),
             images=[ImageTag(image=i.image, tags=list(i.tags)) for i in plugin.images(rs_infos, exp_rs)],
@@ -186,11 +193,11 @@ class ArgoRolloutsProvider:
                             deployed_at=_parse_time(info.created))
 
     @staticmethod
-    def _steps(ro: dict[str, Any]) -> list[Step]:
+    def _steps(ro: dict[str, Any], max_w: int) -> list[Step]:
         out = []
         for step in plugin.steps(ro):
             if step.get("setWeight") is not None:
-                out.append(Step(weight=max(0, min(100, plugin._int(step.get("setWeight"))))))
+                out.append(Step(weight=_weight(plugin._int(step.get("setWeight")), max_w)))
             elif "pause" in step:
                 duration = plugin._map(step["pause"]).get("duration")
                 out.append(Step(pause=True, duration_s=plugin.pause_seconds(duration)))
