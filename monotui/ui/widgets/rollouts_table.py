@@ -36,9 +36,16 @@ class RolloutsTable(DataTable[Text]):
     def mark_column(self, key: str | None, mark: str) -> None:
         """Show `mark` after one column's label (the sort order), none on the others."""
         labels = {key: mark} if key else {}
-        if labels != self._labels:
-            self._labels = labels
-            self._rebuild(self._shown)
+        if labels == self._labels:
+            return
+        self._labels = labels
+        for i in self._shown:  # relabel in place: rebuilding thousands of rows for a header mark would lag the key
+            column = self.columns[ColumnKey(COLUMNS[i].key)]
+            column.label = Text(COLUMNS[i].label + labels.get(COLUMNS[i].key, ""))
+            column.content_width = max(self._widths[i], column.label.cell_len)
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.refresh()
 
     @property
     def shown_columns(self) -> list[str]:
