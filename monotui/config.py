@@ -227,7 +227,11 @@ class Settings(BaseSettings):
             return True
 
     def is_protected(self, service: str) -> bool:
-        return service in self.protected_services
+        # Compared canonically: a look-alike with a zero-width space or full-width letters is protected too.
+        from monotui.engine.names import canonical  # here: the engine package imports this module
+
+        name = canonical(service)
+        return any(canonical(p) == name for p in self.protected_services)
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:

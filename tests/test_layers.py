@@ -17,6 +17,8 @@ NON_UI = [
     "monotui.render.detail",
     "monotui.simulator.server",
     "monotui.cli",
+    "monotui.cli_actions",
+    "monotui.engine.names",
 ]
 
 

@@ -18,6 +18,8 @@ import pytest
 
 from monotui.simulator.server import SimulatorServer
 
+from .test_cli_forms import forms, split
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -80,8 +82,10 @@ def served(sim: SimulatorServer, tmp_path: Path) -> Iterator[tuple[str, Path, su
                       f'[[sources]]\nname = "prod"\nkind = "http"\nurl = "{sim.url}"\npoll_interval = 1\n')
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "monotui", "serve", "--config", str(config), "--port",
-                               str(port)], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": ""})
+    [form] = forms("serve")  # as the README writes it
+    argv = [*split(form, {"path/to/config.toml": str(config)}), "--port", str(port)]
+    server = subprocess.Popen([sys.executable, "-m", "monotui", *argv], stdout=log, stderr=subprocess.STDOUT,
+                              env=os.environ.copy())
     url = f"http://127.0.0.1:{port}/"
 
     def up() -> bool:
