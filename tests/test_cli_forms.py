@@ -78,7 +78,8 @@ def documented_forms() -> set[str]:
                 if part.startswith("monotui"):
                     forms.add(part)
     prose = re.sub(r"```.*?```", "", text, flags=re.S)
-    forms |= {span for span in re.findall(r"`([^`\n]+)`", prose) if span.startswith("monotui")}
+    spans = (span.removeprefix(".venv/bin/") for span in re.findall(r"`([^`\n]+)`", prose))
+    forms |= {span for span in spans if span.startswith("monotui")}
     return forms
 
 

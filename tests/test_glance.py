@@ -125,7 +125,7 @@ async def test_keys_that_cannot_act_say_why(sim: SimulatorServer, engine_for: Ca
         said = notifications(app)
         assert "no alerts: no Alertmanager source is configured" in said
         assert "no suspect yet: no service breached its thresholds after a change" in said
-        assert f"promote needs a paused or progressing canary: {healthy.service} is Healthy" in said
+        assert f"promote needs a paused or progressing rollout ({healthy.service} is Healthy)" in said
         assert any(m.startswith("retry: source prod has no such action") for m in said), said
         assert sim.state.mutating_requests() == []
 

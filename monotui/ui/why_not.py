@@ -1,14 +1,15 @@
 """Why a key cannot act right now: the one-line notice shown instead of silence.
 
-(A TUI-side helper for now; the engine is getting `ActionSpec.why_not` for the CLI, and the two will become one.)
+Whether an action applies to a rollout is the engine's `ActionSpec.why_not` (the CLI says the same); this adds what
+only the screen knows: read-only mode, the selected row, the suspect, the alert sources.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from monotui.engine.actions import ActionSpec, action_spec
-from monotui.models import ActionKind, Rollout
+from monotui.engine.actions import action_spec
+from monotui.models import ActionKind
 from monotui.render.text import clean
 
 if TYPE_CHECKING:
@@ -16,25 +17,6 @@ if TYPE_CHECKING:
     from monotui.ui.keymap import Command
 
 READ_ONLY = "read-only: actions are off"
-
-NEEDS: dict[ActionKind, str] = {
-    ActionKind.PAUSE: "a progressing rollout",
-    ActionKind.RESUME: "a paused rollout",
-    ActionKind.PROMOTE: "a paused or progressing canary",
-    ActionKind.PROMOTE_FULL: "a rollout in progress (paused, progressing or degraded)",
-    ActionKind.ABORT: "a rollout in progress (paused, progressing or degraded)",
-    ActionKind.ROLLBACK: "an earlier revision to go back to",
-    ActionKind.RETRY: "an aborted rollout",
-    ActionKind.RESTART: "a rollout",
-}
-
-
-def rollout_refusal(spec: ActionSpec, rollout: Rollout) -> str | None:
-    """None when the action applies to this rollout, else what it needs and what the rollout is."""
-    if spec.applies(rollout):
-        return None
-    return f"{spec.verb} needs {NEEDS[spec.kind]}: {clean(rollout.service, 60)} is {rollout.phase.value}"
-
 
 def why_not(app: MonotuiApp, command: Command) -> str | None:
     """Why `command` cannot act now on what the app shows, in one line; None when it can."""
@@ -63,4 +45,5 @@ def why_not(app: MonotuiApp, command: Command) -> str | None:
         return f"read-only: source {clean(view.source, 40)} takes no actions"
     if not app.engine.can(view.source, kind):
         return f"{spec.verb}: source {clean(view.source, 40)} has no such action (Argo Rollouts sources only)"
-    return rollout_refusal(spec, view.rollout)
+    reason = spec.why_not(view.rollout)
+    return clean(reason, 300) if reason else None
