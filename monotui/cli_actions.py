@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from monotui.config import Settings
 from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.core import ActionOutcome, Engine
-from monotui.engine.names import canonical, visible
 from monotui.models import ActionKind, Rollout
+from monotui.names import canonical, visible
 from monotui.render.text import clean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

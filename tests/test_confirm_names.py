@@ -13,7 +13,7 @@ from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen
 
 from .conftest import ACTOR, make_world
-from .ui_helpers import make_app, rows_loaded, select, settle, static_text
+from .ui_helpers import make_app, row_text, rows_loaded, select, settle, static_text
 
 IMPOSTOR = "ledger-api\u200b"
 
@@ -28,10 +28,12 @@ async def test_a_look_alike_of_a_protected_service_needs_the_visible_name(audit_
         app = make_app(Engine(settings))
         async with app.run_test(size=(120, 35)) as pilot:
             await rows_loaded(app)
+            assert "ledger-api<U+200B>" in row_text(app, f"prod/{IMPOSTOR}")[0], "the table shows the impostor"
             select(app, f"prod/{IMPOSTOR}")
             await pilot.press("p")
             await settle(pilot)
             assert "type" in static_text(app, "#protected-hint").lower(), "the look-alike is protected"
+            assert "ledger-api<U+200B>" in static_text(app, "#confirm-plan"), "and the dialog names it visibly"
             app.screen.query_one("#typed-name").focus()
             await pilot.pause()
             await pilot.press(*"ledger-api", "enter", "enter")

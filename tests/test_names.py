@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from monotui.config import build_settings
-from monotui.engine.names import canonical, visible
+from monotui.names import canonical, visible
 
 LOOK_ALIKES = [
     "payments-api\u200b",  # zero-width space

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from monotui import __version__
 from monotui.config import AlertmanagerSourceConfig
-from monotui.models import ActionKind, Alert, Rollout
-from monotui.providers.base import Pin, PollResult, ProviderError, server_message
+from monotui.models import Alert
+from monotui.providers.base import PollResult, ProviderError, server_message
 
 
 class _Status(BaseModel):
@@ -34,7 +34,6 @@ _ALERTS = TypeAdapter(list[_GettableAlert])
 
 
 class AlertmanagerProvider:
-    capabilities: frozenset[ActionKind] = frozenset()  # silences are not rollout actions
 
     def __init__(self, config: AlertmanagerSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -95,13 +94,6 @@ class AlertmanagerProvider:
 
     async def expire(self, silence_id: str) -> None:
         await self._send("DELETE", f"/api/v2/silence/{silence_id}")
-
-    async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
-        raise ProviderError("conflict", f"{self.name} is an alert source: it takes no rollout actions", 409)
-
-    async def read(self, rollout_id: str) -> Rollout:
-        raise ProviderError("not_found", f"{self.name} is an alert source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._client.aclose()

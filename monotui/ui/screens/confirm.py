@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from monotui.engine.actions import ActionPlan
-from monotui.engine.names import canonical
+from monotui.names import canonical
 from monotui.render.text import join, plain
 from monotui.ui.screens.dialog import CancelFirstDialog
 
