@@ -304,10 +304,12 @@ def _log_to_state_dir(settings: Settings) -> None:
     logger = logging.getLogger("monotui")
     logger.setLevel(logging.WARNING)
     logger.propagate = False  # never onto the terminal the TUI draws on
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
+    from monotui.engine.audit import AuditError, open_private
+
+    try:  # as the audit log: no symlink followed, 0600
+        stream = os.fdopen(open_private(path), "a", encoding="utf-8", errors="backslashreplace")
+        handler: logging.Handler = logging.StreamHandler(stream)
+    except AuditError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)

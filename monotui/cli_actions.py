@@ -71,6 +71,10 @@ async def run_action(settings: Settings, request: ActionRequest) -> int:
         return _fail("no source configured (see config.example.toml)", EXIT_USAGE)
     if request.source is not None and request.source not in {s.name for s in settings.sources}:
         return _fail(f"--source: no source named {shown(request.source)!r}", EXIT_USAGE)
+    if request.reason is not None and request.reason != request.reason.encode("utf-8", "replace").decode():
+        # a byte the terminal's encoding cannot decode arrives as a lone surrogate: say so, send nothing
+        return _fail("--reason: not valid text in this terminal's encoding (an undecodable byte?). Nothing was "
+                     "sent.", EXIT_USAGE)
     engine = Engine(settings)
     try:
         await engine.refresh_once()
@@ -110,6 +114,9 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
     if plan.resend:
         print(f"  sent again: an earlier attempt's outcome is unknown; the same Idempotency-Key "
               f"({plan.idempotency_key[:12]}…) means it cannot act twice")
+        if request.reason and request.reason.strip() != (plan.resend_reason or ""):
+            print(f"  the request must be the same as the first: its reason "
+                  f"{shown(plan.resend_reason or '(none)')!r} is sent, not --reason {shown(request.reason)!r}")
     confirmed_by: str | None = None
     if not engine.read_only(source):
         confirmed_by, problem = _confirm(plan, request)

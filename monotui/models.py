@@ -135,6 +135,9 @@ class Rollout(_Model):
     images: list[ImageTag] = Field(default_factory=list, description="running images and their roles")
     analysis: list[Analysis] = Field(default_factory=list, description="analysis runs, newest first")
     errors: list[str] = Field(default_factory=list, description="error conditions the engine reports")
+    resource_version: str | None = Field(
+        default=None, description="opaque version of the object in its engine (Kubernetes metadata."
+        "resourceVersion), if it has one: an action is pinned to the version that was confirmed")
 
     @model_validator(mode="after")
     def _weights_within_max(self) -> Rollout:

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import unicodedata
 
-# Invisible characters that are not in category Cf (format): fillers, joiners and variation selectors.
+# Invisible characters that are not in category Cf (format): Unicode's Default_Ignorable_Code_Point (fillers,
+# joiners, variation selectors, reserved ignorables) plus the braille blank.
 _INVISIBLE_EXTRA = frozenset(
-    {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x2800, 0x3164, 0xFFA0}
+    {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180E, 0x180F, 0x2800, 0x3164, 0xFFA0,
+     0x16FE4}
+    | set(range(0x2060, 0x2070))  # word joiner … nominal digit shapes, and the reserved ones between
     | set(range(0xFE00, 0xFE10))  # variation selectors
-    | set(range(0xE0100, 0xE01F0))  # variation selectors supplement
+    | set(range(0xFFF0, 0xFFF9))  # reserved default ignorables
+    | set(range(0x1BCA0, 0x1BCA4))  # shorthand format controls
+    | set(range(0x1D173, 0x1D17B))  # musical formatting
+    | set(range(0xE0000, 0xE1000))  # tags, variation selectors supplement, reserved
 )
+
+# Characters that look like ASCII ones in a service name: dashes and the Cyrillic and Greek letters drawn like
+# Latin ones (a subset of Unicode's confusables, for the characters a name is made of).
+_LOOK_ALIKE = str.maketrans({
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u2043": "-", "\ufe58": "-", "\u02d7": "-",
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "ϲ": "c", "ɡ": "g", "ı": "i", "ℓ": "l",
+})
 
 
 def invisible(char: str) -> bool:
@@ -24,10 +41,11 @@ def invisible(char: str) -> bool:
 
 
 def canonical(name: str) -> str:
-    """The form two names are compared in: NFKC (full-width and compatibility forms folded), invisible characters
-    removed, surrounding whitespace dropped."""
-    folded = unicodedata.normalize("NFKC", name)
-    return "".join(c for c in folded if not invisible(c)).strip()
+    """The form two names are compared in: NFKC (full-width and compatibility forms folded), case folded,
+    invisible characters removed, look-alike dashes and Cyrillic/Greek letters mapped to the ASCII they imitate,
+    surrounding whitespace dropped."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(c for c in folded if not invisible(c)).translate(_LOOK_ALIKE).strip()
 
 
 def visible(name: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -411,6 +412,7 @@ async def test_an_argo_source_that_is_down_is_failed(tmp_path: Path) -> None:
 
 def test_kubectl_sees_the_standin_refuse_a_stale_resource_version(kube: KubeStandin, tmp_path: Path) -> None:
     """The stand-in's optimistic concurrency as kube-apiserver's, seen through the real client."""
+    assert shutil.which("kubectl"), "kubectl is missing: .ci/run installs it (apt-get install kubernetes-client)"
     env = {"KUBECONFIG": str(kube.kubeconfig(tmp_path / "kubeconfig", namespace="jesse-test")),
            "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     current = kube.store.get("Rollout", "jesse-test", "canary-demo")

@@ -138,10 +138,10 @@ async def test_promote_of_a_manually_paused_rollout_also_unpauses(kube: KubeStan
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
     assert rollout.pause_reason == "manually paused"  # the phase stays Degraded: that condition comes first
-    await provider.act(rollout, ActionKind.PROMOTE, actor="a", reason=None, revision=None, idempotency_key="k",
-                       pin=Pin.of(rollout))
-    await provider.act(rollout, ActionKind.PROMOTE_FULL, actor="a", reason=None, revision=None, idempotency_key="k2",
-                       pin=Pin.of(rollout))
+    after = await provider.act(rollout, ActionKind.PROMOTE, actor="a", reason=None, revision=None,
+                               idempotency_key="k", pin=Pin.of(rollout))
+    await provider.act(after, ActionKind.PROMOTE_FULL, actor="a", reason=None, revision=None, idempotency_key="k2",
+                       pin=Pin.of(after))  # confirmed on what the promote left
     await provider.aclose()
     base = f"{API}/jesse-test/rollouts/canary-demo"
     merge = "application/merge-patch+json"
@@ -189,11 +189,11 @@ async def test_rollback_lists_replicasets_by_selector_and_json_patches_the_templ
 async def test_rollback_to_a_given_revision(kube: KubeStandin, tmp_path: Path) -> None:
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
-    await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=29, idempotency_key="k",
-                       pin=Pin.of(rollout))
+    rolled = await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=29,
+                                idempotency_key="k", pin=Pin.of(rollout))
     with pytest.raises(ProviderError, match="unable to find specified revision 7"):
-        await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=7, idempotency_key="k",
-                           pin=Pin.of(rollout))
+        await provider.act(rolled, ActionKind.ROLLBACK, actor="a", reason=None, revision=7, idempotency_key="k",
+                           pin=Pin.of(rolled))
     await provider.aclose()
     after = kube.store.get("Rollout", "jesse-test", "canary-demo")
     assert after is not None and after["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":asdf")

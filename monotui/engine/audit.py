@@ -11,6 +11,7 @@ symbolic link, created 0600, and a wider mode is tightened. Records hold no toke
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -50,6 +51,8 @@ class AuditRecord:
     expected_step: int | None = None
     target_revision: int | None = None  # rollback: the revision asked for
     attempt: int = 1  # > 1: sent again with the same Idempotency-Key after an unknown outcome
+    pin: dict[str, object] | None = None  # everything confirmed: revision, step, phase, weight, engine version
+    seen: dict[str, object] | None = None  # after an unknown outcome or a resend: the rollout as read back
     time: str = ""
 
     def to_json(self) -> str:
@@ -58,28 +61,37 @@ class AuditRecord:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _open(path: Path) -> int:
-    """Open for appending without following a symlink; refuse what is not a plain file; keep it private."""
+def open_private(path: Path) -> int:
+    """Open for appending without following a symlink — neither the file nor its folder —, refuse what is not a
+    plain file, keep it private (0600)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
-        if e.errno == 40:  # ELOOP: the last component is a symbolic link
-            raise AuditError(f"audit log {path} is a symbolic link: refused (point audit_log at the real file)") \
-                from None
-        raise AuditError(f"audit log {path} cannot be opened: {e.strerror or e}") from None
+        if e.errno in (errno.ELOOP, errno.ENOTDIR) and path.parent.is_symlink():
+            raise AuditError(f"{path.parent} is a symbolic link: refused (use the real folder)") from None
+        raise AuditError(f"{path} cannot be opened: {e.strerror or e}") from None
+    try:
+        fd = os.open(path.name, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=folder)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # the file itself is a symbolic link
+            raise AuditError(f"{path} is a symbolic link: refused (point audit_log at the real file)") from None
+        raise AuditError(f"{path} cannot be opened: {e.strerror or e}") from None
+    finally:
+        os.close(folder)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise AuditError(f"audit log {path} is not a regular file")
+        raise AuditError(f"{path} is not a regular file")
     if st.st_mode & 0o077:
         try:
             os.fchmod(fd, 0o600)
-            log.warning("audit log %s was readable by others (mode %o): tightened to 0600", path,
+            log.warning("%s was readable by others (mode %o): tightened to 0600", path,
                         stat.S_IMODE(st.st_mode))
         except OSError:
             os.close(fd)
-            raise AuditError(f"audit log {path} is readable by others (mode {stat.S_IMODE(st.st_mode):o}) and "
+            raise AuditError(f"{path} is readable by others (mode {stat.S_IMODE(st.st_mode):o}) and "
                              f"cannot be tightened: chmod 600 it") from None
     return fd
 
@@ -90,8 +102,9 @@ class AuditLog:
 
     def append(self, record: AuditRecord) -> None:
         """Write one record durably, or raise AuditError (disk full, a directory in the way, a symlink…)."""
-        line = (record.to_json() + "\n").encode("utf-8")
-        fd = _open(self.path)
+        # a lone surrogate (an undecodable byte from argv or a server) is written as its escape, never refused
+        line = (record.to_json() + "\n").encode("utf-8", "backslashreplace")
+        fd = open_private(self.path)
         try:
             # A process killed in the middle of a write can leave a torn last line (Linux cuts a write short on
             # SIGKILL). Start on a fresh line, so the torn one never swallows this record.

@@ -33,6 +33,7 @@ class ActionOutcome:
     rollout: Rollout | None = None
     now: str | None = None  # after an unknown outcome: what monotui read back from the backend
     audit_error: str | None = None  # the outcome record could not be written (the intent was)
+    resendable: bool = True  # the backend honours Idempotency-Keys, so the same intent can be sent again
 
     @property
     def ok(self) -> bool:
@@ -42,16 +43,30 @@ class ActionOutcome:
         what = f"{self.plan.spec.label} {self.plan.rollout.service} ({self.plan.source})"
         if self.outcome == "done":
             text = f"{what}: done" + (" (sent again with the same key)" if self.plan.resend else "")
+            if self.plan.resend and self.now:
+                text += f". Now: {self.now}"
         elif self.outcome == "unknown":
-            text = (f"{what}: outcome unknown — {self.error}. "
-                    + (f"Now: {self.now}. " if self.now else "")
-                    + f"The same command or key sends it again with the same Idempotency-Key "
-                    f"({self.plan.idempotency_key[:12]}…), so it cannot act twice.")
+            text = f"{what}: outcome unknown — {self.error}. " + (f"Now: {self.now}. " if self.now else "")
+            if self.resendable:
+                text += (f"While it stays so, the same command or key sends it again with the same "
+                         f"Idempotency-Key ({self.plan.idempotency_key[:12]}…): the server acts at most once.")
+            else:
+                text += "This backend has no idempotency key: check the rollout before acting again."
         else:
             text = f"{what}: {self.outcome} — {self.error}"
         if self.audit_error:
             text += f" (WARNING: the outcome is not in the audit log: {self.audit_error})"
         return text
+
+
+def _pin_record(pin: Pin) -> dict[str, object]:
+    return {"revision": pin.revision, "step": pin.step, "phase": pin.phase.value if pin.phase else None,
+            "weight": pin.weight, "version": pin.version}
+
+
+def _text(value: str | None) -> str:
+    """A reason as UTF-8 can carry it (a lone surrogate from an undecodable argv byte becomes U+FFFD)."""
+    return (value or "").encode("utf-8", "replace").decode("utf-8")
 
 
 def outcome_of(error: ProviderError) -> Outcome:
@@ -81,7 +96,9 @@ class Engine:
         self._in_flight: set[tuple[str, str]] = set()
         self._guarded: set[tuple[str, str, int]] = set()
         # (source, rollout id, action) → the plan whose outcome is unknown: the next one is sent with its key
-        self._unknown: dict[tuple[str, str, str], ActionPlan] = {}
+        # (source, rollout id, action) → (the plan whose outcome is unknown, the rollout as seen after it): the next
+        # plan of that action is that intent again, while the rollout still looks the same (idempotent APIs only)
+        self._unknown: dict[tuple[str, str, str], tuple[ActionPlan, Pin]] = {}
         self.unresolved: list[dict[str, Any]] = []  # audit-log intents without a known outcome, not yet matched
         self._load_unresolved()
 
@@ -149,17 +166,26 @@ class Engine:
 
     def plan(self, source: str, rollout: Rollout, kind: ActionKind, revision: int | None = None) -> ActionPlan:
         """The plan a confirmation shows. If the same action on the same rollout has an unknown outcome (this
-        session, or an intent left without outcome in the audit log), it is that intent again: same
-        Idempotency-Key, same pinned target, same reason — so sending it cannot act twice."""
-        pending = self._unknown.get((source, rollout.id, kind.value))
-        if pending is not None and (revision is None or revision == pending.target_revision):
-            return replace(pending, rollout=rollout, attempt=pending.attempt + 1)
+        session, or an intent left without outcome in the audit log) and the rollout is still exactly as monotui
+        saw it after that attempt, it is that intent again: same Idempotency-Key, pinned target and reason — the
+        backend replays it if it had acted. Once the rollout changed (a colleague acted, a poll shows news), the
+        earlier intent is settled by what the screen shows and a key press means a new intent."""
+        key = (source, rollout.id, kind.value)
+        pending = self._unknown.get(key)
+        if pending is not None:
+            earlier, seen = pending
+            if seen.differs(rollout) is None and (revision is None or revision == earlier.target_revision):
+                return replace(earlier, rollout=rollout, attempt=earlier.attempt + 1)
+            del self._unknown[key]
         return plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service),
                            revision=revision)
 
     def pending_resend(self, source: str, rollout_id: str, kind: ActionKind) -> bool:
-        """Whether this action on this rollout has an unknown outcome (so it can be sent again, same key)."""
-        return (source, rollout_id, kind.value) in self._unknown
+        """Whether the key for this action would send an earlier intent again (its outcome is unknown and the
+        rollout has not changed since)."""
+        pending = self._unknown.get((source, rollout_id, kind.value))
+        now = self.state.rollout(source, rollout_id)
+        return pending is not None and now is not None and pending[1].differs(now) is None
 
     def _load_unresolved(self) -> None:
         """Intents from the audit log with no outcome, or an unknown one, become resendable plans."""
@@ -168,16 +194,28 @@ class Engine:
                 continue  # another person's key cannot be re-sent by this one (its body names the actor)
             self.unresolved.append(record)
 
-    def _plan_from_record(self, source: str, rollout: Rollout, record: dict[str, Any]) -> ActionPlan | None:
+    @staticmethod
+    def _pin_of(data: object) -> Pin | None:
+        if not isinstance(data, dict) or not isinstance(data.get("revision"), int):
+            return None
+        phase = data.get("phase")
+        return Pin(data["revision"], data.get("step") if isinstance(data.get("step"), int) else None,
+                   Phase(phase) if phase in {p.value for p in Phase} else None,
+                   data.get("weight") if isinstance(data.get("weight"), int) else None,
+                   data.get("version") if isinstance(data.get("version"), str) else None)
+
+    def _plan_from_record(self, source: str, rollout: Rollout,
+                          record: dict[str, Any]) -> tuple[ActionPlan, Pin] | None:
+        pin, seen = self._pin_of(record.get("pin")), self._pin_of(record.get("seen"))
+        if pin is None:
+            return None
         try:
             kind = ActionKind(str(record["action"]))
             base = plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service))
-            pin = Pin(int(record["expected_revision"]),  # type: ignore[call-overload]
-                      None if record.get("expected_step") is None else int(record["expected_step"]))  # type: ignore[call-overload]
             target = record.get("target_revision")
-            return replace(
+            plan = replace(
                 base, idempotency_key=str(record["idempotency_key"]), pin=pin,
-                target_revision=int(target) if isinstance(target, int) else None,  # type: ignore[arg-type]
+                target_revision=int(target) if isinstance(target, int) else None,
                 from_revision=RevisionRef(int(record["from_revision"]), "?"),  # type: ignore[call-overload]
                 to_revision=RevisionRef(int(record["to_revision"]), "?"),  # type: ignore[call-overload]
                 attempt=int(record.get("attempt") or 1),  # type: ignore[call-overload]
@@ -185,24 +223,32 @@ class Engine:
             )
         except (KeyError, ValueError, TypeError):
             return None
+        # what the rollout looked like after that attempt; killed in flight: as it was when confirmed
+        return plan, seen or replace(pin, step=rollout.current_step if pin.step is None else pin.step)
 
     def adopt_unresolved(self) -> list[ActionPlan]:
-        """Match the audit log's unresolved intents to rollouts now in the state (after a first refresh)."""
+        """Match the audit log's unresolved intents to rollouts now in the state (after a first refresh); those
+        whose rollout is still as it was after the attempt can be sent again with their key."""
         out = []
         for record in list(self.unresolved):
             source, rollout_id = str(record.get("source")), str(record.get("rollout"))
             rollout = self.state.rollout(source, rollout_id) if source in self.providers else None
             if rollout is None:
                 continue
-            plan = self._plan_from_record(source, rollout, record)
-            if plan is not None:
-                self._unknown.setdefault((source, rollout.id, plan.spec.kind.value), plan)
-                out.append(plan)
             self.unresolved.remove(record)
+            found = self._plan_from_record(source, rollout, record)
+            if found is None or not self._idempotent(source) or found[1].differs(rollout) is not None:
+                continue
+            self._unknown.setdefault((source, rollout.id, found[0].spec.kind.value), found)
+            out.append(found[0])
         return out
 
+    def _idempotent(self, source: str) -> bool:
+        provider = self.providers.get(source)
+        return isinstance(provider, RolloutActor) and provider.idempotent
+
     def _record(self, plan: ActionPlan, outcome: Stage, reason: str | None, error: str | None,
-                automatic: bool = False, confirmed_by: str | None = None) -> None:
+                automatic: bool = False, confirmed_by: str | None = None, seen: Pin | None = None) -> None:
         r = plan.rollout
         self.audit.append(AuditRecord(
             actor=self.settings.actor, source=plan.source, environment=r.environment, service=r.service,
@@ -210,14 +256,15 @@ class Engine:
             to_revision=plan.to_revision.revision, outcome=outcome, reason=reason or None, error=error,
             idempotency_key=plan.idempotency_key, automatic=automatic, confirmed_by=confirmed_by,
             expected_revision=plan.pinned.revision, expected_step=plan.pinned.step,
-            target_revision=plan.target_revision, attempt=plan.attempt,
+            target_revision=plan.target_revision, attempt=plan.attempt, pin=_pin_record(plan.pinned),
+            seen=_pin_record(seen) if seen is not None else None,
         ))
 
     async def refuse(self, plan: ActionPlan, why: str, reason: str | None = None,
                      confirmed_by: str | None = None) -> ActionOutcome:
         """Record an action that monotui itself refused to send (nothing is sent)."""
         try:
-            await asyncio.to_thread(self._record, plan, "refused", reason, why, False, confirmed_by)
+            await asyncio.to_thread(self._record, plan, "refused", _text(reason), why, False, confirmed_by)
         except AuditError as e:
             return ActionOutcome(plan, "refused", why, audit_error=str(e))
         return ActionOutcome(plan, "refused", why)
@@ -225,20 +272,22 @@ class Engine:
     def target_changed(self, plan: ActionPlan) -> str | None:
         """How the rollout in the state differs from what `plan` pinned (None: still the same).
 
-        A resend through an idempotent API is not checked here: if the first attempt acted, the target moved
-        because of it and the server replays its answer; if it did not, the server checks the pin itself."""
-        if plan.resend and self._actor(plan.source).idempotent:
-            return None
+        A resend through an idempotent API is not checked against the first pin: it is offered only while the
+        rollout is as monotui saw it after the first attempt (`plan`), and the backend checks the pin itself."""
         now = self.state.rollout(plan.source, plan.rollout.id)
         if now is None:
             return "it is no longer listed by its source"
+        if plan.resend and self._idempotent(plan.source):
+            pending = self._unknown.get((plan.source, plan.rollout.id, plan.spec.kind.value))
+            return None if pending is not None and pending[1].differs(now) is None else \
+                "it changed since the attempt whose outcome is unknown"
         return plan.pinned.differs(now)
 
     async def execute(self, plan: ActionPlan, reason: str | None = None, *, automatic: bool = False,
                       confirmed_by: str | None = None) -> ActionOutcome:
         """Send one action, once, exactly as confirmed. The intent is on disk before the request leaves, and the
         outcome record before this returns (docs/reliability.md)."""
-        reason = plan.resend_reason if plan.resend else ((reason or "").strip() or None)
+        reason = plan.resend_reason if plan.resend else (_text(reason).strip() or None)
         confirmed_by = "automatic" if automatic else confirmed_by
         if self.read_only(plan.source):
             return await self.refuse(plan, "read-only mode: no mutating request is sent", reason, confirmed_by)
@@ -251,6 +300,7 @@ class Engine:
         if changed := self.target_changed(plan):
             return await self.refuse(plan, f"target changed since it was confirmed: {changed}. Nothing was sent; "
                                      "look again and re-open the action", reason, confirmed_by)
+        key = (plan.source, plan.rollout.id, plan.spec.kind.value)
         self._in_flight.add(target)
         try:
             try:
@@ -258,22 +308,31 @@ class Engine:
             except AuditError as e:
                 return ActionOutcome(plan, "refused", f"not sent: the audit log cannot be written ({e})")
             outcome, error, rollout = await self._send(plan, reason)
-            now = None
-            if outcome == "unknown":
-                self._unknown[(plan.source, plan.rollout.id, plan.spec.kind.value)] = plan
-                now = await self._read_back(plan)
+            if plan.resend and outcome in ("refused", "failed"):
+                # this attempt did nothing, but the first one may have acted: still unknown
+                error = (f"sent again, {outcome}: {error}. Whether the first attempt acted is still unknown: check "
+                         f"{plan.rollout.service} before acting again")
+                outcome = "unknown"
+            now, seen = None, None
+            if outcome == "unknown" or plan.resend:
+                # what the backend shows now; a replayed answer is the first attempt's, not the present state
+                seen_rollout, now = await self._read_back(plan)
+                rollout = seen_rollout if plan.resend else rollout
+                seen = Pin.of(seen_rollout, with_step=True) if seen_rollout is not None else None
+            if outcome == "unknown" and self._idempotent(plan.source):
+                self._unknown[key] = (plan, seen or Pin.of(plan.rollout, with_step=True))
             else:
-                self._unknown.pop((plan.source, plan.rollout.id, plan.spec.kind.value), None)
+                self._unknown.pop(key, None)
             audit_error = None
             try:
-                await asyncio.to_thread(self._record, plan, outcome, reason, error, automatic, confirmed_by)
+                await asyncio.to_thread(self._record, plan, outcome, reason, error, automatic, confirmed_by, seen)
             except AuditError as e:
                 audit_error = str(e)
         finally:
             self._in_flight.discard(target)
-        if rollout is not None:
+        if rollout is not None and not plan.resend:
             self.state.apply_rollout(plan.source, rollout)
-        return ActionOutcome(plan, outcome, error, rollout, now, audit_error)
+        return ActionOutcome(plan, outcome, error, rollout, now, audit_error, self._idempotent(plan.source))
 
     async def _send(self, plan: ActionPlan, reason: str | None) -> tuple[Outcome, str | None, Rollout | None]:
         deadline = self.settings.source(plan.source).action_deadline_s
@@ -299,17 +358,17 @@ class Engine:
                                f"{clean(plan.rollout.id, 80)}"), None
         return "done", None, rollout
 
-    async def _read_back(self, plan: ActionPlan) -> str | None:
-        """After an unknown outcome: what the backend shows now (best effort, bounded)."""
+    async def _read_back(self, plan: ActionPlan) -> tuple[Rollout | None, str]:
+        """After an unknown outcome or a resend: the rollout as the backend shows it now (best effort, bounded)."""
         try:
             async with asyncio.timeout(self.settings.source(plan.source).timeout + 1):
                 rollout = await self._actor(plan.source).read(plan.rollout.id)
         except Exception as e:  # any failure only means we cannot say
-            return f"cannot read {plan.rollout.service} back ({type(e).__name__})"
+            return None, f"cannot read {plan.rollout.service} back ({type(e).__name__})"
         if rollout.id != plan.rollout.id:
-            return None
+            return None, f"cannot read {plan.rollout.service} back (the answer was about another rollout)"
         self.state.apply_rollout(plan.source, rollout)
-        return describe(rollout)
+        return rollout, describe(rollout)
 
     async def history(self, service: str) -> Any:
         """The last 30 minutes of a service's health from the first source that keeps history (None without)."""

@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
-from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Rollout, ServiceHealth
+from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Phase, Rollout, ServiceHealth
 
 ErrorKind = Literal["connection", "lost", "timeout", "http", "invalid", "auth", "conflict", "not_found", "changed"]
 
@@ -34,8 +34,9 @@ class ProviderError(Exception):
 
     @property
     def refused(self) -> bool:
-        """The backend answered and said no (a 4xx): it did not act."""
-        return self.kind in _REFUSING_KINDS or (self.status is not None and 400 <= self.status < 500)
+        """The backend answered and said no (a 4xx, or a redirect monotui does not follow): it did not act."""
+        return self.kind in _REFUSING_KINDS or (
+            self.kind == "http" and self.status is not None and 300 <= self.status < 500)
 
     @property
     def not_sent(self) -> bool:
@@ -48,17 +49,24 @@ class ProviderError(Exception):
 
 @dataclass(frozen=True)
 class Pin:
-    """What the operator confirmed about the target: the backend must refuse the action if it no longer holds.
+    """What the operator confirmed about the target: the action is refused if it no longer holds.
 
-    `revision` is the rollout's current revision as shown; `step` (promote only) the 0-based step it was at.
+    `revision` (and for promote `step`, 0-based) are sent to the backend, which checks them; `version` is the
+    engine's own object version where it has one (Kubernetes resourceVersion), sent as a precondition too.
+    `phase` and `weight` are what the confirmation described ("stays at 20% of traffic"): monotui checks them
+    against its latest refresh before sending and while the dialog is open.
     """
 
     revision: int
     step: int | None = None
+    phase: Phase | None = None
+    weight: int | None = None
+    version: str | None = None
 
     @classmethod
     def of(cls, rollout: Rollout, *, with_step: bool = False) -> Pin:
-        return cls(rollout.revision, rollout.current_step if with_step else None)
+        return cls(rollout.revision, rollout.current_step if with_step else None, rollout.phase,
+                   rollout.set_weight, rollout.resource_version)
 
     def differs(self, rollout: Rollout) -> str | None:
         """How `rollout` no longer matches what was confirmed, or None."""
@@ -67,6 +75,10 @@ class Pin:
         if self.step is not None and rollout.current_step != self.step:
             now = "no step" if rollout.current_step is None else f"step {rollout.current_step + 1}"
             return f"it is now at {now}, not step {self.step + 1}"
+        if self.phase is not None and rollout.phase is not self.phase:
+            return f"it is now {rollout.phase.value}, not {self.phase.value}"
+        if self.weight is not None and rollout.set_weight != self.weight:
+            return f"its weight is now {rollout.set_weight}, not {self.weight}"
         return None
 
 

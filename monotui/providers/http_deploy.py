@@ -69,6 +69,9 @@ class HttpDeployProvider:
             )
         except httpx.HTTPError as e:
             raise transport_error(e, f"{method} {path}", self.config.timeout) from None
+        except UnicodeEncodeError:  # a header (a rotated token?) that HTTP cannot carry: nothing was sent
+            raise ProviderError("connection", f"{method} {path}: the request could not be built "
+                                "(a header value that is not ASCII?)") from None
         if response.status_code >= 400:
             raise ProviderError(
                 _STATUS_KINDS.get(response.status_code, "http"),  # type: ignore[arg-type]
@@ -131,6 +134,11 @@ class HttpDeployProvider:
             "POST", path, headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
             content=body.model_dump_json(exclude_none=True).encode(),
         )
+        if response.status_code != 200:  # a redirect (never followed for an action) or another non-answer
+            where = response.headers.get("location", "")
+            raise ProviderError("http", f"POST {path}: HTTP {response.status_code}"
+                                + (f" (to {where[:200]})" if where else "") + ": not followed, nothing done here",
+                                response.status_code)
         try:
             return ActionResponse.model_validate_json(response.content).rollout
         except ValidationError as e:  # it may have acted: the engine calls this outcome unknown

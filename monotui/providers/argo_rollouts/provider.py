@@ -183,6 +183,8 @@ class ArgoRolloutsProvider:
                                                inconclusive=m.inconclusive, error=m.error) for m in a.metrics])
                       for a in plugin.analysis_runs(ro, self.cache.in_namespace("AnalysisRun", namespace))],
             errors=self._errors(ro),
+            resource_version=version if isinstance(version := plugin.metadata(ro).get("resourceVersion"), str)
+            else None,
         )
 
     @staticmethod
@@ -346,14 +348,20 @@ class ArgoRolloutsProvider:
             raise ProviderError("changed", f"{rollout.service} changed since it was confirmed: {changed}")
         replica_sets: list[dict[str, Any]] = []
         if action is ActionKind.ROLLBACK:
-            replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace, plugin_patches.label_selector(current))
+            try:
+                replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace,
+                                                       plugin_patches.label_selector(current))
+            except ProviderError as e:  # a read before any PATCH: nothing was sent
+                raise ProviderError("connection", f"nothing was sent: listing its ReplicaSets failed: {e.message}",
+                                    e.status) from None
         try:
             requests = plugin_patches.patches_for(action, current, replica_sets, revision)
         except plugin_patches.CannotAct as e:
             raise ProviderError("conflict", str(e), 409) from None
         if not requests:
             raise ProviderError("conflict", f"nothing to do: {name} is already fully promoted", 409)
-        version = plugin.metadata(current).get("resourceVersion")
+        # the version that was confirmed (else the cached one): a controller update since gives 409, not an action
+        version = pin.version or plugin.metadata(current).get("resourceVersion")
         result = current
         for i, patch in enumerate(requests):
             body = plugin_patches.pinned(patch, version) if i == 0 and isinstance(version, str) else patch.body
@@ -363,6 +371,9 @@ class ArgoRolloutsProvider:
                 if i == 0 and e.kind == "conflict":  # resourceVersion precondition: nothing was changed
                     raise ProviderError("changed", f"{rollout.service} changed since it was confirmed "
                                         f"(the API server said: {e.message}); nothing was changed", 409) from None
+                if i > 0:  # an earlier PATCH of this action was applied: it acted, in part
+                    raise ProviderError("lost", f"PATCH {i + 1} of {len(requests)} failed after the first "
+                                        f"{i} applied (the action is half done): {e.message}") from None
                 raise
         self.cache.put("Rollout", result)
         return self.to_rollout(result)
