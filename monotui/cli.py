@@ -162,8 +162,8 @@ def _command(name: str, help: str, params: list[click.Parameter],
     return command
 
 
-def _demo(ctx: click.Context, prometheus: bool, **sim: Any) -> int:
-    return run_demo(global_options(ctx), prometheus=prometheus, **sim)
+def _demo(ctx: click.Context, prometheus: bool, port: int, **sim: Any) -> int:
+    return run_demo(global_options(ctx), prometheus=prometheus, port=port, **sim)
 
 
 _command("demo", "Open monotui on the embedded simulated production.",
@@ -171,6 +171,9 @@ _command("demo", "Open monotui on the embedded simulated production.",
           click.Option(["--prometheus"], is_flag=True,
                        help="also start a real Prometheus scraping the simulator (the health source) and an "
                             "Alertmanager receiving its alerts"),
+          click.Option(["--port"], type=click.IntRange(0, 65535), default=0,
+                       help="port of the embedded simulator on 127.0.0.1 (default: any free one; printed either "
+                            "way)"),
           *_sim_params(deploy_interval=5.0)], _demo)
 
 
@@ -203,6 +206,19 @@ _command("kube-standin", "Serve Argo Rollouts objects on a loopback Kubernetes A
                        help="spread generated rollouts over this many namespaces"),
           click.Option(["--kubeconfig-out"], metavar="PATH", default="standin.kubeconfig", show_default=True,
                        help="write a kubeconfig pointing at the stand-in here")], _kube_standin)
+
+
+def _serve(ctx: click.Context, host: str, port: int) -> int:
+    return run_serve(global_options(ctx), host, port)
+
+
+_command("serve", "Share the control room in a browser, read-only (textual-serve); reach it through an SSH "
+         "port-forward.",
+         [*_global_params(),
+          click.Option(["--host"], default="127.0.0.1", show_default=True,
+                       help="address to listen on (loopback only by default)"),
+          click.Option(["--port"], type=click.IntRange(1, 65535), default=8703, show_default=True, help="port")],
+         _serve)
 
 
 def _status(ctx: click.Context, json_output: bool, source: str | None) -> int:
@@ -344,13 +360,27 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
     return build_settings(data, path if (named or path.exists()) else None, **overrides)
 
 
-def run_demo(g: Globals, *, prometheus: bool = False, **sim: Any) -> int:
+def run_serve(g: Globals, host: str, port: int) -> int:
+    # the same checks as the TUI, before any browser connects: a bad config fails here, once, with exit 2
+    path, named = resolve_config_path(g.config)
+    if not named and not path.exists():
+        return _fail(f"no configuration: {path} does not exist (pass --config PATH).")
+    if not _settings(g).sources:
+        return _fail(f"config error in {path}: sources: no source configured")
+    from monotui.serve import serve
+
+    print(f"monotui serve: browser sessions are read-only; on http://{host}:{port}", file=sys.stderr)
+    serve(str(path) if named else None, host, port)
+    return EXIT_OK
+
+
+def run_demo(g: Globals, *, prometheus: bool = False, port: int = 0, **sim: Any) -> int:
     from monotui.simulator.server import SimulatorServer
 
     demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before anything starts
     prometheus_url = alertmanager_url = None
     with ExitStack() as stack:
-        server = stack.enter_context(SimulatorServer(_world(**sim)))
+        server = stack.enter_context(SimulatorServer(_world(**sim), port=port))
         if prometheus:
             from urllib.parse import urlparse
 
@@ -368,7 +398,12 @@ def run_demo(g: Globals, *, prometheus: bool = False, **sim: Any) -> int:
             print("starting Prometheus…", file=sys.stderr)
             prometheus_url = stack.enter_context(prom.PrometheusServer(
                 [urlparse(server.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
-        return _open_tui(demo_settings(g, server.url, prometheus_url, alertmanager_url))
+        settings = demo_settings(g, server.url, prometheus_url, alertmanager_url)
+        # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
+        where = f"monotui demo: the simulated production listens on {server.url}"
+        print(where, file=sys.stderr)
+        stack.callback(print, where, file=sys.stderr)
+        return _open_tui(settings)
 
 
 def run_simulate(port: int, token_env: str | None, **sim: Any) -> int:

@@ -217,6 +217,8 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     auto_pause_suspects: list[str] = Field(
         default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description='binding id → keys, comma-separated: "cursor.down" = "j,ctrl+n"')
 
     @classmethod
     def settings_customise_sources(

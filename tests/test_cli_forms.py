@@ -60,6 +60,9 @@ FORMS = {
     "monotui completion bash": "completion",
     "monotui completion fish > ~/.config/fish/completions/monotui.fish": "completion",
     "monotui simulate --port 8700": "simulate",
+    "monotui demo --port 8700": "demo-port",
+    "monotui status --json --config /tmp/demo.toml": "demo-port",
+    "monotui serve --config path/to/config.toml": "serve",  # run in a browser by tests/test_serve.py
 }
 
 
@@ -70,12 +73,13 @@ def documented_forms() -> set[str]:
     for block in re.findall(r"```sh\n(.*?)```", text, re.S):
         for line in block.splitlines():
             command, _, comment = line.partition(" #")
-            for part in [*command.split("&&"), *re.findall(r"or: (monotui .*)", comment)]:
+            for part in [*command.split("&&"), *re.findall(r"or: (?:\.venv/bin/)?(monotui .*)", comment)]:
                 part = part.strip().removeprefix(".venv/bin/").rstrip("&").strip()
                 if part.startswith("monotui"):
                     forms.add(part)
     prose = re.sub(r"```.*?```", "", text, flags=re.S)
-    forms |= {span for span in re.findall(r"`([^`\n]+)`", prose) if span.startswith("monotui")}
+    spans = (span.removeprefix(".venv/bin/") for span in re.findall(r"`([^`\n]+)`", prose))
+    forms |= {span for span in spans if span.startswith("monotui")}
     return forms
 
 
@@ -156,7 +160,8 @@ def test_help_lists_every_command_with_a_description(flag: str, env: dict[str, s
     proc = run([flag], env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: monotui [OPTIONS] [COMMAND]")
-    commands = {"demo", "simulate", "kube-standin", "status", "completion", *(s.kind.value for s in ROLLOUT_ACTIONS)}
+    commands = {"demo", "simulate", "kube-standin", "serve", "status", "completion",
+                *(s.kind.value for s in ROLLOUT_ACTIONS)}
     listed = dict(re.findall(r"^  ([a-z-]+) +(\S.*)$", proc.stdout.split("Commands:")[1].split("\n\n")[0], re.M))
     assert set(listed) == commands
     assert all(description.strip() for description in listed.values())
@@ -212,7 +217,7 @@ def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     exits = re.findall(r"^EXIT (\S+) (\d+)$", proc.stdout, re.M)
-    assert len(exits) == 2 * 13 and all(code == "0" for _, code in exits), proc.stdout
+    assert len(exits) == 2 * 14 and all(code == "0" for _, code in exits), proc.stdout
     usages = re.findall(r"^Usage: monotui ([a-z-]+) ", proc.stdout, re.M)
     assert sorted(usages) == sorted(name for name, _ in exits)
 
@@ -378,6 +383,22 @@ def test_simulate_form(tmp_path: Path, env: dict[str, str]) -> None:
         assert answer.status_code == 200 and len(answer.json()["rollouts"]) == 12
     finally:
         stop(proc)
+
+
+def test_demo_on_a_known_port_answers_status_from_a_second_terminal(tmp_path: Path, env: dict[str, str]) -> None:
+    demo_form, status_form = forms("demo-port")
+    port = str(free_port())
+    demo = tmp_path / "demo.toml"  # what the README's printf writes
+    demo.write_text(f'[[sources]]\nname = "demo"\nkind = "http"\nurl = "http://127.0.0.1:{port}"\n')
+    with Terminal(split(demo_form, {"8700": port}), env, cwd=ROOT) as term:
+        term.wait_for(f"monotui demo: the simulated production listens on http://127.0.0.1:{port}", "PRODUCTION",
+                      demo_first_service(), timeout=90)
+        proc = run(split(status_form, {"/tmp/demo.toml": str(demo)}), env)
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["sources"][0]["state"] == "ok" and demo_first_service() in {r["service"] for r in data["rollouts"]}
+        term.type("q")
+        assert term.wait_exit() == 0
 
 
 def kubeconfig_server(path: Path, timeout: float = 60.0) -> str:

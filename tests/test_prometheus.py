@@ -28,7 +28,7 @@ from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import SimConfig, World
 
 from .conftest import ACTOR, START, wait_until
-from .ui_helpers import cell, make_app, panel_text, rows_loaded, select, settle
+from .ui_helpers import cell, cell_or_blank, make_app, panel_text, rows_loaded, select, settle
 
 # skipped with the reason where the binary is absent; in CI (.ci/run installs it) a missing binary fails instead
 pytestmark = pytest.mark.skipif(find_prometheus() is None and not os.environ.get("CI"),
@@ -124,16 +124,16 @@ async def test_an_alert_rule_fires_and_shows_against_its_service(engine_for: Cal
                                                          "poll_interval": 0.5}))
         async with app.run_test(size=(160, 40)) as pilot:
             await rows_loaded(app, 6)
-            assert cell(app, "prod/cart-api", "alerts") == ""
+            assert cell_or_blank(app, "prod/cart-api", "alerts") == ""
             sim.world.deploy("cart-api", bad=True, strategy=Strategy.CANARY)
-            await wait_until(lambda: cell(app, "prod/cart-api", "alerts") == "! 1", timeout=90,
+            await wait_until(lambda: cell_or_blank(app, "prod/cart-api", "alerts") == "! 1", timeout=90,
                              what="the alert reaches monotui against cart-api")
             await pilot.pause(0.3)
             [alert] = app.engine.state.all_alerts()
             assert (alert.name, alert.service, alert.severity) == ("HighErrorRatio", "cart-api", "page")
             assert "cart-api fails" in alert.summary
             assert "HighErrorRatio" in panel_text(app, "events")
-            assert all(cell(app, f"prod/{s}", "alerts") == "" for s in sim.world.services if s != "cart-api")
+            assert all(cell_or_blank(app, f"prod/{s}", "alerts") == "" for s in sim.world.services if s != "cart-api")
             # silence it from the keyboard: S, Cancel is focused; type a comment, confirm
             select(app, "prod/cart-api")
             await pilot.pause()
@@ -149,7 +149,7 @@ async def test_an_alert_rule_fires_and_shows_against_its_service(engine_for: Cal
             assert active["createdBy"] == ACTOR and active["comment"] == "bad canary, rolling back"
             assert active["matchers"] == [{"name": "service", "value": "cart-api", "isRegex": False,
                                            "isEqual": True}]
-            await wait_until(lambda: cell(app, "prod/cart-api", "alerts") == "" and
+            await wait_until(lambda: cell_or_blank(app, "prod/cart-api", "alerts") == "" and
                              all(a.silenced for a in app.engine.state.all_alerts()), timeout=30,
                              what="the alert shows as silenced")
             assert "silenced" in panel_text(app, "events")

@@ -77,3 +77,17 @@ def test_confirm_rollback_80x24(snap_compare, frozen_sim: SimulatorServer, tmp_p
 def test_read_only_120x35(snap_compare, frozen_sim: SimulatorServer, tmp_path: Path) -> None:
     assert snap_compare(frozen_app(frozen_sim, tmp_path, read_only=True), terminal_size=(120, 35),
                         run_before=loaded)
+
+
+def test_no_color_80x24(snap_compare, frozen_sim: SimulatorServer, tmp_path: Path,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR: the terminal's own colours; PRODUCTION and the cursor in reverse, Degraded in bold, an error ratio
+    over its threshold bold and underlined."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(frozen_app(frozen_sim, tmp_path), terminal_size=(80, 24), run_before=loaded)
+
+
+def test_16_colours_80x24(snap_compare, frozen_sim: SimulatorServer, tmp_path: Path) -> None:
+    """The ANSI theme: only the terminal's 16 colours, as over an old SSH client or in a plain tmux."""
+    assert snap_compare(frozen_app(frozen_sim, tmp_path, theme="ansi-dark"), terminal_size=(80, 24),
+                        run_before=loaded)

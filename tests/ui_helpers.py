@@ -37,10 +37,14 @@ def row_text(app: MonotuiApp, key: str) -> list[str]:
 
 
 def cell(app: MonotuiApp, key: str, column: str) -> str:
-    """The text of one cell, by row key and column key."""
-    from monotui.render.rollouts import COLUMNS
+    """The text of one cell as the table shows it, by row key and column key (a hidden column raises)."""
+    return str(app.table.get_cell(key, column).plain)
 
-    return row_text(app, key)[[c.key for c in COLUMNS].index(column)]
+
+def cell_or_blank(app: MonotuiApp, key: str, column: str) -> str:
+    """A cell's text, or "" when its column is not shown (an empty column, like Alerts with none firing, takes no
+    width)."""
+    return cell(app, key, column) if column in app.table.shown_columns else ""
 
 
 def notifications(app: MonotuiApp) -> list[str]:
@@ -66,3 +70,8 @@ async def settle(pilot: Pilot[None], seconds: float = 0.05) -> None:
 def make_app(engine: Engine, **kwargs: Any) -> MonotuiApp:
     return MonotuiApp(engine, **kwargs)
 
+
+
+def screen_lines(app: MonotuiApp) -> list[str]:
+    """What the terminal shows, line by line (the composited screen, as text)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

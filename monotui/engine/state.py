@@ -11,7 +11,7 @@ from typing import Literal
 
 from monotui.config import Settings
 from monotui.engine.attention import Attention, attention, is_unhealthy, sort_key
-from monotui.engine.suspects import Evidence, evidence
+from monotui.engine.suspects import Evidence, evidence, figure_at
 from monotui.models import Alert, Event, EventKind, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 
@@ -90,6 +90,7 @@ class ProductionState:
         self.breach_since: dict[str, datetime] = {}  # service → when its health crossed a threshold
         # (source, rollout) → (revision, (error ratio, p99) when monotui first saw that revision): "before"
         self.baselines: dict[tuple[str, str], tuple[int, tuple[float, float] | None]] = {}
+        self._unknown_baselines: set[tuple[str, str]] = set()  # first seen already live: filled from history
         self.version = 0  # bumped on every change the screen should show
         self._derived_ids = 0
 
@@ -105,6 +106,29 @@ class ProductionState:
                 health = None if first_poll else self.health_of(rollout.service, data)
                 self.baselines[key] = (rollout.revision,
                                        (health.error_ratio, health.p99_ms) if health is not None else None)
+                if health is None:
+                    self._unknown_baselines.add(key)
+
+    def _fill_baselines(self, now: datetime) -> None:
+        """A rollout already live at monotui's first poll has no "before" figure: take its health history's point
+        at the rollout's start, while the history still reaches back that far (`now`: the health's time)."""
+        for key in list(self._unknown_baselines):
+            source, rollout_id = key
+            rollout = self.sources[source].rollouts.get(rollout_id)
+            seen = self.baselines.get(key)
+            if rollout is None or seen is None or seen[0] != rollout.revision or seen[1] is not None:
+                self._unknown_baselines.discard(key)
+                continue
+            health = self.health_of(rollout.service, self.sources[source])
+            if health is None:
+                continue
+            series = health.series
+            error = figure_at(series.error_ratio, series.interval_s, now, rollout.started_at)
+            p99 = figure_at(series.p99_ms, series.interval_s, now, rollout.started_at)
+            if error is not None and p99 is not None:
+                self.baselines[key] = (rollout.revision, (error, p99))
+            if series.error_ratio:  # known now, or never: the history only moves forward
+                self._unknown_baselines.discard(key)
 
     def apply_poll(self, source: str, result: PollResult) -> None:
         data = self.sources[source]
@@ -212,6 +236,8 @@ class ProductionState:
         """Every rollout, exceptions first."""
         now = now or datetime.now(UTC)
         thresholds = self.settings.thresholds
+        if self._unknown_baselines:
+            self._fill_baselines(now)
         out: list[RolloutView] = []
         firing_by_service: dict[str, int] = {}
         for alert in self.all_alerts():
@@ -224,7 +250,7 @@ class ProductionState:
                 limits = thresholds.for_service(rollout.service)
                 seen = self.baselines.get((name, rollout.id))
                 baseline = seen[1] if seen and seen[0] == rollout.revision else None
-                case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline)
+                case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline, now)
                 rank = Attention.SUSPECT if case else attention(rollout, health, limits, now)
                 firing = firing_by_service.get(rollout.service, 0)
                 out.append(RolloutView(name, rollout, health, rank, stale, read_only, case, firing))

@@ -3,6 +3,7 @@ advanced in a window before the breach are suspects, with the evidence."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,10 +23,21 @@ class Evidence:
     breach_at: datetime
 
 
+def figure_at(series: list[float], interval_s: float, now: datetime, at: datetime) -> float | None:
+    """The point of a health series (its last point is `now`) taken just before `at`; None when the series does
+    not reach back that far."""
+    if not series or interval_s <= 0:
+        return None
+    back = math.ceil((now - at).total_seconds() / interval_s)
+    index = len(series) - 1 - max(back, 0)
+    return series[index] if index >= 0 else None
+
+
 def evidence(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresholds, breach_at: datetime | None,
-             baseline: tuple[float, float] | None = None) -> Evidence | None:
+             baseline: tuple[float, float] | None = None, now: datetime | None = None) -> Evidence | None:
     """The case against `rollout`, or None when it is not a suspect. `baseline` is (error ratio, p99) as monotui
-    saw them when it first saw this revision; without it, the oldest point of the health history stands in."""
+    saw them when it first saw this revision; without it (the rollout was live before monotui started), the
+    health history's point at the rollout's start stands in, or nothing ("?") when the history is shorter."""
     if health is None or breach_at is None:
         return None
     if rollout.rolled_back_at is not None and rollout.rolled_back_at >= breach_at:
@@ -39,5 +51,8 @@ def evidence(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresho
         figure, value, series, known = "error ratio", health.error_ratio, health.series.error_ratio, 0
     else:
         figure, value, series, known = "p99", health.p99_ms, health.series.p99_ms, 1
-    before = baseline[known] if baseline is not None else (series[0] if series else None)
+    if baseline is not None:
+        before: float | None = baseline[known]
+    else:
+        before = figure_at(series, health.series.interval_s, now, rollout.started_at) if now else None
     return Evidence(figure, before, value, changed_at, breach_at)

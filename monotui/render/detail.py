@@ -101,13 +101,13 @@ def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds,
 
 
 def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequence[SourceEvent],
-           now: datetime, thresholds: Thresholds, history: Any = None) -> Group:
+           now: datetime, thresholds: Thresholds, history: Any = None, suspect_key: str = "s") -> Group:
     if view is None:
         return Group(Text("No rollout selected.", style="dim"))
     r = view.rollout
     lines: list[Text] = [
         join(plain(r.service, style="bold", limit=80), status_text(view),
-             Text(r.strategy.value, style="dim"), plain(r.environment, limit=60),
+             Text(r.strategy.value, style="dim"), plain(r.environment, limit=160),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
     if view.evidence is not None:
@@ -117,7 +117,8 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         lines.append(join(Text("⚠ SUSPECT", style="bold reverse red"),
                           Text(f"{ev.figure} {before} before it started → {fmt(ev.now)} now;", style="bold"),
                           Text(f"changed {clock_time(ev.changed_at)}, breached {clock_time(ev.breach_at)}"),
-                          Text("— s rolls it back", style="dim")))
+                          Text("— read-only: actions are off" if view.read_only else f"— {suspect_key} rolls it back",
+                               style="dim")))
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))

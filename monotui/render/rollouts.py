@@ -1,9 +1,11 @@
-"""The rollouts table: its columns and the cells of one row."""
+"""The rollouts table: its columns (as data: label, cell function, priority, minimum width) and a row's cells."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 
@@ -12,50 +14,58 @@ from monotui.engine.attention import Attention
 from monotui.engine.state import RolloutView
 from monotui.models import Phase, Strategy
 from monotui.render.formats import percent, share_number, since
-from monotui.render.text import plain
+from monotui.render.text import clean, plain
+
+# Signals survive NO_COLOR (Textual strips colour, keeps attributes): reverse marks a suspect, bold what needs a
+# human, underline a figure over its threshold. Colour only repeats them.
+SUSPECT_STYLE = "bold reverse red"
+OVER_THRESHOLD_STYLE = "bold underline red"
+WHERE_WIDTH = 18  # longer environments (an Argo context/namespace) are shortened; the detail panel has them whole
+
+
+@dataclass(frozen=True)
+class Cells:
+    """What a cell function may look at besides the row."""
+
+    now: datetime
+    thresholds: Thresholds
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
+    cell: Callable[[RolloutView, Cells], Text]
+    priority: int = 0  # 0: always shown, never cut; higher numbers give way first on a narrow terminal
+    min_width: int = 0  # the column is never narrower than this
+    hide_when_empty: bool = False  # a column with nothing to say (no alerts, no health figures) takes no width
+    sort_key: Callable[[RolloutView], Any] | None = None  # sort by this column (most telling first); None: cannot
 
-
-COLUMNS: tuple[Column, ...] = (
-    Column("service", "Service"),
-    Column("where", "Where"),  # environment: region, or Kubernetes context/namespace
-    Column("status", "Status"),
-    Column("errors", "Err%"),
-    Column("alerts", "Alerts"),
-    Column("step", "Step"),
-    Column("weight", "Weight"),
-    Column("version", "Version"),
-    Column("age", "Age"),
-    Column("author", "Author"),
-    Column("strategy", "Strategy"),
-)
 
 PHASE_STYLE: dict[Phase, tuple[str, str]] = {
     Phase.PAUSED: ("‖", "bold yellow"),
     Phase.DEGRADED: ("✖", "bold red"),
-    Phase.ABORTED: ("■", "red"),
+    Phase.ABORTED: ("■", "bold red"),
     Phase.PROGRESSING: ("▸", "cyan"),
     Phase.HEALTHY: ("✔", "green"),
 }
 
 
 def status_text(view: RolloutView) -> Text:
+    """The phase with its icon; a suspect reads `⚠ SUSPECT` first, with the phase still readable after it."""
     phase = view.rollout.phase
     icon, style = PHASE_STYLE[phase]
     label = phase.value
+    if view.stale:
+        return Text(f"? {label}", style="dim")
     if view.attention is Attention.SUSPECT:
-        icon, style = "⚠", "bold reverse red"
-    elif view.attention is Attention.ROLLED_BACK:
+        out = Text("⚠ SUSPECT", style=SUSPECT_STYLE)
+        out.append(f" {label}", style=style)
+        return out
+    if view.attention is Attention.ROLLED_BACK:
         icon, label, style = "↩", "Rolled back", "magenta"
     elif view.attention is Attention.UNHEALTHY and phase is not Phase.DEGRADED:
         style = "bold red"
-    if view.stale:
-        return Text(f"? {label}", style="dim")
     return Text(f"{icon} {label}", style=style)
 
 
@@ -64,7 +74,7 @@ def error_text(view: RolloutView, thresholds: Thresholds) -> Text:
     health = view.health
     if health is None:
         return Text("-", style="dim")
-    style = "bold red" if health.error_ratio >= thresholds.error_ratio else (
+    style = OVER_THRESHOLD_STYLE if health.error_ratio >= thresholds.error_ratio else (
         "yellow" if health.error_ratio >= thresholds.error_ratio / 2 else "")
     return Text(percent(health.error_ratio), style="dim" if view.stale else style, justify="right")
 
@@ -87,22 +97,91 @@ def weight_text(view: RolloutView) -> str:
     return f"{share_number(set_share)}/{share_number(actual_share)}%"
 
 
+def short_where(value: str, width: int = WHERE_WIDTH) -> str:
+    """Keep both ends of a long environment (`kind-production-eu/payments`): the cluster and the namespace."""
+    value = clean(value, None)
+    if len(value) <= width:
+        return value
+    head = (width - 1) // 3
+    return value[:head] + "…" + value[len(value) - (width - 1 - head):]
+
+
+def age_text(view: RolloutView, now: datetime) -> Text:
+    # minutes at the finest: a cell that changed every second would repaint the whole table every second
+    seconds = (now - view.rollout.started_at).total_seconds()
+    text = "<1m" if 0 <= seconds < 60 else since(view.rollout.started_at, now)
+    return Text(text, style="dim" if view.stale else "")
+
+
+def _dim(view: RolloutView) -> str:
+    return "dim" if view.stale else ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("service", "Service",
+           lambda v, c: plain(v.rollout.service, style="dim" if v.stale else "bold", limit=40), min_width=7,
+           sort_key=lambda v: v.rollout.service),
+    # environment: region, or Kubernetes context/namespace
+    Column("where", "Where", lambda v, c: Text(short_where(v.rollout.environment), style=_dim(v) or "cyan"),
+           priority=3, sort_key=lambda v: v.rollout.environment),
+    Column("status", "Status", lambda v, c: status_text(v), min_width=9,
+           sort_key=lambda v: (int(v.attention), v.rollout.phase.value)),
+    Column("errors", "Err%", lambda v, c: error_text(v, c.thresholds), priority=1, hide_when_empty=True,
+           sort_key=lambda v: -(v.health.error_ratio if v.health else -1.0)),
+    Column("alerts", "Alerts", lambda v, c: Text(f"! {v.alerts}", style="bold red") if v.alerts else Text(""),
+           priority=1, hide_when_empty=True, sort_key=lambda v: -v.alerts),
+    Column("step", "Step", lambda v, c: Text(step_text(v), style=_dim(v)),
+           sort_key=lambda v: (v.rollout.current_step or 0, len(v.rollout.steps))),
+    Column("weight", "Weight", lambda v, c: Text(weight_text(v), style=_dim(v)),
+           sort_key=lambda v: (v.rollout.share(v.rollout.actual_weight) or 0.0, v.rollout.actual_weight)),
+    Column("version", "Version", lambda v, c: plain(v.rollout.version, style=_dim(v), limit=24),
+           sort_key=lambda v: v.rollout.version),
+    Column("age", "Age", lambda v, c: age_text(v, c.now), priority=2,
+           sort_key=lambda v: -v.rollout.started_at.timestamp()),
+    Column("author", "Author", lambda v, c: plain(v.rollout.author, style=_dim(v), limit=16), priority=4,
+           sort_key=lambda v: v.rollout.author),
+    Column("strategy", "Strategy",
+           lambda v, c: Text("b/g" if v.rollout.strategy is Strategy.BLUE_GREEN else "canary", style=_dim(v)),
+           priority=5, sort_key=lambda v: v.rollout.strategy.value),
+)
+
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
+SORT_KEYS: dict[str, Callable[[RolloutView], Any]] = {c.key: c.sort_key for c in COLUMNS if c.sort_key}
+AGE_COLUMN = COLUMN_KEYS.index("age")
+_EMPTY = frozenset({"", "-"})
+
+
 def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds) -> tuple[Text, ...]:
-    r = view.rollout
-    dim = "dim" if view.stale else ""
-    return (
-        plain(r.service, style="bold" if not view.stale else "dim", limit=40),
-        plain(r.environment, style="dim" if view.stale else "cyan", limit=40),
-        status_text(view),
-        error_text(view, thresholds),
-        Text(f"! {view.alerts}", style="bold red") if view.alerts else Text(""),
-        Text(step_text(view), style=dim),
-        Text(weight_text(view), style=dim),
-        plain(r.version, style=dim, limit=20),
-        age_text(view, now),
-        plain(r.author, style=dim, limit=16),
-        Text("b/g" if r.strategy is Strategy.BLUE_GREEN else "canary", style=dim),
-    )
+    context = Cells(now, thresholds)
+    return tuple(column.cell(view, context) for column in COLUMNS)
+
+
+def fit_columns(widths: Sequence[int], available: int, padding: int = 2) -> tuple[int, ...]:
+    """Which columns (indices, in table order) fit in `available` cells, given each column's content width
+    (0: empty). Priority-0 columns always stay; the others join by priority while they fit; empty
+    `hide_when_empty` columns never do."""
+    shown = {i for i, c in enumerate(COLUMNS) if c.priority == 0}
+    used = sum(max(widths[i], COLUMNS[i].min_width, len(COLUMNS[i].label)) + padding for i in shown)
+    for i in sorted(set(range(len(COLUMNS))) - shown, key=lambda i: (COLUMNS[i].priority, i)):
+        column = COLUMNS[i]
+        if column.hide_when_empty and widths[i] == 0:
+            continue
+        need = max(widths[i], column.min_width, len(column.label)) + padding
+        if used + need <= available:
+            shown.add(i)
+            used += need
+    return tuple(sorted(shown))
+
+
+def cell_width(cell: Text) -> int:
+    """What a cell needs of its column's width; 0 for an empty one (blank or "-")."""
+    return 0 if cell.plain in _EMPTY else cell.cell_len
+
+
+def content_width(cells: Iterable[Text]) -> int:
+    """The widest cell of one column; 0 when every cell is empty."""
+    return max((cell_width(cell) for cell in cells), default=0)
 
 
 def matches(view: RolloutView, needle: str) -> bool:
@@ -111,17 +190,9 @@ def matches(view: RolloutView, needle: str) -> bool:
         return True
     r = view.rollout
     hay = " ".join((r.service, r.phase.value, r.version, r.author, r.environment, view.source, r.strategy.value))
+    if view.attention is Attention.SUSPECT:
+        hay += " suspect"
     return needle.lower() in hay.lower()
-
-
-AGE_COLUMN = [c.key for c in COLUMNS].index("age")
-
-
-def age_text(view: RolloutView, now: datetime) -> Text:
-    # minutes at the finest: a cell that changed every second would repaint the whole table every second
-    seconds = (now - view.rollout.started_at).total_seconds()
-    text = "<1m" if 0 <= seconds < 60 else since(view.rollout.started_at, now)
-    return Text(text, style="dim" if view.stale else "")
 
 
 class RowRenderer:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input
@@ -19,14 +20,16 @@ from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
 from monotui.render.detail import alert_line, detail, event_line
-from monotui.render.rollouts import RowRenderer, matches
+from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.render.text import clean
 from monotui.ui import keymap
 from monotui.ui.commands import MonotuiCommands
 from monotui.ui.messages import SourceUpdated
+from monotui.ui.no_color import plain_terminal
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
 from monotui.ui.screens.help import HelpScreen
 from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
+from monotui.ui.why_not import why_not
 from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
@@ -55,11 +58,15 @@ class MonotuiApp(App[None]):
         self._bindings_for: object = False
         self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
         self._ticks = 0
+        self._suspects = 0
+        self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
         try:
             self.theme = self.settings.theme
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
             self.theme = "textual-dark"
+        if self.no_color:
+            plain_terminal(self)
 
     # ---- layout -----------------------------------------------------------------------------------------
 
@@ -72,9 +79,11 @@ class MonotuiApp(App[None]):
         with Horizontal(id="bottom"):
             yield RenderablePanel(id="detail", title="Rollout")
             yield RenderablePanel(id="events", title="What changed")
-        yield Footer(compact=True)
+        # ctrl+p stays (listed in `?`); its footer key would push `s` and `/` off an 80-column footer
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         self.table = self.query_one(RolloutsTable)
         self.banner = self.query_one(ProductionBanner)
         self.alerts = self.query_one(SourceAlerts)
@@ -88,6 +97,18 @@ class MonotuiApp(App[None]):
             for source in self.engine.providers:
                 self._poll_source(source)
         self.set_interval(1.0, self._tick)
+
+    def _apply_keymap(self) -> None:
+        """The config's [keymap]: binding id → keys. An unknown id is named, not fatal."""
+        wanted = dict(self.settings.keymap)
+        unknown = sorted(set(wanted) - {c.id for c in keymap.COMMANDS})
+        for binding_id in unknown:
+            del wanted[binding_id]
+        if unknown:
+            self.notify(f"keymap: unknown binding id(s) {', '.join(clean(u, 40) for u in unknown)}; see ? for ids",
+                        severity="warning", markup=False, timeout=10)
+        if wanted:
+            self.set_keymap(wanted)
 
     # ---- data -------------------------------------------------------------------------------------------
 
@@ -126,12 +147,28 @@ class MonotuiApp(App[None]):
         state = self.engine.state
         now = self.clock()
         timestamp = now.timestamp()
-        self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor)
         self.alerts.show(state, timestamp)
-        if not force and state.version == self._last_version:
-            return
-        self._last_version = state.version
-        views = [v for v in state.views(now) if matches(v, self._filter)]
+        if force or state.version != self._last_version:
+            self._last_version = state.version
+            self._update_views(now, force)
+        self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
+                         self.key_of("rollback_suspect"))
+
+    def key_of(self, binding_id: str) -> str:
+        """The key bound to a command now, as shown to the user (the user's keymap may have moved it)."""
+        command = keymap.command(binding_id)
+        keys = self._keymap.get(binding_id)
+        key = keys.split(",")[0].strip() if keys else command.key
+        return command.key_display if key == command.key and command.key_display else self.get_key_display(
+            Binding(key, command.action))
+
+    def _update_views(self, now: datetime, force: bool) -> None:
+        state = self.engine.state
+        every = state.views(now)
+        self._suspects = sum(1 for v in every if v.evidence is not None and not v.read_only)
+        views = [v for v in every if matches(v, self._filter)]
+        if self._sort is not None:  # stable: attention order breaks ties
+            views.sort(key=SORT_KEYS[self._sort])
         self._views = {v.key: v for v in views}
         self.rows.keep_only(set(self._views))
         with self.batch_update():
@@ -160,7 +197,8 @@ class MonotuiApp(App[None]):
         status = state.status(view.source) if view else None
         events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
         history = self._history.get(view.rollout.service) if view else None
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history))
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history,
+                                      self.key_of("rollback_suspect")))
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -227,6 +265,29 @@ class MonotuiApp(App[None]):
             return True  # its outcome is unknown: the key offers to send the same intent again
         return True if action_spec(kind).applies(view.rollout) else None
 
+    def on_key(self, event: events.Key) -> None:
+        # A key whose binding cannot act now (disabled or hidden) lands here: say why instead of doing nothing.
+        if len(self.screen_stack) != 1 or isinstance(self.focused, Input):
+            return
+        command = self._command_for_key(event.key)
+        if command is None or self.command_allowed(command):
+            return
+        reason = self.why_not(command)
+        if reason:
+            event.stop()
+            self.notify(reason, severity="warning", markup=False, timeout=4)
+
+    def _command_for_key(self, key: str) -> keymap.Command | None:
+        for command in keymap.COMMANDS:
+            keys = self._keymap.get(command.id, command.key)
+            if key in (k.strip() for k in keys.split(",")):
+                return command
+        return None
+
+    def why_not(self, command: keymap.Command) -> str | None:
+        """Why `command` cannot act now, in one line; None when it can."""
+        return why_not(self, command)
+
     def _suspect(self) -> RolloutView | None:
         suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
         return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
@@ -280,7 +341,8 @@ class MonotuiApp(App[None]):
     def action_rollback_suspect(self) -> None:
         suspect = self._suspect()
         if suspect is None:
-            self.notify("No suspect: no service breached its thresholds right after a change.", markup=False)
+            self.notify("no suspect yet: no service breached its thresholds after a change", severity="warning",
+                        markup=False)
             return
         self.table.move_cursor(row=self.table.index_of(suspect.key), animate=False)
         self.action_rollout(ActionKind.ROLLBACK.value)
@@ -325,6 +387,36 @@ class MonotuiApp(App[None]):
         self.notify(clean(outcome.message(), 400), severity=severity, markup=False, timeout=8)
         self.refresh_views()
 
+    def action_move(self, where: str) -> None:
+        table = self.table
+        if not table.row_count:
+            return
+        row = {"down": table.cursor_row + 1, "up": table.cursor_row - 1, "top": 0,
+               "bottom": table.row_count - 1}[where]
+        table.move_cursor(row=max(0, min(row, table.row_count - 1)), animate=False)
+
+    def action_sort_next(self) -> None:
+        """Sort by the next shown column; after the last, back to attention order."""
+        shown = [key for key in self.table.shown_columns if key in SORT_KEYS]
+        following = shown[shown.index(self._sort) + 1:] if self._sort in shown else shown
+        self._set_sort(following[0] if following else None)
+
+    def action_sort_attention(self) -> None:
+        self._set_sort(None)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key in SORT_KEYS:
+            self._set_sort(None if key == self._sort else key)
+
+    def _set_sort(self, column: str | None) -> None:
+        self._sort = column
+        self.table.mark_column(column, " ▼")
+        self.refresh_views(force=True)
+        self.notify(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
+                    markup=False, timeout=2)
+
     def action_filter(self) -> None:
         self.filter_input.display = True
         # focus now, not after a refresh: keys typed right after `/` must reach the filter, not the bindings
@@ -354,7 +446,7 @@ class MonotuiApp(App[None]):
             kind = ActionKind(command.parameter) if command.parameter else None
             return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
 
-        self.push_screen(HelpScreen(self.settings.read_only, offered))
+        self.push_screen(HelpScreen(self.settings.read_only, offered, lambda c: self.key_of(c.id)))
 
     async def action_refresh(self) -> None:
         await self.engine.refresh_once()

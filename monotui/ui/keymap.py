@@ -51,17 +51,42 @@ COMMANDS: tuple[Command, ...] = (
     Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show every rollout again", show=False,
             key_display="esc"),
     Command("refresh", "ctrl+r", "refresh", "Refresh", "Poll every source now", show=False),
+    # movement as in k9s and vim; the arrows, PgUp/PgDn and Home/End work too
+    Command("cursor.down", "j", "move", "Down", "Select the next rollout", show=False,
+            parameter="down"),
+    Command("cursor.up", "k", "move", "Up", "Select the previous rollout", show=False,
+            parameter="up"),
+    Command("cursor.top", "g", "move", "Top", "Select the first rollout", show=False,
+            parameter="top"),
+    Command("cursor.bottom", "G", "move", "Bottom", "Select the last rollout", show=False,
+            parameter="bottom"),
+    # sorting: lower-case o and shift+o, clear of every action key (k9s's shift+letter would clash with F, A, R, S, E)
+    Command("sort.next", "o", "sort_next", "Sort", "Sort by the next column (Status, Err%, Age…), shown in the header",
+            show=False),
+    Command("sort.attention", "O", "sort_attention", "Attention order",
+            "Back to the default order: what needs a human first", show=False),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
     Command("quit", "q", "quit", "Quit", "Leave monotui"),
 )
 
 
+FOOTER_FIRST = ("help", "quit")  # the footer is cut at the right on a narrow terminal: these must stay visible
+
+
 def bindings() -> list[Binding]:
+    first = [c for c in COMMANDS if c.id in FOOTER_FIRST]
     return [
         Binding(c.key, c.action_string, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display,
                 tooltip=c.description, priority=c.priority)
-        for c in COMMANDS
+        for c in (*first, *(c for c in COMMANDS if c.id not in FOOTER_FIRST))
     ]
+
+
+_BY_ID = {c.id: c for c in COMMANDS}
+
+
+def command(binding_id: str) -> Command:
+    return _BY_ID[binding_id]
 
 
 def display_key(command: Command) -> str:

@@ -74,7 +74,8 @@ class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
                             plain(self.plan.rollout.service, style="bold", limit=120),
                             Text("to confirm", style="bold yellow"))
                 yield Static(warn, id="protected-hint", markup=False)
-                yield Input(placeholder=self.plan.rollout.service[:60], id="typed-name", compact=True)
+                # a placeholder reading like the name would look filled in
+                yield Input(placeholder="type the service name here", id="typed-name", compact=True)
             yield from self.buttons(self.plan.spec.label)
 
     def recheck(self, changed: str | None, now_text: str | None) -> None:

@@ -23,7 +23,7 @@ class CancelFirstDialog(ModalScreen[T | None]):
     @staticmethod
     def buttons(confirm_label: str) -> ComposeResult:
         with Horizontal(id="confirm-buttons"):
-            yield Button("Cancel", id="cancel", variant="primary")
+            yield Button("Cancel", id="cancel")  # not "primary": only the focused button stands out
             yield Button(confirm_label, id="confirm", variant="error")
 
     def on_mount(self) -> None:
@@ -35,7 +35,10 @@ class CancelFirstDialog(ModalScreen[T | None]):
     @on(Input.Submitted)
     def _input_done(self, event: Input.Submitted) -> None:
         event.stop()
-        self.query_one("#confirm", Button).focus()
+        confirm = self.query_one("#confirm", Button)
+        confirm.focus()
+        self.notify(f"Enter in a field does not confirm: now on {confirm.label}; Enter again confirms, Esc cancels.",
+                    markup=False, timeout=4)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

@@ -37,8 +37,8 @@ class SilenceScreen(CancelFirstDialog[SilenceRequest]):
     def compose(self) -> ComposeResult:
         verb = "Expire the silences of" if self.expire else "Silence the alerts of"
         with Vertical(id="dialog"):
-            yield Static(join(Text(verb, style="bold"), plain(self.service, style="bold", limit=60),
-                              Text("?", style="bold")), id="silence-title", markup=False)
+            title = join(Text(verb, style="bold"), plain(self.service, style="bold", limit=60))
+            yield Static(title.append("?", style="bold"), id="silence-title", markup=False)
             yield Static(join(Text(f"{self.alerts} alert(s) · source"), plain(self.source, limit=40)),
                          id="silence-plan", markup=False)
             if not self.expire:

@@ -12,12 +12,18 @@ from monotui.render.text import plain
 _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("✖", "bold red")}
 
 
-def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str) -> Text:
+def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
+                suspect_key: str = "s") -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
     if global_read_only:
         out.append(" ")
         out.append(" READ-ONLY ", style="bold reverse yellow")
+    if suspects:
+        # the one thing to do first, with its key, where the eye lands
+        out.append(" ")
+        key = "" if global_read_only else f" — {suspect_key}"
+        out.append(f" ⚠ {suspects} suspect{'s' if suspects > 1 else ''}{key} ", style="bold reverse red")
     for name, data in state.sources.items():
         icon, style = _STATE[data.status.state]
         out.append("  ")
@@ -45,8 +51,9 @@ class ProductionBanner(Static):
         super().__init__("", id="banner", markup=False)
         self._shown = Text()
 
-    def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str) -> None:
-        text = banner_text(state, now, global_read_only, actor)
+    def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
+             suspect_key: str = "s") -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen

@@ -1,14 +1,18 @@
-"""The rollouts table, updated in place by row key so the cursor stays on the operator's rollout."""
+"""The rollouts table, updated in place by row key so the cursor stays on the operator's rollout. It shows the
+columns that fit its width (by priority), and rebuilds itself only when that set changes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from monotui.render.rollouts import COLUMNS
+from monotui.render.rollouts import COLUMNS, cell_width, content_width, fit_columns
+
+SCROLLBAR = 2  # room kept for the vertical scrollbar, so a long table does not push a column out
 
 
 class RolloutsTable(DataTable[Text]):
@@ -17,10 +21,35 @@ class RolloutsTable(DataTable[Text]):
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._first: dict[str, Text] = {}  # the first cell object the table holds, per row (see sync)
         self._order: list[str] = []
+        self._shown: tuple[int, ...] = ()  # indices into COLUMNS, in table order
+        self._widths: list[int] = [0] * len(COLUMNS)
+        self._labels: dict[str, str] = {}  # column key → a mark after its label (the sort column)
 
     def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(Text(column.label), key=column.key)
+        self._rebuild(self._wanted_columns())
+
+    def on_resize(self, event: events.Resize) -> None:
+        wanted = self._wanted_columns()
+        if wanted != self._shown:
+            self._rebuild(wanted)
+
+    def mark_column(self, key: str | None, mark: str) -> None:
+        """Show `mark` after one column's label (the sort order), none on the others."""
+        labels = {key: mark} if key else {}
+        if labels == self._labels:
+            return
+        self._labels = labels
+        for i in self._shown:  # relabel in place: rebuilding thousands of rows for a header mark would lag the key
+            column = self.columns[ColumnKey(COLUMNS[i].key)]
+            column.label = Text(COLUMNS[i].label + labels.get(COLUMNS[i].key, ""))
+            column.content_width = max(self._widths[i], column.label.cell_len)
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.refresh()
+
+    @property
+    def shown_columns(self) -> list[str]:
+        return [COLUMNS[i].key for i in self._shown]
 
     def index_of(self, key: str) -> int:
         return self._order.index(key)
@@ -31,31 +60,73 @@ class RolloutsTable(DataTable[Text]):
             return None
         return self._order[self.cursor_row]
 
+    def _wanted_columns(self) -> tuple[int, ...]:
+        return fit_columns(self._widths, max(0, self.size.width - SCROLLBAR) if self.size.width else 10_000)
+
+    def _project(self, cells: tuple[Text, ...]) -> tuple[Text, ...]:
+        return tuple(cells[i] for i in self._shown)
+
+    def _rebuild(self, shown: tuple[int, ...], selected: str | None = None) -> None:
+        """Columns changed: lay the table out again from the rows it holds, keeping the cursor's rollout."""
+        selected = selected or self.selected_key
+        self.clear(columns=True)
+        self._shown = shown
+        for i in shown:
+            column = COLUMNS[i]
+            label = column.label + self._labels.get(column.key, "")
+            self.add_column(Text(label), key=column.key, width=None)
+        for key in self._order:
+            cells = self._cells[key]
+            self.add_row(*self._project(cells), key=key)
+            self._first[key] = cells[0]
+        if selected is not None and selected in self._cells:
+            self.move_cursor(row=self._order.index(selected), animate=False, scroll=True)
+
     def sync(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
         """Make the table show `rows` (in this order), touching only what changed; keep the cursor's rollout."""
         selected = self.selected_key
         wanted = {key for key, _ in rows}
+        widths = self._widths
+        narrower: set[int] = set()  # columns whose widest cell may have gone: measured again
         for key in [k for k in self._cells if k not in wanted]:
             self.remove_row(key)
-            del self._cells[key]
+            narrower.update(i for i, cell in enumerate(self._cells.pop(key)) if cell_width(cell) == widths[i])
             del self._first[key]
+        pending: list[tuple[str, tuple[Text, ...] | None, tuple[Text, ...]]] = []
         for key, cells in rows:
             old = self._cells.get(key)
             if old is cells:
                 continue  # the renderer gave back the very cells the table holds: nothing changed
+            pending.append((key, old, cells))
+            self._cells[key] = cells
+            for i, cell in enumerate(cells):
+                width = cell_width(cell)
+                if width > widths[i]:
+                    widths[i] = width
+                elif old is not None and width < widths[i] and cell_width(old[i]) == widths[i]:
+                    narrower.add(i)
+        for i in narrower:
+            widths[i] = content_width(cells[i] for cells in self._cells.values())
+        if pending or narrower:
+            shown = self._wanted_columns()
+            if shown != self._shown:
+                self._order = [key for key, _ in rows]
+                self._rebuild(shown, selected)
+                return
+        for key, old, cells in pending:
             if old is None:
-                self.add_row(*cells, key=key)
-                self._cells[key] = cells
+                self.add_row(*self._project(cells), key=key)
                 self._first[key] = cells[0]
                 continue
-            for i, (column, before, after) in enumerate(zip(COLUMNS, old, cells, strict=True)):
+            for i in self._shown:
+                before, after = old[i], cells[i]
                 if not _same(before, after):
+                    column = COLUMNS[i]
                     # widen the column only when needed: that costs a relayout
                     wider = after.cell_len > self.columns[ColumnKey(column.key)].content_width
                     self.update_cell(key, column.key, after, update_width=wider)
                     if i == 0:
                         self._first[key] = after
-            self._cells[key] = cells
         order = [key for key, _ in rows]
         if order != self._order:
             # DataTable's sort key sees cell values, not row keys: the first cell object the table holds for
