@@ -120,8 +120,9 @@ class MonotuiApp(App[None]):
     def on_source_updated(self, message: SourceUpdated) -> None:
         if self.engine.unresolved:
             for plan in self.engine.adopt_unresolved():
+                key = self.key_of(f"rollout.{plan.spec.kind.value}")  # as the user's keymap has it
                 self.notify(f"{clean(plan.summary(), 200)}: outcome unknown (sent earlier, no outcome in the "
-                            f"audit log). Press {plan.spec.key} on it to send it again with the same key.",
+                            f"audit log). Press {key} on it to send it again with the same key.",
                             severity="warning", markup=False, timeout=30)
         self.refresh_views()
         self._recheck_dialog()
