@@ -6,17 +6,20 @@ The TUI, the non-interactive CLI and the benchmarks all drive production through
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from monotui.config import Settings
+from monotui.config import Settings, security_warnings
 from monotui.engine.actions import ActionPlan, plan_action
 from monotui.engine.audit import AuditLog, AuditRecord, Outcome
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
 from monotui.engine.state import ProductionState
 from monotui.models import ActionKind, EventKind, Phase, Rollout, Strategy
 from monotui.providers import DeployProvider, ProviderError, build_provider
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Engine:
         self.settings = settings
         self.state = ProductionState(settings)
         self.providers = providers or {s.name: build_provider(s) for s in settings.sources}
+        self.warnings = security_warnings(settings)  # allowed but unsafe: shown once, and logged
+        for warning in self.warnings:
+            log.warning("%s", warning)
         self.audit = audit or AuditLog(settings.audit_log)
         self._in_flight: set[tuple[str, str]] = set()
         self._guarded: set[tuple[str, str, int]] = set()

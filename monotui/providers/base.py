@@ -50,6 +50,7 @@ class PollResult:
     partial: bool = False
     removed: list[str] = field(default_factory=list)
     alerts: list[Alert] | None = None  # alert sources: every firing alert
+    resyncing: int = 0  # watching sources: relists in a row that brought nothing (410 storms), 0 when well
 
 
 class DeployProvider(Protocol):

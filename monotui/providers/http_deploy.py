@@ -3,41 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
-from typing import TypeVar
+from datetime import datetime
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from monotui import __version__
 from monotui.config import HttpSourceConfig
 from monotui.models import (
     DEPLOY_API_ACTIONS,
     ActionKind,
     ActionRequest,
     ActionResponse,
+    Event,
     EventPage,
-    HealthList,
     Rollout,
-    RolloutList,
+    ServiceHealth,
 )
-from monotui.providers.base import PollResult, ProviderError, server_message
-
-M = TypeVar("M", bound=BaseModel)
-
-LARGE_BODY = 512 * 1024
-_STATUS_KINDS = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
+from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.http_edge import Answer, HttpEdge, RequestNotSent
+from monotui.providers.items import describe, item_list, json_object, read_items, unreadable_rollout
 
 
 def _describe_validation(exc: ValidationError) -> str:
-    err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "body"
-    return f"{loc}: {err['msg']}"
+    return describe(exc)
 
 
 class HttpDeployProvider:
-    """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key."""
+    """Polls rollouts (with ETag), health and events in three requests; sends actions with an Idempotency-Key.
+
+    Every list is read item by item: a rollout that cannot be read is one row saying what is wrong, a health or
+    event item that cannot be read is left out; the rest of the source stays."""
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
 
@@ -46,64 +42,56 @@ class HttpDeployProvider:
         self.name = config.name
         self._etag: str | None = None
         self._event_cursor = 0
-        verify: bool | ssl.SSLContext = config.verify_tls
-        if config.ca_bundle and config.verify_tls:
-            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
-        headers = {"User-Agent": f"monotui/{__version__}", "Accept": "application/json"}
-        self._client = httpx.AsyncClient(
-            base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, headers=headers,
-            transport=transport, follow_redirects=False,
-        )
-
-    def _auth(self) -> dict[str, str]:
-        token = self.config.token()  # read at each request, so a rotated token file is picked up
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        self._edge = HttpEdge(config, transport=transport)
+        self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
-    ) -> httpx.Response:
-        try:
-            response = await self._client.request(
-                method, path, headers={**self._auth(), **(headers or {})}, **kwargs  # type: ignore[arg-type]
-            )
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"{method} {path}: no answer within {self.config.timeout:g}s") from None
-        except httpx.HTTPError as e:
-            reason = str(e) or type(e).__name__
-            raise ProviderError("connection", f"{method} {path}: cannot connect ({reason})") from None
-        if response.status_code >= 400:
-            raise ProviderError(
-                _STATUS_KINDS.get(response.status_code, "http"),  # type: ignore[arg-type]
-                f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
-                response.status_code,
-            )
-        return response
+    ) -> Answer:
+        return await self._edge.send(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
-    @staticmethod
-    async def _parse(response: httpx.Response, model: type[M], path: str) -> M:
-        try:
-            if len(response.content) > LARGE_BODY:
-                # a big answer is validated in a worker thread, so keys keep being handled meanwhile
-                return await asyncio.to_thread(model.model_validate_json, response.content)
-            return model.model_validate_json(response.content)
-        except ValidationError as e:
-            raise ProviderError("invalid", f"GET {path}: invalid response: {_describe_validation(e)}") from None
+    def _read_rollouts(self, body: bytes) -> list[Rollout]:
+        what = "GET /v1/rollouts"
+        seen_now: dict[str, datetime] = {}
+
+        def stand_in(index: int, raw: object, problem: str) -> Rollout:
+            row = unreadable_rollout(raw, index, problem)
+            row = row.model_copy(update={"started_at": self._unreadable.get(row.id, row.started_at)})
+            seen_now[row.id] = row.started_at
+            return row
+
+        rollouts = read_items(item_list(json_object(body, what), "rollouts", what), Rollout, stand_in)
+        self._unreadable = seen_now
+        return rollouts
 
     async def _rollouts(self) -> list[Rollout] | None:
         headers = {"If-None-Match": self._etag} if self._etag else {}
-        response = await self._request("GET", "/v1/rollouts", headers=headers)
-        if response.status_code == 304:
+        answer, rollouts = await self._edge.get("/v1/rollouts", self._read_rollouts, headers=headers)
+        if answer.status == 304:
             return None
-        parsed = await self._parse(response, RolloutList, "/v1/rollouts")
-        self._etag = response.headers.get("etag")
-        return parsed.rollouts
+        self._etag = answer.headers.get("etag")
+        return rollouts  # type: ignore[no-any-return]
 
-    async def _health(self) -> HealthList:
-        return await self._parse(await self._request("GET", "/v1/health"), HealthList, "/v1/health")
+    async def _health(self) -> list[ServiceHealth]:
+        what = "GET /v1/health"
+        _, health = await self._edge.get(
+            "/v1/health", lambda body: read_items(item_list(json_object(body, what), "services", what),
+                                                  ServiceHealth))
+        return health  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _read_events(body: bytes) -> EventPage:
+        what = "GET /v1/events"
+        data = json_object(body, what)
+        events = read_items(item_list(data, "events", what), Event)
+        cursor = data.get("cursor")
+        if not isinstance(cursor, int) or isinstance(cursor, bool):
+            raise ProviderError("invalid", f"{what}: invalid response: cursor: Input should be a valid integer")
+        return EventPage(events=events, cursor=cursor)
 
     async def _events(self) -> EventPage:
-        response = await self._request("GET", "/v1/events", params={"since": self._event_cursor})
-        return await self._parse(response, EventPage, "/v1/events")
+        _, page = await self._edge.get("/v1/events", self._read_events, params={"since": self._event_cursor})
+        return page  # type: ignore[no-any-return]
 
     async def poll(self) -> PollResult:
         rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())
@@ -111,7 +99,7 @@ class HttpDeployProvider:
             self._event_cursor = 0
         else:
             self._event_cursor = events.cursor
-        return PollResult(rollouts=rollouts, health=health.services, events=events.events, requests=3)
+        return PollResult(rollouts=rollouts, health=health, events=events.events, requests=3)
 
     def forget_etag(self) -> None:
         self._etag = None
@@ -121,6 +109,8 @@ class HttpDeployProvider:
         idempotency_key: str,
     ) -> Rollout:
         path = f"/v1/rollouts/{quote(rollout.id, safe='')}/actions/{action.value}"
+        if rollout.id in self._unreadable:
+            raise RequestNotSent("conflict", f"POST {path}: not sent: {rollout.message}", 409)
         body = ActionRequest(actor=actor, reason=reason or None, revision=revision)
         # Never retried here: a mutating request is sent once; the idempotency key makes a deliberate
         # retry by the user safe.
@@ -134,4 +124,4 @@ class HttpDeployProvider:
             raise ProviderError("invalid", f"POST {path}: invalid response: {_describe_validation(e)}") from None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._edge.aclose()
