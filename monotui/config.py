@@ -158,6 +158,8 @@ class ArgoRolloutsSourceConfig(SourceBase):
     kubeconfig: Path | None = Field(default=None, description="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     in_cluster: bool = Field(default=False, description="use the pod's service account instead of a kubeconfig")
     namespaces: list[str] = Field(default_factory=list, description="namespaces to watch (empty: all)")
+    max_response_mb: float = Field(default=DEFAULT_MAX_RESPONSE_MB, gt=0, le=4096,
+                                   description="largest list answer accepted (after decompression), in MB")
 
 
 class PrometheusQueries(_Strict):

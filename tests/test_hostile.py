@@ -237,6 +237,22 @@ async def test_the_deadline_is_wall_clock_over_the_whole_answer(answers: dict[st
     assert took < 6, f"the 1 s deadline held (took {took:.1f} s)"
 
 
+async def test_an_oversized_kubernetes_list_is_that_sources_error(tmp_path: Path) -> None:
+    from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
+    from monotui.simulator.kube_api import KubeStandin, synthetic
+
+    from .test_argo_provider import source
+
+    with KubeStandin(synthetic(200, 4)) as kube:
+        provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig"), max_response_mb=0.05))
+        try:
+            with pytest.raises(ProviderError) as info:
+                await provider.poll()
+        finally:
+            await provider.aclose()
+    assert "list rollouts: answer too large (0.2 MB; max_response_mb = 0.05)" in info.value.message
+
+
 # ---- 4. 410 storms ------------------------------------------------------------------------------------------
 
 

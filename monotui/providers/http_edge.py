@@ -57,6 +57,32 @@ def _raw_secrets(config: HttpSourceBase) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+class TooLarge(Exception):
+    def __init__(self, size: int, partial: bool) -> None:
+        self.size, self.partial = size, partial
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """A streamed answer's whole body, decompressed, or TooLarge as soon as it passes `limit` bytes (the declared
+    length is checked first, then what actually arrives: a gzip bomb is stopped after decompression)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(int(declared), partial=False)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(size, partial=True)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large_message(what: str, error: TooLarge, max_mb: float) -> str:
+    got = f"more than {max_mb:g} MB" if error.partial else f"{error.size / 1024 / 1024:.1f} MB"
+    return f"{what}: answer too large ({got}; max_response_mb = {max_mb:g})"
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -143,17 +169,9 @@ class HttpEdge:
         try:
             async with self._client.stream(method, path, headers=headers, params=params, content=content,
                                            json=json_body) as response:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise self._too_large(what, int(declared))
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():  # decompressed: a gzip bomb is stopped here
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(what, size, partial=True)
-                    chunks.append(chunk)
-                body = b"".join(chunks)
+                body = await read_bounded(response, limit)
+        except TooLarge as e:
+            raise self.error("invalid", too_large_message(what, e, self.config.max_response_mb)) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             raise self.error("connection", f"{what}: cannot connect ({e or type(e).__name__})",
                              not_sent=True) from None
@@ -175,11 +193,6 @@ class HttpEdge:
         message = server_message(httpx.Response(answer.status, content=body))  # body already decoded
         raise self.error(_STATUS_KINDS.get(answer.status, "http"), f"{what}: HTTP {answer.status}: {message}",
                          answer.status)
-
-    def _too_large(self, what: str, size: int, partial: bool = False) -> ProviderError:
-        mb = self.config.max_response_mb
-        got = f"more than {mb:g} MB" if partial else f"{size / 1024 / 1024:.1f} MB"
-        return self.error("invalid", f"{what}: answer too large ({got}; max_response_mb = {mb:g})")
 
     async def aclose(self) -> None:
         await self._client.aclose()

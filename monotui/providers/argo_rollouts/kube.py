@@ -8,6 +8,7 @@ controls exactly what is requested, and sends each PATCH once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ import httpx
 import kr8s
 import kr8s.asyncio
 
+from monotui.config import DEFAULT_MAX_RESPONSE_MB
 from monotui.providers.base import ProviderError, server_message
+from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, too_large_message
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -51,11 +54,13 @@ def error_for(response: httpx.Response, what: str) -> ProviderError:
 
 
 class KubeClient:
-    def __init__(self, *, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float) -> None:
+    def __init__(self, *, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float,
+                 max_response_mb: float = DEFAULT_MAX_RESPONSE_MB) -> None:
         self._kubeconfig = str(kubeconfig.expanduser()) if kubeconfig else None
         self._context = context
         self._in_cluster = in_cluster
         self.timeout = timeout
+        self.max_response_mb = max_response_mb
         self._api: Any = None
 
     async def api(self) -> Any:
@@ -85,12 +90,16 @@ class KubeClient:
                     what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
         api = await self.api()
         try:
-            async with api.call_api(method, version=resource.group_version, base=resource.base,
-                                    namespace=namespace, url=url, raise_for_status=retry_auth,
-                                    timeout=self.timeout, **kwargs) as response:
-                await response.aread()
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"{what}: no answer within {self.timeout:g}s") from None
+            # wall-clock over connect and body; the body bounded while it streams (and after decompression)
+            async with asyncio.timeout(self.timeout), api.call_api(
+                    method, version=resource.group_version, base=resource.base, namespace=namespace, url=url,
+                    raise_for_status=retry_auth, stream=True, timeout=self.timeout, **kwargs) as streamed:
+                body = await read_bounded(streamed, int(self.max_response_mb * 1024 * 1024))
+                response = httpx.Response(streamed.status_code, content=body, request=streamed.request)
+        except TooLarge as e:
+            raise ProviderError("invalid", too_large_message(what, e, self.max_response_mb)) from None
+        except (httpx.TimeoutException, TimeoutError, kr8s.APITimeoutError):
+            raise ProviderError("timeout", f"{what}: no complete answer within {self.timeout:g}s") from None
         except kr8s.ServerError as e:
             if e.response is not None:
                 raise error_for(e.response, what) from None
@@ -107,10 +116,11 @@ class KubeClient:
         response = await self._call("GET", resource, namespace, resource.plural, what=f"list {resource.plural}",
                                     retry_auth=True, params=params)
         try:
-            data = response.json()
+            # a big list is decoded in a worker thread, so keys keep being handled meanwhile
+            data = await asyncio.to_thread(response.json) if len(response.content) > LARGE_BODY else response.json()
             items = [item for item in data.get("items") or [] if isinstance(item, dict)]
             return items, str(data["metadata"]["resourceVersion"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
 
     async def watch(self, resource: Resource, namespace: str | None, resource_version: str,

@@ -133,7 +133,8 @@ class ArgoRolloutsProvider:
         self.config = config
         self.name = config.name
         self.kube = client or KubeClient(kubeconfig=config.kubeconfig, context=config.context,
-                                         in_cluster=config.in_cluster, timeout=config.timeout)
+                                         in_cluster=config.in_cluster, timeout=config.timeout,
+                                         max_response_mb=config.max_response_mb)
         self.cache = Cache()
         self._context = config.context or ""
         self.list_requests = 0  # how many list requests were made (benchmarks and tests read it)
