@@ -82,6 +82,9 @@ async def test_a_zone_less_timestamp_is_one_row_saying_which_field(answers: dict
             assert engine.state.status("prod").state == "ok"
             shown = engine.state.rollout("prod", victim["id"])
             assert shown is not None and "started_at: Input should have timezone info" in shown.message
+            outcome = await engine.execute(engine.plan("prod", shown, ActionKind.PAUSE), "check")
+            assert outcome.outcome == "failed" and "not sent" in (outcome.error or "")
+    assert not [a for a in server.asked if a.method == "POST"], "no action sent on a row that cannot be read"
 
 
 def test_status_prints_the_unreadable_row_without_a_traceback(answers: dict[str, bytes], tmp_path: Path,
@@ -169,6 +172,10 @@ async def test_odd_kubernetes_numbers_never_blind_the_source(tmp_path: Path) -> 
     assert broken.version == "? current_step" and "greater than or equal to 0" in broken.message
     readable = [r for r in result.rollouts if r is not broken]
     assert all(not r.version.startswith("? ") for r in readable)
+    with pytest.raises(ProviderError) as info:
+        await provider.act(broken, ActionKind.PAUSE, actor=ACTOR, reason=None, revision=None, idempotency_key="k")
+    assert "not sent" in info.value.message
+    assert not [c for c in kube.store.calls if c.method == "PATCH"], "nothing sent for a row that cannot be read"
 
 
 # ---- 3. bounded answers ---------------------------------------------------------------------------------------
@@ -289,6 +296,7 @@ async def test_a_410_storm_backs_off_and_shows_resyncing(tmp_path: Path) -> None
     watches = sum(1 for c in calls if "watch=1" in c.query)
     # unchecked: ~100 of each per second; with backoff (0.5 s doubling, jitter): a handful per kind
     assert lists <= 40 and watches <= 40, (lists, watches)
+    print(json.dumps({"storm_10s": {"lists": lists, "watches": watches}}))  # quoted in docs/reliability.md
     assert engine.state.status("k8s").state == "ok", "the snapshot stays shown while it resyncs"
     assert f"resyncing ({engine.state.status('k8s').resyncing})" in banner
 

@@ -37,6 +37,7 @@ from monotui.providers.argo_rollouts.kube import (
     Resource,
 )
 from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.http_edge import RequestNotSent
 from monotui.providers.items import describe, unreadable_rollout
 
 log = logging.getLogger(__name__)
@@ -383,6 +384,8 @@ class ArgoRolloutsProvider:
                   revision: int | None, idempotency_key: str) -> Rollout:
         """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once."""
         namespace, _, name = rollout.id.partition("/")
+        if (namespace, name) in self._unreadable_since:  # what it would act on cannot be read: send nothing
+            raise RequestNotSent("conflict", f"{name}: not sent: {rollout.message}", 409)
         current = self.cache.objects["Rollout"].get((namespace, name))
         if current is None:
             raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
