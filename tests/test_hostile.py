@@ -519,3 +519,14 @@ def test_a_kubeconfig_skipping_tls_verification_is_shown(tmp_path: Path) -> None
     banner = banner_text(engine.state, time.time(), False, ACTOR).plain
     assert banner.count("TLS NOT VERIFIED") == 1
 
+
+
+# ---- 7. deterministic tests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [" 1", "1_0", "٣", "1.0", ""])
+def test_the_simulator_refuses_integers_python_would_take(sim: SimulatorServer, value: str) -> None:
+    """What made the OpenAPI conformance check fail now and then: int() also accepts " 1", "1_0" and "٣"."""
+    for param in ("since", "limit"):
+        response = httpx.get(f"{sim.url}/v1/events", params={param: value})
+        assert response.status_code == 400, (param, value)
