@@ -260,6 +260,26 @@ async def test_an_oversized_kubernetes_list_is_that_sources_error(tmp_path: Path
     assert "list rollouts: answer too large (0.2 MB; max_response_mb = 0.05)" in info.value.message
 
 
+async def test_an_endless_watch_line_is_cut_at_the_limit() -> None:
+    from monotui.providers.argo_rollouts.kube import KubeClient
+
+    async def endless() -> AsyncIterator[bytes]:
+        yield b'{"type": "ADDED", "object": {}}\n{"type": "ADDED", "object": {"x": "'
+        while True:
+            yield b"y" * 65536
+            await asyncio.sleep(0)
+
+    client = KubeClient(kubeconfig=None, context=None, in_cluster=False, timeout=5, max_response_mb=1)
+    lines: list[bytes] = []
+    with HostileServer({"/watch": streamed(endless)}) as server:
+        async with httpx.AsyncClient() as http, http.stream("GET", f"{server.url}/watch") as response:
+            with pytest.raises(ProviderError) as info:
+                async for line in client._lines(response, "watch rollouts"):
+                    lines.append(line)
+    assert lines == [b'{"type": "ADDED", "object": {}}']
+    assert "watch rollouts: answer too large (more than 1 MB; max_response_mb = 1)" in info.value.message
+
+
 # ---- 4. 410 storms ------------------------------------------------------------------------------------------
 
 

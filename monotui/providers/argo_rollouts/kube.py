@@ -141,7 +141,7 @@ class KubeClient:
                 if response.status_code >= 400:
                     await response.aread()
                     raise error_for(response, what)
-                async for line in response.aiter_lines():
+                async for line in self._lines(response, what):
                     if not line.strip():
                         continue
                     try:
@@ -158,6 +158,24 @@ class KubeClient:
             raise ProviderError("timeout", f"{what}: the stream stalled") from None
         except httpx.HTTPError as e:
             raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None
+
+    async def _lines(self, response: httpx.Response, what: str) -> AsyncIterator[bytes]:
+        """The stream's lines, each bounded by max_response_mb (one endless line must not fill memory)."""
+        limit = int(self.max_response_mb * 1024 * 1024)
+        pending = bytearray()
+        async for chunk in response.aiter_bytes():
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                pending += chunk[start:end]
+                yield bytes(pending)
+                pending.clear()
+                start = end + 1
+            pending += chunk[start:]
+            if len(pending) > limit:
+                raise ProviderError("invalid", too_large_message(what, TooLarge(len(pending), True),
+                                                                 self.max_response_mb))
+        if pending:
+            yield bytes(pending)
 
     async def patch(self, resource: Resource, namespace: str, name: str, subresource: str, content_type: str,
                     body: Any) -> dict[str, Any]:
