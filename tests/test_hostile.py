@@ -419,6 +419,36 @@ async def test_a_planted_token_never_appears_in_any_failure(kind: str, answers: 
         assert "***" in info.value.message, "the echoed credential is masked"
 
 
+async def test_a_kubernetes_api_echoing_the_token_is_masked(tmp_path: Path) -> None:
+    import yaml
+
+    from monotui.config import ArgoRolloutsSourceConfig
+    from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
+
+    def echo(request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        return Response(json.dumps({"kind": "Status", "message": f"forbidden for {auth}", "code": 403}),
+                        status_code=403, media_type="application/json")
+
+    version = json_answer(b'{"gitVersion": "v1.31.0", "major": "1", "minor": "31"}')
+    with HostileServer({"/apis/argoproj.io/v1alpha1/rollouts": echo, "/version/": version}) as server:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": server.url}}],
+            "users": [{"name": "u", "user": {"token": TOKEN}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+        provider = ArgoRolloutsProvider(ArgoRolloutsSourceConfig(name="k", kind="argo-rollouts",
+                                                                 kubeconfig=kubeconfig, timeout=5))
+        try:
+            with pytest.raises(ProviderError) as info:
+                await provider.poll()
+        finally:
+            await provider.aclose()
+        assert any(a.headers.get("authorization") == f"Bearer {TOKEN}" for a in server.asked), "it was sent"
+    assert "forbidden for Bearer ***" in info.value.message and TOKEN not in info.value.message
+
+
 # ---- 6. smaller holes ---------------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import kr8s.asyncio
 
 from monotui.config import DEFAULT_MAX_RESPONSE_MB
 from monotui.providers.base import ProviderError, server_message
-from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, too_large_message
+from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -86,8 +86,23 @@ class KubeClient:
         api = await self.api()
         return str(getattr(api.auth, "active_context", "") or self._context or "in-cluster")
 
+    def scrubbed(self, error: ProviderError) -> ProviderError:
+        """The error with the bearer token kr8s uses masked in its text (servers and libraries may quote it)."""
+        token = getattr(getattr(self._api, "auth", None), "token", None)
+        if not isinstance(token, str) or not token or token not in error.message:
+            return error
+        return type(error)(error.kind, scrub(error.message, [token]), error.status)
+
     async def _call(self, method: str, resource: Resource, namespace: str | None, url: str, *,
                     what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._call_unscrubbed(method, resource, namespace, url, what=what, retry_auth=retry_auth,
+                                               **kwargs)
+        except ProviderError as e:
+            raise self.scrubbed(e) from None
+
+    async def _call_unscrubbed(self, method: str, resource: Resource, namespace: str | None, url: str, *,
+                               what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
         api = await self.api()
         try:
             # wall-clock over connect and body; the body bounded while it streams (and after decompression)

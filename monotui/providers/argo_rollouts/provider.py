@@ -372,7 +372,7 @@ class ArgoRolloutsProvider:
                     self.cache.replace(resource.kind, kept + items)
                     queue.put_nowait((resource, {"type": "RELISTED", "object": {}}))
         except ProviderError as e:
-            queue.put_nowait(e)
+            queue.put_nowait(self.kube.scrubbed(e))
         except asyncio.CancelledError:
             raise
         except Exception as e:  # never let a watch die silently
