@@ -59,7 +59,15 @@ class SourceBase(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     poll_interval: float = Field(default=2.0, gt=0, le=3600, description="seconds between polls")
     timeout: float = Field(default=5.0, gt=0, le=300, description="seconds before a request counts as failed")
+    action_deadline: float | None = Field(
+        default=None, gt=0, le=600,
+        description="seconds an action may take in all, answer included, before its outcome is unknown "
+        "(default: timeout + 5)")
     read_only: bool = False
+
+    @property
+    def action_deadline_s(self) -> float:
+        return self.action_deadline if self.action_deadline is not None else self.timeout + 5.0
 
     @model_validator(mode="before")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Phase(StrEnum):
@@ -61,9 +61,10 @@ class _Model(BaseModel):
 
 
 class Step(_Model):
-    """One step of a rollout: shift traffic to `weight` %, or pause (for `duration_s`, or until a human acts)."""
+    """One step of a rollout: shift traffic to `weight`, or pause (for `duration_s`, or until a human acts)."""
 
-    weight: int | None = Field(default=None, ge=0, le=100, description="setWeight step: canary traffic %")
+    weight: int | None = Field(default=None, ge=0,
+                               description="setWeight step: the canary's weight, out of the rollout's max_weight")
     pause: bool = Field(default=False, description="pause step")
     duration_s: float | None = Field(default=None, ge=0, description="pause length; null = until a human acts")
     label: str | None = Field(default=None, description="any other kind of step, as its engine names it")
@@ -122,8 +123,10 @@ class Rollout(_Model):
     updated_at: AwareDatetime | None = None
     steps: list[Step] = Field(default_factory=list)
     current_step: int | None = Field(default=None, ge=0, description="index into steps; == len(steps) when done")
-    set_weight: int = Field(default=0, ge=0, le=100, description="desired traffic % on the new revision")
-    actual_weight: int = Field(default=0, ge=0, le=100, description="traffic % it really takes")
+    set_weight: int = Field(default=0, ge=0, description="desired weight of the new revision, out of max_weight")
+    actual_weight: int = Field(default=0, ge=0, description="the weight it really takes, out of max_weight")
+    max_weight: int = Field(default=100, description="the weight that is all of the traffic (100: weights are %); "
+                                                     "0 or below gives no share of traffic")
     pause_reason: str | None = None
     stable: RevisionInfo | None = Field(default=None, description="the revision serving the rest of traffic")
     rollback_to: RevisionInfo | None = Field(default=None, description="what a rollback with no revision targets")
@@ -131,6 +134,18 @@ class Rollout(_Model):
     images: list[ImageTag] = Field(default_factory=list, description="running images and their roles")
     analysis: list[Analysis] = Field(default_factory=list, description="analysis runs, newest first")
     errors: list[str] = Field(default_factory=list, description="error conditions the engine reports")
+
+    @model_validator(mode="after")
+    def _weights_within_max(self) -> Rollout:
+        if self.max_weight > 0:
+            weights = [self.set_weight, self.actual_weight, *(s.weight for s in self.steps if s.weight is not None)]
+            if max(weights) > self.max_weight:
+                raise ValueError(f"a weight of {max(weights)} is more than max_weight {self.max_weight}")
+        return self
+
+    def share(self, weight: int) -> float | None:
+        """`weight` as a percentage of all traffic; None when max_weight gives no scale (0 or below)."""
+        return weight * 100 / self.max_weight if self.max_weight > 0 else None
 
 
 class HealthSeries(_Model):
@@ -197,6 +212,12 @@ class ActionRequest(_Model):
     actor: str = Field(min_length=1, description="the person asking, e.g. alice@bastion-1")
     reason: str | None = None
     revision: int | None = Field(default=None, description="rollback only: target revision (default: rollback_to)")
+    expected_revision: int | None = Field(
+        default=None, description="precondition: act only if the rollout's current revision is still this one "
+        "(else 412 target_changed); monotui always sends the revision its confirmation showed")
+    expected_step: int | None = Field(
+        default=None, description="promote only, precondition: act only if the rollout is still at this step "
+        "(0-based current_step; else 412 target_changed)")
 
 
 class ActionResponse(_Model):

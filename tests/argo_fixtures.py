@@ -19,6 +19,10 @@ def fixtures_dir() -> Path:
 
 # What `kubectl argo rollouts get rollout NAME` (v1.9) shows for each fixture rollout:
 # (folder, name, status, message, strategy, step, set weight, actual weight, images)
+# Images and their tag order as in the plugin's tests at commit 9f8d111d8 (pkg/kubectl-argo-rollouts/cmd/get/
+# get_test.go: TestGetBlueGreenRollout "blue (stable, active)", TestGetCanaryPingPongRollout "green (stable, pong)";
+# info/info_test.go: TestBlueGreenRolloutInfo, TestPingPongCanaryRolloutInfo): a tag list is sorted only when the
+# same image is merged twice (mergeImageAndTags in info/rollout_info.go).
 DEADLINE = 'ProgressDeadlineExceeded: ReplicaSet "canary-demo-65fb5ffc84" has timed out progressing.'
 CANARY_IMAGES = ["argoproj/rollouts-demo:does-not-exist (canary)", "argoproj/rollouts-demo:green (stable)"]
 PLUGIN_SHOWS = [
@@ -26,11 +30,11 @@ PLUGIN_SHOWS = [
     ("canary", "canary-demo-workloadRef", "Degraded", DEADLINE, "canary", "0/8", 20, 0, CANARY_IMAGES),
     ("canary", "canary-demo-workloadRef-deploy", "Degraded", DEADLINE, "canary", "0/8", 20, 0, CANARY_IMAGES),
     ("canary", "canary-demo-pingpong", "Degraded", DEADLINE, "canary", "0/8", 20, 0,
-     ["argoproj/rollouts-demo:does-not-exist (canary, ping)", "argoproj/rollouts-demo:green (pong, stable)"]),
+     ["argoproj/rollouts-demo:does-not-exist (canary, ping)", "argoproj/rollouts-demo:green (stable, pong)"]),
     ("canary", "canary-demo-weights", "Degraded", DEADLINE, "canary", "0/8", 20, 20, CANARY_IMAGES),
     ("canary", "canary-demo-weights-na", "Degraded", DEADLINE, "canary", "0/8", 20, 20, CANARY_IMAGES),
     ("blue-green", "bluegreen-demo", "Paused", "BlueGreenPause", "blue-green", None, None, None,
-     ["argoproj/rollouts-demo:blue (active, stable)", "argoproj/rollouts-demo:green (preview)"]),
+     ["argoproj/rollouts-demo:blue (stable, active)", "argoproj/rollouts-demo:green (preview)"]),
     ("experiment-analysis", "rollout-experiment-analysis", "Degraded",
      'ProgressDeadlineExceeded: ReplicaSet "rollout-experiment-analysis-6f646bf7b7" has timed out progressing.',
      "canary", "1/2", 25, 25,

@@ -78,12 +78,19 @@ async def test_action_through_key_and_confirmation(sim: SimulatorServer, engine_
         [posted] = sim.state.mutating_requests()
         assert posted.path == f"/v1/rollouts/cart-api/actions/{path}"
         body = json.loads(posted.body)
-        assert body == {"actor": ACTOR, "reason": "error spike"}
+        # the request carries exactly what the dialog showed: the revision (and step, or rollback target)
+        expected: dict[str, object] = {"actor": ACTOR, "reason": "error spike", "expected_revision": before.revision}
+        if path == "promote":
+            expected["expected_step"] = before.current_step
+        if path == "rollback":
+            expected["revision"] = (before.rollback_to or before.stable).revision  # type: ignore[union-attr]
+        assert body == expected
         # the outcome shows at once: no poll happened since (interval is 60 s)
         assert cell(app, "prod/cart-api", "status").endswith(after.value if path != "rollback" else "Rolled back")
         assert any("done" in n for n in notifications(app))
-        [record] = AuditLog(audit_path).read()
+        [record] = AuditLog(audit_path).outcomes()
         assert (record["action"], record["outcome"], record["actor"]) == (path, "done", ACTOR)
+        assert record["confirmed_by"] == "dialog"
 
 
 async def test_cancel_and_escape_send_nothing(sim: SimulatorServer, engine_for: Callable[..., Engine],
@@ -105,7 +112,7 @@ async def test_cancel_and_escape_send_nothing(sim: SimulatorServer, engine_for: 
         assert not isinstance(app.screen, ConfirmActionScreen)
         assert any("Nothing was sent" in n for n in notifications(app))
     assert sim.state.mutating_requests() == []
-    assert AuditLog(audit_path).read() == []
+    assert AuditLog(audit_path).outcomes() == []
 
 
 async def test_protected_service_needs_its_name_typed(sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:

@@ -21,7 +21,7 @@ from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, Phase
 from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
-from monotui.providers.base import ProviderError
+from monotui.providers.base import Pin, ProviderError
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures
 
 from .argo_fixtures import PLUGIN_SHOWS, fixtures_dir
@@ -41,8 +41,26 @@ def source(kubeconfig: Path, **extra: Any) -> ArgoRolloutsSourceConfig:
                                     timeout=5, **extra)
 
 
+def unpinned(body: Any) -> tuple[Any, str | None]:
+    """A PATCH body without monotui's resourceVersion precondition (the rest is what the plugin sends)."""
+    if isinstance(body, list):
+        pins = [op for op in body if op.get("path") == "/metadata/resourceVersion"]
+        return [op for op in body if op not in pins], (pins[0]["value"] if pins else None)
+    meta = body.get("metadata") or {}
+    version = meta.pop("resourceVersion", None)
+    if not meta:
+        body.pop("metadata", None)
+    return body, version
+
+
 def patches(kube: KubeStandin) -> list[tuple[str, str, str, Any]]:
-    return [(c.method, c.path, c.content_type, json.loads(c.body)) for c in kube.store.calls if c.method == "PATCH"]
+    """Every PATCH sent, as the plugin would send it (see `pins` for the preconditions monotui adds)."""
+    return [(c.method, c.path, c.content_type, unpinned(json.loads(c.body))[0])
+            for c in kube.store.calls if c.method == "PATCH"]
+
+
+def pins(kube: KubeStandin) -> list[str | None]:
+    return [unpinned(json.loads(c.body))[1] for c in kube.store.calls if c.method == "PATCH"]
 
 
 def lists(kube: KubeStandin) -> int:
@@ -103,11 +121,16 @@ async def test_each_action_sends_what_the_plugin_sends(kube: KubeStandin, tmp_pa
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     result = await provider.poll()
     rollout = next(r for r in result.rollouts or [] if r.id == target)
-    await provider.act(rollout, action, actor="a", reason=None, revision=None, idempotency_key="k")
-    await provider.aclose()
     namespace, name = target.split("/")
+    before = kube.store.get("Rollout", namespace, name)
+    assert before is not None
+    await provider.act(rollout, action, actor="a", reason=None, revision=None, idempotency_key="k",
+                       pin=Pin.of(rollout))
+    await provider.aclose()
     assert patches(kube) == [("PATCH", f"{API}/{namespace}/rollouts/{name}{sub}", ctype, body)
                              for sub, ctype, body in expected]
+    # the first PATCH is conditional on the version that was shown; the ones after it follow from it
+    assert pins(kube) == [before["metadata"]["resourceVersion"]] + [None] * (len(expected) - 1)
 
 
 async def test_promote_of_a_manually_paused_rollout_also_unpauses(kube: KubeStandin, tmp_path: Path) -> None:
@@ -115,8 +138,10 @@ async def test_promote_of_a_manually_paused_rollout_also_unpauses(kube: KubeStan
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
     assert rollout.pause_reason == "manually paused"  # the phase stays Degraded: that condition comes first
-    await provider.act(rollout, ActionKind.PROMOTE, actor="a", reason=None, revision=None, idempotency_key="k")
-    await provider.act(rollout, ActionKind.PROMOTE_FULL, actor="a", reason=None, revision=None, idempotency_key="k2")
+    await provider.act(rollout, ActionKind.PROMOTE, actor="a", reason=None, revision=None, idempotency_key="k",
+                       pin=Pin.of(rollout))
+    await provider.act(rollout, ActionKind.PROMOTE_FULL, actor="a", reason=None, revision=None, idempotency_key="k2",
+                       pin=Pin.of(rollout))
     await provider.aclose()
     base = f"{API}/jesse-test/rollouts/canary-demo"
     merge = "application/merge-patch+json"
@@ -131,7 +156,8 @@ async def test_promote_of_a_manually_paused_rollout_also_unpauses(kube: KubeStan
 async def test_restart_sets_restart_at(kube: KubeStandin, tmp_path: Path) -> None:
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
-    await provider.act(rollout, ActionKind.RESTART, actor="a", reason=None, revision=None, idempotency_key="k")
+    await provider.act(rollout, ActionKind.RESTART, actor="a", reason=None, revision=None, idempotency_key="k",
+                       pin=Pin.of(rollout))
     await provider.aclose()
     [(_, path, ctype, body)] = patches(kube)
     assert path == f"{API}/jesse-test/rollouts/canary-demo" and ctype == "application/merge-patch+json"
@@ -144,7 +170,8 @@ async def test_rollback_lists_replicasets_by_selector_and_json_patches_the_templ
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
     assert rollout.rollback_to is not None and rollout.rollback_to.version == "green"
-    await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=None, idempotency_key="k")
+    await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=None, idempotency_key="k",
+                       pin=Pin.of(rollout))
     await provider.aclose()
     selector_lists = [c for c in kube.store.calls if c.path == "/apis/apps/v1/namespaces/jesse-test/replicasets"]
     assert selector_lists and "labelSelector=app%3Dcanary-demo" in selector_lists[-1].query
@@ -162,9 +189,11 @@ async def test_rollback_lists_replicasets_by_selector_and_json_patches_the_templ
 async def test_rollback_to_a_given_revision(kube: KubeStandin, tmp_path: Path) -> None:
     provider = ArgoRolloutsProvider(source(kube.kubeconfig(tmp_path / "kubeconfig")))
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
-    await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=29, idempotency_key="k")
+    await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=29, idempotency_key="k",
+                       pin=Pin.of(rollout))
     with pytest.raises(ProviderError, match="unable to find specified revision 7"):
-        await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=7, idempotency_key="k")
+        await provider.act(rollout, ActionKind.ROLLBACK, actor="a", reason=None, revision=7, idempotency_key="k",
+                           pin=Pin.of(rollout))
     await provider.aclose()
     after = kube.store.get("Rollout", "jesse-test", "canary-demo")
     assert after is not None and after["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":asdf")
@@ -175,7 +204,8 @@ async def test_api_errors_carry_the_servers_message(kube: KubeStandin, tmp_path:
     rollout = next(r for r in (await provider.poll()).rollouts or [] if r.id == "jesse-test/canary-demo")
     kube.store.delete("Rollout", "jesse-test", "canary-demo")
     with pytest.raises(ProviderError) as info:
-        await provider.act(rollout, ActionKind.PAUSE, actor="a", reason=None, revision=None, idempotency_key="k")
+        await provider.act(rollout, ActionKind.PAUSE, actor="a", reason=None, revision=None, idempotency_key="k",
+                           pin=Pin.of(rollout))
     await provider.aclose()
     assert info.value.status == 404 and 'rollouts.argoproj.io "canary-demo" not found' in info.value.message
 
@@ -192,7 +222,7 @@ async def test_a_403_is_audited_as_refused_with_the_servers_message(tmp_path: Pa
             [(_, rollout)] = engine.find("canary-demo")
             outcome = await engine.execute(engine.plan("k8s", rollout, ActionKind.ABORT))
     assert outcome.outcome == "refused" and "cannot patch resource" in (outcome.error or "")
-    [record] = AuditLog(tmp_path / "audit.log").read()
+    [record] = AuditLog(tmp_path / "audit.log").outcomes()
     assert (record["outcome"], record["environment"]) == ("refused", "standin/jesse-test")
 
 
@@ -346,5 +376,5 @@ async def test_the_tui_shows_argo_rollouts_and_acts_as_the_plugin(kube: KubeStan
         assert app.check_action("rollout", ("retry",)) is None
     assert patches(kube) == [("PATCH", f"{API}/jesse-test/rollouts/bluegreen-demo/status",
                               "application/merge-patch+json", {"status": {"pauseConditions": None}})]
-    [record] = AuditLog(tmp_path / "audit.log").read()
+    [record] = AuditLog(tmp_path / "audit.log").outcomes()
     assert (record["action"], record["outcome"], record["environment"]) == ("promote", "done", "standin/jesse-test")

@@ -115,3 +115,98 @@ def test_odd_shapes_do_not_raise(tmp_path: Path) -> None:
         plugin.set_weight(odd)
         plugin.actual_weight(odd, [])
         plugin.step_text(odd)
+
+
+# ---- the three display details the plugin's tests pin down (argo-rollouts commit 9f8d111d8) -----------------
+
+
+def named(objects: list[dict[str, Any]], kind_name: str, name: str) -> dict[str, Any]:
+    [obj] = [o for o in kind(objects, kind_name) if o["metadata"]["name"] == name]
+    return obj
+
+
+def shown_images(objects: list[dict[str, Any]], ro: dict[str, Any]) -> list[str]:
+    replica_sets = kind(objects, "ReplicaSet")
+    exp_rs = plugin.experiment_replica_sets(ro, kind(objects, "Experiment"), replica_sets)
+    return [str(i) for i in plugin.images(plugin.replica_set_info(ro, replica_sets), exp_rs)]
+
+
+def test_image_tags_in_role_order_when_the_preview_label_is_deleted() -> None:
+    """cmd/get/get_test.go TestGetBlueGreenRolloutScaleDownDelay deletes the rollouts-pod-template-hash label of
+    the preview ReplicaSet (ReplicaSets[2]): the plugin shows `blue (stable, active)` and `green` untagged. The order
+    is the one `Images` (info/rollout_info.go) appends tags in: canary, stable, active, preview, ping, pong."""
+    objects = scenario("blue-green")
+    del named(objects, "ReplicaSet", "bluegreen-demo-74b948fccb")["metadata"]["labels"]["rollouts-pod-template-hash"]
+    ro = kind(objects, "Rollout")[0]
+    assert shown_images(objects, ro) == ["argoproj/rollouts-demo:blue (stable, active)", "argoproj/rollouts-demo:green"]
+
+
+def test_an_image_run_by_two_replica_sets_gets_its_tags_merged_and_sorted() -> None:
+    """info/rollout_info.go mergeImageAndTags → mergeTags: the second ReplicaSet running an image merges its tags
+    into the first's and sorts them (sort.Strings). Derived from the blue-green fixture: the preview ReplicaSet
+    runs the active one's image."""
+    objects = scenario("blue-green")
+    preview = named(objects, "ReplicaSet", "bluegreen-demo-74b948fccb")
+    preview["spec"]["template"]["spec"]["containers"][0]["image"] = "argoproj/rollouts-demo:blue"
+    ro = kind(objects, "Rollout")[0]
+    assert shown_images(objects, ro) == ["argoproj/rollouts-demo:blue (active, preview, stable)"]
+
+
+def with_max_weight(objects: list[dict[str, Any]], name: str, max_weight: Any, **status: Any) -> dict[str, Any]:
+    ro = named(objects, "Rollout", name)
+    canary_spec = ro["spec"]["strategy"]["canary"]
+    canary_spec["trafficRouting"]["maxTrafficWeight"] = max_weight
+    canary_spec["steps"][0]["setWeight"] = 500
+    ro["status"].update(status)
+    return ro
+
+
+def test_weights_above_100_with_max_traffic_weight() -> None:
+    """utils/replicaset/canary.go GetCurrentSetWeight and info/rollout_info.go NewRolloutInfo, with
+    utils/weightutil MaxTrafficWeight: weights count up to maxTrafficWeight, never clamped to 100. From the fixture
+    of info_test.go TestActualWeightWithoutExistingWeight (canary-demo-weights-na: no routed weight, so ActualWeight
+    is SetWeight) with maxTrafficWeight 1000 and a first step of setWeight 500: 500/500; past the last step,
+    both are the max weight, 1000. TestActualWeightWithExistingWeight (canary-demo-weights): the routed weight."""
+    objects = scenario("canary")
+    replica_sets = kind(objects, "ReplicaSet")
+    ro = with_max_weight(objects, "canary-demo-weights-na", 1000)
+    assert plugin.max_weight(ro) == 1000
+    assert (plugin.set_weight(ro), plugin.actual_weight(ro, plugin.replica_set_info(ro, replica_sets))) == (500, 500)
+    ro["status"]["currentStepIndex"] = 8
+    assert (plugin.set_weight(ro), plugin.actual_weight(ro, plugin.replica_set_info(ro, replica_sets))) == (
+        1000, 1000)
+    routed = with_max_weight(objects, "canary-demo-weights", 1000)
+    routed["status"]["canary"]["weights"]["canary"]["weight"] = 250
+    assert (plugin.set_weight(routed), plugin.actual_weight(routed, plugin.replica_set_info(routed, replica_sets))) \
+        == (500, 250)
+
+
+@pytest.mark.parametrize(("max_weight", "expected"), [(0, 0), (-5, -5), ("1000", 1000), ("lots", 100), (None, 100)])
+def test_max_traffic_weight_zero_negative_or_odd(max_weight: Any, expected: int) -> None:
+    """weightutil.MaxTrafficWeight takes maxTrafficWeight as written when it is set (0 and below included; the
+    plugin's validation rejects their setWeight steps, not the field) and 100 when it is absent (null here). Past
+    the last step both weights are that maximum, whatever it is; nothing raises."""
+    objects = scenario("canary")
+    ro = with_max_weight(objects, "canary-demo-weights-na", max_weight, currentStepIndex=8)
+    if max_weight is None:
+        del ro["spec"]["strategy"]["canary"]["trafficRouting"]["maxTrafficWeight"]
+    infos = plugin.replica_set_info(ro, kind(objects, "ReplicaSet"))
+    assert (plugin.max_weight(ro), plugin.set_weight(ro), plugin.actual_weight(ro, infos)) == (
+        expected, expected, expected)
+
+
+@pytest.mark.parametrize(("folder", "images"), [
+    ("canary", ["argoproj/rollouts-demo:does-not-exist", "argoproj/rollouts-demo:green"]),
+    ("blue-green", ["argoproj/rollouts-demo:blue", "argoproj/rollouts-demo:green"]),
+])
+def test_no_stable_tag_without_a_strategy(folder: str, images: list[str]) -> None:
+    """info/replicaset_info.go GetReplicaSetInfo sets Stable (and canary, active, preview) only inside
+    `if ro.Spec.Strategy.Canary != nil` / `if ro.Spec.Strategy.BlueGreen != nil`: a rollout with neither (which the
+    controller rejects as InvalidSpec) has no tagged ReplicaSet, though status.stableRS still names one."""
+    objects = scenario(folder)
+    ro = kind(objects, "Rollout")[0]
+    ro["spec"]["strategy"] = {}
+    assert ro["status"]["stableRS"]
+    infos = plugin.replica_set_info(ro, kind(objects, "ReplicaSet"))
+    assert [i.tags for i in infos] == [[], [], []]
+    assert shown_images(objects, ro) == images

@@ -64,7 +64,7 @@ def test_action_with_yes_is_sent_and_audited(sim: SimulatorServer, tmp_path: Pat
     assert code == 0
     assert "Pause cart-api" in capsys.readouterr().out
     assert sim.world.rollout("cart-api").phase is Phase.PAUSED
-    [record] = AuditLog(audit_path).read()
+    [record] = AuditLog(audit_path).outcomes()
     assert (record["action"], record["outcome"], record["reason"]) == ("pause", "done", "spike")
 
 
@@ -73,7 +73,7 @@ def test_rollback_to_revision(sim: SimulatorServer, tmp_path: Path, audit_path: 
     assert main(["rollback", "cart-api", "--revision", str(before - 2), "--yes", "--config",
                  config(tmp_path, sim.url, audit_path)]) == 0
     assert sim.world.rollout("cart-api").revision == before - 2
-    assert AuditLog(audit_path).read()[0]["to_revision"] == before - 2
+    assert AuditLog(audit_path).outcomes()[0]["to_revision"] == before - 2
 
 
 def test_without_yes_and_without_a_terminal_it_refuses(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -85,7 +85,7 @@ def test_without_yes_and_without_a_terminal_it_refuses(sim: SimulatorServer, tmp
     assert proc.returncode == 2
     assert "stdin is not a terminal" in proc.stderr
     assert sim.state.mutating_requests() == []
-    assert AuditLog(audit_path).read()[0]["outcome"] == "refused"
+    assert AuditLog(audit_path).outcomes()[0]["outcome"] == "refused"
 
 
 def test_interactive_confirmation(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -119,7 +119,7 @@ def test_read_only_flag_sends_nothing(sim: SimulatorServer, tmp_path: Path, audi
     assert main(["pause", "cart-api", "--yes", "--read-only", "--config",
                  config(tmp_path, sim.url, audit_path)]) == 1
     assert sim.state.mutating_requests() == []
-    assert AuditLog(audit_path).read()[0]["outcome"] == "refused"
+    assert AuditLog(audit_path).outcomes()[0]["outcome"] == "refused"
 
 
 def test_unknown_service(sim: SimulatorServer, tmp_path: Path, audit_path: Path,

@@ -9,7 +9,7 @@ import pytest
 
 from monotui.config import HttpSourceConfig
 from monotui.models import ActionKind, Phase, Strategy
-from monotui.providers.base import ProviderError
+from monotui.providers.base import Pin, ProviderError
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.server import Faults, SimulatorServer
 
@@ -59,11 +59,12 @@ async def test_every_action_reaches_the_server(sim: SimulatorServer, action: Act
     rollout = sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     client = provider(sim.url)
     result = await client.act(rollout, action, actor="alice@b", reason="because", revision=None,
-                              idempotency_key=f"k-{action.value}")
+                              idempotency_key=f"k-{action.value}", pin=Pin.of(rollout))
     assert result.phase is expected_phase
     posted = [r for r in sim.state.requests if r.method == "POST"]
     assert [r.path for r in posted] == [f"/v1/rollouts/cart-api/actions/{action.value}"]
-    assert json.loads(posted[0].body) == {"actor": "alice@b", "reason": "because"}
+    assert json.loads(posted[0].body) == {"actor": "alice@b", "reason": "because",
+                                          "expected_revision": rollout.revision}, "the request states its target"
     assert posted[0].headers["idempotency-key"] == f"k-{action.value}"
     await client.aclose()
 
@@ -73,7 +74,7 @@ async def test_resume(sim: SimulatorServer) -> None:
     sim.world.act("cart-api", ActionKind.PAUSE, "bob")
     client = provider(sim.url)
     result = await client.act(rollout, ActionKind.RESUME, actor="alice", reason=None, revision=None,
-                              idempotency_key="r1")
+                              idempotency_key="r1", pin=Pin.of(rollout))
     assert result.phase is Phase.PROGRESSING
     await client.aclose()
 
@@ -82,11 +83,11 @@ async def test_rollback_to_a_given_revision(sim: SimulatorServer) -> None:
     rollout = sim.world.rollout("cart-api")
     client = provider(sim.url)
     result = await client.act(rollout, ActionKind.ROLLBACK, actor="alice", reason=None,
-                              revision=rollout.revision - 2, idempotency_key="rb")
+                              revision=rollout.revision - 2, idempotency_key="rb", pin=Pin.of(rollout))
     assert result.revision == rollout.revision - 2
     with pytest.raises(ProviderError) as info:
-        await client.act(rollout, ActionKind.ROLLBACK, actor="alice", reason=None, revision=999,
-                         idempotency_key="rb2")
+        await client.act(result, ActionKind.ROLLBACK, actor="alice", reason=None, revision=999,
+                         idempotency_key="rb2", pin=Pin.of(result))
     assert info.value.status == 404 and "no revision 999" in info.value.message
     await client.aclose()
 
@@ -95,9 +96,9 @@ async def test_a_repeated_idempotency_key_never_acts_twice(sim: SimulatorServer)
     rollout = sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     client = provider(sim.url)
     first = await client.act(rollout, ActionKind.PROMOTE, actor="a", reason=None, revision=None,
-                             idempotency_key="same")
+                             idempotency_key="same", pin=Pin.of(rollout))
     again = await client.act(rollout, ActionKind.PROMOTE, actor="a", reason=None, revision=None,
-                             idempotency_key="same")
+                             idempotency_key="same", pin=Pin.of(rollout))
     assert first == again
     assert sim.world.rollout("cart-api").current_step == 1  # promoted once, not twice
     promotions = [e for e in sim.world.events if e.kind.value == "promoted"]
@@ -109,7 +110,8 @@ async def test_conflict_is_a_409_with_the_servers_message(sim: SimulatorServer) 
     client = provider(sim.url)
     healthy = sim.world.rollout("cart-api")
     with pytest.raises(ProviderError) as info:
-        await client.act(healthy, ActionKind.PROMOTE, actor="a", reason=None, revision=None, idempotency_key="c")
+        await client.act(healthy, ActionKind.PROMOTE, actor="a", reason=None, revision=None, idempotency_key="c",
+                         pin=Pin.of(healthy))
     assert (info.value.kind, info.value.status) == ("conflict", 409)
     assert "cannot promote cart-api: rollout is Healthy" in info.value.message
     await client.aclose()

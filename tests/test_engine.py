@@ -86,7 +86,7 @@ async def test_an_action_is_audited_before_it_returns(sim: SimulatorServer, engi
         outcome = await engine.execute(plan, "  error spike  ")
         assert outcome.ok
         assert engine.state.rollout("prod", "cart-api").phase is Phase.PAUSED, "shown at once"
-        [record] = AuditLog(audit_path).read()
+        [record] = AuditLog(audit_path).outcomes()
         assert record["actor"] == ACTOR and record["action"] == "pause" and record["outcome"] == "done"
         assert record["service"] == "cart-api" and record["source"] == "prod"
         assert record["reason"] == "error spike"
@@ -104,13 +104,13 @@ async def test_failed_and_refused_actions_are_audited_too(sim: SimulatorServer, 
         healthy = engine.state.rollout("prod", "cart-api")
         assert healthy is not None
         outcome = await engine.execute(engine.plan("prod", healthy, ActionKind.PROMOTE))
-        assert outcome.outcome == "failed" and "409" in (outcome.error or "")
+        assert outcome.outcome == "refused" and "409" in (outcome.error or ""), "a 4xx: the server said no"
     async with engine_for(sim.url, read_only=True) as engine:
         await engine.refresh_once()
         outcome = await engine.execute(engine.plan("prod", healthy, ActionKind.ROLLBACK))
         assert outcome.outcome == "refused"
-    records = AuditLog(audit_path).read()
-    assert [(r["action"], r["outcome"]) for r in records] == [("promote", "failed"), ("rollback", "refused")]
+    records = AuditLog(audit_path).outcomes()
+    assert [(r["action"], r["outcome"]) for r in records] == [("promote", "refused"), ("rollback", "refused")]
     assert "409" in str(records[0]["error"]) and "read-only" in str(records[1]["error"])
     assert len(sim.state.mutating_requests()) == 1, "read-only sent nothing"
 
@@ -126,7 +126,7 @@ async def test_auth_failure_is_audited_as_refused(engine_for: Callable[..., Engi
             server.state.token = "right"
             outcome = await engine.execute(engine.plan("prod", rollout, ActionKind.ROLLBACK))
     assert outcome.outcome == "refused"
-    assert AuditLog(audit_path).read()[0]["outcome"] == "refused"
+    assert AuditLog(audit_path).outcomes()[0]["outcome"] == "refused"
 
 
 async def test_a_lost_answer_is_outcome_unknown(sim: SimulatorServer, engine_for: Callable[..., Engine],
@@ -138,8 +138,8 @@ async def test_a_lost_answer_is_outcome_unknown(sim: SimulatorServer, engine_for
         sim.state.faults = Faults(hang=True)
         rollout = engine.state.rollout("prod", "cart-api")
         outcome = await engine.execute(engine.plan("prod", rollout, ActionKind.PAUSE))
-    assert outcome.outcome == "unknown" and "next refresh" in outcome.message()
-    assert AuditLog(audit_path).read()[0]["outcome"] == "unknown"
+    assert outcome.outcome == "unknown" and "same Idempotency-Key" in outcome.message()
+    assert AuditLog(audit_path).outcomes()[0]["outcome"] == "unknown"
 
 
 async def test_a_second_action_on_the_same_rollout_while_one_is_in_flight_is_refused(

@@ -124,7 +124,8 @@ def test_a_planted_token_appears_nowhere(tmp_path: Path, monkeypatch: pytest.Mon
         haystacks[str(path)] = path.read_text()
     for where, text in haystacks.items():
         assert TOKEN not in text, f"the token leaked into {where}"
-    assert len(audit.read_text().splitlines()) == 3  # pause, failed rollback, resume
+    # pause, refused rollback, resume: each an intent, then its outcome
+    assert len(audit.read_text().splitlines()) == 6
 
 
 HOSTILE = {
@@ -227,7 +228,7 @@ async def test_a_retry_after_a_timeout_reuses_the_key_and_never_acts_twice(engin
         posted = sim.state.mutating_requests()
         assert len(posted) == 2 and posted[0].headers["idempotency-key"] == posted[1].headers["idempotency-key"]
         assert [e.kind.value for e in world.events if e.service == "cart-api"].count("paused") == 1
-        assert [r["outcome"] for r in AuditLog(engine.settings.audit_log).read()] == ["unknown", "done"]
+        assert [r["outcome"] for r in AuditLog(engine.settings.audit_log).outcomes()] == ["unknown", "done"]
 
 
 async def wait_for_pause(world: object) -> None:
@@ -254,6 +255,6 @@ async def test_two_monotui_processes_acting_at_once_do_one_thing(engine_for: Cal
             outcomes = await asyncio.gather(*(
                 e.execute(e.plan("prod", e.state.rollout("prod", "cart-api"), ActionKind.PAUSE))
                 for e in (alice, bob)))
-        assert sorted(o.outcome for o in outcomes) == ["done", "failed"]
-        assert "409" in next(o.error or "" for o in outcomes if o.outcome == "failed")
+        assert sorted(o.outcome for o in outcomes) == ["done", "refused"]
+        assert "409" in next(o.error or "" for o in outcomes if o.outcome == "refused")
         assert [e.kind.value for e in world.events if e.service == "cart-api"].count("paused") == 1

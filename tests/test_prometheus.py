@@ -158,6 +158,6 @@ async def test_an_alert_rule_fires_and_shows_against_its_service(engine_for: Cal
             await settle(pilot, 0.5)
             states = [s["status"]["state"] for s in httpx.get(f"{am.url}/api/v2/silences").json()]
             assert states == ["expired"]
-        records = AuditLog(app.engine.settings.audit_log).read()
+        records = AuditLog(app.engine.settings.audit_log).outcomes()
         assert [(r["action"], r["outcome"], r["service"]) for r in records] == [
             ("silence", "done", "cart-api"), ("expire-silence", "done", "cart-api")]

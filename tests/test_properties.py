@@ -66,7 +66,8 @@ ARGO_KEYS = ["metadata", "spec", "status", "strategy", "canary", "blueGreen", "s
              "updatedReplicas", "availableReplicas", "trafficRouting", "weights", "weight", "abort", "paused",
              "annotations", "labels", "uid", "ownerReferences", "name", "namespace", "template", "containers",
              "image", "activeSelector", "previewSelector", "restartAt", "metricResults", "measurements",
-             "selector", "matchLabels", "rollouts-pod-template-hash", "rollout.argoproj.io/revision"]
+             "selector", "matchLabels", "rollouts-pod-template-hash", "rollout.argoproj.io/revision",
+             "maxTrafficWeight"]
 argo_shaped = st.recursive(
     json_values,
     lambda children: st.dictionaries(st.sampled_from(ARGO_KEYS), children, max_size=6) | st.lists(children,

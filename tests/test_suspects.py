@@ -72,7 +72,7 @@ async def test_one_key_rolls_the_suspect_back_through_the_confirmation(engine_fo
         [posted] = sim.state.mutating_requests()
         assert posted.path == "/v1/rollouts/cart-api/actions/rollback"
         assert world.rollout("cart-api").revision == before
-    [record] = AuditLog(audit_path).read()
+    [record] = AuditLog(audit_path).outcomes()
     assert (record["action"], record["outcome"], record["automatic"]) == ("rollback", "done", False)
 
 
@@ -91,7 +91,7 @@ async def test_the_guard_pauses_a_suspect_canary_once_and_audits_it_as_automatic
         assert world.rollout("cart-api").phase is Phase.PAUSED
         assert json.loads(sim.state.mutating_requests()[0].body)["reason"].startswith("automatic:")
         assert any("monotui guard" in e.actor for e in events), "shown in the events panel"
-    [record] = AuditLog(audit_path).read()
+    [record] = AuditLog(audit_path).outcomes()
     assert (record["action"], record["automatic"], record["actor"]) == ("pause", True, ACTOR)
 
 

@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from monotui.models import ActionKind, Phase, RevisionInfo, Rollout
+from monotui.providers.base import Pin
+from monotui.render.formats import traffic_percent
 
 _ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED})
 
@@ -91,8 +93,24 @@ class ActionPlan:
     to_revision: RevisionRef
     effect: str
     protected: bool = False
-    target_revision: int | None = None  # rollback to this revision (None: the backend's default)
+    target_revision: int | None = None  # rollback to this revision, always the one the confirmation names
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    pin: Pin | None = None  # what the confirmation showed; the request carries it (None: built from `rollout`)
+    attempt: int = 1  # > 1: the same intent sent again, with the same key, after an unknown outcome
+    resend_reason: str | None = None  # a resend carries the first attempt's reason, so its body is identical
+
+    def __post_init__(self) -> None:
+        if self.pin is None:
+            object.__setattr__(self, "pin", Pin.of(self.rollout, with_step=self.spec.kind is ActionKind.PROMOTE))
+
+    @property
+    def pinned(self) -> Pin:
+        assert self.pin is not None
+        return self.pin
+
+    @property
+    def resend(self) -> bool:
+        return self.attempt > 1
 
     @property
     def title(self) -> str:
@@ -122,7 +140,7 @@ def plan_action(
         else:
             to = RevisionRef.of(target) if target else stable
         effect = f"all traffic moves to {to}"
-        return ActionPlan(source, rollout, spec, current, to, effect, protected, revision)
+        return ActionPlan(source, rollout, spec, current, to, effect, protected, to.revision)
     if kind is ActionKind.ABORT:
         return ActionPlan(source, rollout, spec, current, stable,
                           f"{current} stops taking traffic; all traffic back on {stable}", protected)
@@ -138,8 +156,9 @@ def plan_action(
     if kind is ActionKind.RESTART:
         return ActionPlan(source, rollout, spec, current, current,
                           f"the pods of {current} restart, one by one", protected)
+    share = rollout.share(rollout.actual_weight)
+    at = f"{traffic_percent(share)} of traffic" if share is not None else f"weight {rollout.actual_weight}"
     if kind is ActionKind.PAUSE:
-        return ActionPlan(source, rollout, spec, current, current,
-                          f"{current} stays at {rollout.actual_weight}% of traffic until resumed", protected)
-    return ActionPlan(source, rollout, spec, current, current,
-                      f"{current} continues from {rollout.actual_weight}% of traffic", protected)
+        return ActionPlan(source, rollout, spec, current, current, f"{current} stays at {at} until resumed",
+                          protected)
+    return ActionPlan(source, rollout, spec, current, current, f"{current} continues from {at}", protected)

@@ -1,20 +1,33 @@
-"""The audit log: one JSON line per action attempt — done, failed, refused or outcome unknown.
+"""The audit log: one JSON line per record — an *intent* written before any request, then the action's outcome.
 
-Each record is written with a single `write()` on a file opened with O_APPEND, then fsynced, before the
-outcome is shown: a crash leaves every earlier record whole, and two processes interleave whole lines only.
-Records hold no tokens: nothing secret is ever passed in.
+Write-ahead: the engine writes the intent (who, what, target, pinned revision, Idempotency-Key) and fsyncs it before
+it sends anything; if that write fails nothing is sent. The outcome record follows: done, refused, failed or unknown.
+An intent with no outcome (monotui was killed in flight) reads back as "outcome unknown".
+
+Each record is written with a single `write()` on a file opened with O_APPEND, then fsynced: a crash leaves every
+earlier record whole, and two processes interleave whole lines only. The file is opened without following a
+symbolic link, created 0600, and a wider mode is tightened. Records hold no tokens: nothing secret is passed in.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+log = logging.getLogger(__name__)
+
 Outcome = Literal["done", "failed", "refused", "unknown"]
+Stage = Literal["intent", "done", "failed", "refused", "unknown"]
+
+
+class AuditError(Exception):
+    """The audit log cannot be written: the action must not be sent."""
 
 
 @dataclass(frozen=True)
@@ -27,11 +40,16 @@ class AuditRecord:
     action: str
     from_revision: int | None
     to_revision: int | None
-    outcome: Outcome
+    outcome: Stage  # "intent": written before the request; then one of the outcomes
     reason: str | None = None
     error: str | None = None
     idempotency_key: str | None = None
     automatic: bool = False
+    confirmed_by: str | None = None  # "dialog", "typed-name", "prompt", "yes-flag", "yes-flag+confirm-name", …
+    expected_revision: int | None = None  # the pin sent with the request
+    expected_step: int | None = None
+    target_revision: int | None = None  # rollback: the revision asked for
+    attempt: int = 1  # > 1: sent again with the same Idempotency-Key after an unknown outcome
     time: str = ""
 
     def to_json(self) -> str:
@@ -40,14 +58,40 @@ class AuditRecord:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def _open(path: Path) -> int:
+    """Open for appending without following a symlink; refuse what is not a plain file; keep it private."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        if e.errno == 40:  # ELOOP: the last component is a symbolic link
+            raise AuditError(f"audit log {path} is a symbolic link: refused (point audit_log at the real file)") \
+                from None
+        raise AuditError(f"audit log {path} cannot be opened: {e.strerror or e}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise AuditError(f"audit log {path} is not a regular file")
+    if st.st_mode & 0o077:
+        try:
+            os.fchmod(fd, 0o600)
+            log.warning("audit log %s was readable by others (mode %o): tightened to 0600", path,
+                        stat.S_IMODE(st.st_mode))
+        except OSError:
+            os.close(fd)
+            raise AuditError(f"audit log {path} is readable by others (mode {stat.S_IMODE(st.st_mode):o}) and "
+                             f"cannot be tightened: chmod 600 it") from None
+    return fd
+
+
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path.expanduser()
 
     def append(self, record: AuditRecord) -> None:
+        """Write one record durably, or raise AuditError (disk full, a directory in the way, a symlink…)."""
         line = (record.to_json() + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = _open(self.path)
         try:
             # A process killed in the middle of a write can leave a torn last line (Linux cuts a write short on
             # SIGKILL). Start on a fresh line, so the torn one never swallows this record.
@@ -56,20 +100,53 @@ class AuditLog:
                 line = b"\n" + line
             written = os.write(fd, line)
             if written != len(line):  # a short write would leave half a line: say so loudly
-                raise OSError(f"short write to audit log {self.path}")
+                raise AuditError(f"short write to audit log {self.path} (disk full?)")
             os.fsync(fd)
+        except OSError as e:
+            raise AuditError(f"audit log {self.path} cannot be written: {e.strerror or e}") from None
         finally:
             os.close(fd)
 
     def read(self) -> list[dict[str, object]]:
         """Every whole record (a line torn by a killed writer is skipped)."""
-        if not self.path.exists():
+        try:
+            with self.path.open(encoding="utf-8", errors="replace") as f:
+                lines = f.readlines()
+        except OSError:
             return []
         records = []
-        with self.path.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    continue
+        for line in lines:
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                records.append(data)
         return records
+
+    def outcomes(self) -> list[dict[str, object]]:
+        """The records that say how an attempt ended (every record but the intents)."""
+        return [r for r in self.read() if r.get("outcome") != "intent"]
+
+    def unresolved(self, *, within: timedelta = timedelta(hours=1),
+                   now: datetime | None = None) -> list[dict[str, object]]:
+        """Actions whose last record says neither done, refused nor failed — an intent with no outcome (monotui
+        stopped in flight) or an unknown outcome — from the last `within`, newest last."""
+        last: dict[str, dict[str, object]] = {}
+        for record in self.read():
+            key = record.get("idempotency_key")
+            if isinstance(key, str) and key:
+                last.pop(key, None)
+                last[key] = record
+        cutoff = (now or datetime.now(UTC)) - within
+        out = []
+        for record in last.values():
+            if record.get("outcome") not in ("intent", "unknown"):
+                continue
+            try:
+                when = datetime.fromisoformat(str(record.get("time")))
+            except ValueError:
+                continue
+            if when.tzinfo is not None and when >= cutoff:
+                out.append(record)
+        return out

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from monotui.config import AlertmanagerSourceConfig
 from monotui.models import ActionKind, Alert, Rollout
-from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import read_items
 
@@ -83,8 +83,11 @@ class AlertmanagerProvider:
         await self._send("DELETE", f"/api/v2/silence/{quote(silence_id, safe='')}")
 
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str) -> Rollout:
+                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
         raise ProviderError("conflict", f"{self.name} is an alert source: it takes no rollout actions", 409)
+
+    async def read(self, rollout_id: str) -> Rollout:
+        raise ProviderError("not_found", f"{self.name} is an alert source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

@@ -11,7 +11,13 @@ import httpx
 
 from monotui.models import ActionKind, Alert, Event, Rollout, ServiceHealth
 
-ErrorKind = Literal["connection", "timeout", "http", "invalid", "auth", "conflict", "not_found"]
+ErrorKind = Literal["connection", "lost", "timeout", "http", "invalid", "auth", "conflict", "not_found", "changed"]
+
+# What an action's failure says about whether the backend may have acted (docs/reliability.md, "Outcomes"):
+# - "connection": the request provably never left (connect refused, DNS, TLS handshake): failed;
+# - a 4xx answer (auth, conflict, not_found, changed, other 4xx): the backend said no: refused;
+# - anything else ("lost" connection after sending, "timeout", 5xx, an "invalid" answer): outcome unknown.
+_REFUSING_KINDS = frozenset({"auth", "conflict", "not_found", "changed"})
 
 
 class ProviderError(Exception):
@@ -28,11 +34,40 @@ class ProviderError(Exception):
 
     @property
     def refused(self) -> bool:
-        """The backend said no to this caller (auth) — audited as `refused` rather than `failed`."""
-        return self.kind == "auth"
+        """The backend answered and said no (a 4xx): it did not act."""
+        return self.kind in _REFUSING_KINDS or (self.status is not None and 400 <= self.status < 500)
+
+    @property
+    def not_sent(self) -> bool:
+        """The request provably never reached the backend, so it cannot have acted."""
+        return self.kind == "connection"
 
     def __str__(self) -> str:
         return self.message
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What the operator confirmed about the target: the backend must refuse the action if it no longer holds.
+
+    `revision` is the rollout's current revision as shown; `step` (promote only) the 0-based step it was at.
+    """
+
+    revision: int
+    step: int | None = None
+
+    @classmethod
+    def of(cls, rollout: Rollout, *, with_step: bool = False) -> Pin:
+        return cls(rollout.revision, rollout.current_step if with_step else None)
+
+    def differs(self, rollout: Rollout) -> str | None:
+        """How `rollout` no longer matches what was confirmed, or None."""
+        if rollout.revision != self.revision:
+            return f"it is now at r{rollout.revision} ({rollout.version}), not r{self.revision}"
+        if self.step is not None and rollout.current_step != self.step:
+            now = "no step" if rollout.current_step is None else f"step {rollout.current_step + 1}"
+            return f"it is now at {now}, not step {self.step + 1}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,8 +98,14 @@ class DeployProvider(Protocol):
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
-        idempotency_key: str,
-    ) -> Rollout: ...
+        idempotency_key: str, pin: Pin,
+    ) -> Rollout:
+        """Act once, and only if `pin` still holds on the backend (else ProviderError kind "changed")."""
+        ...
+
+    async def read(self, rollout_id: str) -> Rollout:
+        """The rollout as the backend has it now (after an action whose outcome is unknown)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -73,6 +114,29 @@ class WatchingProvider(DeployProvider, Protocol):
     """A source that pushes changes: a full PollResult first, then partial ones, until it raises."""
 
     def watch(self) -> AsyncIterator[PollResult]: ...
+
+
+def transport_error(exc: BaseException, what: str, timeout: float) -> ProviderError:
+    """The ProviderError for an exception raised while sending a request, keeping what matters for an action:
+    whether the request provably never left ("connection": failed) or may have been received (outcome unknown).
+
+    Exception text is only quoted where it cannot carry a header value (h11 quotes a rejected header, token
+    included)."""
+    cause = exc.__cause__ if exc.__cause__ is not None and not isinstance(exc, httpx.HTTPError) else exc
+    if isinstance(cause, httpx.LocalProtocolError):
+        return ProviderError("connection", f"{what}: the request could not be built (an invalid header value?)")
+    if isinstance(cause, httpx.ConnectTimeout):
+        return ProviderError("connection", f"{what}: cannot connect (no connection within {timeout:g}s)")
+    if isinstance(cause, httpx.ConnectError | httpx.UnsupportedProtocol):
+        return ProviderError("connection", f"{what}: cannot connect ({_short(cause)})")
+    if isinstance(cause, httpx.TimeoutException) or type(exc).__name__ == "APITimeoutError":
+        return ProviderError("timeout", f"{what}: no answer within {timeout:g}s")
+    return ProviderError("lost", f"{what}: the answer was lost ({_short(cause)})")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return text or type(exc).__name__
 
 
 def server_message(response: httpx.Response) -> str:

@@ -20,8 +20,8 @@ from monotui.models import (
     Rollout,
     ServiceHealth,
 )
-from monotui.providers.base import PollResult, ProviderError
-from monotui.providers.http_edge import Answer, HttpEdge, RequestNotSent
+from monotui.providers.base import Pin, PollResult, ProviderError
+from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import describe, item_list, json_object, read_items, unreadable_rollout
 
 
@@ -36,6 +36,7 @@ class HttpDeployProvider:
     event item that cannot be read is left out; the rest of the source stays."""
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
+    idempotent = True  # the API replays the first answer to a repeated Idempotency-Key: a resend cannot act twice
 
     def __init__(self, config: HttpSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -104,14 +105,27 @@ class HttpDeployProvider:
     def forget_etag(self) -> None:
         self._etag = None
 
+    async def read(self, rollout_id: str) -> Rollout:
+        path = f"/v1/rollouts/{quote(rollout_id, safe='')}"
+
+        def parse(body: bytes) -> Rollout:
+            try:
+                return Rollout.model_validate_json(body)
+            except ValidationError as e:
+                raise ProviderError("invalid", f"GET {path}: invalid response: {describe(e)}") from None
+
+        _, rollout = await self._edge.get(path, parse)
+        return rollout  # type: ignore[no-any-return]
+
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
-        idempotency_key: str,
+        idempotency_key: str, pin: Pin,
     ) -> Rollout:
         path = f"/v1/rollouts/{quote(rollout.id, safe='')}/actions/{action.value}"
         if rollout.id in self._unreadable:
-            raise RequestNotSent("conflict", f"POST {path}: not sent: {rollout.message}", 409)
-        body = ActionRequest(actor=actor, reason=reason or None, revision=revision)
+            raise ProviderError("conflict", f"POST {path}: not sent: {rollout.message}", 409)
+        body = ActionRequest(actor=actor, reason=reason or None, revision=revision,
+                             expected_revision=pin.revision, expected_step=pin.step)
         # Never retried here: a mutating request is sent once; the idempotency key makes a deliberate
         # retry by the user safe.
         response = await self._request(
@@ -120,7 +134,7 @@ class HttpDeployProvider:
         )
         try:
             return ActionResponse.model_validate_json(response.content).rollout
-        except ValidationError as e:
+        except ValidationError as e:  # it may have acted: the engine calls this outcome unknown
             raise ProviderError("invalid", f"POST {path}: invalid response: {_describe_validation(e)}") from None
 
     async def aclose(self) -> None:

@@ -21,18 +21,13 @@ import httpx
 
 from monotui import __version__
 from monotui.config import ConfigError, HttpSourceBase
-from monotui.providers.base import ErrorKind, ProviderError, server_message
+from monotui.providers.base import ErrorKind, ProviderError, server_message, transport_error
 
 T = TypeVar("T")
 
 LARGE_BODY = 512 * 1024  # answers above this are parsed in a worker thread
-_STATUS_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
+_STATUS_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}
 MASK = "***"
-
-
-class RequestNotSent(ProviderError):
-    """Nothing reached the server: the connection could not be made, or monotui refused to send (a malformed
-    token). A mutating request that fails this way certainly did not act."""
 
 
 def scrub(text: str, secrets: list[str]) -> str:
@@ -95,7 +90,7 @@ class Answer:
 
 class HttpEdge:
     """One client for one source. `get`/`send` return the status, headers and whole (bounded) body, or raise
-    ProviderError (`RequestNotSent` when nothing reached the server)."""
+    ProviderError (kind "connection" only when nothing reached the server)."""
 
     def __init__(self, config: HttpSourceBase, *, transport: httpx.AsyncBaseTransport | None = None,
                  accept: str = "application/json") -> None:
@@ -112,17 +107,16 @@ class HttpEdge:
     def deadline(self) -> float:
         return self.config.timeout
 
-    def error(self, kind: ErrorKind, message: str, status: int | None = None, *,
-              not_sent: bool = False) -> ProviderError:
+    def error(self, kind: ErrorKind, message: str, status: int | None = None) -> ProviderError:
         """A ProviderError with every credential scrubbed from its text (servers and libraries may quote them)."""
-        text = scrub(message, _raw_secrets(self.config))
-        return RequestNotSent(kind, text, status) if not_sent else ProviderError(kind, text, status)
+        return ProviderError(kind, scrub(message, _raw_secrets(self.config)), status)
 
     def _auth(self, what: str) -> dict[str, str]:
         try:
             token = self.config.token()  # read at each request, so a rotated token file is picked up
         except ConfigError as e:
-            raise self.error("invalid", f"{what}: not sent: {e.problem}", not_sent=True) from None
+            # kind "connection": the request provably never left
+            raise self.error("connection", f"{what}: not sent: {e.problem}") from None
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def send(self, method: str, path: str, *, what: str | None = None,
@@ -161,7 +155,7 @@ class HttpEdge:
         except TimeoutError:
             raise self.error("timeout", f"{what}: no complete answer within {self.deadline:g}s") from None
         except ProviderError as e:
-            raise self.error(e.kind, e.message, e.status, not_sent=isinstance(e, RequestNotSent)) from None
+            raise self.error(e.kind, e.message, e.status) from None
 
     async def _read(self, method: str, path: str, what: str, headers: dict[str, str],
                     params: dict[str, Any] | None, content: bytes | None, json_body: Any) -> Answer:
@@ -172,16 +166,13 @@ class HttpEdge:
                 body = await read_bounded(response, limit)
         except TooLarge as e:
             raise self.error("invalid", too_large_message(what, e, self.config.max_response_mb)) from None
-        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
-            raise self.error("connection", f"{what}: cannot connect ({e or type(e).__name__})",
-                             not_sent=True) from None
-        except httpx.TimeoutException:
-            raise self.error("timeout", f"{what}: no complete answer within {self.deadline:g}s") from None
         except httpx.DecodingError:
             raise self.error("invalid", f"{what}: invalid response: the compressed body cannot be "
                                         "decompressed") from None
         except httpx.HTTPError as e:
-            raise self.error("connection", f"{what}: connection lost ({e or type(e).__name__})") from None
+            # "connection" only when the request provably never left (an action then certainly did not act)
+            error = transport_error(e, what, self.deadline)
+            raise self.error(error.kind, error.message, error.status) from None
         answer = Answer(response.status_code, response.headers, body)
         if answer.status == 304 or answer.status < 300:
             return answer

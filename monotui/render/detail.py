@@ -12,7 +12,7 @@ from rich.text import Text
 from monotui.config import Thresholds
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
 from monotui.models import Alert, EventKind, RevisionInfo, Rollout
-from monotui.render.formats import age, clock_time, millis, percent, since, sparkline
+from monotui.render.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
 
@@ -28,7 +28,8 @@ def steps_text(rollout: Rollout) -> Text:
     current = rollout.current_step
     for i, step in enumerate(rollout.steps):
         if step.weight is not None:
-            label = f"{step.weight}%"
+            share = rollout.share(step.weight)
+            label = traffic_percent(share) if share is not None else f"weight {step.weight}"
         elif not step.pause:
             label = step.label or "step"
         elif step.duration_s is None:
@@ -43,6 +44,18 @@ def steps_text(rollout: Rollout) -> Text:
             out.append(f"✓ {label}", style="green")
         out.append("  ")
     return out
+
+
+def weights_text(rollout: Rollout) -> str:
+    """Set and actual weight: in % when they are, else as the engine states them with their share of traffic
+    (Argo Rollouts' `maxTrafficWeight`)."""
+    r = rollout
+    if r.max_weight == 100:
+        return f"weight {r.set_weight}% set / {r.actual_weight}% actual"
+    set_share, actual_share = r.share(r.set_weight), r.share(r.actual_weight)
+    shares = (f"{traffic_percent(set_share)} / {traffic_percent(actual_share)} of traffic"
+              if set_share is not None and actual_share is not None else "no share of traffic")
+    return f"weight {r.set_weight} set / {r.actual_weight} actual of {r.max_weight} ({shares})"
 
 
 def _revision(info: RevisionInfo, now: datetime) -> Text:
@@ -114,8 +127,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         done = r.current_step is not None and r.current_step >= len(r.steps)
         step = "done" if done else f"{r.current_step or 0}/{len(r.steps)}"
         lines.append(_line("Steps", steps_text(r)))
-        lines.append(_line("Progress", f"step {step} · weight {r.set_weight}% set / {r.actual_weight}% actual"
-                           f" · started {since(r.started_at, now)} ago"))
+        lines.append(_line("Progress", f"step {step} · {weights_text(r)} · started {since(r.started_at, now)} ago"))
     lines.append(_line("Revision", join(Text(f"r{r.revision}", style="bold"), plain(r.version, limit=40),
                                         plain(r.image, style="dim", limit=120))))
     if r.commit or r.commit_message or r.author:

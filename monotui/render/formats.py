@@ -36,6 +36,21 @@ def percent(ratio: float | None, digits: int = 1) -> str:
     return f"{ratio * 100:.{digits}f}%"
 
 
+def share_number(share: float) -> str:
+    """A share of traffic in %, without the sign: 50.0 → "50", 100/3 → "33.3"; a sliver above 0 is "<0.1" and one
+    short of 100 is ">99.9", never rounded to all or nothing."""
+    if 0 < share < 0.05:
+        return "<0.1"
+    if 99.95 <= share < 100:
+        return ">99.9"
+    return f"{share:.1f}".removesuffix(".0")
+
+
+def traffic_percent(share: float | None) -> str:
+    """A share of traffic: "50%"; "?" when there is no scale to measure it against."""
+    return "?" if share is None else f"{share_number(share)}%"
+
+
 def millis(ms: float | None) -> str:
     if ms is None:
         return "-"

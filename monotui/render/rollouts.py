@@ -11,7 +11,7 @@ from monotui.config import Thresholds
 from monotui.engine.attention import Attention
 from monotui.engine.state import RolloutView
 from monotui.models import Phase, Strategy
-from monotui.render.formats import percent, since
+from monotui.render.formats import percent, share_number, since
 from monotui.render.text import plain
 
 
@@ -78,8 +78,13 @@ def step_text(view: RolloutView) -> str:
 
 
 def weight_text(view: RolloutView) -> str:
+    """Set/actual share of traffic in % (the weights themselves when max_weight is 100; Argo Rollouts' 500/500 of
+    a maxTrafficWeight of 1000 is 50/50%); the bare weights when max_weight gives no scale."""
     r = view.rollout
-    return f"{r.set_weight}/{r.actual_weight}%"
+    set_share, actual_share = r.share(r.set_weight), r.share(r.actual_weight)
+    if set_share is None or actual_share is None:
+        return f"{r.set_weight}/{r.actual_weight}"
+    return f"{share_number(set_share)}/{share_number(actual_share)}%"
 
 
 def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds) -> tuple[Text, ...]:

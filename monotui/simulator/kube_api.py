@@ -185,6 +185,15 @@ class Store:
                 return 422, status_object(422, "Invalid", f"invalid patch: {e}")
             if not isinstance(patched, dict):
                 return 422, status_object(422, "Invalid", "the patch did not produce an object")
+            # Optimistic concurrency, as kube-apiserver: a resourceVersion in the patched object that is not the
+            # stored one makes the update a conflict (how a client pins a patch to the version it read).
+            wanted = (patched.get("metadata") or {}).get("resourceVersion") if isinstance(
+                patched.get("metadata"), dict) else None
+            if wanted is not None and str(wanted) != current["metadata"]["resourceVersion"]:
+                return 409, status_object(
+                    409, "Conflict", f'Operation cannot be fulfilled on {kind.resource} "{name}": the object has '
+                    "been modified; please apply your changes to the latest version and try again",
+                    {"name": name, "group": kind.group, "kind": kind.plural})
             updated = copy.deepcopy(current)
             if subresource == "status":
                 updated["status"] = patched.get("status", {})  # /status ignores everything but status

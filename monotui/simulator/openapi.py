@@ -37,6 +37,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "wrong bearer token",
         404: "no such rollout, action or revision",
         409: "the action does not fit the rollout's state",
+        412: "target_changed: the rollout is no longer at the expected_revision (or expected_step) sent",
         422: "invalid body, or an Idempotency-Key reused for another request",
     }
     return {str(c): _json("ApiError", text[c]) for c in codes}
@@ -102,7 +103,7 @@ def openapi_document() -> dict[str, Any]:
                     "requestBody": {"required": True,
                                     "content": {"application/json": {"schema": _ref("ActionRequest")}}},
                     "responses": {"200": _json("ActionResponse", "done; the rollout as it is now"),
-                                  **_errors(400, 401, 403, 404, 409, 422)},
+                                  **_errors(400, 401, 403, 404, 409, 412, 422)},
                 }
             },
             "/v1/health": {

@@ -37,7 +37,7 @@ from monotui.models import (
 )
 from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
-from monotui.simulator.world import ActionConflict, UnknownRevision, UnknownRollout, World
+from monotui.simulator.world import ActionConflict, TargetChanged, UnknownRevision, UnknownRollout, World
 
 IDEMPOTENCY_LIMIT = 10_000
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
@@ -181,13 +181,16 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             return _error(422, "invalid_request", e.errors(include_url=False)[0]["msg"])
         try:
             rollout, event = world.act(
-                request.path_params["rollout_id"], action, payload.actor, payload.reason, payload.revision
+                request.path_params["rollout_id"], action, payload.actor, payload.reason, payload.revision,
+                expected_revision=payload.expected_revision, expected_step=payload.expected_step,
             )
             status, body = 200, ActionResponse(rollout=rollout, event=event).model_dump_json().encode()
         except UnknownRollout:
             status, body = 404, _body("not_found", f"no rollout {request.path_params['rollout_id']!r}")
         except UnknownRevision as e:
             status, body = 404, _body("unknown_revision", str(e))
+        except TargetChanged as e:
+            status, body = 412, _body("target_changed", str(e))
         except ActionConflict as e:
             status, body = 409, _body("conflict", str(e))
         state.idempotency[key] = (fingerprint, status, body)

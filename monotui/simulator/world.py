@@ -67,6 +67,10 @@ class ActionConflict(Exception):
     """The action does not fit the rollout's state (HTTP 409)."""
 
 
+class TargetChanged(ActionConflict):
+    """The rollout is no longer what the caller confirmed: another revision or step (HTTP 412)."""
+
+
 class UnknownRollout(KeyError):
     """No rollout with that id (HTTP 404)."""
 
@@ -483,11 +487,20 @@ class World:
 
     def act(
         self, rollout_id: str, action: ActionKind, actor: str, reason: str | None = None,
-        revision: int | None = None,
+        revision: int | None = None, *, expected_revision: int | None = None, expected_step: int | None = None,
     ) -> tuple[Rollout, Event]:
-        """Apply an operator's action as a real deploy engine would; raise ActionConflict when it can't."""
+        """Apply an operator's action as a real deploy engine would; raise ActionConflict when it can't, and
+        TargetChanged (before anything is done) when the rollout is no longer at the revision or step confirmed."""
         with self.lock:
             svc = self._service(rollout_id)
+            current = svc.current
+            if expected_revision is not None and expected_revision != current.revision:
+                raise TargetChanged(f"{svc.name} is now at r{current.revision} ({current.version}), not "
+                                    f"r{expected_revision} as confirmed: nothing was done")
+            if expected_step is not None and expected_step != svc.step_index:
+                now = "no step" if svc.step_index is None else f"step {svc.step_index + 1}/{len(svc.steps)}"
+                raise TargetChanged(f"{svc.name} is now at {now}, not step {expected_step + 1} as confirmed: "
+                                    "nothing was done")
             suffix = f": {reason}" if reason else ""
             handler = {
                 ActionKind.PAUSE: self._act_pause,

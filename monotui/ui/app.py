@@ -15,7 +15,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input
 
 from monotui.engine.actions import ActionPlan, action_spec
-from monotui.engine.core import ActionOutcome, Engine
+from monotui.engine.core import ActionOutcome, Engine, describe
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
@@ -102,7 +102,22 @@ class MonotuiApp(App[None]):
             self.post_message(SourceUpdated(update))
 
     def on_source_updated(self, message: SourceUpdated) -> None:
+        if self.engine.unresolved:
+            for plan in self.engine.adopt_unresolved():
+                self.notify(f"{clean(plan.summary(), 200)}: outcome unknown (sent earlier, no outcome in the "
+                            f"audit log). Press {plan.spec.key} on it to send it again with the same key.",
+                            severity="warning", markup=False, timeout=30)
         self.refresh_views()
+        self._recheck_dialog()
+
+    def _recheck_dialog(self) -> None:
+        """An open confirmation learns at once when its target changed (it then refuses to confirm)."""
+        if not self.screen_stack:  # shutting down
+            return
+        screen = self.screen
+        if isinstance(screen, ConfirmActionScreen):
+            now = self.engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
+            screen.recheck(self.engine.target_changed(screen.plan), describe(now) if now else None)
 
     def _tick(self) -> None:
         self.refresh_views(force=True)  # ages and staleness move with the clock
@@ -213,6 +228,8 @@ class MonotuiApp(App[None]):
             return None if any(self.engine.can(source, kind) for source in self.engine.providers) else False
         if view.read_only or not self.engine.can(view.source, kind):
             return False  # not offered: this source is read-only, or its engine has no such action
+        if self.engine.pending_resend(view.source, view.rollout.id, kind):
+            return True  # its outcome is unknown: the key offers to send the same intent again
         return True if action_spec(kind).applies(view.rollout) else None
 
     def _suspect(self) -> RolloutView | None:
@@ -287,7 +304,7 @@ class MonotuiApp(App[None]):
             if result is None:
                 self.notify(f"Cancelled: {clean(plan.summary(), 200)}. Nothing was sent.", markup=False)
                 return
-            self._execute(plan, result.reason)
+            self._execute(plan, result.reason, result.confirmed_by)
 
         self.push_screen(ConfirmActionScreen(plan), confirmed)
 
@@ -297,13 +314,14 @@ class MonotuiApp(App[None]):
         self._show_outcome(outcome)
 
     @work(group="actions", exit_on_error=False)
-    async def _execute(self, plan: ActionPlan, reason: str | None) -> None:
+    async def _execute(self, plan: ActionPlan, reason: str | None, confirmed_by: str) -> None:
         try:
-            outcome = await self.engine.execute(plan, reason)
-        except OSError as e:  # the audit log could not be written
-            self.notify(f"Could not write the audit log: {clean(e, 300)}", severity="error", markup=False,
+            outcome = await self.engine.execute(plan, reason, confirmed_by=confirmed_by)
+        except Exception as e:  # never silent: the engine maps every provider failure, so this is a bug
+            self.notify(f"{clean(plan.summary(), 200)}: internal error ({type(e).__name__}); the outcome is "
+                        "unknown — check the rollout before acting again", severity="error", markup=False,
                         timeout=30)
-            return
+            raise
         self._show_outcome(outcome)
 
     def _show_outcome(self, outcome: ActionOutcome) -> None:

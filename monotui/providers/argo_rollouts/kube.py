@@ -20,7 +20,7 @@ import kr8s
 import kr8s.asyncio
 
 from monotui.config import DEFAULT_MAX_RESPONSE_MB
-from monotui.providers.base import ProviderError, server_message
+from monotui.providers.base import ProviderError, server_message, transport_error
 from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -49,7 +49,7 @@ class Expired(Exception):
 
 def error_for(response: httpx.Response, what: str) -> ProviderError:
     code = response.status_code
-    kind = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}.get(code, "http")
+    kind = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}.get(code, "http")
     return ProviderError(kind, f"{what}: HTTP {code}: {server_message(response)}", code)  # type: ignore[arg-type]
 
 
@@ -113,14 +113,14 @@ class KubeClient:
                 response = httpx.Response(streamed.status_code, content=body, request=streamed.request)
         except TooLarge as e:
             raise ProviderError("invalid", too_large_message(what, e, self.max_response_mb)) from None
-        except (httpx.TimeoutException, TimeoutError, kr8s.APITimeoutError):
+        except TimeoutError:
             raise ProviderError("timeout", f"{what}: no complete answer within {self.timeout:g}s") from None
         except kr8s.ServerError as e:
             if e.response is not None:
                 raise error_for(e.response, what) from None
             raise ProviderError("http", f"{what}: {e}") from None
-        except httpx.HTTPError as e:
-            raise ProviderError("connection", f"{what}: cannot connect ({e or type(e).__name__})") from None
+        except (httpx.HTTPError, kr8s.APITimeoutError, kr8s.ConnectionClosedError) as e:
+            raise transport_error(e, what, self.timeout) from None
         if response.status_code >= 400:
             raise error_for(response, what)
         return response
@@ -191,6 +191,17 @@ class KubeClient:
                                                                  self.max_response_mb))
         if pending:
             yield bytes(pending)
+
+    async def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+        url = f"{resource.plural}/{name}"
+        response = await self._call("GET", resource, namespace, url, what=f"get {url}", retry_auth=True)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ProviderError("invalid", f"get {url}: not an object")
+        return data
 
     async def patch(self, resource: Resource, namespace: str, name: str, subresource: str, content_type: str,
                     body: Any) -> dict[str, Any]:

@@ -131,6 +131,16 @@ def label_selector(ro: Obj) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match.items()))
 
 
+def pinned(patch: Patch, resource_version: str) -> Any:
+    """The patch body, made conditional on the object still being at `resource_version`: the API server applies
+    the patch, sees a resourceVersion other than the stored one and answers 409 Conflict instead of updating."""
+    if patch.content_type == JSON_PATCH:
+        return [*patch.body, {"op": "replace", "path": "/metadata/resourceVersion", "value": resource_version}]
+    body = copy.deepcopy(patch.body)
+    body.setdefault("metadata", {})["resourceVersion"] = resource_version
+    return body
+
+
 def patches_for(kind: ActionKind, ro: Obj, replica_sets: Iterable[Obj] = (), revision: int | None = None,
                 now: datetime | None = None) -> list[Patch]:
     build = {
@@ -148,5 +158,5 @@ def patches_for(kind: ActionKind, ro: Obj, replica_sets: Iterable[Obj] = (), rev
     return build()
 
 
-__all__ = ["JSON_PATCH", "MERGE", "CannotAct", "Patch", "blue_green", "label_selector", "patches_for",
+__all__ = ["JSON_PATCH", "MERGE", "CannotAct", "Patch", "blue_green", "label_selector", "patches_for", "pinned",
            "undo_target"]

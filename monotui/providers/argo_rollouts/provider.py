@@ -36,8 +36,7 @@ from monotui.providers.argo_rollouts.kube import (
     KubeClient,
     Resource,
 )
-from monotui.providers.base import PollResult, ProviderError
-from monotui.providers.http_edge import RequestNotSent
+from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
 
 log = logging.getLogger(__name__)
@@ -73,6 +72,12 @@ def _tag(image: str) -> str:
     if "@" in tail:
         return tail.split("@", 1)[1][:19]
     return tail.split(":", 1)[1] if ":" in tail else "latest"
+
+
+def _weight(weight: int, max_w: int) -> int:
+    """A weight as the plugin computes it, kept within 0..max_w: beyond it only a status the controller has not
+    settled yet (or a spec it rejects) can go, and a share of traffic is never below 0% or above 100%."""
+    return max(0, min(max_w, weight)) if max_w > 0 else max(0, weight)
 
 
 class Cache:
@@ -167,7 +172,8 @@ class ArgoRolloutsProvider:
             target_info = next((r for r in rs_infos if r.name == plugin.metadata(target).get("name")), None)
         except plugin_patches.CannotAct:
             target_info = None
-        steps = self._steps(ro)
+        max_w = 100 if is_bg else plugin.max_weight(ro)
+        steps = self._steps(ro, max_w)
         index = st.get("currentStepIndex")
         if is_bg:
             active = plugin._str(plugin._map(st.get("blueGreen")).get("activeSelector"))
@@ -186,7 +192,7 @@ class ArgoRolloutsProvider:
             f"{phase}: {message}".strip(": "),
             revision=revision, version=_tag(image) if image else "", image=image, started_at=started,
             steps=steps, current_step=index if isinstance(index, int) and not isinstance(index, bool) else None,
-            set_weight=max(0, min(100, set_w)), actual_weight=max(0, min(100, actual_w)),
+            set_weight=_weight(set_w, max_w), actual_weight=_weight(actual_w, max_w), max_weight=max_w,
             pause_reason=pause_reason or None,
             stable=self._revision(stable_rs), rollback_to=self._revision(target_info),
             images=[ImageTag(image=i.image, tags=list(i.tags)) for i in plugin.images(rs_infos, exp_rs)],
@@ -207,11 +213,11 @@ class ArgoRolloutsProvider:
                             deployed_at=_parse_time(info.created))
 
     @staticmethod
-    def _steps(ro: dict[str, Any]) -> list[Step]:
+    def _steps(ro: dict[str, Any], max_w: int) -> list[Step]:
         out = []
         for step in plugin.steps(ro):
             if step.get("setWeight") is not None:
-                out.append(Step(weight=max(0, min(100, plugin._int(step.get("setWeight"))))))
+                out.append(Step(weight=_weight(plugin._int(step.get("setWeight")), max_w)))
             elif "pause" in step:
                 duration = plugin._map(step["pause"]).get("duration")
                 out.append(Step(pause=True, duration_s=plugin.pause_seconds(duration)))
@@ -380,15 +386,27 @@ class ArgoRolloutsProvider:
 
     # ---- acting -------------------------------------------------------------------------------------
 
+    async def read(self, rollout_id: str) -> Rollout:
+        namespace, _, name = rollout_id.partition("/")
+        obj = await self.kube.get(ROLLOUTS, namespace, name)
+        self.cache.put("Rollout", obj)
+        return self.row(obj)
+
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str) -> Rollout:
-        """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once."""
+                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
+        """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once.
+
+        The pin: the patches are built from the cached object only if it still shows what was confirmed, and
+        the first one carries that object's `metadata.resourceVersion`, so the API server refuses it (409) if the
+        rollout changed in between — Kubernetes' own optimistic concurrency."""
         namespace, _, name = rollout.id.partition("/")
         if (namespace, name) in self._unreadable_since:  # what it would act on cannot be read: send nothing
-            raise RequestNotSent("conflict", f"{name}: not sent: {rollout.message}", 409)
+            raise ProviderError("conflict", f"{name}: not sent: {rollout.message}", 409)
         current = self.cache.objects["Rollout"].get((namespace, name))
         if current is None:
             raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
+        if changed := pin.differs(self.to_rollout(current)):
+            raise ProviderError("changed", f"{rollout.service} changed since it was confirmed: {changed}")
         replica_sets: list[dict[str, Any]] = []
         if action is ActionKind.ROLLBACK:
             replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace, plugin_patches.label_selector(current))
@@ -398,17 +416,27 @@ class ArgoRolloutsProvider:
             raise ProviderError("conflict", str(e), 409) from None
         if not requests:
             raise ProviderError("conflict", f"nothing to do: {name} is already fully promoted", 409)
+        version = plugin.metadata(current).get("resourceVersion")
         result = current
-        for patch in requests:
+        for i, patch in enumerate(requests):
+            body = plugin_patches.pinned(patch, version) if i == 0 and isinstance(version, str) else patch.body
             try:
-                result = await self.kube.patch(ROLLOUTS, namespace, name, patch.subresource, patch.content_type,
-                                               patch.body)
+                result = await self._patch(namespace, name, patch, body)
             except ProviderError as e:
-                if not (e.kind == "not_found" and patch.fallback_to_main_on_404 and patch.subresource):
-                    raise
-                result = await self.kube.patch(ROLLOUTS, namespace, name, "", patch.content_type, patch.body)
+                if i == 0 and e.kind == "conflict":  # resourceVersion precondition: nothing was changed
+                    raise ProviderError("changed", f"{rollout.service} changed since it was confirmed "
+                                        f"(the API server said: {e.message}); nothing was changed", 409) from None
+                raise
         self.cache.put("Rollout", result)
         return self.row(result)
+
+    async def _patch(self, namespace: str, name: str, patch: plugin_patches.Patch, body: Any) -> dict[str, Any]:
+        try:
+            return await self.kube.patch(ROLLOUTS, namespace, name, patch.subresource, patch.content_type, body)
+        except ProviderError as e:
+            if not (e.kind == "not_found" and patch.fallback_to_main_on_404 and patch.subresource):
+                raise
+            return await self.kube.patch(ROLLOUTS, namespace, name, "", patch.content_type, body)
 
     async def aclose(self) -> None:
         api = self.kube._api

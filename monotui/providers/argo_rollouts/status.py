@@ -193,6 +193,8 @@ def step_text(ro: Obj) -> str | None:
 
 
 def max_weight(ro: Obj) -> int:
+    """The weight that is all of the traffic: `trafficRouting.maxTrafficWeight`, as written (even 0 or below),
+    or 100 when absent or without traffic routing (the plugin's `weightutil.MaxTrafficWeight`)."""
     c = canary(ro) or {}
     value = _map(c.get("trafficRouting")).get("maxTrafficWeight")
     return _int(value, 100) if value is not None else 100
@@ -231,11 +233,10 @@ class ReplicaSetInfo:
 
     @property
     def tags(self) -> list[str]:
-        tags = [t for t, on in (("canary", self.canary), ("stable", self.stable), ("active", self.active),
-                                ("preview", self.preview), ("ping", self.ping), ("pong", self.pong)) if on]
-        if self.template:
-            tags.append(f"Σ:{self.template}")
-        return tags
+        """Its roles, in the plugin's order (`Images` in rollout_info.go): canary, stable, active, preview, ping,
+        pong."""
+        return [t for t, on in (("canary", self.canary), ("stable", self.stable), ("active", self.active),
+                                 ("preview", self.preview), ("ping", self.ping), ("pong", self.pong)) if on]
 
 
 def _images(rs: Obj) -> tuple[str, ...]:
@@ -256,7 +257,8 @@ def replica_set_info(ro: Obj, replica_sets: Iterable[Obj]) -> list[ReplicaSetInf
         meta = metadata(rs)
         pod_hash = _str(_map(meta.get("labels")).get(POD_TEMPLATE_HASH))
         is_canary_strategy, is_bg = canary(ro) is not None, blue_green(ro) is not None
-        is_stable = bool(pod_hash) and stable_rs == pod_hash
+        # only a strategy tags a stable ReplicaSet (GetReplicaSetInfo): a rollout with neither has none
+        is_stable = (is_canary_strategy or is_bg) and bool(pod_hash) and stable_rs == pod_hash
         is_canary = is_canary_strategy and bool(pod_hash) and not is_stable and current == pod_hash
         ping_pong = is_canary_strategy and (canary(ro) or {}).get("pingPong") is not None
         stable_is_ping = _map(st.get("canary")).get("stablePingPong") == "ping"
@@ -304,14 +306,25 @@ class ImageInfo:
 
 
 def images(rs_infos: Iterable[ReplicaSetInfo], experiment_rs: Iterable[ReplicaSetInfo] = ()) -> list[ImageInfo]:
-    """Images of ReplicaSets with replicas > 0, with merged, sorted tags, sorted by image (as the plugin)."""
-    merged: dict[str, set[str]] = {}
-    for rs in [*rs_infos, *experiment_rs]:
-        if rs.replicas <= 0:
-            continue
-        for image in rs.images:
-            merged.setdefault(image, set()).update(rs.tags)
-    return [ImageInfo(image, tuple(sorted(tags))) for image, tags in sorted(merged.items())]
+    """Images of ReplicaSets with replicas > 0, sorted by image, as the plugin lists them (`Images` and
+    `mergeImageAndTags`): an image seen once keeps its ReplicaSet's tags in role order (`stable, active`); an image
+    seen again gets the union of its tags, sorted. A rollout's ReplicaSets give their roles, an experiment's its
+    template (`Σ:name`)."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def merge(image: str, tags: list[str]) -> None:
+        if image in found:
+            found[image] = tuple(sorted({*found[image], *tags}))
+        else:
+            found[image] = tuple(tags)
+
+    for rs in rs_infos:
+        for image in rs.images if rs.replicas > 0 else ():
+            merge(image, rs.tags)
+    for rs in experiment_rs:
+        for image in rs.images if rs.replicas > 0 else ():
+            merge(image, [f"Σ:{rs.template}"] if rs.template else [])
+    return [ImageInfo(image, tags) for image, tags in sorted(found.items())]
 
 
 def experiment_replica_sets(ro: Obj, experiments: Iterable[Obj], replica_sets: Iterable[Obj]) -> list[ReplicaSetInfo]:

@@ -19,6 +19,7 @@ from monotui.ui.screens.dialog import CancelFirstDialog
 @dataclass(frozen=True)
 class Confirmation:
     reason: str | None
+    confirmed_by: str = "dialog"  # or "typed-name" for a protected service (goes to the audit record)
 
 
 def plan_text(plan: ActionPlan) -> Text:
@@ -41,9 +42,13 @@ def plan_text(plan: ActionPlan) -> Text:
 
 
 class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
+    """Re-checked by the app at every refresh (`recheck`): once the target is no longer what the dialog shows,
+    it says so and the confirm button stays disabled — the operator re-opens the action to see the new target."""
+
     def __init__(self, plan: ActionPlan) -> None:
         super().__init__()
         self.plan = plan
+        self.changed: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -52,7 +57,17 @@ class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
                          Text("in PRODUCTION?", style="bold"))
             yield Static(title, id="confirm-title", markup=False)
             yield Static(plan_text(self.plan), id="confirm-plan", markup=False)
-            yield Input(placeholder="Reason (optional, goes to the audit log)", id="reason", compact=True)
+            if self.plan.resend:
+                note = Text.assemble(
+                    ("Sent before with an unknown outcome. ", "bold"),
+                    f"This sends the same request again with the same Idempotency-Key "
+                    f"({self.plan.idempotency_key[:12]}…): the server acts at most once.")
+                yield Static(note, id="resend-note", markup=False)
+            changed = Static("", id="target-changed", markup=False)
+            changed.display = False  # shown by `recheck` only
+            yield changed
+            yield Input(placeholder="Reason (optional, goes to the audit log)", id="reason", compact=True,
+                        disabled=self.plan.resend)
             if self.plan.protected:
                 warn = join(Text("Protected service: type", style="bold yellow"),
                             plain(self.plan.rollout.service, style="bold", limit=120),
@@ -61,8 +76,24 @@ class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
                 yield Input(placeholder=self.plan.rollout.service[:60], id="typed-name", compact=True)
             yield from self.buttons(self.plan.spec.label)
 
+    def recheck(self, changed: str | None, now_text: str | None) -> None:
+        """Called at every refresh with how the target differs from the plan (None: it does not)."""
+        if changed is None or self.changed is not None:
+            return
+        self.changed = changed
+        notice = Text.assemble(("TARGET CHANGED: ", "bold reverse"), f"{changed}.",
+                               f" Now: {now_text}." if now_text else "",
+                               " Nothing will be sent — press Escape and open the action again.")
+        shown = self.query_one("#target-changed", Static)
+        shown.update(notice)
+        shown.display = True
+        self.query_one("#confirm", Button).disabled = True
+        self.query_one("#cancel", Button).focus()
+
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
+        if self.changed is not None:
+            return
         if self.plan.protected:
             typed = self.query_one("#typed-name", Input).value.strip()
             if typed != self.plan.rollout.service:
@@ -70,4 +101,4 @@ class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
                 self.query_one("#typed-name", Input).focus()
                 return
         reason = self.query_one("#reason", Input).value.strip()
-        self.dismiss(Confirmation(reason or None))
+        self.dismiss(Confirmation(reason or None, "typed-name" if self.plan.protected else "dialog"))
