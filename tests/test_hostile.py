@@ -19,7 +19,7 @@ from starlette.responses import Response
 from monotui.config import ConfigError, build_settings
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, Strategy
-from monotui.providers.base import ProviderError
+from monotui.providers.base import Pin, ProviderError
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.server import SimulatorServer
 
@@ -83,7 +83,7 @@ async def test_a_zone_less_timestamp_is_one_row_saying_which_field(answers: dict
             shown = engine.state.rollout("prod", victim["id"])
             assert shown is not None and "started_at: Input should have timezone info" in shown.message
             outcome = await engine.execute(engine.plan("prod", shown, ActionKind.PAUSE), "check")
-            assert outcome.outcome == "failed" and "not sent" in (outcome.error or "")
+            assert outcome.outcome == "refused" and "not sent" in (outcome.error or "")
     assert not [a for a in server.asked if a.method == "POST"], "no action sent on a row that cannot be read"
 
 
@@ -173,7 +173,8 @@ async def test_odd_kubernetes_numbers_never_blind_the_source(tmp_path: Path) -> 
     readable = [r for r in result.rollouts if r is not broken]
     assert all(not r.version.startswith("? ") for r in readable)
     with pytest.raises(ProviderError) as info:
-        await provider.act(broken, ActionKind.PAUSE, actor=ACTOR, reason=None, revision=None, idempotency_key="k")
+        await provider.act(broken, ActionKind.PAUSE, actor=ACTOR, reason=None, revision=None, idempotency_key="k",
+                           pin=Pin.of(broken))
     assert "not sent" in info.value.message
     assert not [c for c in kube.store.calls if c.method == "PATCH"], "nothing sent for a row that cannot be read"
 

@@ -139,8 +139,11 @@ class HttpEdge:
                         params: dict[str, Any] | None, content: bytes | None, json_body: Any,
                         parse: Callable[[bytes], Any] | None) -> tuple[Answer, Any]:
         all_headers = {**self._auth(what), **(headers or {})}
+        # Reads get the wall-clock deadline here; a mutating request's is the engine's action deadline, which
+        # decides when its outcome becomes unknown (httpx's own timeouts still bound each step).
+        deadline = self.deadline if method == "GET" else None
         try:
-            async with asyncio.timeout(self.deadline):
+            async with asyncio.timeout(deadline):
                 answer = await self._read(method, path, what, all_headers, params, content, json_body)
                 if parse is None:
                     return answer, None
