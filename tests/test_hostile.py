@@ -242,7 +242,7 @@ async def test_the_deadline_is_wall_clock_over_the_whole_answer(answers: dict[st
     with HostileServer(deploy_api(answers, rollouts=streamed(drip))) as server:
         error, took = await _poll_error(server.url, timeout=1.0)
     assert error.kind == "timeout" and "no complete answer within 1s" in error.message
-    assert took < 6, f"the 1 s deadline held (took {took:.1f} s)"
+    assert took < 20, f"the 1 s deadline held, not 1,000 bytes × 0.1 s (took {took:.1f} s)"
 
 
 async def test_an_oversized_kubernetes_list_is_that_sources_error(tmp_path: Path) -> None:
