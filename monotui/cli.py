@@ -1,106 +1,37 @@
-"""The `monotui` command: the TUI, `demo`, `simulate`, `status`, and one-shot actions.
+"""The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, one-shot actions, and
+`completion`.
 
-Exit status: 0 ok; 1 an action failed or a source is unreachable; 2 bad configuration or usage.
+Global options (`--config`, `--read-only`) may come before or after the command with the same effect; given in both
+places with different values, or to a command they do not apply to, they are a usage error — never ignored.
+Exit status: 0 ok; 1 an action failed or was refused, or a source is unreachable; 2 bad configuration or usage.
+Heavy modules (textual, kr8s, the simulator) are imported only by the command that needs them.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
+
 from monotui import __version__
-from monotui.config import (
-    ConfigError,
-    Settings,
-    build_settings,
-    load_settings,
-    read_toml,
-    resolve_config_path,
-)
-from monotui.engine.actions import ROLLOUT_ACTIONS, action_spec
+from monotui.config import ConfigError, Settings, build_settings, load_settings, read_toml, resolve_config_path
+from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PROTECTED = ["payments-api"]
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="PATH", help="config file (default: $MONOTUI_CONFIG, then the user "
-                        "config dir's monotui/config.toml)")
-    parser.add_argument("--read-only", action="store_true", default=None,
-                        help="offer no mutating action and send no mutating request")
-
-
-def _sim_options(parser: argparse.ArgumentParser, deploy_interval: float) -> None:
-    parser.add_argument("--services", type=int, default=12, help="number of services (default 12)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed, the same production")
-    parser.add_argument("--deploy-interval", type=float, default=deploy_interval,
-                        help=f"mean seconds between new deploys (default {deploy_interval:g}; 0 = none)")
-    parser.add_argument("--bad-probability", type=float, default=0.2,
-                        help="chance that a release is bad (default 0.2)")
-    parser.add_argument("--auto-rollback", action="store_true", help="roll bad releases back automatically")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="monotui", description="The terminal control room for production.")
-    parser.add_argument("--version", action="version", version=f"monotui {__version__}")
-    _common(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    demo = sub.add_parser("demo", help="open monotui on the embedded simulated production")
-    _common(demo)
-    demo.add_argument("--prometheus", action="store_true",
-                      help="also start a real Prometheus scraping the simulator (the health source) and an "
-                           "Alertmanager receiving its alerts")
-    _sim_options(demo, deploy_interval=5.0)
-
-    simulate = sub.add_parser("simulate", help="run the simulated production alone (an HTTP server)")
-    simulate.add_argument("--port", type=int, default=8700, help="port on 127.0.0.1 (default 8700)")
-    simulate.add_argument("--token-env", metavar="VAR",
-                          help="require the bearer token held in this environment variable")
-    _sim_options(simulate, deploy_interval=5.0)
-
-    standin = sub.add_parser("kube-standin", help="serve Argo Rollouts objects on a loopback Kubernetes API "
-                                                 "stand-in, to try monotui without a cluster")
-    standin.add_argument("--port", type=int, default=8701, help="port on 127.0.0.1 (default 8701)")
-    standin.add_argument("--fixtures", metavar="DIR", help="folder of Kubernetes YAML (e.g. the Argo Rollouts "
-                         "fixtures in shared/fixtures/argo-rollouts)")
-    standin.add_argument("--synthetic", type=int, default=0, metavar="N", help="also serve N generated rollouts")
-    standin.add_argument("--namespaces", type=int, default=10, help="spread generated rollouts over this many")
-    standin.add_argument("--kubeconfig-out", metavar="PATH", default="standin.kubeconfig",
-                         help="write a kubeconfig pointing at the stand-in here (default ./standin.kubeconfig)")
-
-    status = sub.add_parser("status", help="print every rollout once and exit (1 if a source is unreachable)")
-    _common(status)
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument("--source", help="only this source")
-
-    for spec in ROLLOUT_ACTIONS:
-        act = sub.add_parser(spec.kind.value, help=f"{spec.description.rstrip('.')}")
-        _common(act)
-        act.add_argument("service", help="service (or rollout id)")
-        act.add_argument("--source", help="the source, when several have this service")
-        act.add_argument("--reason", help="why: goes to the audit log")
-        act.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        if spec.kind is ActionKind.ROLLBACK:
-            act.add_argument("--revision", type=int, help="target revision (default: the previous good one)")
-    return parser
-
-
-def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
-    overrides: dict[str, Any] = dict(extra)
-    if args.read_only:
-        overrides["read_only"] = True
-    return load_settings(args.config, **overrides)
+SHELLS = ("bash", "zsh", "fish")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -108,25 +39,244 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
+# ---- global options -----------------------------------------------------------------------------------------
+
+
+class _Once(click.Option):
+    """An option that may be repeated only with the same value: `--config A --config B` (or two `--revision`s) is a
+    usage error, where click would silently keep the last one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
+
+    def process_value(self, ctx: click.Context, value: Any) -> Any:
+        values = super().process_value(ctx, value) or ()
+        if len(set(values)) > 1:
+            raise click.BadParameter(f"given twice with different values ({', '.join(map(repr, values))})",
+                                     ctx=ctx, param=self)
+        return values[0] if values else None
+
+
+def _global_params() -> list[click.Parameter]:
+    return [
+        _Once(["--config"], metavar="PATH", type=click.Path(dir_okay=False),
+              help="config file (default: $MONOTUI_CONFIG, then monotui/config.toml in the user config dir, "
+                   "~/.config on Linux)"),
+        click.Option(["--read-only"], is_flag=True, default=False,
+                     help="offer no mutating action and send no mutating request"),
+    ]
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"monotui {__version__}")
+        ctx.exit()
+
+
+def _version_param() -> click.Option:
+    return click.Option(["--version"], is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+                        help="Show the version and exit.")
+
+
+@dataclass(frozen=True)
+class Globals:
+    config: str | None = None
+    read_only: bool = False
+
+
+def _same_file(a: str, b: str) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def global_options(ctx: click.Context) -> Globals:
+    """The global options given before the command merged with those given after it."""
+    before = ctx.find_root().params
+    after = ctx.params if ctx.parent is not None else {}
+    config_before, config_after = before.get("config"), after.get("config")
+    if config_before and config_after and not _same_file(config_before, config_after):
+        raise click.UsageError(f"--config given twice with different values: {config_before!r} before "
+                               f"{ctx.info_name}, {config_after!r} after it", ctx)
+    return Globals(config_after or config_before, bool(before.get("read_only") or after.get("read_only")))
+
+
+def _no_globals(ctx: click.Context) -> None:
+    """Commands that read no config refuse the global options instead of ignoring them."""
+    given = ctx.find_root().params
+    for name, flag in (("config", "--config"), ("read_only", "--read-only")):
+        if given.get(name):
+            raise click.UsageError(f"{flag} does not apply to `monotui {ctx.info_name}` (it reads no config)", ctx)
+
+
+def _settings(g: Globals, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = dict(extra)
+    if g.read_only:
+        overrides["read_only"] = True
+    return load_settings(g.config, **overrides)
+
+
+# ---- the command tree ---------------------------------------------------------------------------------------
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order defined: the TUI commands, status, then the actions
+
+
+@click.group(cls=_Group, invoke_without_command=True, context_settings=CONTEXT,
+             params=[*_global_params(), _version_param()],
+             epilog="With no command, monotui opens the TUI on the configured sources. Global options may come "
+                    "before or after the command. Shell completion: `monotui completion bash|zsh|fish`.")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, read_only: bool) -> int:
+    """The terminal control room for production."""
+    if ctx.invoked_subcommand is None:
+        return run_tui(global_options(ctx))
+    return EXIT_OK
+
+
+def _sim_params(deploy_interval: float) -> list[click.Parameter]:
+    return [
+        click.Option(["--services"], type=click.IntRange(min=1), default=12, show_default=True,
+                     help="number of services"),
+        click.Option(["--seed"], type=int, default=1, show_default=True,
+                     help="random seed: the same seed, the same production"),
+        click.Option(["--deploy-interval"], type=click.FloatRange(min=0), default=deploy_interval, show_default=True,
+                     help="mean seconds between new deploys (0: none)"),
+        click.Option(["--bad-probability"], type=click.FloatRange(0, 1), default=0.2, show_default=True,
+                     help="chance that a release is bad"),
+        click.Option(["--auto-rollback"], is_flag=True, help="roll bad releases back automatically"),
+    ]
+
+
+def _command(name: str, help: str, params: list[click.Parameter],
+             callback: Callable[..., int]) -> click.Command:
+    def invoke(ctx: click.Context, **options: Any) -> int:
+        options.pop("config", None)  # read through global_options(ctx), merged with those before the command
+        options.pop("read_only", None)
+        return callback(ctx, **options)
+
+    command = click.Command(name, params=[*params, _version_param()], callback=click.pass_context(invoke),
+                            help=help, context_settings=CONTEXT)
+    cli.add_command(command)
+    return command
+
+
+def _demo(ctx: click.Context, prometheus: bool, **sim: Any) -> int:
+    return run_demo(global_options(ctx), prometheus=prometheus, **sim)
+
+
+_command("demo", "Open monotui on the embedded simulated production.",
+         [*_global_params(),
+          click.Option(["--prometheus"], is_flag=True,
+                       help="also start a real Prometheus scraping the simulator (the health source) and an "
+                            "Alertmanager receiving its alerts"),
+          *_sim_params(deploy_interval=5.0)], _demo)
+
+
+def _simulate(ctx: click.Context, port: int, token_env: str | None, **sim: Any) -> int:
+    _no_globals(ctx)
+    return run_simulate(port, token_env, **sim)
+
+
+_command("simulate", "Run the simulated production alone (an HTTP server on 127.0.0.1).",
+         [click.Option(["--port"], type=click.IntRange(1, 65535), default=8700, show_default=True,
+                       help="port on 127.0.0.1"),
+          click.Option(["--token-env"], metavar="VAR", help="require the bearer token held in this environment "
+                       "variable"),
+          *_sim_params(deploy_interval=5.0)], _simulate)
+
+
+def _kube_standin(ctx: click.Context, **options: Any) -> int:
+    _no_globals(ctx)
+    return run_kube_standin(**options)
+
+
+_command("kube-standin", "Serve Argo Rollouts objects on a loopback Kubernetes API stand-in (no cluster needed).",
+         [click.Option(["--port"], type=click.IntRange(0, 65535), default=8701, show_default=True,
+                       help="port on 127.0.0.1 (0: any free one; the kubeconfig names it)"),
+          click.Option(["--fixtures"], metavar="DIR", help="folder of Kubernetes YAML (e.g. the Argo Rollouts "
+                       "fixtures in shared/fixtures/argo-rollouts)"),
+          click.Option(["--synthetic"], type=click.IntRange(min=0), default=0, metavar="N",
+                       help="also serve N generated rollouts"),
+          click.Option(["--namespaces"], type=click.IntRange(min=1), default=10, show_default=True,
+                       help="spread generated rollouts over this many namespaces"),
+          click.Option(["--kubeconfig-out"], metavar="PATH", default="standin.kubeconfig", show_default=True,
+                       help="write a kubeconfig pointing at the stand-in here")], _kube_standin)
+
+
+def _status(ctx: click.Context, json_output: bool, source: str | None) -> int:
+    return asyncio.run(run_status(global_options(ctx), json_output, source))
+
+
+_command("status", "Print every rollout once and exit (1 if a source is unreachable).",
+         [*_global_params(),
+          click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
+          _Once(["--source"], metavar="NAME", help="only this source")], _status)
+
+
+def _action_command(spec: ActionSpec) -> None:
+    def run(ctx: click.Context, service: str, source: str | None, reason: str | None, yes: bool,
+            confirm_name: str | None, revision: int | None = None) -> int:
+        from monotui.cli_actions import ActionRequest, run_action
+
+        request = ActionRequest(spec.kind, service, source, reason, yes, confirm_name, revision)
+        return asyncio.run(run_action(_settings(global_options(ctx)), request))
+
+    params: list[click.Parameter] = [
+        click.Argument(["service"]),
+        *_global_params(),
+        _Once(["--source"], metavar="NAME", help="the source, when several have this service"),
+        _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
+        click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation"),
+        _Once(["--confirm-name"], metavar="NAME",
+                     help="with --yes on a protected service: its name, typed out, to confirm without a prompt"),
+    ]
+    if spec.kind is ActionKind.ROLLBACK:
+        params.append(_Once(["--revision"], type=click.IntRange(min=1), metavar="N",
+                                   help="target revision (default: the previous good one)"))
+    description = spec.description.rstrip(".")
+    _command(spec.kind.value, f"{description}.\n\nSERVICE is a service name, or a rollout id (e.g. "
+             "prod/cart-api) when a name matches several rollouts.", params, run)
+
+
+for _spec in ROLLOUT_ACTIONS:
+    _action_command(_spec)
+
+
+def _completion(ctx: click.Context, shell: str) -> int:
+    from click.shell_completion import get_completion_class
+
+    _no_globals(ctx)
+    completer = get_completion_class(shell)
+    assert completer is not None  # every name in SHELLS is one of click's
+    click.echo(completer(cli, {}, "monotui", "_MONOTUI_COMPLETE").source())
+    return EXIT_OK
+
+
+_command("completion", """Print the shell completion script for bash, zsh or fish.
+
+    \b
+    bash: eval "$(monotui completion bash)"   (in ~/.bashrc)
+    zsh:  eval "$(monotui completion zsh)"    (in ~/.zshrc)
+    fish: monotui completion fish > ~/.config/fish/completions/monotui.fish
+    """, [click.Argument(["shell"], type=click.Choice(SHELLS))], _completion)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        if args.command == "demo":
-            return run_demo(args)
-        if args.command == "simulate":
-            return run_simulate(args)
-        if args.command == "kube-standin":
-            return run_kube_standin(args)
-        if args.command == "status":
-            return asyncio.run(run_status(args))
-        if args.command in {a.kind.value for a in ROLLOUT_ACTIONS}:
-            return asyncio.run(run_action(args))
-        return run_tui(args)
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="monotui",
+                          standalone_mode=False)
+    except click.ClickException as e:  # usage errors (exit 2) and bad values
+        e.show()
+        return e.exit_code
+    except click.Abort:  # Ctrl+C (click turns it into Abort)
+        return 130
     except ConfigError as e:
         return _fail(str(e))
     except KeyboardInterrupt:
         return 130
+    return result if isinstance(result, int) else EXIT_OK
 
 
 # ---- the TUI ------------------------------------------------------------------------------------------------
@@ -161,30 +311,28 @@ def _open_tui(settings: Settings) -> int:
     return EXIT_OK
 
 
-def run_tui(args: argparse.Namespace) -> int:
-    path, named = resolve_config_path(args.config)
+def run_tui(g: Globals) -> int:
+    path, named = resolve_config_path(g.config)
     if not named and not path.exists():
         return _fail(f"no configuration: {path} does not exist. Try `monotui demo`, or copy config.example.toml "
                      "there (or pass --config PATH).")
-    settings = _settings(args)
+    settings = _settings(g)
     if not settings.sources:
         return _fail(f"config error in {path}: sources: no source configured")
     return _open_tui(settings)
 
 
-def _world(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _world(services: int, seed: int, deploy_interval: float, bad_probability: float, auto_rollback: bool) -> Any:
     from monotui.simulator.world import SimConfig, World
 
-    if args.services < 1:
-        raise ConfigError(None, "--services", "must be at least 1")
-    return World(SimConfig(services=args.services, seed=args.seed, deploy_interval=args.deploy_interval,
-                           bad_probability=args.bad_probability, auto_rollback=args.auto_rollback))
+    return World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
+                           bad_probability=bad_probability, auto_rollback=auto_rollback))
 
 
-def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None = None,
+def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
                   alertmanager_url: str | None = None) -> Settings:
     """The user's config (actor, audit log, theme…) if any, with the simulator as the only source."""
-    path, named = resolve_config_path(args.config)
+    path, named = resolve_config_path(g.config)
     data = read_toml(path) if named or path.exists() else {}
     sources: list[dict[str, Any]] = [{"name": "demo", "kind": "http", "url": url, "poll_interval": 1.0}]
     if prometheus_url:
@@ -195,17 +343,18 @@ def demo_settings(args: argparse.Namespace, url: str, prometheus_url: str | None
                         "poll_interval": 2.0})
     data = {**data, "sources": sources}
     data.setdefault("protected_services", DEMO_PROTECTED)
-    overrides = {"read_only": True} if args.read_only else {}
+    overrides = {"read_only": True} if g.read_only else {}
     return build_settings(data, path if (named or path.exists()) else None, **overrides)
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run_demo(g: Globals, *, prometheus: bool = False, **sim: Any) -> int:
     from monotui.simulator.server import SimulatorServer
 
+    demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before anything starts
     prometheus_url = alertmanager_url = None
     with ExitStack() as stack:
-        sim = stack.enter_context(SimulatorServer(_world(args)))
-        if getattr(args, "prometheus", False):
+        server = stack.enter_context(SimulatorServer(_world(**sim)))
+        if prometheus:
             from urllib.parse import urlparse
 
             from monotui.simulator import prometheus as prom
@@ -221,41 +370,42 @@ def run_demo(args: argparse.Namespace) -> int:
                 print("Alertmanager not found (apt-get install prometheus-alertmanager): no alerts", file=sys.stderr)
             print("starting Prometheus…", file=sys.stderr)
             prometheus_url = stack.enter_context(prom.PrometheusServer(
-                [urlparse(sim.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
-        return _open_tui(demo_settings(args, sim.url, prometheus_url, alertmanager_url))
+                [urlparse(server.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
+        return _open_tui(demo_settings(g, server.url, prometheus_url, alertmanager_url))
 
 
-def run_simulate(args: argparse.Namespace) -> int:
+def run_simulate(port: int, token_env: str | None, **sim: Any) -> int:
     from monotui.simulator.server import serve_forever
 
     token = None
-    if args.token_env:
-        token = os.environ.get(args.token_env)
+    if token_env:
+        token = os.environ.get(token_env)
         if not token:
-            return _fail(f"--token-env: environment variable {args.token_env} is empty or unset")
-    print(f"monotui simulator: http://127.0.0.1:{args.port}  ({args.services} services, seed {args.seed})",
+            return _fail(f"--token-env: environment variable {token_env} is empty or unset")
+    print(f"monotui simulator: http://127.0.0.1:{port}  ({sim['services']} services, seed {sim['seed']})",
           file=sys.stderr)
-    serve_forever(_world(args), args.port, token=token)
+    serve_forever(_world(**sim), port, token=token)
     return EXIT_OK
 
 
-def run_kube_standin(args: argparse.Namespace) -> int:
+def run_kube_standin(port: int, fixtures: str | None, synthetic: int, namespaces: int,
+                     kubeconfig_out: str) -> int:
     import time
 
-    from monotui.simulator.kube_api import KubeStandin, load_fixtures, synthetic
+    from monotui.simulator import kube_api
 
     objects = []
-    if args.fixtures:
-        folder = Path(args.fixtures)
+    if fixtures:
+        folder = Path(fixtures)
         if not folder.is_dir():
             return _fail(f"--fixtures: {folder} is not a folder")
-        objects += load_fixtures(folder)
-    if args.synthetic:
-        objects += synthetic(args.synthetic, max(1, args.namespaces))
+        objects += kube_api.load_fixtures(folder)
+    if synthetic:
+        objects += kube_api.synthetic(synthetic, namespaces)
     if not objects:
         return _fail("nothing to serve: pass --fixtures DIR and/or --synthetic N")
-    with KubeStandin(objects, port=args.port) as kube:
-        kubeconfig = kube.kubeconfig(Path(args.kubeconfig_out).resolve())
+    with kube_api.KubeStandin(objects, port=port) as kube:
+        kubeconfig = kube.kubeconfig(Path(kubeconfig_out).resolve())
         rollouts = sum(1 for o in objects if o.get("kind") == "Rollout")
         print(f"Kubernetes API stand-in on {kube.url}: {rollouts} rollouts. Kubeconfig: {kubeconfig}\n"
               "Try it with a config like:\n\n"
@@ -272,16 +422,15 @@ def run_kube_standin(args: argparse.Namespace) -> int:
 # ---- status -------------------------------------------------------------------------------------------------
 
 
-async def run_status(args: argparse.Namespace) -> int:
+async def run_status(g: Globals, json_output: bool = False, source: str | None = None) -> int:
     from monotui.engine.core import Engine
 
-    settings = _settings(args)
-    if args.source:
+    settings = _settings(g)
+    if source:
         try:
-            settings.source(args.source)
+            settings = settings.model_copy(update={"sources": [settings.source(source)]})
         except KeyError:
-            return _fail(f"--source: no source named {args.source!r}")
-        settings = settings.model_copy(update={"sources": [settings.source(args.source)]})
+            return _fail(f"--source: no source named {source!r}")
     if not settings.sources:
         return _fail("no source configured (see config.example.toml, or try `monotui demo`)")
     engine = Engine(settings)
@@ -290,7 +439,7 @@ async def run_status(args: argparse.Namespace) -> int:
     finally:
         await engine.aclose()
     now = datetime.now(UTC)
-    if args.json:
+    if json_output:
         print(json.dumps(status_json(engine, now), indent=2, ensure_ascii=True))
     else:
         print_status(engine, now)
@@ -344,49 +493,6 @@ def print_status(engine: Any, now: datetime) -> None:
         cells = row_cells(view, now, engine.settings.thresholds)
         table.add_row(*((plain(view.source),) if multi else ()), *cells)
     console.print(table)
-
-
-# ---- one-shot actions ---------------------------------------------------------------------------------------
-
-
-async def run_action(args: argparse.Namespace) -> int:
-    from monotui.engine.actions import ActionPlan
-    from monotui.engine.core import Engine
-    from monotui.render.text import clean
-
-    kind = ActionKind(args.command)
-    settings = _settings(args)
-    if not settings.sources:
-        return _fail("no source configured (see config.example.toml)")
-    engine = Engine(settings)
-    try:
-        await engine.refresh_once()
-        matches = engine.find(args.service, args.source)
-        if not matches:
-            return _fail(f"no rollout for service {clean(args.service)!r}"
-                         + (f" in source {args.source!r}" if args.source else ""), EXIT_FAILED)
-        if len(matches) > 1:
-            names = ", ".join(sorted(source for source, _ in matches))
-            return _fail(f"{clean(args.service)!r} is in several sources ({names}): pass --source")
-        source, rollout = matches[0]
-        plan: ActionPlan = engine.plan(source, rollout, kind, getattr(args, "revision", None))
-        print(clean(plan.summary(), 500))
-        print(f"  {clean(plan.effect, 300)}")
-        if not args.yes and not engine.read_only(source):
-            if not sys.stdin.isatty():
-                outcome = await engine.refuse(plan, "confirmation needed: stdin is not a terminal (pass --yes)",
-                                              args.reason)
-                return _fail(outcome.error or "refused")
-            expected = rollout.service if plan.protected else "yes"
-            answer = input(f"Type {expected!r} to {action_spec(kind).verb} {clean(rollout.service)}: ")
-            if answer.strip() != expected:
-                print("Cancelled. Nothing was sent.")
-                return EXIT_FAILED
-        outcome = await engine.execute(plan, args.reason)
-        print(clean(outcome.message(), 500), file=sys.stdout if outcome.ok else sys.stderr)
-        return EXIT_OK if outcome.ok else EXIT_FAILED
-    finally:
-        await engine.aclose()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,8 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from monotui.names import canonical
+
 APP_NAME = "monotui"
 _INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
 ENV_PREFIX = "MONOTUI_"
@@ -197,9 +199,36 @@ class AlertmanagerSourceConfig(HttpSourceBase):
     service_label: str = Field(default="service", min_length=1, description="the label naming the service")
 
 
+class UnleashSourceConfig(SourceBase):
+    """Feature flags from Unleash (Admin API): their state in the production environment, their changes, and
+    turning one off or on."""
+
+    kind: Literal["unleash"]
+    url: str = Field(pattern=r"^https?://", description="Unleash base URL (the Admin API is under /api/admin)")
+    token_env: str | None = Field(default=None, description="environment variable holding an admin API token")
+    token_file: Path | None = Field(default=None, description="file holding an admin API token")
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+    poll_interval: float = Field(default=5.0, gt=0, le=3600, description="seconds between polls")
+    projects: list[str] = Field(default_factory=lambda: ["default"], min_length=1,
+                                description="Unleash projects whose flags are shown")
+    environment: str = Field(default="production", min_length=1, description="the Unleash environment that is "
+                             "production: the one whose state is shown and toggled")
+    service_from: Literal["tag", "prefix"] = Field(default="tag", description="how a flag maps to a service")
+    service_tag_type: str = Field(default="service", min_length=1,
+                                  description="service_from = tag: the tag type whose value names the service")
+    service_prefix_separator: str = Field(default=".", min_length=1, description="service_from = prefix: the "
+                                          "service is the flag name up to the first separator")
+    history: int = Field(default=500, ge=0, le=10_000,
+                         description="flag changes read on the first poll, to know who changed each flag last")
+
+    def token(self) -> str | None:
+        return HttpSourceConfig.token(self)  # type: ignore[arg-type]  # same fields, same rule
+
+
 SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig
-                         | AlertmanagerSourceConfig, Field(discriminator="kind")]
-SOURCE_KINDS = ("http", "argo-rollouts", "prometheus", "alertmanager")
+                         | AlertmanagerSourceConfig | UnleashSourceConfig, Field(discriminator="kind")]
+SOURCE_KINDS = ("http", "argo-rollouts", "prometheus", "alertmanager", "unleash")
 
 
 class Thresholds(_Strict):
@@ -275,7 +304,9 @@ class Settings(BaseSettings):
             return True
 
     def is_protected(self, service: str) -> bool:
-        return service in self.protected_services
+        # Compared canonically: a look-alike with a zero-width space or full-width letters is protected too.
+        name = canonical(service)
+        return any(canonical(p) == name for p in self.protected_services)
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:

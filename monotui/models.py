@@ -7,6 +7,7 @@ No module here imports textual.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -228,3 +229,44 @@ class ActionResponse(_Model):
 class ApiError(_Model):
     error: str
     message: str
+
+
+# ---- feature flags (Unleash) ---------------------------------------------------------------------------------
+
+
+class FlagChangeKind(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    STRATEGY_CHANGED = "strategy_changed"  # a strategy added, removed, or changed (e.g. its rollout %)
+
+
+class FlagChange(_Model):
+    """One change of a flag in the production environment, from the flag server's event log."""
+
+    id: int = Field(description="the flag server's event id; increasing, the cursor")
+    time: datetime
+    kind: FlagChangeKind
+    flag: str
+    project: str
+    environment: str
+    service: str | None = None
+    actor: str = ""
+    summary: str = Field(default="", description="what changed, e.g. 'rollout 25% → 50%'")
+
+
+class Flag(_Model):
+    """A feature flag as it is in the production environment."""
+
+    name: str
+    project: str
+    environment: str
+    enabled: bool
+    service: str | None = Field(default=None, description="the service it belongs to (tag or name prefix)")
+    type: str = ""
+    description: str = ""
+    strategies: list[str] = Field(default_factory=list, description="one summary per active strategy")
+    rollout: int | None = Field(default=None, ge=0, le=100, description="% of traffic it is on for, if known")
+    stale: bool = False
+    potentially_stale: bool = False
+    created_at: datetime | None = None
+    last_change: FlagChange | None = None

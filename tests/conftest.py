@@ -13,6 +13,8 @@ import pytest
 from monotui.config import Settings, build_settings
 from monotui.engine.core import Engine
 from monotui.simulator.server import SimulatorServer
+from monotui.simulator.unleash_server import RealUnleash
+from monotui.simulator.unleash_server import missing as unleash_missing
 from monotui.simulator.world import SimConfig, World
 
 # The world starts "now", so ages computed against the real clock stay small (snapshot tests freeze both).
@@ -76,3 +78,18 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step:
         if loop.time() > deadline:
             raise AssertionError(f"{what} not met within {timeout:g}s")
         await asyncio.sleep(step)
+
+
+def require_real_unleash() -> None:
+    problem = unleash_missing()
+    if problem:
+        pytest.fail(f"a real Unleash cannot start: {problem}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def real_unleash() -> Iterator[RealUnleash]:
+    """A real Unleash on a real PostgreSQL for the whole session (flags have unique names per test). Fails, never
+    skips, when node, PostgreSQL or unleash-server is missing: `.ci/run` installs them."""
+    require_real_unleash()
+    with RealUnleash() as unleash:
+        yield unleash

@@ -370,19 +370,24 @@ async def test_an_argo_rollout_showing_another_revision_is_refused_before_sendin
     assert not [c for c in kube.store.calls if c.method == "PATCH"], "nothing was sent"
 
 
-@pytest.mark.parametrize(("mode", "expected"), [("close", "unknown"), ("504", "unknown"), ("drip", "unknown"),
-                                                ("other", "unknown"), ("pass", "done")])
+@pytest.mark.parametrize(("mode", "drip_s", "expected"), [
+    ("close", 0, "unknown"), ("504", 0, "unknown"),
+    ("drip", 0.5, "unknown"),  # every byte within the read timeout: the action deadline ends it
+    ("drip", 2.0, "unknown"),  # a byte later than the read timeout: kr8s raises its own APITimeoutError
+    ("other", 0, "unknown"), ("pass", 0, "done")])
 async def test_every_argo_failure_kind_is_an_honest_outcome(kube: KubeStandin, tmp_path: Path, mode: str,
-                                                            expected: str) -> None:
+                                                            drip_s: float, expected: str) -> None:
     other = json.dumps(kube.store.get("Rollout", "jesse-test", "canary-demo") | {
         "metadata": {"name": "someone-else", "namespace": "jesse-test", "resourceVersion": "1"}}).encode()
-    with HostileProxy(kube.url, mode, drip_s=0.5, replacement=other) as proxy:
+    with HostileProxy(kube.url, mode, drip_s=drip_s, replacement=other) as proxy:
         config = kube.kubeconfig(tmp_path / "kubeconfig")
         config.write_text(config.read_text().replace(kube.url, proxy.url))
         async with argo_engine(config, tmp_path / "audit.log", action_deadline=3.0) as engine:
             await engine.refresh_once()
             [(_, rollout)] = engine.find("canary-demo")
             outcome = await engine.execute(engine.plan("k8s", rollout, ActionKind.PAUSE))
+    if drip_s > 1:
+        assert "no answer within 1s" in (outcome.error or ""), outcome.message()
     assert outcome.outcome == expected, outcome.message()
     after = kube.store.get("Rollout", "jesse-test", "canary-demo")
     assert after is not None and after["spec"]["paused"] is True, "the API server applied the patch"

@@ -5,26 +5,46 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 
-NON_UI = [
-    "monotui.models",
-    "monotui.config",
-    "monotui.providers",
-    "monotui.providers.http_deploy",
-    "monotui.engine",
-    "monotui.render.rollouts",
-    "monotui.render.detail",
-    "monotui.simulator.server",
-    "monotui.cli",
-]
+def non_ui_modules() -> list[str]:
+    """Every module of the package outside `monotui.ui` (generated, so a new module cannot be forgotten)."""
+    import pkgutil
+
+    import monotui
+
+    names = [m.name for m in pkgutil.walk_packages(monotui.__path__, "monotui.")]
+    return sorted(n for n in names if not n.startswith("monotui.ui") and n != "monotui.__main__")
 
 
-@pytest.mark.parametrize("module", NON_UI)
-def test_imports_without_textual(module: str) -> None:
-    code = f"import sys, {module}; bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); print(bad)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", f"{module} pulled in textual: {out.stdout}"
+def test_the_module_list_is_generated() -> None:
+    modules = non_ui_modules()
+    assert {"monotui.engine.core", "monotui.providers.http_deploy", "monotui.cli"} <= set(modules)
+    assert not any(m.startswith("monotui.ui") for m in modules)
+
+
+def test_nothing_below_the_ui_imports_textual() -> None:
+    """Import every non-UI module in one fresh interpreter; the first one after which textual is loaded is named."""
+    code = ("import importlib, sys\n"
+            f"for m in {non_ui_modules()!r}:\n"
+            "    importlib.import_module(m)\n"
+            "    if any(k.split('.')[0] == 'textual' for k in sys.modules):\n"
+            "        print(m); break\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "", f"{out.stdout.strip()} pulled in textual"
+
+
+def test_providers_and_engine_choose_by_capability_not_kind_name() -> None:
+    """Behaviour follows what a provider implements, never `kind == "prometheus"` (the factory maps kinds)."""
+    import re
+    from pathlib import Path
+
+    import monotui
+
+    root = Path(monotui.__file__).parent
+    pattern = re.compile(r"""kind\s*==\s*["'](http|argo-rollouts|prometheus|alertmanager|unleash)["']""")
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "factory.py" and pattern.search(p.read_text())]
+    assert offenders == []
 
 
 def test_ui_does_not_build_http_requests() -> None:

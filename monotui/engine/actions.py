@@ -37,6 +37,28 @@ class ActionSpec:
             return rollout.phase in self.applies_to and in_rollout
         return rollout.phase in self.applies_to
 
+    def why_not(self, rollout: Rollout) -> str | None:
+        """Why this action does not apply to the rollout, in one line (None when it does)."""
+        if self.applies(rollout):
+            return None
+        state = f"{rollout.service} is {rollout.phase.value}"
+        if self.kind in (ActionKind.PROMOTE_FULL, ActionKind.ABORT) and rollout.phase in self.applies_to:
+            return f"nothing to {self.verb}: r{rollout.revision} is already the stable revision of {rollout.service}"
+        if self.kind is ActionKind.ROLLBACK:
+            return f"{self.verb} needs an earlier revision to go back to, and {rollout.service} shows none"
+        return f"{self.verb} needs {_NEEDS[self.kind]} ({state})"
+
+
+_NEEDS = {
+    ActionKind.PAUSE: "a progressing rollout",
+    ActionKind.RESUME: "a paused rollout",
+    ActionKind.PROMOTE: "a paused or progressing rollout",
+    ActionKind.PROMOTE_FULL: "a rollout in progress (paused, progressing or degraded)",
+    ActionKind.ABORT: "a rollout in progress (paused, progressing or degraded)",
+    ActionKind.RETRY: "an aborted rollout",
+    ActionKind.RESTART: "a rollout",
+}
+
 
 ROLLOUT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ActionKind.PAUSE, "p", "Pause", "pause", "Stop the rollout where it is; traffic stays as it is",
@@ -148,7 +170,12 @@ def plan_action(
         return ActionPlan(source, rollout, spec, stable, current,
                           f"{current} takes 100% of traffic, skipping the remaining steps", protected)
     if kind is ActionKind.PROMOTE:
-        where = f"step {step + 1}/{steps} → {step + 2}/{steps}" if step is not None and steps else "next step"
+        if step is None or not steps or step >= steps:
+            where = "next step"
+        elif step + 1 < steps:
+            where = f"step {step + 1}/{steps} → {step + 2}/{steps}"
+        else:  # past the last step: the rollout completes
+            where = f"step {steps}/{steps} → done, 100% of traffic"
         return ActionPlan(source, rollout, spec, stable, current, f"{current} advances: {where}", protected)
     if kind is ActionKind.RETRY:
         return ActionPlan(source, rollout, spec, stable, current,

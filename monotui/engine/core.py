@@ -18,8 +18,8 @@ from monotui.engine.audit import AuditError, AuditLog, AuditRecord, Outcome, Sta
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
 from monotui.engine.state import ProductionState
 from monotui.models import ActionKind, EventKind, Phase, Rollout, Strategy
-from monotui.providers import DeployProvider, ProviderError, build_provider
-from monotui.providers.base import Pin
+from monotui.providers import ProviderError, Source, build_provider
+from monotui.providers.base import AlertSilencer, HealthHistorySource, Pin, RolloutActor
 from monotui.render.text import clean
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,14 @@ def describe(rollout: Rollout) -> str:
 
 class Engine:
     def __init__(
-        self, settings: Settings, *, providers: dict[str, DeployProvider] | None = None,
+        self, settings: Settings, *, providers: dict[str, Source] | None = None,
         audit: AuditLog | None = None,
     ) -> None:
         self.settings = settings
-        self.state = ProductionState(settings)
         self.providers = providers or {s.name: build_provider(s) for s in settings.sources}
+        # a health source with history (Prometheus) speaks for every source's services
+        self.state = ProductionState(settings, health_sources=[
+            name for name, p in self.providers.items() if isinstance(p, HealthHistorySource)])
         self.warnings = security_warnings(settings)  # allowed but unsafe: shown once, and logged
         for warning in self.warnings:
             log.warning("%s", warning)
@@ -122,7 +124,22 @@ class Engine:
 
     def can(self, source: str, kind: ActionKind) -> bool:
         """Whether the source's engine offers this action at all (Argo Rollouts has retry; the deploy API not)."""
-        return kind in self.providers[source].capabilities
+        provider = self.providers[source]
+        return isinstance(provider, RolloutActor) and kind in provider.capabilities
+
+    def _actor(self, source: str) -> RolloutActor:
+        provider = self.providers[source]
+        if not isinstance(provider, RolloutActor):  # `execute` refuses before this: the source cannot act
+            raise ProviderError("conflict", f"source {source} takes no rollout actions")
+        return provider
+
+    @property
+    def has_history(self) -> bool:
+        return any(isinstance(p, HealthHistorySource) for p in self.providers.values())
+
+    def alert_sources(self) -> list[str]:
+        """Sources whose alerts can be silenced."""
+        return [name for name, p in self.providers.items() if isinstance(p, AlertSilencer)]
 
     def read_only(self, source: str) -> bool:
         return self.settings.is_read_only(source)
@@ -213,7 +230,7 @@ class Engine:
 
         A resend through an idempotent API is not checked here: if the first attempt acted, the target moved
         because of it and the server replays its answer; if it did not, the server checks the pin itself."""
-        if plan.resend and getattr(self.providers[plan.source], "idempotent", False):
+        if plan.resend and self._actor(plan.source).idempotent:
             return None
         now = self.state.rollout(plan.source, plan.rollout.id)
         if now is None:
@@ -265,7 +282,7 @@ class Engine:
         deadline = self.settings.source(plan.source).action_deadline_s
         try:
             async with asyncio.timeout(deadline):
-                rollout = await self.providers[plan.source].act(
+                rollout = await self._actor(plan.source).act(
                     plan.rollout, plan.spec.kind, actor=self.settings.actor, reason=reason,
                     revision=plan.target_revision, idempotency_key=plan.idempotency_key, pin=plan.pinned,
                 )
@@ -289,7 +306,7 @@ class Engine:
         """After an unknown outcome: what the backend shows now (best effort, bounded)."""
         try:
             async with asyncio.timeout(self.settings.source(plan.source).timeout + 1):
-                rollout = await self.providers[plan.source].read(plan.rollout.id)
+                rollout = await self._actor(plan.source).read(plan.rollout.id)
         except Exception as e:  # any failure only means we cannot say
             return f"cannot read {plan.rollout.service} back ({type(e).__name__})"
         if rollout.id != plan.rollout.id:
@@ -298,10 +315,10 @@ class Engine:
         return describe(rollout)
 
     async def history(self, service: str) -> Any:
-        """The last 30 minutes of a service's health from the first Prometheus source (None without one)."""
-        for name, provider in self.providers.items():
-            if self.settings.source(name).kind == "prometheus":
-                return await provider.history(service)  # type: ignore[attr-defined]
+        """The last 30 minutes of a service's health from the first source that keeps history (None without)."""
+        for provider in self.providers.values():
+            if isinstance(provider, HealthHistorySource):
+                return await provider.history(service)
         return None
 
     async def silence(self, source: str, service: str, duration_s: float, comment: str) -> tuple[bool, str]:
@@ -324,17 +341,21 @@ class Engine:
                 action=action, from_revision=None, to_revision=None, outcome=outcome, reason=reason or None,
                 error=error, idempotency_key=key))
 
+        provider = self.providers.get(source)
         try:
             if self.read_only(source):
                 await asyncio.to_thread(record, "refused", "read-only mode: no mutating request is sent")
                 return False, "refused: read-only mode, nothing was sent"
+            if not isinstance(provider, AlertSilencer):
+                await asyncio.to_thread(record, "refused", f"source {source} has no silences")
+                return False, f"refused: source {source} has no silences, nothing was sent"
             await asyncio.to_thread(record, "intent", None)
         except AuditError as e:
             return False, f"not sent: the audit log cannot be written ({e})"
         outcome: Outcome
         try:
             async with asyncio.timeout(self.settings.source(source).action_deadline_s):
-                result = await call(self.providers[source])
+                result = await call(provider)
             outcome, error, text = "done", None, str(result or "done")
         except ProviderError as e:
             outcome, error = outcome_of(e), e.message

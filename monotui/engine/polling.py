@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from monotui.engine.state import ProductionState
-from monotui.providers.base import DeployProvider, ProviderError, WatchingProvider
+from monotui.providers.base import ProviderError, Source, WatchingSource
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
@@ -34,7 +34,7 @@ class SourceUpdate:
     next_poll_in: float = 0.0
 
 
-async def poll_once(state: ProductionState, provider: DeployProvider, timeout: float) -> SourceUpdate:
+async def poll_once(state: ProductionState, provider: Source, timeout: float) -> SourceUpdate:
     name = provider.name
     status = state.status(name)
     try:
@@ -58,8 +58,8 @@ def _failed(state: ProductionState, name: str, message: str, failures: int) -> S
     return SourceUpdate(name, False, message, delay)
 
 
-async def poll_forever(state: ProductionState, provider: DeployProvider) -> AsyncIterator[SourceUpdate]:
-    if hasattr(provider, "watch"):
+async def poll_forever(state: ProductionState, provider: Source) -> AsyncIterator[SourceUpdate]:
+    if isinstance(provider, WatchingSource):
         async for update in watch_forever(state, provider):  # type: ignore[arg-type]
             yield update
         return
@@ -71,7 +71,7 @@ async def poll_forever(state: ProductionState, provider: DeployProvider) -> Asyn
         await asyncio.sleep(delay)
 
 
-async def watch_forever(state: ProductionState, provider: WatchingProvider) -> AsyncIterator[SourceUpdate]:
+async def watch_forever(state: ProductionState, provider: WatchingSource) -> AsyncIterator[SourceUpdate]:
     """Apply a watching source's snapshots and changes as they come; on failure back off and start again
     (which lists everything anew)."""
     name = provider.name

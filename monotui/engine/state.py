@@ -79,7 +79,7 @@ class SourceEvent:
 
 
 class ProductionState:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, health_sources: list[str] | None = None) -> None:
         self.settings = settings
         self.sources: dict[str, SourceData] = {
             s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name),
@@ -87,8 +87,8 @@ class ProductionState:
             for s in settings.sources
         }
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
-        # health sources (Prometheus) speak for every deploy source's services
-        self.health_sources = [s.name for s in settings.sources if s.kind == "prometheus"]
+        # health sources with history (Prometheus) speak for every deploy source's services (the engine says which)
+        self.health_sources = list(health_sources or [])
         self.breach_since: dict[str, datetime] = {}  # service → when its health crossed a threshold
         # (source, rollout) → (revision, (error ratio, p99) when monotui first saw that revision): "before"
         self.baselines: dict[tuple[str, str], tuple[int, tuple[float, float] | None]] = {}

@@ -1,6 +1,6 @@
 """Data access: one module per backend kind. Nothing here imports textual."""
 
-from monotui.providers.base import DeployProvider, PollResult, ProviderError
+from monotui.providers.base import PollResult, ProviderError, Source
 from monotui.providers.factory import build_provider
 
-__all__ = ["DeployProvider", "PollResult", "ProviderError", "build_provider"]
+__all__ = ["PollResult", "ProviderError", "Source", "build_provider"]

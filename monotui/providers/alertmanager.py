@@ -12,8 +12,8 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from monotui.config import AlertmanagerSourceConfig
-from monotui.models import ActionKind, Alert, Rollout
-from monotui.providers.base import Pin, PollResult, ProviderError
+from monotui.models import Alert
+from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import read_items
 
@@ -34,7 +34,6 @@ class _GettableAlert(BaseModel):
 
 
 class AlertmanagerProvider:
-    capabilities: frozenset[ActionKind] = frozenset()  # silences are not rollout actions
 
     def __init__(self, config: AlertmanagerSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -81,13 +80,6 @@ class AlertmanagerProvider:
 
     async def expire(self, silence_id: str) -> None:
         await self._send("DELETE", f"/api/v2/silence/{quote(silence_id, safe='')}")
-
-    async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
-        raise ProviderError("conflict", f"{self.name} is an alert source: it takes no rollout actions", 409)
-
-    async def read(self, rollout_id: str) -> Rollout:
-        raise ProviderError("not_found", f"{self.name} is an alert source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
-from monotui.models import ActionKind, Alert, Event, Rollout, ServiceHealth
+from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Rollout, ServiceHealth
 
 ErrorKind = Literal["connection", "lost", "timeout", "http", "invalid", "auth", "conflict", "not_found", "changed"]
 
@@ -88,13 +88,34 @@ class PollResult:
     resyncing: int = 0  # watching sources: relists in a row that brought nothing (410 storms), 0 when well
 
 
-class DeployProvider(Protocol):
-    """A source of rollouts that can also act on them."""
+# Capabilities, not kind names: the engine and the UI choose behaviour by which of these a provider implements
+# (runtime-checkable protocols), so a new backend touches config, its provider module and the factory only.
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Every source: polled into PollResults (rollouts, health, alerts… whatever it gives)."""
 
     name: str
-    capabilities: frozenset[ActionKind]
 
     async def poll(self) -> PollResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class WatchingSource(Source, Protocol):
+    """A source that pushes changes: a full PollResult first, then partial ones, until it raises."""
+
+    def watch(self) -> AsyncIterator[PollResult]: ...
+
+
+@runtime_checkable
+class RolloutActor(Protocol):
+    """A source that can act on its rollouts."""
+
+    capabilities: frozenset[ActionKind]  # the actions its engine offers
+    idempotent: bool  # a repeated Idempotency-Key is answered with the first answer (a resend cannot act twice)
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
@@ -107,13 +128,37 @@ class DeployProvider(Protocol):
         """The rollout as the backend has it now (after an action whose outcome is unknown)."""
         ...
 
-    async def aclose(self) -> None: ...
+
+@runtime_checkable
+class HealthHistorySource(Protocol):
+    """A health source that speaks for every source's services and keeps their history (Prometheus)."""
+
+    async def history(self, service: str) -> Any: ...
 
 
-class WatchingProvider(DeployProvider, Protocol):
-    """A source that pushes changes: a full PollResult first, then partial ones, until it raises."""
+@runtime_checkable
+class AlertSilencer(Protocol):
+    """An alert source whose alerts can be silenced and the silences expired (Alertmanager)."""
 
-    def watch(self) -> AsyncIterator[PollResult]: ...
+    async def silence(self, service: str, duration_s: float, comment: str, created_by: str) -> str: ...
+
+    async def expire(self, silence_id: str) -> None: ...
+
+
+@runtime_checkable
+class FlagSource(Protocol):
+    """A source of feature flags (Unleash): the flags and their changes as of the last poll, and turning one on or
+    off pinned to what was confirmed (ProviderError kind "changed" when it no longer holds, nothing sent)."""
+
+    @property
+    def flags(self) -> list[Flag]: ...
+
+    @property
+    def recent_changes(self) -> Sequence[FlagChange]:
+        """The last changes read, oldest first."""
+        ...
+
+    async def set_flag(self, confirmed: Flag, enabled: bool) -> Flag: ...
 
 
 def transport_error(exc: BaseException, what: str, timeout: float) -> ProviderError:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from monotui.config import SourceConfig
-from monotui.providers.base import DeployProvider
+from monotui.providers.base import Source
 from monotui.providers.http_deploy import HttpDeployProvider
 
 
-def build_provider(config: SourceConfig) -> DeployProvider:
+def build_provider(config: SourceConfig) -> Source:
     if config.kind == "http":
         return HttpDeployProvider(config)
     if config.kind == "argo-rollouts":
@@ -22,4 +22,8 @@ def build_provider(config: SourceConfig) -> DeployProvider:
         from monotui.providers.prometheus import PrometheusProvider
 
         return PrometheusProvider(config)
+    if config.kind == "unleash":
+        from monotui.providers.unleash import UnleashProvider
+
+        return UnleashProvider(config)
     raise ValueError(f"unknown source kind {config.kind!r}")  # config validation makes this unreachable

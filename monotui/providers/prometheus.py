@@ -13,8 +13,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from monotui.config import PrometheusSourceConfig
-from monotui.models import ActionKind, HealthSeries, Rollout, ServiceHealth
-from monotui.providers.base import Pin, PollResult, ProviderError
+from monotui.models import HealthSeries, ServiceHealth
+from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import HttpEdge
 
 SERIES_POINTS = 30
@@ -77,7 +77,6 @@ def _number(text: str) -> float | None:
 
 
 class PrometheusProvider:
-    capabilities: frozenset[ActionKind] = frozenset()  # a health source: nothing to act on
 
     def __init__(self, config: PrometheusSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -158,13 +157,6 @@ class PrometheusProvider:
                                     p99_ms=list(p99_hist)),
             ))
         return PollResult(rollouts=None, health=health, requests=3)
-
-    async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
-                  revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
-        raise ProviderError("conflict", f"{self.name} is a health source: it takes no actions", 409)
-
-    async def read(self, rollout_id: str) -> Rollout:
-        raise ProviderError("not_found", f"{self.name} is a health source: it has no rollouts", 404)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

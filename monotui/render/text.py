@@ -6,6 +6,8 @@ import re
 
 from rich.text import Text
 
+from monotui.names import invisible
+
 # C0/C1 controls, DEL, and the bidirectional overrides/isolates that can reorder what the eye sees.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 DEFAULT_LIMIT = 200
@@ -22,11 +24,16 @@ def _visible(match: re.Match[str]) -> str:
 
 
 def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
-    """A single line of visible characters: controls shown as symbols, long values cut with an ellipsis."""
+    """A single line of visible characters: controls shown as symbols, invisible characters (zero-width space,
+    joiners, soft hyphen, variation selectors…) as <U+XXXX> so a look-alike name never passes for another, long
+    values cut with an ellipsis."""
     s = str(value)
     if limit is not None and len(s) > limit:
         s = s[: limit - 1] + "…"
-    return _UNSAFE.sub(_visible, s)
+    s = _UNSAFE.sub(_visible, s)
+    if s.isascii():
+        return s
+    return "".join(f"<U+{ord(c):04X}>" if invisible(c) else c for c in s)
 
 
 def plain(value: object, style: str = "", limit: int | None = DEFAULT_LIMIT) -> Text:

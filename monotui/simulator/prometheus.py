@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -47,17 +47,24 @@ class _Binary:
     def _command(self) -> list[str]:
         raise NotImplementedError
 
+    def _popen_options(self) -> dict[str, Any]:
+        """Extra `subprocess.Popen` arguments (environment, user, where output goes)."""
+        return {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def start(self, timeout: float = 30.0) -> Self:
-        self._process = subprocess.Popen(self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(self._command(), **self._popen_options())
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with status {self._process.returncode}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
+            if self._ready():
+                return self
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"{self.name} did not become ready")

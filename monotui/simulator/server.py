@@ -37,6 +37,7 @@ from monotui.models import (
 )
 from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
+from monotui.simulator.unleash_api import unleash_routes
 from monotui.simulator.world import ActionConflict, TargetChanged, UnknownRevision, UnknownRollout, World
 
 IDEMPOTENCY_LIMIT = 10_000
@@ -240,6 +241,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         Route("/healthz", healthz),
         Route("/_sim/faults", faults, methods=["GET", "PUT"]),
         Route("/_sim/advance", advance, methods=["POST"]),
+        *unleash_routes(world.flags, state.token),  # the flags, as the Unleash Admin API serves them
     ]
     async def http_error(request: Request, exc: Exception) -> Response:
         # errors are JSON everywhere, routing failures included, as the contract says

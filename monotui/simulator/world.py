@@ -25,6 +25,7 @@ from monotui.models import (
     Step,
     Strategy,
 )
+from monotui.simulator.flags import FlagStore
 
 _SERVICE_WORDS = (
     "checkout", "payments", "search", "cart", "auth", "catalog", "orders", "billing", "inventory", "shipping",
@@ -157,6 +158,9 @@ class SimConfig:
     initial_deploys: int = 3
     tick: float = 0.5
     names: tuple[str, ...] = ()  # explicit service names (tests); generated names fill the rest
+    flag_share: float = 0.5  # services that have a feature flag
+    flag_interval: float = 30.0  # mean seconds between flag changes, while deploys arrive by themselves
+    bad_flag_probability: float = 0.3  # flag changes that raise their service's errors
 
 
 class World:
@@ -181,6 +185,10 @@ class World:
                 self._start_deploy(self._pick_idle(), bad=True, manual_gate=False, force_strategy=Strategy.CANARY)
             else:
                 self._start_deploy(self._pick_idle())
+        # flags draw from their own generator, so the deploys of a seed are the same with or without them
+        self.flags = FlagStore(lambda: self.now, random.Random(self.config.seed + 1))
+        self.flags.seed(self.services, self.config.flag_share)
+        self._next_flip_in = self._draw_flip_gap()
         self._sample_health(self.config.tick)
 
     # ---- construction --------------------------------------------------------------------------------------
@@ -231,6 +239,10 @@ class World:
         if manual_gate:
             steps[5] = Step(pause=True, duration_s=None)
         return tuple(steps)
+
+    def _draw_flip_gap(self) -> float:
+        mean = max(self.config.flag_interval, 0.01)
+        return self.flags.rng.uniform(0.5 * mean, 1.5 * mean)
 
     def _draw_deploy_gap(self) -> float:
         mean = max(self.config.deploy_interval, 0.01)
@@ -330,6 +342,10 @@ class World:
             while self._next_deploy_in <= 0 and self.config.deploy_interval > 0:
                 self._start_deploy(self._pick_idle())
                 self._next_deploy_in += self._draw_deploy_gap()
+            self._next_flip_in -= dt
+            while self._next_flip_in <= 0 and self.config.deploy_interval > 0 and self.config.flag_interval > 0:
+                self.flags.flip_random(self.config.bad_flag_probability)
+                self._next_flip_in += self._draw_flip_gap()
             for svc in self.services.values():
                 svc.phase_since += dt
                 if svc.phase is Phase.PROGRESSING:
@@ -415,7 +431,7 @@ class World:
         return svc.actual_weight / 100.0
 
     def _error_ratio(self, svc: ServiceSim) -> float:
-        return min(1.0, svc.base_error + 0.35 * self._live_bad_weight(svc))
+        return min(1.0, svc.base_error + 0.35 * self._live_bad_weight(svc) + self.flags.error_boost(svc.name))
 
     def _sample_health(self, dt: float) -> None:
         rng = self.rng

@@ -175,7 +175,7 @@ class MonotuiApp(App[None]):
 
     def _load_history(self) -> None:
         view = self.selected_view()
-        if view is not None and any(s.kind == "prometheus" for s in self.settings.sources):
+        if view is not None and self.engine.has_history:
             self._fetch_history(view.rollout.service)
 
     @work(group="history", exclusive=True, exit_on_error=False)
@@ -237,7 +237,7 @@ class MonotuiApp(App[None]):
         return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
 
     def _alert_sources(self) -> list[str]:
-        return [s.name for s in self.settings.sources if s.kind == "alertmanager"]
+        return self.engine.alert_sources()
 
     def _alerts_of(self, service: str) -> list[Alert]:
         return [a for a in self.engine.state.all_alerts() if a.service == service]

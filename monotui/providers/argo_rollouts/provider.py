@@ -132,6 +132,7 @@ class Cache:
 
 
 class ArgoRolloutsProvider:
+    idempotent = False  # Kubernetes has no idempotency keys: a resend is checked against the pin instead
     capabilities = frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
                               ActionKind.ABORT, ActionKind.RETRY, ActionKind.RESTART, ActionKind.ROLLBACK})
 

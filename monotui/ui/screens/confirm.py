@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from monotui.engine.actions import ActionPlan
+from monotui.names import canonical
 from monotui.render.text import join, plain
 from monotui.ui.screens.dialog import CancelFirstDialog
 
@@ -96,7 +97,7 @@ class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
             return
         if self.plan.protected:
             typed = self.query_one("#typed-name", Input).value.strip()
-            if typed != self.plan.rollout.service:
+            if canonical(typed) != canonical(self.plan.rollout.service):  # as it looks: no invisible characters
                 self.notify("Type the service name exactly to confirm.", severity="warning", markup=False)
                 self.query_one("#typed-name", Input).focus()
                 return

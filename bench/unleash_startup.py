@@ -1,0 +1,44 @@
+"""How long a real Unleash takes to start for the tests: PostgreSQL (initdb + ready), then Unleash (migrations +
+Admin API answering), then both stopped. Prints JSON (seconds, median and worst of several runs).
+
+    python -m bench.unleash_startup [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from monotui.simulator.unleash_server import UNLEASH_VERSION, PostgresServer, UnleashServer, missing
+
+
+def one_run() -> dict[str, float]:
+    start = time.perf_counter()
+    with PostgresServer() as postgres:
+        postgres_ready = time.perf_counter()
+        with UnleashServer(postgres):
+            unleash_ready = time.perf_counter()
+        stopping = time.perf_counter()
+    return {"postgres_s": postgres_ready - start, "unleash_s": unleash_ready - postgres_ready,
+            "total_s": unleash_ready - start, "stop_s": time.perf_counter() - stopping}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    problem = missing()
+    if problem:
+        raise SystemExit(problem)
+    runs = [one_run() for _ in range(args.runs)]
+    out: dict[str, object] = {"unleash_version": UNLEASH_VERSION, "runs": args.runs}
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        out[key] = {"median": round(statistics.median(values), 2), "worst": round(max(values), 2)}
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""Unleash as a feature-flag source (provider kind `unleash`, Admin API of Unleash 7).
+
+Per poll, in bulk: the flags of the configured projects (feature search, paged), which of them are potentially
+stale (the same search filtered by state), and the flag changes in the production environment since the last poll
+(event search, newest first, read back to the cursor; see `_new_changes`). A flag's strategies are not in the
+search answer, so they are read from the flag itself, only when monotui sees the flag for the first time or the
+events or the listing say it changed.
+
+Turning a flag on or off is pinned: the flag is read again just before the request, and if its state is not the
+one the caller confirmed, nothing is sent (`FlagChangedError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from monotui import __version__
+from monotui.config import UnleashSourceConfig
+from monotui.models import Flag, FlagChange, FlagChangeKind
+from monotui.providers.base import PollResult, ProviderError, server_message, transport_error
+
+PAGE = 500  # flags per feature-search request
+EVENTS_PAGE = 100  # events per event-search request
+MAX_CATCH_UP = 5000  # events read back in one poll at most, after a long pause
+OVERLAP = timedelta(seconds=60)  # how far behind the newest event one that commits late may appear
+RECENT_CHANGES = 1000  # changes kept for `recent_changes`
+FLAG_READS_AT_ONCE = 4  # concurrent reads of single flags (strategies)
+CHANGE_EVENTS = {
+    "feature-environment-enabled": FlagChangeKind.ENABLED,
+    "feature-environment-disabled": FlagChangeKind.DISABLED,
+    "feature-strategy-add": FlagChangeKind.STRATEGY_CHANGED,
+    "feature-strategy-update": FlagChangeKind.STRATEGY_CHANGED,
+    "feature-strategy-remove": FlagChangeKind.STRATEGY_CHANGED,
+}
+_STATUS_KINDS: dict[int, Any] = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
+_ROLLOUT_PARAMETER = {"flexibleRollout": "rollout", "gradualRolloutRandom": "percentage",
+                      "gradualRolloutUserId": "percentage", "gradualRolloutSessionId": "percentage"}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    """Where the event reading is: the newest event time seen (None: no event yet), the ids seen within OVERLAP
+    before it, and whether the first poll (which reads history) is done."""
+
+    watermark: datetime | None = None
+    seen: dict[int, datetime] = field(default_factory=dict)  # never changed: a new cursor replaces it
+    polled: bool = False
+
+
+class FlagChangedError(ProviderError):
+    """The flag is no longer as the caller confirmed it: nothing was sent (kind "changed", a refusal)."""
+
+    def __init__(self, confirmed: Flag, current: Flag) -> None:
+        super().__init__("changed", f"{confirmed.name} changed since it was confirmed: it was "
+                         f"{describe_state(confirmed)}, it is now {describe_state(current)}; nothing was sent")
+        self.confirmed = confirmed
+        self.current = current
+
+
+def describe_state(flag: Flag) -> str:
+    """'on (rollout 50%)', 'off' — what the pin compares, in words."""
+    state = "on" if flag.enabled else "off"
+    return f"{state} ({', '.join(flag.strategies)})" if flag.strategies else state
+
+
+# ---- the subset of Unleash's answers monotui reads --------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Tag(_Wire):
+    type: str
+    value: str
+
+
+class _Strategy(_Wire):
+    name: str
+    parameters: dict[str, Any] = {}
+    constraints: list[Any] = []
+    disabled: bool | None = False
+
+
+class _Environment(_Wire):
+    name: str
+    enabled: bool = False
+    strategies: list[_Strategy] = []
+
+
+class _Feature(_Wire):
+    name: str
+    project: str = ""
+    type: str | None = ""
+    description: str | None = ""
+    stale: bool | None = False
+    createdAt: datetime | None = None
+    environments: list[_Environment] = []
+    tags: list[_Tag] | None = []
+
+
+class _FeatureSearch(_Wire):
+    features: list[_Feature]
+    total: int | None = None
+
+
+class _Event(_Wire):
+    id: int
+    type: str
+    createdBy: str = ""
+    createdAt: datetime
+    featureName: str | None = None
+    project: str | None = None
+    environment: str | None = None
+    tags: list[_Tag] | None = []
+    data: dict[str, Any] | None = None
+    preData: dict[str, Any] | None = None
+
+
+class _EventSearch(_Wire):
+    events: list[_Event]
+    total: int | None = None
+
+
+# ---- strategies in words -----------------------------------------------------------------------------------
+
+
+def _percentage(strategy: _Strategy) -> int | None:
+    key = _ROLLOUT_PARAMETER.get(strategy.name)
+    if key is None:
+        return 100 if strategy.name == "default" else None
+    try:
+        return max(0, min(100, int(float(str(strategy.parameters.get(key, ""))))))
+    except ValueError:
+        return None
+
+
+def strategy_summary(strategy: _Strategy) -> str:
+    percentage = _percentage(strategy)
+    if strategy.name == "default":
+        text = "everyone"
+    elif percentage is not None:
+        text = f"rollout {percentage}%"
+    else:
+        text = strategy.name
+    n = len(strategy.constraints)
+    return f"{text} if {n} constraint{'s' if n > 1 else ''}" if n else text
+
+
+def strategies_of(environment: _Environment | None) -> tuple[list[str], int | None]:
+    """The summaries of the active strategies, and the % of traffic the flag is on for when that is known without
+    evaluating constraints (the largest unconstrained percentage)."""
+    active = [s for s in (environment.strategies if environment else []) if not s.disabled]
+    rollouts = [p for s in active if not s.constraints and (p := _percentage(s)) is not None]
+    return [strategy_summary(s) for s in active], max(rollouts) if rollouts else None
+
+
+def _change_summary(event: _Event, kind: FlagChangeKind) -> str:
+    if kind is FlagChangeKind.ENABLED:
+        return "enabled"
+    if kind is FlagChangeKind.DISABLED:
+        return "disabled"
+    after = _Strategy.model_validate(event.data) if event.data and "name" in event.data else None
+    before = _Strategy.model_validate(event.preData) if event.preData and "name" in event.preData else None
+    if after and before:
+        was, now = _percentage(before), _percentage(after)
+        if was != now and was is not None and now is not None:
+            return f"rollout {was}% → {now}%"
+        return f"strategy changed: {strategy_summary(before)} → {strategy_summary(after)}"
+    if after:
+        return f"strategy added: {strategy_summary(after)}"
+    if before:
+        return f"strategy removed: {strategy_summary(before)}"
+    return "strategy changed"
+
+
+# ---- the provider ----------------------------------------------------------------------------------------
+
+
+class UnleashProvider:
+    """Flags of some Unleash projects in one environment; `poll()` refreshes `flags` and `recent_changes`."""
+
+    def __init__(self, config: UnleashSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self._cursor = _Cursor()  # moved on only when a whole refresh succeeded, so no change is lost
+        self._flags: dict[tuple[str, str], Flag] = {}
+        self._strategies: dict[tuple[str, str], tuple[list[str], int | None]] = {}
+        self._last_change: dict[tuple[str, str], FlagChange] = {}
+        self.recent_changes: deque[FlagChange] = deque(maxlen=RECENT_CHANGES)
+        self._requests = 0
+        verify: bool | ssl.SSLContext = config.verify_tls
+        if config.ca_bundle and config.verify_tls:
+            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
+        self._client = httpx.AsyncClient(
+            base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, transport=transport,
+            headers={"User-Agent": f"monotui/{__version__}", "Accept": "application/json"}, follow_redirects=False,
+        )
+
+    @property
+    def flags(self) -> list[Flag]:
+        return sorted(self._flags.values(), key=lambda f: (f.service is None, f.service or f.project, f.name))
+
+    # ---- HTTP ----
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        token = self.config.token()  # read at each request, so a rotated token file is picked up
+        headers = {"Authorization": token} if token else {}
+        self._requests += 1
+        try:
+            response = await self._client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as e:
+            raise transport_error(e, f"{method} {path}", self.config.timeout) from None
+        if response.status_code >= 400:
+            raise ProviderError(_STATUS_KINDS.get(response.status_code, "http"),
+                                f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
+                                response.status_code)
+        return response
+
+    async def _get(self, path: str, model: type[M], params: dict[str, Any] | None = None) -> M:
+        response = await self._request("GET", path, params=params)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as e:
+            err = e.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in err["loc"]) or "body"
+            raise ProviderError("invalid", f"GET {path}: invalid response: {where}: {err['msg']}") from None
+
+    def _projects(self) -> str:
+        return "IS_ANY_OF:" + ",".join(self.config.projects)
+
+    # ---- mapping ----
+
+    def service_of(self, name: str, tags: Iterable[_Tag] | None) -> str | None:
+        if self.config.service_from == "prefix":
+            head, sep, _ = name.partition(self.config.service_prefix_separator)
+            return head if sep and head else None
+        for tag in tags or []:
+            if tag.type == self.config.service_tag_type and tag.value:
+                return tag.value
+        return None
+
+    def _flag(self, feature: _Feature, project: str, *, service: str | None, potentially_stale: bool) -> Flag:
+        key = (project, feature.name)
+        environment = next((e for e in feature.environments if e.name == self.config.environment), None)
+        strategies, rollout = self._strategies.get(key, ([], None))
+        return Flag(name=feature.name, project=project, environment=self.config.environment,
+                    enabled=bool(environment and environment.enabled), service=service, type=feature.type or "",
+                    description=feature.description or "", strategies=strategies, rollout=rollout,
+                    stale=bool(feature.stale), potentially_stale=potentially_stale, created_at=feature.createdAt,
+                    last_change=self._last_change.get(key))
+
+    # ---- reading ----
+
+    async def _search(self, extra: dict[str, Any]) -> list[_Feature]:
+        features: list[_Feature] = []
+        while True:
+            page = await self._get("/api/admin/search/features", _FeatureSearch,
+                                   {"project": self._projects(), "limit": PAGE, "offset": len(features), **extra})
+            features.extend(page.features)
+            if len(page.features) < PAGE or (page.total is not None and len(features) >= page.total):
+                return features
+
+    async def _new_changes(self) -> tuple[list[FlagChange], _Cursor]:
+        """The flag changes not seen before (on the first poll: the last `history` ones), oldest first.
+
+        Unleash lists events newest first by creation time, and an event's id and time are given before its
+        transaction commits, so one that commits late can appear behind events already read: every poll reads
+        back `OVERLAP` before the newest time seen, and the ids seen within that window are skipped."""
+        cursor = self._cursor
+        first = not cursor.polled
+        horizon = None if cursor.watermark is None else cursor.watermark - OVERLAP
+        events: dict[int, _Event] = {}
+        offset = 0
+        while True:
+            page = await self._get("/api/admin/search/events", _EventSearch, {
+                "environment": f"IS:{self.config.environment}", "project": self._projects(),
+                "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
+            # pages shift while events arrive: the same id may come twice
+            events.update((e.id, e) for e in page.events if e.id not in cursor.seen)
+            offset += len(page.events)
+            if page.events and first and horizon is None:  # back to OVERLAP before the newest event
+                horizon = max(e.createdAt for e in page.events) - OVERLAP
+            if (len(page.events) < EVENTS_PAGE or offset >= MAX_CATCH_UP
+                    or (horizon is not None and min(e.createdAt for e in page.events) < horizon
+                        and (not first or offset >= self.config.history))):
+                break
+        seen = cursor.seen | {e.id: e.createdAt for e in events.values()}
+        watermark = max(seen.values(), default=None)
+        if watermark is not None:
+            seen = {i: t for i, t in seen.items() if t >= watermark - OVERLAP}
+        next_cursor = _Cursor(watermark, seen, polled=True)
+        news = sorted(events.values(), key=lambda e: (e.createdAt, e.id))
+        if first:
+            news = news[len(news) - self.config.history:] if self.config.history else []
+        changes = []
+        for event in news:
+            kind = CHANGE_EVENTS.get(event.type)
+            if kind is None or not event.featureName or not event.project:
+                continue
+            changes.append(FlagChange(
+                id=event.id, time=event.createdAt, kind=kind, flag=event.featureName, project=event.project,
+                environment=event.environment or self.config.environment,
+                service=self.service_of(event.featureName, event.tags),
+                actor=event.createdBy, summary=_change_summary(event, kind)))
+        return changes, next_cursor
+
+    async def _read_feature(self, project: str, name: str) -> _Feature:
+        return await self._get(f"/api/admin/projects/{quote(project, safe='')}/features/{quote(name, safe='')}",
+                               _Feature)
+
+    async def _read_strategies(self, keys: Iterable[tuple[str, str]]) -> None:
+        gate = asyncio.Semaphore(FLAG_READS_AT_ONCE)
+
+        async def one(key: tuple[str, str]) -> None:
+            async with gate:
+                feature = await self._read_feature(*key)
+            environment = next((e for e in feature.environments if e.name == self.config.environment), None)
+            self._strategies[key] = strategies_of(environment)
+
+        await asyncio.gather(*(one(key) for key in keys))
+
+    async def refresh(self) -> list[FlagChange]:
+        """Read every flag and the changes since the last refresh; returns the new changes, oldest first."""
+        features, potentially_stale, (changes, cursor) = await asyncio.gather(
+            self._search({}), self._search({"state": "IS:potentially-stale"}), self._new_changes())
+        listed = {(f.project, f.name): f for f in features}
+        services = {key: self.service_of(f.name, f.tags) for key, f in listed.items()}
+        # an event's tags are those of its time: the flag's current mapping wins
+        changes = [c.model_copy(update={"service": services[key]}) if (key := (c.project, c.flag)) in services
+                   else c for c in changes]
+        changed = {(c.project, c.flag) for c in changes}
+        await self._read_strategies(
+            key for key, feature in listed.items()
+            if key not in self._strategies or key in changed or key not in self._flags
+            or self._flags[key].enabled != any(e.enabled for e in feature.environments
+                                               if e.name == self.config.environment))
+        # everything was read: only now does the cursor move on
+        self._cursor = cursor
+        for change in changes:
+            self._last_change[(change.project, change.flag)] = change
+        self.recent_changes.extend(changes)
+        stale_keys = {(f.project, f.name) for f in potentially_stale}
+        self._flags = {key: self._flag(f, key[0], service=services[key], potentially_stale=key in stale_keys)
+                       for key, f in listed.items()}
+        for gone in [key for key in self._strategies if key not in listed]:  # archived or deleted
+            del self._strategies[gone]
+            self._last_change.pop(gone, None)
+        return changes
+
+    async def read_flag(self, project: str, name: str) -> Flag:
+        """One flag as it is now (its strategies included), read from Unleash rather than the last poll."""
+        feature = await self._read_feature(project, name)
+        key = (project, name)
+        environment = next((e for e in feature.environments if e.name == self.config.environment), None)
+        self._strategies[key] = strategies_of(environment)
+        known = self._flags.get(key)
+        service = known.service if known else self.service_of(name, feature.tags)
+        flag = self._flag(feature, project, service=service,
+                          potentially_stale=known.potentially_stale if known else False)
+        self._flags[key] = flag
+        return flag
+
+    async def poll(self) -> PollResult:
+        before = self._requests
+        await self.refresh()
+        return PollResult(rollouts=None, requests=self._requests - before)
+
+    # ---- acting ----
+
+    async def set_flag(self, confirmed: Flag, enabled: bool) -> Flag:
+        """Turn `confirmed` on or off in the production environment, if it is still as the caller confirmed it
+        (on/off and strategies); else raise `FlagChangedError` and send nothing. Returns the flag as it is after."""
+        current = await self.read_flag(confirmed.project, confirmed.name)
+        if (current.enabled, current.strategies) != (confirmed.enabled, confirmed.strategies):
+            raise FlagChangedError(confirmed, current)
+        path = (f"/api/admin/projects/{quote(confirmed.project, safe='')}/features/"
+                f"{quote(confirmed.name, safe='')}/environments/{quote(self.config.environment, safe='')}/"
+                f"{'on' if enabled else 'off'}")
+        await self._request("POST", path)  # sent once, never retried: the next read shows the real state
+        return await self.read_flag(confirmed.project, confirmed.name)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,126 @@
+"""The Unleash source against a hostile server of our own on 127.0.0.1: every bad answer becomes one clear
+ProviderError (never a crash, never the token), and the engine polls the source like any other."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from monotui.config import UnleashSourceConfig
+from monotui.engine.core import Engine
+from monotui.models import ActionKind
+from monotui.providers.base import FlagSource, ProviderError, RolloutActor
+from monotui.providers.unleash import UnleashProvider
+from monotui.simulator.loopback import BackgroundServer
+
+TOKEN = "*:*.hostile-test-secret"
+
+
+class Hostile(BackgroundServer):
+    """Answers the feature search with whatever `answer` says; events and single flags normally."""
+
+    name = "hostile unleash"
+
+    def __init__(self) -> None:
+        self.answer: Callable[[], Response] = lambda: JSONResponse({"features": [], "total": 0})
+        self.events: list[dict[str, Any]] = []  # newest first, as Unleash lists them
+        self.seen_auth: list[str] = []
+
+        async def features(request: Request) -> Response:
+            self.seen_auth.append(request.headers.get("authorization", ""))
+            if self.answer is hang:
+                await asyncio.sleep(30)
+            return self.answer()
+
+        async def events(request: Request) -> Response:
+            return JSONResponse({"events": self.events, "total": len(self.events)})
+
+        self._serve(Starlette(routes=[Route("/api/admin/search/features", features),
+                                      Route("/api/admin/search/events", events)]))
+
+
+def hang() -> Response:
+    return Response(b"")
+
+
+@pytest.fixture
+def hostile() -> Iterator[Hostile]:
+    with Hostile() as server:
+        yield server
+
+
+@pytest.fixture
+async def provider(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[UnleashProvider]:
+    monkeypatch.setenv("HOSTILE_TOKEN", TOKEN)
+    p = UnleashProvider(UnleashSourceConfig(name="flags", kind="unleash", url=hostile.url, token_env="HOSTILE_TOKEN",
+                                            timeout=0.5))
+    yield p
+    await p.aclose()
+
+
+BAD_ANSWERS: dict[str, tuple[Callable[[], Response], str, str]] = {
+    "not json": (lambda: Response(b'{"features": [', media_type="application/json"), "invalid",
+                 "GET /api/admin/search/features: invalid response"),
+    "wrong types": (lambda: JSONResponse({"features": [{"name": 5, "environments": "x"}]}), "invalid",
+                    "GET /api/admin/search/features: invalid response: features.0.name"),
+    "html 502": (lambda: Response(b"<html>bad gateway</html>", status_code=502), "http",
+                 "GET /api/admin/search/features: HTTP 502: Bad Gateway"),
+    "forbidden": (lambda: JSONResponse({"message": "You need permission READ"}, status_code=403), "auth",
+                  "GET /api/admin/search/features: HTTP 403: You need permission READ"),
+    "hang": (hang, "timeout", "GET /api/admin/search/features: no answer within 0.5s"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ANSWERS))
+async def test_a_bad_answer_is_one_clear_error(case: str, hostile: Hostile, provider: UnleashProvider) -> None:
+    answer, kind, message = BAD_ANSWERS[case]
+    hostile.answer = answer
+    with pytest.raises(ProviderError) as caught:
+        await provider.poll()
+    assert caught.value.kind == kind
+    assert str(caught.value).startswith(message)
+    assert TOKEN not in str(caught.value)
+    assert hostile.seen_auth[-1] == TOKEN  # sent as Unleash expects it: the bare token
+
+
+async def test_the_engine_polls_an_unleash_source_like_any_other(
+        hostile: Hostile, engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOSTILE_TOKEN", TOKEN)
+    source: dict[str, Any] = {"name": "flags", "kind": "unleash", "url": hostile.url, "token_env": "HOSTILE_TOKEN"}
+    engine = engine_for(source)
+    try:
+        (update,) = await engine.refresh_once()
+        assert update.ok and engine.state.status("flags").state == "ok"
+        assert not any(engine.can("flags", kind) for kind in ActionKind)  # flags are not rollouts
+        provider = engine.providers["flags"]
+        assert isinstance(provider, FlagSource) and not isinstance(provider, RolloutActor)
+        hostile.answer = lambda: Response(b"nope", status_code=500)
+        (update,) = await engine.refresh_once()
+        assert not update.ok and update.error is not None and "HTTP 500" in update.error
+    finally:
+        await engine.aclose()
+
+
+def event(id_: int, second: int, type_: str = "feature-environment-disabled") -> dict[str, Any]:
+    return {"id": id_, "type": type_, "createdBy": "dana", "createdAt": f"2026-11-26T17:00:{second:02d}Z",
+            "featureName": "cart-api.fast-path", "project": "default", "environment": "production", "tags": []}
+
+
+async def test_a_change_read_by_a_poll_that_failed_is_reported_by_the_next(
+        hostile: Hostile, provider: UnleashProvider) -> None:
+    hostile.events = [event(1, 0, "feature-environment-enabled")]
+    assert [c.id for c in await provider.refresh()] == [1]
+    hostile.events = [event(2, 10), *hostile.events]
+    hostile.answer = lambda: Response(b"nope", status_code=503)  # the flag list fails, the events answer
+    with pytest.raises(ProviderError):
+        await provider.poll()
+    hostile.answer = lambda: JSONResponse({"features": [], "total": 0})
+    assert [(c.id, c.actor, c.summary) for c in await provider.refresh()] == [(2, "dana", "disabled")]
+    assert await provider.refresh() == []
