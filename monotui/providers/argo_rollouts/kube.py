@@ -105,8 +105,9 @@ class KubeClient:
                                what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
         api = await self.api()
         try:
-            # wall-clock over connect and body; the body bounded while it streams (and after decompression)
-            async with asyncio.timeout(self.timeout), api.call_api(
+            # reads: a wall-clock deadline over connect and body (a PATCH's is the engine's action deadline);
+            # the body bounded while it streams (and after decompression)
+            async with asyncio.timeout(self.timeout if method == "GET" else None), api.call_api(
                     method, version=resource.group_version, base=resource.base, namespace=namespace, url=url,
                     raise_for_status=retry_auth, stream=True, timeout=self.timeout, **kwargs) as streamed:
                 body = await read_bounded(streamed, int(self.max_response_mb * 1024 * 1024))
