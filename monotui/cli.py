@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---- the TUI ------------------------------------------------------------------------------------------------
 
 
-def _log_to_state_dir(settings: Settings) -> None:
+def _log_to_state_dir(settings: Settings) -> Path:
     # The terminal belongs to the TUI; warnings go to a file next to the audit log. No request headers are logged.
     path = settings.audit_log.expanduser().parent / "monotui.log"
     logger = logging.getLogger("monotui")
@@ -313,14 +313,19 @@ def _log_to_state_dir(settings: Settings) -> None:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
+    return path
 
 
 def _open_tui(settings: Settings) -> int:
     from monotui.engine.core import Engine
     from monotui.ui.app import MonotuiApp
 
-    _log_to_state_dir(settings)
-    MonotuiApp(Engine(settings)).run()
+    log_file = _log_to_state_dir(settings)
+    app = MonotuiApp(Engine(settings))
+    app.run()
+    if app.return_code:
+        return _fail(f"stopped by an unexpected error ({app.crash or 'see the log'}); the details are in "
+                     f"{log_file}", EXIT_FAILED)
     return EXIT_OK
 
 

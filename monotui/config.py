@@ -9,22 +9,27 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monotui.names import canonical
 
 APP_NAME = "monotui"
 _INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
+ENV_PREFIX = "MONOTUI_"
+DEFAULT_MAX_RESPONSE_MB = 64  # a 20,000-rollout production answers in about 8 MB
 
 
 class ConfigError(Exception):
-    """A configuration problem; `str()` is the one line shown to the user."""
+    """A configuration problem; `str()` is the one line shown to the user. `path` is the file, or the name of the
+    environment variable (`MONOTUI_…`) the bad value came from."""
 
     def __init__(self, path: Path | str | None, key: str | None, problem: str) -> None:
         self.path, self.key, self.problem = path, key, problem
@@ -79,28 +84,80 @@ class SourceBase(_Strict):
         return data
 
 
-class HttpSourceConfig(SourceBase):
-    """A deploy pipeline speaking the monotui deploy API (docs/deploy-api.md)."""
+def check_url(url: str) -> str:
+    """An http(s) URL with a host and a valid port, and no user name or password in it (secrets stay out of the
+    config file: user-info would be sent as Basic auth)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port outside 0-65535
+    except ValueError as e:
+        raise ValueError(f"not a valid URL: {e}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must start with http:// or https://")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain a user name or password: use token_env (an environment variable) "
+                         "or token_file")
+    if not parts.hostname:
+        raise ValueError("has no host")
+    if port == 0:
+        raise ValueError("port 0 is not a port one can connect to")
+    return url
 
-    kind: Literal["http"]
-    url: str = Field(pattern=r"^https?://", description="base URL of the deploy API")
+
+def check_token(token: str, origin: str) -> str:
+    """Strip one trailing newline; refuse any other whitespace or control character (it would end up in a
+    header, and the HTTP library quotes a rejected header's value in its error). Names `origin`, never the value."""
+    if token.endswith("\r\n"):
+        token = token[:-2]
+    elif token.endswith("\n"):
+        token = token[:-1]
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in token):
+        raise ConfigError(None, None, f"{origin}: the token contains whitespace or control characters "
+                                      "(only one trailing newline is allowed)")
+    return token
+
+
+class HttpSourceBase(SourceBase):
+    """The fields every HTTP-speaking source shares: where, credentials, TLS, and how big an answer may be."""
+
+    url: str = Field(description="base URL")
     token_env: str | None = Field(default=None, description="environment variable holding the bearer token")
     token_file: Path | None = Field(default=None, description="file holding the bearer token")
     verify_tls: bool = True
     ca_bundle: Path | None = None
+    max_response_mb: float = Field(default=DEFAULT_MAX_RESPONSE_MB, gt=0, le=4096,
+                                   description="largest answer accepted (after decompression), in MB")
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        return check_url(url)
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mb * 1024 * 1024)
 
     def token(self) -> str | None:
-        """The bearer token, read now from the environment or the file (never stored in config)."""
+        """The bearer token, read now from the environment or the file (never stored in config), so a rotated
+        token file is picked up. Raises ConfigError (naming the variable or file) for a malformed token."""
         if self.token_env:
             value = os.environ.get(self.token_env)
-            if value:
-                return value.strip()
+            if value and value.strip():
+                return check_token(value.strip(), f"environment variable {self.token_env}")
         if self.token_file:
+            path = self.token_file.expanduser()
             try:
-                return self.token_file.expanduser().read_text().strip() or None
-            except OSError:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError):
                 return None
+            return check_token(text, f"token_file {path}") or None
         return None
+
+
+class HttpSourceConfig(HttpSourceBase):
+    """A deploy pipeline speaking the monotui deploy API (docs/deploy-api.md)."""
+
+    kind: Literal["http"]
 
 
 class ArgoRolloutsSourceConfig(SourceBase):
@@ -111,6 +168,8 @@ class ArgoRolloutsSourceConfig(SourceBase):
     kubeconfig: Path | None = Field(default=None, description="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     in_cluster: bool = Field(default=False, description="use the pod's service account instead of a kubeconfig")
     namespaces: list[str] = Field(default_factory=list, description="namespaces to watch (empty: all)")
+    max_response_mb: float = Field(default=DEFAULT_MAX_RESPONSE_MB, gt=0, le=4096,
+                                   description="largest list answer accepted (after decompression), in MB")
 
 
 class PrometheusQueries(_Strict):
@@ -124,28 +183,19 @@ class PrometheusQueries(_Strict):
     rps: str = "sum by (service) (rate(http_requests_total[{window}]))"
 
 
-class PrometheusSourceConfig(SourceBase):
+class PrometheusSourceConfig(HttpSourceBase):
     """Health of every service from Prometheus: error ratio, p99 latency and request rate."""
 
     kind: Literal["prometheus"]
-    url: str = Field(pattern=r"^https?://", description="Prometheus base URL")
     service_label: str = Field(default="service", min_length=1, description="the label naming the service")
     window: str = Field(default="1m", pattern=r"^[0-9]+[smhd]$", description="rate() window")
     queries: PrometheusQueries = Field(default_factory=PrometheusQueries)
-    token_env: str | None = None
-    token_file: Path | None = None
-    verify_tls: bool = True
-    ca_bundle: Path | None = None
-
-    def token(self) -> str | None:
-        return HttpSourceConfig.token(self)  # type: ignore[arg-type]  # same fields, same rule
 
 
-class AlertmanagerSourceConfig(SourceBase):
+class AlertmanagerSourceConfig(HttpSourceBase):
     """Firing alerts from Alertmanager (API v2), matched to services by a label."""
 
     kind: Literal["alertmanager"]
-    url: str = Field(pattern=r"^https?://", description="Alertmanager base URL")
     service_label: str = Field(default="service", min_length=1, description="the label naming the service")
 
 
@@ -204,7 +254,7 @@ Thresholds.model_rebuild()
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MONOTUI_", env_nested_delimiter="__", extra="forbid", validate_default=True
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -313,15 +363,62 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(path, None, f"cannot read: {e.strerror or e}") from None
 
 
+def _env_var_of(loc: tuple[int | str, ...]) -> str | None:
+    """The MONOTUI_* variable a value at `loc` came from, if one is set (the environment wins over the file)."""
+    names = {k.upper(): k for k in os.environ}
+    parts = [str(p).upper() for p in loc if not (isinstance(p, str) and p in SOURCE_KINDS)]
+    for i in range(len(parts), 0, -1):
+        found = names.get(ENV_PREFIX + "__".join(parts[:i]))
+        if found:
+            return found
+    return None
+
+
+def _check_token_files(settings: Settings, path: Path | str | None) -> None:
+    for i, source in enumerate(settings.sources):
+        if isinstance(source, HttpSourceBase):
+            try:
+                source.token()
+            except ConfigError as e:
+                key = "token_env" if e.problem.startswith("environment") else "token_file"
+                raise ConfigError(path, f"sources[{i}].{key}", e.problem) from None
+
+
+def security_warnings(settings: Settings) -> list[str]:
+    """What is allowed but unsafe: a token file others can read."""
+    out = []
+    for source in settings.sources:
+        token_file = getattr(source, "token_file", None)
+        if token_file is None:
+            continue
+        try:
+            mode = token_file.expanduser().stat().st_mode
+        except OSError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            out.append(f"source {source.name}: token_file {token_file.expanduser()} can be read by other users "
+                       f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {token_file.expanduser()}")
+    return out
+
+
 def build_settings(data: dict[str, Any], path: Path | str | None = None, **overrides: Any) -> Settings:
     """Validate file data (plus CLI overrides, which win) into Settings, or raise ConfigError."""
     try:
         settings = Settings(**data)
     except ValidationError as e:
         key, msg = _first_error(e)
+        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"]))
+        if env_var:
+            raise ConfigError(f"environment variable {env_var}", None, msg) from None
         raise ConfigError(path, key, msg) from None
     except ValueError as e:  # pydantic-settings: an environment variable that is not valid JSON
-        raise ConfigError(path, None, str(e).splitlines()[0]) from None
+        first = str(e).splitlines()[0]
+        field = first.split('"')[1] if first.count('"') >= 2 else ""
+        env_var = _env_var_of((field,)) if field else None
+        if env_var:
+            raise ConfigError(f"environment variable {env_var}", None, "not valid JSON") from None
+        raise ConfigError(path, None, first) from None
+    _check_token_files(settings, path)
     # Command-line flags win over both the file and the environment (`--read-only` must always hold).
     return settings.model_copy(update=overrides) if overrides else settings
 

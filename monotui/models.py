@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Phase(StrEnum):
@@ -78,7 +78,7 @@ class RevisionInfo(_Model):
     commit: str = ""
     commit_message: str = ""
     author: str = ""
-    deployed_at: datetime | None = None
+    deployed_at: AwareDatetime | None = None
 
 
 class ImageTag(_Model):
@@ -120,10 +120,10 @@ class Rollout(_Model):
     commit: str = ""
     commit_message: str = ""
     author: str = ""
-    started_at: datetime
-    updated_at: datetime | None = None
+    started_at: AwareDatetime
+    updated_at: AwareDatetime | None = None
     steps: list[Step] = Field(default_factory=list)
-    current_step: int | None = Field(default=None, description="index into steps; == len(steps) when done")
+    current_step: int | None = Field(default=None, ge=0, description="index into steps; == len(steps) when done")
     set_weight: int = Field(default=0, ge=0, description="desired weight of the new revision, out of max_weight")
     actual_weight: int = Field(default=0, ge=0, description="the weight it really takes, out of max_weight")
     max_weight: int = Field(default=100, description="the weight that is all of the traffic (100: weights are %); "
@@ -131,7 +131,7 @@ class Rollout(_Model):
     pause_reason: str | None = None
     stable: RevisionInfo | None = Field(default=None, description="the revision serving the rest of traffic")
     rollback_to: RevisionInfo | None = Field(default=None, description="what a rollback with no revision targets")
-    rolled_back_at: datetime | None = None
+    rolled_back_at: AwareDatetime | None = None
     images: list[ImageTag] = Field(default_factory=list, description="running images and their roles")
     analysis: list[Analysis] = Field(default_factory=list, description="analysis runs, newest first")
     errors: list[str] = Field(default_factory=list, description="error conditions the engine reports")
@@ -168,7 +168,7 @@ class ServiceHealth(_Model):
 
 class Event(_Model):
     id: int = Field(description="monotonically increasing; the `since` cursor")
-    time: datetime
+    time: AwareDatetime
     kind: EventKind
     service: str
     rollout_id: str
@@ -186,7 +186,7 @@ class Alert(_Model):
     severity: str = ""
     summary: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
-    starts_at: datetime | None = None
+    starts_at: AwareDatetime | None = None
     silenced_by: list[str] = Field(default_factory=list)
 
     @property
@@ -199,12 +199,12 @@ class Alert(_Model):
 
 class RolloutList(_Model):
     rollouts: list[Rollout]
-    generated_at: datetime | None = None
+    generated_at: AwareDatetime | None = None
 
 
 class HealthList(_Model):
     services: list[ServiceHealth]
-    generated_at: datetime | None = None
+    generated_at: AwareDatetime | None = None
 
 
 class EventPage(_Model):

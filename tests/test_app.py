@@ -24,7 +24,9 @@ SLOW = 60.0  # poll interval for tests that must see an action's effect without 
 
 
 def slow_source(url: str) -> dict[str, object]:
-    return {"name": "prod", "kind": "http", "url": url, "poll_interval": SLOW, "timeout": 2.0}
+    # timeout: a whole answer's wall-clock deadline; with a 60 s interval one failed first poll (a loaded machine)
+    # would leave the table empty for the rest of the test
+    return {"name": "prod", "kind": "http", "url": url, "poll_interval": SLOW, "timeout": 10.0}
 
 
 def stage(sim: SimulatorServer, phase: Phase) -> None:

@@ -44,15 +44,18 @@ async def test_chaos(engine_for: Callable[..., Engine], tmp_path: Path) -> None:
             for name, faults in FAULTS.items():
                 sim.state.faults = faults
                 errors: set[str] = set()
-                # a slow drip fails only when the whole poll's deadline (2 × timeout + 1 s) passes
-                deadline = time.monotonic() + (5.0 if name == "slow drip" else 3.0)
+                # Keys are pressed until the source shows the fault (a condition, not a guessed window: a loaded
+                # machine may need several polls), and for at least a few seconds in any case.
+                must_fail = name != "20% 5xx"
+                started = time.monotonic()
                 presses = 0
-                while time.monotonic() < deadline:
+                while (time.monotonic() - started < 3.0 or presses < 10
+                       or (must_fail and not errors and time.monotonic() - started < 90)):
                     before = app.table.cursor_row
                     key = "down" if before < app.table.row_count - 1 else "up"
                     t0 = time.perf_counter()
                     app.post_message(events.Key(key, None))
-                    await wait_until(lambda b=before: app.table.cursor_row != b, timeout=10,
+                    await wait_until(lambda b=before: app.table.cursor_row != b, timeout=30,
                                      what=f"{name}: the key press handled")
                     worst_input = max(worst_input, time.perf_counter() - t0)
                     presses += 1
@@ -61,18 +64,19 @@ async def test_chaos(engine_for: Callable[..., Engine], tmp_path: Path) -> None:
                         errors.add(status.error.split(":")[-1].strip()[:60])
                     await asyncio.sleep(0.05)
                 sim.state.faults = Faults()
-                stale = engine.state.status("prod").state == "error" or bool(errors)
-                if name != "20% 5xx":
-                    assert stale, f"{name}: the source never showed as failing"
-                    assert app.alerts.display or engine.state.status("prod").state != "error"
+                if must_fail:
+                    assert errors, f"{name}: the source never showed as failing"
+                    await wait_until(lambda: app.alerts.display or engine.state.status("prod").state != "error",
+                                     timeout=30, what=f"{name}: the failure shown above the table")
                 recover_start = time.perf_counter()
-                # one backoff interval (capped at 16 polls: 3.2 s, ±10% jitter) plus one poll's own deadline
-                await wait_until(lambda: engine.state.status("prod").state == "ok", timeout=3.2 * 1.1 + 3 + 2,
+                # one backoff interval (capped at 16 polls: 3.2 s, ±10% jitter) plus one poll's own deadline;
+                # generous, as the machine may be loaded: what matters is that it recovers by itself
+                await wait_until(lambda: engine.state.status("prod").state == "ok", timeout=60,
                                  what=f"{name}: recovery")
                 report[name] = {"injected": sum(faults.counts.values()), "key_presses": presses,
                                 "errors_shown": sorted(errors)[:3],
                                 "recovered_after_s": round(time.perf_counter() - recover_start, 2)}
-                assert not app.alerts.display or engine.state.status("prod").state == "ok"
+                await wait_until(lambda: not app.alerts.display, timeout=30, what=f"{name}: the error bar cleared")
             assert app.is_running, "no crash"
             assert app.table.row_count == len(world.services)
     figures = json.dumps({"faults": report, "crashes": 0, "worst_input_latency_ms": round(worst_input * 1000, 1)},

@@ -95,7 +95,7 @@ BROKEN = [
     ("unknown key", 'colour = "red"\n', "colour", "unknown key"),
     ("inline token", '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://x"\ntoken = "hunter2"\n',
      "sources[0]", "token_env"),
-    ("bad url", '[[sources]]\nname = "a"\nkind = "http"\nurl = "ftp://x"\n', "sources[0].url", "pattern"),
+    ("bad url", '[[sources]]\nname = "a"\nkind = "http"\nurl = "ftp://x"\n', "sources[0].url", "http:// or https://"),
     ("duplicate names", '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://x"\n'
                         '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://y"\n', None, "duplicate"),
 ]

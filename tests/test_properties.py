@@ -97,7 +97,7 @@ def test_argo_status_never_raises_on_rollout_shaped_objects(rollout: dict[str, A
         provider.cache.put("Rollout", rollout)
         for rs in replica_sets:
             provider.cache.put("ReplicaSet", rs)
-        provider.to_rollout(rollout)  # the domain model accepts whatever the computation yields
+        assert provider.row(rollout)  # a rollout, or a row saying which field cannot be read: never an exception
 
 
 KNOWN = ["read_only", "protected_services", "actor", "audit_log", "theme", "events_limit", "thresholds",
@@ -162,4 +162,166 @@ def test_argo_watch_events_of_any_shape_never_raise(events: list[dict[str, Any]]
         provider._apply(resource, event, changed, removed)
     for key in changed:
         if key in provider.cache.objects["Rollout"]:
-            provider.to_rollout(provider.cache.objects["Rollout"][key])
+            provider.row(provider.cache.objects["Rollout"][key])
+
+
+# ---- every reader, arbitrary JSON (issue 10): a value or the typed error, nothing else --------------------------
+
+odd_leaves = st.sampled_from(["²", "--3", "5" * 5000, "-5", "+7", "٣", "2026-11-26T09:00:00", "2026-11-26T09:00:00Z",
+                              "NaN", "Infinity", "1e309", ""])
+any_json = st.recursive(json_values | odd_leaves | st.integers(), lambda children: st.lists(children, max_size=4)
+                        | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=25)
+
+
+def _items(keys: list[str]) -> st.SearchStrategy[Any]:
+    leaf = any_json | odd_leaves
+    return st.lists(st.dictionaries(st.sampled_from(keys), leaf, max_size=len(keys)) | any_json, max_size=4)
+
+
+ROLLOUT_FIELDS = ["id", "service", "environment", "strategy", "phase", "revision", "version", "started_at", "steps",
+                  "current_step", "set_weight", "actual_weight", "stable", "rollback_to", "analysis", "errors"]
+deploy_bodies = st.one_of(
+    st.fixed_dictionaries({"rollouts": _items(ROLLOUT_FIELDS)}),
+    st.fixed_dictionaries({"services": _items(["service", "error_ratio", "p99_ms", "rps", "series"])}),
+    st.fixed_dictionaries({"events": _items(["id", "time", "kind", "service", "rollout_id", "revision"]),
+                           "cursor": any_json}),
+    any_json,
+)
+
+
+class _Served:
+    """One real loopback server per test whose answer each example sets."""
+
+    def __init__(self) -> None:
+        from starlette.responses import Response
+
+        from .hostile import HostileServer
+
+        self.body = b"{}"
+        self.bodies: dict[str, bytes] = {}  # per path, else `body`
+        self.status = 200
+        answer = lambda request: Response(self.bodies.get(request.url.path, self.body),  # noqa: E731
+                                          status_code=self.status, media_type="application/json")
+        self.server = HostileServer({p: answer for p in (
+            "/v1/rollouts", "/v1/health", "/v1/events", "/api/v1/query", "/api/v1/query_range", "/api/v2/alerts")})
+
+    def __enter__(self) -> _Served:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+
+def _only_value_or_typed_error(call: Any) -> None:
+    async def go() -> None:
+        with contextlib.suppress(ProviderError):
+            assert await call() is not None
+
+    asyncio.run(go())
+
+
+def test_deploy_api_readers_on_arbitrary_json() -> None:
+    with _Served() as served:
+        @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(rollouts=deploy_bodies, health=deploy_bodies, events=deploy_bodies)
+        def check(rollouts: Any, health: Any, events: Any) -> None:
+            served.bodies = {"/v1/rollouts": json.dumps(rollouts).encode(), "/v1/health": json.dumps(health).encode(),
+                             "/v1/events": json.dumps(events).encode()}
+
+            async def poll() -> PollResult:
+                provider = HttpDeployProvider(HttpSourceConfig(name="p", kind="http", url=served.server.url))
+                try:
+                    return await provider.poll()
+                finally:
+                    await provider.aclose()
+
+            _only_value_or_typed_error(poll)
+
+        check()
+
+
+SAMPLE = st.fixed_dictionaries({"metric": st.dictionaries(st.sampled_from(["service", "x"]), any_json, max_size=2)
+                                | any_json, "value": st.lists(any_json, max_size=3) | any_json,
+                                "values": st.lists(st.lists(any_json, max_size=3), max_size=3) | any_json})
+prometheus_bodies = st.fixed_dictionaries({
+    "status": st.sampled_from(["success", "error"]) | any_json,
+    "data": st.fixed_dictionaries({"resultType": st.sampled_from(["vector", "matrix"]) | any_json,
+                                   "result": st.lists(SAMPLE, max_size=3) | any_json}) | any_json,
+}) | any_json
+
+
+def test_prometheus_reader_on_arbitrary_json() -> None:
+    from monotui.config import PrometheusSourceConfig
+    from monotui.providers.prometheus import PrometheusProvider
+
+    with _Served() as served:
+        @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(body=prometheus_bodies, status_code=st.sampled_from([200, 200, 400, 503]))
+        def check(body: Any, status_code: int) -> None:
+            served.body, served.status = json.dumps(body).encode(), status_code
+
+            async def both() -> object:
+                provider = PrometheusProvider(PrometheusSourceConfig(name="p", kind="prometheus",
+                                                                     url=served.server.url))
+                try:
+                    with contextlib.suppress(ProviderError):
+                        await provider.history("svc")
+                    return await provider.poll()
+                finally:
+                    await provider.aclose()
+
+            _only_value_or_typed_error(both)
+
+        check()
+
+
+ALERT = st.fixed_dictionaries({"fingerprint": any_json, "labels": st.dictionaries(
+    st.sampled_from(["service", "alertname", "severity"]), any_json, max_size=3) | any_json,
+    "annotations": any_json, "startsAt": odd_leaves | any_json, "status": any_json})
+
+
+def test_alertmanager_reader_on_arbitrary_json() -> None:
+    from monotui.config import AlertmanagerSourceConfig
+    from monotui.providers.alertmanager import AlertmanagerProvider
+
+    with _Served() as served:
+        @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(body=st.lists(ALERT, max_size=4) | any_json)
+        def check(body: Any) -> None:
+            served.body, served.status = json.dumps(body).encode(), 200
+
+            async def poll() -> PollResult:
+                provider = AlertmanagerProvider(AlertmanagerSourceConfig(name="a", kind="alertmanager",
+                                                                         url=served.server.url))
+                try:
+                    return await provider.poll()
+                finally:
+                    await provider.aclose()
+
+            _only_value_or_typed_error(poll)
+
+        check()
+
+
+KUBE_KEYS = [*ARGO_KEYS, "metricResults", "measurements", "value", "successful", "failed", "inconclusive",
+             "error", "phase", "kind", "Experiment"]
+kube_objects = st.dictionaries(st.sampled_from(KUBE_KEYS), st.recursive(
+    any_json | odd_leaves, lambda c: st.dictionaries(st.sampled_from(KUBE_KEYS), c, max_size=5) | st.lists(
+        c, max_size=3), max_leaves=50), max_size=5)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rollout=kube_objects, replica_sets=st.lists(kube_objects, max_size=3),
+       runs=st.lists(kube_objects, max_size=3), experiments=st.lists(kube_objects, max_size=2))
+def test_kubernetes_objects_of_any_shape_give_a_row(rollout: dict[str, Any], replica_sets: list[dict[str, Any]],
+                                                    runs: list[dict[str, Any]],
+                                                    experiments: list[dict[str, Any]]) -> None:
+    provider = ArgoRolloutsProvider(ArgoRolloutsSourceConfig(name="k", kind="argo-rollouts"))
+    for kind, objects in (("ReplicaSet", replica_sets), ("AnalysisRun", runs), ("Experiment", experiments)):
+        for obj in objects:
+            if isinstance(obj.get("metadata"), dict | None):
+                provider.cache.put(kind, obj)
+    if isinstance(rollout.get("metadata"), dict | None):
+        provider.cache.put("Rollout", rollout)
+        assert provider.row(rollout).id  # a rollout or a row saying what cannot be read: never an exception

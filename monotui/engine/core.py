@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monotui.config import Settings
+from monotui.config import Settings, security_warnings
 from monotui.engine.actions import ActionPlan, RevisionRef, plan_action
 from monotui.engine.audit import AuditError, AuditLog, AuditRecord, Outcome, Stage
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
@@ -92,6 +92,9 @@ class Engine:
         # a health source with history (Prometheus) speaks for every source's services
         self.state = ProductionState(settings, health_sources=[
             name for name, p in self.providers.items() if isinstance(p, HealthHistorySource)])
+        self.warnings = security_warnings(settings)  # allowed but unsafe: shown once, and logged
+        for warning in self.warnings:
+            log.warning("%s", warning)
         self.audit = audit or AuditLog(settings.audit_log)
         self._in_flight: set[tuple[str, str]] = set()
         self._guarded: set[tuple[str, str, int]] = set()

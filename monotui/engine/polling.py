@@ -38,7 +38,7 @@ async def poll_once(state: ProductionState, provider: Source, timeout: float) ->
     name = provider.name
     status = state.status(name)
     try:
-        # the client's own timeout covers each request; this bounds a slow drip of bytes as well
+        # each request has its own wall-clock deadline (`timeout`, in the HTTP edge); this bounds the whole poll
         async with asyncio.timeout(timeout * 2 + 1):
             result = await provider.poll()
     except (ProviderError, TimeoutError) as e:

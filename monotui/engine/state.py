@@ -14,6 +14,7 @@ from monotui.engine.attention import Attention, attention, is_unhealthy, sort_ke
 from monotui.engine.suspects import Evidence, evidence, figure_at
 from monotui.models import Alert, Event, EventKind, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
+from monotui.providers.tls import tls_unverified
 
 ConnectionState = Literal["connecting", "ok", "error"]
 _PHASE_EVENTS = {Phase.PAUSED: EventKind.PAUSED, Phase.DEGRADED: EventKind.DEGRADED, Phase.ABORTED: EventKind.ABORTED,
@@ -35,6 +36,7 @@ class SourceStatus:
     retry_in: float | None = None
     read_only: bool = False
     tls_unverified: bool = False  # the operator turned TLS verification off for this source
+    resyncing: int = 0  # a watching source listing again and again (410 storm), backing off
 
     def age(self, now: float | None = None) -> float | None:
         return None if self.last_ok is None else max(0.0, (time.time() if now is None else now) - self.last_ok)
@@ -81,7 +83,7 @@ class ProductionState:
         self.settings = settings
         self.sources: dict[str, SourceData] = {
             s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name),
-                                            tls_unverified=getattr(s, "verify_tls", True) is False))
+                                            tls_unverified=tls_unverified(s)))
             for s in settings.sources
         }
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
@@ -157,6 +159,7 @@ class ProductionState:
             self.events.append(SourceEvent(source, event))
         data.status.state = "ok"
         data.status.error = None
+        data.status.resyncing = result.resyncing
         data.status.last_ok = time.time()
         data.status.failures = 0
         data.status.retry_in = None

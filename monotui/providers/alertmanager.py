@@ -3,16 +3,19 @@ matched to services by a configurable label."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from monotui import __version__
 from monotui.config import AlertmanagerSourceConfig
 from monotui.models import Alert
-from monotui.providers.base import PollResult, ProviderError, server_message
+from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.http_edge import Answer, HttpEdge
+from monotui.providers.items import read_items
 
 
 class _Status(BaseModel):
@@ -26,11 +29,8 @@ class _GettableAlert(BaseModel):
     fingerprint: str
     labels: dict[str, str]
     annotations: dict[str, str] = {}
-    startsAt: datetime | None = None
+    startsAt: AwareDatetime | None = None
     status: _Status = _Status()
-
-
-_ALERTS = TypeAdapter(list[_GettableAlert])
 
 
 class AlertmanagerProvider:
@@ -38,25 +38,21 @@ class AlertmanagerProvider:
     def __init__(self, config: AlertmanagerSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.name = config.name
-        self._client = httpx.AsyncClient(base_url=config.url.rstrip("/"), timeout=config.timeout,
-                                         headers={"User-Agent": f"monotui/{__version__}"}, transport=transport)
+        self._edge = HttpEdge(config, transport=transport)
+
+    @staticmethod
+    def _read_alerts(body: bytes) -> list[_GettableAlert]:
+        try:
+            raw = json.loads(body)
+        except (ValueError, RecursionError):
+            raise ProviderError("invalid", "alerts: invalid response: not JSON") from None
+        if not isinstance(raw, list):
+            raise ProviderError("invalid", "alerts: invalid response: Input should be a valid list")
+        return read_items(raw, _GettableAlert)  # an alert that cannot be read is left out, not the source
 
     async def poll(self) -> PollResult:
         params: dict[str, Any] = {"active": "true", "silenced": "true", "inhibited": "true"}
-        try:
-            response = await self._client.get("/api/v2/alerts", params=params)
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"alerts: no answer within {self.config.timeout:g}s") from None
-        except httpx.HTTPError as e:
-            raise ProviderError("connection", f"alerts: cannot connect ({e or type(e).__name__})") from None
-        if response.status_code >= 400:
-            raise ProviderError("http", f"alerts: HTTP {response.status_code}: {server_message(response)}",
-                                response.status_code)
-        try:
-            raw = _ALERTS.validate_json(response.content)
-        except ValidationError as e:
-            raise ProviderError("invalid", f"alerts: invalid response: {e.errors(include_url=False)[0]['msg']}") \
-                from None
+        _, raw = await self._edge.get("/api/v2/alerts", self._read_alerts, what="alerts", params=params)
         alerts = [
             Alert(fingerprint=a.fingerprint, name=a.labels.get("alertname", "?"),
                   service=a.labels[self.config.service_label], severity=a.labels.get("severity", ""),
@@ -66,18 +62,8 @@ class AlertmanagerProvider:
         ]
         return PollResult(rollouts=None, alerts=alerts, requests=1)
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"{method} {path}: no answer within {self.config.timeout:g}s") from None
-        except httpx.HTTPError as e:
-            raise ProviderError("connection", f"{method} {path}: cannot connect ({e or type(e).__name__})") from None
-        if response.status_code >= 400:
-            kind: Any = {401: "auth", 403: "auth", 404: "not_found"}.get(response.status_code, "http")
-            raise ProviderError(kind, f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
-                                response.status_code)
-        return response
+    async def _send(self, method: str, path: str, **kwargs: Any) -> Answer:
+        return await self._edge.send(method, path, **kwargs)
 
     async def silence(self, service: str, duration_s: float, comment: str, created_by: str) -> str:
         """Silence every alert of `service` for `duration_s`; returns the silence id."""
@@ -86,14 +72,14 @@ class AlertmanagerProvider:
                               "isEqual": True}],
                 "startsAt": now.isoformat(), "endsAt": (now + timedelta(seconds=duration_s)).isoformat(),
                 "createdBy": created_by, "comment": comment}
-        response = await self._send("POST", "/api/v2/silences", json=body)
+        response = await self._send("POST", "/api/v2/silences", json_body=body)
         try:
             return str(response.json()["silenceID"])
         except (ValueError, KeyError, TypeError):
             raise ProviderError("invalid", "silence: the answer has no silenceID") from None
 
     async def expire(self, silence_id: str) -> None:
-        await self._send("DELETE", f"/api/v2/silence/{silence_id}")
+        await self._send("DELETE", f"/api/v2/silence/{quote(silence_id, safe='')}")
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._edge.aclose()

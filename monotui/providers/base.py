@@ -99,6 +99,7 @@ class PollResult:
     removed: list[str] = field(default_factory=list)
     alerts: list[Alert] | None = None  # alert sources: every firing alert
     health_partial: bool = False
+    resyncing: int = 0  # watching sources: relists in a row that brought nothing (410 storms), 0 when well
 
 
 # Capabilities, not kind names: the engine and the UI choose behaviour by which of these a provider implements

@@ -3,39 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
-from typing import TypeVar
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from monotui import __version__
 from monotui.config import HttpSourceConfig
 from monotui.models import (
     DEPLOY_API_ACTIONS,
     ActionKind,
     ActionRequest,
     ActionResponse,
+    Event,
     EventPage,
     HealthChanges,
-    HealthList,
     Rollout,
     RolloutChanges,
-    RolloutList,
+    ServiceHealth,
 )
-from monotui.providers.base import Pin, PollResult, ProviderError, server_message, transport_error
-
-M = TypeVar("M", bound=BaseModel)
-
-LARGE_BODY = 512 * 1024
-_STATUS_KINDS = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}
+from monotui.providers.base import Pin, PollResult, ProviderError
+from monotui.providers.http_edge import Answer, HttpEdge
+from monotui.providers.items import describe, item_list, json_object, read_items, unreadable_rollout
 
 
-def _describe_validation(exc: ValidationError) -> str:
-    err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "body"
-    return f"{loc}: {err['msg']}"
+def _text_field(data: dict[str, Any], key: str, what: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise ProviderError("invalid", f"{what}: invalid response: {key}: Input should be a valid string")
+    return value
+
+
+def _flag(data: dict[str, Any], key: str, what: str) -> bool:
+    value = data.get(key)
+    if not isinstance(value, bool):
+        raise ProviderError("invalid", f"{what}: invalid response: {key}: Input should be a valid boolean")
+    return value
 
 
 class HttpDeployProvider:
@@ -44,7 +48,9 @@ class HttpDeployProvider:
     Rollouts and health come from the change feed (only what changed since the last poll's cursor; everything on
     the first poll or when the server says the cursor is too old). A server without the feed (404) is polled in
     bulk instead: the whole rollout list (with ETag) and every service's health.
-    """
+
+    Every list is read item by item: a rollout that cannot be read is one row saying what is wrong, a health or
+    event item that cannot be read is left out; the rest of the source stays."""
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
     idempotent = True  # the API replays the first answer to a repeated Idempotency-Key: a resend cannot act twice
@@ -57,80 +63,102 @@ class HttpDeployProvider:
         self.use_feed: bool | None = None  # None: not known yet; False: poll in bulk
         self._rollout_cursor: str | None = None
         self._health_cursor: str | None = None
-        verify: bool | ssl.SSLContext = config.verify_tls
-        if config.ca_bundle and config.verify_tls:
-            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
-        headers = {"User-Agent": f"monotui/{__version__}", "Accept": "application/json"}
-        self._client = httpx.AsyncClient(
-            base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, headers=headers,
-            transport=transport, follow_redirects=False,
-        )
-
-    def _auth(self) -> dict[str, str]:
-        token = self.config.token()  # read at each request, so a rotated token file is picked up
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        self._edge = HttpEdge(config, transport=transport)
+        self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
-    ) -> httpx.Response:
-        try:
-            response = await self._client.request(
-                method, path, headers={**self._auth(), **(headers or {})}, **kwargs  # type: ignore[arg-type]
-            )
-        except httpx.HTTPError as e:
-            raise transport_error(e, f"{method} {path}", self.config.timeout) from None
-        except UnicodeEncodeError:  # a header (a rotated token?) that HTTP cannot carry: nothing was sent
-            raise ProviderError("connection", f"{method} {path}: the request could not be built "
-                                "(a header value that is not ASCII?)") from None
-        if response.status_code >= 400:
-            raise ProviderError(
-                _STATUS_KINDS.get(response.status_code, "http"),  # type: ignore[arg-type]
-                f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
-                response.status_code,
-            )
-        return response
+    ) -> Answer:
+        return await self._edge.send(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+    def _rollout_items(self, data: dict[str, Any], what: str, *, replace: bool) -> list[Rollout]:
+        """The rollouts of an answer, item by item: an unreadable one becomes a row saying which field is wrong
+        (kept with the time it was first seen, so its age means something)."""
+        seen_now: dict[str, datetime] = {}
+
+        def stand_in(index: int, raw: object, problem: str) -> Rollout:
+            row = unreadable_rollout(raw, index, problem)
+            row = row.model_copy(update={"started_at": self._unreadable.get(row.id, row.started_at)})
+            seen_now[row.id] = row.started_at
+            return row
+
+        rollouts = read_items(item_list(data, "rollouts", what), Rollout, stand_in)
+        if replace:
+            self._unreadable = seen_now
+        else:  # a partial answer: only the rollouts it carries are re-judged
+            for rollout in rollouts:
+                self._unreadable.pop(rollout.id, None)
+            self._unreadable.update(seen_now)
+        return rollouts
+
+    def _read_rollouts(self, body: bytes) -> list[Rollout]:
+        what = "GET /v1/rollouts"
+        return self._rollout_items(json_object(body, what), what, replace=True)
+
+    def _read_rollout_changes(self, body: bytes) -> RolloutChanges:
+        what = "GET /v1/changes/rollouts"
+        data = json_object(body, what)
+        full = _flag(data, "full", what)
+        removed = [r for r in data.get("removed") or [] if isinstance(r, str)]
+        for gone in removed:
+            self._unreadable.pop(gone, None)
+        return RolloutChanges.model_construct(
+            cursor=_text_field(data, "cursor", what), full=full, removed=removed,
+            rollouts=self._rollout_items(data, what, replace=full))
 
     @staticmethod
-    async def _parse(response: httpx.Response, model: type[M], path: str) -> M:
-        try:
-            if len(response.content) > LARGE_BODY:
-                # a big answer is validated in a worker thread, so keys keep being handled meanwhile
-                return await asyncio.to_thread(model.model_validate_json, response.content)
-            return model.model_validate_json(response.content)
-        except ValidationError as e:
-            raise ProviderError("invalid", f"GET {path}: invalid response: {_describe_validation(e)}") from None
+    def _read_health_changes(body: bytes) -> HealthChanges:
+        what = "GET /v1/changes/health"
+        data = json_object(body, what)
+        return HealthChanges.model_construct(
+            cursor=_text_field(data, "cursor", what), full=_flag(data, "full", what),
+            services=read_items(item_list(data, "services", what), ServiceHealth))
 
     async def _rollouts(self) -> list[Rollout] | None:
         headers = {"If-None-Match": self._etag} if self._etag else {}
-        response = await self._request("GET", "/v1/rollouts", headers=headers)
-        if response.status_code == 304:
+        answer, rollouts = await self._edge.get("/v1/rollouts", self._read_rollouts, headers=headers)
+        if answer.status == 304:
             return None
-        parsed = await self._parse(response, RolloutList, "/v1/rollouts")
-        self._etag = response.headers.get("etag")
-        return parsed.rollouts
+        self._etag = answer.headers.get("etag")
+        return rollouts  # type: ignore[no-any-return]
 
-    async def _health(self) -> HealthList:
-        return await self._parse(await self._request("GET", "/v1/health"), HealthList, "/v1/health")
+    async def _health(self) -> list[ServiceHealth]:
+        what = "GET /v1/health"
+        _, health = await self._edge.get(
+            "/v1/health", lambda body: read_items(item_list(json_object(body, what), "services", what),
+                                                  ServiceHealth))
+        return health  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _read_events(body: bytes) -> EventPage:
+        what = "GET /v1/events"
+        data = json_object(body, what)
+        events = read_items(item_list(data, "events", what), Event)
+        cursor = data.get("cursor")
+        if not isinstance(cursor, int) or isinstance(cursor, bool):
+            raise ProviderError("invalid", f"{what}: invalid response: cursor: Input should be a valid integer")
+        return EventPage(events=events, cursor=cursor)
 
     async def _events(self) -> EventPage:
-        response = await self._request("GET", "/v1/events", params={"since": self._event_cursor})
-        return await self._parse(response, EventPage, "/v1/events")
+        _, page = await self._edge.get("/v1/events", self._read_events, params={"since": self._event_cursor})
+        return page  # type: ignore[no-any-return]
 
-    async def _changes(self, path: str, model: type[M], cursor: str | None) -> tuple[M, int]:
+    async def _changes(self, path: str, parse: Any, cursor: str | None) -> tuple[Any, int]:
         """One page of a change feed since `cursor`, and the requests it took: a cursor the server no longer
         honours (410) is answered by listing everything again."""
         try:
-            response = await self._request("GET", path, params={"since": cursor} if cursor else None)
-            return await self._parse(response, model, path), 1
+            _, page = await self._edge.get(path, parse, params={"since": cursor} if cursor else None)
+            return page, 1
         except ProviderError as e:
             if e.status != 410 or cursor is None:
                 raise
-        return await self._parse(await self._request("GET", path), model, path), 2
+        _, page = await self._edge.get(path, parse)
+        return page, 2
 
     async def _poll_feed(self) -> PollResult:
         (rollouts, r_requests), (health, h_requests), events = await asyncio.gather(
-            self._changes("/v1/changes/rollouts", RolloutChanges, self._rollout_cursor),
-            self._changes("/v1/changes/health", HealthChanges, self._health_cursor),
+            self._changes("/v1/changes/rollouts", self._read_rollout_changes, self._rollout_cursor),
+            self._changes("/v1/changes/health", self._read_health_changes, self._health_cursor),
             self._events(),
         )
         # cursors move only once the whole poll succeeded, so a failed poll loses no change
@@ -155,7 +183,7 @@ class HttpDeployProvider:
                 return result
         rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())
         self._advance_events(events)
-        return PollResult(rollouts=rollouts, health=health.services, events=events.events, requests=3)
+        return PollResult(rollouts=rollouts, health=health, events=events.events, requests=3)
 
     def _advance_events(self, events: EventPage) -> None:
         if events.cursor < self._event_cursor:  # the backend restarted: its ids started again
@@ -170,30 +198,37 @@ class HttpDeployProvider:
 
     async def read(self, rollout_id: str) -> Rollout:
         path = f"/v1/rollouts/{quote(rollout_id, safe='')}"
-        return await self._parse(await self._request("GET", path), Rollout, path)
+
+        def parse(body: bytes) -> Rollout:
+            try:
+                return Rollout.model_validate_json(body)
+            except ValidationError as e:
+                raise ProviderError("invalid", f"GET {path}: invalid response: {describe(e)}") from None
+
+        _, rollout = await self._edge.get(path, parse)
+        return rollout  # type: ignore[no-any-return]
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
         idempotency_key: str, pin: Pin,
     ) -> Rollout:
         path = f"/v1/rollouts/{quote(rollout.id, safe='')}/actions/{action.value}"
+        if rollout.id in self._unreadable:
+            raise ProviderError("conflict", f"POST {path}: not sent: {rollout.message}", 409)
         body = ActionRequest(actor=actor, reason=reason or None, revision=revision,
                              expected_revision=pin.revision, expected_step=pin.step)
         # Never retried here: a mutating request is sent once; the idempotency key makes a deliberate
-        # retry by the user safe.
+        # retry by the user safe. A redirect is never followed (the edge raises: refused, nothing done here).
         response = await self._request(
             "POST", path, headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
             content=body.model_dump_json(exclude_none=True).encode(),
         )
-        if response.status_code != 200:  # a redirect (never followed for an action) or another non-answer
-            where = response.headers.get("location", "")
-            raise ProviderError("http", f"POST {path}: HTTP {response.status_code}"
-                                + (f" (to {where[:200]})" if where else "") + ": not followed, nothing done here",
-                                response.status_code)
+        if response.status != 200:  # another 2xx is not the documented answer: it may have acted
+            raise ProviderError("invalid", f"POST {path}: HTTP {response.status} is not the documented answer")
         try:
             return ActionResponse.model_validate_json(response.content).rollout
         except ValidationError as e:  # it may have acted: the engine calls this outcome unknown
-            raise ProviderError("invalid", f"POST {path}: invalid response: {_describe_validation(e)}") from None
+            raise ProviderError("invalid", f"POST {path}: invalid response: {describe(e)}") from None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._edge.aclose()

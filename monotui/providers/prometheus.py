@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import math
-import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from monotui import __version__
 from monotui.config import PrometheusSourceConfig
 from monotui.models import HealthSeries, ServiceHealth
-from monotui.providers.base import PollResult, ProviderError, server_message
+from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.http_edge import HttpEdge
 
 SERIES_POINTS = 30
 
@@ -83,35 +81,24 @@ class PrometheusProvider:
     def __init__(self, config: PrometheusSourceConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.name = config.name
-        verify: bool | ssl.SSLContext = config.verify_tls
-        if config.ca_bundle and config.verify_tls:
-            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
-        self._client = httpx.AsyncClient(base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify,
-                                         headers={"User-Agent": f"monotui/{__version__}"}, transport=transport)
+        self._edge = HttpEdge(config, transport=transport)
         # a short history per service, one point per poll, for the sparklines
         self._history: dict[str, tuple[deque[float], deque[float]]] = {}
 
     async def _query(self, figure: str, promql: str) -> dict[str, float]:
-        token = self.config.token()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        query = promql.format(window=self.config.window)
-        try:
-            response = await self._client.get("/api/v1/query", params={"query": query}, headers=headers)
-        except httpx.TimeoutException:
-            raise ProviderError("timeout", f"{figure} query: no answer within {self.config.timeout:g}s") from None
-        except httpx.HTTPError as e:
-            raise ProviderError("connection", f"{figure} query: cannot connect ({e or type(e).__name__})") from None
-        if response.status_code >= 400:
-            kind: Any = {401: "auth", 403: "auth"}.get(response.status_code, "http")
-            raise ProviderError(kind, f"{figure} query: HTTP {response.status_code}: {server_message(response)}",
-                                response.status_code)
-        try:
-            parsed = _QueryResponse.model_validate_json(response.content)
-        except ValidationError as e:
-            first = e.errors(include_url=False)[0]
-            raise ProviderError("invalid", f"{figure} query: invalid response: {first['msg']}") from None
+        what = f"{figure} query"
+
+        def parse(body: bytes) -> _QueryResponse:
+            try:
+                return _QueryResponse.model_validate_json(body)
+            except ValidationError as e:
+                first = e.errors(include_url=False)[0]
+                raise ProviderError("invalid", f"{what}: invalid response: {first['msg']}") from None
+
+        _, parsed = await self._edge.get("/api/v1/query", parse, what=what,
+                                         params={"query": promql.format(window=self.config.window)})
         if parsed.status != "success" or parsed.data is None or parsed.data.resultType != "vector":
-            raise ProviderError("invalid", f"{figure} query: {parsed.error or 'not an instant vector'}")
+            raise self._edge.error("invalid", f"{what}: {parsed.error or 'not an instant vector'}")
         out: dict[str, float] = {}
         for sample in parsed.data.result:
             service = sample.metric.get(self.config.service_label)
@@ -122,24 +109,22 @@ class PrometheusProvider:
 
     async def _range(self, figure: str, promql: str, service: str, start: float, end: float,
                      step: float) -> list[float | None]:
-        try:
-            response = await self._client.get("/api/v1/query_range", params={
-                "query": promql.format(window=self.config.window), "start": start, "end": end, "step": step})
-        except httpx.HTTPError as e:
-            raise ProviderError("connection", f"{figure} history: {e or type(e).__name__}") from None
-        if response.status_code >= 400:
-            raise ProviderError("http", f"{figure} history: HTTP {response.status_code}: "
-                                f"{server_message(response)}", response.status_code)
-        try:
-            parsed = _RangeResponse.model_validate_json(response.content)
-        except ValidationError as e:
-            raise ProviderError("invalid", f"{figure} history: {e.errors(include_url=False)[0]['msg']}") from None
+        what = f"{figure} history"
+
+        def parse(body: bytes) -> _RangeResponse:
+            try:
+                return _RangeResponse.model_validate_json(body)
+            except ValidationError as e:
+                raise ProviderError("invalid", f"{what}: {e.errors(include_url=False)[0]['msg']}") from None
+
+        _, parsed = await self._edge.get("/api/v1/query_range", parse, what=what, params={
+            "query": promql.format(window=self.config.window), "start": start, "end": end, "step": step})
         points: list[float | None] = [None] * (int((end - start) / step) + 1)
         for series in parsed.data.result if parsed.data else []:
             if series.metric.get(self.config.service_label) != service:
                 continue
             for at, text in series.values:
-                index = round((at - start) / step)
+                index = round((at - start) / step) if math.isfinite(at) else -1
                 if 0 <= index < len(points):
                     points[index] = _number(text)
         return points
@@ -174,4 +159,4 @@ class PrometheusProvider:
         return PollResult(rollouts=None, health=health, requests=3)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._edge.aclose()

@@ -255,6 +255,7 @@ class StandinOptions:
     bookmark_interval: float = 5.0
     max_watch_seconds: float = 1800.0  # the server ends a watch after this long (clients must resume)
     forbidden_verbs: frozenset[str] = frozenset()  # e.g. {"patch"}: answer 403 as RBAC would
+    expire_watches: bool = False  # hostile: every watch answers 410 Gone (a storm of relists, if unchecked)
 
 
 def create_app(store: Store, options: StandinOptions | None = None) -> Starlette:
@@ -335,6 +336,9 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
         bookmarks = q.get("allowWatchBookmarks") in ("1", "true")
         selector = q.get("labelSelector")
         timeout = min(float(q.get("timeoutSeconds") or opts.max_watch_seconds), opts.max_watch_seconds)
+        if opts.expire_watches:
+            return JSONResponse(status_object(410, "Expired", f"too old resource version: {since_raw}"),
+                                status_code=410)
 
         def matches(event: WatchEvent) -> bool:
             ns = event.obj.get("metadata", {}).get("namespace")

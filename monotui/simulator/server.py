@@ -12,6 +12,7 @@ import gzip
 import hmac
 import json
 import random
+import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -178,11 +179,13 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
     async def events(request: Request) -> Response:
         if unknown := set(request.query_params) - {"since", "limit"}:
             return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
-        try:
-            since = int(request.query_params.get("since", "0"))
-            limit = int(request.query_params.get("limit", "500"))
-        except ValueError:
+        # strictly ASCII digits: Python's int() also takes " 1", "1_0" and "٣", which the schema does not allow
+        # (schemathesis' negative cases found it, now and then)
+        since_raw = request.query_params.get("since", "0")
+        limit_raw = request.query_params.get("limit", "500")
+        if not all(re.fullmatch(r"-?[0-9]+", v, re.ASCII) for v in (since_raw, limit_raw)):
             return _error(400, "bad_request", "since and limit must be integers")
+        since, limit = int(since_raw), int(limit_raw)
         if since < 0 or not 1 <= limit <= 5000:
             return _error(400, "bad_request", "since must be ≥ 0 and limit between 1 and 5000")
         found, cursor = world.events_since(since, limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -37,6 +38,7 @@ from monotui.ui.widgets.source_alerts import SourceAlerts
 
 Clock = Callable[[], datetime]
 EVENTS_SHOWN = 200
+log = logging.getLogger(__name__)
 
 
 class MonotuiApp(App[None]):
@@ -61,6 +63,7 @@ class MonotuiApp(App[None]):
         self._suspects = 0
         self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
+        self.crash: str | None = None  # set when an unexpected exception stopped the app
         try:
             self.theme = self.settings.theme
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
@@ -97,6 +100,8 @@ class MonotuiApp(App[None]):
             for source in self.engine.providers:
                 self._poll_source(source)
         self.set_interval(1.0, self._tick)
+        for warning in self.engine.warnings:
+            self.notify(warning, severity="warning", timeout=30, markup=False)
 
     def _apply_keymap(self) -> None:
         """The config's [keymap]: binding id → keys. An unknown id is named, not fatal."""
@@ -452,6 +457,14 @@ class MonotuiApp(App[None]):
     async def action_refresh(self) -> None:
         await self.engine.refresh_once()
         self.refresh_views(force=True)
+
+    def _fatal_error(self) -> None:
+        """An unexpected exception: its traceback goes to the log file (Textual would print it, locals and all,
+        on the terminal); the app exits with status 1 and `crash` says what happened in one line."""
+        error = self._exception
+        self.crash = type(error).__name__ if error is not None else "unknown error"
+        log.error("the app stopped on an unexpected error", exc_info=error)
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         await self.engine.aclose()

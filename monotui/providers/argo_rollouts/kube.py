@@ -8,6 +8,7 @@ controls exactly what is requested, and sends each PATCH once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ import httpx
 import kr8s
 import kr8s.asyncio
 
+from monotui.config import DEFAULT_MAX_RESPONSE_MB
 from monotui.providers.base import ProviderError, server_message, transport_error
+from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -51,11 +54,13 @@ def error_for(response: httpx.Response, what: str) -> ProviderError:
 
 
 class KubeClient:
-    def __init__(self, *, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float) -> None:
+    def __init__(self, *, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float,
+                 max_response_mb: float = DEFAULT_MAX_RESPONSE_MB) -> None:
         self._kubeconfig = str(kubeconfig.expanduser()) if kubeconfig else None
         self._context = context
         self._in_cluster = in_cluster
         self.timeout = timeout
+        self.max_response_mb = max_response_mb
         self._api: Any = None
 
     async def api(self) -> Any:
@@ -81,14 +86,36 @@ class KubeClient:
         api = await self.api()
         return str(getattr(api.auth, "active_context", "") or self._context or "in-cluster")
 
+    def scrubbed(self, error: ProviderError) -> ProviderError:
+        """The error with the bearer token kr8s uses masked in its text (servers and libraries may quote it)."""
+        token = getattr(getattr(self._api, "auth", None), "token", None)
+        if not isinstance(token, str) or not token or token not in error.message:
+            return error
+        return type(error)(error.kind, scrub(error.message, [token]), error.status)
+
     async def _call(self, method: str, resource: Resource, namespace: str | None, url: str, *,
                     what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._call_unscrubbed(method, resource, namespace, url, what=what, retry_auth=retry_auth,
+                                               **kwargs)
+        except ProviderError as e:
+            raise self.scrubbed(e) from None
+
+    async def _call_unscrubbed(self, method: str, resource: Resource, namespace: str | None, url: str, *,
+                               what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
         api = await self.api()
         try:
-            async with api.call_api(method, version=resource.group_version, base=resource.base,
-                                    namespace=namespace, url=url, raise_for_status=retry_auth,
-                                    timeout=self.timeout, **kwargs) as response:
-                await response.aread()
+            # reads: a wall-clock deadline over connect and body (a PATCH's is the engine's action deadline);
+            # the body bounded while it streams (and after decompression)
+            async with asyncio.timeout(self.timeout if method == "GET" else None), api.call_api(
+                    method, version=resource.group_version, base=resource.base, namespace=namespace, url=url,
+                    raise_for_status=retry_auth, stream=True, timeout=self.timeout, **kwargs) as streamed:
+                body = await read_bounded(streamed, int(self.max_response_mb * 1024 * 1024))
+                response = httpx.Response(streamed.status_code, content=body, request=streamed.request)
+        except TooLarge as e:
+            raise ProviderError("invalid", too_large_message(what, e, self.max_response_mb)) from None
+        except TimeoutError:
+            raise ProviderError("timeout", f"{what}: no complete answer within {self.timeout:g}s") from None
         except kr8s.ServerError as e:
             if e.response is not None:
                 raise error_for(e.response, what) from None
@@ -105,10 +132,11 @@ class KubeClient:
         response = await self._call("GET", resource, namespace, resource.plural, what=f"list {resource.plural}",
                                     retry_auth=True, params=params)
         try:
-            data = response.json()
+            # a big list is decoded in a worker thread, so keys keep being handled meanwhile
+            data = await asyncio.to_thread(response.json) if len(response.content) > LARGE_BODY else response.json()
             items = [item for item in data.get("items") or [] if isinstance(item, dict)]
             return items, str(data["metadata"]["resourceVersion"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
 
     async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
@@ -129,7 +157,7 @@ class KubeClient:
                 if response.status_code >= 400:
                     await response.aread()
                     raise error_for(response, what)
-                async for line in response.aiter_lines():
+                async for line in self._lines(response, what):
                     if not line.strip():
                         continue
                     try:
@@ -146,6 +174,24 @@ class KubeClient:
             raise ProviderError("timeout", f"{what}: the stream stalled") from None
         except httpx.HTTPError as e:
             raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None
+
+    async def _lines(self, response: httpx.Response, what: str) -> AsyncIterator[bytes]:
+        """The stream's lines, each bounded by max_response_mb (one endless line must not fill memory)."""
+        limit = int(self.max_response_mb * 1024 * 1024)
+        pending = bytearray()
+        async for chunk in response.aiter_bytes():
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                pending += chunk[start:end]
+                yield bytes(pending)
+                pending.clear()
+                start = end + 1
+            pending += chunk[start:]
+            if len(pending) > limit:
+                raise ProviderError("invalid", too_large_message(what, TooLarge(len(pending), True),
+                                                                 self.max_response_mb))
+        if pending:
+            yield bytes(pending)
 
     async def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
         url = f"{resource.plural}/{name}"

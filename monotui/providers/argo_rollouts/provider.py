@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import random
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import ValidationError
 
 from monotui.config import ArgoRolloutsSourceConfig
 from monotui.models import (
@@ -33,10 +37,22 @@ from monotui.providers.argo_rollouts.kube import (
     Resource,
 )
 from monotui.providers.base import Pin, PollResult, ProviderError
+from monotui.providers.items import describe, unreadable_rollout
 
+log = logging.getLogger(__name__)
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
 _PHASES = {p.value: p for p in Phase}
 BATCH_WINDOW_S = 0.02  # events arriving this close together become one update
+RELIST_BACKOFF_S = 0.5  # after a watch that brought nothing (410 Expired again, or an empty stream) …
+RELIST_BACKOFF_MAX_S = 30.0  # … wait this much before the next list, doubling up to this cap, with jitter
+
+
+def relist_delay(fruitless: int, rng: random.Random | None = None) -> float:
+    """Seconds to wait before listing again after `fruitless` watches in a row that brought no event. The first
+    relist after a 410 is immediate (a routine resync); a storm of them backs off exponentially."""
+    if fruitless <= 1:
+        return 0.0
+    return min(RELIST_BACKOFF_MAX_S, RELIST_BACKOFF_S * 2 ** (fruitless - 2)) * (rng or random).uniform(0.5, 1.0)
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -45,9 +61,10 @@ def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed if parsed.tzinfo is not None else None  # RFC 3339 always has a zone; without one, unreadable
 
 
 def _tag(image: str) -> str:
@@ -123,10 +140,13 @@ class ArgoRolloutsProvider:
         self.config = config
         self.name = config.name
         self.kube = client or KubeClient(kubeconfig=config.kubeconfig, context=config.context,
-                                         in_cluster=config.in_cluster, timeout=config.timeout)
+                                         in_cluster=config.in_cluster, timeout=config.timeout,
+                                         max_response_mb=config.max_response_mb)
         self.cache = Cache()
         self._context = config.context or ""
         self.list_requests = 0  # how many list requests were made (benchmarks and tests read it)
+        self._fruitless: dict[tuple[str, str | None], int] = {}  # watches in a row that brought nothing
+        self._unreadable_since: dict[Key, datetime] = {}
 
     def _scopes(self) -> list[str | None]:
         return list(self.config.namespaces) or [None]
@@ -224,8 +244,31 @@ class ArgoRolloutsProvider:
                     out.append(plugin._str(run.get("message")))
         return out
 
+    def row(self, ro: dict[str, Any]) -> Rollout:
+        """The rollout, or — when this one object cannot be read — a row saying what is wrong with it; the rest of
+        the source is never affected."""
+        key = self.cache.key(ro)
+        try:
+            rollout = self.to_rollout(ro)
+            self._unreadable_since.pop(key, None)
+            return rollout
+        except ValidationError as e:
+            problem = describe(e)
+        except Exception as e:  # one odd object must not blind the whole source
+            log.warning("rollout %s/%s cannot be read", *key, exc_info=True)
+            problem = f"{type(e).__name__} while reading it"
+        namespace, name = key
+        since = self._unreadable_since.setdefault(key, datetime.now(UTC))
+        return unreadable_rollout({"id": f"{namespace}/{name}", "service": name,
+                                   "environment": f"{self._context}/{namespace}"}, 0, problem, since)
+
     def _all(self) -> list[Rollout]:
-        return [self.to_rollout(ro) for ro in self.cache.objects["Rollout"].values()]
+        return [self.row(ro) for ro in self.cache.objects["Rollout"].values()]
+
+    @property
+    def resyncing(self) -> int:
+        """How many relists in a row brought nothing, summed over the watches (0: all is well)."""
+        return sum(max(0, n - 1) for n in self._fruitless.values())
 
     # ---- reading ------------------------------------------------------------------------------------
 
@@ -252,6 +295,8 @@ class ArgoRolloutsProvider:
     async def watch(self) -> AsyncIterator[PollResult]:
         """A full snapshot, then only what changed, for as long as the watches run. Raises ProviderError."""
         versions = await self._list_all()
+        self._fruitless = {}
+        shown_resyncing = 0
         yield PollResult(rollouts=self._all())
         queue: asyncio.Queue[tuple[Resource, dict[str, Any]] | BaseException] = asyncio.Queue()
         tasks = [asyncio.create_task(self._watch_one(resource, scope, rv, queue))
@@ -270,10 +315,12 @@ class ArgoRolloutsProvider:
                         raise entry
                     resource, event = entry
                     self._apply(resource, event, changed, removed)
-                if changed or removed:
-                    rollouts = [self.to_rollout(self.cache.objects["Rollout"][k]) for k in changed
+                resyncing = self.resyncing
+                if changed or removed or resyncing != shown_resyncing:
+                    shown_resyncing = resyncing
+                    rollouts = [self.row(self.cache.objects["Rollout"][k]) for k in changed
                                 if k in self.cache.objects["Rollout"]]
-                    yield PollResult(rollouts=rollouts, partial=True,
+                    yield PollResult(rollouts=rollouts, partial=True, resyncing=resyncing,
                                      removed=[f"{ns}/{name}" for ns, name in removed])
         finally:
             for task in tasks:
@@ -284,7 +331,7 @@ class ArgoRolloutsProvider:
 
     def _apply(self, resource: Resource, event: dict[str, Any], changed: set[Key], removed: set[Key]) -> None:
         kind, obj = event.get("type"), event.get("object")
-        if not isinstance(obj, dict):
+        if not isinstance(obj, dict) or kind == "RESYNC":
             return
         if kind == "RELISTED":  # a whole kind was listed again after 410: everything may have changed
             changed.update(self.cache.objects["Rollout"])
@@ -302,16 +349,31 @@ class ArgoRolloutsProvider:
     async def _watch_one(self, resource: Resource, scope: str | None, rv: str,
                          queue: asyncio.Queue[tuple[Resource, dict[str, Any]] | BaseException]) -> None:
         """Watch one kind in one scope forever: resume from the last version seen, list again on 410."""
+        key = (resource.plural, scope)
         try:
             while True:
+                fruitful = False
                 try:
                     async for event in self.kube.watch(resource, scope, rv):
+                        if not fruitful and self._fruitless.get(key):
+                            self._fruitless[key] = 0  # this watch works again: the storm is over
+                            queue.put_nowait((resource, {"type": "RESYNC", "object": {}}))
+                        fruitful = True
                         version = plugin.metadata(plugin._map(event.get("object"))).get("resourceVersion")
                         if isinstance(version, str) and version:
                             rv = version
                         if event.get("type") != "BOOKMARK":
                             queue.put_nowait((resource, event))
+                    expired = False
                 except Expired:
+                    expired = True
+                if not fruitful:  # 410 again at once, or a stream that ended empty: back off before retrying
+                    self._fruitless[key] = self._fruitless.get(key, 0) + 1
+                    if self._fruitless[key] > 1:
+                        queue.put_nowait((resource, {"type": "RESYNC", "object": {}}))
+                    await asyncio.sleep(relist_delay(self._fruitless[key]) if expired
+                                        else relist_delay(self._fruitless[key] + 1))
+                if expired:
                     items, rv = await self.kube.list(resource, scope)
                     self.list_requests += 1
                     kept = [o for o in self.cache.objects[resource.kind].values()
@@ -319,7 +381,7 @@ class ArgoRolloutsProvider:
                     self.cache.replace(resource.kind, kept + items)
                     queue.put_nowait((resource, {"type": "RELISTED", "object": {}}))
         except ProviderError as e:
-            queue.put_nowait(e)
+            queue.put_nowait(self.kube.scrubbed(e))
         except asyncio.CancelledError:
             raise
         except Exception as e:  # never let a watch die silently
@@ -331,7 +393,7 @@ class ArgoRolloutsProvider:
         namespace, _, name = rollout_id.partition("/")
         obj = await self.kube.get(ROLLOUTS, namespace, name)
         self.cache.put("Rollout", obj)
-        return self.to_rollout(obj)
+        return self.row(obj)
 
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
                   revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
@@ -341,6 +403,8 @@ class ArgoRolloutsProvider:
         the first one carries that object's `metadata.resourceVersion`, so the API server refuses it (409) if the
         rollout changed in between — Kubernetes' own optimistic concurrency."""
         namespace, _, name = rollout.id.partition("/")
+        if (namespace, name) in self._unreadable_since:  # what it would act on cannot be read: send nothing
+            raise ProviderError("conflict", f"{name}: not sent: {rollout.message}", 409)
         current = self.cache.objects["Rollout"].get((namespace, name))
         if current is None:
             raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
@@ -376,7 +440,7 @@ class ArgoRolloutsProvider:
                                         f"{i} applied (the action is half done): {e.message}") from None
                 raise
         self.cache.put("Rollout", result)
-        return self.to_rollout(result)
+        return self.row(result)
 
     async def _patch(self, namespace: str, name: str, patch: plugin_patches.Patch, body: Any) -> dict[str, Any]:
         try:

@@ -26,13 +26,31 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_INT64 = 2**63
+
+
+def atoi(text: str) -> int | None:
+    """Go's `strconv.Atoi` on 64 bits, as the plugin parses revisions and generations: an optional sign, then
+    ASCII digits only (no spaces, no `²`), within the 64-bit range; anything else is None."""
+    sign, digits = (text[0], text[1:]) if text[:1] in ("+", "-") else ("", text)
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    significant = digits.lstrip("0")
+    if len(significant) > 19:  # past 64 bits (and never handed to int(): huge strings are slow or refused)
+        return None
+    number = int(significant or "0")
+    number = -number if sign == "-" else number
+    return number if -_INT64 <= number < _INT64 else None
+
+
 def _int(value: Any, default: int = 0) -> int:
     if isinstance(value, bool):
         return default
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        return value if -_INT64 <= value < _INT64 else default
+    if isinstance(value, str):
+        number = atoi(value)
+        return default if number is None else number
     return default
 
 

@@ -34,6 +34,8 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
             out.append(" error", style=style)
         elif data.status.state == "connecting":
             out.append(" connecting", style=style)
+        elif data.status.resyncing:
+            out.append(f" resyncing ({data.status.resyncing})", style="yellow")
         if data.status.read_only and not global_read_only:
             out.append(" ro", style="yellow")
         if data.status.tls_unverified:
