@@ -22,6 +22,23 @@ _INVISIBLE_EXTRA = frozenset(
     | set(range(0xE0000, 0xE1000))  # tags, variation selectors supplement, reserved
 )
 
+
+
+def _char_class(points: frozenset[int]) -> str:
+    """A regular-expression class matching exactly `points` (consecutive code points as ranges)."""
+    parts, ordered = [], sorted(points)
+    start = prev = ordered[0]
+    for point in [*ordered[1:], -1]:
+        if point != prev + 1:
+            parts.append(f"\\U{start:08x}" + (f"-\\U{prev:08x}" if prev != start else ""))
+            start = point
+        prev = point
+    return "[" + "".join(parts) + "]"
+
+
+# matches the invisible characters that str.isprintable() accepts (the rest are Cf or Cc, which it refuses)
+PRINTABLE_INVISIBLE_PATTERN = _char_class(_INVISIBLE_EXTRA)
+
 # Characters that look like ASCII ones in a service name: dashes and the Cyrillic and Greek letters drawn like
 # Latin ones (a subset of Unicode's confusables, for the characters a name is made of).
 _LOOK_ALIKE = str.maketrans({

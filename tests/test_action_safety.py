@@ -431,3 +431,26 @@ def test_kubectl_sees_the_standin_refuse_a_stale_resource_version(kube: KubeStan
     accepted = patch(current["metadata"]["resourceVersion"])
     assert accepted.returncode == 0, accepted.stderr
     assert kube.store.get("Rollout", "jesse-test", "canary-demo")["spec"]["paused"] is True  # type: ignore[index]
+
+
+def test_start_up_finds_an_unresolved_intent_at_the_end_of_a_large_audit_log(tmp_path: Path) -> None:
+    """Only the log's tail is read at start-up; an intent written last is still found, old records are not read."""
+    from datetime import UTC, datetime
+
+    from monotui.engine import audit as audit_module
+    from monotui.engine.audit import AuditRecord
+
+    log = AuditLog(tmp_path / "audit.log")
+    old = AuditRecord(actor=ACTOR, source="prod", environment="e", service="s", rollout="s", action="pause",
+                      from_revision=1, to_revision=1, outcome="intent", idempotency_key="old",
+                      time=datetime.now(UTC).isoformat())
+    line = old.to_json() + "\n"
+    with (tmp_path / "audit.log").open("w") as f:
+        f.write(line * (audit_module.UNRESOLVED_TAIL_BYTES // len(line) + 10))  # "old" intents, all over the file
+        f.write(line.replace('"old"', '"first"'))
+    (tmp_path / "audit.log").chmod(0o600)
+    log.append(AuditRecord(actor=ACTOR, source="prod", environment="e", service="s", rollout="s", action="pause",
+                           from_revision=1, to_revision=1, outcome="intent", idempotency_key="newest"))
+    keys = [r["idempotency_key"] for r in log.unresolved()]
+    assert keys[-1] == "newest" and "first" in keys
+    assert len(log.read(tail_bytes=1000)) < len(log.read()), "the tail is a part of the file"

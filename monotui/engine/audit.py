@@ -27,6 +27,9 @@ Outcome = Literal["done", "failed", "refused", "unknown"]
 Stage = Literal["intent", "done", "failed", "refused", "unknown"]
 
 
+UNRESOLVED_TAIL_BYTES = 4 * 1024 * 1024
+
+
 class AuditError(Exception):
     """The audit log cannot be written: the action must not be sent."""
 
@@ -120,11 +123,15 @@ class AuditLog:
         finally:
             os.close(fd)
 
-    def read(self) -> list[dict[str, object]]:
-        """Every whole record (a line torn by a killed writer is skipped)."""
+    def read(self, tail_bytes: int | None = None) -> list[dict[str, object]]:
+        """Every whole record (a line torn by a killed writer is skipped); with `tail_bytes`, only the records in
+        the file's last that many bytes."""
         try:
-            with self.path.open(encoding="utf-8", errors="replace") as f:
-                lines = f.readlines()
+            with self.path.open("rb") as f:
+                if tail_bytes is not None and f.seek(0, os.SEEK_END) > tail_bytes:
+                    f.seek(-tail_bytes, os.SEEK_END)
+                    f.readline()  # the first line may start before the tail
+                lines = f.read().decode("utf-8", "replace").splitlines()
         except OSError:
             return []
         records = []
@@ -146,7 +153,8 @@ class AuditLog:
         """Actions whose last record says neither done, refused nor failed — an intent with no outcome (monotui
         stopped in flight) or an unknown outcome — from the last `within`, newest last."""
         last: dict[str, dict[str, object]] = {}
-        for record in self.read():
+        # start-up reads the log's tail only: the last hour of a busy log is far less than 4 MiB
+        for record in self.read(tail_bytes=UNRESOLVED_TAIL_BYTES):
             key = record.get("idempotency_key")
             if isinstance(key, str) and key:
                 last.pop(key, None)

@@ -18,6 +18,12 @@ ErrorKind = Literal["connection", "lost", "timeout", "http", "invalid", "auth", 
 # - a 4xx answer (auth, conflict, not_found, changed, other 4xx): the backend said no: refused;
 # - anything else ("lost" connection after sending, "timeout", 5xx, an "invalid" answer): outcome unknown.
 _REFUSING_KINDS = frozenset({"auth", "conflict", "not_found", "changed"})
+_STATUS_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}
+
+
+def status_kind(status: int) -> ErrorKind:
+    """The error kind of an HTTP error status (the same for every backend)."""
+    return _STATUS_KINDS.get(status, "http")
 
 
 class ProviderError(Exception):

@@ -21,12 +21,11 @@ import httpx
 
 from monotui import __version__
 from monotui.config import ConfigError, HttpSourceBase
-from monotui.providers.base import ErrorKind, ProviderError, server_message, transport_error
+from monotui.providers.base import ErrorKind, ProviderError, server_message, status_kind, transport_error
 
 T = TypeVar("T")
 
 LARGE_BODY = 512 * 1024  # answers above this are parsed in a worker thread
-_STATUS_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}
 MASK = "***"
 
 
@@ -188,7 +187,7 @@ class HttpEdge:
                                      "followed: set the source's url to the address that answers",
                              answer.status)
         message = server_message(httpx.Response(answer.status, content=body))  # body already decoded
-        raise self.error(_STATUS_KINDS.get(answer.status, "http"), f"{what}: HTTP {answer.status}: {message}",
+        raise self.error(status_kind(answer.status), f"{what}: HTTP {answer.status}: {message}",
                          answer.status)
 
     async def aclose(self) -> None:

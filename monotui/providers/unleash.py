@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from monotui import __version__
 from monotui.config import UnleashSourceConfig
 from monotui.models import Flag, FlagChange, FlagChangeKind
-from monotui.providers.base import PollResult, ProviderError, server_message, transport_error
+from monotui.providers.base import PollResult, ProviderError, server_message, status_kind, transport_error
 
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
@@ -42,7 +42,6 @@ CHANGE_EVENTS = {
     "feature-strategy-update": FlagChangeKind.STRATEGY_CHANGED,
     "feature-strategy-remove": FlagChangeKind.STRATEGY_CHANGED,
 }
-_STATUS_KINDS: dict[int, Any] = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict"}
 _ROLLOUT_PARAMETER = {"flexibleRollout": "rollout", "gradualRolloutRandom": "percentage",
                       "gradualRolloutUserId": "percentage", "gradualRolloutSessionId": "percentage"}
 
@@ -224,7 +223,7 @@ class UnleashProvider:
         except httpx.HTTPError as e:
             raise transport_error(e, f"{method} {path}", self.config.timeout) from None
         if response.status_code >= 400:
-            raise ProviderError(_STATUS_KINDS.get(response.status_code, "http"),
+            raise ProviderError(status_kind(response.status_code),
                                 f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
                                 response.status_code)
         return response

@@ -6,10 +6,11 @@ import re
 
 from rich.text import Text
 
-from monotui.names import invisible
+from monotui.names import PRINTABLE_INVISIBLE_PATTERN, invisible
 
 # C0/C1 controls, DEL, and the bidirectional overrides/isolates that can reorder what the eye sees.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_PRINTABLE_INVISIBLE = re.compile(PRINTABLE_INVISIBLE_PATTERN)
 DEFAULT_LIMIT = 200
 
 
@@ -31,8 +32,8 @@ def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
     if limit is not None and len(s) > limit:
         s = s[: limit - 1] + "…"
     s = _UNSAFE.sub(_visible, s)
-    if s.isascii():
-        return s
+    if s.isascii() or (s.isprintable() and not _PRINTABLE_INVISIBLE.search(s)):
+        return s  # invisible characters are either not printable (Cf, Cc) or among the few listed
     return "".join(f"<U+{ord(c):04X}>" if invisible(c) else c for c in s)
 
 

@@ -20,7 +20,7 @@ import kr8s
 import kr8s.asyncio
 
 from monotui.config import DEFAULT_MAX_RESPONSE_MB
-from monotui.providers.base import ProviderError, server_message, transport_error
+from monotui.providers.base import ProviderError, server_message, status_kind, transport_error
 from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -49,8 +49,7 @@ class Expired(Exception):
 
 def error_for(response: httpx.Response, what: str) -> ProviderError:
     code = response.status_code
-    kind = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 412: "changed"}.get(code, "http")
-    return ProviderError(kind, f"{what}: HTTP {code}: {server_message(response)}", code)  # type: ignore[arg-type]
+    return ProviderError(status_kind(code), f"{what}: HTTP {code}: {server_message(response)}", code)
 
 
 class KubeClient:
