@@ -454,3 +454,34 @@ def test_start_up_finds_an_unresolved_intent_at_the_end_of_a_large_audit_log(tmp
     keys = [r["idempotency_key"] for r in log.unresolved()]
     assert keys[-1] == "newest" and "first" in keys
     assert len(log.read(tail_bytes=1000)) < len(log.read()), "the tail is a part of the file"
+
+
+class _LosesAnswersAndReadBacks(HostileProxy):
+    """POST answers are lost (mode "close"), and so is every read of one rollout (the engine's read-back)."""
+
+    async def _answer(self, method: str, target: str, headers: list[Any], body: bytes, writer: Any) -> bool:
+        if method == "GET" and target.startswith("/v1/rollouts/") and self.mode == "close":
+            return False
+        return await super()._answer(method, target, headers, body, writer)
+
+
+async def test_a_lost_rollback_whose_read_back_also_failed_is_sent_again_with_its_key(
+        sim: SimulatorServer, engine_for: Callable[..., Engine], audit_path: Path) -> None:
+    """Under load the read-back can fail too: monotui then cannot tell whether the rollback acted, so the same
+    command must reuse the key (the server replays it) rather than roll back a second time."""
+    start = sim.world.rollout("cart-api").revision
+    with _LosesAnswersAndReadBacks(sim.url, "close") as proxy:
+        async with engine_for(source(proxy.url)) as first:
+            outcome = await first.execute(await planned(first, ActionKind.ROLLBACK), confirmed_by="yes-flag")
+        assert outcome.outcome == "unknown" and "cannot read" in (outcome.now or "")
+        after_first = sim.world.rollout("cart-api").revision
+        assert after_first < start
+        proxy.mode = "pass"
+        async with engine_for(source(proxy.url)) as second:
+            await second.refresh_once()
+            second.adopt_unresolved()
+            plan = second.plan("prod", second.state.rollout("prod", "cart-api"), ActionKind.ROLLBACK)
+            assert plan.resend and plan.idempotency_key == outcome.plan.idempotency_key
+            again = await second.execute(plan, confirmed_by="yes-flag")
+    assert again.outcome == "done"
+    assert sim.world.rollout("cart-api").revision == after_first, "rolled back once"

@@ -128,7 +128,7 @@ class AuditLog:
         the file's last that many bytes."""
         try:
             with self.path.open("rb") as f:
-                if tail_bytes is not None and f.seek(0, os.SEEK_END) > tail_bytes:
+                if tail_bytes is not None and os.fstat(f.fileno()).st_size > tail_bytes:
                     f.seek(-tail_bytes, os.SEEK_END)
                     f.readline()  # the first line may start before the tail
                 lines = f.read().decode("utf-8", "replace").splitlines()

@@ -59,6 +59,13 @@ class ActionOutcome:
         return text
 
 
+def _unchanged(seen: Pin | None, rollout: Rollout) -> bool:
+    """Whether an unknown attempt may be sent again with its key: the rollout is as read back after it, or it was
+    never read back (then nothing tells a new intent from the old one, and a new key could act twice — e.g. a
+    second rollback — while the same key is replayed if it acted, and refused by the server's pin if it is stale)."""
+    return seen is None or seen.differs(rollout) is None
+
+
 def _pin_record(pin: Pin) -> dict[str, object]:
     return {"revision": pin.revision, "step": pin.step, "phase": pin.phase.value if pin.phase else None,
             "weight": pin.weight, "version": pin.version}
@@ -101,7 +108,7 @@ class Engine:
         # (source, rollout id, action) → the plan whose outcome is unknown: the next one is sent with its key
         # (source, rollout id, action) → (the plan whose outcome is unknown, the rollout as seen after it): the next
         # plan of that action is that intent again, while the rollout still looks the same (idempotent APIs only)
-        self._unknown: dict[tuple[str, str, str], tuple[ActionPlan, Pin]] = {}
+        self._unknown: dict[tuple[str, str, str], tuple[ActionPlan, Pin | None]] = {}
         self.unresolved: list[dict[str, Any]] = []  # audit-log intents without a known outcome, not yet matched
         self._load_unresolved()
 
@@ -177,7 +184,7 @@ class Engine:
         pending = self._unknown.get(key)
         if pending is not None:
             earlier, seen = pending
-            if seen.differs(rollout) is None and (revision is None or revision == earlier.target_revision):
+            if _unchanged(seen, rollout) and (revision is None or revision == earlier.target_revision):
                 return replace(earlier, rollout=rollout, attempt=earlier.attempt + 1)
             del self._unknown[key]
         return plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service),
@@ -188,7 +195,7 @@ class Engine:
         rollout has not changed since)."""
         pending = self._unknown.get((source, rollout_id, kind.value))
         now = self.state.rollout(source, rollout_id)
-        return pending is not None and now is not None and pending[1].differs(now) is None
+        return pending is not None and now is not None and _unchanged(pending[1], now)
 
     def _load_unresolved(self) -> None:
         """Intents from the audit log with no outcome, or an unknown one, become resendable plans."""
@@ -208,7 +215,7 @@ class Engine:
                    data.get("version") if isinstance(data.get("version"), str) else None)
 
     def _plan_from_record(self, source: str, rollout: Rollout,
-                          record: dict[str, Any]) -> tuple[ActionPlan, Pin] | None:
+                          record: dict[str, Any]) -> tuple[ActionPlan, Pin | None] | None:
         pin, seen = self._pin_of(record.get("pin")), self._pin_of(record.get("seen"))
         if pin is None:
             return None
@@ -226,8 +233,9 @@ class Engine:
             )
         except (KeyError, ValueError, TypeError):
             return None
-        # what the rollout looked like after that attempt; killed in flight: as it was when confirmed
-        return plan, seen or replace(pin, step=rollout.current_step if pin.step is None else pin.step)
+        # what the rollout looked like after that attempt (None: never read back — killed in flight, or the read
+        # failed — so whether it acted is not known and only the same key is safe)
+        return plan, seen
 
     def adopt_unresolved(self) -> list[ActionPlan]:
         """Match the audit log's unresolved intents to rollouts now in the state (after a first refresh); those
@@ -240,7 +248,7 @@ class Engine:
                 continue
             self.unresolved.remove(record)
             found = self._plan_from_record(source, rollout, record)
-            if found is None or not self._idempotent(source) or found[1].differs(rollout) is not None:
+            if found is None or not self._idempotent(source) or not _unchanged(found[1], rollout):
                 continue
             self._unknown.setdefault((source, rollout.id, found[0].spec.kind.value), found)
             out.append(found[0])
@@ -282,7 +290,7 @@ class Engine:
             return "it is no longer listed by its source"
         if plan.resend and self._idempotent(plan.source):
             pending = self._unknown.get((plan.source, plan.rollout.id, plan.spec.kind.value))
-            return None if pending is not None and pending[1].differs(now) is None else \
+            return None if pending is not None and _unchanged(pending[1], now) else \
                 "it changed since the attempt whose outcome is unknown"
         return plan.pinned.differs(now)
 
@@ -323,7 +331,7 @@ class Engine:
                 rollout = seen_rollout if plan.resend else rollout
                 seen = Pin.of(seen_rollout, with_step=True) if seen_rollout is not None else None
             if outcome == "unknown" and self._idempotent(plan.source):
-                self._unknown[key] = (plan, seen or Pin.of(plan.rollout, with_step=True))
+                self._unknown[key] = (plan, seen)
             else:
                 self._unknown.pop(key, None)
             audit_error = None
