@@ -26,7 +26,7 @@ import click
 from monotui import __version__
 from monotui.config import ConfigError, Settings, build_settings, load_settings, read_toml, resolve_config_path
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
-from monotui.models import ActionKind
+from monotui.models import ActionKind, as_json
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PROTECTED = ["payments-api"]
@@ -491,10 +491,10 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
         sources.append({"name": name, "state": s.state, "error": s.error, "read_only": s.read_only})
     rollouts = []
     for view in state.views(now):
-        item = view.rollout.model_dump(mode="json")
+        item = as_json(view.rollout)
         item["source"] = view.source
         item["attention"] = view.attention.name.lower()
-        item["health"] = view.health.model_dump(mode="json", exclude={"series"}) if view.health else None
+        item["health"] = as_json(view.health, exclude={"series"}) if view.health else None
         rollouts.append(item)
     return {"generated_at": now.isoformat(), "sources": sources, "rollouts": rollouts}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -59,6 +60,20 @@ class EventKind(StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def replace(model: M, **changes: Any) -> M:
+    """A copy of `model` with `changes`: the one way the rest of the code copies a model, so the models' library
+    can change (docs/performance.md, decoding) without touching every caller."""
+    return model.model_copy(update=changes)
+
+
+def as_json(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
+    """`model` as JSON-ready data (times as ISO strings, enums as their values)."""
+    return model.model_dump(mode="json", exclude=exclude)
 
 
 class Step(_Model):

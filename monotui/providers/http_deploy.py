@@ -23,6 +23,7 @@ from monotui.models import (
     RolloutChanges,
     ServiceHealth,
 )
+from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import describe, item_list, json_object, read_items, unreadable_rollout
@@ -78,7 +79,7 @@ class HttpDeployProvider:
 
         def stand_in(index: int, raw: object, problem: str) -> Rollout:
             row = unreadable_rollout(raw, index, problem)
-            row = row.model_copy(update={"started_at": self._unreadable.get(row.id, row.started_at)})
+            row = copy_with(row, started_at=self._unreadable.get(row.id, row.started_at))
             seen_now[row.id] = row.started_at
             return row
 
