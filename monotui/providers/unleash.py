@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from monotui import __version__
 from monotui.config import UnleashSourceConfig
-from monotui.models import Flag, FlagChange, FlagChangeKind
+from monotui.models import Flag, FlagChange, FlagChangeKind, replace
 from monotui.providers.base import PollResult, ProviderError, server_message, status_kind, transport_error
 
 PAGE = 500  # flags per feature-search request
@@ -338,7 +338,7 @@ class UnleashProvider:
         listed = {(f.project, f.name): f for f in features}
         services = {key: self.service_of(f.name, f.tags) for key, f in listed.items()}
         # an event's tags are those of its time: the flag's current mapping wins
-        changes = [c.model_copy(update={"service": services[key]}) if (key := (c.project, c.flag)) in services
+        changes = [replace(c, service=services[key]) if (key := (c.project, c.flag)) in services
                    else c for c in changes]
         changed = {(c.project, c.flag) for c in changes}
         await self._read_strategies(
