@@ -1,5 +1,5 @@
-"""The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, one-shot actions, and
-`completion`.
+"""The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, `flags`, one-shot actions
+(`flag off|on` too), and `completion`.
 
 Global options (`--config`, `--read-only`) may come before or after the command with the same effect; given in both
 places with different values, or to a command they do not apply to, they are a usage error — never ignored.
@@ -229,6 +229,39 @@ _command("status", "Print every rollout once and exit (1 if a source is unreacha
          [*_global_params(),
           click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
           _Once(["--source"], metavar="NAME", help="only this source")], _status)
+
+
+def _flags(ctx: click.Context, json_output: bool, source: str | None) -> int:
+    from monotui.cli_flags import run_flags
+
+    return asyncio.run(run_flags(_settings(global_options(ctx)), json_output, source))
+
+
+_command("flags", "Print every feature flag of the flag sources once and exit (1 if a flag source is "
+         "unreachable).",
+         [*_global_params(),
+          click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
+          _Once(["--source"], metavar="NAME", help="only this flag source")], _flags)
+
+
+def _flag(ctx: click.Context, state: str, flag: str, source: str | None, reason: str | None, yes: bool,
+          confirm_name: str | None) -> int:
+    from monotui.cli_flags import FlagRequest, run_flag
+
+    request = FlagRequest(state == "on", flag, source, reason, yes, confirm_name)
+    return asyncio.run(run_flag(_settings(global_options(ctx)), request))
+
+
+_command("flag", "Turn a feature flag off (the kill switch) or on in production.\n\nFLAG is the flag's name; the "
+         "flag is read again just before the request, and nothing is sent if it changed since it was shown.",
+         [click.Argument(["state"], type=click.Choice(["off", "on"])),
+          click.Argument(["flag"]),
+          *_global_params(),
+          _Once(["--source"], metavar="NAME", help="the flag source, when several have this flag"),
+          _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
+          click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation"),
+          _Once(["--confirm-name"], metavar="NAME",
+                help="with --yes on a protected flag: its name, typed out, to confirm without a prompt")], _flag)
 
 
 def _action_command(spec: ActionSpec) -> None:
