@@ -312,8 +312,10 @@ class UnleashProvider:
                 "environment": f"IS:{self.config.environment}", "project": self._projects(),
                 "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
             read: list[_Event] = page.items
-            # pages shift while events arrive: the same id may come twice
-            events.update((e.id, e) for e in read if e.id not in cursor.seen)
+            # pages shift while events arrive: the same id may come twice; after the first poll, what is older
+            # than the horizon was read before (a page reaching back past it must not report it again)
+            events.update((e.id, e) for e in read
+                          if e.id not in cursor.seen and (horizon is None or first or e.createdAt >= horizon))
             offset += page.count
             if read and first and horizon is None:  # back to OVERLAP before the newest event
                 horizon = max(e.createdAt for e in read) - OVERLAP
