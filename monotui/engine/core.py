@@ -447,6 +447,9 @@ class Engine:
         if target in self._in_flight:
             return await self.refuse_flag(plan, f"another change of flag {plan.name} is still in flight", reason,
                                           confirmed_by)
+        if plan.flag.enabled == plan.enabled:
+            return await self.refuse_flag(plan, f"flag {plan.name} is already {plan.to_state}: nothing to do, "
+                                          "nothing was sent", reason, confirmed_by)
         if plan.flag.unreadable:
             return await self.refuse_flag(plan, f"the flag cannot be read ({plan.flag.unreadable}): its state is "
                                           "not known. Nothing was sent", reason, confirmed_by)
