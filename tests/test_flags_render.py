@@ -1,0 +1,78 @@
+"""How flags read on screen: the table's indicator, the detail panel's lines, the events panel's changes and the
+kill switch's confirmation — plain text a person reads, safe from markup in names that come from the flag server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from monotui.models import Flag, FlagChange, FlagChangeKind
+from monotui.render.flags import change_line, flag_line, flag_lines, indicator, plan_rows, state_words
+
+NOW = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
+
+
+def change(kind: FlagChangeKind = FlagChangeKind.ENABLED, minutes: float = 2, actor: str = "alice",
+           summary: str = "", flag: str = "cart-api.new-checkout") -> FlagChange:
+    return FlagChange(id=7, time=NOW - timedelta(minutes=minutes), kind=kind, flag=flag, project="default",
+                      environment="production", service="cart-api", actor=actor, summary=summary)
+
+
+def flag(**kwargs: object) -> Flag:
+    values: dict[str, object] = {"name": "cart-api.new-checkout", "project": "default", "environment": "production",
+                                 "enabled": True, "service": "cart-api", "strategies": ["rollout 25%"], "rollout": 25}
+    values.update(kwargs)
+    return Flag.model_validate(values)
+
+
+def test_the_indicator_says_a_flag_changed_and_how_long_ago() -> None:
+    assert indicator(change(minutes=2), NOW).plain == "⚑ 2m"
+    assert indicator(change(minutes=0.2), NOW).plain == "⚑ <1m"
+    assert indicator(None, NOW).plain == ""
+    # readable without colour: the mark is a character, and the style carries an attribute too
+    assert "bold" in str(indicator(change(), NOW).style)
+
+
+def test_state_words_name_on_off_and_how_much() -> None:
+    assert state_words(flag()) == "on 25%"
+    assert state_words(flag(enabled=False)) == "off"
+    assert state_words(flag(rollout=None, strategies=["rollout 50% if 2 constraints"])) == \
+        "on (rollout 50% if 2 constraints)"
+    assert state_words(flag(rollout=None, strategies=[])) == "on"
+
+
+def test_a_flag_line_has_name_state_last_change_and_staleness() -> None:
+    line = flag_line(flag(last_change=change(actor="bob", minutes=3), potentially_stale=True), NOW).plain
+    assert "cart-api.new-checkout" in line and "on 25%" in line
+    assert "enabled by bob 3m ago" in line and "potentially stale" in line
+    off = flag_line(flag(enabled=False, stale=True), NOW).plain
+    assert "OFF" in off and "no change seen" in off and "stale" in off
+
+
+def test_flags_are_listed_most_recently_changed_first() -> None:
+    old = flag(name="old", last_change=change(minutes=60, flag="old"))
+    new = flag(name="new", last_change=change(minutes=1, flag="new"))
+    never = flag(name="never")
+    assert [line.plain.split()[1] for line in flag_lines([old, never, new], NOW)] == ["new", "old", "never"]
+
+
+def test_a_change_line_says_what_changed_and_who() -> None:
+    line = change_line(change(FlagChangeKind.STRATEGY_CHANGED, summary="rollout 25% → 50%", actor="carol")).plain
+    assert "cart-api" in line and "flag cart-api.new-checkout" in line
+    assert "strategy changed: rollout 25% → 50%" in line and "by carol" in line
+    assert "disabled" in change_line(change(FlagChangeKind.DISABLED)).plain
+
+
+def test_names_from_the_flag_server_are_never_markup() -> None:
+    hostile = change(actor="[bold red]mallory[/]", flag="[ERROR]x\x1b[2J")
+    line = change_line(hostile).plain
+    assert "[bold red]mallory[/]" in line and "[ERROR]x␛[2J" in line
+
+
+def test_the_confirmation_names_flag_project_environment_state_and_last_change() -> None:
+    rows = dict((label, text.plain) for label, text in
+                plan_rows(flag(last_change=change(actor="dave")), enabled=False, source="flags"))
+    assert rows["Flag"] == "cart-api.new-checkout"
+    assert rows["Project"] == "default · source flags"
+    assert rows["Where"].startswith("production")
+    assert rows["State"] == "on 25% → OFF"
+    assert "by dave" in rows["Changed"]
