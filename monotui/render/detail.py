@@ -11,7 +11,9 @@ from rich.text import Text
 
 from monotui.config import Thresholds
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
-from monotui.models import Alert, EventKind, RevisionInfo, Rollout
+from monotui.engine.suspects import Evidence
+from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
+from monotui.render.flags import change_line, flag_lines
 from monotui.render.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
@@ -100,8 +102,38 @@ def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds,
     ]
 
 
+def evidence_text(ev: Evidence, since_what: str) -> Text:
+    """Figure before → now, change time, who (when the source says), breach time."""
+    fmt = (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
+    before = fmt(ev.before) if ev.before is not None else "?"
+    out = Text(f"{ev.figure} {before} before {since_what} → {fmt(ev.now)} now;", style="bold")
+    out.append(f" changed {clock_time(ev.changed_at)}")
+    if ev.actor:
+        out.append(" by ")
+        out.append_text(plain(ev.actor, style="bold", limit=60))
+    out.append(f", breached {clock_time(ev.breach_at)}")
+    return out
+
+
+def suspect_lines(view: RolloutView, suspect_key: str, flag_off_key: str) -> list[tuple[datetime, Text]]:
+    """The "What changed?" lines of a row: its rollout and its service's flags that changed before the breach."""
+    out: list[tuple[datetime, Text]] = []
+    acts = not view.read_only
+    if view.evidence is not None:
+        out.append((view.evidence.changed_at, join(
+            Text("⚠ SUSPECT", style="bold reverse red"), evidence_text(view.evidence, "it started"),
+            Text(f"— {suspect_key} rolls it back" if acts else "— read-only: actions are off", style="dim"))))
+    for suspect in view.flag_suspects:
+        out.append((suspect.evidence.changed_at, join(
+            Text("⚠ SUSPECT FLAG", style="bold reverse red"), plain(suspect.flag.name, style="bold", limit=60),
+            evidence_text(suspect.evidence, "the flip"),
+            Text(f"— {flag_off_key} turns it off" if suspect.flag.enabled else "— already off", style="dim"))))
+    return out
+
+
 def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequence[SourceEvent],
-           now: datetime, thresholds: Thresholds, history: Any = None, suspect_key: str = "s") -> Group:
+           now: datetime, thresholds: Thresholds, history: Any = None, suspect_key: str = "s",
+           flags: Sequence[Flag] = (), flag_off_key: str = "x") -> Group:
     if view is None:
         return Group(Text("No rollout selected.", style="dim"))
     r = view.rollout
@@ -110,15 +142,8 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              Text(r.strategy.value, style="dim"), plain(r.environment, limit=160),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
-    if view.evidence is not None:
-        ev = view.evidence
-        fmt = (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
-        before = fmt(ev.before) if ev.before is not None else "?"
-        lines.append(join(Text("⚠ SUSPECT", style="bold reverse red"),
-                          Text(f"{ev.figure} {before} before it started → {fmt(ev.now)} now;", style="bold"),
-                          Text(f"changed {clock_time(ev.changed_at)}, breached {clock_time(ev.breach_at)}"),
-                          Text("— read-only: actions are off" if view.read_only else f"— {suspect_key} rolls it back",
-                               style="dim")))
+    for _, line in sorted(suspect_lines(view, suspect_key, flag_off_key), key=lambda s: s[0], reverse=True):
+        lines.append(line)  # newest change first: rollout and flag suspects side by side
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))
@@ -174,6 +199,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         steps = [e.event.time for e in events if e.event.kind in (EventKind.STEP_ADVANCED, EventKind.PROMOTED)
                  and e.event.revision == r.revision]
         lines.extend(history_lines(history, r, thresholds, steps))
+    if flags:
+        lines.append(Text("Flags", style=LABEL))
+        lines.extend(flag_lines(flags, now))
     if events:
         lines.append(Text("Events", style=LABEL))
         lines.extend(event_line(e, now, with_service=False) for e in events)
@@ -208,6 +236,8 @@ def alert_line(alert: Alert, now: datetime) -> Text:
 
 
 def event_line(item: SourceEvent, now: datetime, with_service: bool = True) -> Text:
+    if item.flag_change is not None:
+        return change_line(item.flag_change, with_service)
     e = item.event
     icon, style = EVENT_ICONS.get(e.kind, ("·", ""))
     parts: list[Text | str] = [Text(clock_time(e.time), style="dim"), Text(icon, style=style)]
