@@ -260,6 +260,8 @@ class Settings(BaseSettings):
     sources: list[SourceConfig] = Field(default_factory=list)
     read_only: bool = False
     protected_services: list[str] = Field(default_factory=list)
+    protected_flags: list[str] = Field(
+        default_factory=list, description="flags that need their name typed to be turned on or off")
     actor: str = Field(default_factory=default_actor, min_length=1)
     audit_log: Path = Field(default_factory=default_audit_path)
     theme: str = "textual-dark"
@@ -309,6 +311,10 @@ class Settings(BaseSettings):
         # Compared canonically: a look-alike with a zero-width space or full-width letters is protected too.
         name = canonical(service)
         return any(canonical(p) == name for p in self.protected_services)
+
+    def is_protected_flag(self, flag: str) -> bool:
+        name = canonical(flag)  # as for services: a look-alike is protected too
+        return any(canonical(p) == name for p in self.protected_flags)
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:

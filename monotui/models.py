@@ -7,7 +7,6 @@ No module here imports textual.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -56,6 +55,7 @@ class EventKind(StrEnum):
     DEGRADED = "degraded"
     ABORTED = "aborted"
     ROLLED_BACK = "rolled_back"
+    FLAG = "flag"  # a feature flag changed (monotui's own, from a flag source; the deploy API never sends it)
 
 
 class _Model(BaseModel):
@@ -279,7 +279,7 @@ class FlagChange(_Model):
     """One change of a flag in the production environment, from the flag server's event log."""
 
     id: int = Field(description="the flag server's event id; increasing, the cursor")
-    time: datetime
+    time: AwareDatetime
     kind: FlagChangeKind
     flag: str
     project: str
@@ -303,5 +303,11 @@ class Flag(_Model):
     rollout: int | None = Field(default=None, ge=0, le=100, description="% of traffic it is on for, if known")
     stale: bool = False
     potentially_stale: bool = False
-    created_at: datetime | None = None
+    created_at: AwareDatetime | None = None
     last_change: FlagChange | None = None
+
+    @property
+    def state(self) -> str:
+        """'on (rollout 50%)', 'off': what a kill switch pins, in words."""
+        state = "on" if self.enabled else "off"
+        return f"{state} ({', '.join(self.strategies)})" if self.strategies else state

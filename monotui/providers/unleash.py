@@ -70,8 +70,7 @@ class FlagChangedError(ProviderError):
 
 def describe_state(flag: Flag) -> str:
     """'on (rollout 50%)', 'off' — what the pin compares, in words."""
-    state = "on" if flag.enabled else "off"
-    return f"{state} ({', '.join(flag.strategies)})" if flag.strategies else state
+    return flag.state
 
 
 # ---- the subset of Unleash's answers monotui reads --------------------------------------------------------
@@ -374,15 +373,22 @@ class UnleashProvider:
 
     async def poll(self) -> PollResult:
         before = self._requests
-        await self.refresh()
-        return PollResult(rollouts=None, requests=self._requests - before)
+        changes = await self.refresh()
+        return PollResult(rollouts=None, requests=self._requests - before, flags=self.flags, flag_changes=changes)
 
     # ---- acting ----
 
     async def set_flag(self, confirmed: Flag, enabled: bool) -> Flag:
         """Turn `confirmed` on or off in the production environment, if it is still as the caller confirmed it
         (on/off and strategies); else raise `FlagChangedError` and send nothing. Returns the flag as it is after."""
-        current = await self.read_flag(confirmed.project, confirmed.name)
+        try:
+            current = await self.read_flag(confirmed.project, confirmed.name)
+        except ProviderError as e:
+            if e.refused:
+                raise
+            # only the read before the request failed: the request itself never left
+            raise ProviderError("connection", f"{e.message} (reading the flag before sending it); nothing was "
+                                "sent") from None
         if (current.enabled, current.strategies) != (confirmed.enabled, confirmed.strategies):
             raise FlagChangedError(confirmed, current)
         path = (f"/api/admin/projects/{quote(confirmed.project, safe='')}/features/"
