@@ -108,8 +108,9 @@ def plan_rows(flag: Flag, enabled: bool, source: str) -> list[tuple[str, Text]]:
     return [
         ("Flag", plain(flag.name, style="bold", limit=120)),
         ("Project", join(plain(flag.project, limit=60), Text("· source"), plain(source, limit=60))),
-        ("Where", join(plain(flag.environment, style="bold", limit=60), Text("(production)"))),
+        ("Where", join(plain(flag.environment, style="bold", limit=60),
+                       Text("" if flag.environment == "production" else "(the production environment)"))),
         ("State", join(plain(state_words(flag), limit=80), Text("→", style="bold"),
-                       Text("on" if enabled else "OFF", style="bold"))),
+                       Text("ON" if enabled else "OFF", style="bold"))),
         ("Changed", last),
     ]

@@ -25,7 +25,7 @@ from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, match
 from monotui.render.text import clean
 from monotui.ui import keymap, kill_switch
 from monotui.ui.commands import MonotuiCommands
-from monotui.ui.kill_switch import Suspect, suspects_of
+from monotui.ui.kill_switch import RowSuspect, suspects_of
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.no_color import plain_terminal
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
@@ -237,6 +237,8 @@ class MonotuiApp(App[None]):
     def _refresh_bindings_if_needed(self) -> None:
         # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
         # at every poll would restyle it for nothing.
+        if not self.screen_stack:  # shutting down: a last row event may still arrive
+            return
         view = self.selected_view()
         signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only,
                      self._suspect() is not None,
@@ -309,12 +311,12 @@ class MonotuiApp(App[None]):
         """Why `command` cannot act now, in one line; None when it can."""
         return why_not(self, command)
 
-    def _suspect(self) -> Suspect | None:
+    def _suspect(self) -> RowSuspect | None:
         """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on."""
         suspects = [s for s in suspects_of(self._views.values()) if self._can_act_on(s)]
         return max(suspects, key=lambda s: s.changed_at) if suspects else None
 
-    def _can_act_on(self, suspect: Suspect) -> bool:
+    def _can_act_on(self, suspect: RowSuspect) -> bool:
         if suspect.flag is None:
             return not suspect.view.read_only
         return (self.engine.can_flag(suspect.flag.source) and not self.engine.read_only(suspect.flag.source)

@@ -24,7 +24,7 @@ SourceFlag = tuple[str, Flag]
 
 
 @dataclass(frozen=True)
-class Suspect:
+class RowSuspect:
     """A row's rollout (flag None), or a flag of its service, that changed just before the service breached."""
 
     view: RolloutView
@@ -32,17 +32,17 @@ class Suspect:
     flag: FlagSuspect | None = None
 
 
-def suspects_of(views: Iterable[RolloutView]) -> list[Suspect]:
+def suspects_of(views: Iterable[RolloutView]) -> list[RowSuspect]:
     """Every suspect the rows show; a flag once, though every rollout of its service names it."""
-    out: list[Suspect] = []
+    out: list[RowSuspect] = []
     seen: set[tuple[str, str]] = set()
     for view in views:
         if view.evidence is not None:
-            out.append(Suspect(view, view.evidence.changed_at))
+            out.append(RowSuspect(view, view.evidence.changed_at))
         for case in view.flag_suspects:
             if (case.source, case.flag.name) not in seen:
                 seen.add((case.source, case.flag.name))
-                out.append(Suspect(view, case.evidence.changed_at, case))
+                out.append(RowSuspect(view, case.evidence.changed_at, case))
     return out
 
 
@@ -124,4 +124,4 @@ async def execute(app: MonotuiApp, plan: FlagPlan, result: Confirmation) -> None
 
 
 def recheck(app: MonotuiApp, screen: ConfirmFlagScreen) -> None:
-    screen.recheck(app.engine.flag_target_changed(screen.plan))  # type: ignore[arg-type]
+    screen.recheck(app.engine.flag_target_changed(screen.plan))

@@ -4,15 +4,13 @@ changed it last."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
-from monotui.models import Flag
+from monotui.engine.flag_plan import FlagPlan
 from monotui.names import canonical
 from monotui.render.flags import plan_rows
 from monotui.render.text import join, plain
@@ -20,24 +18,11 @@ from monotui.ui.screens.confirm import Confirmation
 from monotui.ui.screens.dialog import CancelFirstDialog
 
 
-class FlagPlanLike(Protocol):
-    """What the dialog reads of the engine's flag plan."""
-
-    @property
-    def source(self) -> str: ...
-    @property
-    def flag(self) -> Flag: ...
-    @property
-    def enabled(self) -> bool: ...
-    @property
-    def protected(self) -> bool: ...
-
-
 def verb(enabled: bool) -> str:
     return "Turn flag on" if enabled else "Turn flag off"
 
 
-def flag_plan_text(plan: FlagPlanLike) -> Text:
+def flag_plan_text(plan: FlagPlan) -> Text:
     out = Text()
     for i, (label, value) in enumerate(plan_rows(plan.flag, plan.enabled, plan.source)):
         if i:
@@ -51,7 +36,7 @@ class ConfirmFlagScreen(CancelFirstDialog[Confirmation]):
     """`recheck` is called by the app at every refresh; once the flag is no longer as the dialog shows it, the
     confirm button stays disabled and nothing can be sent from this dialog."""
 
-    def __init__(self, plan: FlagPlanLike) -> None:
+    def __init__(self, plan: FlagPlan) -> None:
         super().__init__()
         self.plan = plan
         self.changed: str | None = None
