@@ -20,9 +20,10 @@ from monotui.simulator.world import SimConfig, World
 from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 from monotui.ui.screens.flag_picker import FlagPickerScreen
+from monotui.ui.screens.help import HelpScreen
 
 from .conftest import wait_until
-from .ui_helpers import cell, notifications, panel_text, rows_loaded, select, settle, static_text
+from .ui_helpers import cell, notifications, panel_text, rows_loaded, screen_lines, select, settle, static_text, text_of
 from .unleash_admin import UnleashAdmin
 
 TOKEN = "sim-admin-token"
@@ -244,3 +245,15 @@ async def test_the_drill_a_bad_flip_is_off_in_three_keys(
         assert app.table.selected_key == key  # `s` moved to the suspect's row
         assert [(r["action"], r["outcome"]) for r in audit(audit_path)] == [("flag-off", "intent"),
                                                                             ("flag-off", "done")]
+
+
+async def test_help_and_footer_show_the_kill_switch_keys(flags: Flags, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(app, flags)
+        await wait_until(lambda: any("x Flag off" in line for line in screen_lines(app)), what="x in the footer")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown_text = "\n".join(text_of(s.content) for s in app.screen.query("Static"))
+        assert "Flag off" in shown_text and "Flag on" in shown_text and "flag.off" in shown_text

@@ -483,7 +483,9 @@ class MonotuiApp(App[None]):
 
     def action_help(self) -> None:
         def offered(command: keymap.Command) -> bool:
-            kind = ActionKind(command.parameter) if command.parameter else None
+            if command.action == "flag":
+                return any(self.engine.can_flag(source) for source in self.engine.providers)
+            kind = ActionKind(command.parameter) if command.action == "rollout" and command.parameter else None
             return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
 
         self.push_screen(HelpScreen(self.settings.read_only, offered, lambda c: self.key_of(c.id)))
