@@ -6,9 +6,7 @@ refused when the flag changed since it was confirmed or in read-only mode."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,53 +15,7 @@ import pytest
 from monotui.engine import Engine
 from monotui.engine.attention import Attention
 from monotui.models import EventKind, FlagChangeKind
-from monotui.simulator.server import SimulatorServer
-from monotui.simulator.unleash_server import RealUnleash
-from monotui.simulator.world import World
-from tests.conftest import make_world
-from tests.unleash_admin import UnleashAdmin
-
-TOKEN = "sim-admin-token"
-
-
-@dataclass
-class Setup:
-    """A simulated production (deploys and health) and a flag server (the simulator itself, or a real Unleash)."""
-
-    kind: str
-    sim: SimulatorServer
-    world: World
-    flags_url: str
-    token: str
-    admin: UnleashAdmin
-    service: str  # a service of the world, with a flag of this test's own
-    flag: str
-
-
-@pytest.fixture
-def world() -> World:
-    return make_world(services=3, flag_share=0)
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None, token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture(params=["simulator", "unleash"])
-def setup(request: pytest.FixtureRequest, sim: SimulatorServer, world: World) -> Iterator[Setup]:
-    if request.param == "simulator":
-        url, token = sim.url, TOKEN
-    else:
-        real: RealUnleash = request.getfixturevalue("real_unleash")
-        url, token = real.url, real.admin_token
-    admin = UnleashAdmin(url, token)
-    service = sorted(world.services)[0]
-    flag = f"t{uuid.uuid4().hex[:8]}-checkout"  # the real Unleash lives for the whole session: names apart
-    admin.create_flag(flag, service=service, rollout=25)
-    yield Setup(request.param, sim, world, url, token, admin, service, flag)
-    admin.close()
+from tests.flag_servers import TOKEN, Setup, flag_sim, flag_world, setup_fixture  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

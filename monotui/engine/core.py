@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -148,10 +148,16 @@ class Engine:
             out.append(outcome)
         return out
 
-    async def refresh_once(self) -> list[SourceUpdate]:
+    async def refresh_once(self, sources: Collection[str] | None = None) -> list[SourceUpdate]:
+        """Poll every source (or those named) once, at the same time."""
         return list(await asyncio.gather(*(
             poll_once(self.state, p, self.settings.source(name).timeout) for name, p in self.providers.items()
+            if sources is None or name in sources
         )))
+
+    def flag_sources(self) -> list[str]:
+        """The sources whose flags can be listed and turned on or off."""
+        return [name for name in self.providers if self.can_flag(name)]
 
     def can(self, source: str, kind: ActionKind) -> bool:
         """Whether the source's engine offers this action at all (Argo Rollouts has retry; the deploy API not)."""
@@ -415,8 +421,9 @@ class Engine:
             outcome=outcome, reason=reason or None, error=error, idempotency_key=plan.idempotency_key,
             confirmed_by=confirmed_by, flag=plan.audit_fields(now)))
 
-    async def _refuse_flag(self, plan: FlagPlan, why: str, reason: str | None,
-                           confirmed_by: str | None) -> ActionOutcome:
+    async def refuse_flag(self, plan: FlagPlan, why: str, reason: str | None = None,
+                          confirmed_by: str | None = None) -> ActionOutcome:
+        """Record a kill switch that monotui itself refused to send (nothing is sent)."""
         try:
             await asyncio.to_thread(self._record_flag, plan, "refused", reason, why, confirmed_by)
         except AuditError as e:
@@ -431,18 +438,18 @@ class Engine:
         outcome record (done / refused / failed / unknown, with the flag read back) before this returns."""
         reason = _text(reason).strip() or None
         if self.read_only(plan.source):
-            return await self._refuse_flag(plan, "read-only mode: no mutating request is sent", reason,
-                                           confirmed_by)
+            return await self.refuse_flag(plan, "read-only mode: no mutating request is sent", reason,
+                                          confirmed_by)
         provider = self.providers.get(plan.source)
         if not isinstance(provider, FlagSource):
-            return await self._refuse_flag(plan, f"source {plan.source} has no flags", reason, confirmed_by)
+            return await self.refuse_flag(plan, f"source {plan.source} has no flags", reason, confirmed_by)
         target = (plan.source, f"flag:{plan.project}/{plan.name}")
         if target in self._in_flight:
-            return await self._refuse_flag(plan, f"another change of flag {plan.name} is still in flight", reason,
-                                           confirmed_by)
+            return await self.refuse_flag(plan, f"another change of flag {plan.name} is still in flight", reason,
+                                          confirmed_by)
         if changed := self.flag_target_changed(plan):
-            return await self._refuse_flag(plan, f"the flag changed since it was confirmed: {changed}. Nothing "
-                                           "was sent; look again", reason, confirmed_by)
+            return await self.refuse_flag(plan, f"the flag changed since it was confirmed: {changed}. Nothing "
+                                          "was sent; look again", reason, confirmed_by)
         self._in_flight.add(target)
         try:
             try:
