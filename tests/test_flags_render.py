@@ -44,6 +44,9 @@ def test_a_flag_line_has_name_state_last_change_and_staleness() -> None:
     line = flag_line(flag(last_change=change(actor="bob", minutes=3), potentially_stale=True), NOW).plain
     assert "cart-api.new-checkout" in line and "on 25%" in line
     assert "enabled by bob 3m ago" in line and "potentially stale" in line
+    assert "rollout 25%" not in line.replace("on 25%", "")  # the one strategy is the percentage: said once
+    several = flag_line(flag(strategies=["rollout 25%", "rollout 50% if 2 constraints"]), NOW).plain
+    assert "rollout 25%, rollout 50% if 2 constraints" in several
     off = flag_line(flag(enabled=False, stale=True), NOW).plain
     assert "OFF" in off and "no change seen" in off and "stale" in off
 

@@ -147,6 +147,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))
+    # the service's flags near the top: a flip is as likely a cause as the deploy below
+    for i, line in enumerate(flag_lines(flags, now)):
+        lines.append(_line("Flags" if i == 0 else "", line))
     if r.message:
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
@@ -199,9 +202,6 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         steps = [e.event.time for e in events if e.event.kind in (EventKind.STEP_ADVANCED, EventKind.PROMOTED)
                  and e.event.revision == r.revision]
         lines.extend(history_lines(history, r, thresholds, steps))
-    if flags:
-        lines.append(Text("Flags", style=LABEL))
-        lines.extend(flag_lines(flags, now))
     if events:
         lines.append(Text("Events", style=LABEL))
         lines.extend(event_line(e, now, with_service=False) for e in events)

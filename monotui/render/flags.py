@@ -72,7 +72,7 @@ def who_when(change: FlagChange | None, now: datetime) -> Text:
 def flag_line(flag: Flag, now: datetime) -> Text:
     """One flag in the detail panel: name, on/off in production, rollout or strategies, last change, staleness."""
     parts: list[Text | str] = [Text(FLAG_MARK), plain(flag.name, style="bold", limit=60), state_text(flag)]
-    if flag.enabled and flag.rollout is not None and flag.strategies:
+    if flag.enabled and flag.rollout is not None and flag.strategies != [f"rollout {flag.rollout}%"]:
         parts.append(plain(", ".join(flag.strategies), style="dim", limit=80))
     parts.append(who_when(flag.last_change, now))
     stale = stale_text(flag)
