@@ -305,6 +305,8 @@ class Flag(_Model):
     potentially_stale: bool = False
     created_at: AwareDatetime | None = None
     last_change: FlagChange | None = None
+    unreadable: str = Field(default="", description="what of the server's answer could not be read (then its "
+                            "state and strategies are not known); empty when all was read")
 
     @property
     def state(self) -> str:
