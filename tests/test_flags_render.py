@@ -79,3 +79,10 @@ def test_the_confirmation_names_flag_project_environment_state_and_last_change()
     assert rows["Where"].startswith("production")
     assert rows["State"] == "on 25% → OFF"
     assert "by dave" in rows["Changed"]
+
+
+def test_a_flag_that_could_not_be_read_says_so_instead_of_a_state() -> None:
+    unreadable = flag(unreadable="createdAt without a time zone")
+    assert state_words(unreadable) == "unknown (unreadable)"
+    line = flag_line(unreadable, NOW).plain
+    assert "? unknown (unreadable: createdAt without a time zone)" in line and "on 25%" not in line

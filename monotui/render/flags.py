@@ -28,6 +28,8 @@ CHANGE_ICONS: dict[FlagChangeKind, tuple[str, str, str]] = {
 
 def state_words(flag: Flag) -> str:
     """'on 25%', 'on (everyone)', 'off' — what a flag does in production, in a few words."""
+    if flag.unreadable:
+        return "unknown (unreadable)"
     if not flag.enabled:
         return "off"
     if flag.rollout is not None:
@@ -36,6 +38,8 @@ def state_words(flag: Flag) -> str:
 
 
 def state_text(flag: Flag) -> Text:
+    if flag.unreadable:
+        return join(Text("? unknown", style="bold"), plain(f"(unreadable: {flag.unreadable})", style="dim", limit=80))
     return Text(state_words(flag) if flag.enabled else "OFF", style=ON_STYLE if flag.enabled else OFF_STYLE)
 
 

@@ -51,11 +51,11 @@ def service_flags(app: MonotuiApp, service: str) -> list[SourceFlag]:
 
 
 def candidates(app: MonotuiApp, view: RolloutView, enabled: bool) -> list[SourceFlag]:
-    """The service's flags the key would change (on ones for `off`), from sources that take actions; the suspect
-    flags first, newest change first."""
+    """The service's flags the key would change (on ones for `off`; not one whose state could not be read), from
+    sources that take actions; the suspect flags first, newest change first."""
     engine = app.engine
     usable = [(s, f) for s, f in service_flags(app, view.rollout.service)
-              if f.enabled != enabled and engine.can_flag(s) and not engine.read_only(s)]
+              if f.enabled != enabled and not f.unreadable and engine.can_flag(s) and not engine.read_only(s)]
     suspects = sorted(view.flag_suspects, key=lambda c: c.evidence.changed_at, reverse=True)
     order = {(c.source, c.flag.name): i for i, c in enumerate(suspects)}
     return sorted(usable, key=lambda sf: order.get((sf[0], sf[1].name), len(order)))
