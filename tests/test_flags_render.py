@@ -86,3 +86,29 @@ def test_a_flag_that_could_not_be_read_says_so_instead_of_a_state() -> None:
     assert state_words(unreadable) == "unknown (unreadable)"
     line = flag_line(unreadable, NOW).plain
     assert "? unknown (unreadable: createdAt without a time zone)" in line and "on 25%" not in line
+
+
+def test_rollout_and_flag_suspects_show_side_by_side_newest_first() -> None:
+    """"What changed?": the same evidence for both; the newest names the suspect key, the other its own key."""
+    from monotui.engine.attention import Attention
+    from monotui.engine.flag_state import FlagSuspect
+    from monotui.engine.state import RolloutView
+    from monotui.engine.suspects import Evidence
+    from monotui.models import Phase, Rollout, Strategy
+    from monotui.render.detail import SuspectKeys, suspect_lines
+
+    breach = NOW - timedelta(minutes=1)
+    rollout = Rollout(id="cart-api", service="cart-api", environment="eu", strategy=Strategy.CANARY,
+                      phase=Phase.PROGRESSING, revision=4, version="v4", started_at=NOW - timedelta(minutes=9))
+    deploy = Evidence("error ratio", 0.01, 0.3, NOW - timedelta(minutes=9), breach)
+    flip = FlagSuspect(flag(), "flags", Evidence("error ratio", 0.012, 0.3, NOW - timedelta(minutes=3), breach,
+                                                 "[red]carol[/]"))
+    view = RolloutView("prod", rollout, None, Attention.SUSPECT, False, False, deploy, 0, (flip,))
+    first, second = (line.plain for line in suspect_lines(view, SuspectKeys("s", "b", "x")))
+    assert first.startswith("⚠ SUSPECT FLAG cart-api.new-checkout error ratio 1.20% before the flip → 30.00% now;")
+    assert "by [red]carol[/], breached" in first and first.endswith("— s turns it off")
+    assert second.startswith("⚠ SUSPECT error ratio 1.00% before it started → 30.00% now;")
+    assert second.endswith("— b rolls it back")
+    read_only = RolloutView("prod", rollout, None, Attention.SUSPECT, False, True, deploy, 0, (flip,))
+    assert all(line.plain.endswith("— read-only: actions are off")
+               for line in suspect_lines(read_only, SuspectKeys()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -115,25 +116,41 @@ def evidence_text(ev: Evidence, since_what: str) -> Text:
     return out
 
 
-def suspect_lines(view: RolloutView, suspect_key: str, flag_off_key: str) -> list[tuple[datetime, Text]]:
-    """The "What changed?" lines of a row: its rollout and its service's flags that changed before the breach."""
-    out: list[tuple[datetime, Text]] = []
-    acts = not view.read_only
+def suspect_lines(view: RolloutView, keys: SuspectKeys) -> list[Text]:
+    """The "What changed?" lines of a row, newest change first: its rollout and its service's flags that changed
+    before the breach. The newest names the suspect key; the others their own key (roll back, flag off)."""
+    cases: list[tuple[datetime, Text, str, str]] = []  # (when, evidence, own key's hint, the suspect key's)
     if view.evidence is not None:
-        out.append((view.evidence.changed_at, join(
-            Text("⚠ SUSPECT", style="bold reverse red"), evidence_text(view.evidence, "it started"),
-            Text(f"— {suspect_key} rolls it back" if acts else "— read-only: actions are off", style="dim"))))
+        cases.append((view.evidence.changed_at, join(Text("⚠ SUSPECT", style="bold reverse red"),
+                                                     evidence_text(view.evidence, "it started")),
+                      f"— {keys.rollback} rolls it back", f"— {keys.suspect} rolls it back"))
     for suspect in view.flag_suspects:
-        out.append((suspect.evidence.changed_at, join(
+        hint = f"— {keys.flag_off} turns it off"
+        cases.append((suspect.evidence.changed_at, join(
             Text("⚠ SUSPECT FLAG", style="bold reverse red"), plain(suspect.flag.name, style="bold", limit=60),
-            evidence_text(suspect.evidence, "the flip"),
-            Text(f"— {flag_off_key} turns it off" if suspect.flag.enabled else "— already off", style="dim"))))
+            evidence_text(suspect.evidence, "the flip")),
+            hint if suspect.flag.enabled else "— already off",
+            f"— {keys.suspect} turns it off" if suspect.flag.enabled else "— already off"))
+    cases.sort(key=lambda c: c[0], reverse=True)
+    out = []
+    for i, (_, text, own, first) in enumerate(cases):
+        hint = "— read-only: actions are off" if view.read_only else first if i == 0 else own
+        out.append(join(text, Text(hint, style="dim")))
     return out
 
 
+@dataclass(frozen=True)
+class SuspectKeys:
+    """The keys as the user's keymap has them, for the hints after a suspect's evidence."""
+
+    suspect: str = "s"
+    rollback: str = "b"
+    flag_off: str = "x"
+
+
 def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequence[SourceEvent],
-           now: datetime, thresholds: Thresholds, history: Any = None, suspect_key: str = "s",
-           flags: Sequence[Flag] = (), flag_off_key: str = "x") -> Group:
+           now: datetime, thresholds: Thresholds, history: Any = None, keys: SuspectKeys | None = None,
+           flags: Sequence[Flag] = ()) -> Group:
     if view is None:
         return Group(Text("No rollout selected.", style="dim"))
     r = view.rollout
@@ -142,8 +159,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              Text(r.strategy.value, style="dim"), plain(r.environment, limit=160),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
-    for _, line in sorted(suspect_lines(view, suspect_key, flag_off_key), key=lambda s: s[0], reverse=True):
-        lines.append(line)  # newest change first: rollout and flag suspects side by side
+    lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))

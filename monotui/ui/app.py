@@ -20,7 +20,7 @@ from monotui.engine.core import ActionOutcome, Engine, describe
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
-from monotui.render.detail import alert_line, detail, event_line
+from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.render.text import clean
 from monotui.ui import keymap, kill_switch
@@ -210,8 +210,9 @@ class MonotuiApp(App[None]):
         events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
         history = self._history.get(view.rollout.service) if view else None
         flags = [f for _, f in state.flags_of(view.rollout.service)] if view else []
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history,
-                                      self.key_of("rollback_suspect"), flags, self.key_of("flag.off")))
+        keys = SuspectKeys(self.key_of("rollback_suspect"), self.key_of("rollout.rollback"), self.key_of("flag.off"))
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history, keys,
+                                      flags))
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -319,8 +320,9 @@ class MonotuiApp(App[None]):
     def _can_act_on(self, suspect: RowSuspect) -> bool:
         if suspect.flag is None:
             return not suspect.view.read_only
+        flag = suspect.flag.flag
         return (self.engine.can_flag(suspect.flag.source) and not self.engine.read_only(suspect.flag.source)
-                and suspect.flag.flag.enabled)
+                and flag.enabled and not flag.unreadable)
 
     def _alert_sources(self) -> list[str]:
         return self.engine.alert_sources()
