@@ -257,3 +257,19 @@ async def test_help_and_footer_show_the_kill_switch_keys(flags: Flags, app_for: 
         assert isinstance(app.screen, HelpScreen)
         shown_text = "\n".join(text_of(s.content) for s in app.screen.query("Static"))
         assert "Flag off" in shown_text and "Flag on" in shown_text and "flag.off" in shown_text
+
+
+async def test_the_kill_switch_key_can_be_remapped(flags: Flags, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for(keymap={"flag.off": "ctrl+k"})
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(app, flags)
+        await pilot.press("x")  # no longer bound
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmFlagScreen)
+        await pilot.press("ctrl+k")
+        await wait_until(lambda: isinstance(app.screen, ConfirmFlagScreen), what="the confirmation")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmFlagScreen)
+        assert any("Nothing was sent" in n for n in notifications(app))
+        assert flags.admin.enabled(flags.flag, "production")
