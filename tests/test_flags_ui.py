@@ -69,12 +69,12 @@ def app_for(sim: SimulatorServer, make_settings: Callable[..., Any],
             monkeypatch: pytest.MonkeyPatch) -> Callable[..., MonotuiApp]:
     monkeypatch.setenv("MONOTUI_TEST_TOKEN", TOKEN)
 
-    def build(**overrides: Any) -> MonotuiApp:
+    def build(flag_poll: float = 0.2, **overrides: Any) -> MonotuiApp:
         settings = make_settings(
             {"name": "prod", "kind": "http", "url": sim.url, "token_env": "MONOTUI_TEST_TOKEN",
              "poll_interval": 0.2, "timeout": 10.0},
             {"name": "flags", "kind": "unleash", "url": sim.url, "token_env": "MONOTUI_TEST_TOKEN",
-             "poll_interval": 0.2, "timeout": 10.0}, **overrides)
+             "poll_interval": flag_poll, "timeout": 10.0}, **overrides)
         return MonotuiApp(Engine(settings))
 
     return build
@@ -273,3 +273,22 @@ async def test_the_kill_switch_key_can_be_remapped(flags: Flags, app_for: Callab
         assert not isinstance(app.screen, ConfirmFlagScreen)
         assert any("Nothing was sent" in n for n in notifications(app))
         assert flags.admin.enabled(flags.flag, "production")
+
+
+async def test_a_change_the_screen_has_not_seen_yet_is_refused_by_the_pin_and_said_so(
+        flags: Flags, app_for: Callable[..., MonotuiApp], audit_path: Path) -> None:
+    """The flag moves after the dialog opened and before any poll shows it: confirming reads it again, sends
+    nothing, and the outcome says refused and why."""
+    app = app_for(flag_poll=3600)  # one poll at the start, none while the dialog is open
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(app, flags)
+        await pilot.press("x")
+        await wait_until(lambda: isinstance(app.screen, ConfirmFlagScreen), what="the confirmation")
+        flags.admin.set_rollout(flags.flag, 70)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        await wait_until(lambda: any("refused" in n for n in notifications(app)), what="the refusal shown")
+        refusal = next(n for n in notifications(app) if "refused" in n)
+        assert flags.flag in refusal and "rollout 70%" in refusal
+        assert flags.admin.enabled(flags.flag, "production")  # nothing was sent
+        assert [r["outcome"] for r in audit(audit_path)] == ["intent", "refused"]
