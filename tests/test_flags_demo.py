@@ -97,3 +97,21 @@ async def test_the_real_unleash_of_the_demo_follows_the_simulated_production(
                              what="the simulated service mended")
     finally:
         admin.close()
+
+
+async def test_the_demo_shows_a_flag_flip_in_the_events_panel(
+        sim: SimulatorServer, world: World, audit_path: Path, tmp_path: Path) -> None:
+    from tests.ui_helpers import make_app, panel_text, rows_loaded
+
+    config = tmp_path / "monotui.toml"
+    config.write_text(f'audit_log = "{audit_path}"\n')
+    settings = demo_settings(Globals(config=str(config)), sim.url)
+    service, name = service_with_flag(world)
+    app = make_app(Engine(settings))
+    async with app.run_test(size=(160, 50)):
+        await rows_loaded(app)
+        world.flags.set_enabled("default", name, PRODUCTION, True, actor="dana")
+        await wait_until(lambda: f"{name}: enabled" in panel_text(app, "events"), timeout=30,
+                         what="the flip in the events panel")
+        line = next(line for line in panel_text(app, "events").splitlines() if f"{name}: enabled" in line)
+        assert service in line

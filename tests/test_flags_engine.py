@@ -145,3 +145,28 @@ async def test_protected_flags_are_named_canonically(setup: Setup, engine: Engin
     assert flag is not None and not engine.flag_protected(flag)
     engine.settings.protected_flags.append(setup.flag.replace("-", "\u2011") + "\u200b")  # a look-alike
     assert engine.flag_protected(flag) and engine.plan_flag("flags", flag, False).protected
+
+
+def test_the_first_polls_history_is_who_changed_last_not_news(make_settings: Callable[..., Any]) -> None:
+    """The first poll reads back up to `history` changes, some of them days old: only those of the last 15 minutes
+    are events (the events panel is not buried under old flips)."""
+    from datetime import UTC, datetime, timedelta
+
+    from monotui.engine.state import ProductionState
+    from monotui.models import Flag, FlagChange
+    from monotui.providers.base import PollResult
+
+    settings = make_settings({"name": "flags", "kind": "unleash", "url": "http://127.0.0.1:9"})
+    state = ProductionState(settings)
+    now = datetime.now(UTC)
+
+    def change(id_: int, ago: timedelta) -> FlagChange:
+        return FlagChange(id=id_, time=now - ago, kind=FlagChangeKind.ENABLED, flag="f", project="default",
+                          environment="production", service="cart-api", actor="dana", summary="enabled")
+
+    flag = Flag(name="f", project="default", environment="production", enabled=True, service="cart-api")
+    state.apply_poll("flags", PollResult(None, flags=[flag], flag_changes=[change(1, timedelta(days=2)),
+                                                                            change(2, timedelta(minutes=3))]))
+    assert [e.event.id for e in state.recent_events()] == [2]
+    state.apply_poll("flags", PollResult(None, flags=[flag], flag_changes=[change(3, timedelta(days=1))]))
+    assert [e.event.id for e in state.recent_events()] == [3, 2]  # after the first poll, every change is news

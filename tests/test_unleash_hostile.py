@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,9 +52,12 @@ class Hostile(BackgroundServer):
 
         async def toggle(request: Request) -> Response:
             self.toggles.append(request.url.path)
+            if self.toggle_hangs:  # the request arrived; the answer never comes
+                await asyncio.sleep(30)
             return Response(status_code=200)
 
         self.toggles: list[str] = []
+        self.toggle_hangs = False
         self._serve(Starlette(routes=[Route("/api/admin/search/features", features),
                                       Route("/api/admin/search/events", events),
                                       Route("/api/admin/projects/{project}/features/{name}", one_flag),
@@ -187,5 +191,46 @@ async def test_one_unreadable_flag_is_one_row_saying_what_is_wrong_not_a_dead_so
         outcome = await engine.execute_flag(engine.plan_flag("flags", bad, False), confirmed_by="dialog")
         assert outcome.outcome == "refused" and "cannot be read" in (outcome.error or "")
         assert hostile.toggles == []  # nothing sent
+    finally:
+        await engine.aclose()
+
+
+async def test_a_kill_switch_whose_answer_never_comes_is_unknown_and_the_flag_is_read_back(
+        hostile: Hostile, engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch,
+        audit_path: Path) -> None:
+    monkeypatch.setenv("HOSTILE_TOKEN", TOKEN)
+    hostile.answer = lambda: JSONResponse({"features": [feature("good")]})
+    hostile.toggle_hangs = True
+    engine = engine_for({"name": "flags", "kind": "unleash", "url": hostile.url, "token_env": "HOSTILE_TOKEN",
+                         "timeout": 5, "action_deadline": 1})
+    try:
+        await engine.refresh_once()
+        flag = engine.state.flag("flags", "good")
+        assert flag is not None
+        outcome = await engine.execute_flag(engine.plan_flag("flags", flag, False), confirmed_by="dialog")
+        assert outcome.outcome == "unknown" and "action deadline of 1s" in (outcome.error or "")
+        assert outcome.now == "on (rollout 30%)"  # read back: what the server says now
+        assert "outcome unknown" in outcome.message() and "Now: on (rollout 30%)" in outcome.message()
+        assert hostile.toggles == ["/api/admin/projects/default/features/good/environments/production/off"]
+        records = [json.loads(line) for line in audit_path.read_text().splitlines()]
+        assert [r["outcome"] for r in records] == ["intent", "unknown"]
+        assert records[1]["flag"]["now"] == "on (rollout 30%)"
+    finally:
+        await engine.aclose()
+
+
+async def test_a_kill_switch_that_cannot_reach_the_server_failed_and_sent_nothing(
+        engine_for: Callable[..., Engine], audit_path: Path) -> None:
+    with Hostile() as gone:
+        url = gone.url
+        gone.answer = lambda: JSONResponse({"features": [feature("good")]})
+        engine = engine_for({"name": "flags", "kind": "unleash", "url": url, "timeout": 2})
+        await engine.refresh_once()
+    try:  # the server is gone: the read before the request fails, so the request never left
+        flag = engine.state.flag("flags", "good")
+        assert flag is not None
+        outcome = await engine.execute_flag(engine.plan_flag("flags", flag, False), confirmed_by="dialog")
+        assert outcome.outcome == "failed" and "nothing was sent" in (outcome.error or "")
+        assert [json.loads(line)["outcome"] for line in audit_path.read_text().splitlines()] == ["intent", "failed"]
     finally:
         await engine.aclose()

@@ -72,11 +72,15 @@ class FlagState:
 
     def _apply_flags(self, source: str, result: PollResult,
                      first_poll: bool) -> list[tuple[Event, FlagChange]]:
-        """Take a poll's flags and changes; returns the events to record (the caller appends them)."""
+        """Take a poll's flags and changes; returns the events to record (the caller appends them). The first
+        poll's changes are history (who changed each flag last): only those of the last 15 minutes are news."""
         if result.flags is not None:
             self._set_flags(source, result.flags)
         events = []
+        since = datetime.now(UTC) - WINDOW if first_poll else None
         for change in result.flag_changes:
+            if since is not None and change.time < since:
+                continue
             events.append((Event(id=change.id, time=change.time, kind=EventKind.FLAG, service=change.service or "",
                                  rollout_id=change.flag, actor=change.actor,
                                  message=f"{change.flag}: {change.summary}"), change))
