@@ -118,7 +118,7 @@ async def test_a_flip_shows_in_the_table_the_detail_panel_and_the_events(
         await wait_until(lambda: "rollout 25% → 50%" in panel_text(app, "events"), timeout=30,
                          what="the flip in the events panel")
         events = panel_text(app, "events")
-        assert f"flag {flags.flag} strategy changed: rollout 25% → 50% by admin" in events
+        assert f"flag {flags.flag}: strategy changed: rollout 25% → 50% by admin" in events
         await pilot.pause()
         detail = panel_text(app, "detail")
         assert "Flags" in detail

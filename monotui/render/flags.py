@@ -97,8 +97,9 @@ def change_line(change: FlagChange, with_service: bool = True) -> Text:
     parts: list[Text | str] = [Text(clock_time(change.time), style="dim"), Text(icon, style=style)]
     if with_service:
         parts.append(plain(change.service or change.project, style="bold", limit=40))
-    parts += [Text("flag"), plain(change.flag, style="bold", limit=60), plain(change_words(change), style=style,
-                                                                            limit=120)]
+    name = plain(change.flag, style="bold", limit=60)
+    name.append(":")
+    parts += [Text("flag"), name, plain(change_words(change), style=style, limit=120)]
     parts += ["by", plain(change.actor or "?", limit=40)]
     return join(*parts)
 
