@@ -24,7 +24,7 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from monotui.config import UnleashSourceConfig
-from monotui.models import Flag, FlagChange, FlagChangeKind
+from monotui.models import Flag, FlagChange, FlagChangeKind, replace
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import HttpEdge
 from monotui.providers.items import describe, item_list, json_object, read_items
@@ -312,8 +312,10 @@ class UnleashProvider:
                 "environment": f"IS:{self.config.environment}", "project": self._projects(),
                 "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
             read: list[_Event] = page.items
-            # pages shift while events arrive: the same id may come twice
-            events.update((e.id, e) for e in read if e.id not in cursor.seen)
+            # pages shift while events arrive: the same id may come twice; after the first poll, what is older
+            # than the horizon was read before (a page reaching back past it must not report it again)
+            events.update((e.id, e) for e in read
+                          if e.id not in cursor.seen and (horizon is None or first or e.createdAt >= horizon))
             offset += page.count
             if read and first and horizon is None:  # back to OVERLAP before the newest event
                 horizon = max(e.createdAt for e in read) - OVERLAP
@@ -380,7 +382,7 @@ class UnleashProvider:
         services = {key: self.service_of(f.name, f.tags if isinstance(f, _Feature) else None)
                     for key, f in listed.items()}
         # an event's tags are those of its time: the flag's current mapping wins
-        changes = [c.model_copy(update={"service": services[key]}) if (key := (c.project, c.flag)) in services
+        changes = [replace(c, service=services[key]) if (key := (c.project, c.flag)) in services
                    else c for c in changes]
         changed = {(c.project, c.flag) for c in changes}
         await self._read_strategies(
