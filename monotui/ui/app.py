@@ -20,14 +20,16 @@ from monotui.engine.core import ActionOutcome, Engine, describe
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
-from monotui.render.detail import alert_line, detail, event_line
+from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.render.text import clean
-from monotui.ui import keymap
+from monotui.ui import keymap, kill_switch
 from monotui.ui.commands import MonotuiCommands
+from monotui.ui.kill_switch import RowSuspect, suspects_of
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.no_color import plain_terminal
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
+from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 from monotui.ui.screens.help import HelpScreen
 from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
 from monotui.ui.why_not import why_not
@@ -140,6 +142,8 @@ class MonotuiApp(App[None]):
         if isinstance(screen, ConfirmActionScreen):
             now = self.engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
             screen.recheck(self.engine.target_changed(screen.plan), describe(now) if now else None)
+        elif isinstance(screen, ConfirmFlagScreen):
+            kill_switch.recheck(self, screen)
 
     def _tick(self) -> None:
         self.refresh_views(force=True)  # ages and staleness move with the clock
@@ -171,12 +175,14 @@ class MonotuiApp(App[None]):
     def _update_views(self, now: datetime, force: bool) -> None:
         state = self.engine.state
         every = state.views(now)
-        self._suspects = sum(1 for v in every if v.evidence is not None and not v.read_only)
+        self._suspects = sum(1 for s in suspects_of(every) if self._can_act_on(s))
         views = [v for v in every if matches(v, self._filter)]
         if self._sort is not None:  # stable: attention order breaks ties
             views.sort(key=SORT_KEYS[self._sort])
         self._views = {v.key: v for v in views}
         self.rows.keep_only(set(self._views))
+        self.rows.flag_change = {s: c for s in {v.rollout.service for v in views}
+                                 if (c := state.recent_flag_change(s, now)) is not None}.get
         with self.batch_update():
             self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
             self._show_detail()
@@ -203,8 +209,10 @@ class MonotuiApp(App[None]):
         status = state.status(view.source) if view else None
         events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
         history = self._history.get(view.rollout.service) if view else None
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history,
-                                      self.key_of("rollback_suspect")))
+        flags = [f for _, f in state.flags_of(view.rollout.service)] if view else []
+        keys = SuspectKeys(self.key_of("rollback_suspect"), self.key_of("rollout.rollback"), self.key_of("flag.off"))
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history, keys,
+                                      flags))
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -230,9 +238,13 @@ class MonotuiApp(App[None]):
     def _refresh_bindings_if_needed(self) -> None:
         # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
         # at every poll would restyle it for nothing.
+        if not self.screen_stack:  # shutting down: a last row event may still arrive
+            return
         view = self.selected_view()
         signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only,
-                     self._suspect() is not None) if view else None
+                     self._suspect() is not None,
+                     tuple((s, f.name, f.enabled) for s, f in self.engine.state.flags_of(view.rollout.service))
+                     ) if view else None
         if signature != self._bindings_for:
             self._bindings_for = signature
             self.refresh_bindings()
@@ -257,6 +269,12 @@ class MonotuiApp(App[None]):
             if self.settings.read_only:
                 return False
             return True if self._suspect() is not None else None
+        if action == "flag":
+            # offered (in the footer) only when the selected service has a flag the key would change
+            view = self.selected_view()
+            if self.settings.read_only or view is None:
+                return False
+            return bool(kill_switch.candidates(self, view, parameters[0] == "on"))
         if action != "rollout":
             return True
         if self.settings.read_only:
@@ -294,9 +312,17 @@ class MonotuiApp(App[None]):
         """Why `command` cannot act now, in one line; None when it can."""
         return why_not(self, command)
 
-    def _suspect(self) -> RolloutView | None:
-        suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
-        return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
+    def _suspect(self) -> RowSuspect | None:
+        """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on."""
+        suspects = [s for s in suspects_of(self._views.values()) if self._can_act_on(s)]
+        return max(suspects, key=lambda s: s.changed_at) if suspects else None
+
+    def _can_act_on(self, suspect: RowSuspect) -> bool:
+        if suspect.flag is None:
+            return not suspect.view.read_only
+        flag = suspect.flag.flag
+        return (self.engine.can_flag(suspect.flag.source) and not self.engine.read_only(suspect.flag.source)
+                and flag.enabled and not flag.unreadable)
 
     def _alert_sources(self) -> list[str]:
         return self.engine.alert_sources()
@@ -350,8 +376,18 @@ class MonotuiApp(App[None]):
             self.notify("no suspect yet: no service breached its thresholds after a change", severity="warning",
                         markup=False)
             return
-        self.table.move_cursor(row=self.table.index_of(suspect.key), animate=False)
+        self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
+        if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
+            kill_switch.confirm(self, suspect.flag.source, suspect.flag.flag, False)
+            return
         self.action_rollout(ActionKind.ROLLBACK.value)
+
+    def action_flag(self, which: str) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.notify("Select a rollout first.", severity="warning", markup=False)
+            return
+        kill_switch.open_for_view(self, view, which == "on")
 
     def action_rollout(self, kind: str) -> None:
         view = self.selected_view()
@@ -449,7 +485,9 @@ class MonotuiApp(App[None]):
 
     def action_help(self) -> None:
         def offered(command: keymap.Command) -> bool:
-            kind = ActionKind(command.parameter) if command.parameter else None
+            if command.action == "flag":
+                return any(self.engine.can_flag(source) for source in self.engine.providers)
+            kind = ActionKind(command.parameter) if command.action == "rollout" and command.parameter else None
             return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
 
         self.push_screen(HelpScreen(self.settings.read_only, offered, lambda c: self.key_of(c.id)))
