@@ -62,6 +62,7 @@ class EventKind(StrEnum):
     DEGRADED = "degraded"
     ABORTED = "aborted"
     ROLLED_BACK = "rolled_back"
+    FLAG = "flag"  # a feature flag changed (monotui's own, from a flag source; the deploy API never sends it)
 
 
 class _Model(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -293,7 +294,7 @@ class FlagChange(_Model, frozen=True, kw_only=True):
     """One change of a flag in the production environment, from the flag server's event log."""
 
     id: Annotated[int, Meta(description="the flag server's event id; increasing, the cursor")]
-    time: datetime
+    time: AwareDatetime
     kind: FlagChangeKind
     flag: str
     project: str
@@ -317,5 +318,13 @@ class Flag(_Model, frozen=True, kw_only=True):
     rollout: Annotated[int, Meta(ge=0, le=100, description="% of traffic it is on for, if known")] | None = None
     stale: bool = False
     potentially_stale: bool = False
-    created_at: datetime | None = None
+    created_at: AwareDatetime | None = None
     last_change: FlagChange | None = None
+    unreadable: Annotated[str, Meta(description="what of the server's answer could not be read (then its state "
+                                     "and strategies are not known); empty when all was read")] = ""
+
+    @property
+    def state(self) -> str:
+        """'on (rollout 50%)', 'off': what a kill switch pins, in words."""
+        state = "on" if self.enabled else "off"
+        return f"{state} ({', '.join(self.strategies)})" if self.strategies else state

@@ -11,8 +11,9 @@ from typing import Literal
 
 from monotui.config import Settings
 from monotui.engine.attention import Attention, attention, is_unhealthy, sort_key
+from monotui.engine.flag_state import FlagState, FlagSuspect
 from monotui.engine.suspects import Evidence, evidence, figure_at
-from monotui.models import Alert, Event, EventKind, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, FlagChange, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
 
@@ -66,6 +67,7 @@ class RolloutView:
     read_only: bool
     evidence: Evidence | None = None
     alerts: int = 0  # firing, not silenced
+    flag_suspects: tuple[FlagSuspect, ...] = ()  # flags of the service that changed just before it breached
 
     @property
     def key(self) -> str:
@@ -76,10 +78,12 @@ class RolloutView:
 class SourceEvent:
     source: str
     event: Event
+    flag_change: FlagChange | None = None  # an event of kind "flag": the change itself (engine/flag_state.py)
 
 
-class ProductionState:
+class ProductionState(FlagState):
     def __init__(self, settings: Settings, health_sources: list[str] | None = None) -> None:
+        self._init_flags()
         self.settings = settings
         self.sources: dict[str, SourceData] = {
             s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name),
@@ -157,6 +161,8 @@ class ProductionState:
             data.alerts = result.alerts
         for event in result.events:
             self.events.append(SourceEvent(source, event))
+        for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
+            self.events.append(SourceEvent(source, event, change))
         data.status.state = "ok"
         data.status.error = None
         data.status.resyncing = result.resyncing
@@ -246,6 +252,7 @@ class ProductionState:
         for alert in self.all_alerts():
             if not alert.silenced:
                 firing_by_service[alert.service] = firing_by_service.get(alert.service, 0) + 1
+        flag_cases = {service: self.flag_suspects(service, now) for service in self.breach_since}
         for name, data in self.sources.items():
             stale, read_only = data.status.stale, data.status.read_only
             for rollout in data.rollouts.values():
@@ -254,15 +261,16 @@ class ProductionState:
                 seen = self.baselines.get((name, rollout.id))
                 baseline = seen[1] if seen and seen[0] == rollout.revision else None
                 case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline, now)
-                rank = Attention.SUSPECT if case else attention(rollout, health, limits, now)
+                flags = flag_cases.get(rollout.service, ())
+                rank = Attention.SUSPECT if case or flags else attention(rollout, health, limits, now)
                 firing = firing_by_service.get(rollout.service, 0)
-                out.append(RolloutView(name, rollout, health, rank, stale, read_only, case, firing))
+                out.append(RolloutView(name, rollout, health, rank, stale, read_only, case, firing, flags))
         out.sort(key=lambda v: sort_key(v.attention, v.rollout))
         return out
 
     def recent_events(self, source: str | None = None, service: str | None = None,
                       limit: int = 50) -> list[SourceEvent]:
-        """Newest first."""
+        """Newest first; flag changes are events of kind "flag" (engine/flag_state.py), a service's included."""
         out: list[SourceEvent] = []
         for item in reversed(self.events):
             if (source is None or item.source == source) and (service is None or item.event.service == service):

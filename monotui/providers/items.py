@@ -26,9 +26,11 @@ _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
 
 
-def describe(exc: msgspec.ValidationError) -> str:
+def describe(exc: msgspec.ValidationError | ValidationError) -> str:
     """`field.path: what is wrong` (never the value: it may be huge or hostile): msgspec's
     "Expected `int` >= 0 - at `$.steps[2].weight`" becomes "steps.2.weight: Expected int >= 0"."""
+    if isinstance(exc, ValidationError):  # a pydantic wire model of another backend (Unleash)
+        return _pydantic_problem(exc)
     found = _AT.match(str(exc))
     message, path = (found["msg"], found["path"] or "") if found else (str(exc), "")
     parts = [p for p in re.split(r"[.\[\]]+", path) if p]
@@ -54,6 +56,27 @@ def envelope(decoder: msgspec.json.Decoder[E], body: bytes, what: str) -> E:
     except (msgspec.DecodeError, RecursionError) as e:
         reason = str(e) if isinstance(e, msgspec.DecodeError) else type(e).__name__
         raise ProviderError("invalid", f"{what}: invalid response: not JSON ({reason})") from None
+
+
+def json_object(body: bytes, what: str) -> dict[str, Any]:
+    """An answer that must be a JSON object, parsed, or ProviderError saying why not."""
+    try:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError) as e:
+        reason = str(e) if isinstance(e, msgspec.DecodeError) else type(e).__name__
+        raise ProviderError("invalid", f"{what}: invalid response: not JSON ({reason})") from None
+    if not isinstance(data, dict):
+        raise ProviderError("invalid", f"{what}: invalid response: not a JSON object")
+    return data
+
+
+def item_list(data: dict[str, Any], key: str, what: str) -> list[Any]:
+    """The list under `key` of a parsed answer, or ProviderError naming the field."""
+    items = data.get(key)
+    if not isinstance(items, list):
+        problem = "Field required" if key not in data else "Input should be a valid list"
+        raise ProviderError("invalid", f"{what}: invalid response: {key}: {problem}")
+    return items
 
 
 def _plain(raw: msgspec.Raw) -> Any:
