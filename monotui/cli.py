@@ -371,7 +371,7 @@ def _log_to(path: Path) -> None:
     logger = logging.getLogger("monotui")
     logger.setLevel(logging.WARNING)
     logger.propagate = False  # never onto the terminal the TUI draws on
-    if path in _log_files:
+    if _log_files.get(path) in logger.handlers:
         return
     from monotui.engine.audit import AuditError, open_private
 
