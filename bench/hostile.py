@@ -71,6 +71,10 @@ def serve(kind: str, port: int) -> None:
                 await send({"type": "http.response.body", "body": part, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return
+        if path.startswith("/v1/changes/"):  # no change feed: the client polls /v1/rollouts, the hostile body
+            await send({"type": "http.response.start", "status": 404, "headers": headers[:1]})
+            await send({"type": "http.response.body", "body": b'{"error": "not_found", "message": "Not Found"}'})
+            return
         answer = body if path == "/v1/rollouts" else (
             b'{"services": []}' if path == "/v1/health" else b'{"events": [], "cursor": 0}')
         await send({"type": "http.response.start", "status": 200,

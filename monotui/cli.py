@@ -109,10 +109,28 @@ def _no_globals(ctx: click.Context) -> None:
 
 
 def _settings(g: Globals, **extra: Any) -> Settings:
+    global _state_dir
     overrides: dict[str, Any] = dict(extra)
     if g.read_only:
         overrides["read_only"] = True
-    return load_settings(g.config, **overrides)
+    settings = load_settings(g.config, **overrides)
+    _state_dir = settings.audit_log.expanduser().parent  # where a crash's details go
+    return settings
+
+
+_state_dir: Path | None = None  # the configured audit log's folder, once a command has loaded the settings
+
+
+def _crashed(error: BaseException) -> int:
+    """A bug anywhere in a command: one line on the terminal (the error's type and where the details are, never its
+    text, which may quote a secret), the traceback in `monotui.log` next to the audit log."""
+    from monotui.config import default_audit_path
+
+    path = (_state_dir or default_audit_path().parent) / "monotui.log"
+    _log_to(path)
+    logging.getLogger("monotui").error("monotui stopped on an unexpected error", exc_info=error)
+    return _fail(f"stopped by an unexpected error ({type(error).__name__}); the details are in {path}",
+                 EXIT_FAILED)
 
 
 # ---- the command tree ---------------------------------------------------------------------------------------
@@ -317,6 +335,8 @@ _command("completion", """Print the shell completion script for bash, zsh or fis
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _state_dir
+    _state_dir = None
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="monotui",
                           standalone_mode=False)
@@ -329,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(e))
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        return _crashed(e)
     return result if isinstance(result, int) else EXIT_OK
 
 
@@ -338,9 +360,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _log_to_state_dir(settings: Settings) -> Path:
     # The terminal belongs to the TUI; warnings go to a file next to the audit log. No request headers are logged.
     path = settings.audit_log.expanduser().parent / "monotui.log"
+    _log_to(path)
+    return path
+
+
+_log_files: dict[Path, logging.Handler] = {}
+
+
+def _log_to(path: Path) -> None:
+    """The `monotui` logger writes to `path` (once per path) and never to the terminal."""
     logger = logging.getLogger("monotui")
     logger.setLevel(logging.WARNING)
     logger.propagate = False  # never onto the terminal the TUI draws on
+    if _log_files.get(path) in logger.handlers:
+        return
     from monotui.engine.audit import AuditError, open_private
 
     try:  # as the audit log: no symlink followed, 0600
@@ -350,7 +383,7 @@ def _log_to_state_dir(settings: Settings) -> Path:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
-    return path
+    _log_files[path] = handler
 
 
 def _open_tui(settings: Settings) -> int:

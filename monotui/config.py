@@ -170,6 +170,18 @@ class ArgoRolloutsSourceConfig(SourceBase):
     namespaces: list[str] = Field(default_factory=list, description="namespaces to watch (empty: all)")
     max_response_mb: float = Field(default=DEFAULT_MAX_RESPONSE_MB, gt=0, le=4096,
                                    description="largest list answer accepted (after decompression), in MB")
+    # After a watch that brought nothing (410 Expired again, or an empty stream) the next list waits: the first at
+    # once, then relist_backoff_s doubling up to relist_backoff_max_s, each wait shortened by up to relist_jitter
+    # of itself at random (so many clients do not relist in step).
+    relist_backoff_s: float = Field(default=0.5, gt=0, le=60, description="first wait before a repeated relist")
+    relist_backoff_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait between relists")
+    relist_jitter: float = Field(default=0.5, ge=0, lt=1, description="fraction of each wait taken off at random")
+
+    @model_validator(mode="after")
+    def _backoff_cap_above_base(self) -> ArgoRolloutsSourceConfig:
+        if self.relist_backoff_max_s < self.relist_backoff_s:
+            raise ValueError("relist_backoff_max_s must be at least relist_backoff_s")
+        return self
 
 
 class PrometheusQueries(_Strict):

@@ -325,14 +325,37 @@ async def test_a_410_storm_backs_off_and_shows_resyncing(tmp_path: Path) -> None
 def test_relist_delays_grow_with_jitter_and_a_cap() -> None:
     import random
 
-    from monotui.providers.argo_rollouts.provider import RELIST_BACKOFF_MAX_S, relist_delay
+    from monotui.config import ArgoRolloutsSourceConfig
+    from monotui.providers.argo_rollouts.provider import relist_delay
 
+    config = ArgoRolloutsSourceConfig(name="k8s", kind="argo-rollouts")
     rng = random.Random(1)
-    delays = [relist_delay(n, rng) for n in range(1, 12)]
+    delays = [relist_delay(n, config, rng) for n in range(1, 12)]
     assert delays[0] == 0.0, "one 410 is a routine resync: list again at once"
-    assert all(0 < d <= RELIST_BACKOFF_MAX_S for d in delays[1:])
-    assert delays[5] > delays[2] and max(delays) <= RELIST_BACKOFF_MAX_S
-    assert len({relist_delay(4, rng) for _ in range(5)}) > 1, "jitter"
+    assert all(0 < d <= 30.0 for d in delays[1:]), "the default cap is 30 s"
+    assert delays[5] > delays[2] and max(delays) <= 30.0
+    assert len({relist_delay(4, config, rng) for _ in range(5)}) > 1, "jitter"
+    tuned = ArgoRolloutsSourceConfig(name="k8s", kind="argo-rollouts", relist_backoff_s=2, relist_backoff_max_s=5,
+                                     relist_jitter=0)
+    assert [relist_delay(n, tuned) for n in range(1, 6)] == [0.0, 2.0, 4.0, 5.0, 5.0]
+    assert relist_delay(10_000, tuned) == 5.0, "no overflow after a very long storm"
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("relist_backoff_s = 0", "relist_backoff_s: Input should be greater than 0"),
+    ("relist_jitter = 1.5", "relist_jitter: Input should be less than 1"),
+    ('relist_backoff_max_s = "soon"', "relist_backoff_max_s: Input should be a valid number"),
+    ("relist_backoff_s = 10\nrelist_backoff_max_s = 5", "relist_backoff_max_s must be at least relist_backoff_s"),
+])
+def test_a_broken_relist_backoff_names_the_file_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          line: str, problem: str) -> None:
+    from monotui.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'[[sources]]\nname = "k8s"\nkind = "argo-rollouts"\n{line}\n')
+    assert main(["--config", str(config), "status"]) == 2
+    err = capsys.readouterr().err
+    assert str(config) in err and problem in err, err
 
 
 # ---- 5. secrets in error text -----------------------------------------------------------------------------

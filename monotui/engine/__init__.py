@@ -1,11 +1,47 @@
-"""The engine: polling, production state, action planning and dispatch, audit. Nothing here imports textual."""
+"""The engine: polling, production state, action planning and dispatch, audit. Nothing here imports textual.
 
-from monotui.engine.actions import ROLLOUT_ACTIONS, ActionPlan, ActionSpec, action_spec
-from monotui.engine.audit import AuditLog, AuditRecord
-from monotui.engine.core import ActionOutcome, Engine
-from monotui.engine.flag_plan import FlagPlan
-from monotui.engine.flag_state import FlagSuspect, Suspect
-from monotui.engine.state import ProductionState, RolloutView, SourceStatus
+Its names load lazily: importing one engine module (the CLI's `actions`, for `--help`) does not load the others
+and their dependencies (config, the HTTP client…).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monotui.engine.actions import ROLLOUT_ACTIONS, ActionPlan, ActionSpec, action_spec
+    from monotui.engine.audit import AuditLog, AuditRecord
+    from monotui.engine.core import ActionOutcome, Engine
+    from monotui.engine.flag_plan import FlagPlan
+    from monotui.engine.flag_state import FlagSuspect, Suspect
+    from monotui.engine.state import ProductionState, RolloutView, SourceStatus
+
+_WHERE = {
+    "ROLLOUT_ACTIONS": "actions",
+    "ActionPlan": "actions",
+    "ActionSpec": "actions",
+    "action_spec": "actions",
+    "AuditLog": "audit",
+    "AuditRecord": "audit",
+    "ActionOutcome": "core",
+    "Engine": "core",
+    "FlagPlan": "flag_plan",
+    "FlagSuspect": "flag_state",
+    "Suspect": "flag_state",
+    "ProductionState": "state",
+    "RolloutView": "state",
+    "SourceStatus": "state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ROLLOUT_ACTIONS",

@@ -1,6 +1,26 @@
-"""Data access: one module per backend kind. Nothing here imports textual."""
+"""Data access: one module per backend kind. Nothing here imports textual.
+
+`build_provider` loads lazily: importing `providers.base` (as the engine's action planning does) does not load
+the configuration and every backend's client.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from monotui.providers.base import PollResult, ProviderError, Source
-from monotui.providers.factory import build_provider
+
+if TYPE_CHECKING:
+    from monotui.providers.factory import build_provider
+
+
+def __getattr__(name: str) -> Any:
+    if name != "build_provider":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from monotui.providers.factory import build_provider
+
+    globals()[name] = build_provider
+    return build_provider
+
 
 __all__ = ["PollResult", "ProviderError", "Source", "build_provider"]

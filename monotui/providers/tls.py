@@ -8,8 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from monotui.config import ArgoRolloutsSourceConfig, SourceConfig
 
 
@@ -32,6 +30,8 @@ def _named(items: Any, name: Any) -> dict[str, Any]:
 def kubeconfig_skips_tls(config: ArgoRolloutsSourceConfig) -> bool:
     if config.in_cluster:
         return False  # the service account's CA is always used
+    import yaml  # only Kubernetes sources read a kubeconfig: the first screen of the others never loads it
+
     docs = []
     for path in _kubeconfig_files(config):
         try:

@@ -236,15 +236,12 @@ class MonotuiApp(App[None]):
             self._show_detail()
 
     def _refresh_bindings_if_needed(self) -> None:
-        # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
-        # at every poll would restyle it for nothing.
-        if not self.screen_stack:  # shutting down: a last row event may still arrive
+        # The footer is rebuilt (every key widget mounted again, ~25 ms) only when what it offers changes: not at
+        # every poll, nor when the cursor moves to a rollout offering the same actions (keys stalled behind it).
+        if not self.screen_stack:  # shutting down
             return
-        view = self.selected_view()
-        signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only,
-                     self._suspect() is not None,
-                     tuple((s, f.name, f.enabled) for s, f in self.engine.state.flags_of(view.rollout.service))
-                     ) if view else None
+        signature = tuple(self.check_action(c.action, (c.parameter,) if c.parameter else ())
+                          for c in keymap.COMMANDS)
         if signature != self._bindings_for:
             self._bindings_for = signature
             self.refresh_bindings()

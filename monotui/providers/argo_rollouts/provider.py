@@ -44,16 +44,14 @@ log = logging.getLogger(__name__)
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
 _PHASES = {p.value: p for p in Phase}
 BATCH_WINDOW_S = 0.02  # events arriving this close together become one update
-RELIST_BACKOFF_S = 0.5  # after a watch that brought nothing (410 Expired again, or an empty stream) …
-RELIST_BACKOFF_MAX_S = 30.0  # … wait this much before the next list, doubling up to this cap, with jitter
-
-
-def relist_delay(fruitless: int, rng: random.Random | None = None) -> float:
+def relist_delay(fruitless: int, config: ArgoRolloutsSourceConfig, rng: random.Random | None = None) -> float:
     """Seconds to wait before listing again after `fruitless` watches in a row that brought no event. The first
-    relist after a 410 is immediate (a routine resync); a storm of them backs off exponentially."""
+    relist after a 410 is immediate (a routine resync); a storm of them backs off exponentially (the source's
+    relist_backoff_s, relist_backoff_max_s and relist_jitter)."""
     if fruitless <= 1:
         return 0.0
-    return min(RELIST_BACKOFF_MAX_S, RELIST_BACKOFF_S * 2 ** (fruitless - 2)) * (rng or random).uniform(0.5, 1.0)
+    delay = min(config.relist_backoff_max_s, config.relist_backoff_s * 2 ** min(fruitless - 2, 64))
+    return delay * (rng or random).uniform(1 - config.relist_jitter, 1.0)
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -372,8 +370,8 @@ class ArgoRolloutsProvider:
                     self._fruitless[key] = self._fruitless.get(key, 0) + 1
                     if self._fruitless[key] > 1:
                         queue.put_nowait((resource, {"type": "RESYNC", "object": {}}))
-                    await asyncio.sleep(relist_delay(self._fruitless[key]) if expired
-                                        else relist_delay(self._fruitless[key] + 1))
+                    await asyncio.sleep(relist_delay(self._fruitless[key], self.config) if expired
+                                        else relist_delay(self._fruitless[key] + 1, self.config))
                 if expired:
                     items, rv = await self.kube.list(resource, scope)
                     self.list_requests += 1

@@ -1,0 +1,43 @@
+"""The footer offers the selected rollout's actions, and is rebuilt only when what it offers changes (rebuilding it
+at every cursor move stalled the keys: docs/performance.md, keys while a hostile source is fed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets._footer import FooterKey
+
+from monotui.engine.core import Engine
+from monotui.models import Phase
+from monotui.simulator.server import SimulatorServer
+
+from .test_app import slow_source, stage
+from .ui_helpers import make_app, rows_loaded, select, settle
+
+
+def _resume_offered(keys: list[FooterKey]) -> bool:
+    resume = [k for k in keys if k.action == "rollout('resume')"]
+    assert len(resume) == 1, [k.action for k in keys]
+    return not resume[0].has_class("-disabled")
+
+
+async def test_the_footer_follows_the_selection_and_is_rebuilt_only_when_it_changes(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    stage(sim, Phase.PAUSED)
+    healthy = [r.service for r in sim.world.rollouts() if r.phase is Phase.HEALTHY][:2]
+    app = make_app(engine_for(slow_source(sim.url)))
+    async with app.run_test(size=(160, 35)) as pilot:
+        await rows_loaded(app)
+        select(app, f"prod/{healthy[0]}")
+        await settle(pilot)
+        first = list(app.query(FooterKey))
+        assert not _resume_offered(first), "a healthy rollout cannot be resumed"
+        select(app, f"prod/{healthy[1]}")
+        await settle(pilot)
+        assert list(app.query(FooterKey)) == first, "the same actions: the footer was not rebuilt"
+        select(app, "prod/cart-api")
+        await settle(pilot)
+        assert _resume_offered(list(app.query(FooterKey))), "the paused rollout offers resume"
+        select(app, f"prod/{healthy[0]}")
+        await settle(pilot)
+        assert not _resume_offered(list(app.query(FooterKey)))
