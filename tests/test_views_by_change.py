@@ -18,7 +18,9 @@ from monotui.models import Strategy
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.server import SimulatorServer
 
-from .conftest import make_world
+from .conftest import make_world, wait_until
+from .test_suspects import go_bad
+from .ui_helpers import make_app, rows_loaded, static_text
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(-3, 3) | st.none()), max_size=60))
@@ -72,3 +74,22 @@ async def test_views_kept_by_change_equal_views_computed_afresh(engine_for: Call
                 if change_feed:
                     assert 0 < len(changed) < 30 or round_ == 0, "a poll recomputes what it touched, not every row"
                 assert engine.state.suspects == {v.key for v in views if v.evidence is not None}
+
+
+async def test_a_huge_production_shows_max_rows_exceptions_first_and_says_so(
+        engine_for: Callable[..., Engine]) -> None:
+    world = make_world(services=130, initial_deploys=0)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        bad = sorted(world.services)[-1]  # last by name: only its standing can bring it into the first 100
+        go_bad(world, bad)
+        app = make_app(engine_for(sim.url, max_rows=100))
+        async with app.run_test(size=(120, 35)) as pilot:
+            await rows_loaded(app, 100)
+            await wait_until(lambda: "showing 100 of 130 — filter with /" in static_text(app, "#banner"))
+            assert app.table._order[0] == f"prod/{bad}", "the suspect is shown, first"
+            await pilot.press("slash", *bad)
+            await wait_until(lambda: app.table.row_count == 1)
+            assert "showing" not in static_text(app, "#banner")
+            await pilot.press("escape")
+            await rows_loaded(app, 100)
+            assert "showing 100 of 130" in static_text(app, "#banner")

@@ -16,7 +16,9 @@ from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input
 
 from monotui.engine.actions import ActionPlan, action_spec
+from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine, describe
+from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
@@ -53,7 +55,11 @@ class MonotuiApp(App[None]):
         self.settings = engine.settings
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._poll = poll
-        self._views: dict[str, RolloutView] = {}
+        # the rows as shown (filtered, sorted), kept by change like the state's own order
+        self._feed = engine.state.watch()
+        self._shown = RowOrder()
+        self._reorder = True  # the filter or the sort changed: lay the shown rows out again
+        self._truncated: tuple[int, int] | None = None
         self._filter = ""
         self._last_version = -1
         self._events_shown: object = False
@@ -158,7 +164,7 @@ class MonotuiApp(App[None]):
             self._last_version = state.version
             self._update_views(now, force)
         self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
-                         self.key_of("rollback_suspect"))
+                         self.key_of("rollback_suspect"), self._truncated)
 
     def key_of(self, binding_id: str) -> str:
         """The key bound to a command now, as shown to the user (the user's keymap may have moved it)."""
@@ -168,17 +174,39 @@ class MonotuiApp(App[None]):
         return command.key_display if key == command.key and command.key_display else self.get_key_display(
             Binding(key, command.action))
 
-    def _update_views(self, now: datetime, force: bool) -> None:
+    def _update_views(self, now: datetime, ages: bool) -> None:
+        """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'
+        ages (the clock). The cost follows the rows that changed, not the size of production."""
         state = self.engine.state
-        every = state.views(now)
-        self._suspects = sum(1 for v in every if v.evidence is not None and not v.read_only)
-        views = [v for v in every if matches(v, self._filter)]
-        if self._sort is not None:  # stable: attention order breaks ties
-            views.sort(key=SORT_KEYS[self._sort])
-        self._views = {v.key: v for v in views}
-        self.rows.keep_only(set(self._views))
+        state.refresh(now)
+        changed, removed = self._feed.drain()
+        if self._reorder:  # the user changed the filter or the sort: one pass and one sort
+            self._reorder = False
+            self._shown = ordered([(self._sort_key(view), key) for key in state.order
+                                   if matches(view := state._views[key], self._filter)])
+            changed, moved = set(self._shown.keys), True
+        else:
+            moved = False
+            for key in removed:
+                moved |= self._shown.discard(key)
+                self.rows.forget(key)
+            for key in changed:
+                view = state._views[key]
+                moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
+                          else self._shown.discard(key))
+        self._suspects = sum(1 for key in state.suspects if not state._views[key].read_only)
+        limit = self.settings.max_rows
+        total = len(self._shown)
+        keys = self._shown.keys if total <= limit else self._shown.keys[:limit]
+        self._truncated = (limit, total) if total > limit else None
+        if ages:
+            changed = changed | set(self.table.visible_keys())
+        if moved and total > limit:  # rows that moved into the shown window unchanged
+            changed = changed | (set(keys) - self.table.held())
+        cells = {key: self.rows.cells(state._views[key], now, ages=ages) for key in changed
+                 if key in self._shown and (total <= limit or self._shown.index(key) < limit)}
         with self.batch_update():
-            self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
+            self.table.sync(keys, cells, moved)
             self._show_detail()
             alerts = state.all_alerts()
             newest = (state.events[-1] if state.events else None, tuple(alerts))
@@ -186,6 +214,16 @@ class MonotuiApp(App[None]):
                 self._events_shown = newest
                 self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
+
+    def _sort_key(self, view: RolloutView) -> tuple[object, ...]:
+        """The shown order: attention, or a column's order with attention breaking ties."""
+        attention = (*sort_key(view.attention, view.rollout), view.key)
+        return (SORT_KEYS[self._sort](view), attention) if self._sort is not None else attention
+
+    @property
+    def _views(self) -> dict[str, RolloutView]:
+        """Every row's view by key (shown or filtered out)."""
+        return self.engine.state._views
 
     def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
@@ -195,7 +233,7 @@ class MonotuiApp(App[None]):
 
     def selected_view(self) -> RolloutView | None:
         key = self.table.selected_key if hasattr(self, "table") else None
-        return self._views.get(key) if key else None
+        return self.engine.state.view(key) if key else None
 
     def _show_detail(self) -> None:
         view = self.selected_view()
@@ -295,7 +333,9 @@ class MonotuiApp(App[None]):
         return why_not(self, command)
 
     def _suspect(self) -> RolloutView | None:
-        suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
+        state = self.engine.state
+        suspects = [view for key in state.suspects if key in self._shown
+                    and not (view := state._views[key]).read_only]
         return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
 
     def _alert_sources(self) -> list[str]:
@@ -418,6 +458,7 @@ class MonotuiApp(App[None]):
 
     def _set_sort(self, column: str | None) -> None:
         self._sort = column
+        self._reorder = True
         self.table.mark_column(column, " ▼")
         self.refresh_views(force=True)
         self.notify(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
@@ -433,12 +474,14 @@ class MonotuiApp(App[None]):
             self.filter_input.value = ""
             self.filter_input.display = False
             self._filter = ""
+            self._reorder = True
             self.table.focus()
             self.refresh_views(force=True)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._filter = event.value.strip()
+        self._reorder = True
         self.refresh_views(force=True)
 
     @on(Input.Submitted, "#filter")

@@ -3,8 +3,6 @@ columns that fit its width (by priority), and rebuilds itself only when that set
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
@@ -82,44 +80,55 @@ class RolloutsTable(DataTable[Text]):
         if selected is not None and selected in self._cells:
             self.move_cursor(row=self._order.index(selected), animate=False, scroll=True)
 
-    def sync(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
-        """Make the table show `rows` (in this order), touching only what changed; keep the cursor's rollout."""
+    def held(self) -> set[str]:
+        return set(self._cells)
+
+    def visible_keys(self) -> list[str]:
+        """The rows on screen now (their ages move with the clock; the others are brought up to it when shown)."""
+        top = max(0, int(self.scroll_y))
+        return self._order[top:top + max(1, self.size.height)]
+
+    def sync(self, order: list[str], cells: dict[str, tuple[Text, ...]], moved: bool) -> None:
+        """Show the rows of `order` (the caller's list, not copied), with new cells for the rows in `cells`;
+        `moved`: the order or the set of rows may have changed. Costs what changed, plus C-speed set and list
+        passes when rows moved. Keeps the cursor on the selected rollout."""
         selected = self.selected_key
-        wanted = {key for key, _ in rows}
         widths = self._widths
         narrower: set[int] = set()  # columns whose widest cell may have gone: measured again
-        for key in [k for k in self._cells if k not in wanted]:
-            self.remove_row(key)
-            narrower.update(i for i, cell in enumerate(self._cells.pop(key)) if cell_width(cell) == widths[i])
-            del self._first[key]
+        if moved:
+            wanted = set(order)
+            for key in [k for k in self._cells if k not in wanted]:
+                self.remove_row(key)
+                narrower.update(i for i, cell in enumerate(self._cells.pop(key)) if cell_width(cell) == widths[i])
+                del self._first[key]
         pending: list[tuple[str, tuple[Text, ...] | None, tuple[Text, ...]]] = []
-        for key, cells in rows:
+        for key, row in cells.items():
             old = self._cells.get(key)
-            if old is cells:
+            if old is row:
                 continue  # the renderer gave back the very cells the table holds: nothing changed
-            pending.append((key, old, cells))
-            self._cells[key] = cells
-            for i, cell in enumerate(cells):
+            pending.append((key, old, row))
+            self._cells[key] = row
+            for i, cell in enumerate(row):
                 width = cell_width(cell)
                 if width > widths[i]:
                     widths[i] = width
                 elif old is not None and width < widths[i] and cell_width(old[i]) == widths[i]:
                     narrower.add(i)
         for i in narrower:
-            widths[i] = content_width(cells[i] for cells in self._cells.values())
+            widths[i] = content_width(row[i] for row in self._cells.values())
         if pending or narrower:
             shown = self._wanted_columns()
             if shown != self._shown:
-                self._order = [key for key, _ in rows]
+                self._order = list(order)
                 self._rebuild(shown, selected)
                 return
-        for key, old, cells in pending:
+        for key, old, row in pending:
             if old is None:
-                self.add_row(*self._project(cells), key=key)
-                self._first[key] = cells[0]
+                self.add_row(*self._project(row), key=key)
+                self._first[key] = row[0]
                 continue
             for i in self._shown:
-                before, after = old[i], cells[i]
+                before, after = old[i], row[i]
                 if not _same(before, after):
                     column = COLUMNS[i]
                     # widen the column only when needed: that costs a relayout
@@ -127,17 +136,16 @@ class RolloutsTable(DataTable[Text]):
                     self.update_cell(key, column.key, after, update_width=wider)
                     if i == 0:
                         self._first[key] = after
-        order = [key for key, _ in rows]
-        if order != self._order:
+        if moved and order != self._order:
             # DataTable's sort key sees cell values, not row keys: the first cell object the table holds for
             # each row is unique to it, so its identity tells the row.
             position = {id(self._first[key]): i for i, key in enumerate(order)}
             self.sort(key=lambda values: position[id(values[0])])
-            self._order = order
-        if selected is not None and selected in wanted:
-            row = order.index(selected)
-            if row != self.cursor_row:
-                self.move_cursor(row=row, animate=False, scroll=False)
+            self._order = list(order)
+        if selected is not None and moved and selected in self._cells:
+            at = self._order.index(selected)
+            if at != self.cursor_row:
+                self.move_cursor(row=at, animate=False, scroll=False)
 
 
 def _same(a: Text, b: Text) -> bool:
