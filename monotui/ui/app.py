@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.attention import sort_key
@@ -197,17 +197,18 @@ class MonotuiApp(App[None]):
         self._suspects = sum(1 for key in state.suspects if not state._views[key].read_only)
         limit = self.settings.max_rows
         total = len(self._shown)
-        keys = self._shown.keys if total <= limit else self._shown.keys[:limit]
         self._truncated = (limit, total) if total > limit else None
         if ages:
             changed = changed | set(self.table.visible_keys())
         if moved and total > limit:  # rows that moved into the shown window unchanged
-            changed = changed | (set(keys) - self.table.held())
+            changed = changed | (set(self._shown.keys[:limit]) - self.table.held())
         cells = {key: self.rows.cells(state._views[key], now, ages=ages) for key in changed
                  if key in self._shown and (total <= limit or self._shown.index(key) < limit)}
+        selected = self.table.selected_key
         with self.batch_update():
-            self.table.sync(keys, cells, moved)
-            self._show_detail()
+            self.table.sync(self._shown, limit, cells, moved)
+            if ages or selected in changed or selected != self.table.selected_key:  # else the panel is as it was
+                self._show_detail()
             alerts = state.all_alerts()
             newest = (state.events[-1] if state.events else None, tuple(alerts))
             if newest != self._events_shown:  # events carry clock times: nothing moves until a new one
@@ -244,7 +245,7 @@ class MonotuiApp(App[None]):
         self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history,
                                       self.key_of("rollback_suspect")))
 
-    @on(DataTable.RowHighlighted)
+    @on(RolloutsTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
         self._refresh_bindings_if_needed()
@@ -450,9 +451,9 @@ class MonotuiApp(App[None]):
     def action_sort_attention(self) -> None:
         self._set_sort(None)
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
+    @on(RolloutsTable.HeaderSelected)
+    def _header_clicked(self, event: RolloutsTable.HeaderSelected) -> None:
+        key = event.column_key
         if key in SORT_KEYS:
             self._set_sort(None if key == self._sort else key)
 

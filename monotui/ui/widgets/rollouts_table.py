@@ -1,84 +1,137 @@
-"""The rollouts table, updated in place by row key so the cursor stays on the operator's rollout. It shows the
-columns that fit its width (by priority), and rebuilds itself only when that set changes."""
+"""The rollouts table, drawn line by line (Textual's Line API, the way its own DataTable and Log draw): it holds the
+shown order of row keys and each row's cells, and renders only the lines on screen, each row's line cached until
+that row changes. So the first table at 10,000 rows is one screenful of work, a change to k rows costs k, and the
+cursor stays on the operator's rollout as rows move. It shows the columns that fit its width (by priority)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from monotui.render.rollouts import COLUMNS, cell_width, content_width, fit_columns
+from monotui.engine.row_order import RowOrder
+from monotui.render.rollouts import COLUMNS, cell_width, fit_columns
 
 SCROLLBAR = 2  # room kept for the vertical scrollbar, so a long table does not push a column out
+PADDING = 1  # blank cells each side of a column's text
+STRIPS_KEPT = 1_000  # rendered lines kept (a few screenfuls); the rest are drawn again when scrolled to
 
 
-class RolloutsTable(DataTable[Text]):
+class RolloutsTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"rollouts-table--header", "rollouts-table--cursor"}
+    DEFAULT_CSS = """
+    RolloutsTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .rollouts-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .rollouts-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .rollouts-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .rollouts-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .rollouts-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Cursor up", show=False),
+        Binding("down", "cursor(1)", "Cursor down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "Top", show=False),
+        Binding("end", "cursor_to(-1)", "Bottom", show=False),
+    ]
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row (or its row moved)."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    class HeaderSelected(Message):
+        """A column's header was clicked."""
+
+        def __init__(self, column_key: str) -> None:
+            super().__init__()
+            self.column_key = column_key
+
     def __init__(self) -> None:
-        super().__init__(id="rollouts", cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable")
+        super().__init__(id="rollouts")
+        self._rows = RowOrder()
+        self._limit: int | None = None
         self._cells: dict[str, tuple[Text, ...]] = {}
-        self._first: dict[str, Text] = {}  # the first cell object the table holds, per row (see sync)
-        self._order: list[str] = []
-        self._shown: tuple[int, ...] = ()  # indices into COLUMNS, in table order
-        self._widths: list[int] = [0] * len(COLUMNS)
+        self._row_widths: dict[str, tuple[int, ...]] = {}
+        self._counts: list[Counter[int]] = [Counter() for _ in COLUMNS]  # per column: how many rows need width w
+        self._widths: list[int] = [0] * len(COLUMNS)  # per column: the widest cell (0: every cell empty)
+        self._shown: tuple[int, ...] = fit_columns(self._widths, 10_000)  # indices into COLUMNS, in table order
         self._labels: dict[str, str] = {}  # column key → a mark after its label (the sort column)
+        self._strips: dict[str, Strip] = {}  # row key → its line, without the cursor
+        self._styles: tuple[Style, Style, Style] = (Style(), Style(), Style())  # row, header, cursor: per frame
+        self._selected: str | None = None
+        self.cursor_row = 0
 
-    def on_mount(self) -> None:
-        self._rebuild(self._wanted_columns())
+    # ---- what the app and the tests read ------------------------------------------------------------------
 
-    def on_resize(self, event: events.Resize) -> None:
-        wanted = self._wanted_columns()
-        if wanted != self._shown:
-            self._rebuild(wanted)
+    @property
+    def _order(self) -> list[str]:
+        keys = self._rows.keys
+        return keys if self._limit is None or len(keys) <= self._limit else keys[:self._limit]
 
-    def mark_column(self, key: str | None, mark: str) -> None:
-        """Show `mark` after one column's label (the sort order), none on the others."""
-        labels = {key: mark} if key else {}
-        if labels == self._labels:
-            return
-        self._labels = labels
-        for i in self._shown:  # relabel in place: rebuilding thousands of rows for a header mark would lag the key
-            column = self.columns[ColumnKey(COLUMNS[i].key)]
-            column.label = Text(COLUMNS[i].label + labels.get(COLUMNS[i].key, ""))
-            column.content_width = max(self._widths[i], column.label.cell_len)
-        self._clear_caches()
-        self._require_update_dimensions = True
-        self.refresh()
+    @property
+    def row_count(self) -> int:
+        return len(self._rows) if self._limit is None else min(len(self._rows), self._limit)
 
     @property
     def shown_columns(self) -> list[str]:
         return [COLUMNS[i].key for i in self._shown]
 
-    def index_of(self, key: str) -> int:
-        return self._order.index(key)
-
     @property
     def selected_key(self) -> str | None:
-        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
-            return None
-        return self._order[self.cursor_row]
+        return self._selected
 
-    def _wanted_columns(self) -> tuple[int, ...]:
-        return fit_columns(self._widths, max(0, self.size.width - SCROLLBAR) if self.size.width else 10_000)
+    def index_of(self, key: str) -> int:
+        return self._rows.index(key)
 
-    def _project(self, cells: tuple[Text, ...]) -> tuple[Text, ...]:
-        return tuple(cells[i] for i in self._shown)
+    def get_row(self, key: str) -> list[Text]:
+        """The shown cells of a row."""
+        cells = self._cells[key]
+        return [cells[i] for i in self._shown]
 
-    def _rebuild(self, shown: tuple[int, ...], selected: str | None = None) -> None:
-        """Columns changed: lay the table out again from the rows it holds, keeping the cursor's rollout."""
-        selected = selected or self.selected_key
-        self.clear(columns=True)
-        self._shown = shown
-        for i in shown:
-            column = COLUMNS[i]
-            label = column.label + self._labels.get(column.key, "")
-            self.add_column(Text(label), key=column.key, width=None)
-        for key in self._order:
-            cells = self._cells[key]
-            self.add_row(*self._project(cells), key=key)
-            self._first[key] = cells[0]
-        if selected is not None and selected in self._cells:
-            self.move_cursor(row=self._order.index(selected), animate=False, scroll=True)
+    def get_cell(self, key: str, column: str) -> Text:
+        """One shown cell; KeyError for a hidden column or an unknown row."""
+        index = next((i for i in self._shown if COLUMNS[i].key == column), None)
+        if index is None:
+            raise KeyError(column)
+        return self._cells[key][index]
 
     def held(self) -> set[str]:
         return set(self._cells)
@@ -86,68 +139,193 @@ class RolloutsTable(DataTable[Text]):
     def visible_keys(self) -> list[str]:
         """The rows on screen now (their ages move with the clock; the others are brought up to it when shown)."""
         top = max(0, int(self.scroll_y))
-        return self._order[top:top + max(1, self.size.height)]
+        return self._rows.keys[top:min(top + max(1, self.size.height), self.row_count)]
 
-    def sync(self, order: list[str], cells: dict[str, tuple[Text, ...]], moved: bool) -> None:
-        """Show the rows of `order` (the caller's list, not copied), with new cells for the rows in `cells`;
-        `moved`: the order or the set of rows may have changed. Costs what changed, plus C-speed set and list
-        passes when rows moved. Keeps the cursor on the selected rollout."""
-        selected = self.selected_key
-        widths = self._widths
-        narrower: set[int] = set()  # columns whose widest cell may have gone: measured again
+    # ---- the app's updates ---------------------------------------------------------------------------------
+
+    def sync(self, rows: RowOrder, limit: int | None, cells: dict[str, tuple[Text, ...]], moved: bool) -> None:
+        """Show the first `limit` rows of `rows` (the caller's order, kept by reference), with new cells for the
+        rows in `cells`; `moved`: rows may have come, gone or moved. Keeps the cursor on the selected rollout."""
+        self._rows, self._limit = rows, limit
         if moved:
-            wanted = set(order)
-            for key in [k for k in self._cells if k not in wanted]:
-                self.remove_row(key)
-                narrower.update(i for i, cell in enumerate(self._cells.pop(key)) if cell_width(cell) == widths[i])
-                del self._first[key]
-        pending: list[tuple[str, tuple[Text, ...] | None, tuple[Text, ...]]] = []
+            shown = rows if limit is None or len(rows) <= limit else set(self._order)
+            for key in [k for k in self._cells if k not in shown]:
+                del self._cells[key]
+                self._strips.pop(key, None)
+                self._count(self._row_widths.pop(key), -1)
         for key, row in cells.items():
-            old = self._cells.get(key)
-            if old is row:
-                continue  # the renderer gave back the very cells the table holds: nothing changed
-            pending.append((key, old, row))
-            self._cells[key] = row
-            for i, cell in enumerate(row):
-                width = cell_width(cell)
-                if width > widths[i]:
-                    widths[i] = width
-                elif old is not None and width < widths[i] and cell_width(old[i]) == widths[i]:
-                    narrower.add(i)
-        for i in narrower:
-            widths[i] = content_width(row[i] for row in self._cells.values())
-        if pending or narrower:
-            shown = self._wanted_columns()
-            if shown != self._shown:
-                self._order = list(order)
-                self._rebuild(shown, selected)
-                return
-        for key, old, row in pending:
-            if old is None:
-                self.add_row(*self._project(row), key=key)
-                self._first[key] = row[0]
+            if self._cells.get(key) is row:
                 continue
-            for i in self._shown:
-                before, after = old[i], row[i]
-                if not _same(before, after):
-                    column = COLUMNS[i]
-                    # widen the column only when needed: that costs a relayout
-                    wider = after.cell_len > self.columns[ColumnKey(column.key)].content_width
-                    self.update_cell(key, column.key, after, update_width=wider)
-                    if i == 0:
-                        self._first[key] = after
-        if moved and order != self._order:
-            # DataTable's sort key sees cell values, not row keys: the first cell object the table holds for
-            # each row is unique to it, so its identity tells the row.
-            position = {id(self._first[key]): i for i, key in enumerate(order)}
-            self.sort(key=lambda values: position[id(values[0])])
-            self._order = list(order)
-        if selected is not None and moved and selected in self._cells:
-            at = self._order.index(selected)
+            self._cells[key] = row
+            self._strips.pop(key, None)
+            widths = tuple(cell_width(cell) for cell in row)
+            old = self._row_widths.get(key)
+            if old != widths:
+                if old is not None:
+                    self._count(old, -1)
+                self._count(widths, 1)
+                self._row_widths[key] = widths
+        self._relayout()
+        self._follow_selection()
+        self.refresh()
+
+    def _count(self, widths: tuple[int, ...], step: int) -> None:
+        for i, width in enumerate(widths):
+            counts = self._counts[i]
+            counts[width] += step
+            if counts[width] <= 0:
+                del counts[width]
+
+    def _relayout(self) -> None:
+        widths = [max(counts, default=0) for counts in self._counts]
+        if widths != self._widths:
+            self._widths = widths
+            self._strips.clear()
+        shown = self._wanted_columns()
+        if shown != self._shown:
+            self._shown = shown
+            self._strips.clear()
+        width = sum(self._column_width(i) + 2 * PADDING for i in self._shown)
+        size = Size(width, self.row_count + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    def _follow_selection(self) -> None:
+        count = self.row_count
+        if self._selected is not None and self._selected in self._cells:
+            at = self._rows.index(self._selected)
             if at != self.cursor_row:
-                self.move_cursor(row=at, animate=False, scroll=False)
+                self.cursor_row = at  # the rollout moved: the cursor goes with it (the view does not scroll)
+            return
+        row = max(0, min(self.cursor_row, count - 1))
+        key = self._rows.keys[row] if count else None
+        if key != self._selected or row != self.cursor_row:
+            self.cursor_row, self._selected = row, key
+            self.post_message(self.RowHighlighted(key))
 
+    def mark_column(self, key: str | None, mark: str) -> None:
+        """Show `mark` after one column's label (the sort order), none on the others."""
+        labels = {key: mark} if key else {}
+        if labels != self._labels:
+            self._labels = labels
+            self._strips.clear()
+            self._relayout()
+            self.refresh()
 
-def _same(a: Text, b: Text) -> bool:
-    # rich's Text.__eq__ ignores the base style, which is how a row turns stale (dim)
-    return a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+        count = self.row_count
+        if not count:
+            return
+        row = max(0, min(row, count - 1))
+        key = self._rows.keys[row]
+        changed = row != self.cursor_row or key != self._selected
+        self.cursor_row, self._selected = row, key
+        if scroll:
+            self._scroll_to_cursor()
+        if changed:
+            self.refresh()
+            self.post_message(self.RowHighlighted(key))
+
+    def _scroll_to_cursor(self) -> None:
+        rows_visible = max(1, self.size.height - 1)  # under the header
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + rows_visible:
+            self.scroll_to(y=self.cursor_row - rows_visible + 1, animate=False, immediate=True)
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(row=self.cursor_row + step)
+
+    def action_page(self, step: int) -> None:
+        self.move_cursor(row=self.cursor_row + step * max(1, self.size.height - 1))
+
+    def action_cursor_to(self, row: int) -> None:
+        self.move_cursor(row=row if row >= 0 else self.row_count - 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+        self._scroll_to_cursor()
+
+    def on_click(self, event: events.Click) -> None:
+        meta = event.style.meta
+        if meta.get("row") == -1 and "column" in meta:
+            self.post_message(self.HeaderSelected(COLUMNS[meta["column"]].key))
+            return
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y > 0:  # under the header: the row at that line
+            row = int(self.scroll_y) + offset.y - 1
+            if row < self.row_count:
+                self.move_cursor(row=row, scroll=False)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._strips.clear()  # the focused table is tinted
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    # ---- drawing ------------------------------------------------------------------------------------------
+
+    def _wanted_columns(self) -> tuple[int, ...]:
+        return fit_columns(self._widths, max(0, self.size.width - SCROLLBAR) if self.size.width else 10_000)
+
+    def _label(self, i: int) -> str:
+        return COLUMNS[i].label + self._labels.get(COLUMNS[i].key, "")
+
+    def _column_width(self, i: int) -> int:
+        return max(self._widths[i], len(self._label(i)))
+
+    def _line(self, cells: list[Text], base: Style, row: int | None = None) -> Strip:
+        """One row's line; `row` goes into the style's meta (the header's -1 tells a click on a label)."""
+        console = self.app.console
+        segments: list[Segment] = []
+        for i, cell in zip(self._shown, cells, strict=True):
+            width = self._column_width(i)
+            text = cell
+            if cell.cell_len > width:
+                text = cell.copy()
+                text.truncate(width)
+            # the room a cell leaves is the row's, not the cell's (an underlined figure underlines no blanks)
+            room = width - text.cell_len
+            left = room if cell.justify == "right" else room // 2 if cell.justify == "center" else 0
+            meta = Style.from_meta({"row": row, "column": i} if row is not None else {"column": i})
+            blank = base + meta
+            # rich's Text.render leaves out the base style of a text without spans
+            rendered = (text.render(console) if text.spans else
+                        [Segment(text.plain, console.get_style(text.style, default=Style.null()))])
+            segments.append(Segment(" " * (PADDING + left), blank))
+            segments.extend(Segment.apply_style(rendered, base, meta))
+            segments.append(Segment(" " * (PADDING + room - left), blank))
+        return Strip(segments)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        base = self.rich_style  # computed once a frame, not once a line
+        self._styles = (base, base + self.get_component_rich_style("rollouts-table--header"),
+                        base + self.get_component_rich_style("rollouts-table--cursor"))
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        base, header, cursor = self._styles
+        if y == 0:
+            labels = self._line([Text(self._label(i)) for i in self._shown], header, -1)
+            return labels.crop_extend(scroll_x, scroll_x + width, header)
+        row = scroll_y + y - 1
+        if row >= self.row_count:
+            return Strip.blank(width, base)
+        key = self._rows.keys[row]
+        if row == self.cursor_row:
+            return self._line(self.get_row(key), cursor, row).crop_extend(scroll_x, scroll_x + width, cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) >= STRIPS_KEPT:
+                self._strips.clear()
+            strip = self._strips[key] = self._line(self.get_row(key), base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
