@@ -12,7 +12,7 @@ from typing import Literal
 
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
-from monotui.engine.row_order import RowOrder
+from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at
 from monotui.models import Alert, Event, EventKind, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
@@ -323,13 +323,16 @@ class ProductionState:
         dirty, self._dirty = self._dirty, set()
         changed: list[str] = []
         removed: list[str] = []
+        # many rows at once (a first list, a relist, an outage): one sort beats that many insertions
+        bulk = len(dirty) > max(64, len(self._order) // 4)
         for source, rollout_id in dirty:
             data = self.sources[source]
             rollout = data.rollouts.get(rollout_id)
             key = f"{source}/{rollout_id}"
             if rollout is None:
                 if self._views.pop(key, None) is not None:
-                    self._order.discard(key)
+                    if not bulk:
+                        self._order.discard(key)
                     self.suspects.discard(key)
                     removed.append(key)
                 continue
@@ -337,12 +340,15 @@ class ProductionState:
             if self._views.get(key) == view:
                 continue
             self._views[key] = view
-            self._order.put(key, (*sort_key(view.attention, rollout), key))
+            if not bulk:
+                self._order.put(key, (*sort_key(view.attention, rollout), key))
             if view.evidence is not None:
                 self.suspects.add(key)
             else:
                 self.suspects.discard(key)
             changed.append(key)
+        if bulk:
+            self._order = ordered([((*sort_key(v.attention, v.rollout), key), key) for key, v in self._views.items()])
         for feed in self._feeds:
             feed.changed.update(changed)
             feed.removed.difference_update(changed)

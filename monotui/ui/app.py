@@ -94,6 +94,8 @@ class MonotuiApp(App[None]):
     def on_mount(self) -> None:
         self._apply_keymap()
         self.table = self.query_one(RolloutsTable)
+        # the table asks for a row's cells when it draws the row: only rows on screen are ever rendered
+        self.table.cells_of = lambda key: self.rows.cells(self.engine.state._views[key], self.clock(), ages=True)
         self.banner = self.query_one(ProductionBanner)
         self.alerts = self.query_one(SourceAlerts)
         self.filter_input = self.query_one("#filter", Input)
@@ -180,16 +182,19 @@ class MonotuiApp(App[None]):
         state = self.engine.state
         state.refresh(now)
         changed, removed = self._feed.drain()
+        if len(changed) > max(64, len(self._shown) // 4):
+            self._reorder = True  # many rows at once (the first list, an outage): one sort beats that many moves
+        for key in removed:
+            self.rows.forget(key)
         if self._reorder:  # the user changed the filter or the sort: one pass and one sort
             self._reorder = False
             self._shown = ordered([(self._sort_key(view), key) for key in state.order
                                    if matches(view := state._views[key], self._filter)])
-            changed, moved = set(self._shown.keys), True
+            moved = True
         else:
             moved = False
             for key in removed:
                 moved |= self._shown.discard(key)
-                self.rows.forget(key)
             for key in changed:
                 view = state._views[key]
                 moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
@@ -198,15 +203,11 @@ class MonotuiApp(App[None]):
         limit = self.settings.max_rows
         total = len(self._shown)
         self._truncated = (limit, total) if total > limit else None
-        if ages:
-            changed = changed | set(self.table.visible_keys())
-        if moved and total > limit:  # rows that moved into the shown window unchanged
-            changed = changed | (set(self._shown.keys[:limit]) - self.table.held())
-        cells = {key: self.rows.cells(state._views[key], now, ages=ages) for key in changed
-                 if key in self._shown and (total <= limit or self._shown.index(key) < limit)}
         selected = self.table.selected_key
         with self.batch_update():
-            self.table.sync(self._shown, limit, cells, moved)
+            self.table.sync(self._shown, limit, changed, moved)
+            if ages:
+                self.table.refresh_ages()
             if ages or selected in changed or selected != self.table.selected_key:  # else the panel is as it was
                 self._show_detail()
             alerts = state.all_alerts()

@@ -6,6 +6,7 @@ cursor stays on the operator's rollout as rows move. It shows the columns that f
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -88,7 +89,8 @@ class RolloutsTable(ScrollView, can_focus=True):
         super().__init__(id="rollouts")
         self._rows = RowOrder()
         self._limit: int | None = None
-        self._cells: dict[str, tuple[Text, ...]] = {}
+        self.cells_of: Callable[[str], tuple[Text, ...]] | None = None  # the app's renderer: a row's cells
+        self._cells: dict[str, tuple[Text, ...]] = {}  # the rows rendered (drawn, or asked for), until they change
         self._row_widths: dict[str, tuple[int, ...]] = {}
         self._counts: list[Counter[int]] = [Counter() for _ in COLUMNS]  # per column: how many rows need width w
         self._widths: list[int] = [0] * len(COLUMNS)  # per column: the widest cell (0: every cell empty)
@@ -123,7 +125,7 @@ class RolloutsTable(ScrollView, can_focus=True):
 
     def get_row(self, key: str) -> list[Text]:
         """The shown cells of a row."""
-        cells = self._cells[key]
+        cells = self._row_cells(key)
         return [cells[i] for i in self._shown]
 
     def get_cell(self, key: str, column: str) -> Text:
@@ -131,10 +133,7 @@ class RolloutsTable(ScrollView, can_focus=True):
         index = next((i for i in self._shown if COLUMNS[i].key == column), None)
         if index is None:
             raise KeyError(column)
-        return self._cells[key][index]
-
-    def held(self) -> set[str]:
-        return set(self._cells)
+        return self._row_cells(key)[index]
 
     def visible_keys(self) -> list[str]:
         """The rows on screen now (their ages move with the clock; the others are brought up to it when shown)."""
@@ -143,31 +142,57 @@ class RolloutsTable(ScrollView, can_focus=True):
 
     # ---- the app's updates ---------------------------------------------------------------------------------
 
-    def sync(self, rows: RowOrder, limit: int | None, cells: dict[str, tuple[Text, ...]], moved: bool) -> None:
-        """Show the first `limit` rows of `rows` (the caller's order, kept by reference), with new cells for the
-        rows in `cells`; `moved`: rows may have come, gone or moved. Keeps the cursor on the selected rollout."""
+    def sync(self, rows: RowOrder, limit: int | None, changed: Iterable[str], moved: bool) -> None:
+        """Show the first `limit` rows of `rows` (the caller's order, kept by reference); the rows in `changed` are
+        drawn again when on screen; `moved`: rows may have come, gone or moved. Keeps the cursor on the selected
+        rollout. Costs what changed: no row is rendered here, only when drawn."""
         self._rows, self._limit = rows, limit
+        visible = set(self.visible_keys())
+        repaint = moved
         if moved:
             shown = rows if limit is None or len(rows) <= limit else set(self._order)
             for key in [k for k in self._cells if k not in shown]:
-                del self._cells[key]
-                self._strips.pop(key, None)
-                self._count(self._row_widths.pop(key), -1)
-        for key, row in cells.items():
-            if self._cells.get(key) is row:
-                continue
-            self._cells[key] = row
-            self._strips.pop(key, None)
-            widths = tuple(cell_width(cell) for cell in row)
-            old = self._row_widths.get(key)
-            if old != widths:
-                if old is not None:
-                    self._count(old, -1)
-                self._count(widths, 1)
-                self._row_widths[key] = widths
+                self._drop(key)
+        for key in changed:
+            if key in self._cells:
+                self._drop(key)
+                repaint = repaint or key in visible
         self._relayout()
+        height = self.row_count + 1
+        if height != self.virtual_size.height:
+            self.virtual_size = Size(self.virtual_size.width, height)
         self._follow_selection()
-        self.refresh()
+        if repaint:
+            self.refresh()
+
+    def refresh_ages(self) -> None:
+        """The clock moved: bring the rows on screen up to it (only rows whose age text changed are redrawn)."""
+        for key in self.visible_keys():
+            old = self._cells.get(key)
+            if old is not None and self.cells_of is not None and (row := self.cells_of(key)) is not old:
+                self._drop(key)
+                self._take(key, row)
+                self.refresh()
+
+    def _row_cells(self, key: str) -> tuple[Text, ...]:
+        row = self._cells.get(key)
+        if row is None:
+            if self.cells_of is None:
+                raise KeyError(key)
+            row = self.cells_of(key)
+            self._take(key, row)
+        return row
+
+    def _take(self, key: str, row: tuple[Text, ...]) -> None:
+        self._cells[key] = row
+        widths = tuple(cell_width(cell) for cell in row)
+        self._row_widths[key] = widths
+        self._count(widths, 1)
+
+    def _drop(self, key: str) -> None:
+        del self._cells[key]
+        self._strips.pop(key, None)
+        self._count(self._row_widths.pop(key), -1)
 
     def _count(self, widths: tuple[int, ...], step: int) -> None:
         for i, width in enumerate(widths):
@@ -177,6 +202,7 @@ class RolloutsTable(ScrollView, can_focus=True):
                 del counts[width]
 
     def _relayout(self) -> None:
+        """Columns as wide as their widest rendered cell, and those that fit the width."""
         widths = [max(counts, default=0) for counts in self._counts]
         if widths != self._widths:
             self._widths = widths
@@ -185,15 +211,14 @@ class RolloutsTable(ScrollView, can_focus=True):
         if shown != self._shown:
             self._shown = shown
             self._strips.clear()
-        width = sum(self._column_width(i) + 2 * PADDING for i in self._shown)
-        size = Size(width, self.row_count + 1)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        width = min(sum(self._column_width(i) + 2 * PADDING for i in self._shown), max(1, self.size.width))
+        if width != self.virtual_size.width:
+            self.virtual_size = Size(width, self.virtual_size.height)
 
     def _follow_selection(self) -> None:
         count = self.row_count
-        if self._selected is not None and self._selected in self._cells:
-            at = self._rows.index(self._selected)
+        at = self._rows.index(self._selected) if self._selected is not None and self._selected in self._rows else count
+        if at < count:
             if at != self.cursor_row:
                 self.cursor_row = at  # the rollout moved: the cursor goes with it (the view does not scroll)
             return
@@ -305,6 +330,12 @@ class RolloutsTable(ScrollView, can_focus=True):
         return Strip(segments)
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        # the rows about to be drawn are rendered first, so the columns fit them before any line is drawn
+        top = int(self.scroll_y)
+        keys = self._rows.keys
+        for row in range(max(0, top + crop.y - 1), min(self.row_count, top + crop.bottom - 1)):
+            self._row_cells(keys[row])
+        self._relayout()
         base = self.rich_style  # computed once a frame, not once a line
         self._styles = (base, base + self.get_component_rich_style("rollouts-table--header"),
                         base + self.get_component_rich_style("rollouts-table--cursor"))
