@@ -268,11 +268,9 @@ class MonotuiApp(App[None]):
             self._show_detail()
 
     def _refresh_bindings_if_needed(self) -> None:
-        # The offered actions depend only on the selected rollout's source and phase; rebuilding the footer
-        # at every poll would restyle it for nothing.
-        view = self.selected_view()
-        signature = (view.key, view.rollout.phase, view.rollout.message, view.read_only,
-                     self._suspect() is not None) if view else None
+        # Rebuilding the footer relays the screen out: only when what the keys can do changed, not at every poll
+        # or every cursor move (moving between two healthy rollouts offers the same keys).
+        signature = tuple(self.check_action(c.action, (c.parameter,) if c.parameter else ()) for c in keymap.COMMANDS)
         if signature != self._bindings_for:
             self._bindings_for = signature
             self.refresh_bindings()

@@ -244,12 +244,22 @@ class RolloutsTable(ScrollView, can_focus=True):
         row = max(0, min(row, count - 1))
         key = self._rows.keys[row]
         changed = row != self.cursor_row or key != self._selected
+        before, top = self.cursor_row, self.scroll_y
         self.cursor_row, self._selected = row, key
         if scroll:
             self._scroll_to_cursor()
         if changed:
-            self.refresh()
+            if self.scroll_y == top:  # only the two lines the cursor left and reached are drawn again
+                self._refresh_row(before)
+                self._refresh_row(row)
+            else:
+                self.refresh()
             self.post_message(self.RowHighlighted(key))
+
+    def _refresh_row(self, row: int) -> None:
+        y = row - int(self.scroll_y) + 1
+        if 0 < y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
 
     def _scroll_to_cursor(self) -> None:
         rows_visible = max(1, self.size.height - 1)  # under the header
