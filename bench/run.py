@@ -121,27 +121,32 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
             await pilot.pause()
             changed = max(1, n // 20)
             services = list(world.services)
-            incremental, rebuild = [], []
+            incremental, painted, rebuild = [], [], []
             for r in range(repeat):
                 for name in services[r * changed % n:][:changed]:
                     world.deploy(name)
                 engine.state.apply_poll("s0", PollResult(rollouts=world.rollouts(), health=world.health()))
                 t0 = time.perf_counter()
                 app.refresh_views()
-                await pilot.pause()  # the repaint included
                 incremental.append(time.perf_counter() - t0)
-                # baseline: a rebuild from scratch (what monotui did before issue 11): every view computed again,
-                # sorted, every row's cells rendered and laid into the table
-                engine.state._dirty.update((name, rid) for name, data in engine.state.sources.items()
-                                           for rid in data.rollouts)
+                await pilot.pause()  # and the frame that shows it (pilot.pause has a floor of its own)
+                painted.append(time.perf_counter() - t0)
+                # baseline: a rebuild, what monotui did at every poll before issue 11: every view computed again
+                # and sorted, every row's cells rendered, the table laid out again
+                state = engine.state
+                state._dirty.update((name, rid) for name, data in state.sources.items() for rid in data.rollouts)
+                state._views.clear()
                 app.rows = type(app.rows)(engine.settings.thresholds)
                 app._reorder = True
                 t0 = time.perf_counter()
                 app.refresh_views(force=True)
-                await pilot.pause()
+                for key in app.table._order:
+                    app.table.get_row(key)
                 rebuild.append(time.perf_counter() - t0)
+                await pilot.pause()
             return {"apply_5pct_ms": statistics.median(incremental) * 1000,
-                    "rebuild_from_scratch_ms": statistics.median(rebuild) * 1000,
+                    "apply_5pct_and_paint_ms": statistics.median(painted) * 1000,
+                    "rebuild_ms": statistics.median(rebuild) * 1000,
                     "speedup_vs_rebuild": statistics.median(rebuild) / statistics.median(incremental)}
 
     return await measure()

@@ -160,7 +160,9 @@ class RolloutsTable(ScrollView, can_focus=True):
         self._relayout()
         height = self.row_count + 1
         if height != self.virtual_size.height:
-            self.virtual_size = Size(self.virtual_size.width, height)
+            # no width: the columns are fitted to the table's width, never scrolled sideways, and a column
+            # widening must not relay the screen out
+            self.virtual_size = Size(0, height)
         self._follow_selection()
         if repaint:
             self.refresh()
@@ -211,9 +213,6 @@ class RolloutsTable(ScrollView, can_focus=True):
         if shown != self._shown:
             self._shown = shown
             self._strips.clear()
-        width = min(sum(self._column_width(i) + 2 * PADDING for i in self._shown), max(1, self.size.width))
-        if width != self.virtual_size.width:
-            self.virtual_size = Size(width, self.virtual_size.height)
 
     def _follow_selection(self) -> None:
         count = self.row_count
