@@ -1,5 +1,5 @@
-"""The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, one-shot actions, and
-`completion`.
+"""The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, `flags`, one-shot actions
+(`flag off|on` too), and `completion`.
 
 Global options (`--config`, `--read-only`) may come before or after the command with the same effect; given in both
 places with different values, or to a command they do not apply to, they are a usage error — never ignored.
@@ -162,8 +162,8 @@ def _command(name: str, help: str, params: list[click.Parameter],
     return command
 
 
-def _demo(ctx: click.Context, prometheus: bool, port: int, **sim: Any) -> int:
-    return run_demo(global_options(ctx), prometheus=prometheus, port=port, **sim)
+def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, **sim: Any) -> int:
+    return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port, **sim)
 
 
 _command("demo", "Open monotui on the embedded simulated production.",
@@ -171,6 +171,9 @@ _command("demo", "Open monotui on the embedded simulated production.",
           click.Option(["--prometheus"], is_flag=True,
                        help="also start a real Prometheus scraping the simulator (the health source) and an "
                             "Alertmanager receiving its alerts"),
+          click.Option(["--unleash"], is_flag=True,
+                       help="serve the demo's feature flags from a real Unleash (on PostgreSQL; node and "
+                            "unleash-server needed) instead of the simulator"),
           click.Option(["--port"], type=click.IntRange(0, 65535), default=0,
                        help="port of the embedded simulator on 127.0.0.1 (default: any free one; printed either "
                             "way)"),
@@ -229,6 +232,39 @@ _command("status", "Print every rollout once and exit (1 if a source is unreacha
          [*_global_params(),
           click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
           _Once(["--source"], metavar="NAME", help="only this source")], _status)
+
+
+def _flags(ctx: click.Context, json_output: bool, source: str | None) -> int:
+    from monotui.cli_flags import run_flags
+
+    return asyncio.run(run_flags(_settings(global_options(ctx)), json_output, source))
+
+
+_command("flags", "Print every feature flag of the flag sources once and exit (1 if a flag source is "
+         "unreachable).",
+         [*_global_params(),
+          click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
+          _Once(["--source"], metavar="NAME", help="only this flag source")], _flags)
+
+
+def _flag(ctx: click.Context, state: str, flag: str, source: str | None, reason: str | None, yes: bool,
+          confirm_name: str | None) -> int:
+    from monotui.cli_flags import FlagRequest, run_flag
+
+    request = FlagRequest(state == "on", flag, source, reason, yes, confirm_name)
+    return asyncio.run(run_flag(_settings(global_options(ctx)), request))
+
+
+_command("flag", "Turn a feature flag off (the kill switch) or on in production.\n\nFLAG is the flag's name; the "
+         "flag is read again just before the request, and nothing is sent if it changed since it was shown.",
+         [click.Argument(["state"], type=click.Choice(["off", "on"])),
+          click.Argument(["flag"]),
+          *_global_params(),
+          _Once(["--source"], metavar="NAME", help="the flag source, when several have this flag"),
+          _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
+          click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation"),
+          _Once(["--confirm-name"], metavar="NAME",
+                help="with --yes on a protected flag: its name, typed out, to confirm without a prompt")], _flag)
 
 
 def _action_command(spec: ActionSpec) -> None:
@@ -347,12 +383,19 @@ def _world(services: int, seed: int, deploy_interval: float, bad_probability: fl
                            bad_probability=bad_probability, auto_rollback=auto_rollback))
 
 
+DEMO_UNLEASH_TOKEN_ENV = "MONOTUI_DEMO_UNLEASH_TOKEN"  # `demo --unleash`: the real Unleash's admin token
+
+
 def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
-                  alertmanager_url: str | None = None) -> Settings:
-    """The user's config (actor, audit log, theme…) if any, with the simulator as the only source."""
+                  alertmanager_url: str | None = None, unleash_url: str | None = None) -> Settings:
+    """The user's config (actor, audit log, theme…) if any, with the simulator as the only source of deploys and
+    flags (its Unleash Admin API, or a real Unleash's: `unleash_url`)."""
     path, named = resolve_config_path(g.config)
     data = read_toml(path) if named or path.exists() else {}
-    sources: list[dict[str, Any]] = [{"name": "demo", "kind": "http", "url": url, "poll_interval": 1.0}]
+    flags: dict[str, Any] = {"name": "flags", "kind": "unleash", "url": unleash_url or url, "poll_interval": 2.0}
+    if unleash_url:
+        flags["token_env"] = DEMO_UNLEASH_TOKEN_ENV
+    sources: list[dict[str, Any]] = [{"name": "demo", "kind": "http", "url": url, "poll_interval": 1.0}, flags]
     if prometheus_url:
         sources.append({"name": "prometheus", "kind": "prometheus", "url": prometheus_url, "poll_interval": 2.0,
                         "window": "30s"})
@@ -379,13 +422,22 @@ def run_serve(g: Globals, host: str, port: int) -> int:
     return EXIT_OK
 
 
-def run_demo(g: Globals, *, prometheus: bool = False, port: int = 0, **sim: Any) -> int:
+def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, port: int = 0, **sim: Any) -> int:
     from monotui.simulator.server import SimulatorServer
 
     demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before anything starts
-    prometheus_url = alertmanager_url = None
+    if unleash:
+        from monotui.simulator import unleash_server
+
+        problem = unleash_server.missing()
+        if problem:
+            return _fail(f"--unleash: a real Unleash cannot start here: {problem}")
+    prometheus_url = alertmanager_url = unleash_url = None
     with ExitStack() as stack:
-        server = stack.enter_context(SimulatorServer(_world(**sim), port=port))
+        world = _world(**sim)
+        server = stack.enter_context(SimulatorServer(world, port=port))
+        if unleash:
+            unleash_url = _start_unleash(stack, world)
         if prometheus:
             from urllib.parse import urlparse
 
@@ -403,12 +455,25 @@ def run_demo(g: Globals, *, prometheus: bool = False, port: int = 0, **sim: Any)
             print("starting Prometheus…", file=sys.stderr)
             prometheus_url = stack.enter_context(prom.PrometheusServer(
                 [urlparse(server.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
-        settings = demo_settings(g, server.url, prometheus_url, alertmanager_url)
+        settings = demo_settings(g, server.url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
         where = f"monotui demo: the simulated production listens on {server.url}"
         print(where, file=sys.stderr)
         stack.callback(print, where, file=sys.stderr)
         return _open_tui(settings)
+
+
+def _start_unleash(stack: ExitStack, world: Any) -> str:
+    """A real Unleash seeded with the world's flags and kept in step with it (simulator/unleash_mirror.py)."""
+    from monotui.simulator.unleash_mirror import UnleashMirror
+    from monotui.simulator.unleash_server import RealUnleash
+
+    print("starting PostgreSQL and Unleash (10-20 s)…", file=sys.stderr)
+    real = stack.enter_context(RealUnleash())
+    os.environ[DEMO_UNLEASH_TOKEN_ENV] = real.admin_token  # read by the flag source, never written to a file
+    stack.enter_context(UnleashMirror(world.flags, real.url, real.admin_token))
+    print(f"monotui demo: Unleash listens on {real.url}", file=sys.stderr)
+    return str(real.url)
 
 
 def run_simulate(port: int, token_env: str | None, **sim: Any) -> int:

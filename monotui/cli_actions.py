@@ -36,6 +36,14 @@ def shown(value: str, limit: int = 300) -> str:
     return visible(clean(value, limit))
 
 
+BAD_REASON = "--reason: not valid text in this terminal's encoding (an undecodable byte?). Nothing was sent."
+
+
+def valid_reason(reason: str | None) -> bool:
+    # a byte the terminal's encoding cannot decode arrives as a lone surrogate: say so, send nothing
+    return reason is None or reason == reason.encode("utf-8", "replace").decode()
+
+
 def _fail(message: str, code: int) -> int:
     print(f"monotui: {message}", file=sys.stderr)
     return code
@@ -71,10 +79,8 @@ async def run_action(settings: Settings, request: ActionRequest) -> int:
         return _fail("no source configured (see config.example.toml)", EXIT_USAGE)
     if request.source is not None and request.source not in {s.name for s in settings.sources}:
         return _fail(f"--source: no source named {shown(request.source)!r}", EXIT_USAGE)
-    if request.reason is not None and request.reason != request.reason.encode("utf-8", "replace").decode():
-        # a byte the terminal's encoding cannot decode arrives as a lone surrogate: say so, send nothing
-        return _fail("--reason: not valid text in this terminal's encoding (an undecodable byte?). Nothing was "
-                     "sent.", EXIT_USAGE)
+    if not valid_reason(request.reason):
+        return _fail(BAD_REASON, EXIT_USAGE)
     engine = Engine(settings)
     try:
         await engine.refresh_once()
@@ -132,28 +138,34 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
 
 
 def _confirm(plan: ActionPlan, request: ActionRequest) -> tuple[str | None, str | None]:
-    """(how it was confirmed, None) or (None, why not — None when the person said no)."""
-    service = plan.rollout.service
-    typeable = shown(canonical(service))  # what to type: invisible characters left out (compared canonically)
-    if request.confirm_name is not None and canonical(request.confirm_name) != canonical(service):
-        return None, (f"--confirm-name {shown(request.confirm_name)!r} does not name {shown(service)!r} "
+    return confirm(plan.rollout.service, f"{plan.spec.verb} {shown(plan.rollout.service)}", protected=plan.protected,
+                   yes=request.yes, confirm_name=request.confirm_name)
+
+
+def confirm(name: str, doing: str, *, protected: bool, yes: bool, confirm_name: str | None,
+            noun: str = "service") -> tuple[str | None, str | None]:
+    """(how it was confirmed, None) or (None, why not — None when the person said no). `name` is what a protected
+    target's confirmation types, `doing` what the prompt says ("pause cart-api")."""
+    typeable = shown(canonical(name))  # what to type: invisible characters left out (compared canonically)
+    if confirm_name is not None and canonical(confirm_name) != canonical(name):
+        return None, (f"--confirm-name {shown(confirm_name)!r} does not name {shown(name)!r} "
                       f"(pass --confirm-name {typeable})")
-    if request.yes:
-        if request.confirm_name is not None:
+    if yes:
+        if confirm_name is not None:
             return "yes-flag+confirm-name", None
-        if plan.protected:
-            return None, f"{shown(service)} is a protected service: with --yes, also pass --confirm-name {typeable}"
+        if protected:
+            return None, f"{shown(name)} is a protected {noun}: with --yes, also pass --confirm-name {typeable}"
         return "yes-flag", None
     if not sys.stdin.isatty():
-        needed = f"--yes --confirm-name {typeable}" if plan.protected else "--yes"
+        needed = f"--yes --confirm-name {typeable}" if protected else "--yes"
         return None, f"confirmation needed: stdin is not a terminal (pass {needed})"
-    expected = service if plan.protected else "yes"
+    expected = name if protected else "yes"
     try:
-        answer = input(f"Type {shown(expected)!r} to {plan.spec.verb} {shown(service)}: ")
+        answer = input(f"Type {shown(expected)!r} to {doing}: ")
     except EOFError:
         return None, None
-    if plan.protected:
-        return ("typed-name", None) if canonical(answer) == canonical(service) else (None, None)
+    if protected:
+        return ("typed-name", None) if canonical(answer) == canonical(name) else (None, None)
     return ("prompt", None) if answer.strip() == "yes" else (None, None)
 
 

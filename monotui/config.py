@@ -199,16 +199,14 @@ class AlertmanagerSourceConfig(HttpSourceBase):
     service_label: str = Field(default="service", min_length=1, description="the label naming the service")
 
 
-class UnleashSourceConfig(SourceBase):
+class UnleashSourceConfig(HttpSourceBase):
     """Feature flags from Unleash (Admin API): their state in the production environment, their changes, and
-    turning one off or on."""
+    turning one off or on. On the HTTP edge as the other HTTP sources (URL checks, size bound, deadline)."""
 
     kind: Literal["unleash"]
-    url: str = Field(pattern=r"^https?://", description="Unleash base URL (the Admin API is under /api/admin)")
+    url: str = Field(description="Unleash base URL (the Admin API is under /api/admin)")
     token_env: str | None = Field(default=None, description="environment variable holding an admin API token")
     token_file: Path | None = Field(default=None, description="file holding an admin API token")
-    verify_tls: bool = True
-    ca_bundle: Path | None = None
     poll_interval: float = Field(default=5.0, gt=0, le=3600, description="seconds between polls")
     projects: list[str] = Field(default_factory=lambda: ["default"], min_length=1,
                                 description="Unleash projects whose flags are shown")
@@ -221,9 +219,6 @@ class UnleashSourceConfig(SourceBase):
                                           "service is the flag name up to the first separator")
     history: int = Field(default=500, ge=0, le=10_000,
                          description="flag changes read on the first poll, to know who changed each flag last")
-
-    def token(self) -> str | None:
-        return HttpSourceConfig.token(self)  # type: ignore[arg-type]  # same fields, same rule
 
 
 SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig
@@ -260,6 +255,8 @@ class Settings(BaseSettings):
     sources: list[SourceConfig] = Field(default_factory=list)
     read_only: bool = False
     protected_services: list[str] = Field(default_factory=list)
+    protected_flags: list[str] = Field(
+        default_factory=list, description="flags that need their name typed to be turned on or off")
     actor: str = Field(default_factory=default_actor, min_length=1)
     audit_log: Path = Field(default_factory=default_audit_path)
     theme: str = "textual-dark"
@@ -311,6 +308,10 @@ class Settings(BaseSettings):
         # Compared canonically: a look-alike with a zero-width space or full-width letters is protected too.
         name = canonical(service)
         return any(canonical(p) == name for p in self.protected_services)
+
+    def is_protected_flag(self, flag: str) -> bool:
+        name = canonical(flag)  # as for services: a look-alike is protected too
+        return any(canonical(p) == name for p in self.protected_flags)
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+import msgspec
+from msgspec import Meta
+
+# A time without a zone is invalid on the wire (it would be read as local time and shift ages by hours).
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+NonNegativeInt = Annotated[int, Meta(ge=0)]
+NonNegative = Annotated[float, Meta(ge=0)]
 
 
 class Phase(StrEnum):
@@ -56,37 +62,48 @@ class EventKind(StrEnum):
     DEGRADED = "degraded"
     ABORTED = "aborted"
     ROLLED_BACK = "rolled_back"
+    FLAG = "flag"  # a feature flag changed (monotui's own, from a flag source; the deploy API never sends it)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class _Model(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Unknown fields ignored. gc=False: these are acyclic data, so the garbage collector never scans the
+    thousands of them a large production keeps alive (docs/performance.md). Each model repeats frozen and kw_only
+    (neither msgspec nor the type checker carries them over from a base)."""
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=msgspec.Struct)
 
 
 def replace(model: M, **changes: Any) -> M:
-    """A copy of `model` with `changes`: the one way the rest of the code copies a model, so the models' library
-    can change (docs/performance.md, decoding) without touching every caller."""
-    return model.model_copy(update=changes)
+    """A copy of `model` with `changes`: the one way the rest of the code copies a model."""
+    return msgspec.structs.replace(model, **changes)
 
 
-def as_json(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
+def as_json(model: msgspec.Struct, exclude: set[str] | None = None) -> dict[str, Any]:
     """`model` as JSON-ready data (times as ISO strings, enums as their values)."""
-    return model.model_dump(mode="json", exclude=exclude)
+    data: dict[str, Any] = msgspec.to_builtins(model)
+    for key in exclude or ():
+        data.pop(key, None)
+    return data
 
 
-class Step(_Model):
+def checked(model: M) -> M:
+    """`model` validated as if it had been read from JSON (keyword construction checks no constraint): raises
+    msgspec.ValidationError naming the field."""
+    return msgspec.convert(msgspec.to_builtins(model), type(model))
+
+
+class Step(_Model, frozen=True, kw_only=True):
     """One step of a rollout: shift traffic to `weight`, or pause (for `duration_s`, or until a human acts)."""
 
-    weight: int | None = Field(default=None, ge=0,
-                               description="setWeight step: the canary's weight, out of the rollout's max_weight")
-    pause: bool = Field(default=False, description="pause step")
-    duration_s: float | None = Field(default=None, ge=0, description="pause length; null = until a human acts")
-    label: str | None = Field(default=None, description="any other kind of step, as its engine names it")
+    weight: Annotated[int, Meta(ge=0, description="setWeight step: the canary's weight, out of the rollout's "
+                                                  "max_weight")] | None = None
+    pause: Annotated[bool, Meta(description="pause step")] = False
+    duration_s: Annotated[float, Meta(ge=0, description="pause length; null = until a human acts")] | None = None
+    label: Annotated[str | None, Meta(description="any other kind of step, as its engine names it")] = None
 
 
-class RevisionInfo(_Model):
+class RevisionInfo(_Model, frozen=True, kw_only=True):
     revision: int
     version: str
     image: str = ""
@@ -96,40 +113,40 @@ class RevisionInfo(_Model):
     deployed_at: AwareDatetime | None = None
 
 
-class ImageTag(_Model):
+class ImageTag(_Model, frozen=True, kw_only=True):
     image: str
-    tags: list[str] = Field(default_factory=list, description="stable, canary, active, preview, Σ:template")
+    tags: Annotated[list[str], Meta(description="stable, canary, active, preview, Σ:template")] = []
 
 
-class Metric(_Model):
+class Metric(_Model, frozen=True, kw_only=True):
     name: str
     phase: str = ""
     message: str = ""
-    values: list[str] = Field(default_factory=list, description="last measured values, oldest first")
+    values: Annotated[list[str], Meta(description="last measured values, oldest first")] = []
     successful: int = 0
     failed: int = 0
     inconclusive: int = 0
     error: int = 0
 
 
-class Analysis(_Model):
+class Analysis(_Model, frozen=True, kw_only=True):
     name: str
     revision: int | None = None
     phase: str = ""
     message: str = ""
-    metrics: list[Metric] = Field(default_factory=list)
+    metrics: list[Metric] = []
 
 
-class Rollout(_Model):
+class Rollout(_Model, frozen=True, kw_only=True):
     """One live rollout: the newest release of one service in one environment."""
 
-    id: str = Field(description="stable identifier, unique within a source")
+    id: Annotated[str, Meta(description="stable identifier, unique within a source")]
     service: str
-    environment: str = Field(description="environment or cluster the service runs in")
+    environment: Annotated[str, Meta(description="environment or cluster the service runs in")]
     strategy: Strategy
     phase: Phase
     message: str = ""
-    revision: int = Field(description="revision being rolled out (or running, when Healthy)")
+    revision: Annotated[int, Meta(description="revision being rolled out (or running, when Healthy)")]
     version: str
     image: str = ""
     commit: str = ""
@@ -137,52 +154,50 @@ class Rollout(_Model):
     author: str = ""
     started_at: AwareDatetime
     updated_at: AwareDatetime | None = None
-    steps: list[Step] = Field(default_factory=list)
-    current_step: int | None = Field(default=None, ge=0, description="index into steps; == len(steps) when done")
-    set_weight: int = Field(default=0, ge=0, description="desired weight of the new revision, out of max_weight")
-    actual_weight: int = Field(default=0, ge=0, description="the weight it really takes, out of max_weight")
-    max_weight: int = Field(default=100, description="the weight that is all of the traffic (100: weights are %); "
-                                                     "0 or below gives no share of traffic")
+    steps: list[Step] = []
+    current_step: Annotated[int, Meta(ge=0, description="index into steps; == len(steps) when done")] | None = None
+    set_weight: Annotated[int, Meta(ge=0, description="desired weight of the new revision, out of max_weight")] = 0
+    actual_weight: Annotated[int, Meta(ge=0, description="the weight it really takes, out of max_weight")] = 0
+    max_weight: Annotated[int, Meta(description="the weight that is all of the traffic (100: weights are %); "
+                                               "0 or below gives no share of traffic")] = 100
     pause_reason: str | None = None
-    stable: RevisionInfo | None = Field(default=None, description="the revision serving the rest of traffic")
-    rollback_to: RevisionInfo | None = Field(default=None, description="what a rollback with no revision targets")
+    stable: Annotated[RevisionInfo | None, Meta(description="the revision serving the rest of traffic")] = None
+    rollback_to: Annotated[RevisionInfo | None, Meta(description="what a rollback with no revision targets")] = None
     rolled_back_at: AwareDatetime | None = None
-    images: list[ImageTag] = Field(default_factory=list, description="running images and their roles")
-    analysis: list[Analysis] = Field(default_factory=list, description="analysis runs, newest first")
-    errors: list[str] = Field(default_factory=list, description="error conditions the engine reports")
-    resource_version: str | None = Field(
-        default=None, description="opaque version of the object in its engine (Kubernetes metadata."
-        "resourceVersion), if it has one: an action is pinned to the version that was confirmed")
+    images: Annotated[list[ImageTag], Meta(description="running images and their roles")] = []
+    analysis: Annotated[list[Analysis], Meta(description="analysis runs, newest first")] = []
+    errors: Annotated[list[str], Meta(description="error conditions the engine reports")] = []
+    resource_version: Annotated[str | None, Meta(
+        description="opaque version of the object in its engine (Kubernetes metadata.resourceVersion), if it has "
+        "one: an action is pinned to the version that was confirmed")] = None
 
-    @model_validator(mode="after")
-    def _weights_within_max(self) -> Rollout:
+    def __post_init__(self) -> None:
         if self.max_weight > 0:
             weights = [self.set_weight, self.actual_weight, *(s.weight for s in self.steps if s.weight is not None)]
             if max(weights) > self.max_weight:
                 raise ValueError(f"a weight of {max(weights)} is more than max_weight {self.max_weight}")
-        return self
 
     def share(self, weight: int) -> float | None:
         """`weight` as a percentage of all traffic; None when max_weight gives no scale (0 or below)."""
         return weight * 100 / self.max_weight if self.max_weight > 0 else None
 
 
-class HealthSeries(_Model):
+class HealthSeries(_Model, frozen=True, kw_only=True):
     interval_s: float = 1.0
-    error_ratio: list[float] = Field(default_factory=list)
-    p99_ms: list[float] = Field(default_factory=list)
+    error_ratio: list[float] = []
+    p99_ms: list[float] = []
 
 
-class ServiceHealth(_Model):
+class ServiceHealth(_Model, frozen=True, kw_only=True):
     service: str
-    error_ratio: float = Field(ge=0, le=1)
-    p99_ms: float = Field(ge=0)
-    rps: float = Field(ge=0)
-    series: HealthSeries = Field(default_factory=HealthSeries)
+    error_ratio: Annotated[float, Meta(ge=0, le=1)]
+    p99_ms: NonNegative
+    rps: NonNegative
+    series: HealthSeries = msgspec.field(default_factory=HealthSeries)
 
 
-class Event(_Model):
-    id: int = Field(description="monotonically increasing; the `since` cursor")
+class Event(_Model, frozen=True, kw_only=True):
+    id: Annotated[int, Meta(description="monotonically increasing; the `since` cursor")]
     time: AwareDatetime
     kind: EventKind
     service: str
@@ -192,7 +207,7 @@ class Event(_Model):
     message: str = ""
 
 
-class Alert(_Model):
+class Alert(_Model, frozen=True, kw_only=True):
     """A firing alert, matched to a service by a label."""
 
     fingerprint: str
@@ -200,9 +215,9 @@ class Alert(_Model):
     service: str
     severity: str = ""
     summary: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = {}
     starts_at: AwareDatetime | None = None
-    silenced_by: list[str] = Field(default_factory=list)
+    silenced_by: list[str] = []
 
     @property
     def silenced(self) -> bool:
@@ -212,56 +227,56 @@ class Alert(_Model):
 # ---- API envelopes -------------------------------------------------------------------------------------------
 
 
-class RolloutList(_Model):
+class RolloutList(_Model, frozen=True, kw_only=True):
     rollouts: list[Rollout]
     generated_at: AwareDatetime | None = None
 
 
-class HealthList(_Model):
+class HealthList(_Model, frozen=True, kw_only=True):
     services: list[ServiceHealth]
     generated_at: AwareDatetime | None = None
 
 
-class EventPage(_Model):
+class EventPage(_Model, frozen=True, kw_only=True):
     events: list[Event]
-    cursor: int = Field(description="pass as `since` to get only newer events")
+    cursor: Annotated[int, Meta(description="pass as `since` to get only newer events")]
 
 
-class RolloutChanges(_Model):
+class RolloutChanges(_Model, frozen=True, kw_only=True):
     """The change feed of rollouts: everything (`full`) or what changed since the cursor given."""
 
-    cursor: str = Field(description="opaque; pass as `since` to get only later changes")
-    full: bool = Field(description="true: `rollouts` is every live rollout (replace what you have)")
-    rollouts: list[Rollout] = Field(description="the changed rollouts as they are now (all when `full`)")
-    removed: list[str] = Field(default_factory=list, description="ids of rollouts that went away")
+    cursor: Annotated[str, Meta(description="opaque; pass as `since` to get only later changes")]
+    full: Annotated[bool, Meta(description="true: `rollouts` is every live rollout (replace what you have)")]
+    rollouts: Annotated[list[Rollout], Meta(description="the changed rollouts as they are now (all when `full`)")]
+    removed: Annotated[list[str], Meta(description="ids of rollouts that went away")] = []
 
 
-class HealthChanges(_Model):
+class HealthChanges(_Model, frozen=True, kw_only=True):
     """The change feed of health: every service (`full`) or those whose figures moved beyond a step."""
 
-    cursor: str = Field(description="opaque; pass as `since` to get only later changes")
-    full: bool = Field(description="true: `services` is every service (replace what you have)")
+    cursor: Annotated[str, Meta(description="opaque; pass as `since` to get only later changes")]
+    full: Annotated[bool, Meta(description="true: `services` is every service (replace what you have)")]
     services: list[ServiceHealth]
 
 
-class ActionRequest(_Model):
-    actor: str = Field(min_length=1, description="the person asking, e.g. alice@bastion-1")
+class ActionRequest(_Model, frozen=True, kw_only=True, omit_defaults=True):  # what is not given is not sent
+    actor: Annotated[str, Meta(min_length=1, description="the person asking, e.g. alice@bastion-1")]
     reason: str | None = None
-    revision: int | None = Field(default=None, description="rollback only: target revision (default: rollback_to)")
-    expected_revision: int | None = Field(
-        default=None, description="precondition: act only if the rollout's current revision is still this one "
-        "(else 412 target_changed); monotui always sends the revision its confirmation showed")
-    expected_step: int | None = Field(
-        default=None, description="promote only, precondition: act only if the rollout is still at this step "
-        "(0-based current_step; else 412 target_changed)")
+    revision: Annotated[int | None, Meta(description="rollback only: target revision (default: rollback_to)")] = None
+    expected_revision: Annotated[int | None, Meta(
+        description="precondition: act only if the rollout's current revision is still this one "
+        "(else 412 target_changed); monotui always sends the revision its confirmation showed")] = None
+    expected_step: Annotated[int | None, Meta(
+        description="promote only, precondition: act only if the rollout is still at this step "
+        "(0-based current_step; else 412 target_changed)")] = None
 
 
-class ActionResponse(_Model):
+class ActionResponse(_Model, frozen=True, kw_only=True):
     rollout: Rollout
     event: Event | None = None
 
 
-class ApiError(_Model):
+class ApiError(_Model, frozen=True, kw_only=True):
     error: str
     message: str
 
@@ -275,33 +290,41 @@ class FlagChangeKind(StrEnum):
     STRATEGY_CHANGED = "strategy_changed"  # a strategy added, removed, or changed (e.g. its rollout %)
 
 
-class FlagChange(_Model):
+class FlagChange(_Model, frozen=True, kw_only=True):
     """One change of a flag in the production environment, from the flag server's event log."""
 
-    id: int = Field(description="the flag server's event id; increasing, the cursor")
-    time: datetime
+    id: Annotated[int, Meta(description="the flag server's event id; increasing, the cursor")]
+    time: AwareDatetime
     kind: FlagChangeKind
     flag: str
     project: str
     environment: str
     service: str | None = None
     actor: str = ""
-    summary: str = Field(default="", description="what changed, e.g. 'rollout 25% → 50%'")
+    summary: Annotated[str, Meta(description="what changed, e.g. 'rollout 25% → 50%'")] = ""
 
 
-class Flag(_Model):
+class Flag(_Model, frozen=True, kw_only=True):
     """A feature flag as it is in the production environment."""
 
     name: str
     project: str
     environment: str
     enabled: bool
-    service: str | None = Field(default=None, description="the service it belongs to (tag or name prefix)")
+    service: Annotated[str | None, Meta(description="the service it belongs to (tag or name prefix)")] = None
     type: str = ""
     description: str = ""
-    strategies: list[str] = Field(default_factory=list, description="one summary per active strategy")
-    rollout: int | None = Field(default=None, ge=0, le=100, description="% of traffic it is on for, if known")
+    strategies: Annotated[list[str], Meta(description="one summary per active strategy")] = []
+    rollout: Annotated[int, Meta(ge=0, le=100, description="% of traffic it is on for, if known")] | None = None
     stale: bool = False
     potentially_stale: bool = False
-    created_at: datetime | None = None
+    created_at: AwareDatetime | None = None
     last_change: FlagChange | None = None
+    unreadable: Annotated[str, Meta(description="what of the server's answer could not be read (then its state "
+                                     "and strategies are not known); empty when all was read")] = ""
+
+    @property
+    def state(self) -> str:
+        """'on (rollout 50%)', 'off': what a kill switch pins, in words."""
+        state = "on" if self.enabled else "off"
+        return f"{state} ({', '.join(self.strategies)})" if self.strategies else state

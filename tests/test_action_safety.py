@@ -22,7 +22,7 @@ import pytest
 from monotui.config import build_settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import ActionKind, Phase, Strategy, as_json
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen
@@ -306,7 +306,7 @@ async def test_a_dripping_answer_hits_the_action_deadline_and_frees_the_rollout(
 async def test_an_answer_about_another_rollout_is_not_done(sim: SimulatorServer, engine_for: Callable[..., Engine],
                                                            audit_path: Path) -> None:
     canary(sim)
-    other = json.dumps({"rollout": json.loads(sim.world.rollout("payments-api").model_dump_json())}).encode()
+    other = json.dumps({"rollout": as_json(sim.world.rollout("payments-api"))}).encode()
     with HostileProxy(sim.url, "other", replacement=other) as proxy:
         async with engine_for(source(proxy.url)) as engine:
             outcome = await engine.execute(await planned(engine, ActionKind.PAUSE))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from msgspec import ValidationError, convert
 
 from monotui.config import ArgoRolloutsSourceConfig, build_settings
 from monotui.engine.actions import plan_action
@@ -170,10 +170,10 @@ def test_weights_beyond_max_weight_are_bad_input() -> None:
     base = {"id": "a", "service": "a", "environment": "e", "strategy": "canary", "phase": "Progressing",
             "revision": 2, "version": "v2", "started_at": "2026-11-26T09:00:00Z"}
     with pytest.raises(ValidationError, match="a weight of 150 is more than max_weight 100"):
-        Rollout.model_validate({**base, "set_weight": 150})
+        convert({**base, "set_weight": 150}, Rollout)
     with pytest.raises(ValidationError, match="a weight of 1500 is more than max_weight 1000"):
-        Rollout.model_validate({**base, "max_weight": 1000, "steps": [{"weight": 1500}]})
-    r = Rollout.model_validate({**base, "max_weight": 1000, "set_weight": 333, "actual_weight": 1})
+        convert({**base, "max_weight": 1000, "steps": [{"weight": 1500}]}, Rollout)
+    r = convert({**base, "max_weight": 1000, "set_weight": 333, "actual_weight": 1}, Rollout)
     assert weight_text(RolloutView("k", r, None, Attention.PROGRESSING, False, False)) == "33.3/0.1%"
-    assert Rollout.model_validate({**base, "max_weight": 3, "set_weight": 1}).share(1) == pytest.approx(33.33, 0.01)
+    assert convert({**base, "max_weight": 3, "set_weight": 1}, Rollout).share(1) == pytest.approx(33.33, 0.01)
     assert [share_number(s) for s in (100 / 3, 0.01, 0, 99.99, 100)] == ["33.3", "<0.1", "0", ">99.9", "100"]

@@ -13,7 +13,7 @@ import pytest
 
 from monotui.cli import main
 from monotui.engine.audit import AuditLog
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import ActionKind, Phase, Strategy, replace
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 
@@ -335,10 +335,10 @@ def test_promote_plan_never_counts_past_the_last_step(sim: SimulatorServer) -> N
 
     rollout = sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     steps = len(rollout.steps)
-    last = rollout.model_copy(update={"current_step": steps - 1})
+    last = replace(rollout, current_step=steps - 1)
     effect = plan_action("prod", last, ActionKind.PROMOTE).effect
     assert f"step {steps}/{steps} → done" in effect and f"{steps + 1}/{steps}" not in effect
-    first = rollout.model_copy(update={"current_step": 0})
+    first = replace(rollout, current_step=0)
     assert f"step 1/{steps} → 2/{steps}" in plan_action("prod", first, ActionKind.PROMOTE).effect
 
 

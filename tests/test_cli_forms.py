@@ -63,6 +63,9 @@ FORMS = {
     "monotui demo --port 8700": "demo-port",
     "monotui status --json --config /tmp/demo.toml": "demo-port",
     "monotui serve --config path/to/config.toml": "serve",  # run in a browser by tests/test_serve.py
+    "monotui flags --json": "flags",
+    "monotui flag off new-checkout --yes --reason \"error spike\"": "flag-action",
+    "monotui demo --unleash": "demo-unleash",
 }
 
 
@@ -160,7 +163,7 @@ def test_help_lists_every_command_with_a_description(flag: str, env: dict[str, s
     proc = run([flag], env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: monotui [OPTIONS] [COMMAND]")
-    commands = {"demo", "simulate", "kube-standin", "serve", "status", "completion",
+    commands = {"demo", "simulate", "kube-standin", "serve", "status", "flags", "flag", "completion",
                 *(s.kind.value for s in ROLLOUT_ACTIONS)}
     listed = dict(re.findall(r"^  ([a-z-]+) +(\S.*)$", proc.stdout.split("Commands:")[1].split("\n\n")[0], re.M))
     assert set(listed) == commands
@@ -208,7 +211,7 @@ def test_version_before_or_after_a_command(env: dict[str, str]) -> None:
 
 def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env: dict[str, str]) -> None:
     config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9", tmp_path / "audit.log")
-    # in one process, so that thirteen commands do not cost thirteen interpreters
+    # in one process, so that sixteen commands do not cost sixteen interpreters
     code = (f"import sys\nfrom monotui.cli import main, cli\nfor name in cli.commands:\n"
             f"    glob = [] if name in {sorted(READS_NO_CONFIG)!r} else ['--config', {config!r}]\n"
             "    for argv in ([*glob, name, '--help'], [name, '-h', *glob]):\n"
@@ -217,7 +220,7 @@ def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     exits = re.findall(r"^EXIT (\S+) (\d+)$", proc.stdout, re.M)
-    assert len(exits) == 2 * 14 and all(code == "0" for _, code in exits), proc.stdout
+    assert len(exits) == 2 * 16 and all(code == "0" for _, code in exits), proc.stdout
     usages = re.findall(r"^Usage: monotui ([a-z-]+) ", proc.stdout, re.M)
     assert sorted(usages) == sorted(name for name, _ in exits)
 
@@ -317,6 +320,80 @@ def test_argo_action_form(where: int, tmp_path: Path, env: dict[str, str]) -> No
         [record] = AuditLog(audit).outcomes()
         assert (record["source"], record["rollout"], record["action"], record["outcome"]) == (
             "east", "prod/cart-api", "abort", "done")
+
+
+# ---- feature flags --------------------------------------------------------------------------------------------
+
+
+def flag_config(path: Path, production: SimulatorServer, audit: Path) -> str:
+    """The deploy source and the simulator's Unleash Admin API as a flag source, with a flag `new-checkout` of
+    cart-api that is on (the README's examples)."""
+    flags = production.world.flags
+    flags.create("default", "new-checkout")
+    flags.tag("new-checkout", "service", "cart-api")
+    flags.add_strategy("default", "new-checkout", "production", "flexibleRollout", {"rollout": 50})
+    flags.set_enabled("default", "new-checkout", "production", True, actor="dana")
+    write_config(path, production.url, audit)
+    path.write_text(path.read_text() + f'[[sources]]\nname = "flags"\nkind = "unleash"\nurl = "{production.url}"\n'
+                    'timeout = 5\n')
+    return str(path)
+
+
+def _flag_changes(production: SimulatorServer) -> list[str]:
+    """The changes the flag server recorded for new-checkout after the set-up (who, what)."""
+    events = [e for e in production.world.flags.events if e["featureName"] == "new-checkout"]
+    return [f"{e['createdBy']} {e['type']}" for e in events[4:]]  # created, tagged, strategy, enabled: set-up
+
+
+def test_flags_form(production: SimulatorServer, tmp_path: Path, env: dict[str, str]) -> None:
+    [form] = forms("flags")
+    config = flag_config(tmp_path / "config.toml", production, tmp_path / "audit.log")
+    for variant in positions(split(form, {}), config):
+        proc = run(variant, env)
+        assert proc.returncode == 0, (variant, proc.stderr)
+        data = json.loads(proc.stdout)
+        assert [s["name"] for s in data["sources"]] == ["flags"]
+        [flag] = [f for f in data["flags"] if f["name"] == "new-checkout"]
+        assert (flag["service"], flag["enabled"], flag["strategies"], flag["last_change"]["actor"]) == (
+            "cart-api", True, ["rollout 50%"], "dana")
+
+
+@pytest.mark.parametrize("where", [0, 1], ids=["options-before", "options-after"])
+def test_flag_action_form(where: int, production: SimulatorServer, tmp_path: Path, env: dict[str, str]) -> None:
+    [form] = forms("flag-action")
+    audit = tmp_path / "audit.log"
+    config = flag_config(tmp_path / "config.toml", production, audit)
+    argv = split(form, {})
+    proc = run(positions([*argv, "--read-only"], config)[where], env)
+    assert proc.returncode == 1 and "read-only" in proc.stderr, proc.stderr
+    assert _flag_changes(production) == []
+    proc = run(positions(argv, config)[where], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Turn off flag new-checkout (project default, environment production, source flags)" in proc.stdout
+    assert "last changed: by dana" in proc.stdout and "new-checkout (flags): done" in proc.stdout
+    assert _flag_changes(production) == ["admin feature-environment-disabled"]
+    records = AuditLog(audit).read()
+    assert [(r["action"], r["outcome"]) for r in records] == [("flag-off", "refused"), ("flag-off", "intent"),
+                                                              ("flag-off", "done")]
+    assert records[-1]["reason"] == "error spike"
+
+
+def test_demo_unleash_form(tmp_path: Path, env: dict[str, str]) -> None:
+    """A real Unleash on PostgreSQL, started by the demo, seeded with its flags, and stopped when it quits."""
+    from monotui.simulator.unleash_server import install_dir, missing
+
+    [form] = forms("demo-unleash")
+    if (problem := missing()) is not None:  # never skipped: `.ci/run` installs them
+        pytest.fail(f"a real Unleash cannot start: {problem}", pytrace=False)
+    env = {**env, "MONOTUI_UNLEASH_DIR": str(install_dir())}  # where it is installed, not in the test's $HOME
+    with Terminal(split(form, {}), env, cwd=ROOT) as term:
+        screen = term.wait_for("PRODUCTION", demo_first_service(), timeout=120)
+        url = re.search(r"Unleash listens on (http://127\.0\.0\.1:\d+)", term.text)
+        assert url is not None, screen
+        term.type("q")
+        assert term.wait_exit(timeout=60) == 0
+    with pytest.raises(httpx.TransportError):  # stopped with the demo
+        httpx.get(url.group(1), timeout=5)
 
 
 # ---- the TUI --------------------------------------------------------------------------------------------------

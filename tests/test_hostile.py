@@ -81,7 +81,7 @@ async def test_a_zone_less_timestamp_is_one_row_saying_which_field(answers: dict
             assert all(cell(app, f"prod/{r['id']}", "version") == r["version"] for r in others), "the rest intact"
             assert engine.state.status("prod").state == "ok"
             shown = engine.state.rollout("prod", victim["id"])
-            assert shown is not None and "started_at: Input should have timezone info" in shown.message
+            assert shown is not None and "started_at: Expected datetime with a timezone component" in shown.message
             outcome = await engine.execute(engine.plan("prod", shown, ActionKind.PAUSE), "check")
             assert outcome.outcome == "refused" and "not sent" in (outcome.error or "")
     assert not [a for a in server.asked if a.method == "POST"], "no action sent on a row that cannot be read"
@@ -104,7 +104,7 @@ def test_status_prints_the_unreadable_row_without_a_traceback(answers: dict[str,
     shown = {r["id"]: r for r in json.loads(out.out)["rollouts"]}
     assert len(shown) == len(data["rollouts"])
     assert "started_at" in shown[data["rollouts"][0]["id"]]["message"]
-    assert "current_step: Input should be greater than or equal to 0" in shown[data["rollouts"][1]["id"]]["message"]
+    assert "current_step: Expected int >= 0" in shown[data["rollouts"][1]["id"]]["message"]
 
 
 def test_an_unexpected_error_exits_non_zero_with_one_line_and_the_log_path(
@@ -169,7 +169,7 @@ async def test_odd_kubernetes_numbers_never_blind_the_source(tmp_path: Path) -> 
     assert result.rollouts is not None and len(result.rollouts) == len(rollouts), "every rollout is still shown"
     by_id = {r.id: r for r in result.rollouts}
     broken = by_id[f"{rollouts[5]['metadata']['namespace']}/{rollouts[5]['metadata']['name']}"]
-    assert broken.version == "? current_step" and "greater than or equal to 0" in broken.message
+    assert broken.version == "? current_step" and "Expected int >= 0" in broken.message
     readable = [r for r in result.rollouts if r is not broken]
     assert all(not r.version.startswith("? ") for r in readable)
     with pytest.raises(ProviderError) as info:

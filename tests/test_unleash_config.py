@@ -28,7 +28,8 @@ def test_defaults_read_production_flags_of_the_default_project_mapped_by_service
     ('service_from = "label"\n', "https://u.example.com", "sources[0].service_from",
      "Input should be 'tag' or 'prefix'"),
     ("projects = []\n", "https://u.example.com", "sources[0].projects", "at least 1 item"),
-    ("", "unleash.example.com", "sources[0].url", "should match pattern"),
+    ("", "unleash.example.com", "sources[0].url", "must start with http:// or https://"),
+    ("", "https://admin:*:*.abc@u.example.com", "sources[0].url", "must not contain a user name or password"),
 ])
 def test_a_bad_unleash_source_is_one_clear_line(tmp_path: Path, body: str, url: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:

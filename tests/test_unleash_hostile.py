@@ -4,13 +4,15 @@ ProviderError (never a crash, never the token), and the engine polls the source 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from monotui.config import UnleashSourceConfig
@@ -42,12 +44,37 @@ class Hostile(BackgroundServer):
         async def events(request: Request) -> Response:
             return JSONResponse({"events": self.events, "total": len(self.events)})
 
+        async def one_flag(request: Request) -> Response:  # a flag's own answer: as the listing has it
+            name = request.path_params["name"]
+            listed = json.loads(bytes(self.answer().body)).get("features", [])
+            found = next((f for f in listed if isinstance(f, dict) and f.get("name") == name), None)
+            return JSONResponse(found) if found else JSONResponse({"message": "no such flag"}, status_code=404)
+
+        async def toggle(request: Request) -> Response:
+            self.toggles.append(request.url.path)
+            if self.toggle_hangs:  # the request arrived; the answer never comes
+                await asyncio.sleep(30)
+            return Response(status_code=200)
+
+        self.toggles: list[str] = []
+        self.toggle_hangs = False
         self._serve(Starlette(routes=[Route("/api/admin/search/features", features),
-                                      Route("/api/admin/search/events", events)]))
+                                      Route("/api/admin/search/events", events),
+                                      Route("/api/admin/projects/{project}/features/{name}", one_flag),
+                                      Route("/api/admin/projects/{project}/features/{name}/environments/{env}/{state}",
+                                            toggle, methods=["POST"])]))
 
 
 def hang() -> Response:
     return Response(b"")
+
+
+async def trickle() -> AsyncIterator[bytes]:
+    yield b'{"features": ['
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        yield b" "
+    yield b"]}"
 
 
 @pytest.fixture
@@ -60,7 +87,7 @@ def hostile() -> Iterator[Hostile]:
 async def provider(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[UnleashProvider]:
     monkeypatch.setenv("HOSTILE_TOKEN", TOKEN)
     p = UnleashProvider(UnleashSourceConfig(name="flags", kind="unleash", url=hostile.url, token_env="HOSTILE_TOKEN",
-                                            timeout=0.5))
+                                            timeout=0.5, max_response_mb=1))
     yield p
     await p.aclose()
 
@@ -68,13 +95,20 @@ async def provider(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
 BAD_ANSWERS: dict[str, tuple[Callable[[], Response], str, str]] = {
     "not json": (lambda: Response(b'{"features": [', media_type="application/json"), "invalid",
                  "GET /api/admin/search/features: invalid response"),
-    "wrong types": (lambda: JSONResponse({"features": [{"name": 5, "environments": "x"}]}), "invalid",
-                    "GET /api/admin/search/features: invalid response: features.0.name"),
+    "no list": (lambda: JSONResponse({"features": 5}), "invalid",
+                "GET /api/admin/search/features: invalid response: features: Input should be a valid list"),
+    "too large": (lambda: JSONResponse({"features": [], "pad": "x" * 2_000_000}), "invalid",
+                  "GET /api/admin/search/features: answer too large"),
+    "quotes the token": (lambda: JSONResponse({"message": f"bad token {TOKEN}"}, status_code=401), "auth",
+                         "GET /api/admin/search/features: HTTP 401: bad token ***"),
     "html 502": (lambda: Response(b"<html>bad gateway</html>", status_code=502), "http",
                  "GET /api/admin/search/features: HTTP 502: Bad Gateway"),
     "forbidden": (lambda: JSONResponse({"message": "You need permission READ"}, status_code=403), "auth",
                   "GET /api/admin/search/features: HTTP 403: You need permission READ"),
-    "hang": (hang, "timeout", "GET /api/admin/search/features: no answer within 0.5s"),
+    "hang": (hang, "timeout", "GET /api/admin/search/features: no complete answer within 0.5s"),
+    # a byte every 0.2 s: each read is quick, the whole answer is not (the wall-clock deadline)
+    "trickle": (lambda: StreamingResponse(trickle(), media_type="application/json"), "timeout",
+                "GET /api/admin/search/features: no complete answer within 0.5s"),
 }
 
 
@@ -124,3 +158,79 @@ async def test_a_change_read_by_a_poll_that_failed_is_reported_by_the_next(
     hostile.answer = lambda: JSONResponse({"features": [], "total": 0})
     assert [(c.id, c.actor, c.summary) for c in await provider.refresh()] == [(2, "dana", "disabled")]
     assert await provider.refresh() == []
+
+
+def feature(name: str, **fields: Any) -> dict[str, Any]:
+    return {"name": name, "project": "default", "createdAt": "2026-11-26T16:00:00Z",
+            "environments": [{"name": "production", "enabled": True,
+                              "strategies": [{"name": "flexibleRollout", "parameters": {"rollout": "30"}}]}],
+            "tags": [{"type": "service", "value": "cart-api"}], **fields}
+
+
+async def test_one_unreadable_flag_is_one_row_saying_what_is_wrong_not_a_dead_source(
+        hostile: Hostile, provider: UnleashProvider, engine_for: Callable[..., Engine],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hostile.answer = lambda: JSONResponse({"features": [
+        feature("good"), feature("no-zone", createdAt="2026-11-26T16:00:00"), {"name": 5, "environments": "x"}]})
+    hostile.events = [event(1, 0, "feature-environment-enabled"),
+                      {**event(2, 1), "createdAt": "2026-11-26T17:00:01"}]  # a change at a time without a zone
+    changes = await provider.refresh()
+    assert [c.id for c in changes] == [1]  # the unreadable change is left out, the others reported
+    flags = {f.name: f for f in provider.flags}
+    assert (flags["good"].enabled, flags["good"].strategies, flags["good"].unreadable) == (True, ["rollout 30%"], "")
+    assert flags["no-zone"].unreadable.startswith("features.1.createdAt: Input should have timezone info")
+    assert flags["#2"].unreadable.startswith("features.2.name: Input should be a valid string")
+
+    monkeypatch.setenv("HOSTILE_TOKEN", TOKEN)
+    engine = engine_for({"name": "flags", "kind": "unleash", "url": hostile.url, "token_env": "HOSTILE_TOKEN"})
+    try:
+        (update,) = await engine.refresh_once()
+        assert update.ok
+        bad = engine.state.flag("flags", "no-zone")
+        assert bad is not None and bad.unreadable
+        outcome = await engine.execute_flag(engine.plan_flag("flags", bad, False), confirmed_by="dialog")
+        assert outcome.outcome == "refused" and "cannot be read" in (outcome.error or "")
+        assert hostile.toggles == []  # nothing sent
+    finally:
+        await engine.aclose()
+
+
+async def test_a_kill_switch_whose_answer_never_comes_is_unknown_and_the_flag_is_read_back(
+        hostile: Hostile, engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch,
+        audit_path: Path) -> None:
+    monkeypatch.setenv("HOSTILE_TOKEN", TOKEN)
+    hostile.answer = lambda: JSONResponse({"features": [feature("good")]})
+    hostile.toggle_hangs = True
+    engine = engine_for({"name": "flags", "kind": "unleash", "url": hostile.url, "token_env": "HOSTILE_TOKEN",
+                         "timeout": 5, "action_deadline": 1})
+    try:
+        await engine.refresh_once()
+        flag = engine.state.flag("flags", "good")
+        assert flag is not None
+        outcome = await engine.execute_flag(engine.plan_flag("flags", flag, False), confirmed_by="dialog")
+        assert outcome.outcome == "unknown" and "action deadline of 1s" in (outcome.error or "")
+        assert outcome.now == "on (rollout 30%)"  # read back: what the server says now
+        assert "outcome unknown" in outcome.message() and "Now: on (rollout 30%)" in outcome.message()
+        assert hostile.toggles == ["/api/admin/projects/default/features/good/environments/production/off"]
+        records = [json.loads(line) for line in audit_path.read_text().splitlines()]
+        assert [r["outcome"] for r in records] == ["intent", "unknown"]
+        assert records[1]["flag"]["now"] == "on (rollout 30%)"
+    finally:
+        await engine.aclose()
+
+
+async def test_a_kill_switch_that_cannot_reach_the_server_failed_and_sent_nothing(
+        engine_for: Callable[..., Engine], audit_path: Path) -> None:
+    with Hostile() as gone:
+        url = gone.url
+        gone.answer = lambda: JSONResponse({"features": [feature("good")]})
+        engine = engine_for({"name": "flags", "kind": "unleash", "url": url, "timeout": 2})
+        await engine.refresh_once()
+    try:  # the server is gone: the read before the request fails, so the request never left
+        flag = engine.state.flag("flags", "good")
+        assert flag is not None
+        outcome = await engine.execute_flag(engine.plan_flag("flags", flag, False), confirmed_by="dialog")
+        assert outcome.outcome == "failed" and "nothing was sent" in (outcome.error or "")
+        assert [json.loads(line)["outcome"] for line in audit_path.read_text().splitlines()] == ["intent", "failed"]
+    finally:
+        await engine.aclose()

@@ -73,7 +73,7 @@ async def test_views_kept_by_change_equal_views_computed_afresh(engine_for: Call
                 assert not removed
                 if change_feed:
                     assert 0 < len(changed) < 30 or round_ == 0, "a poll recomputes what it touched, not every row"
-                assert engine.state.suspects == {v.key for v in views if v.evidence is not None}
+                assert engine.state.suspect_keys == {v.key for v in views if v.evidence is not None}
 
 
 async def test_a_huge_production_shows_max_rows_exceptions_first_and_says_so(

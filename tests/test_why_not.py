@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
-from monotui.models import Phase, Rollout, Strategy
+from monotui.models import Phase, Rollout, Strategy, replace
 
 from .conftest import make_world
 
@@ -14,11 +14,11 @@ def rollouts() -> list[Rollout]:
     world = make_world()
     canary = world.deploy("cart-api", strategy=Strategy.CANARY)
     out = list(world.rollouts())
-    out += [canary.model_copy(update={"phase": phase}) for phase in Phase]
-    out += [canary.model_copy(update={"phase": Phase.HEALTHY, "rollback_to": None})]
-    out += [canary.model_copy(update={"phase": Phase.DEGRADED, "message": "RolloutAborted: metric failed"})]
+    out += [replace(canary, phase=phase) for phase in Phase]
+    out += [replace(canary, phase=Phase.HEALTHY, rollback_to=None)]
+    out += [replace(canary, phase=Phase.DEGRADED, message="RolloutAborted: metric failed")]
     if canary.stable is not None:  # in a phase where it applies, but nothing new to promote or abort
-        out += [canary.model_copy(update={"phase": Phase.PAUSED, "revision": canary.stable.revision})]
+        out += [replace(canary, phase=Phase.PAUSED, revision=canary.stable.revision)]
     return out
 
 

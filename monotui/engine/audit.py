@@ -56,6 +56,7 @@ class AuditRecord:
     attempt: int = 1  # > 1: sent again with the same Idempotency-Key after an unknown outcome
     pin: dict[str, object] | None = None  # everything confirmed: revision, step, phase, weight, engine version
     seen: dict[str, object] | None = None  # after an unknown outcome or a resend: the rollout as read back
+    flag: dict[str, object] | None = None  # a kill switch: name, project, environment, from, to, strategies, …
     time: str = ""
 
     def to_json(self) -> str:

@@ -8,18 +8,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
 from monotui.config import Settings, security_warnings
 from monotui.engine.actions import ActionPlan, RevisionRef, plan_action
 from monotui.engine.audit import AuditError, AuditLog, AuditRecord, Outcome, Stage
+from monotui.engine.flag_plan import FlagPlan
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, EventKind, Phase, Rollout, Strategy
+from monotui.models import ActionKind, EventKind, Flag, Phase, Rollout, Strategy
 from monotui.providers import ProviderError, Source, build_provider
-from monotui.providers.base import AlertSilencer, HealthHistorySource, Pin, RolloutActor
+from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySource, Pin, RolloutActor
 from monotui.render.text import clean
 
 log = logging.getLogger(__name__)
@@ -27,19 +28,25 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ActionOutcome:
-    plan: ActionPlan
+    plan: ActionPlan | FlagPlan
     outcome: Outcome
     error: str | None = None
     rollout: Rollout | None = None
     now: str | None = None  # after an unknown outcome: what monotui read back from the backend
     audit_error: str | None = None  # the outcome record could not be written (the intent was)
     resendable: bool = True  # the backend honours Idempotency-Keys, so the same intent can be sent again
+    flag: Flag | None = None  # a kill switch: the flag as it is after (done, or read back)
 
     @property
     def ok(self) -> bool:
         return self.outcome == "done"
 
     def message(self) -> str:
+        if isinstance(self.plan, FlagPlan):
+            text = self.plan.outcome_message(self.outcome, self.error, self.now)
+            if self.audit_error:
+                text += f" (WARNING: the outcome is not in the audit log: {self.audit_error})"
+            return text
         what = f"{self.plan.spec.label} {self.plan.rollout.service} ({self.plan.source})"
         if self.outcome == "done":
             text = f"{what}: done" + (" (sent again with the same key)" if self.plan.resend else "")
@@ -151,10 +158,16 @@ class Engine:
             out.append(outcome)
         return out
 
-    async def refresh_once(self) -> list[SourceUpdate]:
+    async def refresh_once(self, sources: Collection[str] | None = None) -> list[SourceUpdate]:
+        """Poll every source (or those named) once, at the same time."""
         return list(await asyncio.gather(*(
             poll_once(self.state, p, self.settings.source(name).timeout) for name, p in self.providers.items()
+            if sources is None or name in sources
         )))
+
+    def flag_sources(self) -> list[str]:
+        """The sources whose flags can be listed and turned on or off."""
+        return [name for name in self.providers if self.can_flag(name)]
 
     def can(self, source: str, kind: ActionKind) -> bool:
         """Whether the source's engine offers this action at all (Argo Rollouts has retry; the deploy API not)."""
@@ -210,8 +223,9 @@ class Engine:
     def _load_unresolved(self) -> None:
         """Intents from the audit log with no outcome, or an unknown one, become resendable plans."""
         for record in self.audit.unresolved():
-            if record.get("actor") != self.settings.actor or record.get("automatic"):
-                continue  # another person's key cannot be re-sent by this one (its body names the actor)
+            if record.get("actor") != self.settings.actor or record.get("automatic") or record.get("flag"):
+                continue  # another person's key cannot be re-sent by this one (its body names the actor); a kill
+                # switch has no key to send again
             self.unresolved.append(record)
 
     @staticmethod
@@ -390,6 +404,113 @@ class Engine:
             return None, f"cannot read {plan.rollout.service} back (the answer was about another rollout)"
         self.state.apply_rollout(plan.source, rollout)
         return rollout, describe(rollout)
+
+    # ---- the kill switch (feature flags) -------------------------------------------------------------------
+
+    def can_flag(self, source: str) -> bool:
+        """Whether the source is a flag source (whose flags can be turned on and off)."""
+        return isinstance(self.providers.get(source), FlagSource)
+
+    def flag_protected(self, flag: Flag) -> bool:
+        """In `protected_flags` (compared canonically, as protected services): the name must be typed."""
+        return self.settings.is_protected_flag(flag.name)
+
+    def plan_flag(self, source: str, flag: Flag, enabled: bool) -> FlagPlan:
+        """The plan a confirmation shows; `flag` as shown is what `execute_flag` pins."""
+        return FlagPlan(source, flag, enabled, protected=self.flag_protected(flag))
+
+    def flag_target_changed(self, plan: FlagPlan) -> str | None:
+        """How the flag in the state differs from what `plan` pinned (None: still the same)."""
+        return plan.differs(self.state.flag(plan.source, plan.name))
+
+    def _record_flag(self, plan: FlagPlan, outcome: Stage, reason: str | None, error: str | None,
+                     confirmed_by: str | None, now: str | None = None) -> None:
+        self.audit.append(AuditRecord(
+            actor=self.settings.actor, source=plan.source, environment=plan.environment,
+            service=plan.flag.service or "", rollout="", action=plan.action, from_revision=None, to_revision=None,
+            outcome=outcome, reason=reason or None, error=error, idempotency_key=plan.idempotency_key,
+            confirmed_by=confirmed_by, flag=plan.audit_fields(now)))
+
+    async def refuse_flag(self, plan: FlagPlan, why: str, reason: str | None = None,
+                          confirmed_by: str | None = None) -> ActionOutcome:
+        """Record a kill switch that monotui itself refused to send (nothing is sent)."""
+        try:
+            await asyncio.to_thread(self._record_flag, plan, "refused", reason, why, confirmed_by)
+        except AuditError as e:
+            return ActionOutcome(plan, "refused", why, audit_error=str(e), resendable=False)
+        return ActionOutcome(plan, "refused", why, resendable=False)
+
+    async def execute_flag(self, plan: FlagPlan, reason: str | None = None, *,
+                           confirmed_by: str) -> ActionOutcome:
+        """Turn one flag on or off, once, exactly as confirmed — the same contract as rollout actions: refused
+        without sending in read-only mode or when the flag changed since it was confirmed (here, and by the
+        provider just before the request: FlagChangedError); the intent is on disk before the request leaves, the
+        outcome record (done / refused / failed / unknown, with the flag read back) before this returns."""
+        reason = _text(reason).strip() or None
+        if self.read_only(plan.source):
+            return await self.refuse_flag(plan, "read-only mode: no mutating request is sent", reason,
+                                          confirmed_by)
+        provider = self.providers.get(plan.source)
+        if not isinstance(provider, FlagSource):
+            return await self.refuse_flag(plan, f"source {plan.source} has no flags", reason, confirmed_by)
+        target = (plan.source, f"flag:{plan.project}/{plan.name}")
+        if target in self._in_flight:
+            return await self.refuse_flag(plan, f"another change of flag {plan.name} is still in flight", reason,
+                                          confirmed_by)
+        if plan.flag.unreadable:
+            return await self.refuse_flag(plan, f"the flag cannot be read ({plan.flag.unreadable}): its state is "
+                                          "not known. Nothing was sent", reason, confirmed_by)
+        if changed := self.flag_target_changed(plan):
+            return await self.refuse_flag(plan, f"the flag changed since it was confirmed: {changed}. Nothing "
+                                          "was sent; look again", reason, confirmed_by)
+        self._in_flight.add(target)
+        try:
+            try:
+                await asyncio.to_thread(self._record_flag, plan, "intent", reason, None, confirmed_by)
+            except AuditError as e:
+                return ActionOutcome(plan, "refused", f"not sent: the audit log cannot be written ({e})",
+                                     resendable=False)
+            outcome, error, flag = await self._send_flag(provider, plan)
+            now = None
+            if outcome == "unknown":
+                flag, now = await self._read_flag_back(provider, plan)
+            elif flag is not None:
+                now = flag.state
+            audit_error = None
+            try:
+                await asyncio.to_thread(self._record_flag, plan, outcome, reason, error, confirmed_by, now)
+            except AuditError as e:
+                audit_error = str(e)
+        finally:
+            self._in_flight.discard(target)
+        if flag is not None:
+            self.state.apply_flag(plan.source, flag)
+            self.state.version += 1
+        return ActionOutcome(plan, outcome, error, now=now, audit_error=audit_error, resendable=False, flag=flag)
+
+    async def _send_flag(self, provider: FlagSource, plan: FlagPlan) -> tuple[Outcome, str | None, Flag | None]:
+        deadline = self.settings.source(plan.source).action_deadline_s
+        try:
+            async with asyncio.timeout(deadline):
+                return "done", None, await provider.set_flag(plan.flag, plan.enabled)
+        except ProviderError as e:  # FlagChangedError (kind "changed") is a refusal: nothing was sent
+            return outcome_of(e), e.message, None
+        except TimeoutError:
+            return "unknown", f"no complete answer within the action deadline of {deadline:g}s", None
+        except asyncio.CancelledError:
+            raise  # the intent stays without outcome: "outcome unknown" in the audit log
+        except Exception as e:  # a provider bug after the request may have left: never silent, never "failed"
+            log.exception("flag %s on %s", plan.action, plan.name)
+            return "unknown", f"internal error while sending ({type(e).__name__})", None
+
+    async def _read_flag_back(self, provider: FlagSource, plan: FlagPlan) -> tuple[Flag | None, str]:
+        """After an unknown outcome: the flag as the server shows it now (best effort, bounded)."""
+        try:
+            async with asyncio.timeout(self.settings.source(plan.source).timeout + 1):
+                flag = await provider.read_flag(plan.project, plan.name)
+        except Exception as e:  # any failure only means we cannot say
+            return None, f"cannot read flag {plan.name} back ({type(e).__name__})"
+        return flag, flag.state
 
     async def history(self, service: str) -> Any:
         """The last 30 minutes of a service's health from the first source that keeps history (None without)."""

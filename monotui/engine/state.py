@@ -12,9 +12,10 @@ from typing import Literal
 
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
+from monotui.engine.flag_state import FlagState, FlagSuspect
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at
-from monotui.models import Alert, Event, EventKind, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
 
@@ -68,6 +69,7 @@ class RolloutView:
     read_only: bool
     evidence: Evidence | None = None
     alerts: int = 0  # firing, not silenced
+    flag_suspects: tuple[FlagSuspect, ...] = ()  # flags of the service that changed just before it breached
 
     @property
     def key(self) -> str:
@@ -92,10 +94,12 @@ class ViewChanges:
 class SourceEvent:
     source: str
     event: Event
+    flag_change: FlagChange | None = None  # an event of kind "flag": the change itself (engine/flag_state.py)
 
 
-class ProductionState:
+class ProductionState(FlagState):
     def __init__(self, settings: Settings, health_sources: list[str] | None = None) -> None:
+        self._init_flags()
         self.settings = settings
         self.sources: dict[str, SourceData] = {
             s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name),
@@ -122,7 +126,7 @@ class ProductionState:
         self._deadlines: list[tuple[float, str, str]] = []  # (when, source, rollout id): recompute then
         self._deadline_of: dict[tuple[str, str], float] = {}
         self._feeds: list[ViewChanges] = []
-        self.suspects: set[str] = set()  # keys of the views with evidence, read-only or not
+        self.suspect_keys: set[str] = set()  # keys of the views with a rollout's evidence, read-only or not
         self.last_refresh: datetime | None = None
 
     def status(self, source: str) -> SourceStatus:
@@ -194,6 +198,11 @@ class ProductionState:
             self._count_firing()
         for event in result.events:
             self.events.append(SourceEvent(source, event))
+        for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
+            self.events.append(SourceEvent(source, event, change))
+        # flags make suspects only of breached services: only their rows can change with the flags
+        self._flags_dirty({c.service for c in result.flag_changes if c.service}
+                          | {f.service for f in result.flags or () if f.service})
         if data.status.stale:
             self._source_dirty(source)
         data.status.state = "ok"
@@ -268,6 +277,15 @@ class ProductionState:
             self._dirty.add((source, rollout.id))
             self._index(source, rollout)
 
+    def _flags_dirty(self, services: set[str]) -> None:
+        for service in services & self.breach_since.keys():
+            self._service_dirty(service)
+
+    def apply_flag(self, source: str, flag: Flag) -> None:
+        super().apply_flag(source, flag)
+        if flag.service:
+            self._flags_dirty({flag.service})
+
     def _service_dirty(self, service: str) -> None:
         self._dirty.update(self._by_service.get(service, ()))
 
@@ -333,7 +351,7 @@ class ProductionState:
                 if self._views.pop(key, None) is not None:
                     if not bulk:
                         self._order.discard(key)
-                    self.suspects.discard(key)
+                    self.suspect_keys.discard(key)
                     removed.append(key)
                 continue
             view = self._view(source, data, rollout, now)
@@ -343,9 +361,9 @@ class ProductionState:
             if not bulk:
                 self._order.put(key, (*sort_key(view.attention, rollout), key))
             if view.evidence is not None:
-                self.suspects.add(key)
+                self.suspect_keys.add(key)
             else:
-                self.suspects.discard(key)
+                self.suspect_keys.discard(key)
             changed.append(key)
         if bulk:
             self._order = ordered([((*sort_key(v.attention, v.rollout), key), key) for key, v in self._views.items()])
@@ -361,7 +379,8 @@ class ProductionState:
         seen = self.baselines.get((source, rollout.id))
         baseline = seen[1] if seen and seen[0] == rollout.revision else None
         case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline, now)
-        rank = Attention.SUSPECT if case else attention(rollout, health, limits, now)
+        flags = self.flag_suspects(rollout.service, now) if rollout.service in self.breach_since else ()
+        rank = Attention.SUSPECT if case or flags else attention(rollout, health, limits, now)
         if rollout.rolled_back_at is not None and now - rollout.rolled_back_at < RECENT_ROLLBACK:
             # "just rolled back" ends with the clock: look at this row again then (once per deadline)
             when = (rollout.rolled_back_at + RECENT_ROLLBACK).timestamp()
@@ -369,7 +388,7 @@ class ProductionState:
                 self._deadline_of[(source, rollout.id)] = when
                 heapq.heappush(self._deadlines, (when, source, rollout.id))
         return RolloutView(source, rollout, health, rank, data.status.stale, data.status.read_only, case,
-                           self._firing.get(rollout.service, 0))
+                           self._firing.get(rollout.service, 0), flags)
 
     def view(self, key: str) -> RolloutView | None:
         return self._views.get(key)
@@ -407,7 +426,7 @@ class ProductionState:
 
     def recent_events(self, source: str | None = None, service: str | None = None,
                       limit: int = 50) -> list[SourceEvent]:
-        """Newest first."""
+        """Newest first; flag changes are events of kind "flag" (engine/flag_state.py), a service's included."""
         out: list[SourceEvent] = []
         for item in reversed(self.events):
             if (source is None or item.source == source) and (service is None or item.event.service == service):

@@ -19,8 +19,9 @@ class Evidence:
     figure: str  # "error ratio" or "p99"
     before: float | None  # the figure just before the rollout started (None: older than the history)
     now: float
-    changed_at: datetime  # when the rollout started or last advanced
+    changed_at: datetime  # when the rollout started or last advanced, or the flag changed
     breach_at: datetime
+    actor: str = ""  # who made the change, when the source says (flag changes)
 
 
 def figure_at(series: list[float], interval_s: float, now: datetime, at: datetime) -> float | None:
@@ -46,7 +47,13 @@ def evidence(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresho
     hits = [t for t in changes if breach_at - WINDOW <= t <= breach_at + GRACE]
     if not hits:
         return None
-    changed_at = max(hits)
+    return case(health, thresholds, max(hits), breach_at, baseline, now, rollout.started_at)
+
+
+def case(health: ServiceHealth, thresholds: Thresholds, changed_at: datetime, breach_at: datetime,
+         baseline: tuple[float, float] | None, now: datetime | None, before_at: datetime,
+         actor: str = "") -> Evidence:
+    """The evidence against a change at `changed_at` (the figure that breached, before `before_at` and now)."""
     if health.error_ratio >= thresholds.error_ratio:
         figure, value, series, known = "error ratio", health.error_ratio, health.series.error_ratio, 0
     else:
@@ -54,5 +61,5 @@ def evidence(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresho
     if baseline is not None:
         before: float | None = baseline[known]
     else:
-        before = figure_at(series, health.series.interval_s, now, rollout.started_at) if now else None
-    return Evidence(figure, before, value, changed_at, breach_at)
+        before = figure_at(series, health.series.interval_s, now, before_at) if now else None
+    return Evidence(figure, before, value, changed_at, breach_at, actor)

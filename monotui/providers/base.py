@@ -106,6 +106,8 @@ class PollResult:
     alerts: list[Alert] | None = None  # alert sources: every firing alert
     health_partial: bool = False
     resyncing: int = 0  # watching sources: relists in a row that brought nothing (410 storms), 0 when well
+    flags: list[Flag] | None = None  # flag sources: every flag (None: not a flag source)
+    flag_changes: list[FlagChange] = field(default_factory=list)  # flag sources: the new changes, oldest first
 
 
 # Capabilities, not kind names: the engine and the UI choose behaviour by which of these a provider implements
@@ -179,6 +181,10 @@ class FlagSource(Protocol):
         ...
 
     async def set_flag(self, confirmed: Flag, enabled: bool) -> Flag: ...
+
+    async def read_flag(self, project: str, name: str) -> Flag:
+        """One flag as the server has it now (after an action whose outcome is unknown)."""
+        ...
 
 
 def transport_error(exc: BaseException, what: str, timeout: float) -> ProviderError:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
+import msgspec
 
 from monotui.config import HttpSourceConfig
 from monotui.models import (
@@ -26,21 +26,47 @@ from monotui.models import (
 from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
-from monotui.providers.items import describe, item_list, json_object, read_items, unreadable_rollout
+from monotui.providers.items import decode_items, envelope, unreadable_rollout
+
+# The envelopes of the answers, their item lists kept as raw JSON: each item is decoded on its own, so one that
+# cannot be read never hides the others (providers/items.py).
 
 
-def _text_field(data: dict[str, Any], key: str, what: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str):
-        raise ProviderError("invalid", f"{what}: invalid response: {key}: Input should be a valid string")
-    return value
+class _RolloutList(msgspec.Struct):
+    rollouts: list[msgspec.Raw]
 
 
-def _flag(data: dict[str, Any], key: str, what: str) -> bool:
-    value = data.get(key)
-    if not isinstance(value, bool):
-        raise ProviderError("invalid", f"{what}: invalid response: {key}: Input should be a valid boolean")
-    return value
+class _RolloutChanges(msgspec.Struct):
+    cursor: str
+    full: bool
+    rollouts: list[msgspec.Raw]
+    removed: list[Any] | None = None  # lenient: ids that are not strings are ignored
+
+
+class _HealthList(msgspec.Struct):
+    services: list[msgspec.Raw]
+
+
+class _HealthChanges(msgspec.Struct):
+    cursor: str
+    full: bool
+    services: list[msgspec.Raw]
+
+
+class _EventPage(msgspec.Struct):
+    events: list[msgspec.Raw]
+    cursor: int
+
+
+_ROLLOUT_LIST = msgspec.json.Decoder(_RolloutList)
+_ROLLOUT_CHANGES = msgspec.json.Decoder(_RolloutChanges)
+_HEALTH_LIST = msgspec.json.Decoder(_HealthList)
+_HEALTH_CHANGES = msgspec.json.Decoder(_HealthChanges)
+_EVENT_PAGE = msgspec.json.Decoder(_EventPage)
+_ROLLOUT = msgspec.json.Decoder(Rollout)
+_HEALTH = msgspec.json.Decoder(ServiceHealth)
+_EVENT = msgspec.json.Decoder(Event)
+_ACTION_RESPONSE = msgspec.json.Decoder(ActionResponse)
 
 
 class HttpDeployProvider:
@@ -72,7 +98,7 @@ class HttpDeployProvider:
     ) -> Answer:
         return await self._edge.send(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
-    def _rollout_items(self, data: dict[str, Any], what: str, *, replace: bool) -> list[Rollout]:
+    def _rollout_items(self, items: list[msgspec.Raw], *, replace: bool) -> list[Rollout]:
         """The rollouts of an answer, item by item: an unreadable one becomes a row saying which field is wrong
         (kept with the time it was first seen, so its age means something)."""
         seen_now: dict[str, datetime] = {}
@@ -83,7 +109,7 @@ class HttpDeployProvider:
             seen_now[row.id] = row.started_at
             return row
 
-        rollouts = read_items(item_list(data, "rollouts", what), Rollout, stand_in)
+        rollouts = decode_items(items, _ROLLOUT, stand_in)
         if replace:
             self._unreadable = seen_now
         else:  # a partial answer: only the rollouts it carries are re-judged
@@ -93,27 +119,20 @@ class HttpDeployProvider:
         return rollouts
 
     def _read_rollouts(self, body: bytes) -> list[Rollout]:
-        what = "GET /v1/rollouts"
-        return self._rollout_items(json_object(body, what), what, replace=True)
+        return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True)
 
     def _read_rollout_changes(self, body: bytes) -> RolloutChanges:
-        what = "GET /v1/changes/rollouts"
-        data = json_object(body, what)
-        full = _flag(data, "full", what)
-        removed = [r for r in data.get("removed") or [] if isinstance(r, str)]
+        data = envelope(_ROLLOUT_CHANGES, body, "GET /v1/changes/rollouts")
+        removed = [r for r in data.removed or [] if isinstance(r, str)]
         for gone in removed:
             self._unreadable.pop(gone, None)
-        return RolloutChanges.model_construct(
-            cursor=_text_field(data, "cursor", what), full=full, removed=removed,
-            rollouts=self._rollout_items(data, what, replace=full))
+        return RolloutChanges(cursor=data.cursor, full=data.full, removed=removed,
+                              rollouts=self._rollout_items(data.rollouts, replace=data.full))
 
     @staticmethod
     def _read_health_changes(body: bytes) -> HealthChanges:
-        what = "GET /v1/changes/health"
-        data = json_object(body, what)
-        return HealthChanges.model_construct(
-            cursor=_text_field(data, "cursor", what), full=_flag(data, "full", what),
-            services=read_items(item_list(data, "services", what), ServiceHealth))
+        data = envelope(_HEALTH_CHANGES, body, "GET /v1/changes/health")
+        return HealthChanges(cursor=data.cursor, full=data.full, services=decode_items(data.services, _HEALTH))
 
     async def _rollouts(self) -> list[Rollout] | None:
         headers = {"If-None-Match": self._etag} if self._etag else {}
@@ -124,21 +143,15 @@ class HttpDeployProvider:
         return rollouts  # type: ignore[no-any-return]
 
     async def _health(self) -> list[ServiceHealth]:
-        what = "GET /v1/health"
         _, health = await self._edge.get(
-            "/v1/health", lambda body: read_items(item_list(json_object(body, what), "services", what),
-                                                  ServiceHealth))
+            "/v1/health",
+            lambda body: decode_items(envelope(_HEALTH_LIST, body, "GET /v1/health").services, _HEALTH))
         return health  # type: ignore[no-any-return]
 
     @staticmethod
     def _read_events(body: bytes) -> EventPage:
-        what = "GET /v1/events"
-        data = json_object(body, what)
-        events = read_items(item_list(data, "events", what), Event)
-        cursor = data.get("cursor")
-        if not isinstance(cursor, int) or isinstance(cursor, bool):
-            raise ProviderError("invalid", f"{what}: invalid response: cursor: Input should be a valid integer")
-        return EventPage(events=events, cursor=cursor)
+        data = envelope(_EVENT_PAGE, body, "GET /v1/events")
+        return EventPage(events=decode_items(data.events, _EVENT), cursor=data.cursor)
 
     async def _events(self) -> EventPage:
         _, page = await self._edge.get("/v1/events", self._read_events, params={"since": self._event_cursor})
@@ -201,10 +214,7 @@ class HttpDeployProvider:
         path = f"/v1/rollouts/{quote(rollout_id, safe='')}"
 
         def parse(body: bytes) -> Rollout:
-            try:
-                return Rollout.model_validate_json(body)
-            except ValidationError as e:
-                raise ProviderError("invalid", f"GET {path}: invalid response: {describe(e)}") from None
+            return envelope(_ROLLOUT, body, f"GET {path}")
 
         _, rollout = await self._edge.get(path, parse)
         return rollout  # type: ignore[no-any-return]
@@ -222,14 +232,12 @@ class HttpDeployProvider:
         # retry by the user safe. A redirect is never followed (the edge raises: refused, nothing done here).
         response = await self._request(
             "POST", path, headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
-            content=body.model_dump_json(exclude_none=True).encode(),
+            content=msgspec.json.encode(body),
         )
         if response.status != 200:  # another 2xx is not the documented answer: it may have acted
             raise ProviderError("invalid", f"POST {path}: HTTP {response.status} is not the documented answer")
-        try:
-            return ActionResponse.model_validate_json(response.content).rollout
-        except ValidationError as e:  # it may have acted: the engine calls this outcome unknown
-            raise ProviderError("invalid", f"POST {path}: invalid response: {describe(e)}") from None
+        # an answer that cannot be read: it may have acted, the engine calls this outcome unknown
+        return envelope(_ACTION_RESPONSE, response.content, f"POST {path}").rollout
 
     async def aclose(self) -> None:
         await self._edge.aclose()

@@ -1,4 +1,4 @@
-"""The one HTTP edge of the HTTP-speaking sources (deploy API, Prometheus, Alertmanager).
+"""The one HTTP edge of the HTTP-speaking sources (deploy API, Prometheus, Alertmanager, Unleash).
 
 It builds the client (credentials on every request, TLS options, no redirects), reads each answer with a bound
 on its size (counted while streaming, after decompression) and a wall-clock deadline over connect, body and
@@ -92,8 +92,9 @@ class HttpEdge:
     ProviderError (kind "connection" only when nothing reached the server)."""
 
     def __init__(self, config: HttpSourceBase, *, transport: httpx.AsyncBaseTransport | None = None,
-                 accept: str = "application/json") -> None:
+                 accept: str = "application/json", bearer: bool = True) -> None:
         self.config = config
+        self._bearer = bearer  # False: the token alone in Authorization, as Unleash's admin API expects it
         verify: bool | ssl.SSLContext = config.verify_tls
         if config.ca_bundle and config.verify_tls:
             verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
@@ -116,7 +117,9 @@ class HttpEdge:
         except ConfigError as e:
             # kind "connection": the request provably never left
             raise self.error("connection", f"{what}: not sent: {e.problem}") from None
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        if not token:
+            return {}
+        return {"Authorization": f"Bearer {token}" if self._bearer else token}
 
     async def send(self, method: str, path: str, *, what: str | None = None,
                    headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,

@@ -6,32 +6,64 @@ error in `errors`); other items (health, events, alerts) that cannot be read are
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import msgspec
 from pydantic import BaseModel, ValidationError
 
 from monotui.models import Phase, Rollout, Strategy
 from monotui.providers.base import ProviderError
 
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=msgspec.Struct)
+E = TypeVar("E")
 UNREADABLE = "unreadable"
 
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
 
-def describe(exc: ValidationError) -> str:
-    """`field.path: what is wrong` for the first error (never the value: it may be huge or hostile)."""
+
+def describe(exc: msgspec.ValidationError | ValidationError) -> str:
+    """`field.path: what is wrong` (never the value: it may be huge or hostile): msgspec's
+    "Expected `int` >= 0 - at `$.steps[2].weight`" becomes "steps.2.weight: Expected int >= 0"."""
+    if isinstance(exc, ValidationError):  # a pydantic wire model of another backend (Unleash)
+        return _pydantic_problem(exc)
+    found = _AT.match(str(exc))
+    message, path = (found["msg"], found["path"] or "") if found else (str(exc), "")
+    parts = [p for p in re.split(r"[.\[\]]+", path) if p]
+    if missing := _MISSING.match(message):
+        parts.append(missing["field"])
+        message = "Object missing required field"
+    return f"{'.'.join(parts) or 'body'}: {message.replace('`', '')}"
+
+
+def _pydantic_problem(exc: ValidationError) -> str:
     err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in err["loc"]) or "body"
     return f"{loc}: {err['msg']}"
 
 
-def json_object(body: bytes, what: str) -> dict[str, Any]:
+def envelope(decoder: msgspec.json.Decoder[E], body: bytes, what: str) -> E:
+    """The answer's envelope (its item lists left as raw JSON, read one by one by `decode_items`), or
+    ProviderError naming what is wrong."""
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-        reason = e.msg if isinstance(e, json.JSONDecodeError) else type(e).__name__
+        return decoder.decode(body)
+    except msgspec.ValidationError as e:
+        raise ProviderError("invalid", f"{what}: invalid response: {describe(e)}") from None
+    except (msgspec.DecodeError, RecursionError) as e:
+        reason = str(e) if isinstance(e, msgspec.DecodeError) else type(e).__name__
+        raise ProviderError("invalid", f"{what}: invalid response: not JSON ({reason})") from None
+
+
+def json_object(body: bytes, what: str) -> dict[str, Any]:
+    """An answer that must be a JSON object, parsed, or ProviderError saying why not."""
+    try:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError) as e:
+        reason = str(e) if isinstance(e, msgspec.DecodeError) else type(e).__name__
         raise ProviderError("invalid", f"{what}: invalid response: not JSON ({reason})") from None
     if not isinstance(data, dict):
         raise ProviderError("invalid", f"{what}: invalid response: not a JSON object")
@@ -39,6 +71,7 @@ def json_object(body: bytes, what: str) -> dict[str, Any]:
 
 
 def item_list(data: dict[str, Any], key: str, what: str) -> list[Any]:
+    """The list under `key` of a parsed answer, or ProviderError naming the field."""
     items = data.get(key)
     if not isinstance(items, list):
         problem = "Field required" if key not in data else "Input should be a valid list"
@@ -46,15 +79,42 @@ def item_list(data: dict[str, Any], key: str, what: str) -> list[Any]:
     return items
 
 
+def _plain(raw: msgspec.Raw) -> Any:
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def decode_items(items: list[msgspec.Raw], decoder: msgspec.json.Decoder[S],
+                 on_bad: Callable[[int, Any, str], S | None] = lambda i, raw, why: None) -> list[S]:
+    """Each item decoded on its own (a big answer decoded in a worker thread thus lets the event loop take the GIL
+    between items); `on_bad(index, raw item as plain JSON data, problem)` gives its stand-in (or None: dropped)."""
+    out: list[S] = []
+    for i, raw in enumerate(items):
+        try:
+            out.append(decoder.decode(raw))
+            continue
+        except msgspec.ValidationError as e:
+            problem = describe(e)
+        except (msgspec.DecodeError, RecursionError) as e:
+            problem = f"body: {type(e).__name__}"
+        stand_in = on_bad(i, _plain(raw), problem)
+        if stand_in is not None:
+            out.append(stand_in)
+    return out
+
+
 def read_items(items: list[Any], model: type[M],
                on_bad: Callable[[int, Any, str], M | None] = lambda i, raw, why: None) -> list[M]:
-    """Each item validated on its own; `on_bad(index, raw item, problem)` gives its stand-in (or None: dropped)."""
+    """Each item of already parsed JSON validated on its own (for the pydantic wire models of Prometheus and
+    Alertmanager); `on_bad(index, raw item, problem)` gives its stand-in (or None: dropped)."""
     out: list[M] = []
     for i, raw in enumerate(items):
         try:
             out.append(model.model_validate(raw))
         except ValidationError as e:
-            stand_in = on_bad(i, raw, describe(e))
+            stand_in = on_bad(i, raw, _pydantic_problem(e))
             if stand_in is not None:
                 out.append(stand_in)
         except (RecursionError, ValueError, TypeError) as e:  # a validator's own failure on an odd value

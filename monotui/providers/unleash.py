@@ -13,21 +13,21 @@ one the caller confirmed, nothing is sent (`FlagChangedError`).
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from monotui import __version__
 from monotui.config import UnleashSourceConfig
-from monotui.models import Flag, FlagChange, FlagChangeKind
-from monotui.providers.base import PollResult, ProviderError, server_message, status_kind, transport_error
+from monotui.models import Flag, FlagChange, FlagChangeKind, replace
+from monotui.providers.base import PollResult, ProviderError
+from monotui.providers.http_edge import HttpEdge
+from monotui.providers.items import describe, item_list, json_object, read_items
 
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
@@ -45,7 +45,7 @@ CHANGE_EVENTS = {
 _ROLLOUT_PARAMETER = {"flexibleRollout": "rollout", "gradualRolloutRandom": "percentage",
                       "gradualRolloutUserId": "percentage", "gradualRolloutSessionId": "percentage"}
 
-M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,7 @@ class FlagChangedError(ProviderError):
 
 def describe_state(flag: Flag) -> str:
     """'on (rollout 50%)', 'off' — what the pin compares, in words."""
-    state = "on" if flag.enabled else "off"
-    return f"{state} ({', '.join(flag.strategies)})" if flag.strategies else state
+    return flag.state
 
 
 # ---- the subset of Unleash's answers monotui reads --------------------------------------------------------
@@ -105,32 +104,68 @@ class _Feature(_Wire):
     type: str | None = ""
     description: str | None = ""
     stale: bool | None = False
-    createdAt: datetime | None = None
+    createdAt: AwareDatetime | None = None  # a time without a zone is not a time: the flag is unreadable
     environments: list[_Environment] = []
     tags: list[_Tag] | None = []
 
 
-class _FeatureSearch(_Wire):
-    features: list[_Feature]
-    total: int | None = None
+@dataclass(frozen=True)
+class _Unreadable:
+    """A flag of the listing that cannot be read (a field of the wrong type, a time without a zone): still a row,
+    with what is wrong, so one bad flag never hides the others."""
+
+    name: str
+    project: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class _Page:
+    items: list[Any]  # _Feature | _Unreadable, or _Event
+    count: int  # items in the answer, readable or not (the paging goes by it)
+    total: int | None
+
+
+def _text(raw: Any, key: str) -> str | None:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value[:200] if isinstance(value, str) and value else None
+
+
+def _feature_page(offset: int, what: str) -> Callable[[bytes], _Page]:
+    def parse(body: bytes) -> _Page:
+        data = json_object(body, what)
+        raw = item_list(data, "features", what)
+
+        def unreadable(i: int, item: Any, problem: str) -> Any:  # a stand-in in the list of _Feature
+            return _Unreadable(_text(item, "name") or f"#{offset + i}", _text(item, "project") or "",
+                               f"features.{offset + i}.{problem}")
+
+        total = data.get("total")
+        return _Page(read_items(raw, _Feature, unreadable), len(raw), total if isinstance(total, int) else None)
+    return parse
+
+
+def _event_page(what: str) -> Callable[[bytes], _Page]:
+    def parse(body: bytes) -> _Page:
+        data = json_object(body, what)
+        raw = item_list(data, "events", what)
+        total = data.get("total")
+        # an event that cannot be read (a time without a zone) is left out; the others still count
+        return _Page(read_items(raw, _Event), len(raw), total if isinstance(total, int) else None)
+    return parse
 
 
 class _Event(_Wire):
     id: int
     type: str
     createdBy: str = ""
-    createdAt: datetime
+    createdAt: AwareDatetime
     featureName: str | None = None
     project: str | None = None
     environment: str | None = None
     tags: list[_Tag] | None = []
     data: dict[str, Any] | None = None
     preData: dict[str, Any] | None = None
-
-
-class _EventSearch(_Wire):
-    events: list[_Event]
-    total: int | None = None
 
 
 # ---- strategies in words -----------------------------------------------------------------------------------
@@ -200,42 +235,23 @@ class UnleashProvider:
         self._last_change: dict[tuple[str, str], FlagChange] = {}
         self.recent_changes: deque[FlagChange] = deque(maxlen=RECENT_CHANGES)
         self._requests = 0
-        verify: bool | ssl.SSLContext = config.verify_tls
-        if config.ca_bundle and config.verify_tls:
-            verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
-        self._client = httpx.AsyncClient(
-            base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, transport=transport,
-            headers={"User-Agent": f"monotui/{__version__}", "Accept": "application/json"}, follow_redirects=False,
-        )
+        self._unreadable: dict[tuple[str, str], str] = {}  # flags whose own answer cannot be read: what is wrong
+        self._edge = HttpEdge(config, transport=transport, bearer=False)  # Unleash: the token alone
 
     @property
     def flags(self) -> list[Flag]:
         return sorted(self._flags.values(), key=lambda f: (f.service is None, f.service or f.project, f.name))
 
-    # ---- HTTP ----
+    # ---- HTTP (the edge: size bound, deadline, no redirects, credentials scrubbed from errors) ----
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        token = self.config.token()  # read at each request, so a rotated token file is picked up
-        headers = {"Authorization": token} if token else {}
+    async def _request(self, method: str, path: str) -> None:
         self._requests += 1
-        try:
-            response = await self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.HTTPError as e:
-            raise transport_error(e, f"{method} {path}", self.config.timeout) from None
-        if response.status_code >= 400:
-            raise ProviderError(status_kind(response.status_code),
-                                f"{method} {path}: HTTP {response.status_code}: {server_message(response)}",
-                                response.status_code)
-        return response
+        await self._edge.send(method, path)
 
-    async def _get(self, path: str, model: type[M], params: dict[str, Any] | None = None) -> M:
-        response = await self._request("GET", path, params=params)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as e:
-            err = e.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in err["loc"]) or "body"
-            raise ProviderError("invalid", f"GET {path}: invalid response: {where}: {err['msg']}") from None
+    async def _get(self, path: str, parse: Callable[[bytes], T], params: dict[str, Any] | None = None) -> T:
+        self._requests += 1
+        _, value = await self._edge.get(path, parse, params=params)
+        return value
 
     def _projects(self) -> str:
         return "IS_ANY_OF:" + ",".join(self.config.projects)
@@ -259,17 +275,25 @@ class UnleashProvider:
                     enabled=bool(environment and environment.enabled), service=service, type=feature.type or "",
                     description=feature.description or "", strategies=strategies, rollout=rollout,
                     stale=bool(feature.stale), potentially_stale=potentially_stale, created_at=feature.createdAt,
-                    last_change=self._last_change.get(key))
+                    last_change=self._last_change.get(key), unreadable=self._unreadable.get(key, ""))
+
+    def _unreadable_flag(self, item: _Unreadable, service: str | None) -> Flag:
+        return Flag(name=item.name, project=item.project, environment=self.config.environment, enabled=False,
+                    service=service, unreadable=item.problem, last_change=self._last_change.get((item.project,
+                                                                                                   item.name)))
 
     # ---- reading ----
 
-    async def _search(self, extra: dict[str, Any]) -> list[_Feature]:
-        features: list[_Feature] = []
+    async def _search(self, extra: dict[str, Any]) -> list[_Feature | _Unreadable]:
+        features: list[_Feature | _Unreadable] = []
+        offset = 0
         while True:
-            page = await self._get("/api/admin/search/features", _FeatureSearch,
-                                   {"project": self._projects(), "limit": PAGE, "offset": len(features), **extra})
-            features.extend(page.features)
-            if len(page.features) < PAGE or (page.total is not None and len(features) >= page.total):
+            page = await self._get("/api/admin/search/features",
+                                   _feature_page(offset, "GET /api/admin/search/features"),
+                                   {"project": self._projects(), "limit": PAGE, "offset": offset, **extra})
+            features.extend(page.items)
+            offset += page.count
+            if page.count < PAGE or (page.total is not None and offset >= page.total):
                 return features
 
     async def _new_changes(self) -> tuple[list[FlagChange], _Cursor]:
@@ -284,16 +308,17 @@ class UnleashProvider:
         events: dict[int, _Event] = {}
         offset = 0
         while True:
-            page = await self._get("/api/admin/search/events", _EventSearch, {
+            page = await self._get("/api/admin/search/events", _event_page("GET /api/admin/search/events"), {
                 "environment": f"IS:{self.config.environment}", "project": self._projects(),
                 "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
+            read: list[_Event] = page.items
             # pages shift while events arrive: the same id may come twice
-            events.update((e.id, e) for e in page.events if e.id not in cursor.seen)
-            offset += len(page.events)
-            if page.events and first and horizon is None:  # back to OVERLAP before the newest event
-                horizon = max(e.createdAt for e in page.events) - OVERLAP
-            if (len(page.events) < EVENTS_PAGE or offset >= MAX_CATCH_UP
-                    or (horizon is not None and min(e.createdAt for e in page.events) < horizon
+            events.update((e.id, e) for e in read if e.id not in cursor.seen)
+            offset += page.count
+            if read and first and horizon is None:  # back to OVERLAP before the newest event
+                horizon = max(e.createdAt for e in read) - OVERLAP
+            if (page.count < EVENTS_PAGE or offset >= MAX_CATCH_UP
+                    or (horizon is not None and read and min(e.createdAt for e in read) < horizon
                         and (not first or offset >= self.config.history))):
                 break
         seen = cursor.seen | {e.id: e.createdAt for e in events.values()}
@@ -317,15 +342,30 @@ class UnleashProvider:
         return changes, next_cursor
 
     async def _read_feature(self, project: str, name: str) -> _Feature:
-        return await self._get(f"/api/admin/projects/{quote(project, safe='')}/features/{quote(name, safe='')}",
-                               _Feature)
+        path = f"/api/admin/projects/{quote(project, safe='')}/features/{quote(name, safe='')}"
+
+        def parse(body: bytes) -> _Feature:
+            data = json_object(body, f"GET {path}")
+            try:
+                return _Feature.model_validate(data)
+            except ValidationError as e:
+                raise ProviderError("invalid", f"GET {path}: invalid response: {describe(e)}") from None
+
+        return await self._get(path, parse)
 
     async def _read_strategies(self, keys: Iterable[tuple[str, str]]) -> None:
         gate = asyncio.Semaphore(FLAG_READS_AT_ONCE)
 
         async def one(key: tuple[str, str]) -> None:
             async with gate:
-                feature = await self._read_feature(*key)
+                try:
+                    feature = await self._read_feature(*key)
+                except ProviderError as e:
+                    if e.kind != "invalid":
+                        raise
+                    self._unreadable[key] = e.message  # this flag only: a row saying what is wrong
+                    return
+            self._unreadable.pop(key, None)
             environment = next((e for e in feature.environments if e.name == self.config.environment), None)
             self._strategies[key] = strategies_of(environment)
 
@@ -336,14 +376,16 @@ class UnleashProvider:
         features, potentially_stale, (changes, cursor) = await asyncio.gather(
             self._search({}), self._search({"state": "IS:potentially-stale"}), self._new_changes())
         listed = {(f.project, f.name): f for f in features}
-        services = {key: self.service_of(f.name, f.tags) for key, f in listed.items()}
+        readable = {key: f for key, f in listed.items() if isinstance(f, _Feature)}
+        services = {key: self.service_of(f.name, f.tags if isinstance(f, _Feature) else None)
+                    for key, f in listed.items()}
         # an event's tags are those of its time: the flag's current mapping wins
-        changes = [c.model_copy(update={"service": services[key]}) if (key := (c.project, c.flag)) in services
+        changes = [replace(c, service=services[key]) if (key := (c.project, c.flag)) in services
                    else c for c in changes]
         changed = {(c.project, c.flag) for c in changes}
         await self._read_strategies(
-            key for key, feature in listed.items()
-            if key not in self._strategies or key in changed or key not in self._flags
+            key for key, feature in readable.items()
+            if key not in self._strategies or key in self._unreadable or key in changed or key not in self._flags
             or self._flags[key].enabled != any(e.enabled for e in feature.environments
                                                if e.name == self.config.environment))
         # everything was read: only now does the cursor move on
@@ -353,16 +395,20 @@ class UnleashProvider:
         self.recent_changes.extend(changes)
         stale_keys = {(f.project, f.name) for f in potentially_stale}
         self._flags = {key: self._flag(f, key[0], service=services[key], potentially_stale=key in stale_keys)
+                       if isinstance(f, _Feature) else self._unreadable_flag(f, services[key])
                        for key, f in listed.items()}
         for gone in [key for key in self._strategies if key not in listed]:  # archived or deleted
             del self._strategies[gone]
             self._last_change.pop(gone, None)
+        for gone in [key for key in self._unreadable if key not in readable]:
+            del self._unreadable[gone]
         return changes
 
     async def read_flag(self, project: str, name: str) -> Flag:
         """One flag as it is now (its strategies included), read from Unleash rather than the last poll."""
         feature = await self._read_feature(project, name)
         key = (project, name)
+        self._unreadable.pop(key, None)
         environment = next((e for e in feature.environments if e.name == self.config.environment), None)
         self._strategies[key] = strategies_of(environment)
         known = self._flags.get(key)
@@ -374,15 +420,22 @@ class UnleashProvider:
 
     async def poll(self) -> PollResult:
         before = self._requests
-        await self.refresh()
-        return PollResult(rollouts=None, requests=self._requests - before)
+        changes = await self.refresh()
+        return PollResult(rollouts=None, requests=self._requests - before, flags=self.flags, flag_changes=changes)
 
     # ---- acting ----
 
     async def set_flag(self, confirmed: Flag, enabled: bool) -> Flag:
         """Turn `confirmed` on or off in the production environment, if it is still as the caller confirmed it
         (on/off and strategies); else raise `FlagChangedError` and send nothing. Returns the flag as it is after."""
-        current = await self.read_flag(confirmed.project, confirmed.name)
+        try:
+            current = await self.read_flag(confirmed.project, confirmed.name)
+        except ProviderError as e:
+            if e.refused:
+                raise
+            # only the read before the request failed: the request itself never left
+            raise ProviderError("connection", f"{e.message} (reading the flag before sending it); nothing was "
+                                "sent") from None
         if (current.enabled, current.strategies) != (confirmed.enabled, confirmed.strategies):
             raise FlagChangedError(confirmed, current)
         path = (f"/api/admin/projects/{quote(confirmed.project, safe='')}/features/"
@@ -392,4 +445,4 @@ class UnleashProvider:
         return await self.read_flag(confirmed.project, confirmed.name)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._edge.aclose()

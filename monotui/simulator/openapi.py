@@ -1,11 +1,11 @@
-"""The OpenAPI 3.1 document of the monotui deploy API, generated from the same pydantic models the client uses."""
+"""The OpenAPI 3.1 document of the monotui deploy API, generated from the same models the client uses."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+import msgspec
 
 from monotui import __version__
 from monotui.models import (
@@ -21,11 +21,11 @@ from monotui.models import (
     RolloutList,
 )
 
-REF = "#/components/schemas/{model}"
+REF = "#/components/schemas/{name}"
 
 
 def _ref(name: str) -> dict[str, str]:
-    return {"$ref": REF.format(model=name)}
+    return {"$ref": REF.format(name=name)}
 
 
 def _json(name: str, description: str) -> dict[str, Any]:
@@ -48,11 +48,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    _, schemas = models_json_schema(
-        [(m, "serialization") for m in (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse,
-                                        ApiError, Rollout, RolloutChanges, HealthChanges)],
-        ref_template=REF,
-    )
+    _, schemas = msgspec.json.schema_components(
+        (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse, ApiError, Rollout, RolloutChanges,
+         HealthChanges), ref_template=REF)
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
     feed_parameters = [
         {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
@@ -70,7 +68,7 @@ def openapi_document() -> dict[str, Any]:
             "See docs/deploy-api.md.",
         },
         "components": {
-            "schemas": schemas["$defs"],
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": auth,

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import msgspec
 import uvicorn
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -48,6 +48,7 @@ IDEMPOTENCY_LIMIT = 10_000
 GZIP_MIN_BYTES = 1024  # smaller answers are not worth compressing
 MAX_WAIT_S = 30.0  # longest long-poll on the change feed
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+_ACTION_REQUEST = msgspec.json.Decoder(ActionRequest)
 
 
 @dataclass
@@ -153,7 +154,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         version = world.version
         body = state.cached(
             "rollouts", version,
-            lambda: RolloutList(rollouts=world.rollouts(), generated_at=world.now).model_dump_json().encode(),
+            lambda: msgspec.json.encode(RolloutList(rollouts=world.rollouts(), generated_at=world.now)),
         )
         return _negotiated(state, request, body, cache=("rollouts", version), headers={"ETag": etag})
 
@@ -164,7 +165,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             rollout = world.rollout(request.path_params["rollout_id"])
         except UnknownRollout:
             return _error(404, "not_found", f"no rollout {request.path_params['rollout_id']!r}")
-        return _json(rollout.model_dump_json().encode())
+        return _json(msgspec.json.encode(rollout))
 
     async def health(request: Request) -> Response:
         if request.query_params:
@@ -172,7 +173,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         version = world.health_version
         body = state.cached(
             "health", version,
-            lambda: HealthList(services=world.health(), generated_at=world.now).model_dump_json().encode(),
+            lambda: msgspec.json.encode(HealthList(services=world.health(), generated_at=world.now)),
         )
         return _negotiated(state, request, body, cache=("health", version))
 
@@ -189,7 +190,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         if since < 0 or not 1 <= limit <= 5000:
             return _error(400, "bad_request", "since must be ≥ 0 and limit between 1 and 5000")
         found, cursor = world.events_since(since, limit)
-        return _negotiated(state, request, EventPage(events=found, cursor=cursor).model_dump_json().encode())
+        return _negotiated(state, request, msgspec.json.encode(EventPage(events=found, cursor=cursor)))
 
     async def feed_since(request: Request, log: ChangeLog, version: Callable[[], int]) -> int | Response | None:
         """The version `since` stands for (None: list everything), after the long-poll `wait` if one was asked
@@ -221,13 +222,13 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             return since
         if since is None:  # a full list: built once per version, like GET /v1/rollouts
             version = world.version
-            body = state.cached("rollout-changes", version, lambda: RolloutChanges(
+            body = state.cached("rollout-changes", version, lambda: msgspec.json.encode(RolloutChanges(
                 cursor=world.rollout_changes.cursor(version), full=True,
-                rollouts=world.rollouts_changed(None)[0]).model_dump_json().encode())
+                rollouts=world.rollouts_changed(None)[0])))
             return _negotiated(state, request, body, cache=("rollout-changes", version))
         changed, version = world.rollouts_changed(since)
         delta = RolloutChanges(cursor=world.rollout_changes.cursor(version), full=False, rollouts=changed)
-        return _negotiated(state, request, delta.model_dump_json().encode())
+        return _negotiated(state, request, msgspec.json.encode(delta))
 
     async def health_changes(request: Request) -> Response:
         since = await feed_since(request, world.health_changes, lambda: world.health_feed_version)
@@ -238,14 +239,14 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
 
             def everything() -> bytes:
                 services, version = world.health_changed(None)
-                return HealthChanges(cursor=world.health_changes.cursor(version), full=True,
-                                     services=services).model_dump_json().encode()
+                return msgspec.json.encode(HealthChanges(cursor=world.health_changes.cursor(version), full=True,
+                                                         services=services))
 
             body = state.cached("health-changes", sample, everything)
             return _negotiated(state, request, body, cache=("health-changes", sample))
         services, version = world.health_changed(since)
         page = HealthChanges(cursor=world.health_changes.cursor(version), full=False, services=services)
-        return _negotiated(state, request, page.model_dump_json().encode())
+        return _negotiated(state, request, msgspec.json.encode(page))
 
     async def act(request: Request) -> Response:
         key = request.headers.get("idempotency-key", "")
@@ -265,15 +266,15 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         if action not in DEPLOY_API_ACTIONS:
             return _error(404, "not_found", f"unknown action {request.path_params['action']!r}")
         try:
-            payload = ActionRequest.model_validate_json(raw or b"{}")
-        except ValidationError as e:
-            return _error(422, "invalid_request", e.errors(include_url=False)[0]["msg"])
+            payload = _ACTION_REQUEST.decode(raw or b"{}")
+        except (msgspec.ValidationError, msgspec.DecodeError) as e:
+            return _error(422, "invalid_request", str(e))
         try:
             rollout, event = world.act(
                 request.path_params["rollout_id"], action, payload.actor, payload.reason, payload.revision,
                 expected_revision=payload.expected_revision, expected_step=payload.expected_step,
             )
-            status, body = 200, ActionResponse(rollout=rollout, event=event).model_dump_json().encode()
+            status, body = 200, msgspec.json.encode(ActionResponse(rollout=rollout, event=event))
         except UnknownRollout:
             status, body = 404, _body("not_found", f"no rollout {request.path_params['rollout_id']!r}")
         except UnknownRevision as e:

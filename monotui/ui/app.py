@@ -199,7 +199,7 @@ class MonotuiApp(App[None]):
                 view = state._views[key]
                 moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
                           else self._shown.discard(key))
-        self._suspects = sum(1 for key in state.suspects if not state._views[key].read_only)
+        self._suspects = sum(1 for key in state.suspect_keys if not state._views[key].read_only)
         limit = self.settings.max_rows
         total = len(self._shown)
         self._truncated = (limit, total) if total > limit else None
@@ -334,7 +334,7 @@ class MonotuiApp(App[None]):
 
     def _suspect(self) -> RolloutView | None:
         state = self.engine.state
-        suspects = [view for key in state.suspects if key in self._shown
+        suspects = [view for key in state.suspect_keys if key in self._shown
                     and not (view := state._views[key]).read_only]
         return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
 from monotui.config import ArgoRolloutsSourceConfig
 from monotui.models import (
@@ -24,6 +24,7 @@ from monotui.models import (
     Rollout,
     Step,
     Strategy,
+    checked,
 )
 from monotui.providers.argo_rollouts import patches as plugin_patches
 from monotui.providers.argo_rollouts import status as plugin
@@ -249,10 +250,10 @@ class ArgoRolloutsProvider:
         the source is never affected."""
         key = self.cache.key(ro)
         try:
-            rollout = self.to_rollout(ro)
+            rollout = checked(self.to_rollout(ro))  # built by keyword: its constraints checked here
             self._unreadable_since.pop(key, None)
             return rollout
-        except ValidationError as e:
+        except msgspec.ValidationError as e:
             problem = describe(e)
         except Exception as e:  # one odd object must not blind the whole source
             log.warning("rollout %s/%s cannot be read", *key, exc_info=True)
