@@ -244,6 +244,5 @@ class RowRenderer:
         self._cache[view.key] = (view, shown_health, cells)
         return cells
 
-    def keep_only(self, keys: set[str]) -> None:
-        for key in [k for k in self._cache if k not in keys]:
-            del self._cache[key]
+    def forget(self, key: str) -> None:
+        self._cache.pop(key, None)

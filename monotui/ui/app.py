@@ -13,10 +13,12 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from monotui.engine.actions import ActionPlan, action_spec
+from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine, describe
+from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
@@ -55,7 +57,11 @@ class MonotuiApp(App[None]):
         self.settings = engine.settings
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._poll = poll
-        self._views: dict[str, RolloutView] = {}
+        # the rows as shown (filtered, sorted), kept by change like the state's own order
+        self._feed = engine.state.watch()
+        self._shown = RowOrder()
+        self._reorder = True  # the filter or the sort changed: lay the shown rows out again
+        self._truncated: tuple[int, int] | None = None
         self._filter = ""
         self._last_version = -1
         self._events_shown: object = False
@@ -90,6 +96,10 @@ class MonotuiApp(App[None]):
     def on_mount(self) -> None:
         self._apply_keymap()
         self.table = self.query_one(RolloutsTable)
+        # the table asks for a row's cells when it draws the row: only rows on screen are ever rendered
+        self.table.cells_of = lambda key: self.rows.cells(self.engine.state._views[key], self.clock(), ages=True)
+        # the Flags cell: a flag of the row's service changed in the suspect window (brought to the clock with ages)
+        self.rows.flag_change = lambda service: self.engine.state.recent_flag_change(service, self.clock())
         self.banner = self.query_one(ProductionBanner)
         self.alerts = self.query_one(SourceAlerts)
         self.filter_input = self.query_one("#filter", Input)
@@ -162,7 +172,7 @@ class MonotuiApp(App[None]):
             self._last_version = state.version
             self._update_views(now, force)
         self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
-                         self.key_of("rollback_suspect"))
+                         self.key_of("rollback_suspect"), self._truncated)
 
     def key_of(self, binding_id: str) -> str:
         """The key bound to a command now, as shown to the user (the user's keymap may have moved it)."""
@@ -172,26 +182,56 @@ class MonotuiApp(App[None]):
         return command.key_display if key == command.key and command.key_display else self.get_key_display(
             Binding(key, command.action))
 
-    def _update_views(self, now: datetime, force: bool) -> None:
+    def _update_views(self, now: datetime, ages: bool) -> None:
+        """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'
+        ages (the clock). The cost follows the rows that changed, not the size of production."""
         state = self.engine.state
-        every = state.views(now)
-        self._suspects = sum(1 for s in suspects_of(every) if self._can_act_on(s))
-        views = [v for v in every if matches(v, self._filter)]
-        if self._sort is not None:  # stable: attention order breaks ties
-            views.sort(key=SORT_KEYS[self._sort])
-        self._views = {v.key: v for v in views}
-        self.rows.keep_only(set(self._views))
-        self.rows.flag_change = {s: c for s in {v.rollout.service for v in views}
-                                 if (c := state.recent_flag_change(s, now)) is not None}.get
+        state.refresh(now)
+        changed, removed = self._feed.drain()
+        if len(changed) > max(64, len(self._shown) // 4):
+            self._reorder = True  # many rows at once (the first list, an outage): one sort beats that many moves
+        for key in removed:
+            self.rows.forget(key)
+        if self._reorder:  # the user changed the filter or the sort: one pass and one sort
+            self._reorder = False
+            self._shown = ordered([(self._sort_key(view), key) for key in state.order
+                                   if matches(view := state._views[key], self._filter)])
+            moved = True
+        else:
+            moved = False
+            for key in removed:
+                moved |= self._shown.discard(key)
+            for key in changed:
+                view = state._views[key]
+                moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
+                          else self._shown.discard(key))
+        self._suspects = sum(1 for key in state.suspect_keys if not state._views[key].read_only)
+        limit = self.settings.max_rows
+        total = len(self._shown)
+        self._truncated = (limit, total) if total > limit else None
+        selected = self.table.selected_key
         with self.batch_update():
-            self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
-            self._show_detail()
+            self.table.sync(self._shown, limit, changed, moved)
+            if ages:
+                self.table.refresh_ages()
+            if ages or selected in changed or selected != self.table.selected_key:  # else the panel is as it was
+                self._show_detail()
             alerts = state.all_alerts()
             newest = (state.events[-1] if state.events else None, tuple(alerts))
             if newest != self._events_shown:  # events carry clock times: nothing moves until a new one
                 self._events_shown = newest
                 self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
+
+    def _sort_key(self, view: RolloutView) -> tuple[object, ...]:
+        """The shown order: attention, or a column's order with attention breaking ties."""
+        attention = (*sort_key(view.attention, view.rollout), view.key)
+        return (SORT_KEYS[self._sort](view), attention) if self._sort is not None else attention
+
+    @property
+    def _views(self) -> dict[str, RolloutView]:
+        """Every row's view by key (shown or filtered out)."""
+        return self.engine.state._views
 
     def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
@@ -201,7 +241,7 @@ class MonotuiApp(App[None]):
 
     def selected_view(self) -> RolloutView | None:
         key = self.table.selected_key if hasattr(self, "table") else None
-        return self._views.get(key) if key else None
+        return self.engine.state.view(key) if key else None
 
     def _show_detail(self) -> None:
         view = self.selected_view()
@@ -214,7 +254,7 @@ class MonotuiApp(App[None]):
         self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history, keys,
                                       flags))
 
-    @on(DataTable.RowHighlighted)
+    @on(RolloutsTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
         self._refresh_bindings_if_needed()
@@ -310,8 +350,11 @@ class MonotuiApp(App[None]):
         return why_not(self, command)
 
     def _suspect(self) -> RowSuspect | None:
-        """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on."""
-        suspects = [s for s in suspects_of(self._views.values()) if self._can_act_on(s)]
+        """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on. Only the
+        suspect rows are looked at (the state keeps them), not every row."""
+        state = self.engine.state
+        views = [state._views[key] for key in state.suspect_keys if key in self._shown]
+        suspects = [s for s in suspects_of(views) if self._can_act_on(s)]
         return max(suspects, key=lambda s: s.changed_at) if suspects else None
 
     def _can_act_on(self, suspect: RowSuspect) -> bool:
@@ -443,14 +486,15 @@ class MonotuiApp(App[None]):
     def action_sort_attention(self) -> None:
         self._set_sort(None)
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
+    @on(RolloutsTable.HeaderSelected)
+    def _header_clicked(self, event: RolloutsTable.HeaderSelected) -> None:
+        key = event.column_key
         if key in SORT_KEYS:
             self._set_sort(None if key == self._sort else key)
 
     def _set_sort(self, column: str | None) -> None:
         self._sort = column
+        self._reorder = True
         self.table.mark_column(column, " ▼")
         self.refresh_views(force=True)
         self.notify(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
@@ -466,12 +510,14 @@ class MonotuiApp(App[None]):
             self.filter_input.value = ""
             self.filter_input.display = False
             self._filter = ""
+            self._reorder = True
             self.table.focus()
             self.refresh_views(force=True)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._filter = event.value.strip()
+        self._reorder = True
         self.refresh_views(force=True)
 
     @on(Input.Submitted, "#filter")
