@@ -126,7 +126,7 @@ class ProductionState(FlagState):
         self._deadlines: list[tuple[float, str, str]] = []  # (when, source, rollout id): recompute then
         self._deadline_of: dict[tuple[str, str], float] = {}
         self._feeds: list[ViewChanges] = []
-        self.suspect_keys: set[str] = set()  # keys of the views with a rollout's evidence, read-only or not
+        self.suspect_keys: set[str] = set()  # keys of the views with a suspect (rollout or flag), read-only or not
         self.last_refresh: datetime | None = None
 
     def status(self, source: str) -> SourceStatus:
@@ -200,9 +200,11 @@ class ProductionState(FlagState):
             self.events.append(SourceEvent(source, event))
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
             self.events.append(SourceEvent(source, event, change))
-        # flags make suspects only of breached services: only their rows can change with the flags
-        self._flags_dirty({c.service for c in result.flag_changes if c.service}
-                          | {f.service for f in result.flags or () if f.service})
+        # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
+        # suspects only of breached services, so only their rows can change with the flag listing
+        for service in {c.service for c in result.flag_changes if c.service}:
+            self._service_dirty(service)
+        self._flags_dirty({f.service for f in result.flags or () if f.service})
         if data.status.stale:
             self._source_dirty(source)
         data.status.state = "ok"
@@ -283,8 +285,8 @@ class ProductionState(FlagState):
 
     def apply_flag(self, source: str, flag: Flag) -> None:
         super().apply_flag(source, flag)
-        if flag.service:
-            self._flags_dirty({flag.service})
+        if flag.service:  # a kill switch's flag as read back: its service's rows show it
+            self._service_dirty(flag.service)
 
     def _service_dirty(self, service: str) -> None:
         self._dirty.update(self._by_service.get(service, ()))
@@ -360,7 +362,7 @@ class ProductionState(FlagState):
             self._views[key] = view
             if not bulk:
                 self._order.put(key, (*sort_key(view.attention, rollout), key))
-            if view.evidence is not None:
+            if view.evidence is not None or view.flag_suspects:
                 self.suspect_keys.add(key)
             else:
                 self.suspect_keys.discard(key)

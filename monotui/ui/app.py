@@ -214,11 +214,12 @@ class MonotuiApp(App[None]):
             self.table.sync(self._shown, limit, changed, moved)
             if ages:
                 self.table.refresh_ages()
-            if ages or selected in changed or selected != self.table.selected_key:  # else the panel is as it was
-                self._show_detail()
             alerts = state.all_alerts()
             newest = (state.events[-1] if state.events else None, tuple(alerts))
-            if newest != self._events_shown:  # events carry clock times: nothing moves until a new one
+            news = newest != self._events_shown  # a new event (a flag change among them) may be the selected row's
+            if ages or news or selected in changed or selected != self.table.selected_key:  # else it is as it was
+                self._show_detail()
+            if news:  # events carry clock times: nothing moves until a new one
                 self._events_shown = newest
                 self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
