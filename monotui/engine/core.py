@@ -457,12 +457,12 @@ class Engine:
         if target in self._in_flight:
             return await self.refuse_flag(plan, f"another change of flag {plan.name} is still in flight", reason,
                                           confirmed_by)
-        if plan.flag.enabled == plan.enabled:
-            return await self.refuse_flag(plan, f"flag {plan.name} is already {plan.to_state}: nothing to do, "
-                                          "nothing was sent", reason, confirmed_by)
         if plan.flag.unreadable:
             return await self.refuse_flag(plan, f"the flag cannot be read ({plan.flag.unreadable}): its state is "
                                           "not known. Nothing was sent", reason, confirmed_by)
+        if plan.flag.enabled == plan.enabled:
+            return await self.refuse_flag(plan, f"flag {plan.name} is already {plan.to_state}: nothing to do, "
+                                          "nothing was sent", reason, confirmed_by)
         if changed := self.flag_target_changed(plan):
             return await self.refuse_flag(plan, f"the flag changed since it was confirmed: {changed}. Nothing "
                                           "was sent; look again", reason, confirmed_by)
