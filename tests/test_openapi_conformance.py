@@ -29,7 +29,13 @@ def live_sim() -> Iterator[SimulatorServer]:
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_simulator_conforms_to_its_openapi_document(case: schemathesis.Case, live_sim: SimulatorServer) -> None:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    # the token goes with every case but those whose headers are the negative part (Authorization left out on
+    # purpose): adding it there made a request schemathesis meant to be refused an accepted one (a failure that
+    # came and went with hypothesis's example database)
+    components = case.meta.components if case.meta else {}
+    headers_negative = any(getattr(where, "value", where) == "header" and info.mode.value == "negative"
+                           for where, info in components.items())
+    headers = {} if headers_negative else {"Authorization": f"Bearer {TOKEN}"}
     if case.headers and "Idempotency-Key" in case.headers:
         # one key per intent, as the contract requires (a reused key with another body is a documented 422)
         headers["Idempotency-Key"] = uuid.uuid4().hex
