@@ -19,6 +19,7 @@ from typing import Any
 
 from monotui.config import build_settings
 from monotui.engine.core import Engine
+from monotui.render.rollouts import COLUMN_LABELS
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, synthetic
 
 
@@ -44,8 +45,8 @@ def bump(kube: KubeStandin, namespace: str, name: str, value: int) -> None:
 
 def column_index(table: Any, label: str) -> int:
     """Where the column headed `label` is now (columns move as the table gains some)."""
-    for i, column in enumerate(table.ordered_columns):
-        if column.label.plain.strip() == label:
+    for i, key in enumerate(table.shown_columns):
+        if COLUMN_LABELS[key] == label:
             return i
     raise LookupError(f"no column {label!r} in the table")
 

@@ -121,7 +121,7 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
             await pilot.pause()
             changed = max(1, n // 20)
             services = list(world.services)
-            incremental, rebuild = [], []
+            incremental, painted, rebuild = [], [], []
             for r in range(repeat):
                 for name in services[r * changed % n:][:changed]:
                     world.deploy(name)
@@ -129,26 +129,24 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
                 t0 = time.perf_counter()
                 app.refresh_views()
                 incremental.append(time.perf_counter() - t0)
-                await pilot.pause()
-                # baseline: what a naive table does: clear and add every row again
-                now = app.clock()
-                views = engine.state.views(now)
-                from monotui.render.rollouts import row_cells
-
-                t0 = time.perf_counter()
-                app.table.clear()
-                for v in views:
-                    cells = app.table._project(row_cells(v, now, engine.settings.thresholds))  # the shown columns
-                    app.table.add_row(*cells, key=f"x{v.key}")
-                rebuild.append(time.perf_counter() - t0)
-                app.table.clear()
-                app.table._cells.clear()
-                app.table._order = []
+                await pilot.pause()  # and the frame that shows it (pilot.pause has a floor of its own)
+                painted.append(time.perf_counter() - t0)
+                # baseline: a rebuild, what monotui did at every poll before issue 11: every view computed again
+                # and sorted, every row's cells rendered, the table laid out again
+                state = engine.state
+                state._dirty.update((name, rid) for name, data in state.sources.items() for rid in data.rollouts)
+                state._views.clear()
                 app.rows = type(app.rows)(engine.settings.thresholds)
+                app._reorder = True
+                t0 = time.perf_counter()
                 app.refresh_views(force=True)
+                for key in app.table._order:
+                    app.table.get_row(key)
+                rebuild.append(time.perf_counter() - t0)
                 await pilot.pause()
             return {"apply_5pct_ms": statistics.median(incremental) * 1000,
-                    "rebuild_from_scratch_ms": statistics.median(rebuild) * 1000,
+                    "apply_5pct_and_paint_ms": statistics.median(painted) * 1000,
+                    "rebuild_ms": statistics.median(rebuild) * 1000,
                     "speedup_vs_rebuild": statistics.median(rebuild) / statistics.median(incremental)}
 
     return await measure()

@@ -265,11 +265,11 @@ _command("flags", "Print every feature flag of the flag sources once and exit (1
           _Once(["--source"], metavar="NAME", help="only this flag source")], _flags)
 
 
-def _flag(ctx: click.Context, state: str, flag: str, source: str | None, reason: str | None, yes: bool,
-          confirm_name: str | None) -> int:
+def _flag(ctx: click.Context, state: str, flag: str, source: str | None, project: str | None, reason: str | None,
+          yes: bool, confirm_name: str | None) -> int:
     from monotui.cli_flags import FlagRequest, run_flag
 
-    request = FlagRequest(state == "on", flag, source, reason, yes, confirm_name)
+    request = FlagRequest(state == "on", flag, source, reason, yes, confirm_name, project=project)
     return asyncio.run(run_flag(_settings(global_options(ctx)), request))
 
 
@@ -279,6 +279,7 @@ _command("flag", "Turn a feature flag off (the kill switch) or on in production.
           click.Argument(["flag"]),
           *_global_params(),
           _Once(["--source"], metavar="NAME", help="the flag source, when several have this flag"),
+          _Once(["--project"], metavar="NAME", help="the flag's Unleash project, when several have this flag"),
           _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
           click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation"),
           _Once(["--confirm-name"], metavar="NAME",

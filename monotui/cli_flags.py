@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ class FlagRequest:
     reason: str | None = None
     yes: bool = False
     confirm_name: str | None = None
+    project: str | None = None  # `--project`: the flag's project, when two projects have a flag of that name
 
 
 def _flag_settings(settings: Settings, source: str | None) -> Settings | str:
@@ -143,13 +145,18 @@ def print_flags(engine: Engine, now: datetime) -> None:
 # ---- monotui flag off|on FLAG -------------------------------------------------------------------------------
 
 
-def find_flags(engine: Engine, name: str) -> list[tuple[str, Flag]]:
-    """Flags named `name` exactly; failing that, canonically (a look-alike is found, and shown with its invisible
-    characters)."""
-    flags = engine.state.all_flags()
+def find_flags(engine: Engine, name: str, project: str | None = None) -> list[tuple[str, Flag]]:
+    """Flags named `name` exactly, or as monotui shows the name (invisible characters as `<U+200B>`, so a name
+    copied from a listing or an ambiguity message selects its flag); failing that, canonically (a look-alike is
+    found, and shown with its invisible characters). `project` narrows to one Unleash project."""
+    flags = [(s, f) for s, f in engine.state.all_flags()
+             if project is None or project in (f.project, shown(f.project))]
     exact = [(s, f) for s, f in flags if f.name == name]
     if exact:
         return exact
+    as_shown = [(s, f) for s, f in flags if shown(f.name) == name]
+    if as_shown:
+        return as_shown
     wanted = canonical(name)
     return [(s, f) for s, f in flags if canonical(f.name) == wanted]
 
@@ -158,8 +165,10 @@ def flag_ambiguity(name: str, enabled: bool, matches: list[tuple[str, Flag]]) ->
     lines = [f"{shown(name)!r} matches {len(matches)} flags:"]
     lines += [f"  {shown(f.name)}  (project {shown(f.project)}, source {s})" for s, f in matches]
     first_source, first = matches[0]
-    lines.append(f"pass --source to pick, e.g. `monotui flag {'on' if enabled else 'off'} {shown(first.name)} "
-                 f"--source {first_source}`")
+    # quoted for a POSIX shell: a shown name may hold `<U+200B>`, which the lookup understands
+    example = shlex.join(["monotui", "flag", "on" if enabled else "off", shown(first.name), "--source",
+                          first_source, "--project", shown(first.project)])
+    lines.append(f"pass the name as shown with --source and --project to pick, e.g. `{example}`")
     return "\n".join(lines)
 
 
@@ -183,7 +192,7 @@ async def run_flag(settings: Settings, request: FlagRequest) -> int:
 
 
 async def _switch(engine: Engine, request: FlagRequest) -> int:
-    matches = find_flags(engine, request.name)
+    matches = find_flags(engine, request.name, request.project)
     if not matches:
         errors = _source_errors(engine)
         return _fail(f"no flag named {shown(request.name)!r}"

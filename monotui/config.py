@@ -273,6 +273,8 @@ class Settings(BaseSettings):
     audit_log: Path = Field(default_factory=default_audit_path)
     theme: str = "textual-dark"
     events_limit: int = Field(default=500, ge=10, le=100_000)
+    max_rows: int = Field(default=10_000, ge=100, le=1_000_000,
+                          description="the table shows at most this many rollouts, what needs a human first")
     thresholds: Thresholds = Field(default_factory=Thresholds)
     auto_pause_suspects: list[str] = Field(
         default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")

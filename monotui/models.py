@@ -320,6 +320,8 @@ class Flag(_Model, frozen=True, kw_only=True):
     potentially_stale: bool = False
     created_at: AwareDatetime | None = None
     last_change: FlagChange | None = None
+    strategy_pin: Annotated[str, Meta(description="a digest of the strategies' parameters, constraints, segments "
+                                               "and variants: what a kill switch is pinned to besides on/off")] = ""
     unreadable: Annotated[str, Meta(description="what of the server's answer could not be read (then its state "
                                      "and strategies are not known); empty when all was read")] = ""
 
@@ -328,3 +330,12 @@ class Flag(_Model, frozen=True, kw_only=True):
         """'on (rollout 50%)', 'off': what a kill switch pins, in words."""
         state = "on" if self.enabled else "off"
         return f"{state} ({', '.join(self.strategies)})" if self.strategies else state
+
+
+def flag_difference(confirmed: Flag, now: Flag) -> str | None:
+    """How `now` differs from the `confirmed` flag in what a kill switch is pinned to, in words; None: it does not."""
+    if (now.enabled, now.strategies) != (confirmed.enabled, confirmed.strategies):
+        return f"it was {confirmed.state}, it is now {now.state}"
+    if now.strategy_pin != confirmed.strategy_pin:
+        return f"its strategies' parameters, constraints or variants changed (it reads {now.state} still)"
+    return None

@@ -38,7 +38,7 @@ def test_example_config_loads_and_documents_every_key() -> None:
     assert [s.name for s in settings.sources] == ["prod-eu", "prod-us"]
     assert settings.sources[0].kind == "http"
     text = example.read_text()
-    for key in ("read_only", "protected_services", "actor", "audit_log", "theme", "events_limit",
+    for key in ("read_only", "protected_services", "actor", "audit_log", "theme", "events_limit", "max_rows",
                 "error_ratio", "p99_ms", "poll_interval", "timeout", "token_env", "token_file", "verify_tls",
                 "ca_bundle", "auto_pause_suspects", "service_label", "window"):
         assert f"{key} =" in text or f"# {key} =" in text, f"{key} is not documented in config.example.toml"

@@ -173,3 +173,20 @@ def test_the_first_polls_history_is_who_changed_last_not_news(make_settings: Cal
     assert [e.event.id for e in state.recent_events()] == [2]
     state.apply_poll("flags", PollResult(None, flags=[flag], flag_changes=[change(3, timedelta(days=1))]))
     assert [e.event.id for e in state.recent_events()] == [3, 2]  # after the first poll, every change is news
+
+
+async def test_a_kill_switch_left_without_outcome_is_never_sent_again_by_itself(
+        setup: Setup, engine: Engine, make_settings: Callable[..., Any], audit_path: Path) -> None:
+    """An intent with no outcome (monotui killed in flight) is resent only for rollouts, whose APIs take an
+    Idempotency-Key; a flag's state says what happened."""
+    setup.admin.toggle(setup.flag, True)
+    await refresh(engine)
+    flag = engine.state.flag("flags", setup.flag)
+    assert flag is not None
+    plan = engine.plan_flag("flags", flag, False)
+    engine._record_flag(plan, "intent", "killed in flight", None, "dialog")  # as a process killed mid-request
+    async with Engine(engine.settings) as again:
+        assert again.unresolved == []
+        await again.refresh_once()
+        assert again.adopt_unresolved() == []
+    assert setup.admin.enabled(setup.flag, "production")  # nothing was sent

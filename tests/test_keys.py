@@ -10,7 +10,7 @@ from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen
 from monotui.ui.screens.help import HelpScreen
 
-from .ui_helpers import make_app, notifications, rows_loaded, screen_lines, settle
+from .ui_helpers import make_app, notifications, panel_text, rows_loaded, screen_lines, settle
 
 SLOW = {"poll_interval": 60.0, "timeout": 5.0}
 
@@ -115,3 +115,27 @@ async def test_the_documented_keymap_example_loads_and_works(sim: SimulatorServe
         await pilot.press("H", "ctrl+n")
         assert app.table.cursor_row == 1
         assert not any("keymap" in m for m in notifications(app))
+
+
+async def test_a_click_selects_a_row_and_a_click_on_a_label_sorts_by_its_column(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    app = make_app(engine_for(http(sim.url)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await rows_loaded(app)
+        third = app.table._order[2]
+        await pilot.click("#rollouts", offset=(3, 3))  # line 0 is the header: line 3 is the third row
+        await settle(pilot)
+        assert app.table.selected_key == third and app.table.cursor_row == 2
+        assert app._views[third].rollout.service in panel_text(app, "detail"), "the detail panel follows the click"
+        await pilot.press("down", "end")
+        assert app.table.cursor_row == app.table.row_count - 1
+        await pilot.press("home")
+        assert app.table.cursor_row == 0
+        first = app.table.selected_key
+        await pilot.click("#rollouts", offset=(3, 0))  # the Service label
+        await settle(pilot)
+        assert "Service ▼" in header(app)
+        services = [app._views[k].rollout.service for k in app.table._order]
+        assert services == sorted(services)
+        assert first is not None and app.table.selected_key == first, "the cursor stays on its rollout as rows move"
+        assert app.table.cursor_row == app.table._order.index(first)

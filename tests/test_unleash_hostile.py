@@ -234,3 +234,13 @@ async def test_a_kill_switch_that_cannot_reach_the_server_failed_and_sent_nothin
         assert [json.loads(line)["outcome"] for line in audit_path.read_text().splitlines()] == ["intent", "failed"]
     finally:
         await engine.aclose()
+
+
+async def test_a_change_older_than_the_cursor_is_never_reported_again(
+        hostile: Hostile, provider: UnleashProvider) -> None:
+    """Later polls read a page reaching back past the cursor's minute: what is older was reported already."""
+    hostile.events = [event(1, 0, "feature-environment-enabled")]
+    assert [c.id for c in await provider.refresh()] == [1]
+    hostile.events = [{**event(2, 0), "createdAt": "2026-11-26T17:05:00Z"}, *hostile.events]  # 5 minutes later
+    assert [c.id for c in await provider.refresh()] == [2]
+    assert await provider.refresh() == []  # event 1 is on the page again, older than the cursor's minute

@@ -128,7 +128,13 @@ class AuditLog:
         """Every whole record (a line torn by a killed writer is skipped); with `tail_bytes`, only the records in
         the file's last that many bytes."""
         try:
-            with self.path.open("rb") as f:
+            # never through a symlink, never a device or a FIFO (/dev/zero would be read forever): writing
+            # refuses those with the reason, so reading them only has to give nothing
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                return []
+            with os.fdopen(fd, "rb") as f:
                 if tail_bytes is not None and os.fstat(f.fileno()).st_size > tail_bytes:
                     f.seek(-tail_bytes, os.SEEK_END)
                     f.readline()  # the first line may start before the tail

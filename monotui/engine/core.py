@@ -117,6 +117,8 @@ class Engine:
         # plan of that action is that intent again, while the rollout still looks the same (idempotent APIs only)
         self._unknown: dict[tuple[str, str, str], tuple[ActionPlan, Pin | None]] = {}
         self.unresolved: list[dict[str, Any]] = []  # audit-log intents without a known outcome, not yet matched
+        # the views that changed: the only candidates for the guards (none kept when no service is guarded)
+        self._guard_feed = self.state.watch() if settings.auto_pause_suspects else None
         self._load_unresolved()
 
     # ---- reading ----------------------------------------------------------------------------------------
@@ -128,9 +130,17 @@ class Engine:
             yield update
 
     async def run_guards(self) -> list[ActionOutcome]:
-        """Pause each suspect canary of a guarded service, once per revision; audited as automatic."""
-        out = []
-        for view in self.state.views():
+        """Pause each suspect canary of a guarded service, once per revision; audited as automatic. Only the rows
+        whose view changed since the last call can have become suspects (the state's clock deadlines included)."""
+        out: list[ActionOutcome] = []
+        if self._guard_feed is None:
+            return out
+        self.state.refresh()
+        changed, _ = self._guard_feed.drain()
+        for changed_key in sorted(changed, key=self.state.order.index):  # what needs a human first
+            view = self.state.view(changed_key)
+            if view is None:
+                continue
             r = view.rollout
             if (view.evidence is None or r.service not in self.settings.auto_pause_suspects
                     or r.strategy is not Strategy.CANARY or r.phase is not Phase.PROGRESSING or view.read_only):
@@ -450,6 +460,9 @@ class Engine:
         if plan.flag.unreadable:
             return await self.refuse_flag(plan, f"the flag cannot be read ({plan.flag.unreadable}): its state is "
                                           "not known. Nothing was sent", reason, confirmed_by)
+        if plan.flag.enabled == plan.enabled:
+            return await self.refuse_flag(plan, f"flag {plan.name} is already {plan.to_state}: nothing to do, "
+                                          "nothing was sent", reason, confirmed_by)
         if changed := self.flag_target_changed(plan):
             return await self.refuse_flag(plan, f"the flag changed since it was confirmed: {changed}. Nothing "
                                           "was sent; look again", reason, confirmed_by)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from monotui.models import Flag
+from monotui.models import Flag, flag_difference
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ class FlagPlan:
         """How the flag as monotui now sees it differs from what was confirmed, or None."""
         if now is None:
             return "it is no longer listed by its source"
-        if (now.enabled, now.strategies) != (self.flag.enabled, self.flag.strategies):
-            return f"it was {self.from_state}, it is now {now.state}"
-        return None
+        return flag_difference(self.flag, now)
 
     def audit_fields(self, now: str | None = None) -> dict[str, object]:
         """What the audit log keeps of the flag (the `flag` field of its records)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -10,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from monotui.config import Settings
-from monotui.engine.attention import Attention, attention, is_unhealthy, sort_key
+from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
+from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at
-from monotui.models import Alert, Event, EventKind, FlagChange, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
 
@@ -74,6 +76,20 @@ class RolloutView:
         return f"{self.source}/{self.rollout.id}"
 
 
+class ViewChanges:
+    """One consumer's share of the view changes (the screen, the guards): keys whose view changed or went away
+    since the consumer last drained it. Each refresh adds only what changed, so draining costs O(changes)."""
+
+    def __init__(self) -> None:
+        self.changed: set[str] = set()
+        self.removed: set[str] = set()
+
+    def drain(self) -> tuple[set[str], set[str]]:
+        out = self.changed, self.removed
+        self.changed, self.removed = set(), set()
+        return out
+
+
 @dataclass(frozen=True)
 class SourceEvent:
     source: str
@@ -99,6 +115,19 @@ class ProductionState(FlagState):
         self._unknown_baselines: set[tuple[str, str]] = set()  # first seen already live: filled from history
         self.version = 0  # bumped on every change the screen should show
         self._derived_ids = 0
+        # The views, kept up to date by change: each poll marks what it touched (a rollout, a service's health or
+        # alerts, a source's staleness) and `refresh` recomputes only those, plus the rows whose attention moves
+        # with the clock (a recent rollback turning old), found in a heap of deadlines.
+        self._views: dict[str, RolloutView] = {}
+        self._order = RowOrder()  # attention order
+        self._dirty: set[tuple[str, str]] = set()
+        self._by_service: dict[str, set[tuple[str, str]]] = {}
+        self._firing: dict[str, int] = {}  # service → firing, unsilenced alerts
+        self._deadlines: list[tuple[float, str, str]] = []  # (when, source, rollout id): recompute then
+        self._deadline_of: dict[tuple[str, str], float] = {}
+        self._feeds: list[ViewChanges] = []
+        self.suspect_keys: set[str] = set()  # keys of the views with a suspect (rollout or flag), read-only or not
+        self.last_refresh: datetime | None = None
 
     def status(self, source: str) -> SourceStatus:
         return self.sources[source].status
@@ -112,6 +141,7 @@ class ProductionState(FlagState):
                 health = None if first_poll else self.health_of(rollout.service, data)
                 self.baselines[key] = (rollout.revision,
                                        (health.error_ratio, health.p99_ms) if health is not None else None)
+                self._dirty.add(key)
                 if health is None:
                     self._unknown_baselines.add(key)
 
@@ -133,6 +163,7 @@ class ProductionState(FlagState):
             p99 = figure_at(series.p99_ms, series.interval_s, now, rollout.started_at)
             if error is not None and p99 is not None:
                 self.baselines[key] = (rollout.revision, (error, p99))
+                self._dirty.add(key)
             if series.error_ratio:  # known now, or never: the history only moves forward
                 self._unknown_baselines.discard(key)
 
@@ -146,23 +177,36 @@ class ProductionState(FlagState):
                 before = data.rollouts.get(rollout.id)
                 if before is not None and not result.events:
                     self._derive_event(source, before, rollout)
-                data.rollouts[rollout.id] = rollout
+                self._put_rollout(source, data, rollout)
             for gone in result.removed:
-                data.rollouts.pop(gone, None)
+                if data.rollouts.pop(gone, None) is not None:
+                    self._dirty.add((source, gone))
         elif result.rollouts is not None:
-            data.rollouts = {r.id: _same_or_new(data.rollouts.get(r.id), r) for r in result.rollouts}
+            old = data.rollouts
+            data.rollouts = {r.id: _same_or_new(old.get(r.id), r) for r in result.rollouts}
+            for rollout_id, rollout in data.rollouts.items():
+                if old.get(rollout_id) is not rollout:
+                    self._dirty.add((source, rollout_id))
+                    self._index(source, rollout)
+            self._dirty.update((source, gone) for gone in old.keys() - data.rollouts.keys())
         if result.health and result.health_partial:
-            data.health.update((h.service, h) for h in result.health)
-            self._track_breaches(source, result.health)
+            self._health_changed(source, data, result.health, replace_all=False)
         elif result.health:
-            data.health = {h.service: h for h in result.health}
-            self._track_breaches(source, data.health.values())
+            self._health_changed(source, data, result.health, replace_all=True)
         if result.alerts is not None:
             data.alerts = result.alerts
+            self._count_firing()
         for event in result.events:
             self.events.append(SourceEvent(source, event))
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
             self.events.append(SourceEvent(source, event, change))
+        # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
+        # suspects only of breached services, so only their rows can change with the flag listing
+        for service in {c.service for c in result.flag_changes if c.service}:
+            self._service_dirty(service)
+        self._flags_dirty({f.service for f in result.flags or () if f.service})
+        if data.status.stale:
+            self._source_dirty(source)
         data.status.state = "ok"
         data.status.error = None
         data.status.resyncing = result.resyncing
@@ -186,9 +230,11 @@ class ProductionState(FlagState):
         for health in changed:
             service = health.service
             if is_unhealthy(health, self.settings.thresholds.for_service(service)):
-                self.breach_since.setdefault(service, now)
-            else:
-                self.breach_since.pop(service, None)
+                if service not in self.breach_since:
+                    self.breach_since[service] = now
+                    self._service_dirty(service)
+            elif self.breach_since.pop(service, None) is not None:
+                self._service_dirty(service)
 
     def _derive_event(self, source: str, before: Rollout, after: Rollout) -> None:
         """Sources that only report state (Kubernetes) still get a "what changed" line for each change a person
@@ -209,6 +255,8 @@ class ProductionState(FlagState):
 
     def apply_error(self, source: str, error: str, retry_in: float) -> None:
         status = self.sources[source].status
+        if not status.stale:
+            self._source_dirty(source)
         status.state = "error"
         status.error = error
         status.failures += 1
@@ -217,8 +265,140 @@ class ProductionState(FlagState):
 
     def apply_rollout(self, source: str, rollout: Rollout) -> None:
         """An action's answer: show the rollout's new state at once, before the next poll."""
-        self.sources[source].rollouts[rollout.id] = rollout
+        self._put_rollout(source, self.sources[source], rollout)
         self.version += 1
+
+    # ---- keeping the views up to date by change ----------------------------------------------------------
+
+    def _index(self, source: str, rollout: Rollout) -> None:
+        self._by_service.setdefault(rollout.service, set()).add((source, rollout.id))
+
+    def _put_rollout(self, source: str, data: SourceData, rollout: Rollout) -> None:
+        if data.rollouts.get(rollout.id) is not rollout:
+            data.rollouts[rollout.id] = rollout
+            self._dirty.add((source, rollout.id))
+            self._index(source, rollout)
+
+    def _flags_dirty(self, services: set[str]) -> None:
+        for service in services & self.breach_since.keys():
+            self._service_dirty(service)
+
+    def apply_flag(self, source: str, flag: Flag) -> None:
+        super().apply_flag(source, flag)
+        if flag.service:  # a kill switch's flag as read back: its service's rows show it
+            self._service_dirty(flag.service)
+
+    def _service_dirty(self, service: str) -> None:
+        self._dirty.update(self._by_service.get(service, ()))
+
+    def _source_dirty(self, source: str) -> None:
+        """Staleness shows on every row of the source: all of them change."""
+        self._dirty.update((source, rollout_id) for rollout_id in self.sources[source].rollouts)
+
+    def _health_changed(self, source: str, data: SourceData, health: list[ServiceHealth],
+                        replace_all: bool) -> None:
+        old = data.health
+        if replace_all:
+            data.health = {h.service: h for h in health}
+            for service in old.keys() - data.health.keys():
+                self._service_dirty(service)
+        else:
+            data.health.update((h.service, h) for h in health)
+        for h in health:
+            if old.get(h.service) != h:
+                self._service_dirty(h.service)
+        self._track_breaches(source, data.health.values() if replace_all else health)
+
+    def _count_firing(self) -> None:
+        firing: dict[str, int] = {}
+        for data in self.sources.values():
+            for alert in data.alerts:
+                if not alert.silenced:
+                    firing[alert.service] = firing.get(alert.service, 0) + 1
+        for service in firing.keys() | self._firing.keys():
+            if firing.get(service) != self._firing.get(service):
+                self._service_dirty(service)
+        self._firing = firing
+
+    def watch(self) -> ViewChanges:
+        """A consumer's own record of view changes, filled by every `refresh` from now on (start: every view)."""
+        feed = ViewChanges()
+        feed.changed.update(self._views)
+        self._feeds.append(feed)
+        return feed
+
+    def refresh(self, now: datetime | None = None) -> None:
+        """Bring the views up to date: only the rows a poll touched and those whose clock deadline passed."""
+        now = now or datetime.now(UTC)
+        self.last_refresh = now
+        if self._unknown_baselines:
+            self._fill_baselines(now)
+        stamp = now.timestamp()
+        while self._deadlines and self._deadlines[0][0] <= stamp:
+            _, source, rollout_id = heapq.heappop(self._deadlines)
+            self._deadline_of.pop((source, rollout_id), None)
+            self._dirty.add((source, rollout_id))
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        changed: list[str] = []
+        removed: list[str] = []
+        # many rows at once (a first list, a relist, an outage): one sort beats that many insertions
+        bulk = len(dirty) > max(64, len(self._order) // 4)
+        for source, rollout_id in dirty:
+            data = self.sources[source]
+            rollout = data.rollouts.get(rollout_id)
+            key = f"{source}/{rollout_id}"
+            if rollout is None:
+                if self._views.pop(key, None) is not None:
+                    if not bulk:
+                        self._order.discard(key)
+                    self.suspect_keys.discard(key)
+                    removed.append(key)
+                continue
+            view = self._view(source, data, rollout, now)
+            if self._views.get(key) == view:
+                continue
+            self._views[key] = view
+            if not bulk:
+                self._order.put(key, (*sort_key(view.attention, rollout), key))
+            if view.evidence is not None or view.flag_suspects:
+                self.suspect_keys.add(key)
+            else:
+                self.suspect_keys.discard(key)
+            changed.append(key)
+        if bulk:
+            self._order = ordered([((*sort_key(v.attention, v.rollout), key), key) for key, v in self._views.items()])
+        for feed in self._feeds:
+            feed.changed.update(changed)
+            feed.removed.difference_update(changed)
+            feed.removed.update(removed)
+            feed.changed.difference_update(removed)
+
+    def _view(self, source: str, data: SourceData, rollout: Rollout, now: datetime) -> RolloutView:
+        health = self.health_of(rollout.service, data)
+        limits = self.settings.thresholds.for_service(rollout.service)
+        seen = self.baselines.get((source, rollout.id))
+        baseline = seen[1] if seen and seen[0] == rollout.revision else None
+        case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline, now)
+        flags = self.flag_suspects(rollout.service, now) if rollout.service in self.breach_since else ()
+        rank = Attention.SUSPECT if case or flags else attention(rollout, health, limits, now)
+        if rollout.rolled_back_at is not None and now - rollout.rolled_back_at < RECENT_ROLLBACK:
+            # "just rolled back" ends with the clock: look at this row again then (once per deadline)
+            when = (rollout.rolled_back_at + RECENT_ROLLBACK).timestamp()
+            if self._deadline_of.get((source, rollout.id)) != when:
+                self._deadline_of[(source, rollout.id)] = when
+                heapq.heappush(self._deadlines, (when, source, rollout.id))
+        return RolloutView(source, rollout, health, rank, data.status.stale, data.status.read_only, case,
+                           self._firing.get(rollout.service, 0), flags)
+
+    def view(self, key: str) -> RolloutView | None:
+        return self._views.get(key)
+
+    @property
+    def order(self) -> RowOrder:
+        """Every view's key, exceptions first (as of the last `refresh`)."""
+        return self._order
 
     def all_alerts(self) -> list[Alert]:
         """Every alert from every alert source, newest first."""
@@ -243,30 +423,8 @@ class ProductionState(FlagState):
 
     def views(self, now: datetime | None = None) -> list[RolloutView]:
         """Every rollout, exceptions first."""
-        now = now or datetime.now(UTC)
-        thresholds = self.settings.thresholds
-        if self._unknown_baselines:
-            self._fill_baselines(now)
-        out: list[RolloutView] = []
-        firing_by_service: dict[str, int] = {}
-        for alert in self.all_alerts():
-            if not alert.silenced:
-                firing_by_service[alert.service] = firing_by_service.get(alert.service, 0) + 1
-        flag_cases = {service: self.flag_suspects(service, now) for service in self.breach_since}
-        for name, data in self.sources.items():
-            stale, read_only = data.status.stale, data.status.read_only
-            for rollout in data.rollouts.values():
-                health = self.health_of(rollout.service, data)
-                limits = thresholds.for_service(rollout.service)
-                seen = self.baselines.get((name, rollout.id))
-                baseline = seen[1] if seen and seen[0] == rollout.revision else None
-                case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline, now)
-                flags = flag_cases.get(rollout.service, ())
-                rank = Attention.SUSPECT if case or flags else attention(rollout, health, limits, now)
-                firing = firing_by_service.get(rollout.service, 0)
-                out.append(RolloutView(name, rollout, health, rank, stale, read_only, case, firing, flags))
-        out.sort(key=lambda v: sort_key(v.attention, v.rollout))
-        return out
+        self.refresh(now)
+        return [self._views[key] for key in self._order]
 
     def recent_events(self, source: str | None = None, service: str | None = None,
                       limit: int = 50) -> list[SourceEvent]:

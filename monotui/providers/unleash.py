@@ -13,18 +13,20 @@ one the caller confirmed, nothing is sent (`FlagChangedError`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from monotui.config import UnleashSourceConfig
-from monotui.models import Flag, FlagChange, FlagChangeKind, replace
+from monotui.models import Flag, FlagChange, FlagChangeKind, flag_difference, replace
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import HttpEdge
 from monotui.providers.items import describe, item_list, json_object, read_items
@@ -62,8 +64,8 @@ class FlagChangedError(ProviderError):
     """The flag is no longer as the caller confirmed it: nothing was sent (kind "changed", a refusal)."""
 
     def __init__(self, confirmed: Flag, current: Flag) -> None:
-        super().__init__("changed", f"{confirmed.name} changed since it was confirmed: it was "
-                         f"{describe_state(confirmed)}, it is now {describe_state(current)}; nothing was sent")
+        super().__init__("changed", f"{confirmed.name} changed since it was confirmed: "
+                         f"{flag_difference(confirmed, current) or 'it differs'}; nothing was sent")
         self.confirmed = confirmed
         self.current = current
 
@@ -89,6 +91,8 @@ class _Strategy(_Wire):
     name: str
     parameters: dict[str, Any] = {}
     constraints: list[Any] = []
+    segments: list[Any] = []
+    variants: list[Any] = []
     disabled: bool | None = False
 
 
@@ -193,12 +197,22 @@ def strategy_summary(strategy: _Strategy) -> str:
     return f"{text} if {n} constraint{'s' if n > 1 else ''}" if n else text
 
 
-def strategies_of(environment: _Environment | None) -> tuple[list[str], int | None]:
-    """The summaries of the active strategies, and the % of traffic the flag is on for when that is known without
-    evaluating constraints (the largest unconstrained percentage)."""
+class _Strategies(NamedTuple):
+    summaries: list[str]
+    rollout: int | None
+    pin: str
+
+
+def strategies_of(environment: _Environment | None) -> _Strategies:
+    """The summaries of the active strategies, the % of traffic the flag is on for when that is known without
+    evaluating constraints (the largest unconstrained percentage), and a digest of everything that decides who
+    gets the flag (parameters, constraints, segments, variants): two summaries can read the same while the
+    constraints behind them differ, and a kill switch is pinned to what was confirmed, not to its summary."""
     active = [s for s in (environment.strategies if environment else []) if not s.disabled]
     rollouts = [p for s in active if not s.constraints and (p := _percentage(s)) is not None]
-    return [strategy_summary(s) for s in active], max(rollouts) if rollouts else None
+    decisive = [s.model_dump(include={"name", "parameters", "constraints", "segments", "variants"}) for s in active]
+    pin = hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return _Strategies([strategy_summary(s) for s in active], max(rollouts) if rollouts else None, pin)
 
 
 def _change_summary(event: _Event, kind: FlagChangeKind) -> str:
@@ -231,7 +245,7 @@ class UnleashProvider:
         self.name = config.name
         self._cursor = _Cursor()  # moved on only when a whole refresh succeeded, so no change is lost
         self._flags: dict[tuple[str, str], Flag] = {}
-        self._strategies: dict[tuple[str, str], tuple[list[str], int | None]] = {}
+        self._strategies: dict[tuple[str, str], _Strategies] = {}
         self._last_change: dict[tuple[str, str], FlagChange] = {}
         self.recent_changes: deque[FlagChange] = deque(maxlen=RECENT_CHANGES)
         self._requests = 0
@@ -270,10 +284,10 @@ class UnleashProvider:
     def _flag(self, feature: _Feature, project: str, *, service: str | None, potentially_stale: bool) -> Flag:
         key = (project, feature.name)
         environment = next((e for e in feature.environments if e.name == self.config.environment), None)
-        strategies, rollout = self._strategies.get(key, ([], None))
+        strategies, rollout, pin = self._strategies.get(key, _Strategies([], None, ""))
         return Flag(name=feature.name, project=project, environment=self.config.environment,
                     enabled=bool(environment and environment.enabled), service=service, type=feature.type or "",
-                    description=feature.description or "", strategies=strategies, rollout=rollout,
+                    description=feature.description or "", strategies=strategies, rollout=rollout, strategy_pin=pin,
                     stale=bool(feature.stale), potentially_stale=potentially_stale, created_at=feature.createdAt,
                     last_change=self._last_change.get(key), unreadable=self._unreadable.get(key, ""))
 
@@ -312,8 +326,10 @@ class UnleashProvider:
                 "environment": f"IS:{self.config.environment}", "project": self._projects(),
                 "type": "IS_ANY_OF:" + ",".join(CHANGE_EVENTS), "limit": EVENTS_PAGE, "offset": offset})
             read: list[_Event] = page.items
-            # pages shift while events arrive: the same id may come twice
-            events.update((e.id, e) for e in read if e.id not in cursor.seen)
+            # pages shift while events arrive: the same id may come twice; after the first poll, what is older
+            # than the horizon was read before (a page reaching back past it must not report it again)
+            events.update((e.id, e) for e in read
+                          if e.id not in cursor.seen and (horizon is None or first or e.createdAt >= horizon))
             offset += page.count
             if read and first and horizon is None:  # back to OVERLAP before the newest event
                 horizon = max(e.createdAt for e in read) - OVERLAP
@@ -361,9 +377,11 @@ class UnleashProvider:
                 try:
                     feature = await self._read_feature(*key)
                 except ProviderError as e:
-                    if e.kind != "invalid":
+                    # a flag that answers garbage, or 404 (archived since it was listed, or a name Unleash
+                    # cannot route back) is a row saying what is wrong: the other flags are read as usual
+                    if e.kind not in ("invalid", "not_found"):
                         raise
-                    self._unreadable[key] = e.message  # this flag only: a row saying what is wrong
+                    self._unreadable[key] = e.message
                     return
             self._unreadable.pop(key, None)
             environment = next((e for e in feature.environments if e.name == self.config.environment), None)
@@ -436,13 +454,24 @@ class UnleashProvider:
             # only the read before the request failed: the request itself never left
             raise ProviderError("connection", f"{e.message} (reading the flag before sending it); nothing was "
                                 "sent") from None
-        if (current.enabled, current.strategies) != (confirmed.enabled, confirmed.strategies):
+        if flag_difference(confirmed, current):
             raise FlagChangedError(confirmed, current)
         path = (f"/api/admin/projects/{quote(confirmed.project, safe='')}/features/"
                 f"{quote(confirmed.name, safe='')}/environments/{quote(self.config.environment, safe='')}/"
                 f"{'on' if enabled else 'off'}")
         await self._request("POST", path)  # sent once, never retried: the next read shows the real state
-        return await self.read_flag(confirmed.project, confirmed.name)
+        wanted = "on" if enabled else "off"
+        # done only when the flag is seen as asked: an OK from something in front of Unleash that did not act, or a
+        # read-back that fails, leaves the outcome unknown (the request did arrive somewhere: never "failed")
+        try:
+            after = await self.read_flag(confirmed.project, confirmed.name)
+        except ProviderError as e:
+            raise ProviderError("lost", f"the toggle was answered OK, but reading the flag back failed "
+                                f"({e.message}): whether it is {wanted} is not known") from None
+        if after.enabled != enabled:
+            raise ProviderError("lost", f"the toggle was answered OK, but the flag read back is {after.state}, "
+                                f"not {wanted}")
+        return after
 
     async def aclose(self) -> None:
         await self._edge.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,9 @@ from rich.text import Text
 
 from monotui.config import Thresholds
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
-from monotui.models import Alert, EventKind, RevisionInfo, Rollout
+from monotui.engine.suspects import Evidence
+from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
+from monotui.render.flags import change_line, flag_lines
 from monotui.render.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
@@ -100,8 +103,54 @@ def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds,
     ]
 
 
+def evidence_text(ev: Evidence, since_what: str) -> Text:
+    """Figure before → now, change time, who (when the source says), breach time."""
+    fmt = (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
+    before = fmt(ev.before) if ev.before is not None else "?"
+    out = Text(f"{ev.figure} {before} before {since_what} → {fmt(ev.now)} now;", style="bold")
+    out.append(f" changed {clock_time(ev.changed_at)}")
+    if ev.actor:
+        out.append(" by ")
+        out.append_text(plain(ev.actor, style="bold", limit=60))
+    out.append(f", breached {clock_time(ev.breach_at)}")
+    return out
+
+
+def suspect_lines(view: RolloutView, keys: SuspectKeys) -> list[Text]:
+    """The "What changed?" lines of a row, newest change first: its rollout and its service's flags that changed
+    before the breach. The newest names the suspect key; the others their own key (roll back, flag off)."""
+    cases: list[tuple[datetime, Text, str, str]] = []  # (when, evidence, own key's hint, the suspect key's)
+    if view.evidence is not None:
+        cases.append((view.evidence.changed_at, join(Text("⚠ SUSPECT", style="bold reverse red"),
+                                                     evidence_text(view.evidence, "it started")),
+                      f"— {keys.rollback} rolls it back", f"— {keys.suspect} rolls it back"))
+    for suspect in view.flag_suspects:
+        hint = f"— {keys.flag_off} turns it off"
+        cases.append((suspect.evidence.changed_at, join(
+            Text("⚠ SUSPECT FLAG", style="bold reverse red"), plain(suspect.flag.name, style="bold", limit=60),
+            evidence_text(suspect.evidence, "the flip")),
+            hint if suspect.flag.enabled else "— already off",
+            f"— {keys.suspect} turns it off" if suspect.flag.enabled else "— already off"))
+    cases.sort(key=lambda c: c[0], reverse=True)
+    out = []
+    for i, (_, text, own, first) in enumerate(cases):
+        hint = "— read-only: actions are off" if view.read_only else first if i == 0 else own
+        out.append(join(text, Text(hint, style="dim")))
+    return out
+
+
+@dataclass(frozen=True)
+class SuspectKeys:
+    """The keys as the user's keymap has them, for the hints after a suspect's evidence."""
+
+    suspect: str = "s"
+    rollback: str = "b"
+    flag_off: str = "x"
+
+
 def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequence[SourceEvent],
-           now: datetime, thresholds: Thresholds, history: Any = None, suspect_key: str = "s") -> Group:
+           now: datetime, thresholds: Thresholds, history: Any = None, keys: SuspectKeys | None = None,
+           flags: Sequence[Flag] = ()) -> Group:
     if view is None:
         return Group(Text("No rollout selected.", style="dim"))
     r = view.rollout
@@ -110,18 +159,13 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              Text(r.strategy.value, style="dim"), plain(r.environment, limit=160),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
-    if view.evidence is not None:
-        ev = view.evidence
-        fmt = (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
-        before = fmt(ev.before) if ev.before is not None else "?"
-        lines.append(join(Text("⚠ SUSPECT", style="bold reverse red"),
-                          Text(f"{ev.figure} {before} before it started → {fmt(ev.now)} now;", style="bold"),
-                          Text(f"changed {clock_time(ev.changed_at)}, breached {clock_time(ev.breach_at)}"),
-                          Text("— read-only: actions are off" if view.read_only else f"— {suspect_key} rolls it back",
-                               style="dim")))
+    lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))
+    # the service's flags near the top: a flip is as likely a cause as the deploy below
+    for i, line in enumerate(flag_lines(flags, now)):
+        lines.append(_line("Flags" if i == 0 else "", line))
     if r.message:
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
@@ -208,6 +252,8 @@ def alert_line(alert: Alert, now: datetime) -> Text:
 
 
 def event_line(item: SourceEvent, now: datetime, with_service: bool = True) -> Text:
+    if item.flag_change is not None:
+        return change_line(item.flag_change, with_service)
     e = item.event
     icon, style = EVENT_ICONS.get(e.kind, ("·", ""))
     parts: list[Text | str] = [Text(clock_time(e.time), style="dim"), Text(icon, style=style)]

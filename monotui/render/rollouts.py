@@ -12,7 +12,8 @@ from rich.text import Text
 from monotui.config import Thresholds
 from monotui.engine.attention import Attention
 from monotui.engine.state import RolloutView
-from monotui.models import Phase, Strategy
+from monotui.models import FlagChange, Phase, Strategy
+from monotui.render.flags import indicator
 from monotui.render.formats import percent, share_number, since
 from monotui.render.text import clean, plain
 
@@ -23,12 +24,17 @@ OVER_THRESHOLD_STYLE = "bold underline red"
 WHERE_WIDTH = 18  # longer environments (an Argo context/namespace) are shortened; the detail panel has them whole
 
 
+def no_flag_change(service: str) -> FlagChange | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Cells:
     """What a cell function may look at besides the row."""
 
     now: datetime
     thresholds: Thresholds
+    flag_change: Callable[[str], FlagChange | None] = no_flag_change  # a flag of the service changed lately
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,9 @@ COLUMNS: tuple[Column, ...] = (
            sort_key=lambda v: -(v.health.error_ratio if v.health else -1.0)),
     Column("alerts", "Alerts", lambda v, c: Text(f"! {v.alerts}", style="bold red") if v.alerts else Text(""),
            priority=1, hide_when_empty=True, sort_key=lambda v: -v.alerts),
+    # a flag of the service changed recently (⚑ and how long ago): a flip is as likely a cause as a deploy
+    Column("flags", "Flags", lambda v, c: indicator(c.flag_change(v.rollout.service), c.now), priority=1,
+           hide_when_empty=True),
     Column("step", "Step", lambda v, c: Text(step_text(v), style=_dim(v)),
            sort_key=lambda v: (v.rollout.current_step or 0, len(v.rollout.steps))),
     Column("weight", "Weight", lambda v, c: Text(weight_text(v), style=_dim(v)),
@@ -149,11 +158,13 @@ COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
 SORT_KEYS: dict[str, Callable[[RolloutView], Any]] = {c.key: c.sort_key for c in COLUMNS if c.sort_key}
 AGE_COLUMN = COLUMN_KEYS.index("age")
+FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 _EMPTY = frozenset({"", "-"})
 
 
-def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds) -> tuple[Text, ...]:
-    context = Cells(now, thresholds)
+def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds,
+              flag_change: Callable[[str], FlagChange | None] = no_flag_change) -> tuple[Text, ...]:
+    context = Cells(now, thresholds, flag_change)
     return tuple(column.cell(view, context) for column in COLUMNS)
 
 
@@ -201,6 +212,7 @@ class RowRenderer:
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
+        self.flag_change: Callable[[str], FlagChange | None] = no_flag_change  # set by the screen per refresh
         self._cache: dict[str, tuple[RolloutView, str, tuple[Text, ...]]] = {}
 
     @staticmethod
@@ -216,15 +228,21 @@ class RowRenderer:
             if (old.rollout is view.rollout and old_health == shown_health and old.stale == view.stale
                     and old.attention == view.attention and old.alerts == view.alerts):
                 if ages:
-                    age = age_text(view, now)
-                    if age.plain != cells[AGE_COLUMN].plain:
-                        cells = (*cells[:AGE_COLUMN], age, *cells[AGE_COLUMN + 1:])
-                        self._cache[view.key] = (view, shown_health, cells)
-                return cells
-        cells = row_cells(view, now, self.thresholds)
+                    cells = self._renew(view, cells, AGE_COLUMN, age_text(view, now), shown_health)
+                # flags change apart from the rollout: the cell is brought up to date at every refresh
+                flags = indicator(self.flag_change(view.rollout.service), now)
+                return self._renew(view, cells, FLAGS_COLUMN, flags, shown_health)
+        cells = row_cells(view, now, self.thresholds, self.flag_change)
         self._cache[view.key] = (view, shown_health, cells)
         return cells
 
-    def keep_only(self, keys: set[str]) -> None:
-        for key in [k for k in self._cache if k not in keys]:
-            del self._cache[key]
+    def _renew(self, view: RolloutView, cells: tuple[Text, ...], index: int, cell: Text,
+               shown_health: str) -> tuple[Text, ...]:
+        if cell.plain == cells[index].plain:
+            return cells
+        cells = (*cells[:index], cell, *cells[index + 1:])
+        self._cache[view.key] = (view, shown_health, cells)
+        return cells
+
+    def forget(self, key: str) -> None:
+        self._cache.pop(key, None)

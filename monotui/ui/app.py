@@ -13,21 +13,25 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from monotui.engine.actions import ActionPlan, action_spec
+from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine, describe
+from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
-from monotui.render.detail import alert_line, detail, event_line
+from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.render.text import clean
-from monotui.ui import keymap
+from monotui.ui import keymap, kill_switch
 from monotui.ui.commands import MonotuiCommands
+from monotui.ui.kill_switch import RowSuspect, suspects_of
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.no_color import plain_terminal
 from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
+from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 from monotui.ui.screens.help import HelpScreen
 from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
 from monotui.ui.why_not import why_not
@@ -53,7 +57,11 @@ class MonotuiApp(App[None]):
         self.settings = engine.settings
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._poll = poll
-        self._views: dict[str, RolloutView] = {}
+        # the rows as shown (filtered, sorted), kept by change like the state's own order
+        self._feed = engine.state.watch()
+        self._shown = RowOrder()
+        self._reorder = True  # the filter or the sort changed: lay the shown rows out again
+        self._truncated: tuple[int, int] | None = None
         self._filter = ""
         self._last_version = -1
         self._events_shown: object = False
@@ -88,6 +96,10 @@ class MonotuiApp(App[None]):
     def on_mount(self) -> None:
         self._apply_keymap()
         self.table = self.query_one(RolloutsTable)
+        # the table asks for a row's cells when it draws the row: only rows on screen are ever rendered
+        self.table.cells_of = lambda key: self.rows.cells(self.engine.state._views[key], self.clock(), ages=True)
+        # the Flags cell: a flag of the row's service changed in the suspect window (brought to the clock with ages)
+        self.rows.flag_change = lambda service: self.engine.state.recent_flag_change(service, self.clock())
         self.banner = self.query_one(ProductionBanner)
         self.alerts = self.query_one(SourceAlerts)
         self.filter_input = self.query_one("#filter", Input)
@@ -140,6 +152,8 @@ class MonotuiApp(App[None]):
         if isinstance(screen, ConfirmActionScreen):
             now = self.engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
             screen.recheck(self.engine.target_changed(screen.plan), describe(now) if now else None)
+        elif isinstance(screen, ConfirmFlagScreen):
+            kill_switch.recheck(self, screen)
 
     def _tick(self) -> None:
         self.refresh_views(force=True)  # ages and staleness move with the clock
@@ -158,7 +172,7 @@ class MonotuiApp(App[None]):
             self._last_version = state.version
             self._update_views(now, force)
         self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
-                         self.key_of("rollback_suspect"))
+                         self.key_of("rollback_suspect"), self._truncated)
 
     def key_of(self, binding_id: str) -> str:
         """The key bound to a command now, as shown to the user (the user's keymap may have moved it)."""
@@ -168,24 +182,57 @@ class MonotuiApp(App[None]):
         return command.key_display if key == command.key and command.key_display else self.get_key_display(
             Binding(key, command.action))
 
-    def _update_views(self, now: datetime, force: bool) -> None:
+    def _update_views(self, now: datetime, ages: bool) -> None:
+        """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'
+        ages (the clock). The cost follows the rows that changed, not the size of production."""
         state = self.engine.state
-        every = state.views(now)
-        self._suspects = sum(1 for v in every if v.evidence is not None and not v.read_only)
-        views = [v for v in every if matches(v, self._filter)]
-        if self._sort is not None:  # stable: attention order breaks ties
-            views.sort(key=SORT_KEYS[self._sort])
-        self._views = {v.key: v for v in views}
-        self.rows.keep_only(set(self._views))
+        state.refresh(now)
+        changed, removed = self._feed.drain()
+        if len(changed) > max(64, len(self._shown) // 4):
+            self._reorder = True  # many rows at once (the first list, an outage): one sort beats that many moves
+        for key in removed:
+            self.rows.forget(key)
+        if self._reorder:  # the user changed the filter or the sort: one pass and one sort
+            self._reorder = False
+            self._shown = ordered([(self._sort_key(view), key) for key in state.order
+                                   if matches(view := state._views[key], self._filter)])
+            moved = True
+        else:
+            moved = False
+            for key in removed:
+                moved |= self._shown.discard(key)
+            for key in changed:
+                view = state._views[key]
+                moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
+                          else self._shown.discard(key))
+        self._suspects = sum(1 for key in state.suspect_keys if not state._views[key].read_only)
+        limit = self.settings.max_rows
+        total = len(self._shown)
+        self._truncated = (limit, total) if total > limit else None
+        selected = self.table.selected_key
         with self.batch_update():
-            self.table.sync([(v.key, self.rows.cells(v, now, ages=force)) for v in views])
-            self._show_detail()
+            self.table.sync(self._shown, limit, changed, moved)
+            if ages:
+                self.table.refresh_ages()
             alerts = state.all_alerts()
             newest = (state.events[-1] if state.events else None, tuple(alerts))
-            if newest != self._events_shown:  # events carry clock times: nothing moves until a new one
+            news = newest != self._events_shown  # a new event (a flag change among them) may be the selected row's
+            if ages or news or selected in changed or selected != self.table.selected_key:  # else it is as it was
+                self._show_detail()
+            if news:  # events carry clock times: nothing moves until a new one
                 self._events_shown = newest
                 self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
+
+    def _sort_key(self, view: RolloutView) -> tuple[object, ...]:
+        """The shown order: attention, or a column's order with attention breaking ties."""
+        attention = (*sort_key(view.attention, view.rollout), view.key)
+        return (SORT_KEYS[self._sort](view), attention) if self._sort is not None else attention
+
+    @property
+    def _views(self) -> dict[str, RolloutView]:
+        """Every row's view by key (shown or filtered out)."""
+        return self.engine.state._views
 
     def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
@@ -195,7 +242,7 @@ class MonotuiApp(App[None]):
 
     def selected_view(self) -> RolloutView | None:
         key = self.table.selected_key if hasattr(self, "table") else None
-        return self._views.get(key) if key else None
+        return self.engine.state.view(key) if key else None
 
     def _show_detail(self) -> None:
         view = self.selected_view()
@@ -203,10 +250,12 @@ class MonotuiApp(App[None]):
         status = state.status(view.source) if view else None
         events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
         history = self._history.get(view.rollout.service) if view else None
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history,
-                                      self.key_of("rollback_suspect")))
+        flags = [f for _, f in state.flags_of(view.rollout.service)] if view else []
+        keys = SuspectKeys(self.key_of("rollback_suspect"), self.key_of("rollout.rollback"), self.key_of("flag.off"))
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history, keys,
+                                      flags))
 
-    @on(DataTable.RowHighlighted)
+    @on(RolloutsTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
         self._refresh_bindings_if_needed()
@@ -258,6 +307,12 @@ class MonotuiApp(App[None]):
             if self.settings.read_only:
                 return False
             return True if self._suspect() is not None else None
+        if action == "flag":
+            # offered (in the footer) only when the selected service has a flag the key would change
+            view = self.selected_view()
+            if self.settings.read_only or view is None:
+                return False
+            return bool(kill_switch.candidates(self, view, parameters[0] == "on"))
         if action != "rollout":
             return True
         if self.settings.read_only:
@@ -295,9 +350,20 @@ class MonotuiApp(App[None]):
         """Why `command` cannot act now, in one line; None when it can."""
         return why_not(self, command)
 
-    def _suspect(self) -> RolloutView | None:
-        suspects = [v for v in self._views.values() if v.evidence is not None and not v.read_only]
-        return max(suspects, key=lambda v: v.evidence.changed_at) if suspects else None  # type: ignore[union-attr]
+    def _suspect(self) -> RowSuspect | None:
+        """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on. Only the
+        suspect rows are looked at (the state keeps them), not every row."""
+        state = self.engine.state
+        views = [state._views[key] for key in state.suspect_keys if key in self._shown]
+        suspects = [s for s in suspects_of(views) if self._can_act_on(s)]
+        return max(suspects, key=lambda s: s.changed_at) if suspects else None
+
+    def _can_act_on(self, suspect: RowSuspect) -> bool:
+        if suspect.flag is None:
+            return not suspect.view.read_only
+        flag = suspect.flag.flag
+        return (self.engine.can_flag(suspect.flag.source) and not self.engine.read_only(suspect.flag.source)
+                and flag.enabled and not flag.unreadable)
 
     def _alert_sources(self) -> list[str]:
         return self.engine.alert_sources()
@@ -351,8 +417,18 @@ class MonotuiApp(App[None]):
             self.notify("no suspect yet: no service breached its thresholds after a change", severity="warning",
                         markup=False)
             return
-        self.table.move_cursor(row=self.table.index_of(suspect.key), animate=False)
+        self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
+        if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
+            kill_switch.confirm(self, suspect.flag.source, suspect.flag.flag, False)
+            return
         self.action_rollout(ActionKind.ROLLBACK.value)
+
+    def action_flag(self, which: str) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.notify("Select a rollout first.", severity="warning", markup=False)
+            return
+        kill_switch.open_for_view(self, view, which == "on")
 
     def action_rollout(self, kind: str) -> None:
         view = self.selected_view()
@@ -411,14 +487,15 @@ class MonotuiApp(App[None]):
     def action_sort_attention(self) -> None:
         self._set_sort(None)
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
+    @on(RolloutsTable.HeaderSelected)
+    def _header_clicked(self, event: RolloutsTable.HeaderSelected) -> None:
+        key = event.column_key
         if key in SORT_KEYS:
             self._set_sort(None if key == self._sort else key)
 
     def _set_sort(self, column: str | None) -> None:
         self._sort = column
+        self._reorder = True
         self.table.mark_column(column, " ▼")
         self.refresh_views(force=True)
         self.notify(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
@@ -434,12 +511,14 @@ class MonotuiApp(App[None]):
             self.filter_input.value = ""
             self.filter_input.display = False
             self._filter = ""
+            self._reorder = True
             self.table.focus()
             self.refresh_views(force=True)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._filter = event.value.strip()
+        self._reorder = True
         self.refresh_views(force=True)
 
     @on(Input.Submitted, "#filter")
@@ -450,7 +529,9 @@ class MonotuiApp(App[None]):
 
     def action_help(self) -> None:
         def offered(command: keymap.Command) -> bool:
-            kind = ActionKind(command.parameter) if command.parameter else None
+            if command.action == "flag":
+                return any(self.engine.can_flag(source) for source in self.engine.providers)
+            kind = ActionKind(command.parameter) if command.action == "rollout" and command.parameter else None
             return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
 
         self.push_screen(HelpScreen(self.settings.read_only, offered, lambda c: self.key_of(c.id)))

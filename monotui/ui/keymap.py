@@ -37,9 +37,14 @@ COMMANDS: tuple[Command, ...] = (
                 short=spec.short, parameter=spec.kind.value)
         for spec in ROLLOUT_ACTIONS
     ),
-    Command("rollback_suspect", "s", "rollback_suspect", "Roll back suspect",
-            "Select the newest suspect (changed just before its service's health breached) and roll it back",
-            mutating=True, short="Suspect"),
+    Command("rollback_suspect", "s", "rollback_suspect", "Act on suspect",
+            "Select the newest suspect (a rollout or a flag that changed just before its service's health "
+            "breached): roll the rollout back, or turn the flag off", mutating=True, short="Suspect"),
+    # the kill switch: the selected service's flag (its suspect flag first), off or back on in production
+    Command("flag.off", "x", "flag", "Flag off", "Kill switch: turn the selected service's flag off in production",
+            mutating=True, parameter="off"),
+    Command("flag.on", "X", "flag", "Flag on", "Turn the selected service's flag back on in production",
+            mutating=True, show=False, parameter="on"),
     Command("silence", "S", "silence", "Silence alerts", "Silence the selected service's alerts (duration, comment)",
             mutating=True, short="Silence"),
     Command("expire_silence", "E", "expire_silence", "Expire silences", "Expire the selected service's silences",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from monotui.engine.actions import action_spec
 from monotui.models import ActionKind
 from monotui.render.text import clean
+from monotui.ui import kill_switch
 
 if TYPE_CHECKING:
     from monotui.ui.app import MonotuiApp
@@ -25,6 +26,8 @@ def why_not(app: MonotuiApp, command: Command) -> str | None:
     view = app.selected_view()
     if command.id == "rollback_suspect":
         return None if app._suspect() else "no suspect yet: no service breached its thresholds after a change"
+    if command.action == "flag":
+        return kill_switch.why_not(app, view, command.parameter == "on")
     if command.id in ("silence", "expire_silence"):
         if not app._alert_sources():
             return "no alerts: no Alertmanager source is configured"

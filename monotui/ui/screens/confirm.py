@@ -42,14 +42,50 @@ def plan_text(plan: ActionPlan) -> Text:
     return out
 
 
-class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
-    """Re-checked by the app at every refresh (`recheck`): once the target is no longer what the dialog shows,
-    it says so and the confirm button stays disabled — the operator re-opens the action to see the new target."""
+class PinnedConfirmation(CancelFirstDialog[Confirmation]):
+    """What a rollout action's and a flag's confirmations share: re-checked by the app at every refresh (`recheck`):
+    once the target is no longer what the dialog shows, it says so and the confirm button stays disabled — the
+    operator re-opens the action to see the new target; a protected target needs its name typed."""
 
+    changed: str | None = None
+    protected: bool = False
+    protected_name: str = ""  # the name to type when `protected`
+    name_kind: str = "service"
+
+    def recheck(self, changed: str | None, now_text: str | None = None) -> None:
+        """Called at every refresh with how the target differs from the plan (None: it does not)."""
+        if changed is None or self.changed is not None:
+            return
+        self.changed = changed
+        notice = Text.assemble(("TARGET CHANGED: ", "bold reverse"), f"{changed}.",
+                               f" Now: {now_text}." if now_text else "",
+                               " Nothing will be sent — press Escape and open the action again.")
+        shown = self.query_one("#target-changed", Static)
+        shown.update(notice)
+        shown.display = True
+        self.query_one("#confirm", Button).disabled = True
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self.changed is not None:
+            return
+        if self.protected:
+            typed = self.query_one("#typed-name", Input).value.strip()
+            if canonical(typed) != canonical(self.protected_name):  # as it looks: no invisible characters
+                self.notify(f"Type the {self.name_kind} name exactly to confirm.", severity="warning", markup=False)
+                self.query_one("#typed-name", Input).focus()
+                return
+        reason = self.query_one("#reason", Input).value.strip()
+        self.dismiss(Confirmation(reason or None, "typed-name" if self.protected else "dialog"))
+
+
+class ConfirmActionScreen(PinnedConfirmation):
     def __init__(self, plan: ActionPlan) -> None:
         super().__init__()
         self.plan = plan
-        self.changed: str | None = None
+        self.protected = plan.protected
+        self.protected_name = plan.rollout.service
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -77,30 +113,3 @@ class ConfirmActionScreen(CancelFirstDialog[Confirmation]):
                 # a placeholder reading like the name would look filled in
                 yield Input(placeholder="type the service name here", id="typed-name", compact=True)
             yield from self.buttons(self.plan.spec.label)
-
-    def recheck(self, changed: str | None, now_text: str | None) -> None:
-        """Called at every refresh with how the target differs from the plan (None: it does not)."""
-        if changed is None or self.changed is not None:
-            return
-        self.changed = changed
-        notice = Text.assemble(("TARGET CHANGED: ", "bold reverse"), f"{changed}.",
-                               f" Now: {now_text}." if now_text else "",
-                               " Nothing will be sent — press Escape and open the action again.")
-        shown = self.query_one("#target-changed", Static)
-        shown.update(notice)
-        shown.display = True
-        self.query_one("#confirm", Button).disabled = True
-        self.query_one("#cancel", Button).focus()
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm(self) -> None:
-        if self.changed is not None:
-            return
-        if self.plan.protected:
-            typed = self.query_one("#typed-name", Input).value.strip()
-            if canonical(typed) != canonical(self.plan.rollout.service):  # as it looks: no invisible characters
-                self.notify("Type the service name exactly to confirm.", severity="warning", markup=False)
-                self.query_one("#typed-name", Input).focus()
-                return
-        reason = self.query_one("#reason", Input).value.strip()
-        self.dismiss(Confirmation(reason or None, "typed-name" if self.plan.protected else "dialog"))

@@ -13,7 +13,7 @@ _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("�
 
 
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-                suspect_key: str = "s") -> Text:
+                suspect_key: str = "s", truncated: tuple[int, int] | None = None) -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
     if global_read_only:
@@ -41,6 +41,8 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
         if data.status.tls_unverified:
             out.append(" ")
             out.append(" TLS NOT VERIFIED ", style="bold reverse red")
+    if truncated is not None:
+        out.append(f"  showing {truncated[0]:,} of {truncated[1]:,} — filter with /", style="bold yellow")
     freshest = state.freshest_age_at(now)
     out.append(f"  data {age(freshest)} old" if freshest is not None else "  no data yet", style="dim")
     out.append("  ")
@@ -54,8 +56,8 @@ class ProductionBanner(Static):
         self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-             suspect_key: str = "s") -> None:
-        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key)
+             suspect_key: str = "s", truncated: tuple[int, int] | None = None) -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen
