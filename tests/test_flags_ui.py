@@ -239,9 +239,17 @@ async def test_the_drill_a_bad_flip_is_off_in_three_keys(
         assert flags.flag in evidence and "before the flip →" in evidence and "by admin, breached" in evidence
         select(app, next(k for k in app._views if k != key))  # back to where the operator was
 
-        await pilot.press("s", "tab", "enter")
+        await pilot.press("s")
         await settle(pilot)
-        await wait_until(lambda: not flags.admin.enabled(flags.flag, "production"), what="the flag off")
+        dialog = "\n".join(screen_lines(app))
+        assert isinstance(app.screen, ConfirmFlagScreen) and flags.flag in dialog, dialog
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        try:
+            await wait_until(lambda: len(audit(audit_path)) >= 2, timeout=60, what="the kill switch's outcome")
+        except AssertionError as e:
+            raise AssertionError("\n".join([str(e), *screen_lines(app)])) from None
+        assert not flags.admin.enabled(flags.flag, "production"), (audit(audit_path), dialog)
         assert app.table.selected_key == key  # `s` moved to the suspect's row
         assert [(r["action"], r["outcome"]) for r in audit(audit_path)] == [("flag-off", "intent"),
                                                                             ("flag-off", "done")]

@@ -419,7 +419,10 @@ class MonotuiApp(App[None]):
             return
         self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
         if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
-            kill_switch.confirm(self, suspect.flag.source, suspect.flag.flag, False)
+            # the flag as the engine sees it now (a row's suspect keeps the flag as it was when the row was
+            # computed): the dialog must show, and pin, what is true now
+            flag = self.engine.state.flag(suspect.flag.source, suspect.flag.flag.name) or suspect.flag.flag
+            kill_switch.confirm(self, suspect.flag.source, flag, False)
             return
         self.action_rollout(ActionKind.ROLLBACK.value)
 
