@@ -60,6 +60,12 @@ def _source_errors(engine: Engine) -> list[str]:
             if engine.state.status(name).state == "error"]
 
 
+def _no_flag_source(source: str | None) -> int:
+    """The usage error of `flags` and `flag` when no flag source answers to the settings (or to `--source`)."""
+    return _fail("no flag source configured (a source of kind \"unleash\": see docs/flags.md)"
+                 if source is None else f"--source: {shown(source)} is not a flag source", EXIT_USAGE)
+
+
 # ---- monotui flags ------------------------------------------------------------------------------------------
 
 
@@ -71,8 +77,7 @@ async def run_flags(settings: Settings, json_output: bool = False, source: str |
     try:
         names = engine.flag_sources()
         if not names:
-            return _fail("no flag source configured (a source of kind \"unleash\": see docs/flags.md)"
-                         if source is None else f"--source: {shown(source)} is not a flag source", EXIT_USAGE)
+            return _no_flag_source(source)
         updates = await engine.refresh_once(names)
     finally:
         await engine.aclose()
@@ -182,9 +187,7 @@ async def run_flag(settings: Settings, request: FlagRequest) -> int:
     try:
         names = engine.flag_sources()
         if not names:
-            return _fail("no flag source configured (a source of kind \"unleash\": see docs/flags.md)"
-                         if request.source is None else f"--source: {shown(request.source)} is not a flag source",
-                         EXIT_USAGE)
+            return _no_flag_source(request.source)
         await engine.refresh_once(names)
         return await _switch(engine, request)
     finally:
