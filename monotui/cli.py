@@ -184,7 +184,7 @@ def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, **sim:
     return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port, **sim)
 
 
-_command("demo", "Open monotui on the embedded simulated production.",
+_command("demo", "Open monotui on a simulated production (`monotui simulate`, started and stopped with the demo).",
          [*_global_params(),
           click.Option(["--prometheus"], is_flag=True,
                        help="also start a real Prometheus scraping the simulator (the health source) and an "
@@ -193,21 +193,26 @@ _command("demo", "Open monotui on the embedded simulated production.",
                        help="serve the demo's feature flags from a real Unleash (on PostgreSQL; node and "
                             "unleash-server needed) instead of the simulator"),
           click.Option(["--port"], type=click.IntRange(0, 65535), default=0,
-                       help="port of the embedded simulator on 127.0.0.1 (default: any free one; printed either "
+                       help="port of the simulator on 127.0.0.1 (default: any free one; printed either "
                             "way)"),
           *_sim_params(deploy_interval=5.0)], _demo)
 
 
-def _simulate(ctx: click.Context, port: int, token_env: str | None, **sim: Any) -> int:
+def _simulate(ctx: click.Context, port: int, token_env: str | None, **options: Any) -> int:
     _no_globals(ctx)
-    return run_simulate(port, token_env, **sim)
+    return run_simulate(port, token_env, **options)
 
 
 _command("simulate", "Run the simulated production alone (an HTTP server on 127.0.0.1).",
-         [click.Option(["--port"], type=click.IntRange(1, 65535), default=8700, show_default=True,
-                       help="port on 127.0.0.1"),
+         [click.Option(["--port"], type=click.IntRange(0, 65535), default=8700, show_default=True,
+                       help="port on 127.0.0.1 (0: any free one; printed either way)"),
           click.Option(["--token-env"], metavar="VAR", help="require the bearer token held in this environment "
                        "variable"),
+          # `monotui demo`'s own: print the URL on stdout once serving, stop when stdin closes
+          click.Option(["--for-parent"], is_flag=True, hidden=True),
+          # `monotui demo --unleash`: keep this real Unleash in step with the world's flags (admin token in
+          # $MONOTUI_DEMO_UNLEASH_TOKEN)
+          click.Option(["--unleash-mirror"], metavar="URL", hidden=True),
           *_sim_params(deploy_interval=5.0)], _simulate)
 
 
@@ -456,29 +461,51 @@ def run_serve(g: Globals, host: str, port: int) -> int:
     return EXIT_OK
 
 
+def _sim_args(port: int, services: int, seed: int, deploy_interval: float, bad_probability: float,
+              auto_rollback: bool) -> list[str]:
+    """`monotui simulate` options for the demo's simulator."""
+    args = ["--port", str(port), "--services", str(services), "--seed", str(seed), "--deploy-interval",
+            repr(deploy_interval), "--bad-probability", repr(bad_probability)]
+    return [*args, "--auto-rollback"] if auto_rollback else args
+
+
+def _import_tui() -> None:
+    """Load the app's modules (most of the start-up time): the demo does it while its simulator starts."""
+    import monotui.engine.core
+    import monotui.ui.app  # noqa: F401
+
+
 def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, port: int = 0, **sim: Any) -> int:
-    from monotui.simulator.server import SimulatorServer
+    from monotui.simulator.process import SimulatorFailed, SimulatorProcess
 
-    demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before anything starts
-    if unleash:
-        from monotui.simulator import unleash_server
-
-        problem = unleash_server.missing()
-        if problem:
-            return _fail(f"--unleash: a real Unleash cannot start here: {problem}")
+    sim_args = _sim_args(port, **sim)
     prometheus_url = alertmanager_url = unleash_url = None
     with ExitStack() as stack:
-        world = _world(**sim)
-        server = stack.enter_context(SimulatorServer(world, port=port))
         if unleash:
-            unleash_url = _start_unleash(stack, world)
-        if prometheus:
-            from urllib.parse import urlparse
+            demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before Unleash starts
+            from monotui.simulator import unleash_server
 
+            problem = unleash_server.missing()
+            if problem:
+                return _fail(f"--unleash: a real Unleash cannot start here: {problem}")
+            unleash_url = _start_unleash(stack)
+            sim_args += ["--unleash-mirror", unleash_url]  # the simulator keeps Unleash in step with its flags
+        # its own process, started first: it starts while this one loads the app, and never shares its GIL
+        simulator = stack.enter_context(SimulatorProcess(sim_args))
+        demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before the TUI starts
+        if prometheus:
             from monotui.simulator import prometheus as prom
 
             if prom.find_prometheus() is None:
                 return _fail(f"--prometheus: prometheus is not installed: {prom.INSTALL_HINT}")
+        _import_tui()
+        try:
+            url = simulator.wait_ready()
+        except SimulatorFailed as e:
+            return _fail(str(e), EXIT_FAILED)
+        if prometheus:
+            from urllib.parse import urlparse
+
             address = None
             if prom.find_alertmanager() is not None:
                 print("starting Alertmanager…", file=sys.stderr)
@@ -488,29 +515,33 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
                 print("Alertmanager not found (apt-get install prometheus-alertmanager): no alerts", file=sys.stderr)
             print("starting Prometheus…", file=sys.stderr)
             prometheus_url = stack.enter_context(prom.PrometheusServer(
-                [urlparse(server.url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
-        settings = demo_settings(g, server.url, prometheus_url, alertmanager_url, unleash_url)
+                [urlparse(url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
+        settings = demo_settings(g, url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
-        where = f"monotui demo: the simulated production listens on {server.url}"
+        where = f"monotui demo: the simulated production listens on {url}"
         print(where, file=sys.stderr)
         stack.callback(print, where, file=sys.stderr)
         return _open_tui(settings)
 
 
-def _start_unleash(stack: ExitStack, world: Any) -> str:
-    """A real Unleash seeded with the world's flags and kept in step with it (simulator/unleash_mirror.py)."""
-    from monotui.simulator.unleash_mirror import UnleashMirror
+def _start_unleash(stack: ExitStack) -> str:
+    """A real Unleash, for the simulator to seed with the world's flags and keep in step (unleash_mirror.py)."""
     from monotui.simulator.unleash_server import RealUnleash
 
     print("starting PostgreSQL and Unleash (10-20 s)…", file=sys.stderr)
     real = stack.enter_context(RealUnleash())
-    os.environ[DEMO_UNLEASH_TOKEN_ENV] = real.admin_token  # read by the flag source, never written to a file
-    stack.enter_context(UnleashMirror(world.flags, real.url, real.admin_token))
+    # read by the flag source and by the simulator's mirror (inherited), never written to a file nor an argument
+    os.environ[DEMO_UNLEASH_TOKEN_ENV] = real.admin_token
     print(f"monotui demo: Unleash listens on {real.url}", file=sys.stderr)
     return str(real.url)
 
 
-def run_simulate(port: int, token_env: str | None, **sim: Any) -> int:
+def _stdin_closed() -> None:
+    sys.stdin.buffer.read()  # returns at end of file
+
+
+def run_simulate(port: int, token_env: str | None, for_parent: bool = False, unleash_mirror: str | None = None,
+                 **sim: Any) -> int:
     from monotui.simulator.server import serve_forever
 
     token = None
@@ -518,9 +549,28 @@ def run_simulate(port: int, token_env: str | None, **sim: Any) -> int:
         token = os.environ.get(token_env)
         if not token:
             return _fail(f"--token-env: environment variable {token_env} is empty or unset")
-    print(f"monotui simulator: http://127.0.0.1:{port}  ({sim['services']} services, seed {sim['seed']})",
-          file=sys.stderr)
-    serve_forever(_world(**sim), port, token=token)
+
+    def serving(bound: int) -> None:
+        print(f"monotui simulator: http://127.0.0.1:{bound}  ({sim['services']} services, seed {sim['seed']})",
+              file=sys.stderr)
+        if for_parent:  # the demo waits for this line: the simulator serves now
+            print(f"http://127.0.0.1:{bound}", flush=True)
+
+    world = _world(**sim)
+    with ExitStack() as stack:
+        if unleash_mirror:
+            from monotui.simulator.unleash_mirror import UnleashMirror
+
+            admin_token = os.environ.get(DEMO_UNLEASH_TOKEN_ENV)
+            if not admin_token:
+                return _fail(f"--unleash-mirror: environment variable {DEMO_UNLEASH_TOKEN_ENV} is empty or unset")
+            stack.enter_context(UnleashMirror(world.flags, unleash_mirror, admin_token))
+        # for the demo: stop when the demo closes stdin — however it ended, even killed outright
+        try:
+            serve_forever(world, port, token=token, on_serving=serving,
+                          stop_when=_stdin_closed if for_parent else None)
+        except OSError as e:
+            return _fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}", EXIT_FAILED)
     return EXIT_OK
 
 

@@ -1,7 +1,7 @@
 """The simulated production as a real HTTP server: the monotui deploy API, /metrics, and test knobs.
 
 Starlette (ASGI) served by uvicorn on a loopback socket. `SimulatorServer` runs it in a background thread for
-`monotui demo` and for tests; `monotui simulate` runs it in the foreground.
+tests; `monotui simulate` runs it in the foreground — also as `monotui demo`'s child process (simulator/process.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hmac
 import json
 import random
 import re
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -484,11 +485,37 @@ class SimulatorServer(BackgroundServer):
         return self.state.world
 
 
-def serve_forever(world: World, port: int, token: str | None = None) -> None:
-    """`monotui simulate`: serve on 127.0.0.1 in the foreground until interrupted."""
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling `on_serving` once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, on_serving: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_serving = on_serving
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_serving is not None:
+            self._on_serving()
+
+
+def serve_forever(world: World, port: int, token: str | None = None, *,
+                  on_serving: Callable[[int], None] | None = None,
+                  stop_when: Callable[[], None] | None = None) -> None:
+    """`monotui simulate`: serve on 127.0.0.1 in the foreground until interrupted. `port` 0 takes any free one;
+    `on_serving(port)` is called once connections are accepted; `stop_when`, if given, runs in a thread and the
+    server stops when it returns. An OSError (the port is taken) is raised before anything serves."""
+    sock = loopback_socket(port)
     state = SimState(world=world, token=token)
     # keep-alive as long as the in-process server's: uvicorn's 5 s default races clients that poll every few
     # seconds (the server closes an idle connection just as the client reuses it)
     config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=1,
                             timeout_keep_alive=30)
-    uvicorn.Server(config).run(sockets=[loopback_socket(port)])
+    bound = sock.getsockname()[1]
+    server = _Server(config, (lambda: on_serving(bound)) if on_serving is not None else None)
+    if stop_when is not None:
+        def watch() -> None:
+            stop_when()
+            server.should_exit = True
+
+        threading.Thread(target=watch, name="monotui-simulator-stop", daemon=True).start()
+    server.run(sockets=[sock])
