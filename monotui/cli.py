@@ -19,14 +19,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monotui import __version__
-from monotui.config import ConfigError, Settings, build_settings, load_settings, read_toml, resolve_config_path
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind, as_json
+
+if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
+    from monotui.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PROTECTED = ["payments-api"]
@@ -113,6 +115,8 @@ def _settings(g: Globals, **extra: Any) -> Settings:
     overrides: dict[str, Any] = dict(extra)
     if g.read_only:
         overrides["read_only"] = True
+    from monotui.config import load_settings
+
     settings = load_settings(g.config, **overrides)
     _state_dir = settings.audit_log.expanduser().parent  # where a crash's details go
     return settings
@@ -350,11 +354,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except click.Abort:  # Ctrl+C (click turns it into Abort)
         return 130
-    except ConfigError as e:
-        return _fail(str(e))
     except KeyboardInterrupt:
         return 130
     except Exception as e:
+        config = sys.modules.get("monotui.config")  # loaded by every command that reads a configuration
+        if config is not None and isinstance(e, config.ConfigError):
+            return _fail(str(e))
         return _crashed(e)
     return result if isinstance(result, int) else EXIT_OK
 
@@ -405,6 +410,8 @@ def _open_tui(settings: Settings) -> int:
 
 
 def run_tui(g: Globals) -> int:
+    from monotui.config import resolve_config_path
+
     path, named = resolve_config_path(g.config)
     if not named and not path.exists():
         return _fail(f"no configuration: {path} does not exist. Try `monotui demo`, or copy config.example.toml "
@@ -429,6 +436,8 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
                   alertmanager_url: str | None = None, unleash_url: str | None = None) -> Settings:
     """The user's config (actor, audit log, theme…) if any, with the simulator as the only source of deploys and
     flags (its Unleash Admin API, or a real Unleash's: `unleash_url`)."""
+    from monotui.config import build_settings, read_toml, resolve_config_path
+
     path, named = resolve_config_path(g.config)
     data = read_toml(path) if named or path.exists() else {}
     flags: dict[str, Any] = {"name": "flags", "kind": "unleash", "url": unleash_url or url, "poll_interval": 2.0}
@@ -449,6 +458,8 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
 
 def run_serve(g: Globals, host: str, port: int) -> int:
     # the same checks as the TUI, before any browser connects: a bad config fails here, once, with exit 2
+    from monotui.config import resolve_config_path
+
     path, named = resolve_config_path(g.config)
     if not named and not path.exists():
         return _fail(f"no configuration: {path} does not exist (pass --config PATH).")

@@ -50,13 +50,13 @@ def test_a_bug_in_status_is_one_line_and_the_log_path(sim: SimulatorServer, tmp_
 
 def test_a_bug_before_any_config_is_read_names_the_default_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from monotui import cli
+    from monotui import cli, config
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError(TOKEN)
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(cli, "load_settings", broken)
+    monkeypatch.setattr(config, "load_settings", broken)  # the CLI loads the configuration module when it reads it
     assert cli.main(["status"]) == 1
     from monotui.config import default_audit_path
 

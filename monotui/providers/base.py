@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Phase, Rollout, ServiceHealth
+
+if TYPE_CHECKING:  # httpx loads with the providers that send requests, not with the CLI's action list
+    import httpx
 
 ErrorKind = Literal["connection", "lost", "timeout", "http", "invalid", "auth", "conflict", "not_found", "changed"]
 
@@ -193,6 +194,8 @@ def transport_error(exc: BaseException, what: str, timeout: float) -> ProviderEr
 
     Exception text is only quoted where it cannot carry a header value (h11 quotes a rejected header, token
     included)."""
+    import httpx
+
     cause = exc.__cause__ if exc.__cause__ is not None and not isinstance(exc, httpx.HTTPError) else exc
     if isinstance(cause, httpx.LocalProtocolError):
         return ProviderError("connection", f"{what}: the request could not be built (an invalid header value?)")

@@ -509,7 +509,7 @@ def serve_forever(world: World, port: int, token: str | None = None, *,
     # keep-alive as long as the in-process server's: uvicorn's 5 s default races clients that poll every few
     # seconds (the server closes an idle connection just as the client reuses it)
     config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=1,
-                            timeout_keep_alive=30)
+                            timeout_keep_alive=30, ws="none")  # no websockets here: their modules need not load
     bound = sock.getsockname()[1]
     server = _Server(config, (lambda: on_serving(bound)) if on_serving is not None else None)
     if stop_when is not None:
