@@ -3,14 +3,23 @@ interpreter, as `sys.modules` shows it), and no certificate store for a plain-HT
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from starlette.responses import Response
 
-from monotui.config import HttpSourceConfig
+from monotui.config import HttpSourceConfig, Settings
+from monotui.engine.core import Engine
 from monotui.providers.http_edge import HttpEdge
+from monotui.simulator.server import SimulatorServer
+
+from .conftest import wait_until
+from .hostile import HostileServer
 
 
 def loaded_by(statement: str, candidates: list[str]) -> list[str]:
@@ -56,3 +65,74 @@ async def test_a_plain_http_source_loads_no_certificates_and_an_https_one_still_
         assert (cas == 0) if url.startswith("http:") else (cas > 0)
     finally:
         await edge.aclose()
+
+
+# ---- the rows first, the flags right after ------------------------------------------------------------------
+
+
+DEPLOY_PATHS = ("/v1/changes/rollouts", "/v1/rollouts", "/v1/changes/health", "/v1/health", "/v1/events")
+
+
+async def _follow(engine: Engine, sources: list[str], on_flags: Callable[[bool], None]) -> list[asyncio.Task[None]]:
+    async def follow(source: str) -> None:
+        async for update in engine.updates(source):
+            if source == "flags":
+                on_flags(update.ok)
+
+    return [asyncio.create_task(follow(name)) for name in sources]
+
+
+async def _stop(tasks: list[asyncio.Task[None]], engine: Engine) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await engine.aclose()
+
+
+async def test_the_flags_are_asked_for_after_the_deploy_source_answered(sim: SimulatorServer,
+                                                                        make_settings: Callable[..., Settings]) -> None:
+    """A deploy source that takes its time (up to 1 s, or until the flags are asked for) to answer its first poll:
+    no flag is asked for before that answer, so the rows come first."""
+    flags_asked_before_answer: list[int] = []
+
+    def flag_requests() -> int:
+        return sum(r.path.startswith("/api/admin/") for r in sim.state.requests)
+
+    async def slow(request: Any) -> Any:
+        deadline = asyncio.get_running_loop().time() + 1.0
+        while not flag_requests() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        flags_asked_before_answer.append(flag_requests())
+        return Response(b'{"detail": "no"}', status_code=503, media_type="application/json")
+
+    with HostileServer(dict.fromkeys(DEPLOY_PATHS, slow)) as deploys:
+        settings = make_settings({"name": "prod", "kind": "http", "url": deploys.url, "timeout": 30},
+                                 {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0})
+        engine = Engine(settings)
+        flags: list[bool] = []
+        tasks = await _follow(engine, ["prod", "flags"], flags.append)
+        try:
+            await wait_until(lambda: bool(flags), timeout=30, what="the flags' first poll")
+        finally:
+            await _stop(tasks, engine)
+    assert flags_asked_before_answer and flags_asked_before_answer[0] == 0
+
+
+async def test_a_hanging_deploy_source_does_not_keep_the_flags_away(sim: SimulatorServer,
+                                                                   make_settings: Callable[..., Settings]) -> None:
+    async def never(request: Any) -> Any:
+        await asyncio.Event().wait()
+
+    with HostileServer(dict.fromkeys(DEPLOY_PATHS, never)) as hanging:
+        settings = make_settings({"name": "prod", "kind": "http", "url": hanging.url, "timeout": 60},
+                                 {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0})
+        engine = Engine(settings)
+        flags: list[bool] = []
+        tasks = await _follow(engine, ["prod", "flags"], flags.append)
+        try:
+            await wait_until(lambda: bool(flags), timeout=30, what="the flags' first poll")
+            assert flags[0] and engine.state.all_flags()
+            prod = engine.state.status("prod")
+            assert hanging.asked and prod.last_ok is None and prod.failures == 0  # still waiting for its answer
+        finally:
+            await _stop(tasks, engine)

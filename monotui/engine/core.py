@@ -6,6 +6,7 @@ The TUI, the non-interactive CLI and the benchmarks all drive production through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Collection
@@ -24,6 +25,7 @@ from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySourc
 from monotui.render.text import clean
 
 log = logging.getLogger(__name__)
+FLAGS_AFTER_S = 2.0  # longest a flag source's first poll waits for the other sources' first answers
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,25 @@ class Engine:
         self.unresolved: list[dict[str, Any]] = []  # audit-log intents without a known outcome, not yet matched
         # the views that changed: the only candidates for the guards (none kept when no service is guarded)
         self._guard_feed = self.state.watch() if settings.auto_pause_suspects else None
+        # the flag sources' first poll waits for the other sources' first answers: the rows come first
+        self._awaited = {name for name, p in self.providers.items() if not isinstance(p, FlagSource)}
+        self._first_answers = asyncio.Event()
+        if not self._awaited:
+            self._first_answers.set()
         self._load_unresolved()
 
     # ---- reading ----------------------------------------------------------------------------------------
 
     async def updates(self, source: str) -> AsyncIterator[SourceUpdate]:
+        if isinstance(self.providers[source], FlagSource):
+            # on the way to the first rows a flag source's first poll (its flags, their history) would take the
+            # CPU the rows need; it waits for the other sources' first answers, FLAGS_AFTER_S at most
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first_answers.wait(), FLAGS_AFTER_S)
         async for update in poll_forever(self.state, self.providers[source]):
+            self._awaited.discard(source)
+            if not self._awaited:
+                self._first_answers.set()
             if update.ok:
                 await self.run_guards()
             yield update

@@ -79,7 +79,8 @@ def describe_state(flag: Flag) -> str:
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # built on the first answer, not at import: the flags come after the first rows
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class _Tag(_Wire):
