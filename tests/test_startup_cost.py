@@ -4,10 +4,11 @@ interpreter, as `sys.modules` shows it), and no certificate store for a plain-HT
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -73,20 +74,29 @@ async def test_a_plain_http_source_loads_no_certificates_and_an_https_one_still_
 DEPLOY_PATHS = ("/v1/changes/rollouts", "/v1/rollouts", "/v1/changes/health", "/v1/health", "/v1/events")
 
 
-async def _follow(engine: Engine, sources: list[str], on_flags: Callable[[bool], None]) -> list[asyncio.Task[None]]:
+@contextlib.asynccontextmanager
+async def flags_beside(deploys: str, sim: SimulatorServer,
+                       make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[Engine, list[bool]]]:
+    """An engine following a deploy source at `deploys` and the simulator's flags, as the app does; yields it and
+    the outcomes of the flag source's polls so far."""
+    engine = Engine(make_settings({"name": "prod", "kind": "http", "url": deploys, "timeout": 60},
+                                  {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0}))
+    flags: list[bool] = []
+
     async def follow(source: str) -> None:
         async for update in engine.updates(source):
             if source == "flags":
-                on_flags(update.ok)
+                flags.append(update.ok)
 
-    return [asyncio.create_task(follow(name)) for name in sources]
-
-
-async def _stop(tasks: list[asyncio.Task[None]], engine: Engine) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await engine.aclose()
+    tasks = [asyncio.create_task(follow(name)) for name in ("prod", "flags")]
+    try:
+        await wait_until(lambda: bool(flags), timeout=30, what="the flags' first poll")
+        yield engine, flags
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await engine.aclose()
 
 
 async def test_the_flags_are_asked_for_after_the_deploy_source_answered(sim: SimulatorServer,
@@ -106,15 +116,8 @@ async def test_the_flags_are_asked_for_after_the_deploy_source_answered(sim: Sim
         return Response(b'{"detail": "no"}', status_code=503, media_type="application/json")
 
     with HostileServer(dict.fromkeys(DEPLOY_PATHS, slow)) as deploys:
-        settings = make_settings({"name": "prod", "kind": "http", "url": deploys.url, "timeout": 30},
-                                 {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0})
-        engine = Engine(settings)
-        flags: list[bool] = []
-        tasks = await _follow(engine, ["prod", "flags"], flags.append)
-        try:
-            await wait_until(lambda: bool(flags), timeout=30, what="the flags' first poll")
-        finally:
-            await _stop(tasks, engine)
+        async with flags_beside(deploys.url, sim, make_settings):
+            pass
     assert flags_asked_before_answer and flags_asked_before_answer[0] == 0
 
 
@@ -124,15 +127,7 @@ async def test_a_hanging_deploy_source_does_not_keep_the_flags_away(sim: Simulat
         await asyncio.Event().wait()
 
     with HostileServer(dict.fromkeys(DEPLOY_PATHS, never)) as hanging:
-        settings = make_settings({"name": "prod", "kind": "http", "url": hanging.url, "timeout": 60},
-                                 {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0})
-        engine = Engine(settings)
-        flags: list[bool] = []
-        tasks = await _follow(engine, ["prod", "flags"], flags.append)
-        try:
-            await wait_until(lambda: bool(flags), timeout=30, what="the flags' first poll")
+        async with flags_beside(hanging.url, sim, make_settings) as (engine, flags):
             assert flags[0] and engine.state.all_flags()
             prod = engine.state.status("prod")
             assert hanging.asked and prod.last_ok is None and prod.failures == 0  # still waiting for its answer
-        finally:
-            await _stop(tasks, engine)
