@@ -224,11 +224,17 @@ def startup(repeat: int) -> dict[str, Any]:
     first_rows = median([demo_first_rows(env) for _ in range(repeat)])
     textual_import = import_time("textual.app")
     monotui_import = import_time("monotui.ui.app")
+    # all the demo's process loads before its first poll: the command line, the configuration (pydantic), the app,
+    # and the providers of its two sources with their HTTP client (httpx), which load when the engine builds them
+    demo_import = import_time("monotui.cli, monotui.config, monotui.ui.app, monotui.providers.http_deploy, "
+                              "monotui.providers.unleash")
     bare = median([child("import sys,time; import textual.app; print(time.time()-float(sys.argv[1]))")
                    for _ in range(repeat)])
     return {"start_to_first_rows_s": round(first_rows, 3), "baseline_python_import_textual_s": round(bare, 3),
             "import_textual_app_s": round(textual_import, 3), "import_monotui_ui_s": round(monotui_import, 3),
-            "monotui_import_over_textual_s": round(monotui_import - textual_import, 3)}
+            "monotui_import_over_textual_s": round(monotui_import - textual_import, 3),
+            "import_demo_path_s": round(demo_import, 3),
+            "demo_path_import_over_textual_s": round(demo_import - textual_import, 3)}
 
 
 # ---- 5. memory over simulated time ------------------------------------------------------------------------

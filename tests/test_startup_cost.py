@@ -46,6 +46,7 @@ def test_the_app_does_not_load_what_its_first_screen_does_not_need() -> None:
         "starlette", "uvicorn", "monotui.simulator",  # the simulator: the demo runs it in its own process
         "kr8s", "yaml", "jsonpatch", "monotui.providers.argo_rollouts",  # Kubernetes: only for such a source
         "monotui.providers.prometheus", "monotui.providers.alertmanager", "monotui.providers.unleash",
+        "monotui.providers.http_deploy",  # each source kind's provider loads when such a source is built
     ]) == []
 
 

@@ -1,14 +1,16 @@
-"""Builds the provider for a configured source kind."""
+"""Builds the provider for a configured source kind. Each kind's module (and its client library) loads when a
+source of that kind is built, not before."""
 
 from __future__ import annotations
 
 from monotui.config import SourceConfig
 from monotui.providers.base import Source
-from monotui.providers.http_deploy import HttpDeployProvider
 
 
 def build_provider(config: SourceConfig) -> Source:
     if config.kind == "http":
+        from monotui.providers.http_deploy import HttpDeployProvider
+
         return HttpDeployProvider(config)
     if config.kind == "argo-rollouts":
         from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider  # kr8s loads only when used
