@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import gc
 import json
 import os
@@ -207,6 +208,9 @@ def demo_first_rows(env: dict[str, str]) -> float:
 
 
 def startup(repeat: int) -> dict[str, Any]:
+    # monotui's bytecode compiled, as `pip install` leaves it; where PYTHONDONTWRITEBYTECODE is set (as on the
+    # machines of docs/performance.md) every run would otherwise compile its ~60 modules from source again
+    compileall.compile_dir(ROOT / "monotui", quiet=1)
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MONOTUI_")}  # no user config, no user state
     env = {**clean, "XDG_STATE_HOME": tempfile.mkdtemp(), "XDG_CONFIG_HOME": tempfile.mkdtemp()}
 
