@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -77,7 +78,11 @@ class HttpDeployProvider:
     bulk instead: the whole rollout list (with ETag) and every service's health.
 
     Every list is read item by item: a rollout that cannot be read is one row saying what is wrong, a health or
-    event item that cannot be read is left out; the rest of the source stays."""
+    event item that cannot be read is left out; the rest of the source stays.
+
+    A bulk answer byte for byte the same as the last one applied (a server without ETags re-sending an unchanged
+    list) is treated like a 304: not decoded, nothing to apply. Its digest is taken in the worker thread that
+    would have decoded it (hashlib lets go of the GIL on big buffers), and kept only once the poll succeeded."""
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
     idempotent = True  # the API replays the first answer to a repeated Idempotency-Key: a resend cannot act twice
@@ -92,6 +97,7 @@ class HttpDeployProvider:
         self._health_cursor: str | None = None
         self._edge = HttpEdge(config, transport=transport)
         self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
+        self._bulk_digests: dict[str, bytes] = {}  # bulk path → digest of the last body applied
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
@@ -134,19 +140,31 @@ class HttpDeployProvider:
         data = envelope(_HEALTH_CHANGES, body, "GET /v1/changes/health")
         return HealthChanges(cursor=data.cursor, full=data.full, services=decode_items(data.services, _HEALTH))
 
-    async def _rollouts(self) -> list[Rollout] | None:
-        headers = {"If-None-Match": self._etag} if self._etag else {}
-        answer, rollouts = await self._edge.get("/v1/rollouts", self._read_rollouts, headers=headers)
-        if answer.status == 304:
-            return None
-        self._etag = answer.headers.get("etag")
-        return rollouts  # type: ignore[no-any-return]
+    def _unless_same(self, path: str, parse: Any) -> Any:
+        """`parse`, preceded by a digest of the body: (digest, None) when the body is the one last applied for
+        `path`, else (digest, what `parse` reads)."""
 
-    async def _health(self) -> list[ServiceHealth]:
-        _, health = await self._edge.get(
-            "/v1/health",
-            lambda body: decode_items(envelope(_HEALTH_LIST, body, "GET /v1/health").services, _HEALTH))
-        return health  # type: ignore[no-any-return]
+        def read(body: bytes) -> tuple[bytes, Any]:
+            digest = hashlib.blake2b(body, digest_size=32).digest()
+            return digest, None if digest == self._bulk_digests.get(path) else parse(body)
+
+        return read
+
+    async def _rollouts(self) -> tuple[list[Rollout] | None, dict[str, Any]]:
+        """The rollout list (None: the same as last time) and what to remember once the poll succeeded."""
+        headers = {"If-None-Match": self._etag} if self._etag else {}
+        answer, read = await self._edge.get("/v1/rollouts", self._unless_same("/v1/rollouts", self._read_rollouts),
+                                            headers=headers)
+        if answer.status == 304:
+            return None, {}
+        digest, rollouts = read
+        return rollouts, {"etag": answer.headers.get("etag"), "/v1/rollouts": digest}
+
+    async def _health(self) -> tuple[list[ServiceHealth], dict[str, Any]]:
+        """Every service's health ([]: the same as last time) and what to remember once the poll succeeded."""
+        _, (digest, health) = await self._edge.get("/v1/health", self._unless_same(
+            "/v1/health", lambda body: decode_items(envelope(_HEALTH_LIST, body, "GET /v1/health").services, _HEALTH)))
+        return health or [], {"/v1/health": digest}
 
     @staticmethod
     def _read_events(body: bytes) -> EventPage:
@@ -195,7 +213,12 @@ class HttpDeployProvider:
             else:
                 self.use_feed = True
                 return result
-        rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())
+        (rollouts, seen_r), (health, seen_h), events = await asyncio.gather(
+            self._rollouts(), self._health(), self._events())
+        # remembered only now: after a failed poll, the next identical body is applied (it never was)
+        if "etag" in seen_r:  # a 200 answer (not a 304): its ETag, or none
+            self._etag = seen_r.pop("etag")
+        self._bulk_digests.update({**seen_r, **seen_h})
         self._advance_events(events)
         return PollResult(rollouts=rollouts, health=health, events=events.events, requests=3)
 
@@ -206,8 +229,10 @@ class HttpDeployProvider:
             self._event_cursor = events.cursor
 
     def forget_etag(self) -> None:
-        """Forget the ETag and the change-feed cursors: the next poll lists everything."""
+        """Forget the ETag, the bulk bodies' digests and the change-feed cursors: the next poll lists
+        everything."""
         self._etag = None
+        self._bulk_digests.clear()
         self._rollout_cursor = self._health_cursor = None
 
     async def read(self, rollout_id: str) -> Rollout:
