@@ -309,15 +309,15 @@ class ProductionState(FlagState):
     def _health_changed(self, source: str, data: SourceData, health: list[ServiceHealth],
                         replace_all: bool) -> None:
         old = data.health
+        moved = [h.service for h in health if old.get(h.service) != h]  # before a partial answer updates `old`
         if replace_all:
             data.health = {h.service: h for h in health}
             for service in old.keys() - data.health.keys():
                 self._service_dirty(service)
         else:
             data.health.update((h.service, h) for h in health)
-        for h in health:
-            if old.get(h.service) != h:
-                self._service_dirty(h.service)
+        for service in moved:
+            self._service_dirty(service)
         self._track_breaches(source, data.health.values() if replace_all else health)
 
     def _count_firing(self) -> None:
