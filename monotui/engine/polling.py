@@ -50,7 +50,8 @@ async def poll_once(state: ProductionState, provider: Source, timeout: float) ->
         log.exception("poll of %s failed", name)
         return _failed(state, name, f"internal error: {type(e).__name__}: {e}", status.failures + 1)
     first = status.last_ok is None
-    state.apply_poll(name, result)
+    for _ in state.apply_poll_steps(name, result):
+        await asyncio.sleep(0)  # a long list is compared in steps: keys are handled between them
     if first:
         freeze_first_list(result)
     return SourceUpdate(name, True)
@@ -97,7 +98,8 @@ async def watch_forever(state: ProductionState, provider: WatchingSource) -> Asy
         try:
             async for result in provider.watch():
                 first = state.status(name).last_ok is None
-                state.apply_poll(name, result)
+                for _ in state.apply_poll_steps(name, result):
+                    await asyncio.sleep(0)
                 if first:
                     freeze_first_list(result)
                 yield SourceUpdate(name, True)
