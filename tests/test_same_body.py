@@ -24,9 +24,9 @@ HEALTH = json.dumps({"services": [{"service": "svc-0", "error_ratio": 0.001, "p9
 EVENTS = b'{"events": [], "cursor": 0}'
 
 
-def rollouts_body(count: int, paused: str | None = None) -> bytes:
+def rollouts_body(count: int, paused: str | None = None, unreadable: str | None = None) -> bytes:
     """`count` healthy rollouts (about 0.4 KB each: 2,000 go past the edge's worker-thread threshold), one of them
-    paused if asked."""
+    paused if asked, one with a time without a zone (unreadable) if asked."""
     row = {"environment": "eu-west-1", "strategy": "canary", "phase": "Healthy", "revision": 7, "version": "v1.2.3",
            "image": "registry.example/app:v1.2.3", "commit": "0" * 40, "commit_message": "a change",
            "author": "dev@example", "started_at": "2026-11-26T09:00:00Z",
@@ -36,6 +36,8 @@ def rollouts_body(count: int, paused: str | None = None) -> bytes:
     for r in rows:
         if r["id"] == paused:
             r.update(phase="Paused", current_step=1, set_weight=20, actual_weight=20)
+        if r["id"] == unreadable:
+            r.update(started_at="2026-11-26T09:00:00")
     return json.dumps({"rollouts": rows}).encode()
 
 
@@ -109,3 +111,22 @@ async def test_the_screen_shows_a_rollout_that_changed_in_an_otherwise_identical
             await wait_until(lambda: cell(app, "prod/svc-1234", "status").endswith("Paused"), timeout=30,
                              what="the paused rollout shown")
             assert app.table.row_count == 2000
+
+
+async def test_a_bulk_list_decodes_only_the_rollouts_that_changed() -> None:
+    first_body = rollouts_body(2000, unreadable="svc-3")
+    with no_etag_server(first_body) as server:
+        client = provider(server.url)
+        first = await client.poll()
+        server.routes["/v1/rollouts"] = json_answer(rollouts_body(2000, paused="svc-5", unreadable="svc-3"))
+        second = await client.poll()
+        await client.aclose()
+    assert first.rollouts is not None and second.rollouts is not None
+    before = {r.id: r for r in first.rollouts}
+    after = {r.id: r for r in second.rollouts}
+    assert after.keys() == before.keys() and len(after) == 2000
+    assert after["svc-5"].phase.value == "Paused"
+    assert all(after[i] is before[i] for i in after if i not in ("svc-5", "svc-3")), \
+        "an unchanged rollout is the model read last time, not a new one"
+    assert after["svc-3"].version == "? started_at", "an unreadable item is one row saying which field, each time"
+    assert after["svc-3"].started_at == before["svc-3"].started_at, "since when it is unreadable"

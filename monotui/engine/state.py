@@ -192,7 +192,7 @@ class ProductionState(FlagState):
         held = self.sources[source].rollouts
         for rollout in rollouts:
             before = held.get(rollout.id)
-            if before is not None and before == rollout:
+            if before is rollout or (before is not None and before == rollout):
                 into.rollouts[rollout.id] = before
             else:
                 into.rollouts[rollout.id] = rollout

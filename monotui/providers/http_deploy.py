@@ -27,7 +27,7 @@ from monotui.models import (
 from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
-from monotui.providers.items import decode_items, envelope, unreadable_rollout
+from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
 
 # The envelopes of the answers, their item lists kept as raw JSON: each item is decoded on its own, so one that
 # cannot be read never hides the others (providers/items.py).
@@ -98,15 +98,17 @@ class HttpDeployProvider:
         self._edge = HttpEdge(config, transport=transport)
         self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
         self._bulk_digests: dict[str, bytes] = {}  # bulk path → digest of the last body applied
+        self._known: dict[bytes, Rollout] = {}  # the last bulk list's items: JSON → model (items.decode_known)
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
     ) -> Answer:
         return await self._edge.send(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
-    def _rollout_items(self, items: list[msgspec.Raw], *, replace: bool) -> list[Rollout]:
+    def _rollout_items(self, items: list[msgspec.Raw], *, replace: bool, bulk: bool = False) -> list[Rollout]:
         """The rollouts of an answer, item by item: an unreadable one becomes a row saying which field is wrong
-        (kept with the time it was first seen, so its age means something)."""
+        (kept with the time it was first seen, so its age means something). A bulk list, read whole at every
+        poll, decodes only the items that are not byte for byte as they were in the last one."""
         seen_now: dict[str, datetime] = {}
 
         def stand_in(index: int, raw: object, problem: str) -> Rollout:
@@ -115,7 +117,10 @@ class HttpDeployProvider:
             seen_now[row.id] = row.started_at
             return row
 
-        rollouts = decode_items(items, _ROLLOUT, stand_in)
+        if bulk:
+            rollouts, self._known = decode_known(items, _ROLLOUT, self._known, stand_in)
+        else:
+            rollouts = decode_items(items, _ROLLOUT, stand_in)
         if replace:
             self._unreadable = seen_now
         else:  # a partial answer: only the rollouts it carries are re-judged
@@ -125,7 +130,8 @@ class HttpDeployProvider:
         return rollouts
 
     def _read_rollouts(self, body: bytes) -> list[Rollout]:
-        return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True)
+        return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True,
+                                   bulk=True)
 
     def _read_rollout_changes(self, body: bytes) -> RolloutChanges:
         data = envelope(_ROLLOUT_CHANGES, body, "GET /v1/changes/rollouts")
