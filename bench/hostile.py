@@ -1,9 +1,11 @@
 """Keys while a hostile source is fed: `python -m bench.hostile` prints one JSON object.
 
 The app runs headless with two sources: the simulator (50 services) and a hostile deploy API in its own process
-answering every poll with one of: a 200 MB valid body, a ~1 MB gzip bomb (1 GB once decompressed), or 100,000
-valid rollouts (about 37 MB). Arrow keys are pressed all along; each figure is key event → cursor moved. The
-baseline is the same run with the hostile source answering an empty list. Nothing here asserts.
+answering every poll with one of: a 200 MB valid body, a ~1 MB gzip bomb (1 GB once decompressed), 100,000
+valid rollouts (about 37 MB) byte for byte the same at every poll, or 100,000 rollouts of which one changed since
+the last answer (its version), stamped with the time like a real list. Arrow keys are pressed all along; each
+figure is key event → cursor moved. The baseline is the same run with the hostile source answering an empty list.
+Nothing here asserts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import itertools
 import json
 import resource
 import statistics
@@ -18,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +33,35 @@ from monotui.config import build_settings
 from monotui.engine.core import Engine
 from monotui.simulator.server import SimulatorServer
 
-KINDS = ("empty", "200mb", "gzip-bomb", "100k-rollouts")
+KINDS = ("empty", "200mb", "gzip-bomb", "100k-rollouts", "100k-changing")
 
 
-def _rollouts_body(count: int) -> bytes:
+def _rows(count: int) -> list[str]:
     row = {"id": "", "service": "", "environment": "eu-west-1", "strategy": "canary", "phase": "Healthy",
            "revision": 7, "version": "v1.2.3", "image": "registry.example/app:v1.2.3", "commit": "0" * 40,
            "commit_message": "a change", "author": "dev@example", "started_at": "2026-11-26T09:00:00Z",
            "steps": [{"weight": 20}, {"pause": True}, {"weight": 50}], "current_step": 3, "set_weight": 100,
            "actual_weight": 100}
-    rows = [json.dumps({**row, "id": f"svc-{i}", "service": f"svc-{i}"}) for i in range(count)]
-    return ('{"rollouts": [' + ",".join(rows) + "]}").encode()
+    return [json.dumps({**row, "id": f"svc-{i}", "service": f"svc-{i}"}) for i in range(count)]
+
+
+def _rollouts_body(count: int) -> bytes:
+    return ('{"rollouts": [' + ",".join(_rows(count)) + "]}").encode()
+
+
+def _changing(count: int) -> Callable[[], bytes]:
+    """Each call: the same rollouts but one, whose version moved, and the time of the answer."""
+    original = _rows(count)
+    rows = list(original)
+    answers = itertools.count(1)
+
+    def body() -> bytes:
+        n = next(answers)
+        rows[n % count] = original[n % count].replace('"v1.2.3"', f'"v1.2.3-{n}"', 1)
+        stamp = datetime.now(UTC).isoformat()
+        return ('{"generated_at": "' + stamp + '", "rollouts": [' + ",".join(rows) + "]}").encode()
+
+    return body
 
 
 def serve(kind: str, port: int) -> None:
@@ -53,6 +75,7 @@ def serve(kind: str, port: int) -> None:
         headers.append((b"content-encoding", b"gzip"))
     elif kind == "100k-rollouts":
         body = _rollouts_body(100_000)
+    changing = _changing(100_000) if kind == "100k-changing" else None
     chunk = _rollouts_body(2000)[len(b'{"rollouts": ['):-2] + b","
 
     async def huge() -> AsyncIterator[bytes]:
@@ -75,7 +98,8 @@ def serve(kind: str, port: int) -> None:
             await send({"type": "http.response.start", "status": 404, "headers": headers[:1]})
             await send({"type": "http.response.body", "body": b'{"error": "not_found", "message": "Not Found"}'})
             return
-        answer = body if path == "/v1/rollouts" else (
+        body_now = changing() if path == "/v1/rollouts" and changing is not None else body
+        answer = body_now if path == "/v1/rollouts" else (
             b'{"services": []}' if path == "/v1/health" else b'{"events": [], "cursor": 0}')
         await send({"type": "http.response.start", "status": 200,
                     "headers": headers if path == "/v1/rollouts" else headers[:1]})

@@ -33,9 +33,9 @@ async def measure(url: str, services: int, seconds: float, presses: int, mode: s
     polls: list[float] = []
     apply_poll = engine.state.apply_poll
 
-    def counted(source: str, result: Any) -> None:
+    def counted(source: str, result: Any, *compared: Any) -> None:
         polls.append(time.perf_counter())
-        apply_poll(source, result)
+        apply_poll(source, result, *compared)
 
     engine.state.apply_poll = counted  # type: ignore[method-assign]
     errors: list[str] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,7 +16,8 @@ from monotui.engine.attention import sort_key
 from monotui.engine.core import Engine
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import ProductionState, RolloutView
-from monotui.models import Strategy
+from monotui.models import HealthSeries, ServiceHealth, Strategy
+from monotui.providers.base import PollResult
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.server import SimulatorServer
 
@@ -95,3 +98,28 @@ async def test_a_huge_production_shows_max_rows_exceptions_first_and_says_so(
             await pilot.press("escape")
             await rows_loaded(app, 100)
             assert "showing 100 of 130" in static_text(app, "#banner")
+
+
+def test_a_rollout_live_before_monotui_gets_its_before_figure_when_its_health_history_arrives_later(
+        make_settings: Callable[..., Any]) -> None:
+    """The "before" figure of a rollout first seen already live is filled from its health history at the refresh
+    after that health arrives (only rows whose health or rollout changed are looked at, not every unknown one)."""
+    world = make_world(services=6, initial_deploys=0)
+    state = ProductionState(make_settings("http://127.0.0.1:9"))
+    rollouts = world.rollouts()
+    state.apply_poll("prod", PollResult(rollouts=rollouts))  # no health yet: no "before" for anyone
+    state.refresh()
+    assert all(state.baselines[("prod", r.id)][1] is None for r in rollouts)
+    for _ in range(3):
+        state.refresh()  # refreshes with nothing new change nothing
+    target = rollouts[0]
+    interval = 10.0
+    now = datetime.now(UTC)
+    back = int((now - target.started_at).total_seconds() // interval) + 2
+    history = [0.001] * back + [0.2]  # 0.1% before the rollout started, 20% now
+    health = ServiceHealth(service=target.service, error_ratio=0.2, p99_ms=100, rps=5,
+                           series=HealthSeries(interval_s=interval, error_ratio=history, p99_ms=[90.0] * len(history)))
+    state.apply_poll("prod", PollResult(rollouts=None, health=[health], health_partial=True))
+    state.refresh(now)
+    assert state.baselines[("prod", target.id)] == (target.revision, (0.001, 90.0))
+    assert all(state.baselines[("prod", r.id)][1] is None for r in rollouts[1:]), "no health, no figure"

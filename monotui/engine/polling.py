@@ -4,16 +4,18 @@ source backs off exponentially, then recovers by itself."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from monotui.engine.state import ProductionState
-from monotui.providers.base import ProviderError, Source, WatchingSource
+from monotui.providers.base import PollResult, ProviderError, Source, WatchingSource
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
+FREEZE_AT = 1000  # rollouts in a source's first list from which its heap is worth freezing (see below)
 
 
 def backoff_delay(interval: float, failures: int, rng: random.Random | None = None) -> float:
@@ -47,8 +49,24 @@ async def poll_once(state: ProductionState, provider: Source, timeout: float) ->
     except Exception as e:  # a provider bug must not take the app down; it shows in the panel instead
         log.exception("poll of %s failed", name)
         return _failed(state, name, f"internal error: {type(e).__name__}: {e}", status.failures + 1)
-    state.apply_poll(name, result)
+    first = status.last_ok is None
+    for _ in state.apply_poll_steps(name, result):
+        await asyncio.sleep(0)  # a long list is compared in steps: keys are handled between them
+    if first:
+        freeze_first_list(result)
     return SourceUpdate(name, True)
+
+
+def freeze_first_list(result: PollResult) -> None:
+    """After a source's first list of many rollouts, move everything alive now (the app as started, the models
+    just read) out of the garbage collector's sight: its full collections then walk only what came later.
+
+    At 10,000 rollouts each full collection walked ~155,000 objects (~0.1 s on the event loop, several times a
+    minute, keys waiting behind it: a model's lists are tracked even though the model is not); after the freeze
+    ~0.02 s. Once per source, at its first list: the garbage in cycles that is alive at that moment is never
+    collected, a bounded one-off (a freeze at every list would let that grow)."""
+    if result.rollouts is not None and len(result.rollouts) >= FREEZE_AT:
+        gc.freeze()
 
 
 def _failed(state: ProductionState, name: str, message: str, failures: int) -> SourceUpdate:
@@ -79,7 +97,11 @@ async def watch_forever(state: ProductionState, provider: WatchingSource) -> Asy
     while True:
         try:
             async for result in provider.watch():
-                state.apply_poll(name, result)
+                first = state.status(name).last_ok is None
+                for _ in state.apply_poll_steps(name, result):
+                    await asyncio.sleep(0)
+                if first:
+                    freeze_first_list(result)
                 yield SourceUpdate(name, True)
             message = "the watch ended"
         except ProviderError as e:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import msgspec
+
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
@@ -24,9 +26,19 @@ _PHASE_EVENTS = {Phase.PAUSED: EventKind.PAUSED, Phase.DEGRADED: EventKind.DEGRA
                  Phase.HEALTHY: EventKind.COMPLETED, Phase.PROGRESSING: EventKind.RESUMED}
 
 
-def _same_or_new(old: Rollout | None, new: Rollout) -> Rollout:
-    # An unchanged rollout keeps its identity, so the screen's per-row caches know nothing changed.
-    return old if old is not None and old == new else new
+COMPARE_STEP = 2000  # rollouts of a full list compared between two yields of `apply_poll_steps` (a few ms)
+
+
+@dataclass
+class _FullList:
+    """A source's full list compared with what the state holds: every rollout (an unchanged one as the state's
+    own object, so the screen's per-row caches know nothing changed), those that changed or are new, and those
+    whose revision has no "before" figure yet."""
+
+    rollouts: dict[str, Rollout] = field(default_factory=dict)
+    changed: list[Rollout] = field(default_factory=list)
+    new_revisions: list[Rollout] = field(default_factory=list)
+    puts: int = 0  # the source's rollouts put one by one when the comparison started
 
 
 @dataclass
@@ -57,9 +69,11 @@ class SourceData:
     alerts: list[Alert] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class RolloutView:
-    """One row's worth: a rollout with its source, health and place in the attention order."""
+class RolloutView(msgspec.Struct, frozen=True, gc=False):
+    """One row's worth: a rollout with its source, health and place in the attention order.
+
+    Not tracked by the garbage collector (like the models: acyclic data), so a full collection never walks one
+    view per rollout — with 100,000 rollouts that walk was a stall of a few hundred ms that keys waited behind."""
 
     source: str
     rollout: Rollout
@@ -121,11 +135,14 @@ class ProductionState(FlagState):
         self._views: dict[str, RolloutView] = {}
         self._order = RowOrder()  # attention order
         self._dirty: set[tuple[str, str]] = set()
-        self._by_service: dict[str, set[tuple[str, str]]] = {}
+        # service → its rows; tuples of strings, which the garbage collector stops tracking (no set per rollout)
+        self._by_service: dict[str, tuple[tuple[str, str], ...]] = {}
         self._firing: dict[str, int] = {}  # service → firing, unsilenced alerts
         self._deadlines: list[tuple[float, str, str]] = []  # (when, source, rollout id): recompute then
         self._deadline_of: dict[tuple[str, str], float] = {}
         self._feeds: list[ViewChanges] = []
+        # source → rollouts put one by one (an action's answer, a change): a comparison in steps is then redone
+        self._puts: dict[str, int] = {}
         self.suspect_keys: set[str] = set()  # keys of the views with a suspect (rollout or flag), read-only or not
         self.last_refresh: datetime | None = None
 
@@ -145,10 +162,14 @@ class ProductionState(FlagState):
                 if health is None:
                     self._unknown_baselines.add(key)
 
-    def _fill_baselines(self, now: datetime) -> None:
+    def _fill_baselines(self, now: datetime, keys: set[tuple[str, str]]) -> None:
         """A rollout already live at monotui's first poll has no "before" figure: take its health history's point
-        at the rollout's start, while the history still reaches back that far (`now`: the health's time)."""
-        for key in list(self._unknown_baselines):
+        at the rollout's start, while the history still reaches back that far (`now`: the health's time).
+
+        Only `keys`, the rows whose rollout or health changed since the last refresh: a figure can only become
+        known with new health, and walking every unknown row at every refresh (a source without health: all of
+        them, forever) cost O(N) per poll and per clock tick."""
+        for key in keys:
             source, rollout_id = key
             rollout = self.sources[source].rollouts.get(rollout_id)
             seen = self.baselines.get(key)
@@ -167,11 +188,43 @@ class ProductionState(FlagState):
             if series.error_ratio:  # known now, or never: the history only moves forward
                 self._unknown_baselines.discard(key)
 
-    def apply_poll(self, source: str, result: PollResult) -> None:
+    def _compare(self, source: str, rollouts: list[Rollout], into: _FullList) -> None:
+        held = self.sources[source].rollouts
+        for rollout in rollouts:
+            before = held.get(rollout.id)
+            if before is rollout or (before is not None and before == rollout):
+                into.rollouts[rollout.id] = before
+            else:
+                into.rollouts[rollout.id] = rollout
+                into.changed.append(rollout)
+            seen = self.baselines.get((source, rollout.id))
+            if seen is None or seen[0] != rollout.revision:
+                into.new_revisions.append(rollout)
+
+    def apply_poll_steps(self, source: str, result: PollResult) -> Iterator[None]:
+        """`apply_poll` in steps, for a caller that lets other work run between them (keys): a full list is
+        compared with what the state holds COMPARE_STEP rollouts at a time, then applied at the last step, all at
+        once; until then the state is as it was."""
+        rollouts = result.rollouts
+        if result.partial or rollouts is None or len(rollouts) <= COMPARE_STEP:
+            self.apply_poll(source, result)
+            return
+        full = _FullList(puts=self._puts.get(source, 0))
+        for start in range(0, len(rollouts), COMPARE_STEP):
+            self._compare(source, rollouts[start:start + COMPARE_STEP], full)
+            yield
+        self.apply_poll(source, result, full if full.puts == self._puts.get(source, 0) else None)
+
+    def apply_poll(self, source: str, result: PollResult, compared: _FullList | None = None) -> None:
+        """A poll's result into the state (`compared`: its full list already compared, by `apply_poll_steps`)."""
         data = self.sources[source]
+        if not result.partial and result.rollouts is not None and compared is None:
+            compared = _FullList()
+            self._compare(source, result.rollouts, compared)
         if result.rollouts:
             # a revision seen for the first time after the first poll is a new deploy: note its health "before"
-            self._record_baselines(source, result.rollouts, first_poll=data.status.last_ok is None)
+            self._record_baselines(source, compared.new_revisions if compared is not None else result.rollouts,
+                                   first_poll=data.status.last_ok is None)
         if result.partial:
             for rollout in result.rollouts or []:
                 before = data.rollouts.get(rollout.id)
@@ -181,13 +234,12 @@ class ProductionState(FlagState):
             for gone in result.removed:
                 if data.rollouts.pop(gone, None) is not None:
                     self._dirty.add((source, gone))
-        elif result.rollouts is not None:
+        elif compared is not None:
             old = data.rollouts
-            data.rollouts = {r.id: _same_or_new(old.get(r.id), r) for r in result.rollouts}
-            for rollout_id, rollout in data.rollouts.items():
-                if old.get(rollout_id) is not rollout:
-                    self._dirty.add((source, rollout_id))
-                    self._index(source, rollout)
+            data.rollouts = compared.rollouts
+            for rollout in compared.changed:
+                self._dirty.add((source, rollout.id))
+                self._index(source, rollout)
             self._dirty.update((source, gone) for gone in old.keys() - data.rollouts.keys())
         if result.health and result.health_partial:
             self._health_changed(source, data, result.health, replace_all=False)
@@ -271,9 +323,12 @@ class ProductionState(FlagState):
     # ---- keeping the views up to date by change ----------------------------------------------------------
 
     def _index(self, source: str, rollout: Rollout) -> None:
-        self._by_service.setdefault(rollout.service, set()).add((source, rollout.id))
+        rows = self._by_service.get(rollout.service, ())
+        if (source, rollout.id) not in rows:
+            self._by_service[rollout.service] = (*rows, (source, rollout.id))
 
     def _put_rollout(self, source: str, data: SourceData, rollout: Rollout) -> None:
+        self._puts[source] = self._puts.get(source, 0) + 1
         if data.rollouts.get(rollout.id) is not rollout:
             data.rollouts[rollout.id] = rollout
             self._dirty.add((source, rollout.id))
@@ -298,15 +353,15 @@ class ProductionState(FlagState):
     def _health_changed(self, source: str, data: SourceData, health: list[ServiceHealth],
                         replace_all: bool) -> None:
         old = data.health
+        moved = [h.service for h in health if old.get(h.service) != h]  # before a partial answer updates `old`
         if replace_all:
             data.health = {h.service: h for h in health}
             for service in old.keys() - data.health.keys():
                 self._service_dirty(service)
         else:
             data.health.update((h.service, h) for h in health)
-        for h in health:
-            if old.get(h.service) != h:
-                self._service_dirty(h.service)
+        for service in moved:
+            self._service_dirty(service)
         self._track_breaches(source, data.health.values() if replace_all else health)
 
     def _count_firing(self) -> None:
@@ -331,13 +386,13 @@ class ProductionState(FlagState):
         """Bring the views up to date: only the rows a poll touched and those whose clock deadline passed."""
         now = now or datetime.now(UTC)
         self.last_refresh = now
-        if self._unknown_baselines:
-            self._fill_baselines(now)
         stamp = now.timestamp()
         while self._deadlines and self._deadlines[0][0] <= stamp:
             _, source, rollout_id = heapq.heappop(self._deadlines)
             self._deadline_of.pop((source, rollout_id), None)
             self._dirty.add((source, rollout_id))
+        if self._unknown_baselines and self._dirty:
+            self._fill_baselines(now, self._dirty & self._unknown_baselines)
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()

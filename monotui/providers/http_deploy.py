@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,7 @@ from monotui.models import (
 from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
-from monotui.providers.items import decode_items, envelope, unreadable_rollout
+from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
 
 # The envelopes of the answers, their item lists kept as raw JSON: each item is decoded on its own, so one that
 # cannot be read never hides the others (providers/items.py).
@@ -77,7 +78,11 @@ class HttpDeployProvider:
     bulk instead: the whole rollout list (with ETag) and every service's health.
 
     Every list is read item by item: a rollout that cannot be read is one row saying what is wrong, a health or
-    event item that cannot be read is left out; the rest of the source stays."""
+    event item that cannot be read is left out; the rest of the source stays.
+
+    A bulk answer byte for byte the same as the last one applied (a server without ETags re-sending an unchanged
+    list) is treated like a 304: not decoded, nothing to apply. Its digest is taken in the worker thread that
+    would have decoded it (hashlib lets go of the GIL on big buffers), and kept only once the poll succeeded."""
 
     capabilities = frozenset(DEPLOY_API_ACTIONS)
     idempotent = True  # the API replays the first answer to a repeated Idempotency-Key: a resend cannot act twice
@@ -92,15 +97,18 @@ class HttpDeployProvider:
         self._health_cursor: str | None = None
         self._edge = HttpEdge(config, transport=transport)
         self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
+        self._bulk_digests: dict[str, bytes] = {}  # bulk path → digest of the last body applied
+        self._known: dict[bytes, Rollout] = {}  # the last bulk list's items: JSON → model (items.decode_known)
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
     ) -> Answer:
         return await self._edge.send(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
-    def _rollout_items(self, items: list[msgspec.Raw], *, replace: bool) -> list[Rollout]:
+    def _rollout_items(self, items: list[msgspec.Raw], *, replace: bool, bulk: bool = False) -> list[Rollout]:
         """The rollouts of an answer, item by item: an unreadable one becomes a row saying which field is wrong
-        (kept with the time it was first seen, so its age means something)."""
+        (kept with the time it was first seen, so its age means something). A bulk list, read whole at every
+        poll, decodes only the items that are not byte for byte as they were in the last one."""
         seen_now: dict[str, datetime] = {}
 
         def stand_in(index: int, raw: object, problem: str) -> Rollout:
@@ -109,7 +117,10 @@ class HttpDeployProvider:
             seen_now[row.id] = row.started_at
             return row
 
-        rollouts = decode_items(items, _ROLLOUT, stand_in)
+        if bulk:
+            rollouts, self._known = decode_known(items, _ROLLOUT, self._known, stand_in)
+        else:
+            rollouts = decode_items(items, _ROLLOUT, stand_in)
         if replace:
             self._unreadable = seen_now
         else:  # a partial answer: only the rollouts it carries are re-judged
@@ -119,7 +130,8 @@ class HttpDeployProvider:
         return rollouts
 
     def _read_rollouts(self, body: bytes) -> list[Rollout]:
-        return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True)
+        return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True,
+                                   bulk=True)
 
     def _read_rollout_changes(self, body: bytes) -> RolloutChanges:
         data = envelope(_ROLLOUT_CHANGES, body, "GET /v1/changes/rollouts")
@@ -134,19 +146,31 @@ class HttpDeployProvider:
         data = envelope(_HEALTH_CHANGES, body, "GET /v1/changes/health")
         return HealthChanges(cursor=data.cursor, full=data.full, services=decode_items(data.services, _HEALTH))
 
-    async def _rollouts(self) -> list[Rollout] | None:
-        headers = {"If-None-Match": self._etag} if self._etag else {}
-        answer, rollouts = await self._edge.get("/v1/rollouts", self._read_rollouts, headers=headers)
-        if answer.status == 304:
-            return None
-        self._etag = answer.headers.get("etag")
-        return rollouts  # type: ignore[no-any-return]
+    def _unless_same(self, path: str, parse: Any) -> Any:
+        """`parse`, preceded by a digest of the body: (digest, None) when the body is the one last applied for
+        `path`, else (digest, what `parse` reads)."""
 
-    async def _health(self) -> list[ServiceHealth]:
-        _, health = await self._edge.get(
-            "/v1/health",
-            lambda body: decode_items(envelope(_HEALTH_LIST, body, "GET /v1/health").services, _HEALTH))
-        return health  # type: ignore[no-any-return]
+        def read(body: bytes) -> tuple[bytes, Any]:
+            digest = hashlib.blake2b(body, digest_size=32).digest()
+            return digest, None if digest == self._bulk_digests.get(path) else parse(body)
+
+        return read
+
+    async def _rollouts(self) -> tuple[list[Rollout] | None, dict[str, Any]]:
+        """The rollout list (None: the same as last time) and what to remember once the poll succeeded."""
+        headers = {"If-None-Match": self._etag} if self._etag else {}
+        answer, read = await self._edge.get("/v1/rollouts", self._unless_same("/v1/rollouts", self._read_rollouts),
+                                            headers=headers)
+        if answer.status == 304:
+            return None, {}
+        digest, rollouts = read
+        return rollouts, {"etag": answer.headers.get("etag"), "/v1/rollouts": digest}
+
+    async def _health(self) -> tuple[list[ServiceHealth], dict[str, Any]]:
+        """Every service's health ([]: the same as last time) and what to remember once the poll succeeded."""
+        _, (digest, health) = await self._edge.get("/v1/health", self._unless_same(
+            "/v1/health", lambda body: decode_items(envelope(_HEALTH_LIST, body, "GET /v1/health").services, _HEALTH)))
+        return health or [], {"/v1/health": digest}
 
     @staticmethod
     def _read_events(body: bytes) -> EventPage:
@@ -195,7 +219,12 @@ class HttpDeployProvider:
             else:
                 self.use_feed = True
                 return result
-        rollouts, health, events = await asyncio.gather(self._rollouts(), self._health(), self._events())
+        (rollouts, seen_r), (health, seen_h), events = await asyncio.gather(
+            self._rollouts(), self._health(), self._events())
+        # remembered only now: after a failed poll, the next identical body is applied (it never was)
+        if "etag" in seen_r:  # a 200 answer (not a 304): its ETag, or none
+            self._etag = seen_r.pop("etag")
+        self._bulk_digests.update({**seen_r, **seen_h})
         self._advance_events(events)
         return PollResult(rollouts=rollouts, health=health, events=events.events, requests=3)
 
@@ -206,8 +235,10 @@ class HttpDeployProvider:
             self._event_cursor = events.cursor
 
     def forget_etag(self) -> None:
-        """Forget the ETag and the change-feed cursors: the next poll lists everything."""
+        """Forget the ETag, the bulk bodies' digests and the change-feed cursors: the next poll lists
+        everything."""
         self._etag = None
+        self._bulk_digests.clear()
         self._rollout_cursor = self._health_cursor = None
 
     async def read(self, rollout_id: str) -> Rollout:

@@ -86,23 +86,55 @@ def _plain(raw: msgspec.Raw) -> Any:
         return None
 
 
+def _decode_one(raw: msgspec.Raw, decoder: msgspec.json.Decoder[S]) -> S | str:
+    """The item's model, or what is wrong with it."""
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as e:
+        return describe(e)
+    except (msgspec.DecodeError, RecursionError) as e:
+        return f"body: {type(e).__name__}"
+
+
 def decode_items(items: list[msgspec.Raw], decoder: msgspec.json.Decoder[S],
                  on_bad: Callable[[int, Any, str], S | None] = lambda i, raw, why: None) -> list[S]:
     """Each item decoded on its own (a big answer decoded in a worker thread thus lets the event loop take the GIL
     between items); `on_bad(index, raw item as plain JSON data, problem)` gives its stand-in (or None: dropped)."""
     out: list[S] = []
     for i, raw in enumerate(items):
-        try:
-            out.append(decoder.decode(raw))
-            continue
-        except msgspec.ValidationError as e:
-            problem = describe(e)
-        except (msgspec.DecodeError, RecursionError) as e:
-            problem = f"body: {type(e).__name__}"
-        stand_in = on_bad(i, _plain(raw), problem)
-        if stand_in is not None:
-            out.append(stand_in)
+        model = _decode_one(raw, decoder)
+        if isinstance(model, str):
+            stand_in = on_bad(i, _plain(raw), model)
+            if stand_in is not None:
+                out.append(stand_in)
+        else:
+            out.append(model)
     return out
+
+
+def decode_known(items: list[msgspec.Raw], decoder: msgspec.json.Decoder[S], known: dict[bytes, S],
+                 on_bad: Callable[[int, Any, str], S | None] = lambda i, raw, why: None,
+                 ) -> tuple[list[S], dict[bytes, S]]:
+    """`decode_items` for a whole list read again at every poll: an item byte for byte the same as one of the last
+    list's (`known`: item JSON → its model) is that model again, not decoded anew — no new objects, so the state
+    sees at once that it did not change and the garbage collector has nothing new to walk. Returns the models and
+    this list's `known` (its readable items' JSON, about the size of the body, kept until the next list)."""
+    out: list[S] = []
+    now: dict[bytes, S] = {}
+    for i, raw in enumerate(items):
+        text = bytes(raw)
+        model = known.get(text)
+        if model is None:
+            decoded = _decode_one(raw, decoder)
+            if isinstance(decoded, str):  # a stand-in is made again each time (it says since when)
+                stand_in = on_bad(i, _plain(raw), decoded)
+                if stand_in is not None:
+                    out.append(stand_in)
+                continue
+            model = decoded
+        now[text] = model
+        out.append(model)
+    return out, now
 
 
 def read_items(items: list[Any], model: type[M],
