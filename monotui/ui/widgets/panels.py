@@ -42,8 +42,8 @@ class RenderablePanel(ScrollView):
         super().__init__(id=id)
         self.border_title = title
         self._lines: list[RenderableType] = []
-        self._rendered: dict[Hashable, list[Strip]] = {}  # a line's look → its strips at `_width`
-        self._width = 0
+        self._rendered: dict[int, dict[Hashable, list[Strip]]] = {}  # width → a line's look → its strips
+        self._width = 0  # the width the lines were last rendered at
         self._strips: list[Strip] = []  # what the panel shows, one strip per screen line
         self.repaints = 0  # how many times showing new lines changed what is on screen (a test's hook)
 
@@ -93,31 +93,36 @@ class RenderablePanel(ScrollView):
             self._scroll_update(size)
 
     def _render_all(self) -> list[Strip]:
-        """Every line's strips at the width the text gets: the panel's, less the scrollbar when the lines will
-        not fit (rendered again at that width then, the way a wrapping Static inside a VerticalScroll behaves)."""
+        """Every line's strips at the width the text gets: the panel's, less the scrollbar when the lines do
+        not fit (the way a wrapping Static inside a VerticalScroll behaves). The width the last lines needed is
+        tried first, so a panel that keeps its scrollbar renders each line once."""
         full = max(1, self.size.width)  # the size inside border and padding, scrollbar included
-        strips = self._render_at(full)
-        if len(strips) > self.size.height and self.styles.scrollbar_size_vertical:
-            strips = self._render_at(max(1, full - self.styles.scrollbar_size_vertical))
+        narrow = max(1, full - self.styles.scrollbar_size_vertical)
+        kept: dict[int, dict[Hashable, list[Strip]]] = {}
+        width = self._width if self._width in (full, narrow) else full
+        strips = self._render_at(width, kept)
+        if width == full and len(strips) > self.size.height:
+            width, strips = narrow, self._render_at(narrow, kept)
+        elif width != full and len(strips) <= self.size.height:
+            wide = self._render_at(full, kept)
+            if len(wide) <= self.size.height:  # else the narrow lines stand: a scrollbar after all
+                width, strips = full, wide
+        self._width = width
+        self._rendered = kept  # only what the lines shown now need is kept
         return strips
 
-    def _render_at(self, width: int) -> list[Strip]:
-        if width != self._width:
-            self._rendered.clear()
-            self._width = width
-        kept: dict[Hashable, list[Strip]] = {}
+    def _render_at(self, width: int, kept: dict[int, dict[Hashable, list[Strip]]]) -> list[Strip]:
+        before = self._rendered.get(width, {})
+        now = kept.setdefault(width, {})
         out: list[Strip] = []
         for line in self._lines:
             key = _key(line)
-            strips = kept.get(key) if key is not None else None
+            strips = (now.get(key) or before.get(key)) if key is not None else None
             if strips is None:
-                strips = self._rendered.get(key) if key is not None else None
-                if strips is None:
-                    strips = self._render_line(line, width)
-                if key is not None:
-                    kept[key] = strips
+                strips = self._render_line(line, width)
+            if key is not None:
+                now[key] = strips
             out.extend(strips)
-        self._rendered = kept  # only the lines shown now are kept
         return out
 
     def _render_line(self, line: RenderableType, width: int) -> list[Strip]:
