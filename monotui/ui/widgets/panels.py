@@ -44,6 +44,7 @@ class RenderablePanel(ScrollView):
         self._lines: list[RenderableType] = []
         self._rendered: dict[int, dict[Hashable, list[Strip]]] = {}  # width → a line's look → its strips
         self._width = 0  # the width the lines were last rendered at
+        self._keys: dict[int, tuple[RenderableType, Hashable | None]] = {}  # id of a line shown → it, its key
         self._strips: list[Strip] = []  # what the panel shows, one strip per screen line
         self.repaints = 0  # how many times showing new lines changed what is on screen (a test's hook)
 
@@ -115,8 +116,11 @@ class RenderablePanel(ScrollView):
         before = self._rendered.get(width, {})
         now = kept.setdefault(width, {})
         out: list[Strip] = []
+        known, self._keys = self._keys, {}
         for line in self._lines:
-            key = _key(line)
+            hit = known.get(id(line))  # the same Text as last time (the events panel's lines): its key is known
+            key = hit[1] if hit is not None and hit[0] is line else _key(line)
+            self._keys[id(line)] = (line, key)
             strips = (now.get(key) or before.get(key)) if key is not None else None
             if strips is None:
                 strips = self._render_line(line, width)
