@@ -327,6 +327,7 @@ class RolloutsTable(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
         self._scroll_to_cursor()
+        self._painted = (self.visible_keys(), int(self.scroll_y))  # a resize draws every line
 
     def on_click(self, event: events.Click) -> None:
         meta = event.style.meta
