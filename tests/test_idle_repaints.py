@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
+
 from monotui.engine.core import Engine
 from monotui.models import Strategy
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.render.formats import percent
+from monotui.render.text import plain
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.app import MonotuiApp
 
@@ -123,3 +126,22 @@ async def test_a_new_event_and_a_changed_detail_still_show(engine_for: Callable[
             assert app.detail_panel.repaints > detail_before
             progress = next(line for line in panel_text(app, "detail").splitlines() if line.startswith("Progress"))
             assert any(progress[:30] in line for line in screen_lines(app)), "the new step is on screen"
+
+
+async def test_a_line_that_fits_renders_as_the_wrapping_path_renders_it(engine_for: Callable[..., Engine]) -> None:
+    """The panels render a one-line Text that fits directly, not through rich's wrapping: cell for cell the same
+    characters and styles (a Text without spans keeps its base style, markup-like text stays text)."""
+    world = make_world(services=12)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        app = make_app(engine_for(sim.url), poll=False, clock=lambda: world.now)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await poll(app)
+            await rows_loaded(app, 12)
+            await pilot.pause()
+            for panel in (app.detail_panel, app.events_panel):
+                base = panel.visual_style.rich_style
+                lines = [*panel._lines, Text("Events", style="bold"), plain("[ERROR] db down [/]"), Text("")]
+                for line in lines:
+                    fast, wrapped = panel._render_line(line, 60), panel._render_wrapped(line, 60, base)
+                    assert [(s.text, s.style) for strip in fast for s in strip] == \
+                        [(s.text, s.style) for strip in wrapped for s in strip], repr(line)

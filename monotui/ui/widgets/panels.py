@@ -130,10 +130,24 @@ class RenderablePanel(ScrollView):
         return out
 
     def _render_line(self, line: RenderableType, width: int) -> list[Strip]:
+        base = self.visual_style.rich_style
+        if (isinstance(line, Text) and line.justify in (None, "default") and self._get_justify_method() is None
+                and "\n" not in line.plain and "\t" not in line.plain and line.cell_len <= width):
+            # one line that fits: rich's wrapping would hand it back as it is, so render it directly (~6×
+            # cheaper; the same strips, checked by tests/test_idle_repaints.py)
+            console = self.app.console
+            # rich's Text.render leaves out the base style of a text without spans (its wrapping keeps it)
+            segments = (line.render(console, end="") if line.spans else
+                        [Segment(line.plain, console.get_style(line.style, default=Style.null()))])
+            return [Strip([Segment(text, base + style if style else base) for text, style, _ in segments]
+                          if base else list(segments))]
+        return self._render_wrapped(line, width, base)
+
+    def _render_wrapped(self, line: RenderableType, width: int, base: Style) -> list[Strip]:
         # as Textual renders a rich renderable in a Static (RichVisual): the widget's style under the text
         console = self.app.console
         options = self.app.console_options.update(highlight=False, width=width)
-        segments = console.render(self.post_render(line, self.visual_style.rich_style), options)
+        segments = console.render(self.post_render(line, base), options)
         return [Strip(segs) for segs in Segment.split_and_crop_lines(segments, width, include_new_lines=False,
                                                                     pad=False)]
 

@@ -392,7 +392,8 @@ class RolloutsTable(ScrollView, can_focus=True):
         keys = self._rows.keys
         for row in range(max(0, top + crop.y - 1), min(self.row_count, top + crop.bottom - 1)):
             self._row_cells(keys[row])
-        self._relayout()
+        if self._relayout():  # a row drawn now widened or narrowed a column: every line is drawn again
+            self._repaint()
         base = self.rich_style  # computed once a frame, not once a line
         self._styles = (base, base + self.get_component_rich_style("rollouts-table--header"),
                         base + self.get_component_rich_style("rollouts-table--cursor"))
