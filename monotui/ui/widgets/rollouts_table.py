@@ -301,7 +301,7 @@ class RolloutsTable(ScrollView, can_focus=True):
             self.post_message(self.RowHighlighted(key))
 
     def _refresh_row(self, row: int) -> None:
-        """Draw one row again (and its widths: a wider cell than its column widens the column, every line)."""
+        """Draw one row's line again, if it is on screen (a column it widens: see `render_lines`)."""
         y = row - int(self.scroll_y) + 1
         if 0 < y < self.size.height:
             self.repaints += 1
