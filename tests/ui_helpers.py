@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from monotui.engine.core import Engine
 from monotui.ui.app import MonotuiApp
+from monotui.ui.widgets.panels import RenderablePanel
 
 from .conftest import wait_until
 
@@ -28,8 +29,8 @@ def static_text(app: MonotuiApp, selector: str) -> str:
 
 
 def panel_text(app: MonotuiApp, panel_id: str) -> str:
-    panel = app.query_one(f"#{panel_id}")
-    return text_of(panel.query_one(Static).content)
+    """The lines a panel (detail, events) holds, one per line it was given."""
+    return "\n".join(app.query_one(f"#{panel_id}", RenderablePanel).lines)
 
 
 def row_text(app: MonotuiApp, key: str) -> list[str]:

@@ -19,7 +19,7 @@ from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine, describe
 from monotui.engine.row_order import RowOrder, ordered
-from monotui.engine.state import RolloutView
+from monotui.engine.state import RolloutView, SourceEvent
 from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
@@ -65,6 +65,7 @@ class MonotuiApp(App[None]):
         self._filter = ""
         self._last_version = -1
         self._events_shown: object = False
+        self._event_lines: dict[int, tuple[SourceEvent, Text]] = {}  # id → the event (kept: ids stay unique), line
         self._bindings_for: object = False
         self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
         self._ticks = 0
@@ -237,7 +238,13 @@ class MonotuiApp(App[None]):
     def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
         events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
         lines = [alert_line(a, now) for a in alerts]
-        lines += [event_line(e, now) for e in events]
+        # an event's line shows clock times only: built once, the same Text while shown (the panel then knows it)
+        known, self._event_lines = self._event_lines, {}
+        for e in events:
+            hit = known.get(id(e))
+            line = hit[1] if hit is not None and hit[0] is e else event_line(e, now)
+            self._event_lines[id(e)] = (e, line)
+            lines.append(line)
         return Group(*lines) if lines else Text("No events yet.", style="dim")
 
     def selected_view(self) -> RolloutView | None:

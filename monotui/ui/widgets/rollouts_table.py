@@ -27,6 +27,12 @@ PADDING = 1  # blank cells each side of a column's text
 STRIPS_KEPT = 1_000  # rendered lines kept (a few screenfuls); the rest are drawn again when scrolled to
 
 
+def _same_look(a: tuple[Text, ...], b: tuple[Text, ...]) -> bool:
+    """Two rows' cells that draw the same line (rich's Text equality leaves out the base style)."""
+    return len(a) == len(b) and all(x.plain == y.plain and x.spans == y.spans and x.style == y.style
+                                    and x.justify == y.justify for x, y in zip(a, b, strict=True))
+
+
 class RolloutsTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"rollouts-table--header", "rollouts-table--cursor"}
     DEFAULT_CSS = """
@@ -100,6 +106,8 @@ class RolloutsTable(ScrollView, can_focus=True):
         self._styles: tuple[Style, Style, Style] = (Style(), Style(), Style())  # row, header, cursor: per frame
         self._selected: str | None = None
         self.cursor_row = 0
+        self.repaints = 0  # how many times rows were drawn again (the whole table or one line): a test's hook
+        self._painted: tuple[list[str], int] = ([], -1)  # the rows on screen after the last sync, and the top row
 
     # ---- what the app and the tests read ------------------------------------------------------------------
 
@@ -143,38 +151,70 @@ class RolloutsTable(ScrollView, can_focus=True):
     # ---- the app's updates ---------------------------------------------------------------------------------
 
     def sync(self, rows: RowOrder, limit: int | None, changed: Iterable[str], moved: bool) -> None:
-        """Show the first `limit` rows of `rows` (the caller's order, kept by reference); the rows in `changed` are
-        drawn again when on screen; `moved`: rows may have come, gone or moved. Keeps the cursor on the selected
-        rollout. Costs what changed: no row is rendered here, only when drawn."""
+        """Show the first `limit` rows of `rows` (the caller's order, kept by reference); `changed`: rows whose
+        data changed; `moved`: rows may have come, gone or moved. Keeps the cursor on the selected rollout.
+        Only the screen lines that now show another row, or a row that looks different, are drawn again (a
+        health figure that moved within its rounding repaints nothing; a row moving up three places repaints
+        four lines). Costs what changed: only rows on screen are rendered here, the others when drawn."""
         self._rows, self._limit = rows, limit
-        visible = set(self.visible_keys())
-        repaint = moved
+        top = max(0, int(self.scroll_y))
+        visible = self.visible_keys()
+        on_screen = set(visible)
         if moved:
             shown = rows if limit is None or len(rows) <= limit else set(self._order)
             for key in [k for k in self._cells if k not in shown]:
                 self._drop(key)
+        looks: set[str] = set()  # rows on screen that look different
         for key in changed:
-            if key in self._cells:
-                self._drop(key)
-                repaint = repaint or key in visible
-        self._relayout()
+            old = self._cells.get(key)
+            if old is None:
+                continue
+            if key in on_screen and self.cells_of is not None:
+                row = self.cells_of(key)
+                if row is not old and not _same_look(row, old):
+                    self._drop(key)
+                    self._take(key, row)  # now: its widths may widen a column (then every line is drawn again)
+                    looks.add(key)
+                else:
+                    self._cells[key] = row  # same widths, same line: the strip stays
+                continue
+            self._drop(key)
+        columns_moved = self._relayout()
         height = self.row_count + 1
         if height != self.virtual_size.height:
             # no width: the columns are fitted to the table's width, never scrolled sideways, and a column
             # widening must not relay the screen out
             self.virtual_size = Size(0, height)
+        cursor = self.cursor_row
         self._follow_selection()
-        if repaint:
-            self.refresh()
+        before, before_top = self._painted
+        if columns_moved or int(self.scroll_y) != top or before_top != top:
+            self._repaint()
+        else:
+            visible = self.visible_keys()
+            lines = [i for i in range(max(len(before), len(visible)))
+                     if i >= len(before) or i >= len(visible) or before[i] != visible[i] or visible[i] in looks]
+            lines += [row - top for row in {cursor, self.cursor_row} if cursor != self.cursor_row]
+            if len(lines) > len(visible) // 2:
+                self._repaint()
+            else:
+                for i in lines:
+                    self._refresh_row(top + i)
+        self._painted = (self.visible_keys(), int(self.scroll_y))
 
     def refresh_ages(self) -> None:
         """The clock moved: bring the rows on screen up to it (only rows whose age text changed are redrawn)."""
-        for key in self.visible_keys():
+        top = max(0, int(self.scroll_y))
+        for i, key in enumerate(self.visible_keys()):
             old = self._cells.get(key)
             if old is not None and self.cells_of is not None and (row := self.cells_of(key)) is not old:
                 self._drop(key)
                 self._take(key, row)
-                self.refresh()
+                self._refresh_row(top + i)
+
+    def _repaint(self) -> None:
+        self.repaints += 1
+        self.refresh()
 
     def _row_cells(self, key: str) -> tuple[Text, ...]:
         row = self._cells.get(key)
@@ -203,16 +243,21 @@ class RolloutsTable(ScrollView, can_focus=True):
             if counts[width] <= 0:
                 del counts[width]
 
-    def _relayout(self) -> None:
-        """Columns as wide as their widest rendered cell, and those that fit the width."""
+    def _relayout(self) -> bool:
+        """Columns as wide as their widest rendered cell, and those that fit the width; True when that changed
+        (every line is then drawn again)."""
         widths = [max(counts, default=0) for counts in self._counts]
+        changed = False
         if widths != self._widths:
             self._widths = widths
-            self._strips.clear()
+            changed = True
         shown = self._wanted_columns()
         if shown != self._shown:
             self._shown = shown
+            changed = True
+        if changed:
             self._strips.clear()
+        return changed
 
     def _follow_selection(self) -> None:
         count = self.row_count
@@ -256,8 +301,10 @@ class RolloutsTable(ScrollView, can_focus=True):
             self.post_message(self.RowHighlighted(key))
 
     def _refresh_row(self, row: int) -> None:
+        """Draw one row's line again, if it is on screen (a column it widens: see `render_lines`)."""
         y = row - int(self.scroll_y) + 1
         if 0 < y < self.size.height:
+            self.repaints += 1
             self.refresh(Region(0, y, self.size.width, 1))
 
     def _scroll_to_cursor(self) -> None:
@@ -280,6 +327,7 @@ class RolloutsTable(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
         self._scroll_to_cursor()
+        self._painted = (self.visible_keys(), int(self.scroll_y))  # a resize draws every line
 
     def on_click(self, event: events.Click) -> None:
         meta = event.style.meta
@@ -344,7 +392,8 @@ class RolloutsTable(ScrollView, can_focus=True):
         keys = self._rows.keys
         for row in range(max(0, top + crop.y - 1), min(self.row_count, top + crop.bottom - 1)):
             self._row_cells(keys[row])
-        self._relayout()
+        if self._relayout():  # a row drawn now widened or narrowed a column: every line is drawn again
+            self._repaint()
         base = self.rich_style  # computed once a frame, not once a line
         self._styles = (base, base + self.get_component_rich_style("rollouts-table--header"),
                         base + self.get_component_rich_style("rollouts-table--cursor"))
