@@ -14,7 +14,7 @@ from monotui.engine.core import Engine
 
 from .conftest import wait_until
 from .hostile import HostileServer, json_answer
-from .ui_helpers import cell, make_app, rows_loaded
+from .ui_helpers import cell, cell_or_blank, make_app, rows_loaded
 
 ROLLOUT = {"environment": "eu-west-1", "strategy": "canary", "phase": "Healthy", "revision": 3, "version": "v1.0.0",
            "started_at": "2026-11-26T09:00:00Z", "steps": [], "set_weight": 100, "actual_weight": 100}
@@ -50,7 +50,9 @@ async def test_a_services_health_sent_alone_by_the_feed_shows_on_its_row(engine_
         app = make_app(engine_for(server.url))
         async with app.run_test(size=(160, 30)):
             await rows_loaded(app, 3)
-            assert cell(app, "prod/svc-b", "errors") == "0.1%"
+            # the table fits its columns to the rows it has drawn: the Err% column shows from the first frame on
+            await wait_until(lambda: cell_or_blank(app, "prod/svc-b", "errors") == "0.1%", timeout=20,
+                             what="svc-b's first error ratio on its row")
             moved["health"] = [health("svc-b", 0.009)]  # moved, still under the 5% threshold: no breach
             await wait_until(lambda: cell(app, "prod/svc-b", "errors") == "0.9%", timeout=20,
                              what="svc-b's new error ratio on its row")
