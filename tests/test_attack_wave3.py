@@ -4,12 +4,18 @@ full list compared in steps, the line-by-line panels): each test failed before i
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, Phase
 
 from .hostile import json_answer
+from .terminal import Terminal
+from .test_demo_process import ROOT, env, first_service, wait_until  # noqa: F401  # env: the fixture
 from .test_same_body import no_etag_server, rollouts_body
 
 
@@ -37,3 +43,40 @@ async def test_an_action_answer_the_unchanged_list_contradicts_is_corrected_by_t
             await engine.refresh_once()
             assert sum(1 for a in server.asked if a.path == "/v1/rollouts") == polls + 1
             assert engine.state.rollout("prod", "svc-1").phase is Phase.HEALTHY, "the list's word shown again"
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The running processes whose parent is `pid`: pid → command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if entry.name.isdigit() and int(ppid) == pid and state != "Z":
+            found[int(entry.name)] = command
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_demo_ended_by_sigterm_or_sighup_stops_prometheus_and_alertmanager_too(
+        sig: signal.Signals, env: dict[str, str]) -> None:  # noqa: F811
+    """`kill PID`, or the tmux pane / SSH session closed (SIGHUP): the demo ends as with `q`. It used to die on the
+    spot: the simulator went (its stdin closed) but Prometheus (and Alertmanager) ran on, orphans."""
+    from monotui.simulator.prometheus import find_prometheus
+
+    if find_prometheus() is None:
+        pytest.skip("prometheus is not installed (.ci/run installs it)")
+    seed = 7391
+    with Terminal(["demo", "--prometheus", "--seed", str(seed)], env, cwd=ROOT) as term:
+        term.wait_for("PRODUCTION", first_service(seed), timeout=120)
+        children = _children(term.proc.pid)
+        assert any("prometheus" in c for c in children.values()), children
+        term.proc.send_signal(sig)
+        term.wait_exit(timeout=60)
+        wait_until(lambda: not any(Path(f"/proc/{pid}/cmdline").exists()
+                                   and Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children),
+                   "every child of the demo stopped", timeout=30)
+        assert term.text.count("the simulated production listens on") == 2, "ended as after q"
