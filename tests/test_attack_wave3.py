@@ -3,12 +3,16 @@ full list compared in steps, the line-by-line panels): each test failed before i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
 
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, Phase
@@ -80,3 +84,41 @@ def test_a_demo_ended_by_sigterm_or_sighup_stops_prometheus_and_alertmanager_too
                                    and Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children),
                    "every child of the demo stopped", timeout=30)
         assert term.text.count("the simulated production listens on") == 2, "ended as after q"
+
+
+async def test_a_refresh_during_a_poll_waits_for_it_so_the_older_list_is_never_applied_last(
+        engine_for: Callable[..., Engine]) -> None:
+    """The `r` key (or the poll after a silence) while the source's own poll is under way: two polls of one source
+    at once. The first one's list (3,000 rows, compared in steps) was applied after the second's newer one (100
+    rows), and the source then skipped the newer list as already seen: 2,900 rollouts the server no longer has
+    stayed on screen. Polls of one source now take turns."""
+    old, new = rollouts_body(3000), rollouts_body(100)
+    asked: list[int] = []
+    in_flight = [0, 0]  # now, most at once
+    second = threading.Event()
+
+    async def rollouts(request: Request) -> Response:
+        asked.append(len(asked))
+        number = len(asked)
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight)
+        try:
+            if number == 1:  # held until another list request comes (it never does once polls take turns)
+                second.clear()
+                await asyncio.to_thread(second.wait, 3)
+                return Response(old, media_type="application/json")
+            second.set()
+            return Response(new, media_type="application/json")
+        finally:
+            in_flight[0] -= 1
+
+    with no_etag_server(b"") as server:
+        server.routes["/v1/rollouts"] = rollouts
+        # a request deadline well past the 3 s the first list is held
+        source = {"name": "prod", "kind": "http", "url": server.url, "poll_interval": 0.1, "timeout": 20.0}
+        async with engine_for(source) as engine:
+            await asyncio.gather(engine.refresh_once(), engine.refresh_once())
+            assert len(engine.state.sources["prod"].rollouts) == 100, "the newer list shown"
+            assert len(asked) == 2 and in_flight[1] == 1, "one list request of the source at a time"
+            await engine.refresh_once()  # the same list again (skipped): still the newer one
+            assert len(engine.state.sources["prod"].rollouts) == 100
