@@ -8,6 +8,7 @@ import json
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,13 @@ from starlette.responses import Response
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, Phase
 
-from .hostile import json_answer
+from .conftest import wait_until
+from .hostile import HostileServer, json_answer
 from .terminal import Terminal
-from .test_demo_process import ROOT, env, first_service, wait_until  # noqa: F401  # env: the fixture
+from .test_demo_process import ROOT, env, first_service  # noqa: F401  # env: the fixture
+from .test_demo_process import wait_until as wait_sync
 from .test_same_body import no_etag_server, rollouts_body
+from .ui_helpers import make_app, panel_text, rows_loaded
 
 
 def _paused_answer(rollout_id: str) -> bytes:
@@ -80,7 +84,7 @@ def test_a_demo_ended_by_sigterm_or_sighup_stops_prometheus_and_alertmanager_too
         assert any("prometheus" in c for c in children.values()), children
         term.proc.send_signal(sig)
         term.wait_exit(timeout=60)
-        wait_until(lambda: not any(Path(f"/proc/{pid}/cmdline").exists()
+        wait_sync(lambda: not any(Path(f"/proc/{pid}/cmdline").exists()
                                    and Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children),
                    "every child of the demo stopped", timeout=30)
         assert term.text.count("the simulated production listens on") == 2, "ended as after q"
@@ -122,3 +126,27 @@ async def test_a_refresh_during_a_poll_waits_for_it_so_the_older_list_is_never_a
             assert len(asked) == 2 and in_flight[1] == 1, "one list request of the source at a time"
             await engine.refresh_once()  # the same list again (skipped): still the newer one
             assert len(engine.state.sources["prod"].rollouts) == 100
+
+
+async def test_a_firing_alerts_age_in_the_events_panel_moves_with_the_clock(
+        engine_for: Callable[..., Engine]) -> None:
+    """The events panel is shown again only on news (a new event, alerts that changed): an alert line's age
+    "(10m)" stayed as it was while the alert kept firing for hours."""
+    now = [datetime.now(UTC)]
+    alert = [{"fingerprint": "f1", "labels": {"alertname": "HighErrors", "service": "svc-1", "severity": "page"},
+              "annotations": {"summary": "errors up"}, "startsAt": (now[0] - timedelta(minutes=10)).isoformat(),
+              "status": {"state": "active", "silencedBy": [], "inhibitedBy": []}}]
+    with no_etag_server(rollouts_body(3)) as deploy, \
+            HostileServer({"/api/v2/alerts": json_answer(json.dumps(alert).encode())}) as alertmanager:
+        engine = engine_for(deploy.url, {"name": "am", "kind": "alertmanager", "url": alertmanager.url,
+                                         "poll_interval": 0.1, "timeout": 2.0})
+        app = make_app(engine, clock=lambda: now[0])
+        async with app.run_test(size=(120, 40)):
+            await rows_loaded(app, 3)
+
+            def alert_line() -> str:
+                return next((line for line in panel_text(app, "events").splitlines() if "HighErrors" in line), "")
+
+            await wait_until(lambda: "(10m)" in alert_line(), timeout=30, what="the alert shown, 10 minutes old")
+            now[0] += timedelta(hours=3)
+            await wait_until(lambda: "(3h)" in alert_line(), timeout=30, what="the alert's age moved")
