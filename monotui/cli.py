@@ -398,11 +398,14 @@ def _log_to(path: Path) -> None:
 
 def _open_tui(settings: Settings) -> int:
     from monotui.engine.core import Engine
+    from monotui.stop_signals import StopSignals
     from monotui.ui.app import MonotuiApp
 
     log_file = _log_to_state_dir(settings)
     app = MonotuiApp(Engine(settings))
-    app.run()
+    with StopSignals() as stop:
+        stop.quit = app.exit
+        app.run()
     if app.return_code:
         return _fail(f"stopped by an unexpected error ({app.crash or 'see the log'}); the details are in "
                      f"{log_file}", EXIT_FAILED)
@@ -491,7 +494,10 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
 
     sim_args = _sim_args(port, **sim)
     prometheus_url = alertmanager_url = unleash_url = None
+    from monotui.stop_signals import StopSignals
+
     with ExitStack() as stack:
+        stack.enter_context(StopSignals())  # a kill while the children start unwinds this block too
         if unleash:
             demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before Unleash starts
             from monotui.simulator import unleash_server

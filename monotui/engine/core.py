@@ -21,7 +21,14 @@ from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
 from monotui.engine.state import ProductionState
 from monotui.models import ActionKind, EventKind, Flag, Phase, Rollout, Strategy
 from monotui.providers import ProviderError, Source, build_provider
-from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySource, Pin, RolloutActor
+from monotui.providers.base import (
+    AlertSilencer,
+    FlagSource,
+    HealthHistorySource,
+    Pin,
+    RolloutActor,
+    SkipsUnchangedLists,
+)
 from monotui.render.text import clean
 
 log = logging.getLogger(__name__)
@@ -381,8 +388,17 @@ class Engine:
         finally:
             self._in_flight.discard(target)
         if rollout is not None and not plan.resend:
-            self.state.apply_rollout(plan.source, rollout)
+            self._show_answer(plan.source, rollout)
         return ActionOutcome(plan, outcome, error, rollout, now, audit_error, self._idempotent(plan.source))
+
+    def _show_answer(self, source: str, rollout: Rollout) -> None:
+        """An action's answer (or its read-back) on screen at once; the source's next list is read whole, so the
+        list has the last word even if it is byte for byte as before (no await between: a poll ending in between
+        would note the list as seen with the answer not yet shown)."""
+        self.state.apply_rollout(source, rollout)
+        provider = self.providers[source]
+        if isinstance(provider, SkipsUnchangedLists):
+            provider.forget_etag()
 
     async def _send(self, plan: ActionPlan, reason: str | None) -> tuple[Outcome, str | None, Rollout | None]:
         deadline = self.settings.source(plan.source).action_deadline_s
@@ -417,7 +433,7 @@ class Engine:
             return None, f"cannot read {plan.rollout.service} back ({type(e).__name__})"
         if rollout.id != plan.rollout.id:
             return None, f"cannot read {plan.rollout.service} back (the answer was about another rollout)"
-        self.state.apply_rollout(plan.source, rollout)
+        self._show_answer(plan.source, rollout)
         return rollout, describe(rollout)
 
     # ---- the kill switch (feature flags) -------------------------------------------------------------------

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import random
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -36,7 +37,21 @@ class SourceUpdate:
     next_poll_in: float = 0.0
 
 
+_SERIAL: weakref.WeakKeyDictionary[Source, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 async def poll_once(state: ProductionState, provider: Source, timeout: float) -> SourceUpdate:
+    """One poll of a source, applied. A poll asked for meanwhile (the `r` key, after a silence) waits for this
+    one: two polls of one source at once could apply the older list last (and a full list is applied in steps),
+    and the source would then skip the newer one, the same as it already answered, until it changed."""
+    lock = _SERIAL.get(provider)
+    if lock is None:
+        lock = _SERIAL[provider] = asyncio.Lock()
+    async with lock:
+        return await _poll_once(state, provider, timeout)
+
+
+async def _poll_once(state: ProductionState, provider: Source, timeout: float) -> SourceUpdate:
     name = provider.name
     status = state.status(name)
     try:

@@ -153,6 +153,14 @@ class RolloutActor(Protocol):
 
 
 @runtime_checkable
+class SkipsUnchangedLists(Protocol):
+    """A source that answers "nothing new" for a list the same as the last one it gave (ETag, same body): once
+    the state shows something the list did not say (an action's answer), its next poll must list everything."""
+
+    def forget_etag(self) -> None: ...
+
+
+@runtime_checkable
 class HealthHistorySource(Protocol):
     """A health source that speaks for every source's services and keeps their history (Prometheus)."""
 

@@ -220,7 +220,8 @@ class MonotuiApp(App[None]):
             news = newest != self._events_shown  # a new event (a flag change among them) may be the selected row's
             if ages or news or selected in changed or selected != self.table.selected_key:  # else it is as it was
                 self._show_detail()
-            if news:  # events carry clock times: nothing moves until a new one
+            # events carry clock times: nothing moves until a new one; a firing alert's line says how long ago
+            if news or (ages and alerts):
                 self._events_shown = newest
                 self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
