@@ -163,6 +163,9 @@ async def test_the_kill_switch_sends_exactly_the_confirmed_flag_and_audits_it(
             ("flag-off", "intent", flags.flag), ("flag-off", "done", flags.flag)]
         assert records[0]["confirmed_by"] == "dialog"
 
+        # the app has seen the flag off (the server said "done" before the next poll brought it)
+        await wait_until(lambda: any(f.name == flags.flag and not f.enabled
+                                     for _, f in app.engine.state.flags_of(flags.service)), what="the flag seen off")
         await pilot.press("X")  # and back on: the only flag that is off, straight to its confirmation
         await wait_until(lambda: isinstance(app.screen, ConfirmFlagScreen), what="the confirmation")
         assert "off → ON" in static_text(app, "#confirm-plan")
@@ -231,7 +234,8 @@ async def test_the_drill_a_bad_flip_is_off_in_three_keys(
         await wait_until(lambda: app.engine.state.recent_flag_change(flags.service) is not None, timeout=30,
                          what="the flip seen")
         breach(world, flags.service)
-        await wait_until(lambda: bool(app._views[key].flag_suspects), timeout=30,
+        # the flip to on as the suspect (the flag's earlier change to off, on a fast run, can be flagged first)
+        await wait_until(lambda: any(c.flag.enabled for c in app._views[key].flag_suspects), timeout=30,
                          what="the flag flagged as a suspect")
         select(app, key)
         await pilot.pause()

@@ -1,5 +1,7 @@
 """The footer offers the selected rollout's actions, and is rebuilt only when what it offers changes (rebuilding it
-at every cursor move stalled the keys: docs/performance.md, keys while a hostile source is fed)."""
+at every cursor move stalled the keys: docs/performance.md, keys while a hostile source is fed). A change of which
+keys are enabled only dims or undims the keys in place (a rebuild cost the key that moved the cursor 15–70 ms at
+10,000 rows)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from .ui_helpers import make_app, rows_loaded, select, settle
 def _resume_offered(keys: list[FooterKey]) -> bool:
     resume = [k for k in keys if k.action == "rollout('resume')"]
     assert len(resume) == 1, [k.action for k in keys]
-    return not resume[0].has_class("-disabled")
+    offered = not resume[0].has_class("-disabled")
+    assert resume[0].rich_style.dim is not offered, "a key not offered is drawn dim, an offered one is not"
+    return offered
 
 
 async def test_the_footer_follows_the_selection_and_is_rebuilt_only_when_it_changes(
@@ -38,6 +42,7 @@ async def test_the_footer_follows_the_selection_and_is_rebuilt_only_when_it_chan
         select(app, "prod/cart-api")
         await settle(pilot)
         assert _resume_offered(list(app.query(FooterKey))), "the paused rollout offers resume"
+        assert list(app.query(FooterKey)) == first, "only which keys are enabled changed: dimmed in place"
         select(app, f"prod/{healthy[0]}")
         await settle(pilot)
         assert not _resume_offered(list(app.query(FooterKey)))

@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.attention import sort_key
@@ -39,6 +39,7 @@ from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
 from monotui.ui.widgets.source_alerts import SourceAlerts
+from monotui.ui.widgets.steady_footer import SteadyFooter
 
 Clock = Callable[[], datetime]
 EVENTS_SHOWN = 200
@@ -92,7 +93,7 @@ class MonotuiApp(App[None]):
             yield RenderablePanel(id="detail", title="Rollout")
             yield RenderablePanel(id="events", title="What changed")
         # ctrl+p stays (listed in `?`); its footer key would push `s` and `/` off an 80-column footer
-        yield Footer(compact=True, show_command_palette=False)
+        yield SteadyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._apply_keymap()
