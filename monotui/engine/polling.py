@@ -64,12 +64,18 @@ async def _poll_once(state: ProductionState, provider: Source, timeout: float) -
     except Exception as e:  # a provider bug must not take the app down; it shows in the panel instead
         log.exception("poll of %s failed", name)
         return _failed(state, name, f"internal error: {type(e).__name__}: {e}", status.failures + 1)
-    first = status.last_ok is None
+    await apply_result(state, name, result)
+    return SourceUpdate(name, True)
+
+
+async def apply_result(state: ProductionState, name: str, result: PollResult) -> None:
+    """A poll's or watch's result into the state, a long list compared in steps with keys handled between them;
+    a source's first big list then freezes the heap (below)."""
+    first = state.status(name).last_ok is None
     for _ in state.apply_poll_steps(name, result):
-        await asyncio.sleep(0)  # a long list is compared in steps: keys are handled between them
+        await asyncio.sleep(0)
     if first:
         freeze_first_list(result)
-    return SourceUpdate(name, True)
 
 
 def freeze_first_list(result: PollResult) -> None:
@@ -112,11 +118,7 @@ async def watch_forever(state: ProductionState, provider: WatchingSource) -> Asy
     while True:
         try:
             async for result in provider.watch():
-                first = state.status(name).last_ok is None
-                for _ in state.apply_poll_steps(name, result):
-                    await asyncio.sleep(0)
-                if first:
-                    freeze_first_list(result)
+                await apply_result(state, name, result)
                 yield SourceUpdate(name, True)
             message = "the watch ended"
         except ProviderError as e:
