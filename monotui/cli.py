@@ -14,8 +14,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,7 +153,8 @@ class _Group(click.Group):
 def cli(ctx: click.Context, config: str | None, read_only: bool) -> int:
     """The terminal control room for production."""
     if ctx.invoked_subcommand is None:
-        return run_tui(global_options(ctx))
+        with _no_cycle_collection_until_first_rows():
+            return run_tui(global_options(ctx))
     return EXIT_OK
 
 
@@ -185,7 +186,8 @@ def _command(name: str, help: str, params: list[click.Parameter],
 
 
 def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, **sim: Any) -> int:
-    return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port, **sim)
+    with _no_cycle_collection_until_first_rows():
+        return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port, **sim)
 
 
 _command("demo", "Open monotui on a simulated production (`monotui simulate`, started and stopped with the demo).",
@@ -365,6 +367,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---- the TUI ------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _no_cycle_collection_until_first_rows() -> Iterator[None]:
+    """The app turns the collector back on at its first rows (`monotui.startup_gc`); this, whatever happens."""
+    from monotui import startup_gc
+
+    startup_gc.pause()
+    try:
+        yield
+    finally:
+        startup_gc.resume()
 
 
 def _log_to_state_dir(settings: Settings) -> Path:

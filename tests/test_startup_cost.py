@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +25,11 @@ from .conftest import wait_until
 from .hostile import HostileServer
 
 
-def loaded_by(statement: str, candidates: list[str]) -> list[str]:
+def loaded_by(statement: str, candidates: list[str], env: dict[str, str] | None = None) -> list[str]:
     """The `candidates` a fresh interpreter has loaded after running `statement`."""
     code = f"import sys\n{statement}\nprint(' '.join(m for m in {candidates!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                         env=env)
     return out.stdout.split()
 
 
@@ -48,6 +51,21 @@ def test_the_app_does_not_load_what_its_first_screen_does_not_need() -> None:
         "monotui.providers.prometheus", "monotui.providers.alertmanager", "monotui.providers.unleash",
         "monotui.providers.http_deploy",  # each source kind's provider loads when such a source is built
     ]) == []
+
+
+def test_pydantic_settings_loads_only_when_the_environment_has_settings(tmp_path: Path) -> None:
+    config = tmp_path / "monotui.toml"
+    config.write_text('actor = "alice@file"\n')
+    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("MONOTUI_")}
+    read = ("from monotui.config import load_settings\n"
+            f"s = load_settings({str(config)!r}); assert s.actor == sys.argv[1], s.actor")
+    for env, actor, loaded in (
+            (clean, "alice@file", []),
+            ({**clean, "MONOTUI_CONFIG": str(config)}, "alice@file", []),  # the file's path is not a setting
+            ({**clean, "MONOTUI_ACTOR": "bob@env"}, "bob@env", ["pydantic_settings"]),  # the environment wins
+            ({**clean, "monotui_actor": "bob@env"}, "bob@env", ["pydantic_settings"])):  # in any case, as before
+        statement = f"sys.argv[1:] = [{actor!r}]\n{read}"
+        assert loaded_by(statement, ["pydantic_settings"], env) == loaded, env
 
 
 def _context(edge: HttpEdge) -> ssl.SSLContext:
@@ -76,28 +94,35 @@ DEPLOY_PATHS = ("/v1/changes/rollouts", "/v1/rollouts", "/v1/changes/health", "/
 
 
 @contextlib.asynccontextmanager
-async def flags_beside(deploys: str, sim: SimulatorServer,
-                       make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[Engine, list[bool]]]:
-    """An engine following a deploy source at `deploys` and the simulator's flags, as the app does; yields it and
-    the outcomes of the flag source's polls so far."""
-    engine = Engine(make_settings({"name": "prod", "kind": "http", "url": deploys, "timeout": 60},
-                                  {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0}))
-    flags: list[bool] = []
+async def following(engine: Engine, *sources: str) -> AsyncIterator[dict[str, list[bool]]]:
+    """The engine's updates of `sources` followed as the app follows them; yields each source's outcomes so far,
+    and closes the engine at the end."""
+    seen: dict[str, list[bool]] = {name: [] for name in sources}
 
     async def follow(source: str) -> None:
         async for update in engine.updates(source):
-            if source == "flags":
-                flags.append(update.ok)
+            seen[source].append(update.ok)
 
-    tasks = [asyncio.create_task(follow(name)) for name in ("prod", "flags")]
+    tasks = [asyncio.create_task(follow(name)) for name in sources]
     try:
-        await wait_until(lambda: bool(flags), timeout=30, what="the flags' first poll")
-        yield engine, flags
+        yield seen
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await engine.aclose()
+
+
+@contextlib.asynccontextmanager
+async def flags_beside(deploys: str, sim: SimulatorServer,
+                       make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[Engine, list[bool]]]:
+    """An engine following a deploy source at `deploys` and the simulator's flags, as the app does; yields it, once
+    the flag source polled, and the outcomes of the flag source's polls so far."""
+    engine = Engine(make_settings({"name": "prod", "kind": "http", "url": deploys, "timeout": 60},
+                                  {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 1.0}))
+    async with following(engine, "prod", "flags") as seen:
+        await wait_until(lambda: bool(seen["flags"]), timeout=30, what="the flags' first poll")
+        yield engine, seen["flags"]
 
 
 async def test_the_flags_are_asked_for_after_the_deploy_source_answered(sim: SimulatorServer,

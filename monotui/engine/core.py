@@ -128,11 +128,13 @@ class Engine:
         self.unresolved: list[dict[str, Any]] = []  # audit-log intents without a known outcome, not yet matched
         # the views that changed: the only candidates for the guards (none kept when no service is guarded)
         self._guard_feed = self.state.watch() if settings.auto_pause_suspects else None
-        # the flag sources' first poll waits for the other sources' first answers: the rows come first
+        # the flag sources' first poll waits for the other sources' first answers (and, with a UI that says it
+        # draws them, for the UI to have drawn them: `rows_shown`): the rows come first
         self._awaited = {name for name, p in self.providers.items() if not isinstance(p, FlagSource)}
-        self._first_answers = asyncio.Event()
+        self._flags_go = asyncio.Event()
+        self.rows_first = False  # a UI sets it, then calls rows_shown() once the first answers are on its screen
         if not self._awaited:
-            self._first_answers.set()
+            self._flags_go.set()
         self._load_unresolved()
 
     # ---- reading ----------------------------------------------------------------------------------------
@@ -142,14 +144,23 @@ class Engine:
             # on the way to the first rows a flag source's first poll (its flags, their history) would take the
             # CPU the rows need; it waits for the other sources' first answers, FLAGS_AFTER_S at most
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._first_answers.wait(), FLAGS_AFTER_S)
+                await asyncio.wait_for(self._flags_go.wait(), FLAGS_AFTER_S)
         async for update in poll_forever(self.state, self.providers[source]):
             self._awaited.discard(source)
-            if not self._awaited:
-                self._first_answers.set()
+            if not self._awaited and not self.rows_first:
+                self._flags_go.set()
             if update.ok:
                 await self.run_guards()
             yield update
+
+    @property
+    def first_answers_in(self) -> bool:
+        """Every source but the flag sources has answered (or failed) once."""
+        return not self._awaited
+
+    def rows_shown(self) -> None:
+        """The UI has drawn the first answers: the flag sources' first polls may start."""
+        self._flags_go.set()
 
     async def run_guards(self) -> list[ActionOutcome]:
         """Pause each suspect canary of a guarded service, once per revision; audited as automatic. Only the rows

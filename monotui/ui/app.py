@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
+from monotui import startup_gc
 from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine, describe
@@ -30,16 +32,18 @@ from monotui.ui.commands import MonotuiCommands
 from monotui.ui.kill_switch import RowSuspect, suspects_of
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.no_color import plain_terminal
-from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
-from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
-from monotui.ui.screens.help import HelpScreen
-from monotui.ui.screens.silence import SilenceRequest, SilenceScreen
 from monotui.ui.why_not import why_not
 from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
 from monotui.ui.widgets.source_alerts import SourceAlerts
 from monotui.ui.widgets.steady_footer import SteadyFooter
+
+if TYPE_CHECKING:
+    from monotui.ui.screens.confirm import Confirmation
+    from monotui.ui.screens.silence import SilenceRequest
+
+# The dialogs (monotui.ui.screens) are imported when a key opens one: not on the way to the first rows.
 
 Clock = Callable[[], datetime]
 EVENTS_SHOWN = 200
@@ -110,10 +114,14 @@ class MonotuiApp(App[None]):
         self.filter_input.display = False
         self.table.focus()
         self.refresh_views()
+        self.table.when_rows_drawn = self._first_rows_drawn
         if self._poll:
+            self.engine.rows_first = True  # the flag sources start once the first rows are drawn
             for source in self.engine.providers:
                 self._poll_source(source)
         self.set_interval(1.0, self._tick)
+        if startup_gc.paused():  # the command paused the cycle collector for start-up: back after the first rows
+            self.set_timer(startup_gc.RESUME_AT_MOST_S, startup_gc.resume)
         for warning in self.engine.warnings:
             self.notify(warning, severity="warning", timeout=30, markup=False)
 
@@ -145,11 +153,24 @@ class MonotuiApp(App[None]):
                             severity="warning", markup=False, timeout=30)
         self.refresh_views()
         self._recheck_dialog()
+        if self.engine.first_answers_in and not self.table.row_count:
+            self.engine.rows_shown()  # no rows to draw: the flag sources need not wait for them
+
+    def _first_rows_drawn(self) -> None:
+        self.engine.rows_shown()
+        if startup_gc.paused():
+            # not at once: Textual's writer thread still has the frame to write, and a full collection holds the GIL
+            self.set_timer(startup_gc.AFTER_FIRST_ROWS_S, startup_gc.resume)
 
     def _recheck_dialog(self) -> None:
         """An open confirmation learns at once when its target changed (it then refuses to confirm)."""
         if not self.screen_stack:  # shutting down
             return
+        if len(self.screen_stack) < 2:  # no dialog open
+            return
+        from monotui.ui.screens.confirm import ConfirmActionScreen
+        from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
+
         screen = self.screen
         if isinstance(screen, ConfirmActionScreen):
             now = self.engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
@@ -402,6 +423,8 @@ class MonotuiApp(App[None]):
                     return
                 self._send_silence(source, service, alerts, request, expire)
 
+            from monotui.ui.screens.silence import SilenceScreen
+
             self.push_screen(SilenceScreen(service, source, len(alerts), expire), chosen)
             return
 
@@ -457,6 +480,8 @@ class MonotuiApp(App[None]):
                 self.notify(f"Cancelled: {clean(plan.summary(), 200)}. Nothing was sent.", markup=False)
                 return
             self._execute(plan, result.reason, result.confirmed_by)
+
+        from monotui.ui.screens.confirm import ConfirmActionScreen
 
         self.push_screen(ConfirmActionScreen(plan), confirmed)
 
@@ -545,6 +570,8 @@ class MonotuiApp(App[None]):
                 return any(self.engine.can_flag(source) for source in self.engine.providers)
             kind = ActionKind(command.parameter) if command.action == "rollout" and command.parameter else None
             return kind is None or any(self.engine.can(source, kind) for source in self.engine.providers)
+
+        from monotui.ui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(self.settings.read_only, offered, lambda c: self.key_of(c.id)))
 

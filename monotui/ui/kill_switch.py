@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 from monotui.engine.state import RolloutView
 from monotui.models import Flag
 from monotui.render.text import clean
-from monotui.ui.screens.confirm import Confirmation
-from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
-from monotui.ui.screens.flag_picker import FlagPickerScreen
 
 if TYPE_CHECKING:
     from monotui.engine.flag_plan import FlagPlan
     from monotui.engine.flag_state import FlagSuspect
     from monotui.ui.app import MonotuiApp
+    from monotui.ui.screens.confirm import Confirmation
+    from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 
 SourceFlag = tuple[str, Flag]
 
@@ -97,6 +96,8 @@ def open_for_view(app: MonotuiApp, view: RolloutView, enabled: bool) -> None:
             return
         confirm(app, *options[index], enabled)
 
+    from monotui.ui.screens.flag_picker import FlagPickerScreen
+
     app.push_screen(FlagPickerScreen(view.rollout.service, [f for _, f in options], enabled, app.clock()), picked)
 
 
@@ -109,6 +110,8 @@ def confirm(app: MonotuiApp, source: str, flag: Flag, enabled: bool) -> None:
             app.notify(f"Cancelled: {clean(plan.summary(), 200)}. Nothing was sent.", markup=False)
             return
         app.run_worker(execute(app, plan, result), group="actions", exit_on_error=False)
+
+    from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 
     app.push_screen(ConfirmFlagScreen(plan), confirmed)
 

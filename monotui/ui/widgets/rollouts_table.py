@@ -108,6 +108,7 @@ class RolloutsTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.repaints = 0  # how many times rows were drawn again (the whole table or one line): a test's hook
         self._painted: tuple[list[str], int] = ([], -1)  # the rows on screen after the last sync, and the top row
+        self.when_rows_drawn: Callable[[], object] | None = None  # called once, when the first rows are drawn
 
     # ---- what the app and the tests read ------------------------------------------------------------------
 
@@ -397,6 +398,9 @@ class RolloutsTable(ScrollView, can_focus=True):
         base = self.rich_style  # computed once a frame, not once a line
         self._styles = (base, base + self.get_component_rich_style("rollouts-table--header"),
                         base + self.get_component_rich_style("rollouts-table--cursor"))
+        if self.when_rows_drawn is not None and self.row_count:
+            callback, self.when_rows_drawn = self.when_rows_drawn, None
+            callback()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
