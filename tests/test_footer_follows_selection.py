@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets._footer import FooterKey
 
 from monotui.engine.core import Engine
 from monotui.models import Phase
 from monotui.simulator.server import SimulatorServer
+from monotui.ui.widgets.steady_footer import SteadyFooter
 
+from .conftest import wait_until
 from .test_app import slow_source, stage
 from .ui_helpers import make_app, rows_loaded, select, settle
 
@@ -46,3 +49,24 @@ async def test_the_footer_follows_the_selection_and_is_rebuilt_only_when_it_chan
         select(app, f"prod/{healthy[0]}")
         await settle(pilot)
         assert not _resume_offered(list(app.query(FooterKey)))
+
+
+async def test_changes_that_come_together_rebuild_the_footer_once(
+        sim: SimulatorServer, engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At start the first bindings, the table's focus and the first rows each change what the footer offers, before
+    it was first built: one rebuild, not one for each (three were on the way to the first rows)."""
+    rebuilds: list[int] = []
+    recompose = SteadyFooter.recompose
+
+    async def counted(self: SteadyFooter) -> None:
+        rebuilds.append(1)
+        await recompose(self)
+
+    monkeypatch.setattr(SteadyFooter, "recompose", counted)
+    app = make_app(engine_for(sim.url))
+    async with app.run_test(size=(160, 35)) as pilot:
+        await rows_loaded(app)
+        await wait_until(lambda: any(k.action == "rollout('rollback')" and not k.has_class("-disabled")
+                                     for k in app.query(FooterKey)), what="the first row's keys in the footer")
+        await settle(pilot, 0.3)  # a rebuild queued by any of the start's changes has run by now
+        assert len(rebuilds) == 1

@@ -5,7 +5,7 @@ repaint of the screen (15–70 ms at 10,000 rows). Moving the cursor between rol
 of them enabled on one and not on the other (pause on a progressing rollout, resume on a paused one), changes only
 which keys are dim; that cost then fell on the key that moved the cursor. Here such a change sets the keys'
 `-disabled` class (the same look and the same bell on click as a rebuilt footer); any other change (a key shown or
-hidden, a label, a tooltip) rebuilds the footer as before.
+hidden, a label, a tooltip) rebuilds the footer as before — once for changes that come together.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ _Layout = tuple[tuple[object, ...], ...]
 
 class SteadyFooter(Footer):
     _built: _Layout | None = None  # the layout the mounted keys were composed from
+    _rebuild_queued = False
 
     def compose(self):  # type: ignore[no-untyped-def]  # as Footer.compose
         self._built = self._keys()[0] if self._bindings_ready else None
@@ -38,7 +39,16 @@ class SteadyFooter(Footer):
                         key._disabled = not on
                         key.set_class(not on, "-disabled")
                 return
-        super().bindings_changed(screen)
+        # Textual's Footer queues one rebuild per change; changes that come together (at start: the first bindings,
+        # the table's focus, the first rows — three rebuilds on the way to the first rows) need only one
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen and not self._rebuild_queued:
+            self._rebuild_queued = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_queued = False  # a change from here on queues the next rebuild
+        await self.recompose()
 
     def _keys(self) -> tuple[_Layout, list[bool]]:
         """The keys `Footer.compose` would yield now (the first binding of each shown action, then the command
