@@ -6,6 +6,7 @@ Any problem becomes a `ConfigError` naming the file and the key; the CLI prints 
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import socket
@@ -17,13 +18,13 @@ from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monotui.names import canonical
 
 APP_NAME = "monotui"
 _INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
 ENV_PREFIX = "MONOTUI_"
+CONFIG_ENV = "MONOTUI_CONFIG"  # the file's path, not a setting
 DEFAULT_MAX_RESPONSE_MB = 64  # a 20,000-rollout production answers in about 8 MB
 
 
@@ -259,10 +260,11 @@ class ServiceThresholds(_Strict):
 Thresholds.model_rebuild()
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
-    )
+class Settings(BaseModel):
+    """The configuration as validated. Built by `build_settings`, which reads MONOTUI_* variables over the file's
+    values (through pydantic-settings) when the environment has any."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     sources: list[SourceConfig] = Field(default_factory=list)
     read_only: bool = False
@@ -280,18 +282,6 @@ class Settings(BaseSettings):
         default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")
     keymap: dict[str, str] = Field(
         default_factory=dict, description='binding id → keys, comma-separated: "cursor.down" = "j,ctrl+n"')
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file's contents arrive as init kwargs; the environment must win over them.
-        return (env_settings, init_settings)
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Settings:
@@ -326,6 +316,39 @@ class Settings(BaseSettings):
         return any(canonical(p) == name for p in self.protected_flags)
 
 
+def _settings_class() -> type[Settings]:
+    """`Settings` when no MONOTUI_* variable (but MONOTUI_CONFIG, the file's path) is set — the environment then has
+    nothing to add, and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through
+    pydantic-settings, the environment winning over the file."""
+    if any(name.upper().startswith(ENV_PREFIX) and name.upper() != CONFIG_ENV for name in os.environ):
+        return _environment_settings()
+    return Settings
+
+
+@functools.cache
+def _environment_settings() -> type[Settings]:
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+    class EnvironmentSettings(BaseSettings, Settings):  # type: ignore[misc]  # both set model_config
+        model_config = SettingsConfigDict(
+            env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+        )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            # The file's contents arrive as init kwargs; the environment must win over them.
+            return (env_settings, init_settings)
+
+    return EnvironmentSettings
+
+
 def _key_of(loc: tuple[int | str, ...]) -> str:
     key = ""
     for part in loc:
@@ -354,7 +377,7 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> tuple[Path, 
     """Where to read config from, and whether the user named it (a named file must exist)."""
     if explicit:
         return Path(explicit).expanduser(), True
-    env = os.environ.get("MONOTUI_CONFIG")
+    env = os.environ.get(CONFIG_ENV)
     if env:
         return Path(env).expanduser(), True
     return default_config_path(), False
@@ -419,7 +442,7 @@ def security_warnings(settings: Settings) -> list[str]:
 def build_settings(data: dict[str, Any], path: Path | str | None = None, **overrides: Any) -> Settings:
     """Validate file data (plus CLI overrides, which win) into Settings, or raise ConfigError."""
     try:
-        settings = Settings(**data)
+        settings = _settings_class()(**data)
     except ValidationError as e:
         key, msg = _first_error(e)
         env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"]))
