@@ -220,23 +220,36 @@ def startup(repeat: int) -> dict[str, Any]:
                              env=env, check=True)
         return float(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else time.time() - t0
 
-    def import_time(module: str) -> float:
-        code = f"import time,sys; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
-        return median([float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                                            check=True).stdout) for _ in range(repeat)])
+    def one_import(module: str, paused: bool) -> float:
+        # paused: as `monotui` and `monotui demo` import, the cycle collector off (monotui.startup_gc)
+        pause = "import gc; gc.disable()\n" if paused else ""
+        code = f"{pause}import time,sys; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+        return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                    check=True).stdout)
+
+    def import_times(*modules: str, paused: bool = False) -> list[float]:
+        """Median import time of each of `modules`, measured in turns (the machine's speed drifts)."""
+        times: list[list[float]] = [[] for _ in modules]
+        for _ in range(repeat):
+            for i, module in enumerate(modules):
+                times[i].append(one_import(module, paused))
+        return [median(t) for t in times]
 
     first_rows = median([demo_first_rows(env) for _ in range(repeat)])
-    textual_import = import_time("textual.app")
-    monotui_import = import_time("monotui.ui.app")
-    # all the demo's process loads before its first poll: the command line, the configuration (pydantic), the app,
-    # and the providers of its two sources with their HTTP client (httpx), which load when the engine builds them
-    demo_import = import_time("monotui.cli, monotui.config, monotui.ui.app, monotui.providers.http_deploy, "
-                              "monotui.providers.unleash")
+    # the last: all the demo's process loads before its first poll — the command line, the configuration (pydantic),
+    # the app, and the providers of its two sources with their HTTP client (httpx), loaded when the engine builds them
+    textual_import, monotui_import, demo_import = import_times(
+        "textual.app", "monotui.ui.app",
+        "monotui.cli, monotui.config, monotui.ui.app, monotui.providers.http_deploy, monotui.providers.unleash")
+    textual_paused, monotui_paused = import_times("textual.app", "monotui.ui.app", paused=True)
     bare = median([child("import sys,time; import textual.app; print(time.time()-float(sys.argv[1]))")
                    for _ in range(repeat)])
     return {"start_to_first_rows_s": round(first_rows, 3), "baseline_python_import_textual_s": round(bare, 3),
             "import_textual_app_s": round(textual_import, 3), "import_monotui_ui_s": round(monotui_import, 3),
             "monotui_import_over_textual_s": round(monotui_import - textual_import, 3),
+            "collector_paused_import_textual_app_s": round(textual_paused, 3),
+            "collector_paused_import_monotui_ui_s": round(monotui_paused, 3),
+            "collector_paused_monotui_import_over_textual_s": round(monotui_paused - textual_paused, 3),
             "import_demo_path_s": round(demo_import, 3),
             "demo_path_import_over_textual_s": round(demo_import - textual_import, 3)}
 
@@ -326,7 +339,7 @@ def main() -> None:
         "1_refresh": lambda: refresh([100, 1000] if q else [100, 1000, 5000], 3 if q else 7),
         "2_apply_snapshot": lambda: apply_snapshot([1000] if q else [1000, 5000], 3 if q else 7),
         "3_idle_cpu": lambda: idle_cpu(10 if q else 60),
-        "4_startup": lambda: startup(3 if q else 5),
+        "4_startup": lambda: startup(3 if q else 9),
         "5_memory": lambda: memory(300 if q else 1000, 0.25 if q else 1.0),
         "6_input_latency": lambda: input_latency(40 if q else 200),
         "7_argo": lambda: argo(500 if q else 2000, 50),
