@@ -441,8 +441,13 @@ def security_warnings(settings: Settings) -> list[str]:
 
 def build_settings(data: dict[str, Any], path: Path | str | None = None, **overrides: Any) -> Settings:
     """Validate file data (plus CLI overrides, which win) into Settings, or raise ConfigError."""
+    cls = _settings_class()
+    if cls is not Settings and any(key not in Settings.model_fields for key in data):
+        # pydantic-settings would read `READ_ONLY` as `read_only` and `_env_prefix` as its own option: the plain
+        # model names such a key as unknown, as it does without the environment
+        cls = Settings
     try:
-        settings = _settings_class()(**data)
+        settings = cls(**data)
     except ValidationError as e:
         key, msg = _first_error(e)
         env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"]))
