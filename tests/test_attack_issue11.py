@@ -3,21 +3,30 @@ pydantic-settings, the lazy dialogs): each case failed on the code as merged and
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.responses import Response
 
 from monotui import startup_gc
-from monotui.config import ConfigError, load_settings
+from monotui.config import ConfigError, Settings, load_settings
+from monotui.engine import core
 from monotui.engine.core import Engine
 from monotui.engine.polling import FREEZE_AT
 from monotui.simulator.server import SimulatorServer
+from monotui.ui.app import MonotuiApp
 
-from .conftest import make_world
+from .conftest import make_world, wait_until
+from .hostile import HostileServer
+from .test_first_rows_first import flag_requests
+from .test_startup_cost import DEPLOY_PATHS
+from .ui_helpers import rows_loaded
 
 SOURCE = '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://127.0.0.1:1"\n'
 
@@ -78,3 +87,31 @@ async def test_garbage_from_before_a_big_first_list_is_collected_when_the_collec
     assert gc.isenabled()
     assert alive() is None, "start-up's garbage was frozen with the first list: never collected"
     assert gc.get_freeze_count() > FREEZE_AT, "what is alive is frozen, the first list with it"
+
+
+async def test_in_the_app_the_flags_wait_for_every_deploy_source_not_only_the_first_rows(
+        sim: SimulatorServer, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two deploy sources, one quick (its rows drawn at once), one that takes its time (until the flags are asked
+    for, 5 s at most): as docs/flags.md says, the flag source's first poll waits for every other source's first
+    answer, in the app too — the first rows drawn are not enough."""
+    monkeypatch.setattr(core, "FLAGS_AFTER_S", 600.0)  # only the answers and the rows can start the flags here
+    asked_before_answer: list[int] = []
+
+    async def slow(request: Any) -> Any:
+        deadline = asyncio.get_running_loop().time() + 5.0
+        while not flag_requests(sim) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        asked_before_answer.append(flag_requests(sim))
+        return Response(b'{"detail": "no"}', status_code=503, media_type="application/json")
+
+    with HostileServer(dict.fromkeys(DEPLOY_PATHS, slow)) as deploys:
+        engine = Engine(make_settings(
+            {"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 2.0},
+            {"name": "slow", "kind": "http", "url": deploys.url, "poll_interval": 2.0, "timeout": 30},
+            {"name": "flags", "kind": "unleash", "url": sim.url, "poll_interval": 2.0}))
+        app = MonotuiApp(engine)
+        async with app.run_test(size=(120, 35)):
+            await rows_loaded(app)
+            await wait_until(lambda: bool(asked_before_answer), timeout=30, what="the slow source's answer")
+            await wait_until(lambda: bool(app.engine.state.all_flags()), timeout=30, what="the flags")
+    assert asked_before_answer[0] == 0, "the flags were asked for before the slow deploy source answered"
