@@ -450,7 +450,7 @@ def build_settings(data: dict[str, Any], path: Path | str | None = None, **overr
         settings = cls(**data)
     except ValidationError as e:
         key, msg = _first_error(e)
-        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"]))
+        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"])) if cls is not Settings else None
         if env_var:
             raise ConfigError(f"environment variable {env_var}", None, msg) from None
         raise ConfigError(path, key, msg) from None
