@@ -262,7 +262,7 @@ Thresholds.model_rebuild()
 
 class Settings(BaseModel):
     """The configuration as validated. Built by `build_settings`, which reads MONOTUI_* variables over the file's
-    values (through pydantic-settings) when the environment has any."""
+    values (through pydantic-settings) when the environment has a setting's."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -317,10 +317,13 @@ class Settings(BaseModel):
 
 
 def _settings_class() -> type[Settings]:
-    """`Settings` when no MONOTUI_* variable (but MONOTUI_CONFIG, the file's path) is set — the environment then has
-    nothing to add, and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through
-    pydantic-settings, the environment winning over the file."""
-    if any(name.upper().startswith(ENV_PREFIX) and name.upper() != CONFIG_ENV for name in os.environ):
+    """`Settings` when no MONOTUI_* variable names a setting (MONOTUI_CONFIG is the file's path, a token_env such
+    as MONOTUI_PROD_EU_TOKEN a token: pydantic-settings reads neither) — the environment then has nothing to add,
+    and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through pydantic-settings,
+    the environment winning over the file."""
+    settings = {ENV_PREFIX + field.upper() for field in Settings.model_fields}
+    # as pydantic-settings matches them: in any case, the field's name or its name then "__" (a nested value)
+    if any(name.upper().partition("__")[0] in settings for name in os.environ):
         return _environment_settings()
     return Settings
 

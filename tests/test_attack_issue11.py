@@ -25,7 +25,7 @@ from monotui.ui.app import MonotuiApp
 from .conftest import make_world, wait_until
 from .hostile import HostileServer
 from .test_first_rows_first import flag_requests
-from .test_startup_cost import DEPLOY_PATHS
+from .test_startup_cost import DEPLOY_PATHS, loaded_by
 from .ui_helpers import rows_loaded
 
 SOURCE = '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://127.0.0.1:1"\n'
@@ -37,15 +37,16 @@ SOURCE = '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://127.0.0.1:1"\n'
     ('_env_prefix = "OTHER_"', "_env_prefix"),  # pydantic-settings' own parameters, taken from the file
     ("_cli_parse_args = true", "_cli_parse_args"),
 ])
-@pytest.mark.parametrize("environment", [False, True], ids=["no MONOTUI_ variable", "a MONOTUI_ token variable"])
+@pytest.mark.parametrize("environment", [False, True], ids=["no MONOTUI_ variable", "a MONOTUI_ setting"])
 def test_a_file_key_is_unknown_with_or_without_a_monotui_variable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, key: str, environment: bool) -> None:
-    """The same file gives the same verdict whether or not the environment holds a MONOTUI_* variable (the usual
-    token_env names one): an unknown key, named, never a key read in another case or as a pydantic-settings option."""
+    """The same file gives the same verdict whether or not the environment holds a MONOTUI_* setting (then read
+    through pydantic-settings): an unknown key, named, never a key read in another case or as a pydantic-settings
+    option."""
     for name in [n for n in os.environ if n.upper().startswith("MONOTUI_")]:
         monkeypatch.delenv(name)
     if environment:
-        monkeypatch.setenv("MONOTUI_PROD_TOKEN", "s3cret")
+        monkeypatch.setenv("MONOTUI_AUDIT_LOG", str(tmp_path / "audit.log"))
     path = tmp_path / "config.toml"
     path.write_text(f"{line}\n{SOURCE}")
     with pytest.raises(ConfigError) as info:
@@ -115,3 +116,24 @@ async def test_in_the_app_the_flags_wait_for_every_deploy_source_not_only_the_fi
             await wait_until(lambda: bool(asked_before_answer), timeout=30, what="the slow source's answer")
             await wait_until(lambda: bool(app.engine.state.all_flags()), timeout=30, what="the flags")
     assert asked_before_answer[0] == 0, "the flags were asked for before the slow deploy source answered"
+
+
+def test_a_token_variable_is_not_a_setting_and_does_not_load_pydantic_settings(tmp_path: Path) -> None:
+    """The example configuration keeps its token in MONOTUI_PROD_EU_TOKEN: a MONOTUI_* variable that no setting
+    reads. The environment then has nothing to add (CHANGELOG: pydantic-settings loads only when a MONOTUI_*
+    setting is in the environment); the token is read all the same, and a real setting still loads it."""
+    config = tmp_path / "monotui.toml"
+    config.write_text('actor = "alice@file"\n[[sources]]\nname = "prod-eu"\nkind = "http"\n'
+                      'url = "http://127.0.0.1:1"\ntoken_env = "MONOTUI_PROD_EU_TOKEN"\n')
+    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("MONOTUI_")}
+    read = ("from monotui.config import load_settings\n"
+            f"s = load_settings({str(config)!r})\n"
+            "assert (s.actor, s.sources[0].token()) == tuple(sys.argv[1:]), (s.actor, s.sources[0].token())")
+    for env, actor, loaded in (
+            ({**clean, "MONOTUI_PROD_EU_TOKEN": "s3cret"}, "alice@file", []),
+            ({**clean, "MONOTUI_PROD_EU_TOKEN": "s3cret", "MONOTUI_ACTOR": "bob@env"}, "bob@env",
+             ["pydantic_settings"]),
+            ({**clean, "MONOTUI_PROD_EU_TOKEN": "s3cret", "monotui_thresholds__p99_ms": "900"}, "alice@file",
+             ["pydantic_settings"])):
+        statement = f"sys.argv[1:] = [{actor!r}, 's3cret']\n{read}"
+        assert loaded_by(statement, ["pydantic_settings"], env) == loaded, env
