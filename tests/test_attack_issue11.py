@@ -137,3 +137,4 @@ def test_a_token_variable_is_not_a_setting_and_does_not_load_pydantic_settings(t
              ["pydantic_settings"])):
         statement = f"sys.argv[1:] = [{actor!r}, 's3cret']\n{read}"
         assert loaded_by(statement, ["pydantic_settings"], env) == loaded, env
+
