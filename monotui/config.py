@@ -262,7 +262,7 @@ Thresholds.model_rebuild()
 
 class Settings(BaseModel):
     """The configuration as validated. Built by `build_settings`, which reads MONOTUI_* variables over the file's
-    values (through pydantic-settings) when the environment has any."""
+    values (through pydantic-settings) when the environment has a setting's."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -317,10 +317,13 @@ class Settings(BaseModel):
 
 
 def _settings_class() -> type[Settings]:
-    """`Settings` when no MONOTUI_* variable (but MONOTUI_CONFIG, the file's path) is set — the environment then has
-    nothing to add, and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through
-    pydantic-settings, the environment winning over the file."""
-    if any(name.upper().startswith(ENV_PREFIX) and name.upper() != CONFIG_ENV for name in os.environ):
+    """`Settings` when no MONOTUI_* variable names a setting (MONOTUI_CONFIG is the file's path, a token_env such
+    as MONOTUI_PROD_EU_TOKEN a token: pydantic-settings reads neither) — the environment then has nothing to add,
+    and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through pydantic-settings,
+    the environment winning over the file."""
+    settings = {ENV_PREFIX + field.upper() for field in Settings.model_fields}
+    # as pydantic-settings matches them: in any case, the field's name or its name then "__" (a nested value)
+    if any(name.upper().partition("__")[0] in settings for name in os.environ):
         return _environment_settings()
     return Settings
 
@@ -441,11 +444,16 @@ def security_warnings(settings: Settings) -> list[str]:
 
 def build_settings(data: dict[str, Any], path: Path | str | None = None, **overrides: Any) -> Settings:
     """Validate file data (plus CLI overrides, which win) into Settings, or raise ConfigError."""
+    cls = _settings_class()
+    if cls is not Settings and any(key not in Settings.model_fields for key in data):
+        # pydantic-settings would read `READ_ONLY` as `read_only` and `_env_prefix` as its own option: the plain
+        # model names such a key as unknown, as it does without the environment
+        cls = Settings
     try:
-        settings = _settings_class()(**data)
+        settings = cls(**data)
     except ValidationError as e:
         key, msg = _first_error(e)
-        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"]))
+        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"])) if cls is not Settings else None
         if env_var:
             raise ConfigError(f"environment variable {env_var}", None, msg) from None
         raise ConfigError(path, key, msg) from None

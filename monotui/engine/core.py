@@ -133,6 +133,7 @@ class Engine:
         self._awaited = {name for name, p in self.providers.items() if not isinstance(p, FlagSource)}
         self._flags_go = asyncio.Event()
         self.rows_first = False  # a UI sets it, then calls rows_shown() once the first answers are on its screen
+        self._rows_shown = False
         if not self._awaited:
             self._flags_go.set()
         self._load_unresolved()
@@ -147,7 +148,7 @@ class Engine:
                 await asyncio.wait_for(self._flags_go.wait(), FLAGS_AFTER_S)
         async for update in poll_forever(self.state, self.providers[source]):
             self._awaited.discard(source)
-            if not self._awaited and not self.rows_first:
+            if not self._awaited and (self._rows_shown or not self.rows_first):
                 self._flags_go.set()
             if update.ok:
                 await self.run_guards()
@@ -159,8 +160,11 @@ class Engine:
         return not self._awaited
 
     def rows_shown(self) -> None:
-        """The UI has drawn the first answers: the flag sources' first polls may start."""
-        self._flags_go.set()
+        """The UI has drawn the first answers: the flag sources' first polls may start once every other source
+        answered (a quick source's rows can be drawn before a slow one's answer)."""
+        self._rows_shown = True
+        if not self._awaited:
+            self._flags_go.set()
 
     async def run_guards(self) -> list[ActionOutcome]:
         """Pause each suspect canary of a guarded service, once per revision; audited as automatic. Only the rows

@@ -11,6 +11,7 @@ import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from monotui import startup_gc
 from monotui.engine.state import ProductionState
 from monotui.providers.base import PollResult, ProviderError, Source, WatchingSource
 
@@ -86,6 +87,8 @@ def freeze_first_list(result: PollResult) -> None:
     minute, keys waiting behind it: a model's lists are tracked even though the model is not); after the freeze
     ~0.02 s. Once per source, at its first list: the garbage in cycles that is alive at that moment is never
     collected, a bounded one-off (a freeze at every list would let that grow)."""
+    if startup_gc.paused():
+        return  # start-up's garbage is not collected yet: `startup_gc.resume` collects, then freezes the list too
     if result.rollouts is not None and len(result.rollouts) >= FREEZE_AT:
         gc.freeze()
 

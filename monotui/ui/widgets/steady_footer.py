@@ -44,7 +44,10 @@ class SteadyFooter(Footer):
         self._bindings_ready = True
         if screen.app.app_focus and self.is_attached and screen is self.screen and not self._rebuild_queued:
             self._rebuild_queued = True
-            self.call_after_refresh(self._rebuild)
+            # after this footer's own screen refreshed: `call_after_refresh` would leave it with the screen on top
+            # when the message is handled, and a dialog closed before it drew (`?` then Escape) took it away, with
+            # every later rebuild (one was still "queued")
+            screen._invoke_later(self._rebuild, self)
 
     async def _rebuild(self) -> None:
         self._rebuild_queued = False  # a change from here on queues the next rebuild
