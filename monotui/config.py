@@ -316,11 +316,15 @@ class Settings(BaseModel):
         return any(canonical(p) == name for p in self.protected_flags)
 
 
-def _settings_class() -> type[Settings]:
+def _settings_class(data: dict[str, Any]) -> type[Settings]:
     """`Settings` when no MONOTUI_* variable names a setting (MONOTUI_CONFIG is the file's path, a token_env such
     as MONOTUI_PROD_EU_TOKEN a token: pydantic-settings reads neither) — the environment then has nothing to add,
     and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through pydantic-settings,
-    the environment winning over the file."""
+    the environment winning over the file. Also `Settings` when the file has a key that is not a setting:
+    pydantic-settings would read `READ_ONLY` as `read_only` and `_env_prefix` as its own option, where the plain
+    model names such a key as unknown, as it does without the environment."""
+    if any(key not in Settings.model_fields for key in data):
+        return Settings
     settings = {ENV_PREFIX + field.upper() for field in Settings.model_fields}
     # as pydantic-settings matches them: in any case, the field's name or its name then "__" (a nested value)
     if any(name.upper().partition("__")[0] in settings for name in os.environ):
@@ -444,11 +448,7 @@ def security_warnings(settings: Settings) -> list[str]:
 
 def build_settings(data: dict[str, Any], path: Path | str | None = None, **overrides: Any) -> Settings:
     """Validate file data (plus CLI overrides, which win) into Settings, or raise ConfigError."""
-    cls = _settings_class()
-    if cls is not Settings and any(key not in Settings.model_fields for key in data):
-        # pydantic-settings would read `READ_ONLY` as `read_only` and `_env_prefix` as its own option: the plain
-        # model names such a key as unknown, as it does without the environment
-        cls = Settings
+    cls = _settings_class(data)
     try:
         settings = cls(**data)
     except ValidationError as e:

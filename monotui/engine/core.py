@@ -148,8 +148,7 @@ class Engine:
                 await asyncio.wait_for(self._flags_go.wait(), FLAGS_AFTER_S)
         async for update in poll_forever(self.state, self.providers[source]):
             self._awaited.discard(source)
-            if not self._awaited and (self._rows_shown or not self.rows_first):
-                self._flags_go.set()
+            self._release_flags_if_due()
             if update.ok:
                 await self.run_guards()
             yield update
@@ -160,10 +159,17 @@ class Engine:
         return not self._awaited
 
     def rows_shown(self) -> None:
-        """The UI has drawn the first answers: the flag sources' first polls may start once every other source
+        """The UI has drawn the first rows: the flag sources' first polls may start once every other source
         answered (a quick source's rows can be drawn before a slow one's answer)."""
         self._rows_shown = True
-        if not self._awaited:
+        self._release_flags_if_due()
+
+    def _release_flags_if_due(self) -> None:
+        """Every other source answered, and the UI that draws rows drew them (or there are none to draw)."""
+        if self._flags_go.is_set():  # from then on every poll passes here: nothing to look at
+            return
+        no_rows = not any(data.rollouts for data in self.state.sources.values())
+        if not self._awaited and (self._rows_shown or not self.rows_first or no_rows):
             self._flags_go.set()
 
     async def run_guards(self) -> list[ActionOutcome]:

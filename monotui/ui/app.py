@@ -153,8 +153,6 @@ class MonotuiApp(App[None]):
                             severity="warning", markup=False, timeout=30)
         self.refresh_views()
         self._recheck_dialog()
-        if self.engine.first_answers_in and not self.table.row_count:
-            self.engine.rows_shown()  # no rows to draw: the flag sources need not wait for them
 
     def _first_rows_drawn(self) -> None:
         self.engine.rows_shown()

@@ -30,7 +30,10 @@ class SteadyFooter(Footer):
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        if self._built is not None and self.is_attached and screen is self.screen and screen.app.app_focus:
+        self._bindings_ready = True
+        if not (screen.app.app_focus and self.is_attached and screen is self.screen):
+            return  # as Textual's Footer: another screen's bindings, or the app without focus
+        if self._built is not None:
             layout, enabled = self._keys()
             keys = list(self.query(FooterKey))
             if layout == self._built and len(keys) == len(enabled):
@@ -41,8 +44,7 @@ class SteadyFooter(Footer):
                 return
         # Textual's Footer queues one rebuild per change; changes that come together (at start: the first bindings,
         # the table's focus, the first rows — three rebuilds on the way to the first rows) need only one
-        self._bindings_ready = True
-        if screen.app.app_focus and self.is_attached and screen is self.screen and not self._rebuild_queued:
+        if not self._rebuild_queued:
             self._rebuild_queued = True
             # after this footer's own screen refreshed: `call_after_refresh` would leave it with the screen on top
             # when the message is handled, and a dialog closed before it drew (`?` then Escape) took it away, with
