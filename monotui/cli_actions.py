@@ -15,7 +15,7 @@ from monotui.engine.actions import ActionPlan, action_spec
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.models import ActionKind, Rollout
 from monotui.names import canonical, visible
-from monotui.render.text import clean
+from monotui.text import clean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

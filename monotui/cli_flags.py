@@ -109,7 +109,7 @@ def _when(flag: Flag, now: datetime) -> str:
     change = flag.last_change
     if change is None:
         return ""
-    from monotui.render.formats import since
+    from monotui.formats import since
 
     return f"{change.summary} by {change.actor or '?'}, {since(change.time, now)} ago"
 

@@ -19,10 +19,10 @@ from monotui.engine.actions import plan_action
 from monotui.engine.attention import Attention
 from monotui.engine.core import Engine
 from monotui.engine.state import RolloutView
+from monotui.formats import share_number
 from monotui.models import ActionKind, Rollout
 from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
 from monotui.render.detail import steps_text, weights_text
-from monotui.render.formats import share_number
 from monotui.render.rollouts import weight_text
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 

@@ -18,8 +18,8 @@ import pytest
 from monotui.cli import main
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, Strategy
-from monotui.render.text import clean
 from monotui.simulator.server import SimulatorServer
+from monotui.text import clean
 
 from .conftest import make_world
 from .ui_helpers import cell, make_app, notifications, panel_text, rows_loaded, select, settle, static_text

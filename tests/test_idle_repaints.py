@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.pilot import Pilot
 
 from monotui.engine.core import Engine
+from monotui.formats import percent
 from monotui.models import Strategy
 from monotui.providers.http_deploy import HttpDeployProvider
-from monotui.render.formats import percent
 from monotui.render.text import plain
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World

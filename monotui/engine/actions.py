@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from monotui.formats import traffic_percent
 from monotui.models import ActionKind, Phase, RevisionInfo, Rollout
 from monotui.providers.base import Pin
-from monotui.render.formats import traffic_percent
 
 _ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED})
 

@@ -29,7 +29,7 @@ from monotui.providers.base import (
     RolloutActor,
     SkipsUnchangedLists,
 )
-from monotui.render.text import clean
+from monotui.text import clean
 
 log = logging.getLogger(__name__)
 FLAGS_AFTER_S = 2.0  # longest a flag source's first poll waits for the other sources' first answers

@@ -11,9 +11,10 @@ flag's name, `actor` who changed it (as the flag server records it), `message` "
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from monotui.engine.suspects import GRACE, WINDOW, Evidence, case
 from monotui.models import Event, EventKind, Flag, FlagChange, FlagChangeKind, Rollout, ServiceHealth
@@ -21,7 +22,6 @@ from monotui.providers.base import PollResult
 
 if TYPE_CHECKING:
     from monotui.config import Settings
-    from monotui.engine.state import RolloutView, SourceData
 
 CHANGES_PER_SERVICE = 200  # the changes kept per service for "What changed?" (15 minutes' worth, and more)
 
@@ -47,6 +47,26 @@ class Suspect:
     flag: Flag | None = None
 
 
+class HealthHolder(Protocol):
+    """What the flag half reads of a source's data (engine/state.py `SourceData`): its services' health."""
+
+    @property
+    def health(self) -> dict[str, ServiceHealth]: ...
+
+
+class RolloutRow(Protocol):
+    """What the flag half reads of a row (engine/state.py `RolloutView`)."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def rollout(self) -> Rollout: ...
+
+    @property
+    def evidence(self) -> Evidence | None: ...
+
+
 @dataclass(frozen=True)
 class _SeenChange:
     source: str
@@ -58,12 +78,12 @@ class FlagState:
     """The flag half of `ProductionState` (a mixin: it uses the state's settings, sources and breaches)."""
 
     settings: Settings
-    sources: dict[str, SourceData]
+    sources: Mapping[str, HealthHolder]
     health_sources: list[str]
     breach_since: dict[str, datetime]
 
     if TYPE_CHECKING:
-        def views(self, now: datetime | None = None) -> list[RolloutView]: ...
+        def views(self, now: datetime | None = None) -> Sequence[RolloutRow]: ...
 
     def _init_flags(self) -> None:
         self._flags: dict[str, dict[str, Flag]] = {}  # source → flag name → flag

@@ -13,9 +13,9 @@ from rich.text import Text
 from monotui.config import Thresholds
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
 from monotui.engine.suspects import Evidence
+from monotui.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
-from monotui.render.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
 

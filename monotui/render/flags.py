@@ -9,8 +9,8 @@ from datetime import datetime
 
 from rich.text import Text
 
+from monotui.formats import clock_time, since
 from monotui.models import Flag, FlagChange, FlagChangeKind
-from monotui.render.formats import clock_time, since
 from monotui.render.text import join, plain
 
 FLAG_MARK = "⚑"

@@ -12,10 +12,11 @@ from rich.text import Text
 from monotui.config import Thresholds
 from monotui.engine.attention import Attention
 from monotui.engine.state import RolloutView
+from monotui.formats import percent, share_number, since
 from monotui.models import FlagChange, Phase, Strategy
 from monotui.render.flags import indicator
-from monotui.render.formats import percent, share_number, since
-from monotui.render.text import clean, plain
+from monotui.render.text import plain
+from monotui.text import clean
 
 # Signals survive NO_COLOR (Textual strips colour, keeps attributes): reverse marks a suspect, bold what needs a
 # human, underline a figure over its threshold. Colour only repeats them.

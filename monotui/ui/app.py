@@ -26,7 +26,7 @@ from monotui.models import ActionKind, Alert
 from monotui.providers.base import ProviderError
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
-from monotui.render.text import clean
+from monotui.text import clean
 from monotui.ui import keymap, kill_switch
 from monotui.ui.commands import MonotuiCommands
 from monotui.ui.kill_switch import RowSuspect, suspects_of

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from monotui.render.text import clean
+from monotui.text import clean
 from monotui.ui.keymap import COMMANDS, Command
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from monotui.engine.state import RolloutView
 from monotui.models import Flag
-from monotui.render.text import clean
+from monotui.text import clean
 
 if TYPE_CHECKING:
     from monotui.engine.flag_plan import FlagPlan

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from monotui.engine.actions import action_spec
 from monotui.models import ActionKind
-from monotui.render.text import clean
+from monotui.text import clean
 from monotui.ui import kill_switch
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from monotui.engine.state import ProductionState
-from monotui.render.formats import age
+from monotui.formats import age
 from monotui.render.text import plain
 
 _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("✖", "bold red")}
