@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,7 @@ class AuditRecord:
     pin: dict[str, object] | None = None  # everything confirmed: revision, step, phase, weight, engine version
     seen: dict[str, object] | None = None  # after an unknown outcome or a resend: the rollout as read back
     flag: dict[str, object] | None = None  # a kill switch: name, project, environment, from, to, strategies, …
+    shown: dict[str, object] | None = None  # what the confirmation showed (from, to, effect): a resend shows it
     time: str = ""
 
     def to_json(self) -> str:
@@ -68,6 +70,13 @@ class AuditRecord:
 def open_private(path: Path) -> int:
     """Open for appending without following a symlink — neither the file nor its folder —, refuse what is not a
     plain file, keep it private (0600)."""
+    for folder_path in (path.parent, *path.parent.parents):
+        # a file where a folder is needed: mkdir would say only "File exists"
+        if folder_path.exists() or folder_path.is_symlink():
+            if folder_path.exists() and not folder_path.is_dir():
+                raise AuditError(f"{path} cannot be created: {folder_path} is a file, not a folder (move it, or "
+                                 "point audit_log elsewhere)")
+            break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -155,10 +164,8 @@ class AuditLog:
         """The records that say how an attempt ended (every record but the intents)."""
         return [r for r in self.read() if r.get("outcome") != "intent"]
 
-    def unresolved(self, *, within: timedelta = timedelta(hours=1),
-                   now: datetime | None = None) -> list[dict[str, object]]:
-        """Actions whose last record says neither done, refused nor failed — an intent with no outcome (monotui
-        stopped in flight) or an unknown outcome — from the last `within`, newest last."""
+    def last_by_key(self) -> dict[str, dict[str, object]]:
+        """The last record of each attempt (by Idempotency-Key) in the log's tail, oldest first."""
         last: dict[str, dict[str, object]] = {}
         # start-up reads the log's tail only: the last hour of a busy log is far less than 4 MiB
         for record in self.read(tail_bytes=UNRESOLVED_TAIL_BYTES):
@@ -166,15 +173,27 @@ class AuditLog:
             if isinstance(key, str) and key:
                 last.pop(key, None)
                 last[key] = record
-        cutoff = (now or datetime.now(UTC)) - within
-        out = []
-        for record in last.values():
-            if record.get("outcome") not in ("intent", "unknown"):
-                continue
-            try:
-                when = datetime.fromisoformat(str(record.get("time")))
-            except ValueError:
-                continue
-            if when.tzinfo is not None and when >= cutoff:
-                out.append(record)
-        return out
+        return last
+
+    def unresolved(self, *, within: timedelta = timedelta(hours=1),
+                   now: datetime | None = None) -> list[dict[str, object]]:
+        """Actions whose last record says neither done, refused nor failed — an intent with no outcome (monotui
+        stopped in flight) or an unknown outcome — from the last `within`, newest last."""
+        return unresolved_of(self.last_by_key().values(), within=within, now=now)
+
+
+def unresolved_of(records: Iterable[dict[str, object]], *, within: timedelta = timedelta(hours=1),
+                  now: datetime | None = None) -> list[dict[str, object]]:
+    """Of each attempt's last record, those that are an intent or an unknown outcome from the last `within`."""
+    cutoff = (now or datetime.now(UTC)) - within
+    out = []
+    for record in records:
+        if record.get("outcome") not in ("intent", "unknown"):
+            continue
+        try:
+            when = datetime.fromisoformat(str(record.get("time")))
+        except ValueError:
+            continue
+        if when.tzinfo is not None and when >= cutoff:
+            out.append(record)
+    return out

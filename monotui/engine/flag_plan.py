@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
+from monotui.engine.audit import AuditRecord, Stage
 from monotui.models import Flag, flag_difference
 
 
@@ -98,6 +100,26 @@ class FlagPlan:
         if now is not None:
             record["now"] = now
         return record
+
+    @property
+    def guard(self) -> str:
+        """One change at a time per flag."""
+        return f"flag:{self.project}/{self.name}"
+
+    @property
+    def resend(self) -> bool:
+        return False  # a kill switch has no key the flag server honours: never sent again as the same intent
+
+    def audit_record(self, stage: Stage, *, actor: str, reason: str | None, error: str | None,
+                     confirmed_by: str | None, automatic: bool = False, answer: Any = None, now: str | None = None,
+                     read_back: bool = False) -> AuditRecord:
+        if now is None and isinstance(answer, Flag):
+            now = answer.state
+        return AuditRecord(
+            actor=actor, source=self.source, environment=self.environment, service=self.flag.service or "",
+            rollout="", action=self.action, from_revision=None, to_revision=None, outcome=stage,
+            reason=reason or None, error=error, idempotency_key=self.idempotency_key, confirmed_by=confirmed_by,
+            flag=self.audit_fields(now))
 
     def outcome_message(self, outcome: str, error: str | None, now: str | None) -> str:
         what = f"Turn {self.to_state} flag {self.name} ({self.source})"
