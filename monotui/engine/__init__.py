@@ -1,4 +1,4 @@
-"""The engine: polling, production state, action planning and dispatch, audit. Nothing here imports textual.
+"""The engine: polling, production state, the one action pipeline, audit. Nothing here imports textual or rich.
 
 Its names load lazily: importing one engine module (the CLI's `actions`, for `--help`) does not load the others
 and their dependencies (config, the HTTP client…).
@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from monotui.engine.actions import ROLLOUT_ACTIONS, ActionPlan, ActionSpec, action_spec
     from monotui.engine.audit import AuditLog, AuditRecord
-    from monotui.engine.core import ActionOutcome, Engine
+    from monotui.engine.core import Engine
     from monotui.engine.flag_plan import FlagPlan
     from monotui.engine.flag_state import FlagSuspect, Suspect
+    from monotui.engine.outcomes import ActionOutcome
+    from monotui.engine.pipeline import ActionPipeline, Sender
+    from monotui.engine.resend_ledger import ResendLedger
+    from monotui.engine.silences import SilencePlan
     from monotui.engine.state import ProductionState, RolloutView, SourceStatus
 
 _WHERE = {
@@ -24,7 +28,11 @@ _WHERE = {
     "action_spec": "actions",
     "AuditLog": "audit",
     "AuditRecord": "audit",
-    "ActionOutcome": "core",
+    "ActionOutcome": "outcomes",
+    "ActionPipeline": "pipeline",
+    "Sender": "pipeline",
+    "ResendLedger": "resend_ledger",
+    "SilencePlan": "silences",
     "Engine": "core",
     "FlagPlan": "flag_plan",
     "FlagSuspect": "flag_state",
@@ -46,6 +54,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ROLLOUT_ACTIONS",
     "ActionOutcome",
+    "ActionPipeline",
     "ActionPlan",
     "ActionSpec",
     "AuditLog",
@@ -54,7 +63,10 @@ __all__ = [
     "FlagPlan",
     "FlagSuspect",
     "ProductionState",
+    "ResendLedger",
     "RolloutView",
+    "Sender",
+    "SilencePlan",
     "SourceStatus",
     "Suspect",
     "action_spec",
