@@ -8,9 +8,11 @@ simulator, behind a proxy that replaces the answer to the mutating request.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -22,7 +24,9 @@ from monotui.models import ActionKind, Phase, Strategy, as_json
 from monotui.simulator.server import SimulatorServer
 
 from .conftest import ACTOR
+from .flag_servers import TOKEN, flag_sim, flag_world  # noqa: F401  (fixtures)
 from .hostile_proxy import HostileProxy
+from .unleash_admin import UnleashAdmin
 
 
 def canary(sim: SimulatorServer, service: str = "cart-api") -> None:
@@ -88,3 +92,47 @@ async def test_an_answer_about_the_confirmed_target_is_done(
             assert rollout is not None
             outcome = await engine.execute(engine.plan("prod", rollout, ActionKind.PAUSE), confirmed_by="dialog")
     assert outcome.outcome == "done", outcome.message()
+
+
+# ---- kill switches: the flag read back after the toggle is the flag confirmed ------------------------------------
+
+
+class ReadsAnotherFlagAfterActing(HostileProxy):
+    """Forwards everything; once a toggle went through, a read of `flag` is answered with `other`'s feature."""
+
+    def __init__(self, upstream: str, flag: str, other: str) -> None:
+        super().__init__(upstream)
+        self.flag, self.other = flag, other
+
+    async def _answer(self, method: str, target: str, headers: list[Any], body: bytes,
+                      writer: asyncio.StreamWriter) -> bool:
+        if self.mutations and method == "GET" and target.endswith(f"/features/{self.flag}"):
+            target = target.removesuffix(self.flag) + self.other
+        return await super()._answer(method, target, headers, body, writer)
+
+
+async def test_a_kill_switch_answered_about_another_flag_is_unknown(
+        flag_sim: SimulatorServer, flag_world: Any,  # noqa: F811  (the fixtures imported above)
+        make_settings: Callable[..., Any], audit_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = UnleashAdmin(flag_sim.url, TOKEN)
+    service = sorted(flag_world.services)[0]
+    admin.create_flag("new-checkout", service=service, rollout=25)
+    admin.toggle("new-checkout", True)
+    admin.create_flag("old-search", service=service, rollout=25)  # off: what "off" would read as
+    admin.close()
+    monkeypatch.setenv("MONOTUI_TEST_UNLEASH_TOKEN", TOKEN)
+    with ReadsAnotherFlagAfterActing(flag_sim.url, "new-checkout", "old-search") as proxy:
+        settings = make_settings({"name": "flags", "kind": "unleash", "url": proxy.url,
+                                  "token_env": "MONOTUI_TEST_UNLEASH_TOKEN", "timeout": 5})
+        async with Engine(settings) as engine:
+            await engine.refresh_once()
+            flag = engine.state.flag("flags", "new-checkout")
+            assert flag is not None and flag.enabled
+            outcome = await engine.execute_flag(engine.plan_flag("flags", flag, False), "errors up",
+                                                confirmed_by="dialog")
+            shown = engine.state.flag("flags", "new-checkout")
+    assert proxy.mutations, "the toggle was sent"
+    assert outcome.outcome == "unknown", outcome.message()
+    assert "old-search" in (outcome.error or ""), "the outcome says what was seen instead"
+    assert shown is not None and shown.enabled, "another flag's state is not shown as this one's"
+    assert [r["outcome"] for r in AuditLog(audit_path).read()] == ["intent", "unknown"]
