@@ -142,3 +142,26 @@ async def test_the_plan_a_dialog_shows_after_a_restart_is_the_intent_record(
     assert plan.target_revision == plan.to_revision.revision == target
     assert f"r{target}" in plan.effect and f"r{rollout.rollback_to.revision} " not in plan.effect + " "
     assert f"→ r{target}" in plan.summary()
+
+
+async def test_the_tui_dialog_after_a_restart_shows_the_intent_it_resends(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    from monotui.ui.screens.confirm import ConfirmActionScreen
+
+    from .ui_helpers import make_app, rows_loaded, select, settle, static_text
+
+    target, _ = await _killed_in_flight_rollback(sim, engine_for)
+    moved_to = sim.world.rollout("cart-api").rollback_to
+    assert moved_to is not None
+    app = make_app(engine_for(source(sim.url)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await rows_loaded(app)
+        select(app, "prod/cart-api")
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmActionScreen)
+        shown = static_text(app, "#confirm-plan")
+        assert "same Idempotency-Key" in static_text(app, "#resend-note")
+        await pilot.press("escape")
+    assert f"all traffic moves to r{target}" in shown, shown
+    assert f"r{moved_to.revision} (" not in shown.split("→")[-1], shown
