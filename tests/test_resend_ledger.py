@@ -140,6 +140,7 @@ async def test_the_plan_a_dialog_shows_after_a_restart_is_the_intent_record(
         plan = engine.plan("prod", rollout, ActionKind.ROLLBACK)
     assert plan.idempotency_key == adopted.idempotency_key == key and plan.resend
     assert plan.target_revision == plan.to_revision.revision == target
+    assert rollout.rollback_to is not None
     assert f"r{target}" in plan.effect and f"r{rollout.rollback_to.revision} " not in plan.effect + " "
     assert f"→ r{target}" in plan.summary()
 
@@ -165,3 +166,27 @@ async def test_the_tui_dialog_after_a_restart_shows_the_intent_it_resends(
         await pilot.press("escape")
     assert f"all traffic moves to r{target}" in shown, shown
     assert f"r{moved_to.revision} (" not in shown.split("→")[-1], shown
+
+
+def test_the_ledger_file_keeps_only_unresolved_attempts_once_it_has_grown(audit_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from monotui.engine.audit import AuditRecord
+    from monotui.engine.resend_ledger import COMPACT_ABOVE, ResendLedger, ledger_path
+
+    def line(key: str, outcome: str) -> str:
+        return AuditRecord(actor=ACTOR, source="prod", environment="e", service="cart-api", rollout="cart-api",
+                           action="pause", from_revision=1, to_revision=1, outcome=outcome,  # type: ignore[arg-type]
+                           idempotency_key=key, time=datetime.now(UTC).isoformat()).to_json() + "\n"
+
+    path = ledger_path(audit_path)
+    path.parent.mkdir(parents=True)
+    settled = "".join(line(f"k{i}", stage) for i in range(2000) for stage in ("intent", "done"))
+    path.write_text(settled + line("open", "intent") + line("open", "unknown"))
+    path.chmod(0o600)
+    assert path.stat().st_size > COMPACT_ABOVE
+    [record] = ResendLedger(AuditLog(audit_path)).unresolved()
+    assert (record["idempotency_key"], record["outcome"]) == ("open", "unknown")
+    assert path.stat().st_size < 2048, "compacted"
+    [again] = ResendLedger(AuditLog(audit_path)).unresolved()
+    assert again["idempotency_key"] == "open"

@@ -118,10 +118,15 @@ class ActionPipeline:
             try:
                 ledger.record(record)
             except AuditError as e:
-                if stage == "intent":  # not sent after all: the audit log says so, not "outcome unknown"
-                    self.audit.append(plan.audit_record(
-                        "refused", actor=self.actor, reason=reason, error=f"not sent: {e}",
-                        confirmed_by=confirmed_by, automatic=automatic, answer=None, now=None, read_back=False))
+                if stage != "intent":
+                    # the ledger keeps the intent, so the attempt stays resendable with its own key (a settled one
+                    # is settled by the audit log's record, or replayed by the server): say so, go on
+                    log.warning("%s", e)
+                    return
+                # not sent after all: the audit log says so, not "outcome unknown"
+                self.audit.append(plan.audit_record(
+                    "refused", actor=self.actor, reason=reason, error=f"not sent: {e}", confirmed_by=confirmed_by,
+                    automatic=automatic, answer=None, now=None, read_back=False))
                 raise
 
     async def refuse(self, plan: Mutation, why: str, *, reason: str | None = None,

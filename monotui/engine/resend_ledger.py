@@ -80,7 +80,7 @@ class ResendLedger(Generic[P, S]):
 
     def _compact(self, keep: set[str]) -> None:
         try:
-            if not self.file.path.is_file() or self.file.path.stat().st_size <= (0 if not keep else COMPACT_ABOVE):
+            if not self.file.path.is_file() or self.file.path.stat().st_size <= COMPACT_ABOVE:
                 return
             with self._locked() as fd:
                 kept = [r for r in self.file.read() if r.get("idempotency_key") in keep]
