@@ -118,6 +118,60 @@ def check_token(token: str, origin: str) -> str:
     return token
 
 
+MAX_TOKEN_FILE_BYTES = 64 * 1024  # a bearer token is a few KB at most (a JWT with many claims)
+
+
+def read_token_file(path: Path) -> str | None:
+    """The text of a token file: a regular file of at most MAX_TOKEN_FILE_BYTES, read with that bound. None when
+    it does not exist (as a token_env that is unset); ConfigError naming the file for anything else that is not a
+    readable token file — a FIFO (whose open or read would wait for a writer forever), a device such as /dev/zero
+    (endless), a folder, a socket, no permission, a file too large or not UTF-8."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting; checked with fstat on what
+        # was opened, so nothing can be swapped in between the check and the read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as e:  # a folder, a socket (ENXIO), no permission…
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        why = f"not a regular file ({_file_type(mode)})" if not stat.S_ISREG(mode) else f"cannot read: {e.strerror}"
+        raise ConfigError(None, None, f"token_file {path}: {why}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(None, None, f"token_file {path}: not a regular file ({_file_type(mode)}); "
+                                          "a token file must be a plain file")
+        os.set_blocking(fd, True)
+        data = b""
+        while len(data) <= MAX_TOKEN_FILE_BYTES:
+            chunk = os.read(fd, MAX_TOKEN_FILE_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as e:
+        raise ConfigError(None, None, f"token_file {path}: cannot read: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise ConfigError(None, None, f"token_file {path}: larger than {MAX_TOKEN_FILE_BYTES // 1024} KB, "
+                                      "not a token")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise ConfigError(None, None, f"token_file {path}: not UTF-8 text") from None
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
 class HttpSourceBase(SourceBase):
     """The fields every HTTP-speaking source shares: where, credentials, TLS, and how big an answer may be."""
 
@@ -147,9 +201,8 @@ class HttpSourceBase(SourceBase):
                 return check_token(value.strip(), f"environment variable {self.token_env}")
         if self.token_file:
             path = self.token_file.expanduser()
-            try:
-                text = path.read_text()
-            except (OSError, UnicodeDecodeError):
+            text = read_token_file(path)
+            if text is None:
                 return None
             return check_token(text, f"token_file {path}") or None
         return None
