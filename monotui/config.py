@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from monotui.names import canonical
 
@@ -518,8 +518,34 @@ def build_settings(data: dict[str, Any], path: Path | str | None = None, **overr
             raise ConfigError(f"environment variable {env_var}", None, "not valid JSON") from None
         raise ConfigError(path, None, first) from None
     _check_token_files(settings, path)
-    # Command-line flags win over both the file and the environment (`--read-only` must always hold).
+    settings = _read_only_kept(settings, data, path)
+    # Command-line flags win over both the file and the environment, except that no layer turns read-only off.
+    if "read_only" in overrides:
+        overrides = {**overrides, "read_only": settings.read_only or bool(overrides["read_only"])}
     return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _read_only_kept(settings: Settings, data: dict[str, Any], path: Path | str | None) -> Settings:
+    """Read-only may be added by any layer (the file, a source, the environment, a flag) and removed by none: the
+    environment wins over the file for every other setting, but `MONOTUI_READ_ONLY=false` (or a MONOTUI_SOURCES
+    that lists a source again without `read_only`) must not undo the file's `read_only = true`."""
+    update: dict[str, Any] = {}
+    if not settings.read_only and "read_only" in data:
+        try:
+            file_value = TypeAdapter(bool).validate_python(data["read_only"])
+        except ValidationError as e:  # not validated when the environment's value replaced it
+            raise ConfigError(path, "read_only", _first_error(e)[1]) from None
+        if file_value:
+            update["read_only"] = True
+    raw_sources = data.get("sources")
+    # the file's sources by name; a value other than false counts (it was not validated if the environment
+    # replaced the list, and a doubt is read-only)
+    marked = {str(s.get("name")) for s in raw_sources if isinstance(s, dict) and s.get("read_only", False)
+              is not False} if isinstance(raw_sources, list) else set()
+    if any(s.name in marked and not s.read_only for s in settings.sources):
+        update["sources"] = [s.model_copy(update={"read_only": True}) if s.name in marked else s
+                             for s in settings.sources]
+    return settings.model_copy(update=update) if update else settings
 
 
 def load_settings(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
