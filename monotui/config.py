@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import getpass
+import inspect
 import os
 import socket
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -58,7 +59,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_SOURCE_MODELS: dict[str, type[SourceBase]] = {}  # kind → its config model, in the order declared
+
+
 class SourceBase(_Strict):
+    """What every source shares. A subclass that declares `kind: Literal["…"]` is a source kind: its config
+    section, part of `SourceConfig` by that declaration alone (monotui/providers/registry.py says how it is built
+    and what it can do)."""
+
+    if TYPE_CHECKING:  # for the type checker only: each kind declares its own Literal
+        kind: str
+
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     poll_interval: float = Field(default=2.0, gt=0, le=3600, description="seconds between polls")
     timeout: float = Field(default=5.0, gt=0, le=300, description="seconds before a request counts as failed")
@@ -67,6 +78,19 @@ class SourceBase(_Strict):
         description="seconds an action may take in all, answer included, before its outcome is unknown "
         "(default: timeout + 5)")
     read_only: bool = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "kind" not in inspect.get_annotations(cls):
+            return  # a base such as HttpSourceBase, or a subclass of a kind (the same kind)
+        kinds = get_args(cls.model_fields["kind"].annotation)
+        if len(kinds) != 1 or not isinstance(kinds[0], str):
+            raise TypeError(f"{cls.__name__}.kind must be one Literal string")
+        if kinds[0] in _SOURCE_MODELS and _SOURCE_MODELS[kinds[0]].__qualname__ != cls.__qualname__:
+            raise TypeError(f"source kind {kinds[0]!r} is declared twice: {_SOURCE_MODELS[kinds[0]].__name__} and "
+                            f"{cls.__name__}")
+        _SOURCE_MODELS[kinds[0]] = cls
 
     @property
     def action_deadline_s(self) -> float:
@@ -287,9 +311,16 @@ class UnleashSourceConfig(HttpSourceBase):
                          description="flag changes read on the first poll, to know who changed each flag last")
 
 
-SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig
-                         | AlertmanagerSourceConfig | UnleashSourceConfig, Field(discriminator="kind")]
-SOURCE_KINDS = ("http", "argo-rollouts", "prometheus", "alertmanager", "unleash")
+def source_models() -> dict[str, type[SourceBase]]:
+    """Every source kind's config model, by kind, in the order declared."""
+    return dict(_SOURCE_MODELS)
+
+
+if TYPE_CHECKING:
+    SourceConfig = SourceBase  # one of the kinds' models: narrow with isinstance
+else:  # the kinds declared above, told apart by `kind`
+    SourceConfig = Annotated[Union[tuple(_SOURCE_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+SOURCE_KINDS = tuple(_SOURCE_MODELS)
 
 
 class Thresholds(_Strict):
