@@ -10,9 +10,12 @@ import functools
 import getpass
 import inspect
 import os
+import re
 import socket
 import stat
 import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
 from urllib.parse import urlsplit
@@ -452,16 +455,47 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
     return key or "(top level)"
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors(include_url=False)[0]
+def _describe(err: Any) -> tuple[str, str]:
+    """(key, why) of one pydantic error, in the user's words."""
     msg = err["msg"].removeprefix("Value error, ")
+    loc = tuple(err["loc"])
     if err["type"] == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
-        msg = f"unknown source kind {tag!r} (expected one of: {', '.join(SOURCE_KINDS)})"
-        return _key_of((*tuple(err["loc"]), "kind")), msg
+        return _key_of((*loc, "kind")), f"unknown source kind {tag!r} (expected one of: {', '.join(SOURCE_KINDS)})"
+    if err["type"] == "union_tag_not_found":
+        return _key_of((*loc, "kind")), f"missing (one of: {', '.join(SOURCE_KINDS)})"
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    return _key_of(tuple(err["loc"])), msg
+        return _key_of(loc), "unknown key"
+    if not loc:  # a model's own check names the key in its message: "sources[1].name: duplicate source name 'a'"
+        key, sep, why = msg.partition(": ")
+        if sep and re.fullmatch(r"[A-Za-z_][\w.\[\]-]*", key):
+            return key, why
+    return _key_of(loc), msg
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    return _describe(exc.errors(include_url=False)[0])
+
+
+def _problems_of(exc: ValidationError, from_environment: bool, path: Path | str | None) -> list[ConfigError]:
+    """Every error of a validation, each naming the file and key, or the environment variable it came from."""
+    out = []
+    for err in exc.errors(include_url=False):
+        key, msg = _describe(err)
+        env_var = _env_var_of(tuple(err["loc"])) if from_environment else None
+        out.append(ConfigError(f"environment variable {env_var}", None, msg) if env_var
+                   else ConfigError(path, key, msg))
+    return out
+
+
+def _environment_json_problem(exc: ValueError, path: Path | str | None) -> ConfigError:
+    """pydantic-settings' error for an environment variable that is not valid JSON, naming the variable."""
+    first = str(exc).splitlines()[0]
+    name = first.split('"')[1] if first.count('"') >= 2 else ""
+    env_var = _env_var_of((name,)) if name else None
+    if env_var:
+        return ConfigError(f"environment variable {env_var}", None, "not valid JSON")
+    return ConfigError(path, None, first)
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> tuple[Path, bool]:
@@ -503,20 +537,27 @@ def _env_var_of(loc: tuple[int | str, ...]) -> str | None:
     return None
 
 
-def _check_token_files(settings: Settings, path: Path | str | None) -> None:
-    for i, source in enumerate(settings.sources):
+def _token_problems(sources: Iterable[tuple[int, SourceBase]], path: Path | str | None) -> list[ConfigError]:
+    """A malformed token (environment variable or file) of each source, naming the key."""
+    out = []
+    for i, source in sources:
         if isinstance(source, HttpSourceBase):
             try:
                 source.token()
             except ConfigError as e:
                 key = "token_env" if e.problem.startswith("environment") else "token_file"
-                raise ConfigError(path, f"sources[{i}].{key}", e.problem) from None
+                out.append(ConfigError(path, f"sources[{i}].{key}", e.problem))
+    return out
 
 
 def security_warnings(settings: Settings) -> list[str]:
     """What is allowed but unsafe: a token file others can read."""
+    return _token_file_warnings(settings.sources)
+
+
+def _token_file_warnings(sources: Iterable[SourceBase]) -> list[str]:
     out = []
-    for source in settings.sources:
+    for source in sources:
         token_file = getattr(source, "token_file", None)
         if token_file is None:
             continue
@@ -524,7 +565,7 @@ def security_warnings(settings: Settings) -> list[str]:
             mode = token_file.expanduser().stat().st_mode
         except OSError:
             continue
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):  # anything else is refused as a token
             out.append(f"source {source.name}: token_file {token_file.expanduser()} can be read by other users "
                        f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {token_file.expanduser()}")
     return out
@@ -536,19 +577,11 @@ def build_settings(data: dict[str, Any], path: Path | str | None = None, **overr
     try:
         settings = cls(**data)
     except ValidationError as e:
-        key, msg = _first_error(e)
-        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"])) if cls is not Settings else None
-        if env_var:
-            raise ConfigError(f"environment variable {env_var}", None, msg) from None
-        raise ConfigError(path, key, msg) from None
+        raise _problems_of(e, cls is not Settings, path)[0] from None
     except ValueError as e:  # pydantic-settings: an environment variable that is not valid JSON
-        first = str(e).splitlines()[0]
-        field = first.split('"')[1] if first.count('"') >= 2 else ""
-        env_var = _env_var_of((field,)) if field else None
-        if env_var:
-            raise ConfigError(f"environment variable {env_var}", None, "not valid JSON") from None
-        raise ConfigError(path, None, first) from None
-    _check_token_files(settings, path)
+        raise _environment_json_problem(e, path) from None
+    for problem in _token_problems(enumerate(settings.sources), path):
+        raise problem
     settings = _read_only_kept(settings, data, path)
     # Command-line flags win over both the file and the environment, except that no layer turns read-only off.
     if "read_only" in overrides:
@@ -561,13 +594,8 @@ def _read_only_kept(settings: Settings, data: dict[str, Any], path: Path | str |
     environment wins over the file for every other setting, but `MONOTUI_READ_ONLY=false` (or a MONOTUI_SOURCES
     that lists a source again without `read_only`) must not undo the file's `read_only = true`."""
     update: dict[str, Any] = {}
-    if not settings.read_only and "read_only" in data:
-        try:
-            file_value = TypeAdapter(bool).validate_python(data["read_only"])
-        except ValidationError as e:  # not validated when the environment's value replaced it
-            raise ConfigError(path, "read_only", _first_error(e)[1]) from None
-        if file_value:
-            update["read_only"] = True
+    if not settings.read_only and _file_read_only(data, path):
+        update["read_only"] = True
     raw_sources = data.get("sources")
     # the file's sources by name; a value other than false counts (it was not validated if the environment
     # replaced the list, and a doubt is read-only)
@@ -586,3 +614,99 @@ def load_settings(explicit: str | os.PathLike[str] | None = None, **overrides: A
     else:
         data = read_toml(path)
     return build_settings(data, path, **overrides)
+
+
+def _file_read_only(data: dict[str, Any], path: Path | str | None) -> bool:
+    """The file's own `read_only` (validated here too: the environment's value may have replaced it)."""
+    if "read_only" not in data:
+        return False
+    try:
+        return TypeAdapter(bool).validate_python(data["read_only"])
+    except ValidationError as e:
+        raise ConfigError(path, "read_only", _first_error(e)[1]) from None
+
+
+def _duplicate_names(data: dict[str, Any], path: Path | str | None) -> list[ConfigError]:
+    sources = data.get("sources")
+    seen: dict[str, int] = {}
+    out = []
+    for i, source in enumerate(sources if isinstance(sources, list) else []):
+        name = source.get("name") if isinstance(source, dict) else None
+        if isinstance(name, str) and name in seen:
+            out.append(ConfigError(path, f"sources[{i}].name", f"duplicate source name {name!r}"))
+        elif isinstance(name, str):
+            seen[name] = i
+    return out
+
+
+def _sources_alone(data: dict[str, Any]) -> list[tuple[int, SourceBase]]:
+    """The file's sources that are valid each on its own (when the whole file is not)."""
+    sources = data.get("sources")
+    adapter: TypeAdapter[SourceBase] = TypeAdapter(SourceConfig)
+    out = []
+    for i, raw in enumerate(sources if isinstance(sources, list) else []):
+        try:
+            out.append((i, adapter.validate_python(raw)))
+        except (ValidationError, ValueError):
+            continue
+    return out
+
+
+@dataclass
+class ConfigReport:
+    """What `monotui config check` found in a file: every problem, and what is allowed but unsafe."""
+
+    path: Path
+    problems: list[ConfigError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sources: list[tuple[int, SourceBase]] = field(default_factory=list)  # (index, source) of each valid source
+
+
+def check_config(path: Path) -> ConfigReport:
+    """Every problem of the configuration at `path` read with this environment — TOML syntax (the first: a TOML
+    parser stops there), each key of the file or MONOTUI_* variable that does not validate, duplicate source
+    names, no source at all, malformed token files and variables — each naming the file (or variable), the key
+    and why. (A client library that is not installed is the backend registry's to tell: `monotui config check`.)"""
+    report = ConfigReport(path)
+    try:
+        data = read_toml(path)
+    except ConfigError as e:
+        report.problems.append(e)
+        return report
+    cls = _settings_class(data)
+    settings: Settings | None = None
+    try:
+        settings = cls(**data)
+    except ValidationError as e:
+        report.problems += _problems_of(e, cls is not Settings, path)
+    except ValueError as e:
+        report.problems.append(_environment_json_problem(e, path))
+    seen = {str(p) for p in report.problems}
+    report.problems += [p for p in _duplicate_names(data, path) if str(p) not in seen]
+    try:
+        _file_read_only(data, path)
+    except ConfigError as e:
+        if str(e) not in seen:
+            report.problems.append(e)
+    if not (settings.sources if settings is not None else data.get("sources")):
+        report.problems.append(ConfigError(path, "sources", "no source configured"))  # the TUI's refusal too
+    report.sources = list(enumerate(settings.sources)) if settings is not None else _sources_alone(data)
+    report.problems += _token_problems(report.sources, path)
+    report.warnings = _token_file_warnings(source for _, source in report.sources)
+    return report
+
+
+SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"  # what taplo (Even Better TOML) and most editors read
+
+
+def json_schema() -> dict[str, Any]:
+    """The configuration file's JSON Schema, for editors: every key with its type, bounds, default and meaning;
+    unknown keys refused; each source told apart by its `kind`. Draft 7 (definitions under `definitions`), which
+    editors' validators read; environment variables and token files are not the file's, so not in it."""
+    schema = Settings.model_json_schema(ref_template="#/definitions/{model}")
+    definitions = schema.pop("$defs", {})
+    schema.pop("description", None)
+    schema.pop("title", None)
+    return {"$schema": SCHEMA_DIALECT, "title": "monotui configuration",
+            "description": "monotui's config.toml (`monotui config init` writes an example, `monotui config check` "
+                           "checks one)", **schema, "definitions": definitions}
