@@ -30,11 +30,26 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def _refuse_root_options(ctx: click.Context, allow_config: bool = False, hint: str = "") -> None:
-    """`monotui --read-only config …` (or `--config` where it means nothing) is a usage error, never ignored."""
-    given = ctx.find_root().params
-    for name, flag in (("config", "--config"), ("read_only", "--read-only")):
-        if given.get(name) and not (name == "config" and allow_config):
+def _global_options(ctx: click.Context, config: str | None = None) -> tuple[str | None, bool]:
+    """`--config` and `--read-only` as given before `config`, after it, or (`--config`) after the subcommand: one
+    value, or a usage error when two differ."""
+    chain: list[click.Context] = []
+    at: click.Context | None = ctx
+    while at is not None:
+        chain.append(at)
+        at = at.parent
+    paths = [c.params.get("config") for c in reversed(chain)] + [config]
+    given = [p for p in paths if p]
+    if len({Path(p).expanduser().resolve() for p in given}) > 1:
+        raise click.UsageError(f"--config given twice with different values: {', '.join(map(repr, given))}", ctx)
+    return (given[0] if given else None), any(c.params.get("read_only") for c in chain)
+
+
+def _refuse_global_options(ctx: click.Context, hint: str = "") -> None:
+    """`monotui --read-only config init` (or a `--config` where it means nothing) is a usage error, never ignored."""
+    config, read_only = _global_options(ctx)
+    for given, flag in ((config, "--config"), (read_only, "--read-only")):
+        if given:
             raise click.UsageError(f"{flag} does not apply to `monotui config {ctx.info_name}`{hint}", ctx)
 
 
@@ -58,7 +73,10 @@ def write_new(path: Path, text: str, force: bool) -> None:
 
 
 @click.group("config", context_settings=CONTEXT)
-def config_group() -> None:
+@click.option("--config", metavar="PATH", type=click.Path(dir_okay=False),
+              help="config file, for `check` (default: $MONOTUI_CONFIG, then config.toml in the user config dir)")
+@click.option("--read-only", is_flag=True, hidden=True)  # accepted here as everywhere, refused by every subcommand
+def config_group(config: str | None, read_only: bool) -> None:
     """Write, check, or describe the configuration file (`monotui config init`, then `monotui config check`)."""
 
 
@@ -70,7 +88,7 @@ def config_group() -> None:
 @click.pass_context
 def init(ctx: click.Context, target: str | None, force: bool) -> int:
     """Write the example configuration, every key explained in a comment, where monotui reads it."""
-    _refuse_root_options(ctx, hint=" (pass --path P)")
+    _refuse_global_options(ctx, hint=" (pass --path P)")
     text = example_text()
     if target == "-":
         click.echo(text, nl=False)
@@ -97,14 +115,12 @@ def init(ctx: click.Context, target: str | None, force: bool) -> int:
 def check(ctx: click.Context, config: str | None) -> int:
     """Check the configuration as monotui would read it (file and MONOTUI_* variables) and report every problem,
     one line each: the file or variable, the key, why. Exit 2 when there is one, 0 when it is fine."""
-    _refuse_root_options(ctx, allow_config=True)
-    before = ctx.find_root().params.get("config")
-    if before and config and Path(before).expanduser().resolve() != Path(config).expanduser().resolve():
-        raise click.UsageError(f"--config given twice with different values: {before!r} before config check, "
-                               f"{config!r} after it", ctx)
+    config, read_only = _global_options(ctx, config)
+    if read_only:
+        raise click.UsageError("--read-only does not apply to `monotui config check`", ctx)
     from monotui.config import ConfigError, check_config, resolve_config_path
 
-    path, named = resolve_config_path(config or before)
+    path, named = resolve_config_path(config)
     if not named and not path.exists():
         return _fail(f"no configuration: {path} does not exist; `monotui config init` writes one there")
     report = check_config(path)
@@ -139,7 +155,7 @@ def schema(ctx: click.Context) -> int:
     then make this the first line of config.toml (taplo, Even Better TOML):
     #:schema ./config.schema.json
     """
-    _refuse_root_options(ctx)
+    _refuse_global_options(ctx)
     from monotui.config import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
