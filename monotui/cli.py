@@ -1,5 +1,5 @@
 """The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, `flags`, one-shot actions
-(`flag off|on` too), and `completion`.
+(`flag off|on` too), `completion`, and `config init|check|schema` (monotui/cli_config.py).
 
 Global options (`--config`, `--read-only`) may come before or after the command with the same effect; given in both
 places with different values, or to a command they do not apply to, they are a usage error — never ignored.
