@@ -73,14 +73,15 @@ class SourceBase(_Strict):
     if TYPE_CHECKING:  # for the type checker only: each kind declares its own Literal
         kind: str
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="shown in the header and in every confirmation; letters, digits, . _ -")
     poll_interval: float = Field(default=2.0, gt=0, le=3600, description="seconds between polls")
     timeout: float = Field(default=5.0, gt=0, le=300, description="seconds before a request counts as failed")
     action_deadline: float | None = Field(
         default=None, gt=0, le=600,
         description="seconds an action may take in all, answer included, before its outcome is unknown "
         "(default: timeout + 5)")
-    read_only: bool = False
+    read_only: bool = Field(default=False, description="true: never send a mutating request to this source")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -205,8 +206,8 @@ class HttpSourceBase(SourceBase):
     url: str = Field(description="base URL")
     token_env: str | None = Field(default=None, description="environment variable holding the bearer token")
     token_file: Path | None = Field(default=None, description="file holding the bearer token")
-    verify_tls: bool = True
-    ca_bundle: Path | None = None
+    verify_tls: bool = Field(default=True, description="false turns TLS certificate verification off")
+    ca_bundle: Path | None = Field(default=None, description="CA bundle for https URLs")
     max_response_mb: float = Field(default=DEFAULT_MAX_RESPONSE_MB, gt=0, le=4096,
                                    description="largest answer accepted (after decompression), in MB")
 
@@ -353,15 +354,21 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    sources: list[SourceConfig] = Field(default_factory=list)
-    read_only: bool = False
-    protected_services: list[str] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list, description="where rollouts, health, alerts and "
+                                        "flags come from, each told apart by its kind")
+    read_only: bool = Field(default=False, description="offer no mutating action and send no mutating request, for "
+                            "every source (no layer can turn it off once one turned it on)")
+    protected_services: list[str] = Field(
+        default_factory=list, description="services whose actions need their name typed in the confirmation")
     protected_flags: list[str] = Field(
         default_factory=list, description="flags that need their name typed to be turned on or off")
-    actor: str = Field(default_factory=default_actor, min_length=1)
-    audit_log: Path = Field(default_factory=default_audit_path)
-    theme: str = "textual-dark"
-    events_limit: int = Field(default=500, ge=10, le=100_000)
+    actor: str = Field(default_factory=default_actor, min_length=1,
+                       description="who you are in the audit log and every action (default: $USER@hostname)")
+    audit_log: Path = Field(default_factory=default_audit_path, description="the audit log, one JSON line per "
+                            "action attempt (default: in the user state dir)")
+    theme: str = Field(default="textual-dark", description="Textual theme name")
+    events_limit: int = Field(default=500, ge=10, le=100_000,
+                              description="production-wide events the events panel keeps in memory")
     max_rows: int = Field(default=10_000, ge=100, le=1_000_000,
                           description="the table shows at most this many rollouts, what needs a human first")
     thresholds: Thresholds = Field(default_factory=Thresholds)

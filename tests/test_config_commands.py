@@ -257,3 +257,19 @@ def test_the_documented_forms_run(home: Path, tmp_path: Path, capsys: pytest.Cap
     for form in DOCUMENTED:
         argv = [str(path) if arg == "P" else arg for arg in form.split()[1:]]
         assert main(argv) == 0, (form, capsys.readouterr().err)
+
+
+def test_check_warns_of_a_token_file_others_can_read_and_passes(home: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    token = tmp_path / "token"
+    token.write_text("abc\n")
+    token.chmod(0o644)
+    path = tmp_path / "c.toml"
+    path.write_text(f'[[sources]]\nname = "a"\nkind = "http"\nurl = "http://x"\ntoken_file = "{token}"\n')
+    assert main(["config", "check", "--config", str(path)]) == 0
+    assert f"warning: source a: token_file {token} can be read by other users" in capsys.readouterr().err
+
+
+def test_the_tui_without_a_configuration_points_at_config_init(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "`monotui config init`" in capsys.readouterr().err
