@@ -92,6 +92,28 @@ def test_an_argo_source_without_kr8s_names_the_extra_to_install(tmp_path: Path, 
     assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
 
 
+KR8S_WITHOUT_ITS_LIBRARY = """\
+import builtins, sys
+real_import = builtins.__import__
+
+def kr8s_needs_box(name, *args, **kwargs):  # kr8s is installed, a library it imports is not
+    if name == "kr8s":
+        raise ModuleNotFoundError("No module named 'box'", name="box")
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = kr8s_needs_box
+from monotui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_missing_library_of_kr8s_names_the_extra_too(tmp_path: Path) -> None:
+    result = run(KR8S_WITHOUT_ITS_LIBRARY, "status", "--config", str(argo_config(tmp_path)))
+    assert result.returncode == 2, result.stderr
+    assert "needs box" in result.stderr and "pip install 'monotui[k8s]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_sources_of_other_kinds_never_load_kr8s(tmp_path: Path) -> None:
     code = ("import sys; sys.modules['kr8s'] = None\n"
             "from monotui.config import build_settings\nfrom monotui.engine.core import Engine\n"

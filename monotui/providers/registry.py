@@ -82,7 +82,8 @@ class Backend:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as e:
             missing = (e.name or "").partition(".")[0]
-            if missing in self.needs:
+            # what it needs, or a library of theirs (an extra installed in part): installing the extra again mends it
+            if missing in self.needs or (self.extra and missing and missing != "monotui"):
                 raise MissingExtra(source, self, missing) from None
             raise
         return getattr(module, attr)
