@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -62,6 +61,8 @@ def write_new(path: Path, text: str, force: bool) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         return
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
