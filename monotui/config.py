@@ -1,7 +1,10 @@
 """Configuration: a TOML file, overridden by MONOTUI_* environment variables (pydantic-settings).
 
 Where the file is: `--config PATH`, else `$MONOTUI_CONFIG`, else `config.toml` in the user's config directory.
-Any problem becomes a `ConfigError` naming the file and the key; the CLI prints it on one line and exits 2.
+Any problem becomes a `ConfigError` naming the file and the key; the CLI prints it on one line and exits 2
+(`check_config` finds every problem at once, for `monotui config check`). Read-only is the one setting no layer
+can take back: the file, a source, the environment or a flag may each turn it on, and none can turn it off.
+Each source kind is the `SourceBase` subclass that declares its `kind`; monotui/providers/registry.py has its line.
 """
 
 from __future__ import annotations
