@@ -433,7 +433,7 @@ def _settings_class(data: dict[str, Any]) -> type[Settings]:
 def _environment_settings() -> type[Settings]:
     from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-    class EnvironmentSettings(BaseSettings, Settings):  # type: ignore[misc]  # both set model_config
+    class EnvironmentSettings(BaseSettings, Settings):  # both set model_config
         model_config = SettingsConfigDict(
             env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
         )
