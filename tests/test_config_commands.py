@@ -39,6 +39,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_the_packaged_example_is_the_repository_roots_example() -> None:
+    # the root's is a symlink to the package's (one text to edit); a copy would have to stay identical
     assert (ROOT / "monotui" / "config.example.toml").read_text() == (ROOT / "config.example.toml").read_text()
     assert example_text() == (ROOT / "config.example.toml").read_text()
 
