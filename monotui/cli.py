@@ -1,5 +1,5 @@
 """The `monotui` command (click): the TUI, `demo`, `simulate`, `kube-standin`, `status`, `flags`, one-shot actions
-(`flag off|on` too), and `completion`.
+(`flag off|on` too), `completion`, and `config init|check|schema` (monotui/cli_config.py).
 
 Global options (`--config`, `--read-only`) may come before or after the command with the same effect; given in both
 places with different values, or to a command they do not apply to, they are a usage error — never ignored.
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monotui import __version__
+from monotui.cli_config import config_group
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind, as_json
 
@@ -345,6 +346,9 @@ _command("completion", """Print the shell completion script for bash, zsh or fis
     """, [click.Argument(["shell"], type=click.Choice(SHELLS))], _completion)
 
 
+cli.add_command(config_group)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global _state_dir
     _state_dir = None
@@ -431,8 +435,8 @@ def run_tui(g: Globals) -> int:
 
     path, named = resolve_config_path(g.config)
     if not named and not path.exists():
-        return _fail(f"no configuration: {path} does not exist. Try `monotui demo`, or copy config.example.toml "
-                     "there (or pass --config PATH).")
+        return _fail(f"no configuration: {path} does not exist. Try `monotui demo`, or write one there with "
+                     "`monotui config init` (or pass --config PATH).")
     settings = _settings(g)
     if not settings.sources:
         return _fail(f"config error in {path}: sources: no source configured")
@@ -649,7 +653,7 @@ async def run_status(g: Globals, json_output: bool = False, source: str | None =
         except KeyError:
             return _fail(f"--source: no source named {source!r}")
     if not settings.sources:
-        return _fail("no source configured (see config.example.toml, or try `monotui demo`)")
+        return _fail("no source configured (`monotui config init` writes an example, or try `monotui demo`)")
     engine = Engine(settings)
     try:
         updates = await engine.refresh_once()

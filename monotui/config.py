@@ -1,23 +1,30 @@
 """Configuration: a TOML file, overridden by MONOTUI_* environment variables (pydantic-settings).
 
 Where the file is: `--config PATH`, else `$MONOTUI_CONFIG`, else `config.toml` in the user's config directory.
-Any problem becomes a `ConfigError` naming the file and the key; the CLI prints it on one line and exits 2.
+Any problem becomes a `ConfigError` naming the file and the key; the CLI prints it on one line and exits 2
+(`check_config` finds every problem at once, for `monotui config check`). Read-only is the one setting no layer
+can take back: the file, a source, the environment or a flag may each turn it on, and none can turn it off.
+Each source kind is the `SourceBase` subclass that declares its `kind`; monotui/providers/registry.py has its line.
 """
 
 from __future__ import annotations
 
 import functools
 import getpass
+import inspect
 import os
+import re
 import socket
 import stat
 import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from monotui.names import canonical
 
@@ -58,15 +65,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_SOURCE_MODELS: dict[str, type[SourceBase]] = {}  # kind → its config model, in the order declared
+
+
 class SourceBase(_Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """What every source shares. A subclass that declares `kind: Literal["…"]` is a source kind: its config
+    section, part of `SourceConfig` by that declaration alone (monotui/providers/registry.py says how it is built
+    and what it can do)."""
+
+    if TYPE_CHECKING:  # for the type checker only: each kind declares its own Literal
+        kind: str
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="shown in the header and in every confirmation; letters, digits, . _ -")
     poll_interval: float = Field(default=2.0, gt=0, le=3600, description="seconds between polls")
     timeout: float = Field(default=5.0, gt=0, le=300, description="seconds before a request counts as failed")
     action_deadline: float | None = Field(
         default=None, gt=0, le=600,
         description="seconds an action may take in all, answer included, before its outcome is unknown "
         "(default: timeout + 5)")
-    read_only: bool = False
+    read_only: bool = Field(default=False, description="true: never send a mutating request to this source")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "kind" not in inspect.get_annotations(cls):
+            return  # a base such as HttpSourceBase, or a subclass of a kind (the same kind)
+        kinds = get_args(cls.model_fields["kind"].annotation)
+        if len(kinds) != 1 or not isinstance(kinds[0], str):
+            raise TypeError(f"{cls.__name__}.kind must be one Literal string")
+        if kinds[0] in _SOURCE_MODELS and _SOURCE_MODELS[kinds[0]].__qualname__ != cls.__qualname__:
+            raise TypeError(f"source kind {kinds[0]!r} is declared twice: {_SOURCE_MODELS[kinds[0]].__name__} and "
+                            f"{cls.__name__}")
+        _SOURCE_MODELS[kinds[0]] = cls
 
     @property
     def action_deadline_s(self) -> float:
@@ -118,14 +149,68 @@ def check_token(token: str, origin: str) -> str:
     return token
 
 
+MAX_TOKEN_FILE_BYTES = 64 * 1024  # a bearer token is a few KB at most (a JWT with many claims)
+
+
+def read_token_file(path: Path) -> str | None:
+    """The text of a token file: a regular file of at most MAX_TOKEN_FILE_BYTES, read with that bound. None when
+    it does not exist (as a token_env that is unset); ConfigError naming the file for anything else that is not a
+    readable token file — a FIFO (whose open or read would wait for a writer forever), a device such as /dev/zero
+    (endless), a folder, a socket, no permission, a file too large or not UTF-8."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting; checked with fstat on what
+        # was opened, so nothing can be swapped in between the check and the read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as e:  # a folder, a socket (ENXIO), no permission…
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        why = f"not a regular file ({_file_type(mode)})" if not stat.S_ISREG(mode) else f"cannot read: {e.strerror}"
+        raise ConfigError(None, None, f"token_file {path}: {why}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(None, None, f"token_file {path}: not a regular file ({_file_type(mode)}); "
+                                          "a token file must be a plain file")
+        os.set_blocking(fd, True)
+        data = b""
+        while len(data) <= MAX_TOKEN_FILE_BYTES:
+            chunk = os.read(fd, MAX_TOKEN_FILE_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as e:
+        raise ConfigError(None, None, f"token_file {path}: cannot read: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise ConfigError(None, None, f"token_file {path}: larger than {MAX_TOKEN_FILE_BYTES // 1024} KB, "
+                                      "not a token")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise ConfigError(None, None, f"token_file {path}: not UTF-8 text") from None
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
 class HttpSourceBase(SourceBase):
     """The fields every HTTP-speaking source shares: where, credentials, TLS, and how big an answer may be."""
 
     url: str = Field(description="base URL")
     token_env: str | None = Field(default=None, description="environment variable holding the bearer token")
     token_file: Path | None = Field(default=None, description="file holding the bearer token")
-    verify_tls: bool = True
-    ca_bundle: Path | None = None
+    verify_tls: bool = Field(default=True, description="false turns TLS certificate verification off")
+    ca_bundle: Path | None = Field(default=None, description="CA bundle for https URLs")
     max_response_mb: float = Field(default=DEFAULT_MAX_RESPONSE_MB, gt=0, le=4096,
                                    description="largest answer accepted (after decompression), in MB")
 
@@ -147,9 +232,8 @@ class HttpSourceBase(SourceBase):
                 return check_token(value.strip(), f"environment variable {self.token_env}")
         if self.token_file:
             path = self.token_file.expanduser()
-            try:
-                text = path.read_text()
-            except (OSError, UnicodeDecodeError):
+            text = read_token_file(path)
+            if text is None:
                 return None
             return check_token(text, f"token_file {path}") or None
         return None
@@ -234,9 +318,16 @@ class UnleashSourceConfig(HttpSourceBase):
                          description="flag changes read on the first poll, to know who changed each flag last")
 
 
-SourceConfig = Annotated[HttpSourceConfig | ArgoRolloutsSourceConfig | PrometheusSourceConfig
-                         | AlertmanagerSourceConfig | UnleashSourceConfig, Field(discriminator="kind")]
-SOURCE_KINDS = ("http", "argo-rollouts", "prometheus", "alertmanager", "unleash")
+def source_models() -> dict[str, type[SourceBase]]:
+    """Every source kind's config model, by kind, in the order declared."""
+    return dict(_SOURCE_MODELS)
+
+
+if TYPE_CHECKING:
+    SourceConfig = SourceBase  # one of the kinds' models: narrow with isinstance
+else:  # the kinds declared above, told apart by `kind`
+    SourceConfig = Annotated[Union[tuple(_SOURCE_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+SOURCE_KINDS = tuple(_SOURCE_MODELS)
 
 
 class Thresholds(_Strict):
@@ -266,15 +357,21 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    sources: list[SourceConfig] = Field(default_factory=list)
-    read_only: bool = False
-    protected_services: list[str] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list, description="where rollouts, health, alerts and "
+                                        "flags come from, each told apart by its kind")
+    read_only: bool = Field(default=False, description="offer no mutating action and send no mutating request, for "
+                            "every source (no layer can turn it off once one turned it on)")
+    protected_services: list[str] = Field(
+        default_factory=list, description="services whose actions need their name typed in the confirmation")
     protected_flags: list[str] = Field(
         default_factory=list, description="flags that need their name typed to be turned on or off")
-    actor: str = Field(default_factory=default_actor, min_length=1)
-    audit_log: Path = Field(default_factory=default_audit_path)
-    theme: str = "textual-dark"
-    events_limit: int = Field(default=500, ge=10, le=100_000)
+    actor: str = Field(default_factory=default_actor, min_length=1,
+                       description="who you are in the audit log and every action (default: $USER@hostname)")
+    audit_log: Path = Field(default_factory=default_audit_path, description="the audit log, one JSON line per "
+                            "action attempt (default: in the user state dir)")
+    theme: str = Field(default="textual-dark", description="Textual theme name")
+    events_limit: int = Field(default=500, ge=10, le=100_000,
+                              description="production-wide events the events panel keeps in memory")
     max_rows: int = Field(default=10_000, ge=100, le=1_000_000,
                           description="the table shows at most this many rollouts, what needs a human first")
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -336,7 +433,7 @@ def _settings_class(data: dict[str, Any]) -> type[Settings]:
 def _environment_settings() -> type[Settings]:
     from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-    class EnvironmentSettings(BaseSettings, Settings):  # type: ignore[misc]  # both set model_config
+    class EnvironmentSettings(BaseSettings, Settings):  # both set model_config
         model_config = SettingsConfigDict(
             env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
         )
@@ -368,16 +465,47 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
     return key or "(top level)"
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors(include_url=False)[0]
+def _describe(err: Any) -> tuple[str, str]:
+    """(key, why) of one pydantic error, in the user's words."""
     msg = err["msg"].removeprefix("Value error, ")
+    loc = tuple(err["loc"])
     if err["type"] == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
-        msg = f"unknown source kind {tag!r} (expected one of: {', '.join(SOURCE_KINDS)})"
-        return _key_of((*tuple(err["loc"]), "kind")), msg
+        return _key_of((*loc, "kind")), f"unknown source kind {tag!r} (expected one of: {', '.join(SOURCE_KINDS)})"
+    if err["type"] == "union_tag_not_found":
+        return _key_of((*loc, "kind")), f"missing (one of: {', '.join(SOURCE_KINDS)})"
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    return _key_of(tuple(err["loc"])), msg
+        return _key_of(loc), "unknown key"
+    if not loc:  # a model's own check names the key in its message: "sources[1].name: duplicate source name 'a'"
+        key, sep, why = msg.partition(": ")
+        if sep and re.fullmatch(r"[A-Za-z_][\w.\[\]-]*", key):
+            return key, why
+    return _key_of(loc), msg
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    return _describe(exc.errors(include_url=False)[0])
+
+
+def _problems_of(exc: ValidationError, from_environment: bool, path: Path | str | None) -> list[ConfigError]:
+    """Every error of a validation, each naming the file and key, or the environment variable it came from."""
+    out = []
+    for err in exc.errors(include_url=False):
+        key, msg = _describe(err)
+        env_var = _env_var_of(tuple(err["loc"])) if from_environment else None
+        out.append(ConfigError(f"environment variable {env_var}", None, msg) if env_var
+                   else ConfigError(path, key, msg))
+    return out
+
+
+def _environment_json_problem(exc: ValueError, path: Path | str | None) -> ConfigError:
+    """pydantic-settings' error for an environment variable that is not valid JSON, naming the variable."""
+    first = str(exc).splitlines()[0]
+    name = first.split('"')[1] if first.count('"') >= 2 else ""
+    env_var = _env_var_of((name,)) if name else None
+    if env_var:
+        return ConfigError(f"environment variable {env_var}", None, "not valid JSON")
+    return ConfigError(path, None, first)
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> tuple[Path, bool]:
@@ -419,20 +547,27 @@ def _env_var_of(loc: tuple[int | str, ...]) -> str | None:
     return None
 
 
-def _check_token_files(settings: Settings, path: Path | str | None) -> None:
-    for i, source in enumerate(settings.sources):
+def _token_problems(sources: Iterable[tuple[int, SourceBase]], path: Path | str | None) -> list[ConfigError]:
+    """A malformed token (environment variable or file) of each source, naming the key."""
+    out = []
+    for i, source in sources:
         if isinstance(source, HttpSourceBase):
             try:
                 source.token()
             except ConfigError as e:
                 key = "token_env" if e.problem.startswith("environment") else "token_file"
-                raise ConfigError(path, f"sources[{i}].{key}", e.problem) from None
+                out.append(ConfigError(path, f"sources[{i}].{key}", e.problem))
+    return out
 
 
 def security_warnings(settings: Settings) -> list[str]:
     """What is allowed but unsafe: a token file others can read."""
+    return _token_file_warnings(settings.sources)
+
+
+def _token_file_warnings(sources: Iterable[SourceBase]) -> list[str]:
     out = []
-    for source in settings.sources:
+    for source in sources:
         token_file = getattr(source, "token_file", None)
         if token_file is None:
             continue
@@ -440,7 +575,7 @@ def security_warnings(settings: Settings) -> list[str]:
             mode = token_file.expanduser().stat().st_mode
         except OSError:
             continue
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):  # anything else is refused as a token
             out.append(f"source {source.name}: token_file {token_file.expanduser()} can be read by other users "
                        f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {token_file.expanduser()}")
     return out
@@ -452,21 +587,34 @@ def build_settings(data: dict[str, Any], path: Path | str | None = None, **overr
     try:
         settings = cls(**data)
     except ValidationError as e:
-        key, msg = _first_error(e)
-        env_var = _env_var_of(tuple(e.errors(include_url=False)[0]["loc"])) if cls is not Settings else None
-        if env_var:
-            raise ConfigError(f"environment variable {env_var}", None, msg) from None
-        raise ConfigError(path, key, msg) from None
+        raise _problems_of(e, cls is not Settings, path)[0] from None
     except ValueError as e:  # pydantic-settings: an environment variable that is not valid JSON
-        first = str(e).splitlines()[0]
-        field = first.split('"')[1] if first.count('"') >= 2 else ""
-        env_var = _env_var_of((field,)) if field else None
-        if env_var:
-            raise ConfigError(f"environment variable {env_var}", None, "not valid JSON") from None
-        raise ConfigError(path, None, first) from None
-    _check_token_files(settings, path)
-    # Command-line flags win over both the file and the environment (`--read-only` must always hold).
+        raise _environment_json_problem(e, path) from None
+    for problem in _token_problems(enumerate(settings.sources), path):
+        raise problem
+    settings = _read_only_kept(settings, data, path)
+    # Command-line flags win over both the file and the environment, except that no layer turns read-only off.
+    if "read_only" in overrides:
+        overrides = {**overrides, "read_only": settings.read_only or bool(overrides["read_only"])}
     return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _read_only_kept(settings: Settings, data: dict[str, Any], path: Path | str | None) -> Settings:
+    """Read-only may be added by any layer (the file, a source, the environment, a flag) and removed by none: the
+    environment wins over the file for every other setting, but `MONOTUI_READ_ONLY=false` (or a MONOTUI_SOURCES
+    that lists a source again without `read_only`) must not undo the file's `read_only = true`."""
+    update: dict[str, Any] = {}
+    if not settings.read_only and _file_read_only(data, path):
+        update["read_only"] = True
+    raw_sources = data.get("sources")
+    # the file's sources by name; a value other than false counts (it was not validated if the environment
+    # replaced the list, and a doubt is read-only)
+    marked = {str(s.get("name")) for s in raw_sources if isinstance(s, dict) and s.get("read_only", False)
+              is not False} if isinstance(raw_sources, list) else set()
+    if any(s.name in marked and not s.read_only for s in settings.sources):
+        update["sources"] = [s.model_copy(update={"read_only": True}) if s.name in marked else s
+                             for s in settings.sources]
+    return settings.model_copy(update=update) if update else settings
 
 
 def load_settings(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
@@ -476,3 +624,99 @@ def load_settings(explicit: str | os.PathLike[str] | None = None, **overrides: A
     else:
         data = read_toml(path)
     return build_settings(data, path, **overrides)
+
+
+def _file_read_only(data: dict[str, Any], path: Path | str | None) -> bool:
+    """The file's own `read_only` (validated here too: the environment's value may have replaced it)."""
+    if "read_only" not in data:
+        return False
+    try:
+        return TypeAdapter(bool).validate_python(data["read_only"])
+    except ValidationError as e:
+        raise ConfigError(path, "read_only", _first_error(e)[1]) from None
+
+
+def _duplicate_names(data: dict[str, Any], path: Path | str | None) -> list[ConfigError]:
+    sources = data.get("sources")
+    seen: dict[str, int] = {}
+    out = []
+    for i, source in enumerate(sources if isinstance(sources, list) else []):
+        name = source.get("name") if isinstance(source, dict) else None
+        if isinstance(name, str) and name in seen:
+            out.append(ConfigError(path, f"sources[{i}].name", f"duplicate source name {name!r}"))
+        elif isinstance(name, str):
+            seen[name] = i
+    return out
+
+
+def _sources_alone(data: dict[str, Any]) -> list[tuple[int, SourceBase]]:
+    """The file's sources that are valid each on its own (when the whole file is not)."""
+    sources = data.get("sources")
+    adapter: TypeAdapter[SourceBase] = TypeAdapter(SourceConfig)
+    out = []
+    for i, raw in enumerate(sources if isinstance(sources, list) else []):
+        try:
+            out.append((i, adapter.validate_python(raw)))
+        except (ValidationError, ValueError):
+            continue
+    return out
+
+
+@dataclass
+class ConfigReport:
+    """What `monotui config check` found in a file: every problem, and what is allowed but unsafe."""
+
+    path: Path
+    problems: list[ConfigError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sources: list[tuple[int, SourceBase]] = field(default_factory=list)  # (index, source) of each valid source
+
+
+def check_config(path: Path) -> ConfigReport:
+    """Every problem of the configuration at `path` read with this environment — TOML syntax (the first: a TOML
+    parser stops there), each key of the file or MONOTUI_* variable that does not validate, duplicate source
+    names, no source at all, malformed token files and variables — each naming the file (or variable), the key
+    and why. (A client library that is not installed is the backend registry's to tell: `monotui config check`.)"""
+    report = ConfigReport(path)
+    try:
+        data = read_toml(path)
+    except ConfigError as e:
+        report.problems.append(e)
+        return report
+    cls = _settings_class(data)
+    settings: Settings | None = None
+    try:
+        settings = cls(**data)
+    except ValidationError as e:
+        report.problems += _problems_of(e, cls is not Settings, path)
+    except ValueError as e:
+        report.problems.append(_environment_json_problem(e, path))
+    seen = {str(p) for p in report.problems}
+    report.problems += [p for p in _duplicate_names(data, path) if str(p) not in seen]
+    try:
+        _file_read_only(data, path)
+    except ConfigError as e:
+        if str(e) not in seen:
+            report.problems.append(e)
+    if not (settings.sources if settings is not None else data.get("sources")):
+        report.problems.append(ConfigError(path, "sources", "no source configured"))  # the TUI's refusal too
+    report.sources = list(enumerate(settings.sources)) if settings is not None else _sources_alone(data)
+    report.problems += _token_problems(report.sources, path)
+    report.warnings = _token_file_warnings(source for _, source in report.sources)
+    return report
+
+
+SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"  # what taplo (Even Better TOML) and most editors read
+
+
+def json_schema() -> dict[str, Any]:
+    """The configuration file's JSON Schema, for editors: every key with its type, bounds, default and meaning;
+    unknown keys refused; each source told apart by its `kind`. Draft 7 (definitions under `definitions`), which
+    editors' validators read; environment variables and token files are not the file's, so not in it."""
+    schema = Settings.model_json_schema(ref_template="#/definitions/{model}")
+    definitions = schema.pop("$defs", {})
+    schema.pop("description", None)
+    schema.pop("title", None)
+    return {"$schema": SCHEMA_DIALECT, "title": "monotui configuration",
+            "description": "monotui's config.toml (`monotui config init` writes an example, `monotui config check` "
+                           "checks one)", **schema, "definitions": definitions}

@@ -1,7 +1,8 @@
-"""Data access: one module per backend kind. Nothing here imports textual.
+"""Data access: one module per backend kind, each described by one line of `registry.BACKENDS` (its config
+model, provider, capabilities, refusal words, optional extra). Nothing here imports textual.
 
 `build_provider` loads lazily: importing `providers.base` (as the engine's action planning does) does not load
-the configuration and every backend's client.
+the configuration and every backend's client; building a source imports only its own kind's module.
 """
 
 from __future__ import annotations

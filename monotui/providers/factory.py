@@ -1,31 +1,15 @@
-"""Builds the provider for a configured source kind. Each kind's module (and its client library) loads when a
-source of that kind is built, not before."""
+"""Builds the provider for a configured source, from its kind's line in the backend registry. Each kind's module
+(and its client library) loads when a source of that kind is built, not before; a client library that is not
+installed is a MissingExtra naming the pip command (exit 2), never a traceback."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from monotui.config import SourceConfig
 from monotui.providers.base import Source
+from monotui.providers.registry import backend
 
 
 def build_provider(config: SourceConfig) -> Source:
-    if config.kind == "http":
-        from monotui.providers.http_deploy import HttpDeployProvider
-
-        return HttpDeployProvider(config)
-    if config.kind == "argo-rollouts":
-        from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider  # kr8s loads only when used
-
-        return ArgoRolloutsProvider(config)
-    if config.kind == "alertmanager":
-        from monotui.providers.alertmanager import AlertmanagerProvider
-
-        return AlertmanagerProvider(config)
-    if config.kind == "prometheus":
-        from monotui.providers.prometheus import PrometheusProvider
-
-        return PrometheusProvider(config)
-    if config.kind == "unleash":
-        from monotui.providers.unleash import UnleashProvider
-
-        return UnleashProvider(config)
-    raise ValueError(f"unknown source kind {config.kind!r}")  # config validation makes this unreachable
+    return cast(Source, backend(config.kind).provider_class(config.name)(config))
