@@ -5,6 +5,7 @@ plugin prints it (`11/8`), never clamped."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from monotui.engine.actions import plan_action
 from monotui.engine.attention import Attention
 from monotui.engine.core import Engine
 from monotui.engine.state import RolloutView
-from monotui.models import ActionKind, Rollout, Step
+from monotui.models import ActionKind, Phase, Rollout, Step, Strategy
 from monotui.render.rollouts import step_text
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures
 
@@ -23,8 +24,8 @@ from .argo_fixtures import fixtures_dir
 
 
 def rollout(index: int | None, steps: int) -> Rollout:
-    return Rollout(id="a", service="a", environment="e", strategy="canary", phase="Paused", revision=2,  # type: ignore[arg-type]
-                   version="v2", started_at="2026-12-07T10:00:00Z", steps=[Step(weight=10)] * steps,  # type: ignore[arg-type]
+    return Rollout(id="a", service="a", environment="e", strategy=Strategy.CANARY, phase=Phase.PAUSED, revision=2,
+                   version="v2", started_at=datetime(2026, 12, 7, 10, tzinfo=UTC), steps=[Step(weight=10)] * steps,
                    current_step=index)
 
 
