@@ -148,6 +148,16 @@ async def test_promote_full_refused_on_status_changes_nothing(tmp_path: Path) ->
     assert "half done" not in info.value.message and 'cannot patch resource "rollouts/status"' in info.value.message
 
 
+async def test_promote_full_whose_unpause_is_refused_is_half_done(tmp_path: Path) -> None:
+    """The status patch applied, the unpause was refused: the action acted in part, never "refused"."""
+    with standin(forbidden_patches=frozenset({"rollouts"})) as kube:
+        with pytest.raises(ProviderError) as info:
+            await act(kube, tmp_path, "canary-demo", ActionKind.PROMOTE_FULL, paused)
+        after = stored(kube, "canary-demo")
+    assert after["status"]["promoteFull"] is True and after["spec"]["paused"] is True
+    assert outcome_of(info.value) == "unknown" and "half done" in info.value.message, info.value.message
+
+
 # ---- item 20: no status subresource (controllers before v0.10) -------------------------------------------------
 
 
