@@ -468,8 +468,4 @@ class ArgoRolloutsProvider:
         return await self.kube.patch(ROLLOUTS, namespace, name, subresource, content_type, body)
 
     async def aclose(self) -> None:
-        api = self.kube._api
-        session = getattr(api, "_session", None) if api is not None else None
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.aclose()
+        await self.kube.aclose()
