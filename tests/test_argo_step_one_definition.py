@@ -14,7 +14,7 @@ import pytest
 from monotui.config import build_settings
 from monotui.engine.actions import plan_action
 from monotui.engine.attention import Attention
-from monotui.engine.core import Engine
+from monotui.engine.core import Engine, describe
 from monotui.engine.state import RolloutView
 from monotui.models import ActionKind, Phase, Rollout, Step, Strategy
 from monotui.render.rollouts import step_text
@@ -46,6 +46,7 @@ def test_the_column_and_the_promote_confirmation_say_the_same_step(index: int, s
     assert column(r) == shown
     assert promote in plan_action("k8s", r, ActionKind.PROMOTE).effect
     assert r.step_text() == shown
+    assert describe(r).endswith(f", step {shown}")  # what a re-read after an unknown outcome shows
 
 
 def test_no_step_is_a_dash() -> None:

@@ -100,8 +100,7 @@ def outcome_of(error: ProviderError) -> Outcome:
 
 
 def describe(rollout: Rollout) -> str:
-    step = f", step {rollout.current_step + 1}/{len(rollout.steps)}" if (
-        rollout.current_step is not None and rollout.steps) else ""
+    step = f", step {shown}" if (shown := rollout.step_text()) else ""  # as the Step column shows it
     return f"{rollout.service} r{rollout.revision} ({rollout.version}) {rollout.phase.value}{step}"
 
 
