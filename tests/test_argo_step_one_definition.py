@@ -71,7 +71,8 @@ async def test_the_tui_shows_one_step_in_the_table_and_the_confirmation(kube: Ku
     from monotui.ui.app import MonotuiApp
     from monotui.ui.screens.confirm import ConfirmActionScreen
 
-    from .ui_helpers import cell, rows_loaded, select, settle, static_text
+    from .conftest import wait_until
+    from .ui_helpers import cell, panel_text, rows_loaded, select, settle, static_text
 
     settings = build_settings({
         "sources": [{"name": "k8s", "kind": "argo-rollouts", "context": "standin",
@@ -86,6 +87,8 @@ async def test_the_tui_shows_one_step_in_the_table_and_the_confirmation(kube: Ku
             seen[name] = cell(app, key, "step")
             select(app, key)
             await pilot.pause()
+            await wait_until(lambda name=name: panel_text(app, "detail").startswith(name))
+            seen[f"{name} detail"] = panel_text(app, "detail")
             await pilot.press("n")
             await settle(pilot)
             assert isinstance(app.screen, ConfirmActionScreen)
@@ -95,3 +98,4 @@ async def test_the_tui_shows_one_step_in_the_table_and_the_confirmation(kube: Ku
             assert seen[name] == step, seen
     assert "step 2/8 → 3/8" in seen["canary-demo plan"], seen
     assert "step 11/8 (past the last step)" in seen["canary-demo-pingpong plan"], seen
+    assert "step 2/8 ·" in seen["canary-demo detail"] and "step 11/8 (done) ·" in seen["canary-demo-pingpong detail"]
