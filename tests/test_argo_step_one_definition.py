@@ -4,7 +4,7 @@ plugin prints it (`11/8`), never clamped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,10 @@ async def test_the_tui_shows_one_step_in_the_table_and_the_confirmation(kube: Ku
         "actor": "oncall@bastion", "audit_log": str(tmp_path / "audit.log")})
     app = MonotuiApp(Engine(settings))
     seen: dict[str, Any] = {}
+
+    def detail_of(name: str) -> Callable[[], bool]:
+        return lambda: panel_text(app, "detail").startswith(name)
+
     async with app.run_test(size=(180, 40)) as pilot:
         await rows_loaded(app, 6)
         for name, step in (("canary-demo", "2/8"), ("canary-demo-pingpong", "11/8")):
@@ -87,7 +91,7 @@ async def test_the_tui_shows_one_step_in_the_table_and_the_confirmation(kube: Ku
             seen[name] = cell(app, key, "step")
             select(app, key)
             await pilot.pause()
-            await wait_until(lambda name=name: panel_text(app, "detail").startswith(name))
+            await wait_until(detail_of(name))
             seen[f"{name} detail"] = panel_text(app, "detail")
             await pilot.press("n")
             await settle(pilot)
