@@ -181,6 +181,13 @@ class Rollout(_Model, frozen=True, kw_only=True):
         """`weight` as a percentage of all traffic; None when max_weight gives no scale (0 or below)."""
         return weight * 100 / self.max_weight if self.max_weight > 0 else None
 
+    def step_text(self, index: int | None = None) -> str | None:
+        """The step (`current_step`, or `index`) as every view shows it, the Argo Rollouts plugin's
+        `currentStepIndex/steps`: steps completed of all, `0/8` at the first step, `8/8` once done, and an index
+        past the end as it is (`7/5`, never clamped). None without steps or without a step."""
+        index = self.current_step if index is None else index
+        return f"{index}/{len(self.steps)}" if index is not None and self.steps else None
+
 
 class HealthSeries(_Model, frozen=True, kw_only=True):
     interval_s: float = 1.0

@@ -61,15 +61,15 @@ def test_a_protected_entry_written_in_another_case_protects_nothing() -> None:
 # ---- Argo Rollouts: a multi-patch action reported refused/failed after its first patch applied ------------------
 
 
-class _StatusPatchForbidden(HostileProxy):
-    """Passes everything through, except a PATCH of the status subresource: 403 (RBAC without rollouts/status)."""
+class _SpecPatchForbidden(HostileProxy):
+    """Passes everything through, except a PATCH of the rollout itself: 403 (RBAC with rollouts/status only)."""
 
     async def _answer(self, method: str, target: str, headers: list[Any], body: bytes, writer: Any) -> bool:
-        if method == "PATCH" and target.split("?")[0].endswith("/status"):
+        if method == "PATCH" and not target.split("?")[0].endswith("/status"):
             self.mutations.append((method, target))
             text = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
                                "message": "rollouts.argoproj.io \"canary-demo\" is forbidden: cannot patch "
-                                          "resource \"rollouts/status\"", "code": 403}).encode()
+                                          "resource \"rollouts\"", "code": 403}).encode()
             writer.write(f"HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n"
                          f"content-length: {len(text)}\r\n\r\n".encode() + text)
             await writer.drain()
@@ -78,12 +78,12 @@ class _StatusPatchForbidden(HostileProxy):
 
 
 async def test_a_promote_fully_whose_second_patch_is_refused_is_not_reported_refused(tmp_path: Path) -> None:
-    """Promote fully of a paused Argo rollout is two PATCHes: spec.paused=false (pinned), then status.promoteFull.
-    The second one gets 403: the first one already unpaused production, yet the outcome is "refused" (the backend
-    said no, it did not act)."""
+    """Promote fully of a paused Argo rollout is two PATCHes, in the plugin's order: status.promoteFull (pinned),
+    then spec.paused=false. The second one gets 403: the first one already fully promoted production, yet the
+    outcome was "refused" (the backend said no, it did not act). (The plugin's order since issue 21 item 19.)"""
     with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
         kube.store.modify("Rollout", "jesse-test", "canary-demo", lambda o: o["spec"].update(paused=True))
-        with _StatusPatchForbidden(kube.url) as proxy:
+        with _SpecPatchForbidden(kube.url) as proxy:
             config = kube.kubeconfig(tmp_path / "kubeconfig")
             config.write_text(config.read_text().replace(kube.url, proxy.url))
             async with argo_engine(config, tmp_path / "audit.log") as engine:
@@ -91,7 +91,7 @@ async def test_a_promote_fully_whose_second_patch_is_refused_is_not_reported_ref
                 [(_, rollout)] = engine.find("canary-demo")
                 outcome = await engine.execute(engine.plan("k8s", rollout, ActionKind.PROMOTE_FULL))
         after = kube.store.get("Rollout", "jesse-test", "canary-demo")
-    assert after is not None and after["spec"]["paused"] is False, "the first patch acted: production unpaused"
+    assert after is not None and after["status"].get("promoteFull") is True, "the first patch acted"
     assert outcome.outcome != "refused", f"reported refused although the backend acted: {outcome.message()}"
     assert AuditLog(tmp_path / "audit.log").outcomes()[-1]["outcome"] == "unknown"
 

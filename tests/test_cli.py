@@ -337,9 +337,10 @@ def test_promote_plan_never_counts_past_the_last_step(sim: SimulatorServer) -> N
     steps = len(rollout.steps)
     last = replace(rollout, current_step=steps - 1)
     effect = plan_action("prod", last, ActionKind.PROMOTE).effect
-    assert f"step {steps}/{steps} → done" in effect and f"{steps + 1}/{steps}" not in effect
+    # the step as the Step column shows it (steps completed: 0/n at the first step, n/n once done)
+    assert f"step {steps - 1}/{steps} → {steps}/{steps}, done" in effect and f"{steps + 1}/{steps}" not in effect
     first = replace(rollout, current_step=0)
-    assert f"step 1/{steps} → 2/{steps}" in plan_action("prod", first, ActionKind.PROMOTE).effect
+    assert f"step 0/{steps} → 1/{steps}" in plan_action("prod", first, ActionKind.PROMOTE).effect
 
 
 # ---- one name, several rollouts (issue 10, item 6) ------------------------------------------------------------

@@ -216,12 +216,15 @@ def plan_action(
         return ActionPlan(source, rollout, spec, stable, current,
                           f"{current} takes 100% of traffic, skipping the remaining steps", protected)
     if kind is ActionKind.PROMOTE:
-        if step is None or not steps or step >= steps:
+        # the step as the Step column shows it (Rollout.step_text); promote moves it one on, never past the end
+        if step is None or not steps:
             where = "next step"
+        elif step >= steps:
+            where = f"step {rollout.step_text()} (past the last step)"
         elif step + 1 < steps:
-            where = f"step {step + 1}/{steps} → {step + 2}/{steps}"
-        else:  # past the last step: the rollout completes
-            where = f"step {steps}/{steps} → done, 100% of traffic"
+            where = f"step {rollout.step_text()} → {rollout.step_text(step + 1)}"
+        else:  # the last step: the rollout completes
+            where = f"step {rollout.step_text()} → {rollout.step_text(steps)}, done: 100% of traffic"
         return ActionPlan(source, rollout, spec, stable, current, f"{current} advances: {where}", protected)
     if kind is ActionKind.RETRY:
         return ActionPlan(source, rollout, spec, stable, current,

@@ -34,12 +34,8 @@ def unchanged(seen: Pin | None, rollout: Rollout) -> bool:
 
 
 def describe(rollout: Rollout) -> str:
-    """A rollout in one line, as a read-back reports it. The step is the one the promote confirmation names
-    (step i+1 of n while at index i); an index at or past the end is every step done, never "step 2/1"."""
-    step = ""
-    if rollout.current_step is not None and rollout.steps:
-        n = len(rollout.steps)
-        step = f", step {rollout.current_step + 1}/{n}" if rollout.current_step < n else f", all {n} steps done"
+    """A rollout in one line, as a read-back reports it, with the step as the Step column shows it."""
+    step = f", step {shown}" if (shown := rollout.step_text()) else ""
     return f"{rollout.service} r{rollout.revision} ({rollout.version}) {rollout.phase.value}{step}"
 
 

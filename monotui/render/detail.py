@@ -170,7 +170,8 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
         done = r.current_step is not None and r.current_step >= len(r.steps)
-        step = "done" if done else f"{r.current_step or 0}/{len(r.steps)}"
+        shown = r.step_text() or f"0/{len(r.steps)}"  # as the Step column shows it (7/5 past the end)
+        step = f"{shown} (done)" if done else shown
         lines.append(_line("Steps", steps_text(r)))
         lines.append(_line("Progress", f"step {step} · {weights_text(r)} · started {since(r.started_at, now)} ago"))
     lines.append(_line("Revision", join(Text(f"r{r.revision}", style="bold"), plain(r.version, limit=40),

@@ -87,11 +87,9 @@ def error_text(view: RolloutView, thresholds: Thresholds) -> Text:
 
 
 def step_text(view: RolloutView) -> str:
-    """Steps completed / steps, as `kubectl argo rollouts get` shows it (0/8 at the first step)."""
-    r = view.rollout
-    if r.current_step is None or not r.steps:
-        return "-"
-    return f"{min(r.current_step, len(r.steps))}/{len(r.steps)}"
+    """Steps completed / steps, as `kubectl argo rollouts get` shows it (0/8 at the first step, 7/5 past the end):
+    `Rollout.step_text`, the one definition the confirmations use too."""
+    return view.rollout.step_text() or "-"
 
 
 def weight_text(view: RolloutView) -> str:

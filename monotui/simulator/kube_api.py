@@ -123,10 +123,12 @@ class Store:
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Create or replace an object (ADDED or MODIFIED)."""
+        """Create or replace an object (ADDED or MODIFIED). Each kind is stored and served in one version, as
+        kube-apiserver serves a list: a fixture's `extensions/v1beta1` ReplicaSet is an `apps/v1` one here."""
         kind = BY_KIND[obj["kind"]]
         with self.lock:
             obj = copy.deepcopy(obj)
+            obj["apiVersion"] = kind.group_version
             meta = obj.setdefault("metadata", {})
             meta.setdefault("namespace", "default")
             meta.setdefault("uid", str(uuid.uuid4()))
@@ -164,7 +166,9 @@ class Store:
             return items, self.rv
 
     def patch(self, kind: Kind, namespace: str, name: str, subresource: str, content_type: str,
-              body: bytes) -> tuple[int, dict[str, Any]]:
+              body: bytes, *, status_subresource: bool = True) -> tuple[int, dict[str, Any]]:
+        """Apply a patch. With a status subresource, the main resource ignores `.status` and `/status` everything
+        else; without one (a CRD without `subresources.status`) the main resource takes both."""
         with self.lock:
             current = self.objects[kind.kind].get((namespace, name))
             if current is None:
@@ -195,19 +199,21 @@ class Store:
                     "been modified; please apply your changes to the latest version and try again",
                     {"name": name, "group": kind.group, "kind": kind.plural})
             updated = copy.deepcopy(current)
+            kept = ("metadata",) if not status_subresource else ("status", "metadata")
             if subresource == "status":
                 updated["status"] = patched.get("status", {})  # /status ignores everything but status
             else:
                 for key, value in patched.items():
-                    if key not in ("status", "metadata"):
+                    if key not in kept:
                         updated[key] = value
-                for key in [k for k in updated if k not in patched and k not in ("status", "metadata")]:
+                for key in [k for k in updated if k not in patched and k not in kept]:
                     del updated[key]
                 meta = dict(patched.get("metadata") or {})
                 for key in ("labels", "annotations"):
                     if key in meta:
                         updated["metadata"][key] = meta[key]
-                if updated.get("spec") != current.get("spec"):
+                # generation counts spec changes; without a status subresource, every change but metadata's
+                if any(updated.get(k) != current.get(k) for k in {*updated, *current} - set(kept) - {"metadata"}):
                     updated["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
             return 200, self.put(updated)
 
@@ -255,6 +261,10 @@ class StandinOptions:
     bookmark_interval: float = 5.0
     max_watch_seconds: float = 1800.0  # the server ends a watch after this long (clients must resume)
     forbidden_verbs: frozenset[str] = frozenset()  # e.g. {"patch"}: answer 403 as RBAC would
+    forbidden_patches: frozenset[str] = frozenset()  # e.g. {"rollouts/status"}: PATCH of these answers 403 (RBAC)
+    # plurals served without a status subresource, as Argo Rollouts' CRD before v0.10: `/status` answers 404
+    # and a PATCH of the resource itself takes `.status` too
+    without_status_subresource: frozenset[str] = frozenset()
     expire_watches: bool = False  # hostile: every watch answers 410 Gone (a storm of relists, if unchecked)
 
 
@@ -295,7 +305,7 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
             verbs = ["get", "list", "watch", "patch", "update", "create", "delete"]
             resources.append({"name": k.plural, "singularName": k.kind.lower(), "namespaced": True, "kind": k.kind,
                               "verbs": verbs, "shortNames": list(k.short_names)})
-            if k.status_subresource:
+            if k.status_subresource and k.plural not in opts.without_status_subresource:
                 resources.append({"name": f"{k.plural}/status", "singularName": "", "namespaced": True,
                                   "kind": k.kind, "verbs": ["get", "patch", "update"]})
         if not resources:
@@ -395,15 +405,18 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
             return not_found(request.url.path)
         p = request.path_params
         subresource = p.get("subresource", "")
-        if subresource not in ("", "status"):
+        has_status = kind.status_subresource and kind.plural not in opts.without_status_subresource
+        if subresource not in ("", "status") or (subresource == "status" and not has_status):
             return not_found(request.url.path)
-        if request.method == "PATCH" and "patch" in opts.forbidden_verbs:
+        resource = f"{kind.plural}/{subresource}" if subresource else kind.plural
+        if request.method == "PATCH" and ("patch" in opts.forbidden_verbs or resource in opts.forbidden_patches):
             message = (f'{kind.resource} "{p["name"]}" is forbidden: User "oncall" cannot patch resource '
-                       f'"{kind.plural}" in API group "{kind.group}" in the namespace "{p["namespace"]}"')
+                       f'"{resource}" in API group "{kind.group}" in the namespace "{p["namespace"]}"')
             return JSONResponse(status_object(403, "Forbidden", message), status_code=403)
         if request.method == "PATCH":
             code, body = store.patch(kind, p["namespace"], p["name"], subresource,
-                                     request.headers.get("content-type", ""), await request.body())
+                                     request.headers.get("content-type", ""), await request.body(),
+                                     status_subresource=has_status)
             return JSONResponse(body, status_code=code)
         obj = store.get(kind.kind, p["namespace"], p["name"])
         if obj is None:

@@ -419,39 +419,53 @@ class ArgoRolloutsProvider:
                                     e.status) from None
         try:
             requests = plugin_patches.patches_for(action, current, replica_sets, revision)
-        except plugin_patches.CannotAct as e:
+        except plugin_patches.CannotAct as e:  # nothing was sent (NothingToDo: the plugin would send nothing)
             raise ProviderError("conflict", str(e), 409) from None
         if not requests:
             raise ProviderError("conflict", f"nothing to do: {name} is already fully promoted", 409)
         # the version that was confirmed (else the cached one): a controller update since gives 409, not an action
         version = pin.version or plugin.metadata(current).get("resourceVersion")
         result = current
-        for i, patch in enumerate(requests):
-            body = plugin_patches.pinned(patch, version) if i == 0 and isinstance(version, str) else patch.body
+        sent = 0  # patches applied so far
+        for patch in requests:
+            first = sent == 0
             try:
-                result = await self._patch(namespace, name, patch, body)
+                result = await self._send(namespace, name, patch.subresource, patch.content_type, patch.body,
+                                          version if first else None)
             except ProviderError as e:
-                if i == 0 and e.kind == "conflict":  # resourceVersion precondition: nothing was changed
-                    raise ProviderError("changed", f"{rollout.service} changed since it was confirmed "
-                                        f"(the API server said: {e.message}); nothing was changed", 409) from None
-                if i > 0:  # an earlier PATCH of this action was applied: it acted, in part
-                    raise ProviderError("lost", f"PATCH {i + 1} of {len(requests)} failed after the first "
-                                        f"{i} applied (the action is half done): {e.message}") from None
-                raise
+                if e.kind == "not_found" and patch.subresource and patch.on_404 is not None:
+                    # no status subresource (controllers before v0.10): as the plugin, the rollout itself gets
+                    # the unified patch instead, and it replaces the patches after this one
+                    try:
+                        result = await self._send(namespace, name, "", plugin_patches.MERGE, patch.on_404,
+                                                  version if first else None)
+                    except ProviderError as fallback_error:
+                        raise self._failed(rollout, fallback_error, sent, len(requests)) from None
+                    sent += 1
+                    break
+                raise self._failed(rollout, e, sent, len(requests)) from None
+            sent += 1
         self.cache.put("Rollout", result)
         return self.row(result)
 
-    async def _patch(self, namespace: str, name: str, patch: plugin_patches.Patch, body: Any) -> dict[str, Any]:
-        try:
-            return await self.kube.patch(ROLLOUTS, namespace, name, patch.subresource, patch.content_type, body)
-        except ProviderError as e:
-            if not (e.kind == "not_found" and patch.fallback_to_main_on_404 and patch.subresource):
-                raise
-            return await self.kube.patch(ROLLOUTS, namespace, name, "", patch.content_type, body)
+    @staticmethod
+    def _failed(rollout: Rollout, error: ProviderError, sent: int, total: int) -> ProviderError:
+        """What a failed PATCH means for the action: nothing changed before the first one applied (a 409 there is
+        the resourceVersion precondition), half done after."""
+        if sent == 0 and error.kind == "conflict":  # resourceVersion precondition: nothing was changed
+            return ProviderError("changed", f"{rollout.service} changed since it was confirmed "
+                                 f"(the API server said: {error.message}); nothing was changed", 409)
+        if sent > 0:  # an earlier PATCH of this action was applied: it acted, in part
+            return ProviderError("lost", f"PATCH {sent + 1} of {total} failed after the first {sent} applied "
+                                 f"(the action is half done): {error.message}")
+        return error
+
+    async def _send(self, namespace: str, name: str, subresource: str, content_type: str, body: Any,
+                    version: Any) -> dict[str, Any]:
+        """One PATCH; the first of an action carries the confirmed resourceVersion as a precondition."""
+        if isinstance(version, str):
+            body = plugin_patches.pinned(plugin_patches.Patch("", content_type, body), version)
+        return await self.kube.patch(ROLLOUTS, namespace, name, subresource, content_type, body)
 
     async def aclose(self) -> None:
-        api = self.kube._api
-        session = getattr(api, "_session", None) if api is not None else None
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.aclose()
+        await self.kube.aclose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 REVISION_ANNOTATION = "rollout.argoproj.io/revision"
@@ -85,10 +86,12 @@ def steps(ro: Obj) -> list[Mapping[str, Any]]:
     return [_map(s) for s in _list(c.get("steps"))] if c else []
 
 
-def revision_of(obj: Obj) -> int | None:
+def revision_of(obj: Obj) -> int:
+    """The revision annotation as the plugin reads it (`parseRevision`): a number as written, negative ones too;
+    0 when absent or not a number."""
     value = _map(metadata(obj).get("annotations")).get(REVISION_ANNOTATION)
-    number = _int(value, -1)
-    return number if number >= 0 else None
+    number = atoi(value) if isinstance(value, str) else None
+    return 0 if number is None else number
 
 
 def owned_by(obj: Obj, uid: str) -> bool:
@@ -99,14 +102,43 @@ def owned_by(obj: Obj, uid: str) -> bool:
 
 
 def is_generation_observed(ro: Obj) -> bool:
+    """The plugin's `isGenerationObserved`: `status.observedGeneration` read with Go's Atoi; not a number (a v0.9
+    hash) counts as observed; a number (negative ones too: "-1" is not absent) must be at least
+    `metadata.generation` (greater: an all-numeric v0.9 hash, which counts as observed too)."""
     observed = status(ro).get("observedGeneration")
-    if not isinstance(observed, str | int) or isinstance(observed, bool):
+    if isinstance(observed, bool):
         return True
-    observed_number = _int(observed, -1)
-    if observed_number < 0:
-        return True  # a v0.9 hash, not a number
-    # equal: observed; greater: an all-numeric v0.9 hash, which counts as observed too
-    return observed_number >= _int(metadata(ro).get("generation"), 0)
+    if isinstance(observed, int):
+        number: int | None = observed if -_INT64 <= observed < _INT64 else None
+    elif isinstance(observed, str):
+        number = atoi(observed)
+    else:
+        return True
+    if number is None:
+        return True
+    return number >= _int(metadata(ro).get("generation"), 0)
+
+
+def _instant(value: Any) -> datetime | str | None:
+    """A `metav1.Time` as an instant (RFC 3339, any offset); text the parser refuses stays text; absent: None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return repr(value)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return parsed if parsed.tzinfo is not None else value
+
+
+def is_restarting(ro: Obj) -> bool:
+    """`spec.restartAt` set and not the same instant as `status.restartedAt` (`2026-01-01T01:00:00+01:00` is
+    `2026-01-01T00:00:00Z`), as the plugin compares them (`Time.Equal`)."""
+    restart_at = _instant(spec(ro).get("restartAt") or None)
+    if restart_at is None:
+        return False
+    return restart_at != _instant(status(ro).get("restartedAt"))
 
 
 def is_unpausing(ro: Obj) -> bool:
@@ -139,8 +171,7 @@ def calculate_phase(ro: Obj) -> tuple[str, str]:
         return "Paused", "manually paused"
     for cond in (_map(c) for c in _list(st.get("pauseConditions"))):
         return "Paused", _str(cond.get("reason"))
-    restart_at = sp.get("restartAt")
-    if restart_at and restart_at != st.get("restartedAt"):
+    if is_restarting(ro):
         return "Progressing", "rollout is restarting"
     replicas = _int(sp.get("replicas"), 1) if sp.get("replicas") is not None else 1
     updated = _int(st.get("updatedReplicas"))
@@ -292,8 +323,11 @@ def actual_weight(ro: Obj, rs_infos: list[ReplicaSetInfo]) -> int:
             if rs.canary:
                 weight = rs.available * max_weight(ro) // available
         return weight
-    routed = _map(_map(_map(status(ro).get("canary")).get("weights")).get("canary")).get("weight")
-    return _int(routed) if routed is not None else set_weight(ro)
+    weights = _map(status(ro).get("canary")).get("weights")
+    if not isinstance(weights, Mapping):
+        return set_weight(ro)
+    # weights without a canary entry: Go reads the zero value of `Weights.Canary.Weight`, 0
+    return _int(_map(weights.get("canary")).get("weight"))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,241 @@
+"""Kubernetes access shared by every source that reads a cluster (Argo Rollouts today; Flagger or pod logs can
+use it as they are): client creation from a kubeconfig or the in-cluster service account, list, watch, get and
+PATCH of any resource.
+
+kr8s (httpx-based, like the rest of monotui) loads the kubeconfig or the in-cluster service account and handles
+credentials: exec plugins, client certificates, bearer tokens, CA data. It is imported only when a client first
+connects, so nothing else pays for it (and a base install without Kubernetes support can leave it out). On top
+of its `call_api`, this module speaks the list + watch protocol itself (resourceVersion, bookmarks, resume,
+relist on 410) so that monotui controls exactly what is requested, and sends each PATCH once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from monotui.config import DEFAULT_MAX_RESPONSE_MB
+from monotui.providers.base import ProviderError, server_message, status_kind, transport_error
+from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
+
+SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@dataclass(frozen=True)
+class Resource:
+    group_version: str
+    plural: str
+    kind: str
+
+    @property
+    def base(self) -> str:
+        return "/api" if self.group_version == "v1" else "/apis"
+
+
+REPLICA_SETS = Resource("apps/v1", "replicasets", "ReplicaSet")
+PODS = Resource("v1", "pods", "Pod")
+DEPLOYMENTS = Resource("apps/v1", "deployments", "Deployment")
+
+
+class MissingKubernetesSupport(ProviderError):
+    """kr8s is not installed: a Kubernetes source cannot connect."""
+
+
+def _kr8s() -> Any:
+    """kr8s, imported on first use (with its asyncio API)."""
+    try:
+        import kr8s
+        import kr8s.asyncio
+    except ImportError:
+        raise MissingKubernetesSupport(
+            "connection", "Kubernetes sources need kr8s, which is not installed (pip install kr8s)") from None
+    return kr8s
+
+
+class Expired(Exception):
+    """The watch's resourceVersion is too old (410): list again."""
+
+
+def error_for(response: httpx.Response, what: str) -> ProviderError:
+    code = response.status_code
+    return ProviderError(status_kind(code), f"{what}: HTTP {code}: {server_message(response)}", code)
+
+
+class KubeClient:
+    def __init__(self, *, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float,
+                 max_response_mb: float = DEFAULT_MAX_RESPONSE_MB) -> None:
+        self._kubeconfig = str(kubeconfig.expanduser()) if kubeconfig else None
+        self._context = context
+        self._in_cluster = in_cluster
+        self.timeout = timeout
+        self.max_response_mb = max_response_mb
+        self._api: Any = None
+
+    async def api(self) -> Any:
+        if self._api is None:
+            kr8s = _kr8s()
+            try:
+                if self._in_cluster:
+                    self._api = await kr8s.asyncio.api(serviceaccount=SERVICE_ACCOUNT)
+                else:
+                    self._api = await kr8s.asyncio.api(kubeconfig=self._kubeconfig, context=self._context)
+            except ProviderError:
+                raise
+            except kr8s.ServerError as e:
+                if e.response is not None:
+                    raise error_for(e.response, "connect") from None
+                raise ProviderError("connection", f"connect: {e}") from None
+            except httpx.HTTPError as e:
+                raise ProviderError("connection", f"connect: cannot connect ({e or type(e).__name__})") from None
+            except Exception as e:  # kr8s raises plain exceptions for unreadable kubeconfigs and contexts
+                raise ProviderError("connection", f"kubeconfig: {type(e).__name__}: {e}") from None
+        return self._api
+
+    async def context_name(self) -> str:
+        api = await self.api()
+        return str(getattr(api.auth, "active_context", "") or self._context or "in-cluster")
+
+    def scrubbed(self, error: ProviderError) -> ProviderError:
+        """The error with the bearer token kr8s uses masked in its text (servers and libraries may quote it)."""
+        token = getattr(getattr(self._api, "auth", None), "token", None)
+        if not isinstance(token, str) or not token or token not in error.message:
+            return error
+        return type(error)(error.kind, scrub(error.message, [token]), error.status)
+
+    async def _call(self, method: str, resource: Resource, namespace: str | None, url: str, *,
+                    what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._call_unscrubbed(method, resource, namespace, url, what=what, retry_auth=retry_auth,
+                                               **kwargs)
+        except ProviderError as e:
+            raise self.scrubbed(e) from None
+
+    async def _call_unscrubbed(self, method: str, resource: Resource, namespace: str | None, url: str, *,
+                               what: str, retry_auth: bool, **kwargs: Any) -> httpx.Response:
+        api = await self.api()
+        kr8s = _kr8s()
+        try:
+            # reads: a wall-clock deadline over connect and body (a PATCH's is the engine's action deadline);
+            # the body bounded while it streams (and after decompression)
+            async with asyncio.timeout(self.timeout if method == "GET" else None), api.call_api(
+                    method, version=resource.group_version, base=resource.base, namespace=namespace, url=url,
+                    raise_for_status=retry_auth, stream=True, timeout=self.timeout, **kwargs) as streamed:
+                body = await read_bounded(streamed, int(self.max_response_mb * 1024 * 1024))
+                response = httpx.Response(streamed.status_code, content=body, request=streamed.request)
+        except TooLarge as e:
+            raise ProviderError("invalid", too_large_message(what, e, self.max_response_mb)) from None
+        except TimeoutError:
+            raise ProviderError("timeout", f"{what}: no complete answer within {self.timeout:g}s") from None
+        except kr8s.ServerError as e:
+            if e.response is not None:
+                raise error_for(e.response, what) from None
+            raise ProviderError("http", f"{what}: {e}") from None
+        except (httpx.HTTPError, kr8s.APITimeoutError, kr8s.ConnectionClosedError) as e:
+            raise transport_error(e, what, self.timeout) from None
+        if response.status_code >= 400:
+            raise error_for(response, what)
+        return response
+
+    async def list(self, resource: Resource, namespace: str | None,
+                   selector: str | None = None) -> tuple[list[dict[str, Any]], str]:
+        params = {"labelSelector": selector} if selector else {}
+        response = await self._call("GET", resource, namespace, resource.plural, what=f"list {resource.plural}",
+                                    retry_auth=True, params=params)
+        try:
+            # a big list is decoded in a worker thread, so keys keep being handled meanwhile
+            data = await asyncio.to_thread(response.json) if len(response.content) > LARGE_BODY else response.json()
+            items = [item for item in data.get("items") or [] if isinstance(item, dict)]
+            return items, str(data["metadata"]["resourceVersion"])
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
+
+    async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
+                    server_timeout: int = 300) -> AsyncIterator[dict[str, Any]]:
+        """Events from `resource_version` on, until the server ends the stream. Raises Expired on 410."""
+        api = await self.api()
+        params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
+                  "timeoutSeconds": str(server_timeout)}
+        what = f"watch {resource.plural}"
+        # no read timeout: a quiet watch sends only bookmarks; the server ends it after timeoutSeconds
+        timeout = httpx.Timeout(self.timeout, read=server_timeout + 30)
+        try:
+            async with api.call_api("GET", version=resource.group_version, base=resource.base,
+                                    namespace=namespace, url=resource.plural, params=params, stream=True,
+                                    raise_for_status=False, timeout=timeout) as response:
+                if response.status_code == 410:
+                    raise Expired()
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise error_for(response, what)
+                async for line in self._lines(response, what):
+                    if not line.strip():
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        raise ProviderError("invalid", f"{what}: not a watch event") from None
+                    if event.get("type") == "ERROR":
+                        obj = event.get("object") or {}
+                        if obj.get("code") == 410:
+                            raise Expired()
+                        raise ProviderError("http", f"{what}: {obj.get('message', 'watch error')}", obj.get("code"))
+                    yield event
+        except httpx.TimeoutException:
+            raise ProviderError("timeout", f"{what}: the stream stalled") from None
+        except httpx.HTTPError as e:
+            raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None
+
+    async def _lines(self, response: httpx.Response, what: str) -> AsyncIterator[bytes]:
+        """The stream's lines, each bounded by max_response_mb (one endless line must not fill memory)."""
+        limit = int(self.max_response_mb * 1024 * 1024)
+        pending = bytearray()
+        async for chunk in response.aiter_bytes():
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                pending += chunk[start:end]
+                yield bytes(pending)
+                pending.clear()
+                start = end + 1
+            pending += chunk[start:]
+            if len(pending) > limit:
+                raise ProviderError("invalid", too_large_message(what, TooLarge(len(pending), True),
+                                                                 self.max_response_mb))
+        if pending:
+            yield bytes(pending)
+
+    async def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+        url = f"{resource.plural}/{name}"
+        response = await self._call("GET", resource, namespace, url, what=f"get {url}", retry_auth=True)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ProviderError("invalid", f"get {url}: not an object")
+        return data
+
+    async def patch(self, resource: Resource, namespace: str, name: str, subresource: str, content_type: str,
+                    body: Any) -> dict[str, Any]:
+        url = f"{resource.plural}/{name}" + (f"/{subresource}" if subresource else "")
+        response = await self._call(
+            "PATCH", resource, namespace, url, what=f"patch {url}", retry_auth=False,
+            content=json.dumps(body).encode(), headers={"Content-Type": content_type},
+        )
+        try:
+            return dict(response.json())
+        except (ValueError, TypeError):
+            raise ProviderError("invalid", f"patch {url}: not an object") from None
+
+    async def aclose(self) -> None:
+        """Close the connection pool, if a client was made."""
+        session = getattr(self._api, "_session", None) if self._api is not None else None
+        if session is not None:
+            with contextlib.suppress(Exception):
+                await session.aclose()
