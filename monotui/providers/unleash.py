@@ -29,7 +29,7 @@ from monotui.config import UnleashSourceConfig
 from monotui.models import Flag, FlagChange, FlagChangeKind, flag_difference, replace
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import HttpEdge
-from monotui.providers.items import describe, item_list, json_object, read_items
+from monotui.providers.items import TOO_DEEP_PROBLEM, describe, holds_too_deep, item_list, json_object, read_items
 
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
@@ -363,6 +363,8 @@ class UnleashProvider:
 
         def parse(body: bytes) -> _Feature:
             data = json_object(body, f"GET {path}")
+            if holds_too_deep(data):
+                raise ProviderError("invalid", f"GET {path}: invalid response: {TOO_DEEP_PROBLEM}")
             try:
                 return _Feature.model_validate(data)
             except ValidationError as e:
@@ -371,24 +373,40 @@ class UnleashProvider:
         return await self._get(path, parse)
 
     async def _read_strategies(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the flags' own answers (their strategies), FLAG_READS_AT_ONCE at a time. Each read has its own
+        deadline (half the source's timeout) and all of them together the source's timeout: a flag whose own read
+        fails, in any way, or hangs is a row saying so (`unreadable`), and the other flags are read as usual."""
         gate = asyncio.Semaphore(FLAG_READS_AT_ONCE)
+        own = self.config.timeout / 2
 
         async def one(key: tuple[str, str]) -> None:
             async with gate:
                 try:
-                    feature = await self._read_feature(*key)
+                    async with asyncio.timeout(own):
+                        feature = await self._read_feature(*key)
+                except TimeoutError:
+                    self._unreadable[key] = (f"{key[1]}: its own answer did not come within {own:g}s: its "
+                                             "strategies are not known")
+                    return
                 except ProviderError as e:
-                    # a flag that answers garbage, or 404 (archived since it was listed, or a name Unleash
-                    # cannot route back) is a row saying what is wrong: the other flags are read as usual
-                    if e.kind not in ("invalid", "not_found"):
-                        raise
+                    # a flag that answers garbage, an error or 404 (archived since it was listed, or a name
+                    # Unleash cannot route back) is a row saying what is wrong: the other flags stay
                     self._unreadable[key] = e.message
                     return
             self._unreadable.pop(key, None)
             environment = next((e for e in feature.environments if e.name == self.config.environment), None)
             self._strategies[key] = strategies_of(environment)
 
-        await asyncio.gather(*(one(key) for key in keys))
+        tasks = {asyncio.ensure_future(one(key)): key for key in keys}
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=self.config.timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for task in late:  # still waiting for its turn: read at the next poll
+            self._unreadable[tasks[task]] = (f"{tasks[task][1]}: not read within {self.config.timeout:g}s (other "
+                                             "flags' reads were slow): its strategies are not known")
 
     async def refresh(self) -> list[FlagChange]:
         """Read every flag and the changes since the last refresh; returns the new changes, oldest first."""
