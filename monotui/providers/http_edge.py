@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import json
 import os
 import ssl
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -185,9 +187,32 @@ class Answer:
         return json.loads(self.content)
 
 
+CLOCK_SAMPLES = 5  # Date headers the clock offset is the median of
+
+
+def date_offset(date: str | None, sent: float, received: float) -> float | None:
+    """How far the server's clock is ahead of ours (seconds; negative: behind) by its `Date` header, against the
+    midpoint of the exchange (`sent`, `received`: time.time()). Date has whole seconds: half a second is added."""
+    if not date:
+        return None
+    try:
+        at = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if at.tzinfo is None:
+        return None
+    try:
+        return at.timestamp() + 0.5 - (sent + received) / 2
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 class HttpEdge:
     """One client for one source. `get`/`send` return the status, headers and whole (bounded) body, or raise
-    ProviderError (kind "connection" only when nothing reached the server)."""
+    ProviderError (kind "connection" only when nothing reached the server).
+
+    `clock_offset` is how far the server's clock runs ahead of ours (seconds, from its `Date` headers; None until
+    one came): a source's times are compared with local ones through it."""
 
     def __init__(self, config: HttpSourceBase, *, transport: httpx.AsyncBaseTransport | None = None,
                  accept: str = "application/json", bearer: bool = True) -> None:
@@ -200,6 +225,7 @@ class HttpEdge:
             verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         elif config.ca_bundle and config.verify_tls:
             verify = ssl.create_default_context(cafile=str(config.ca_bundle.expanduser()))
+        self._offsets: deque[float] = deque(maxlen=CLOCK_SAMPLES)
         self._client = httpx.AsyncClient(
             base_url=config.url.rstrip("/"), timeout=config.timeout, verify=verify, transport=transport,
             headers={"User-Agent": f"monotui/{__version__}", "Accept": accept, "Accept-Encoding": ACCEPT_ENCODING},
@@ -209,6 +235,12 @@ class HttpEdge:
     @property
     def deadline(self) -> float:
         return self.config.timeout
+
+    @property
+    def clock_offset(self) -> float | None:
+        """The server's clock minus ours, in seconds (the median of its last few `Date` headers), or None."""
+        ordered = sorted(self._offsets)
+        return ordered[len(ordered) // 2] if ordered else None
 
     def error(self, kind: ErrorKind, message: str, status: int | None = None) -> ProviderError:
         """A ProviderError with every credential scrubbed from its text (servers and libraries may quote them)."""
@@ -269,9 +301,13 @@ class HttpEdge:
                     params: dict[str, Any] | None, content: bytes | None, json_body: Any) -> Answer:
         limit = self.config.max_response_bytes
         deadline = time.monotonic() + self.deadline if method == "GET" else None  # as in _exchange
+        sent = time.time()
         try:
             async with self._client.stream(method, path, headers=headers, params=params, content=content,
                                            json=json_body) as response:
+                offset = date_offset(response.headers.get("date"), sent, time.time())
+                if offset is not None:
+                    self._offsets.append(offset)
                 body = await read_bounded(response, limit, deadline)
         except TooLarge as e:
             raise self.error("invalid", too_large_message(what, e, self.config.max_response_mb)) from None
