@@ -56,7 +56,7 @@ class AlertmanagerProvider:
                   silenced_by=a.status.silencedBy)
             for a in raw if self.config.service_label in a.labels
         ]
-        return PollResult(rollouts=None, alerts=alerts, requests=1)
+        return PollResult(rollouts=None, alerts=alerts, requests=1, clock_skew_s=self._edge.skew)
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> Answer:
         return await self._edge.send(method, path, **kwargs)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -99,6 +100,30 @@ class HttpDeployProvider:
         self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
         self._bulk_digests: dict[str, bytes] = {}  # bulk path → digest of the last body applied
         self._known: dict[bytes, Rollout] = {}  # the last bulk list's items: JSON → model (items.decode_known)
+
+    def _local_rollout(self, rollout: Rollout, shift: timedelta) -> Rollout:
+        """`rollout` with its times moved onto our clock (a row for an unreadable one has our times already)."""
+        if rollout.id in self._unreadable:
+            return rollout
+        return copy_with(rollout, started_at=rollout.started_at - shift,
+                         updated_at=None if rollout.updated_at is None else rollout.updated_at - shift,
+                         rolled_back_at=None if rollout.rolled_back_at is None else rollout.rolled_back_at - shift)
+
+    def _on_our_clock(self, result: PollResult) -> PollResult:
+        """A poll's times moved onto our clock when the API's runs SKEW_SHOWN or more ahead or behind (its Date
+        headers): a canary stamped 45 s "in the future" must still fall in the window before a breach seen here."""
+        skew = self._edge.skew
+        if skew is None:
+            return result
+        shift = timedelta(seconds=skew)
+        return dataclasses.replace(
+            result, clock_skew_s=skew,
+            rollouts=None if result.rollouts is None else [self._local_rollout(r, shift) for r in result.rollouts],
+            events=[copy_with(e, time=e.time - shift) for e in result.events])
+
+    def _shifted(self, rollout: Rollout) -> Rollout:
+        skew = self._edge.skew
+        return rollout if skew is None else self._local_rollout(rollout, timedelta(seconds=skew))
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
@@ -218,7 +243,7 @@ class HttpDeployProvider:
                 self.use_feed = False  # a server without the change feed: bulk polls from now on
             else:
                 self.use_feed = True
-                return result
+                return self._on_our_clock(result)
         (rollouts, seen_r), (health, seen_h), events = await asyncio.gather(
             self._rollouts(), self._health(), self._events())
         # remembered only now: after a failed poll, the next identical body is applied (it never was)
@@ -226,7 +251,7 @@ class HttpDeployProvider:
             self._etag = seen_r.pop("etag")
         self._bulk_digests.update({**seen_r, **seen_h})
         self._advance_events(events)
-        return PollResult(rollouts=rollouts, health=health, events=events.events, requests=3)
+        return self._on_our_clock(PollResult(rollouts=rollouts, health=health, events=events.events, requests=3))
 
     def _advance_events(self, events: EventPage) -> None:
         if events.cursor < self._event_cursor:  # the backend restarted: its ids started again
@@ -248,7 +273,7 @@ class HttpDeployProvider:
             return envelope(_ROLLOUT, body, f"GET {path}")
 
         _, rollout = await self._edge.get(path, parse)
-        return rollout  # type: ignore[no-any-return]
+        return self._shifted(rollout)
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
@@ -268,7 +293,7 @@ class HttpDeployProvider:
         if response.status != 200:  # another 2xx is not the documented answer: it may have acted
             raise ProviderError("invalid", f"POST {path}: HTTP {response.status} is not the documented answer")
         # an answer that cannot be read: it may have acted, the engine calls this outcome unknown
-        return envelope(_ACTION_RESPONSE, response.content, f"POST {path}").rollout
+        return self._shifted(envelope(_ACTION_RESPONSE, response.content, f"POST {path}").rollout)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

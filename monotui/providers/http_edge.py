@@ -188,6 +188,7 @@ class Answer:
 
 
 CLOCK_SAMPLES = 5  # Date headers the clock offset is the median of
+SKEW_SHOWN = 3.0  # seconds of clock offset from which a source's times are corrected and its status says so
 
 
 def date_offset(date: str | None, sent: float, received: float) -> float | None:
@@ -255,6 +256,13 @@ class HttpEdge:
         if not token:
             return {}
         return {"Authorization": f"Bearer {token}" if self._bearer else token}
+
+    @property
+    def skew(self) -> float | None:
+        """The clock offset in whole seconds when it is SKEW_SHOWN or more either way (else None: within what
+        Date headers and the network can tell)."""
+        offset = self.clock_offset
+        return float(round(offset)) if offset is not None and abs(offset) >= SKEW_SHOWN else None
 
     async def send(self, method: str, path: str, *, what: str | None = None,
                    headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,

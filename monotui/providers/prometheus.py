@@ -171,7 +171,7 @@ class PrometheusProvider:
                 series=HealthSeries(interval_s=self.config.poll_interval, error_ratio=list(err_hist),
                                     p99_ms=list(p99_hist)),
             ))
-        return PollResult(rollouts=None, health=health, requests=3)
+        return PollResult(rollouts=None, health=health, requests=3, clock_skew_s=self._edge.skew)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

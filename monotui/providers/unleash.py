@@ -482,7 +482,8 @@ class UnleashProvider:
     async def poll(self) -> PollResult:
         before = self._requests
         changes = await self.refresh()
-        return PollResult(rollouts=None, requests=self._requests - before, flags=self.flags, flag_changes=changes)
+        return PollResult(rollouts=None, requests=self._requests - before, flags=self.flags, flag_changes=changes,
+                          clock_skew_s=self._edge.skew)
 
     # ---- acting ----
 
