@@ -322,6 +322,8 @@ class HttpEdge:
         except httpx.DecodingError as e:
             raise self.error("invalid", f"{what}: invalid response: the compressed body cannot be "
                                         f"decompressed ({str(e)[:200] or 'corrupt'})") from None
+        except httpx.InvalidURL as e:  # a URL httpx will not send (a query too long): nothing was sent
+            raise self.error("connection", f"{what}: the request could not be built ({str(e)[:100]})") from None
         except UnicodeEncodeError:  # a header (a rotated token?) that HTTP cannot carry: nothing was sent
             raise self.error("connection", f"{what}: the request could not be built (a header value that is "
                                            "not ASCII?)") from None
