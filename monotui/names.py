@@ -58,11 +58,13 @@ def invisible(char: str) -> bool:
 
 
 def canonical(name: str) -> str:
-    """The form two names are compared in: NFKC (full-width and compatibility forms folded), case folded,
-    invisible characters removed, look-alike dashes and Cyrillic/Greek letters mapped to the ASCII they imitate,
-    surrounding whitespace dropped."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(c for c in folded if not invisible(c)).translate(_LOOK_ALIKE).strip()
+    """The form two names are compared in, a skeleton in the manner of Unicode TR39: NFKC (full-width and
+    compatibility forms folded), case folded, combining marks dropped (`payments-api` followed by U+0307, or with
+    a precomposed `ṗ`, reads as `payments-api`), invisible characters removed, look-alike dashes and
+    Cyrillic/Greek letters mapped to the ASCII they imitate, surrounding whitespace dropped."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold())
+    bare = "".join(c for c in folded if not unicodedata.category(c).startswith("M") and not invisible(c))
+    return unicodedata.normalize("NFC", bare.translate(_LOOK_ALIKE)).strip()
 
 
 def visible(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -84,7 +85,7 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
         live: tuple[SimulatorServer, PrometheusServer], engine_for: Callable[..., Engine]) -> None:
     sim, prom = live
     app = make_app(engine_for(*sources(sim, prom)))
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35)):
         await rows_loaded(app, 6)
         await wait_until(lambda: len(app.engine.state.sources["prom"].health) == 6, timeout=30,
                          what="prometheus has every service")
@@ -95,16 +96,24 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
                          timeout=60, what="the error ratio, as Prometheus computes it, crosses 5%")
         await wait_until(lambda: app.table._order[0] == "prod/cart-api", timeout=10,
                          what="the unhealthy rollout sorted to the top")
-        # changed just before its service breached, as Prometheus sees it: the suspect, with the evidence
-        [suspect] = [v for v in app.engine.state.views() if v.evidence is not None]
+        # changed just before its service breached, as Prometheus sees it: the suspect, with the evidence (the
+        # breach is judged on the poll after the one that crossed: wait for it, never read it at once)
+        def suspects() -> list[Any]:
+            return [v for v in app.engine.state.views() if v.evidence is not None]
+
+        await wait_until(lambda: len(suspects()) == 1, timeout=30, what="the rollout becomes the suspect")
+        [suspect] = suspects()
         assert suspect.rollout.service == "cart-api" and suspect.evidence is not None
         assert suspect.evidence.now >= 0.05 and suspect.evidence.before is not None
         assert suspect.evidence.before < 0.05
-        await pilot.pause(0.3)
+
         # the row shows Prometheus' figure (it moves with every poll: compare with the state the row came from)
-        shown = float(cell(app, "prod/cart-api", "errors").rstrip("%"))
-        latest = app.engine.state.sources["prom"].health["cart-api"].error_ratio * 100
-        assert abs(shown - latest) < 3.0 and shown > before * 100 * 3
+        def row_follows() -> bool:
+            shown = float(cell(app, "prod/cart-api", "errors").rstrip("%"))
+            latest = app.engine.state.sources["prom"].health["cart-api"].error_ratio * 100
+            return abs(shown - latest) < 3.0 and shown > before * 100 * 3
+
+        await wait_until(row_follows, timeout=20, what="the row shows Prometheus' rising error ratio")
         history = app.engine.state.sources["prom"].health["cart-api"].series.error_ratio
         assert history[-1] > history[0], "the sparkline series rises"
         # the detail panel: 30 minutes from a range query, the rollout's start marked on it

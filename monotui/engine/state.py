@@ -53,6 +53,7 @@ class SourceStatus:
     read_only: bool = False
     tls_unverified: bool = False  # the operator turned TLS verification off for this source
     resyncing: int = 0  # a watching source listing again and again (410 storm), backing off
+    clock_skew: float | None = None  # seconds its clock runs ahead of ours (behind: negative), when notable
 
     def age(self, now: float | None = None) -> float | None:
         return None if self.last_ok is None else max(0.0, (time.time() if now is None else now) - self.last_ok)
@@ -264,6 +265,7 @@ class ProductionState(FlagState):
         data.status.state = "ok"
         data.status.error = None
         data.status.resyncing = result.resyncing
+        data.status.clock_skew = result.clock_skew_s
         data.status.last_ok = time.time()
         data.status.failures = 0
         data.status.retry_in = None

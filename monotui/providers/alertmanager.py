@@ -3,7 +3,6 @@ matched to services by a configurable label."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +14,7 @@ from monotui.config import AlertmanagerSourceConfig
 from monotui.models import Alert
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
-from monotui.providers.items import read_items
+from monotui.providers.items import json_value, read_items
 
 
 class _Status(BaseModel):
@@ -42,10 +41,7 @@ class AlertmanagerProvider:
 
     @staticmethod
     def _read_alerts(body: bytes) -> list[_GettableAlert]:
-        try:
-            raw = json.loads(body)
-        except (ValueError, RecursionError):
-            raise ProviderError("invalid", "alerts: invalid response: not JSON") from None
+        raw = json_value(body, "alerts")  # an alert nested too deep is that alert's problem (left out)
         if not isinstance(raw, list):
             raise ProviderError("invalid", "alerts: invalid response: Input should be a valid list")
         return read_items(raw, _GettableAlert)  # an alert that cannot be read is left out, not the source
@@ -60,7 +56,7 @@ class AlertmanagerProvider:
                   silenced_by=a.status.silencedBy)
             for a in raw if self.config.service_label in a.labels
         ]
-        return PollResult(rollouts=None, alerts=alerts, requests=1)
+        return PollResult(rollouts=None, alerts=alerts, requests=1, clock_skew_s=self._edge.skew)
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> Answer:
         return await self._edge.send(method, path, **kwargs)

@@ -109,6 +109,8 @@ class PollResult:
     resyncing: int = 0  # watching sources: relists in a row that brought nothing (410 storms), 0 when well
     flags: list[Flag] | None = None  # flag sources: every flag (None: not a flag source)
     flag_changes: list[FlagChange] = field(default_factory=list)  # flag sources: the new changes, oldest first
+    clock_skew_s: float | None = None  # how far the source's clock runs ahead of ours (its Date headers), when
+    # that is more than a few seconds (SKEW_SHOWN); its times in this result are already on our clock
 
 
 # Capabilities, not kind names: the engine and the UI choose behaviour by which of these a provider implements

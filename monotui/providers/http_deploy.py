@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +30,8 @@ from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
+
+MAX_CURSOR = 4096  # characters of a change-feed cursor kept to send back (a longer one: list everything again)
 
 # The envelopes of the answers, their item lists kept as raw JSON: each item is decoded on its own, so one that
 # cannot be read never hides the others (providers/items.py).
@@ -99,6 +103,33 @@ class HttpDeployProvider:
         self._unreadable: dict[str, datetime] = {}  # rollout id → when it was first seen unreadable
         self._bulk_digests: dict[str, bytes] = {}  # bulk path → digest of the last body applied
         self._known: dict[bytes, Rollout] = {}  # the last bulk list's items: JSON → model (items.decode_known)
+        self._aliases: dict[str, list[str]] = {}  # an id listed more than once → the row ids shown for it
+        self._dropped: list[str] = []  # set by `_apart`
+        self._cursor_errors: dict[str, int] = {}  # change-feed path → failures in a row on a cursor
+
+    def _local_rollout(self, rollout: Rollout, shift: timedelta) -> Rollout:
+        """`rollout` with its times moved onto our clock (a row for an unreadable one has our times already)."""
+        if rollout.id in self._unreadable:
+            return rollout
+        return copy_with(rollout, started_at=rollout.started_at - shift,
+                         updated_at=None if rollout.updated_at is None else rollout.updated_at - shift,
+                         rolled_back_at=None if rollout.rolled_back_at is None else rollout.rolled_back_at - shift)
+
+    def _on_our_clock(self, result: PollResult) -> PollResult:
+        """A poll's times moved onto our clock when the API's runs SKEW_SHOWN or more ahead or behind (its Date
+        headers): a canary stamped 45 s "in the future" must still fall in the window before a breach seen here."""
+        skew = self._edge.skew
+        if skew is None:
+            return result
+        shift = timedelta(seconds=skew)
+        return dataclasses.replace(
+            result, clock_skew_s=skew,
+            rollouts=None if result.rollouts is None else [self._local_rollout(r, shift) for r in result.rollouts],
+            events=[copy_with(e, time=e.time - shift) for e in result.events])
+
+    def _shifted(self, rollout: Rollout) -> Rollout:
+        skew = self._edge.skew
+        return rollout if skew is None else self._local_rollout(rollout, timedelta(seconds=skew))
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
@@ -121,6 +152,7 @@ class HttpDeployProvider:
             rollouts, self._known = decode_known(items, _ROLLOUT, self._known, stand_in)
         else:
             rollouts = decode_items(items, _ROLLOUT, stand_in)
+        rollouts = self._apart(rollouts, seen_now, replace=replace)
         if replace:
             self._unreadable = seen_now
         else:  # a partial answer: only the rollouts it carries are re-judged
@@ -128,6 +160,41 @@ class HttpDeployProvider:
                 self._unreadable.pop(rollout.id, None)
             self._unreadable.update(seen_now)
         return rollouts
+
+    def _apart(self, rollouts: list[Rollout], seen_now: dict[str, datetime], *, replace: bool) -> list[Rollout]:
+        """Items of one answer that share an id are all shown, each under its own row id ("cart-api (2 of 2)"),
+        marked as a conflict (actions on them are refused: the id alone cannot say which the API would act on);
+        one of them must never hide the other. The ids of rows to drop from the state (the plain row when a
+        conflict begins in a partial answer, the conflict rows when it ends) are left in `self._dropped`."""
+        self._dropped = []
+        ids = [r.id for r in rollouts]
+        if len(set(ids)) == len(ids) and not self._aliases:
+            return rollouts
+        counts = Counter(ids)
+        shown: dict[str, list[str]] = {}
+        out = []
+        for rollout in rollouts:
+            total = counts[rollout.id]
+            if total == 1:
+                out.append(rollout)
+                if not replace and rollout.id in self._aliases:  # listed once again: the conflict is over
+                    self._dropped += self._aliases.pop(rollout.id)
+                continue
+            aliases = shown.setdefault(rollout.id, [])
+            alias = f"{rollout.id} ({len(aliases) + 1} of {total})"
+            aliases.append(alias)
+            services = ", ".join(sorted({r.service for r in rollouts if r.id == rollout.id}))[:200]
+            problem = (f"conflict: the API lists id {rollout.id} {total} times (service {services}); actions "
+                       "are refused until it lists it once")
+            out.append(copy_with(rollout, id=alias, message=problem, errors=[*rollout.errors, problem]))
+            seen_now[alias] = self._unreadable.get(alias, rollout.started_at)
+        if replace:
+            self._aliases = shown
+        else:
+            for original, aliases in shown.items():
+                self._dropped += [original, *(a for a in self._aliases.get(original, []) if a not in aliases)]
+                self._aliases[original] = aliases
+        return out
 
     def _read_rollouts(self, body: bytes) -> list[Rollout]:
         return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True,
@@ -138,8 +205,9 @@ class HttpDeployProvider:
         removed = [r for r in data.removed or [] if isinstance(r, str)]
         for gone in removed:
             self._unreadable.pop(gone, None)
-        return RolloutChanges(cursor=data.cursor, full=data.full, removed=removed,
-                              rollouts=self._rollout_items(data.rollouts, replace=data.full))
+            removed += self._aliases.pop(gone, [])
+        rollouts = self._rollout_items(data.rollouts, replace=data.full)
+        return RolloutChanges(cursor=data.cursor, full=data.full, removed=removed + self._dropped, rollouts=rollouts)
 
     @staticmethod
     def _read_health_changes(body: bytes) -> HealthChanges:
@@ -179,19 +247,38 @@ class HttpDeployProvider:
 
     async def _events(self) -> EventPage:
         _, page = await self._edge.get("/v1/events", self._read_events, params={"since": self._event_cursor})
+        if page.cursor < 0:  # a negative cursor is refused: only the events past ours are new
+            return EventPage(events=[e for e in page.events if e.id > self._event_cursor], cursor=page.cursor)
         return page  # type: ignore[no-any-return]
 
     async def _changes(self, path: str, parse: Any, cursor: str | None) -> tuple[Any, int]:
         """One page of a change feed since `cursor`, and the requests it took: a cursor the server no longer
-        honours (410) is answered by listing everything again."""
+        honours (410) is answered by listing everything again, and so is any other error on the same cursor the
+        second time in a row (the first is the engine's to back off from: it may have been passing)."""
         try:
             _, page = await self._edge.get(path, parse, params={"since": cursor} if cursor else None)
+            self._cursor_errors.pop(path, None)
             return page, 1
         except ProviderError as e:
-            if e.status != 410 or cursor is None:
+            if cursor is None:
                 raise
+            if e.status != 410:
+                failures = self._cursor_errors.get(path, 0) + 1
+                self._cursor_errors[path] = failures
+                if failures < 2:
+                    raise
         _, page = await self._edge.get(path, parse)
+        self._cursor_errors.pop(path, None)
         return page, 2
+
+    @staticmethod
+    def _next_cursor(cursor: str) -> str | None:
+        """The cursor to send next time, or None (list everything) for one that no request should carry: longer
+        than MAX_CURSOR (a 64 KB cursor makes every request fail), or with characters other than printable
+        ASCII."""
+        if len(cursor) > MAX_CURSOR or not cursor.isascii() or not cursor.isprintable():
+            return None
+        return cursor
 
     async def _poll_feed(self) -> PollResult:
         (rollouts, r_requests), (health, h_requests), events = await asyncio.gather(
@@ -200,7 +287,7 @@ class HttpDeployProvider:
             self._events(),
         )
         # cursors move only once the whole poll succeeded, so a failed poll loses no change
-        self._rollout_cursor, self._health_cursor = rollouts.cursor, health.cursor
+        self._rollout_cursor, self._health_cursor = self._next_cursor(rollouts.cursor), self._next_cursor(health.cursor)
         self._advance_events(events)
         return PollResult(
             rollouts=rollouts.rollouts, partial=not rollouts.full, removed=rollouts.removed,
@@ -218,7 +305,7 @@ class HttpDeployProvider:
                 self.use_feed = False  # a server without the change feed: bulk polls from now on
             else:
                 self.use_feed = True
-                return result
+                return self._on_our_clock(result)
         (rollouts, seen_r), (health, seen_h), events = await asyncio.gather(
             self._rollouts(), self._health(), self._events())
         # remembered only now: after a failed poll, the next identical body is applied (it never was)
@@ -226,9 +313,11 @@ class HttpDeployProvider:
             self._etag = seen_r.pop("etag")
         self._bulk_digests.update({**seen_r, **seen_h})
         self._advance_events(events)
-        return PollResult(rollouts=rollouts, health=health, events=events.events, requests=3)
+        return self._on_our_clock(PollResult(rollouts=rollouts, health=health, events=events.events, requests=3))
 
     def _advance_events(self, events: EventPage) -> None:
+        if events.cursor < 0:  # refused: not a place in the event log (taking it would read everything again)
+            return
         if events.cursor < self._event_cursor:  # the backend restarted: its ids started again
             self._event_cursor = 0
         else:
@@ -248,7 +337,7 @@ class HttpDeployProvider:
             return envelope(_ROLLOUT, body, f"GET {path}")
 
         _, rollout = await self._edge.get(path, parse)
-        return rollout  # type: ignore[no-any-return]
+        return self._shifted(rollout)
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,
@@ -268,7 +357,7 @@ class HttpDeployProvider:
         if response.status != 200:  # another 2xx is not the documented answer: it may have acted
             raise ProviderError("invalid", f"POST {path}: HTTP {response.status} is not the documented answer")
         # an answer that cannot be read: it may have acted, the engine calls this outcome unknown
-        return envelope(_ACTION_RESPONSE, response.content, f"POST {path}").rollout
+        return self._shifted(envelope(_ACTION_RESPONSE, response.content, f"POST {path}").rollout)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

@@ -22,6 +22,82 @@ S = TypeVar("S", bound=msgspec.Struct)
 E = TypeVar("E")
 UNREADABLE = "unreadable"
 
+# Nesting: the JSON decoders give up near 1,000 levels (RecursionError), which would make the whole answer
+# unreadable for one item. An answer that deep is read again with every value nested deeper than MAX_DEPTH
+# replaced by a marker, and each item holding the marker is that item's problem alone.
+MAX_DEPTH = 128
+TOO_DEEP = "\x00monotui: nested too deep"
+_TOO_DEEP_JSON = b'"\\u0000monotui: nested too deep"'
+TOO_DEEP_PROBLEM = f"body: nested more than {MAX_DEPTH} levels deep"
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def prune_deep(body: bytes, max_depth: int = MAX_DEPTH) -> bytes:
+    """`body` with every array or object opened deeper than `max_depth` replaced by the TOO_DEEP marker (a string
+    value); strings are skipped whole, so brackets inside them do not count. Malformed JSON stays malformed."""
+    out: list[bytes] = []
+    depth = 0
+    kept = 0  # where the part of `body` still to copy starts
+    for token in _TOKEN.finditer(body):
+        char = token.group()[0]
+        if char == 0x22:  # a string
+            continue
+        if char in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth == max_depth + 1:
+                out += (body[kept:token.start()], _TOO_DEEP_JSON)
+        else:
+            if depth == max_depth + 1:
+                kept = token.end()
+            depth -= 1
+    out.append(body[kept:])
+    return b"".join(out)
+
+
+class TooDeep(dict[str, Any]):
+    """An item of a list answer that held a value nested too deep (what was left of it: its name, its id)."""
+
+
+def holds_too_deep(value: Any) -> bool:
+    """Whether parsed JSON (from `json_value`) held a value nested too deep."""
+    return isinstance(value, TooDeep) or _holds_marker(value)
+
+
+def _holds_marker(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == TOO_DEEP
+    if isinstance(value, dict):
+        return any(_holds_marker(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_marker(v) for v in value)
+    return False
+
+
+def _mark_items(value: Any) -> Any:
+    """Each element of a list that holds the marker (the shallowest lists: the answer's items) as TooDeep."""
+    if isinstance(value, dict):
+        return {k: _mark_items(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [(TooDeep(v) if isinstance(v, dict) else TooDeep()) if _holds_marker(v) else _mark_items(v)
+                for v in value]
+    return value
+
+
+def json_value(body: bytes, what: str) -> Any:
+    """Any JSON answer, parsed; an item nested too deep comes back as a TooDeep (read_items makes it that item's
+    problem); ProviderError when it is not JSON."""
+    try:
+        return msgspec.json.decode(body)
+    except RecursionError:
+        pass
+    except msgspec.DecodeError as e:
+        raise ProviderError("invalid", f"{what}: invalid response: not JSON ({e})") from None
+    try:
+        return _mark_items(msgspec.json.decode(prune_deep(body)))
+    except (msgspec.DecodeError, RecursionError) as e:
+        reason = str(e) if isinstance(e, msgspec.DecodeError) else type(e).__name__
+        raise ProviderError("invalid", f"{what}: invalid response: not JSON ({reason})") from None
+
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
 
@@ -50,7 +126,10 @@ def envelope(decoder: msgspec.json.Decoder[E], body: bytes, what: str) -> E:
     """The answer's envelope (its item lists left as raw JSON, read one by one by `decode_items`), or
     ProviderError naming what is wrong."""
     try:
-        return decoder.decode(body)
+        try:
+            return decoder.decode(body)
+        except RecursionError:  # one item nested too deep: read again with it marked (`_decode_one`)
+            return decoder.decode(prune_deep(body))
     except msgspec.ValidationError as e:
         raise ProviderError("invalid", f"{what}: invalid response: {describe(e)}") from None
     except (msgspec.DecodeError, RecursionError) as e:
@@ -60,12 +139,8 @@ def envelope(decoder: msgspec.json.Decoder[E], body: bytes, what: str) -> E:
 
 def json_object(body: bytes, what: str) -> dict[str, Any]:
     """An answer that must be a JSON object, parsed, or ProviderError saying why not."""
-    try:
-        data = msgspec.json.decode(body)
-    except (msgspec.DecodeError, RecursionError) as e:
-        reason = str(e) if isinstance(e, msgspec.DecodeError) else type(e).__name__
-        raise ProviderError("invalid", f"{what}: invalid response: not JSON ({reason})") from None
-    if not isinstance(data, dict):
+    data = json_value(body, what)
+    if not isinstance(data, dict) or isinstance(data, TooDeep):
         raise ProviderError("invalid", f"{what}: invalid response: not a JSON object")
     return data
 
@@ -86,8 +161,10 @@ def _plain(raw: msgspec.Raw) -> Any:
         return None
 
 
-def _decode_one(raw: msgspec.Raw, decoder: msgspec.json.Decoder[S]) -> S | str:
-    """The item's model, or what is wrong with it."""
+def _decode_one(raw: msgspec.Raw, decoder: msgspec.json.Decoder[S], text: bytes | None = None) -> S | str:
+    """The item's model, or what is wrong with it (`text`: the item's bytes, when the caller has them)."""
+    if _TOO_DEEP_JSON in (bytes(raw) if text is None else text):
+        return TOO_DEEP_PROBLEM
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as e:
@@ -125,7 +202,7 @@ def decode_known(items: list[msgspec.Raw], decoder: msgspec.json.Decoder[S], kno
         text = bytes(raw)
         model = known.get(text)
         if model is None:
-            decoded = _decode_one(raw, decoder)
+            decoded = _decode_one(raw, decoder, text)
             if isinstance(decoded, str):  # a stand-in is made again each time (it says since when)
                 stand_in = on_bad(i, _plain(raw), decoded)
                 if stand_in is not None:
@@ -143,6 +220,11 @@ def read_items(items: list[Any], model: type[M],
     Alertmanager); `on_bad(index, raw item, problem)` gives its stand-in (or None: dropped)."""
     out: list[M] = []
     for i, raw in enumerate(items):
+        if isinstance(raw, TooDeep):
+            stand_in = on_bad(i, raw, TOO_DEEP_PROBLEM)
+            if stand_in is not None:
+                out.append(stand_in)
+            continue
         try:
             out.append(model.model_validate(raw))
         except ValidationError as e:

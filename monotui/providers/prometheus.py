@@ -8,6 +8,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -16,8 +17,10 @@ from monotui.config import PrometheusSourceConfig
 from monotui.models import HealthSeries, ServiceHealth
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import HttpEdge
+from monotui.providers.items import json_value, read_items
 
 SERIES_POINTS = 30
+R = TypeVar("R", bound=BaseModel)
 
 
 class _Sample(BaseModel):
@@ -49,6 +52,25 @@ class _RangeResponse(BaseModel):
     status: str
     data: _RangeData | None = None
     error: str | None = None
+
+
+def _each_item(model: type[R], item: type[BaseModel], body: bytes, what: str) -> R:
+    """An answer read whole, or else item by item: one series that cannot be read (a field of the wrong type, a
+    value nested a thousand levels deep) is left out, not the whole answer."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as e:
+        problem = e.errors(include_url=False)[0]["msg"]
+    data = json_value(body, what)
+    inner = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(inner, dict) or not isinstance(inner.get("result"), list):
+        raise ProviderError("invalid", f"{what}: invalid response: {problem}")
+    try:
+        parsed = model.model_validate({**data, "data": {**inner, "result": []}})
+    except ValidationError:
+        raise ProviderError("invalid", f"{what}: invalid response: {problem}") from None
+    parsed.data.result = read_items(inner["result"], item)  # type: ignore[attr-defined]
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -89,11 +111,7 @@ class PrometheusProvider:
         what = f"{figure} query"
 
         def parse(body: bytes) -> _QueryResponse:
-            try:
-                return _QueryResponse.model_validate_json(body)
-            except ValidationError as e:
-                first = e.errors(include_url=False)[0]
-                raise ProviderError("invalid", f"{what}: invalid response: {first['msg']}") from None
+            return _each_item(_QueryResponse, _Sample, body, what)
 
         _, parsed = await self._edge.get("/api/v1/query", parse, what=what,
                                          params={"query": promql.format(window=self.config.window)})
@@ -112,10 +130,7 @@ class PrometheusProvider:
         what = f"{figure} history"
 
         def parse(body: bytes) -> _RangeResponse:
-            try:
-                return _RangeResponse.model_validate_json(body)
-            except ValidationError as e:
-                raise ProviderError("invalid", f"{what}: {e.errors(include_url=False)[0]['msg']}") from None
+            return _each_item(_RangeResponse, _Series, body, what)
 
         _, parsed = await self._edge.get("/api/v1/query_range", parse, what=what, params={
             "query": promql.format(window=self.config.window), "start": start, "end": end, "step": step})
@@ -156,7 +171,7 @@ class PrometheusProvider:
                 series=HealthSeries(interval_s=self.config.poll_interval, error_ratio=list(err_hist),
                                     p99_ms=list(p99_hist)),
             ))
-        return PollResult(rollouts=None, health=health, requests=3)
+        return PollResult(rollouts=None, health=health, requests=3, clock_skew_s=self._edge.skew)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

@@ -18,7 +18,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
@@ -29,12 +29,16 @@ from monotui.config import UnleashSourceConfig
 from monotui.models import Flag, FlagChange, FlagChangeKind, flag_difference, replace
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import HttpEdge
-from monotui.providers.items import describe, item_list, json_object, read_items
+from monotui.providers.items import TOO_DEEP_PROBLEM, describe, holds_too_deep, item_list, json_object, read_items
 
 PAGE = 500  # flags per feature-search request
 EVENTS_PAGE = 100  # events per event-search request
 MAX_CATCH_UP = 5000  # events read back in one poll at most, after a long pause
 OVERLAP = timedelta(seconds=60)  # how far behind the newest event one that commits late may appear
+# The cursor never moves past our own clock plus this (less than OVERLAP): one event stamped in the future (or a
+# server clock running ahead) must not put the read-back horizon past every change still to come.
+FUTURE_SKEW = timedelta(seconds=30)
+MAX_SEEN = 10_000  # event ids remembered within the overlap (future-stamped ones stay until their time comes)
 RECENT_CHANGES = 1000  # changes kept for `recent_changes`
 FLAG_READS_AT_ONCE = 4  # concurrent reads of single flags (strategies)
 CHANGE_EVENTS = {
@@ -235,6 +239,19 @@ def _change_summary(event: _Event, kind: FlagChangeKind) -> str:
     return "strategy changed"
 
 
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _future(event: _Event, server_now: datetime) -> str:
+    """' (stamped 3 h in the future)' for an event stamped ahead of its server's clock, else ''."""
+    ahead = (event.createdAt - server_now).total_seconds()
+    return f" (stamped {_span(ahead)} in the future)" if ahead > FUTURE_SKEW.total_seconds() else ""
+
+
 # ---- the provider ----------------------------------------------------------------------------------------
 
 
@@ -319,6 +336,8 @@ class UnleashProvider:
         back `OVERLAP` before the newest time seen, and the ids seen within that window are skipped."""
         cursor = self._cursor
         first = not cursor.polled
+        now = datetime.now(UTC)
+        cap = now + FUTURE_SKEW  # the watermark never goes past it
         horizon = None if cursor.watermark is None else cursor.watermark - OVERLAP
         events: dict[int, _Event] = {}
         offset = 0
@@ -333,16 +352,21 @@ class UnleashProvider:
                           if e.id not in cursor.seen and (horizon is None or first or e.createdAt >= horizon))
             offset += page.count
             if read and first and horizon is None:  # back to OVERLAP before the newest event
-                horizon = max(e.createdAt for e in read) - OVERLAP
+                horizon = min(max(e.createdAt for e in read), cap) - OVERLAP
             if (page.count < EVENTS_PAGE or offset >= MAX_CATCH_UP
                     or (horizon is not None and read and min(e.createdAt for e in read) < horizon
                         and (not first or offset >= self.config.history))):
                 break
         seen = cursor.seen | {e.id: e.createdAt for e in events.values()}
-        watermark = max(seen.values(), default=None)
+        newest = max(seen.values(), default=None)
+        watermark = None if newest is None else min(newest, cap)
         if watermark is not None:
             seen = {i: t for i, t in seen.items() if t >= watermark - OVERLAP}
+            if len(seen) > MAX_SEEN:
+                seen = dict(sorted(seen.items(), key=lambda item: item[1])[-MAX_SEEN:])
         next_cursor = _Cursor(watermark, seen, polled=True)
+        # an event stamped ahead of the server's own clock (its Date header) by more than the skew is shown so
+        server_now = now + timedelta(seconds=self._edge.clock_offset or 0.0)
         news = sorted(events.values(), key=lambda e: (e.createdAt, e.id))
         if first:
             news = news[len(news) - self.config.history:] if self.config.history else []
@@ -355,7 +379,7 @@ class UnleashProvider:
                 id=event.id, time=event.createdAt, kind=kind, flag=event.featureName, project=event.project,
                 environment=event.environment or self.config.environment,
                 service=self.service_of(event.featureName, event.tags),
-                actor=event.createdBy, summary=_change_summary(event, kind)))
+                actor=event.createdBy, summary=_change_summary(event, kind) + _future(event, server_now)))
         return changes, next_cursor
 
     async def _read_feature(self, project: str, name: str) -> _Feature:
@@ -363,6 +387,8 @@ class UnleashProvider:
 
         def parse(body: bytes) -> _Feature:
             data = json_object(body, f"GET {path}")
+            if holds_too_deep(data):
+                raise ProviderError("invalid", f"GET {path}: invalid response: {TOO_DEEP_PROBLEM}")
             try:
                 return _Feature.model_validate(data)
             except ValidationError as e:
@@ -371,24 +397,40 @@ class UnleashProvider:
         return await self._get(path, parse)
 
     async def _read_strategies(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the flags' own answers (their strategies), FLAG_READS_AT_ONCE at a time. Each read has its own
+        deadline (half the source's timeout) and all of them together the source's timeout: a flag whose own read
+        fails, in any way, or hangs is a row saying so (`unreadable`), and the other flags are read as usual."""
         gate = asyncio.Semaphore(FLAG_READS_AT_ONCE)
+        own = self.config.timeout / 2
 
         async def one(key: tuple[str, str]) -> None:
             async with gate:
                 try:
-                    feature = await self._read_feature(*key)
+                    async with asyncio.timeout(own):
+                        feature = await self._read_feature(*key)
+                except TimeoutError:
+                    self._unreadable[key] = (f"{key[1]}: its own answer did not come within {own:g}s: its "
+                                             "strategies are not known")
+                    return
                 except ProviderError as e:
-                    # a flag that answers garbage, or 404 (archived since it was listed, or a name Unleash
-                    # cannot route back) is a row saying what is wrong: the other flags are read as usual
-                    if e.kind not in ("invalid", "not_found"):
-                        raise
+                    # a flag that answers garbage, an error or 404 (archived since it was listed, or a name
+                    # Unleash cannot route back) is a row saying what is wrong: the other flags stay
                     self._unreadable[key] = e.message
                     return
             self._unreadable.pop(key, None)
             environment = next((e for e in feature.environments if e.name == self.config.environment), None)
             self._strategies[key] = strategies_of(environment)
 
-        await asyncio.gather(*(one(key) for key in keys))
+        tasks = {asyncio.ensure_future(one(key)): key for key in keys}
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=self.config.timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for task in late:  # still waiting for its turn: read at the next poll
+            self._unreadable[tasks[task]] = (f"{tasks[task][1]}: not read within {self.config.timeout:g}s (other "
+                                             "flags' reads were slow): its strategies are not known")
 
     async def refresh(self) -> list[FlagChange]:
         """Read every flag and the changes since the last refresh; returns the new changes, oldest first."""
@@ -440,7 +482,8 @@ class UnleashProvider:
     async def poll(self) -> PollResult:
         before = self._requests
         changes = await self.refresh()
-        return PollResult(rollouts=None, requests=self._requests - before, flags=self.flags, flag_changes=changes)
+        return PollResult(rollouts=None, requests=self._requests - before, flags=self.flags, flag_changes=changes,
+                          clock_skew_s=self._edge.skew)
 
     # ---- acting ----
 

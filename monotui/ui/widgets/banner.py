@@ -36,6 +36,9 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
             out.append(" connecting", style=style)
         elif data.status.resyncing:
             out.append(f" resyncing ({data.status.resyncing})", style="yellow")
+        if data.status.clock_skew:  # its times are corrected; say so, it is worth fixing at the source
+            skew = data.status.clock_skew
+            out.append(f" clock {abs(skew):.0f} s {'ahead' if skew > 0 else 'behind'}", style="yellow")
         if data.status.read_only and not global_read_only:
             out.append(" ro", style="yellow")
         if data.status.tls_unverified:
