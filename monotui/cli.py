@@ -511,7 +511,11 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
     from monotui.stop_signals import StopSignals
 
     with ExitStack() as stack:
-        stack.enter_context(StopSignals())  # a kill while the children start unwinds this block too
+        # the children, stopped last-started first when the demo ends — or by the stop signals' watchdog when the
+        # demo's own stop is stuck (a terminal whose reader has gone blocks the app's writes for good)
+        children = ExitStack()
+        stack.enter_context(StopSignals(emergency=children.close))  # a kill while the children start unwinds too
+        stack.enter_context(children)
         if unleash:
             demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before Unleash starts
             from monotui.simulator import unleash_server
@@ -519,10 +523,10 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
             problem = unleash_server.missing()
             if problem:
                 return _fail(f"--unleash: a real Unleash cannot start here: {problem}")
-            unleash_url = _start_unleash(stack)
+            unleash_url = _start_unleash(children)
             sim_args += ["--unleash-mirror", unleash_url]  # the simulator keeps Unleash in step with its flags
         # its own process, started first: it starts while this one loads the app, and never shares its GIL
-        simulator = stack.enter_context(SimulatorProcess(sim_args))
+        simulator = children.enter_context(SimulatorProcess(sim_args))
         demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before the TUI starts
         if prometheus:
             from monotui.simulator import prometheus as prom
@@ -540,12 +544,12 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
             address = None
             if prom.find_alertmanager() is not None:
                 print("starting Alertmanager…", file=sys.stderr)
-                alertmanager = stack.enter_context(prom.AlertmanagerServer())
+                alertmanager = children.enter_context(prom.AlertmanagerServer())
                 alertmanager_url, address = alertmanager.url, alertmanager.address
             else:
                 print("Alertmanager not found (apt-get install prometheus-alertmanager): no alerts", file=sys.stderr)
             print("starting Prometheus…", file=sys.stderr)
-            prometheus_url = stack.enter_context(prom.PrometheusServer(
+            prometheus_url = children.enter_context(prom.PrometheusServer(
                 [urlparse(url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
         settings = demo_settings(g, url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
