@@ -241,16 +241,25 @@ _command("kube-standin", "Serve Argo Rollouts objects on a loopback Kubernetes A
                        help="write a kubeconfig pointing at the stand-in here")], _kube_standin)
 
 
-def _serve(ctx: click.Context, host: str, port: int) -> int:
-    return run_serve(global_options(ctx), host, port)
+def _serve(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: str | None,
+           max_sessions: int) -> int:
+    return run_serve(global_options(ctx), host, port, allow_remote=allow_remote, token_file=token_file,
+                     max_sessions=max_sessions)
 
 
 _command("serve", "Share the control room in a browser, read-only (textual-serve); reach it through an SSH "
-         "port-forward.",
+         "port-forward. The address printed holds the session's token: only those who have it see the room.",
          [*_global_params(),
           click.Option(["--host"], default="127.0.0.1", show_default=True,
-                       help="address to listen on (loopback only by default)"),
-          click.Option(["--port"], type=click.IntRange(1, 65535), default=8703, show_default=True, help="port")],
+                       help="address to listen on (loopback only unless --allow-remote)"),
+          click.Option(["--port"], type=click.IntRange(1, 65535), default=8703, show_default=True, help="port"),
+          click.Option(["--allow-remote"], is_flag=True,
+                       help="allow a --host that is not loopback (plain HTTP: the token travels in clear)"),
+          click.Option(["--token-file"], metavar="PATH", type=click.Path(dir_okay=False),
+                       help="keep the session token in this file (created with a new token if missing) instead "
+                            "of a new one at each start"),
+          click.Option(["--max-sessions"], type=click.IntRange(1, 64), default=4, show_default=True,
+                       help="browser tabs served at once (each runs its own monotui)")],
          _serve)
 
 
@@ -477,19 +486,31 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
     return build_settings(data, path if (named or path.exists()) else None, **overrides)
 
 
-def run_serve(g: Globals, host: str, port: int) -> int:
+def run_serve(g: Globals, host: str, port: int, *, allow_remote: bool = False, token_file: str | None = None,
+              max_sessions: int = 4) -> int:
     # the same checks as the TUI, before any browser connects: a bad config fails here, once, with exit 2
     from monotui.config import resolve_config_path
+    from monotui.serve import ServeError, is_loopback, new_token, serve, session_url, token_from_file
 
     path, named = resolve_config_path(g.config)
     if not named and not path.exists():
         return _fail(f"no configuration: {path} does not exist (pass --config PATH).")
     if not _settings(g).sources:
         return _fail(f"config error in {path}: sources: no source configured")
-    from monotui.serve import serve
-
-    print(f"monotui serve: browser sessions are read-only; on http://{host}:{port}", file=sys.stderr)
-    serve(str(path) if named else None, host, port)
+    if not is_loopback(host):
+        if not allow_remote:
+            return _fail(f"--host {host} is not a loopback address: anyone who reaches it and has the token sees "
+                         "the control room, over plain HTTP. Prefer an SSH port-forward to 127.0.0.1; pass "
+                         "--allow-remote to listen there anyway.")
+        print(f"monotui serve: WARNING: listening on {host}, beyond this machine, over plain HTTP (the token "
+              "travels in clear)", file=sys.stderr)
+    try:
+        token = token_from_file(Path(token_file).expanduser()) if token_file else new_token()
+    except ServeError as e:
+        return _fail(str(e))
+    print(f"monotui serve: browser sessions are read-only, {max_sessions} at most; open "
+          f"{session_url(host, port, token)}", file=sys.stderr, flush=True)
+    serve(str(path) if named else None, host, port, token, max_sessions)
     return EXIT_OK
 
 
@@ -515,7 +536,11 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
     from monotui.stop_signals import StopSignals
 
     with ExitStack() as stack:
-        stack.enter_context(StopSignals())  # a kill while the children start unwinds this block too
+        # the children, stopped last-started first when the demo ends — or by the stop signals' watchdog when the
+        # demo's own stop is stuck (a terminal whose reader has gone blocks the app's writes for good)
+        children = ExitStack()
+        stack.enter_context(StopSignals(emergency=children.close))  # a kill while the children start unwinds too
+        stack.enter_context(children)
         if unleash:
             demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before Unleash starts
             from monotui.simulator import unleash_server
@@ -523,10 +548,10 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
             problem = unleash_server.missing()
             if problem:
                 return _fail(f"--unleash: a real Unleash cannot start here: {problem}")
-            unleash_url = _start_unleash(stack)
+            unleash_url = _start_unleash(children)
             sim_args += ["--unleash-mirror", unleash_url]  # the simulator keeps Unleash in step with its flags
         # its own process, started first: it starts while this one loads the app, and never shares its GIL
-        simulator = stack.enter_context(SimulatorProcess(sim_args))
+        simulator = children.enter_context(SimulatorProcess(sim_args))
         demo_settings(g, "http://127.0.0.1:1")  # a config error is reported before the TUI starts
         if prometheus:
             from monotui.simulator import prometheus as prom
@@ -544,12 +569,12 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
             address = None
             if prom.find_alertmanager() is not None:
                 print("starting Alertmanager…", file=sys.stderr)
-                alertmanager = stack.enter_context(prom.AlertmanagerServer())
+                alertmanager = children.enter_context(prom.AlertmanagerServer())
                 alertmanager_url, address = alertmanager.url, alertmanager.address
             else:
                 print("Alertmanager not found (apt-get install prometheus-alertmanager): no alerts", file=sys.stderr)
             print("starting Prometheus…", file=sys.stderr)
-            prometheus_url = stack.enter_context(prom.PrometheusServer(
+            prometheus_url = children.enter_context(prom.PrometheusServer(
                 [urlparse(url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
         settings = demo_settings(g, url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)

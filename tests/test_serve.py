@@ -5,6 +5,7 @@ browser send nothing (sessions are read-only); closing a tab — even mid-resize
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -86,11 +87,17 @@ def served(sim: SimulatorServer, tmp_path: Path) -> Iterator[tuple[str, Path, su
     argv = [*split(form, {"path/to/config.toml": str(config)}), "--port", str(port)]
     server = subprocess.Popen([sys.executable, "-m", "monotui", *argv], stdout=log, stderr=subprocess.STDOUT,
                               env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}/"
+    url = ""
 
     def up() -> bool:
+        nonlocal url
+        if not url:  # the address with the session's token, printed once
+            found = re.search(r"open (http://127\.0\.0\.1:\d+/\?token=\S+)", (tmp_path / "serve.log").read_text())
+            if not found:
+                return server.poll() is not None
+            url = found.group(1)
         try:
-            return httpx.get(url, timeout=2).status_code == 200
+            return httpx.get(url, timeout=2).status_code == 303  # the token traded for a cookie
         except httpx.HTTPError:
             return server.poll() is not None
 

@@ -77,6 +77,7 @@ class _Binary:
                 self._process.wait(10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait(10)  # reaped: no zombie left behind
         self._tmp.cleanup()
 
     def __enter__(self) -> Self:
