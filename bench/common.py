@@ -30,6 +30,12 @@ def emit(name: str, figures: Any) -> None:
           flush=True)
 
 
+def smoke(args: Any = None) -> bool:
+    """A smoke run (`--smoke`, or MONOTUI_BENCH_SMOKE=1): tiny sizes, every figure still measured, in seconds. It
+    keeps the benchmarks working (tests/test_benches_smoke.py); its figures mean nothing."""
+    return bool(getattr(args, "smoke", False)) or os.environ.get("MONOTUI_BENCH_SMOKE") == "1"
+
+
 def median(xs: Sequence[float]) -> float:
     return statistics.median(xs)
 
@@ -69,16 +75,19 @@ class SimProcess:
     """`monotui simulate` in its own process (so it never shares the measured client's GIL), ready when its
     /healthz answers: `with SimProcess(5000) as sim: sim.url`."""
 
-    def __init__(self, services: int, *, deploy_interval: float = DEMO_DEPLOY_INTERVAL, seed: int = 1) -> None:
+    def __init__(self, services: int, *, deploy_interval: float = DEMO_DEPLOY_INTERVAL, seed: int = 1,
+                 feed: bool = True) -> None:
         self.services = services
         self.args = ["--services", str(services), "--deploy-interval", str(deploy_interval), "--seed", str(seed)]
+        self.feed = feed  # False: the change feed answers 404, as a server from before it (clients poll in bulk)
 
     def __enter__(self) -> Self:
         with loopback_socket() as probe:
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "monotui", "simulate", "--port", str(port),
-                                         *self.args], stderr=subprocess.DEVNULL)
+        command = ["monotui", "simulate"] if self.feed else ["bench.common", "--without-feed"]
+        self.process = subprocess.Popen([sys.executable, "-m", *command, "--port", str(port), *self.args],
+                                        stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
 
         def ready() -> bool:
             if self.process.poll() is not None:
@@ -158,3 +167,26 @@ async def key_to_frame(app: Any, presses: int) -> list[float]:
         out.append(painted - t0)
         await asyncio.sleep(0.01)
     return out
+
+
+def _serve_without_feed() -> None:
+    """`monotui simulate`'s production with the change feed turned off (for SimProcess(feed=False))."""
+    import argparse
+
+    from monotui.simulator.server import SimulatorServer
+    from monotui.simulator.world import SimConfig, World
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--without-feed", action="store_true")
+    for option in ("--port", "--services", "--seed"):
+        parser.add_argument(option, type=int)
+    parser.add_argument("--deploy-interval", type=float)
+    args = parser.parse_args()
+    world = World(SimConfig(services=args.services, seed=args.seed, deploy_interval=args.deploy_interval))
+    with SimulatorServer(world, port=args.port, feed=False):
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    _serve_without_feed()
