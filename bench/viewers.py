@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
     if smoke(args):
-        args.clients, args.services, args.seconds = 2, 50, 2.0
+        args.clients, args.services, args.seconds = 2, 50, 1.0
     emit("viewers", viewers(args.clients, args.services, args.seconds, args.modes))
 
 
