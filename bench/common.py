@@ -151,14 +151,15 @@ class FrameProbe:
 
 
 async def key_to_frame(app: Any, presses: int) -> list[float]:
-    """Seconds from each key event (alternately down and up) to the first painted frame showing the moved cursor."""
+    """Seconds from each key event to the first painted frame showing the moved cursor. The keys are `G` and `g` in
+    turn (the last row, then the first), so that each press scrolls the table (it needs more than a page of rows)."""
     probe = FrameProbe(app)
     out = []
     for i in range(presses):
         before = app.table.cursor_row
-        key = "down" if i % 20 < 10 else "up"
+        key = "G" if i % 2 == 0 else "g"
         t0 = time.perf_counter()
-        app.post_message(events.Key(key, None))  # as a terminal key event enters
+        app.post_message(events.Key(key, key))  # as a terminal key event enters
         deadline = t0 + 30
         while (painted := probe.painted_after(t0, before)) is None:
             if time.perf_counter() > deadline:
@@ -167,26 +168,3 @@ async def key_to_frame(app: Any, presses: int) -> list[float]:
         out.append(painted - t0)
         await asyncio.sleep(0.01)
     return out
-
-
-def _serve_without_feed() -> None:
-    """`monotui simulate`'s production with the change feed turned off (for SimProcess(feed=False))."""
-    import argparse
-
-    from monotui.simulator.server import SimulatorServer
-    from monotui.simulator.world import SimConfig, World
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--without-feed", action="store_true")
-    for option in ("--port", "--services", "--seed"):
-        parser.add_argument(option, type=int)
-    parser.add_argument("--deploy-interval", type=float)
-    args = parser.parse_args()
-    world = World(SimConfig(services=args.services, seed=args.seed, deploy_interval=args.deploy_interval))
-    with SimulatorServer(world, port=args.port, feed=False):
-        while True:
-            time.sleep(3600)
-
-
-if __name__ == "__main__":
-    _serve_without_feed()
