@@ -168,3 +168,26 @@ async def key_to_frame(app: Any, presses: int) -> list[float]:
         out.append(painted - t0)
         await asyncio.sleep(0.01)
     return out
+
+
+def _serve_without_feed() -> None:
+    """`monotui simulate`'s production with the change feed turned off (for SimProcess(feed=False))."""
+    import argparse
+
+    from monotui.simulator.server import SimulatorServer
+    from monotui.simulator.world import SimConfig, World
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--without-feed", action="store_true")
+    for option in ("--port", "--services", "--seed"):
+        parser.add_argument(option, type=int)
+    parser.add_argument("--deploy-interval", type=float)
+    args = parser.parse_args()
+    world = World(SimConfig(services=args.services, seed=args.seed, deploy_interval=args.deploy_interval))
+    with SimulatorServer(world, port=args.port, feed=False):
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    _serve_without_feed()
