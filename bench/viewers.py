@@ -3,11 +3,11 @@ server's requests/s, bytes/s and CPU, for each way of polling, in the same run.
 
     python -m bench.viewers [--clients 50] [--services 5000] [--seconds 60] [--modes feed bulk uncompressed] [--smoke]
 
-Modes: `feed` polls the change feed (what monotui does now), `bulk` the whole lists with ETag, gzip-compressed
-(a client without the feed), `uncompressed` the whole lists without compression (monotui before the feed). The
-simulator runs in its own process at the demo's deploy rate. The clients speak the protocol (cursors, ETag,
-events since) but do not decode the rollouts — the server is what is measured — and start spread over one poll
-interval, as independent people would.
+Modes: `feed` polls the change feed (what monotui does), `bulk` the whole lists with ETag, gzip-compressed (a
+client without the feed), `uncompressed` the whole lists without compression (a client without feed or
+compression). The simulator runs in its own process at the demo's deploy rate. The clients speak the protocol
+(cursors, ETag, events since) but do not decode the rollouts — the server is what is measured — and start spread
+over one poll interval, as independent people would.
 """
 
 from __future__ import annotations
