@@ -3,20 +3,20 @@
 Prints JSON: seconds from app start to the first full table, and from a MODIFIED event in the stand-in to the
 changed cell on screen (median and worst of several), plus the same for the engine alone (no UI).
 
-    python -m bench.argo_scale [--rollouts 2000] [--namespaces 50] [--samples 10]
+    python -m bench.argo_scale [--rollouts 2000] [--namespaces 50] [--samples 10] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import emit, smoke
 from monotui.config import build_settings
 from monotui.engine.core import Engine
 from monotui.render.rollouts import COLUMN_LABELS
@@ -107,7 +107,10 @@ def main() -> None:
     parser.add_argument("--rollouts", type=int, default=2000)
     parser.add_argument("--namespaces", type=int, default=50)
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
+    if smoke(args):
+        args.rollouts, args.namespaces, args.samples = 50, 5, 2
     objects = synthetic(args.rollouts, args.namespaces)
     out: dict[str, Any] = {"rollouts": args.rollouts, "namespaces": args.namespaces}
     with tempfile.TemporaryDirectory() as tmp, KubeStandin(objects, options=StandinOptions(bookmark_interval=30)) \
@@ -117,7 +120,7 @@ def main() -> None:
             as kube:
         out["app"] = asyncio.run(measure_app(kube, Path(tmp), args.rollouts, args.samples))
     out["targets"] = {"first_full_table_s": 3.0, "modified_to_screen_ms": 200}
-    print(json.dumps(out, indent=2))
+    emit("argo_scale", out)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,12 @@ def emit(name: str, figures: Any) -> None:
           flush=True)
 
 
+def smoke(args: Any = None) -> bool:
+    """A smoke run (`--smoke`, or MONOTUI_BENCH_SMOKE=1): tiny sizes, every figure still measured, in seconds. It
+    keeps the benchmarks working (tests/test_benches_smoke.py); its figures mean nothing."""
+    return bool(getattr(args, "smoke", False)) or os.environ.get("MONOTUI_BENCH_SMOKE") == "1"
+
+
 def median(xs: Sequence[float]) -> float:
     return statistics.median(xs)
 
@@ -69,16 +75,19 @@ class SimProcess:
     """`monotui simulate` in its own process (so it never shares the measured client's GIL), ready when its
     /healthz answers: `with SimProcess(5000) as sim: sim.url`."""
 
-    def __init__(self, services: int, *, deploy_interval: float = DEMO_DEPLOY_INTERVAL, seed: int = 1) -> None:
+    def __init__(self, services: int, *, deploy_interval: float = DEMO_DEPLOY_INTERVAL, seed: int = 1,
+                 feed: bool = True) -> None:
         self.services = services
         self.args = ["--services", str(services), "--deploy-interval", str(deploy_interval), "--seed", str(seed)]
+        self.feed = feed  # False: the change feed answers 404, as a server from before it (clients poll in bulk)
 
     def __enter__(self) -> Self:
         with loopback_socket() as probe:
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "monotui", "simulate", "--port", str(port),
-                                         *self.args], stderr=subprocess.DEVNULL)
+        command = ["monotui", "simulate"] if self.feed else ["bench.common", "--without-feed"]
+        self.process = subprocess.Popen([sys.executable, "-m", *command, "--port", str(port), *self.args],
+                                        stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
 
         def ready() -> bool:
             if self.process.poll() is not None:
@@ -142,14 +151,15 @@ class FrameProbe:
 
 
 async def key_to_frame(app: Any, presses: int) -> list[float]:
-    """Seconds from each key event (alternately down and up) to the first painted frame showing the moved cursor."""
+    """Seconds from each key event to the first painted frame showing the moved cursor. The keys are `G` and `g` in
+    turn (the last row, then the first), so that each press scrolls the table (it needs more than a page of rows)."""
     probe = FrameProbe(app)
     out = []
     for i in range(presses):
         before = app.table.cursor_row
-        key = "down" if i % 20 < 10 else "up"
+        key = "G" if i % 2 == 0 else "g"
         t0 = time.perf_counter()
-        app.post_message(events.Key(key, None))  # as a terminal key event enters
+        app.post_message(events.Key(key, key))  # as a terminal key event enters
         deadline = t0 + 30
         while (painted := probe.painted_after(t0, before)) is None:
             if time.perf_counter() > deadline:
@@ -158,3 +168,26 @@ async def key_to_frame(app: Any, presses: int) -> list[float]:
         out.append(painted - t0)
         await asyncio.sleep(0.01)
     return out
+
+
+def _serve_without_feed() -> None:
+    """`monotui simulate`'s production with the change feed turned off (for SimProcess(feed=False))."""
+    import argparse
+
+    from monotui.simulator.server import SimulatorServer
+    from monotui.simulator.world import SimConfig, World
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--without-feed", action="store_true")
+    for option in ("--port", "--services", "--seed"):
+        parser.add_argument(option, type=int)
+    parser.add_argument("--deploy-interval", type=float)
+    args = parser.parse_args()
+    world = World(SimConfig(services=args.services, seed=args.seed, deploy_interval=args.deploy_interval))
+    with SimulatorServer(world, port=args.port, feed=False):
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    _serve_without_feed()

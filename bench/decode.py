@@ -1,7 +1,7 @@
 """Decoding the deploy API's bodies: the app's own models (msgspec structs, monotui/models.py) against `json.loads`
 and orjson, on the bodies the simulator serves, side by side.
 
-    python -m bench.decode [--sizes 1000 5000] [--repeat 9]      (orjson comes with the `bench` extra)
+    python -m bench.decode [--sizes 1000 5000] [--repeat 9] [--smoke]    (orjson comes with the `bench` extra)
 
 Two typed decoders: the whole envelope in one call (`models_typed`), and what the HTTP client really does
 (`client_item_by_item`: the envelope with its items left raw, then each item on its own, so one unreadable item
@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from bench.common import emit, median
+from bench.common import emit, median, smoke
 from monotui.models import HealthList, RolloutList
 from monotui.providers.http_deploy import _HEALTH, _HEALTH_LIST, _ROLLOUT, _ROLLOUT_LIST
 from monotui.providers.items import decode_items
@@ -77,8 +77,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
-    app_like = World(SimConfig(services=5000, seed=2))
+    if smoke(args):
+        args.sizes, args.repeat = [100], 1
+    app_like = World(SimConfig(services=100 if smoke(args) else 5000, seed=2))
     heap = [app_like.rollouts(), app_like.health()]  # what the app keeps alive at 5,000 services
     for n in args.sizes:
         emit("decode", measure(n, args.repeat, heap))

@@ -1,7 +1,7 @@
 """Bytes and client CPU of one refresh when 1% of N rollouts changed: through the change feed, against a full
 relist and against the bulk polls of a client without the feed (gzip and uncompressed), in the same run.
 
-    python -m bench.feed [--services 5000] [--repeat 7]
+    python -m bench.feed [--services 5000] [--repeat 7] [--smoke]
 
 The simulator runs in its own process with no deploys of its own (health still moves every tick); each round
 starts a deploy of 1% of the services (`POST /_sim/deploy`), then measures one refresh of each kind. Bytes are the
@@ -19,17 +19,32 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import SimProcess, emit, median, settings
+import httpx
+
+from bench.common import SimProcess, emit, median, settings, smoke
 from monotui.providers.http_deploy import HttpDeployProvider
+
+
+class _Uncompressed(httpx.AsyncBaseTransport):
+    """Asks for every answer uncompressed, as a client before compression did."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Accept-Encoding"] = "identity"
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 async def _measure(sim: SimProcess, config: Any, repeat: int) -> dict[str, Any]:
     feed = HttpDeployProvider(config)
     bulk = HttpDeployProvider(config)
     bulk.use_feed = False
-    plain = HttpDeployProvider(config)
+    plain = HttpDeployProvider(config, transport=_Uncompressed())
     plain.use_feed = False
-    plain._client.headers["Accept-Encoding"] = "identity"  # what a client before compression received
     clients = (feed, bulk, plain)
     first = await feed.poll()
     names = [r.id for r in first.rollouts or []]
@@ -81,7 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
+    if smoke(args):
+        args.services, args.repeat = 200, 1
     emit("change_feed", change_feed(args.services, args.repeat))
 
 

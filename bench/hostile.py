@@ -1,36 +1,31 @@
-"""Keys while a hostile source is fed: `python -m bench.hostile` prints one JSON object.
+"""Keys while a hostile source is fed: `python -m bench.hostile [--seconds 20] [--only CASE ...] [--smoke]`.
 
 The app runs headless with two sources: the simulator (50 services) and a hostile deploy API in its own process
 answering every poll with one of: a 200 MB valid body, a ~1 MB gzip bomb (1 GB once decompressed), 100,000
 valid rollouts (about 37 MB) byte for byte the same at every poll, or 100,000 rollouts of which one changed since
-the last answer (its version), stamped with the time like a real list. Arrow keys are pressed all along; each
-figure is key event → cursor moved. The baseline is the same run with the hostile source answering an empty list.
-Nothing here asserts.
+the last answer (its version), stamped with the time like a real list. `monotui` runs in a real pseudo-terminal;
+keys are pressed all along (`G` and `g` in turn, each scrolling the table by a page) and each figure is a key
+written to the terminal → the complete frame on the terminal showing the table scrolled. The baseline is the same
+run with the hostile source answering an empty list. One JSON line per case. Nothing here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gzip
 import itertools
 import json
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from textual import events
-
+from bench.common import emit, median, p95, rss_mb, smoke
 from bench.run import ROOT, frozen_world
-from monotui.config import build_settings
-from monotui.engine.core import Engine
+from bench.terminal import PtyApp, bench_env, config_file, key_to_painted_frame, table_rows
 from monotui.simulator.server import SimulatorServer
 
 KINDS = ("empty", "200mb", "gzip-bomb", "100k-rollouts", "100k-changing")
@@ -64,23 +59,23 @@ def _changing(count: int) -> Callable[[], bytes]:
     return body
 
 
-def serve(kind: str, port: int) -> None:
+def serve(kind: str, port: int, rows: int, megabytes: int, bomb_megabytes: int) -> None:
     """The hostile deploy API (run in a child process, so its work never shares the app's interpreter)."""
     import uvicorn
 
     headers = [(b"content-type", b"application/json")]
     body = b'{"rollouts": []}'
     if kind == "gzip-bomb":
-        body = gzip.compress(b" " * (1024 * 1024 * 1024), compresslevel=9)
+        body = gzip.compress(b" " * (bomb_megabytes * 1024 * 1024), compresslevel=9)
         headers.append((b"content-encoding", b"gzip"))
     elif kind == "100k-rollouts":
-        body = _rollouts_body(100_000)
-    changing = _changing(100_000) if kind == "100k-changing" else None
-    chunk = _rollouts_body(2000)[len(b'{"rollouts": ['):-2] + b","
+        body = _rollouts_body(rows)
+    changing = _changing(rows) if kind == "100k-changing" else None
+    chunk = _rollouts_body(min(rows, 2000))[len(b'{"rollouts": ['):-2] + b","
 
     async def huge() -> AsyncIterator[bytes]:
         yield b'{"rollouts": ['
-        for _ in range(200 * 1024 * 1024 // len(chunk)):
+        for _ in range(max(1, megabytes * 1024 * 1024 // len(chunk))):
             yield chunk
         yield b"{}]}"
 
@@ -117,71 +112,61 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure(kind: str, seconds: float) -> dict[str, Any]:
-    from monotui.ui.app import MonotuiApp
-
+def measure(kind: str, seconds: float, rows: int, megabytes: int, bomb_megabytes: int) -> dict[str, Any]:
     port = _free_port()
-    child = subprocess.Popen([sys.executable, "-m", "bench.hostile", "--serve", kind, "--port", str(port)],
-                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-m", "bench.hostile", "--serve", kind, "--port", str(port),
+                              "--rows", str(rows), "--megabytes", str(megabytes), "--bomb-megabytes",
+                              str(bomb_megabytes)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    world = frozen_world(50)
+    names = set(world.services) | {f"svc-{i}" for i in range(rows)}
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        with SimulatorServer(frozen_world(50), tick_interval=None) as good, tempfile.TemporaryDirectory() as tmp:
-            sources = [{"name": "good", "kind": "http", "url": good.url, "poll_interval": 0.5},
-                       {"name": "hostile", "kind": "http", "url": f"http://127.0.0.1:{port}", "poll_interval": 0.5,
-                        "timeout": 11}]
-            engine = Engine(build_settings({"sources": sources, "audit_log": str(Path(tmp) / "audit.log")}))
-
-            async def go() -> tuple[list[float], set[str]]:
-                app = MonotuiApp(engine)
-                latencies: list[float] = []
-                errors: set[str] = set()
-                async with app.run_test(size=(120, 35)):
-                    while app.table.row_count < 2:
-                        await asyncio.sleep(0.01)
-                    end = time.monotonic() + seconds
-                    i = 0
-                    while time.monotonic() < end:
-                        before = app.table.cursor_row
-                        key = "down" if before == 0 or ((i // 10) % 2 == 0 and before < app.table.row_count - 1) \
-                            else "up"
-                        t0 = time.perf_counter()
-                        app.post_message(events.Key(key, None))
-                        while app.table.cursor_row == before:
-                            await asyncio.sleep(0)
-                        latencies.append(time.perf_counter() - t0)
-                        error = engine.state.status("hostile").error
-                        if error:
-                            errors.add(error[:90])
-                        i += 1
-                        await asyncio.sleep(0.02)
-                return latencies, errors
-
-            latencies, errors = asyncio.run(go())
+        with SimulatorServer(world, tick_interval=None) as good, tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            config = config_file(folder, [
+                {"name": "good", "kind": "http", "url": good.url, "poll_interval": 0.5},
+                {"name": "hostile", "kind": "http", "url": f"http://127.0.0.1:{port}", "poll_interval": 0.5,
+                 "timeout": 11}])
+            with PtyApp(["--config", str(config)], bench_env(folder)) as app:
+                app.frame_after(app.started, lambda f: len(table_rows(f, names)) >= 20, timeout=120,
+                                what="the good source's rows")
+                latencies = key_to_painted_frame(app, names, 1_000_000, pause=0.02, seconds=seconds)
+                shows = sorted({line.strip()[:90] for line in app.frames[-1].lines
+                                if "hostile" in line and not line.lstrip().startswith("│")})
+                rss = rss_mb(app.proc.pid)
+                app.quit()
     finally:
         child.terminate()
         child.wait(10)
-    ordered = sorted(latencies)
-    return {"presses": len(latencies), "key_ms_median": round(statistics.median(ordered) * 1000, 2),
-            "key_ms_p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 2),
-            "key_ms_max": round(ordered[-1] * 1000, 2), "hostile_source_shows": sorted(errors)[:3]}
+    return {"presses": len(latencies), "key_to_frame_ms_median": round(median(latencies) * 1000, 2),
+            "key_to_frame_ms_p95": round(p95(latencies) * 1000, 2),
+            "key_to_frame_ms_max": round(max(latencies) * 1000, 2), "app_rss_mb": round(rss, 1),
+            "hostile_source_shows": shows[:3]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long keys are pressed per case")
     parser.add_argument("--only", nargs="*", choices=KINDS, help="only these cases")
+    parser.add_argument("--rows", type=int, default=100_000, help="rollouts in the 100k cases")
+    parser.add_argument("--megabytes", type=int, default=200, help="size of the big valid body")
+    parser.add_argument("--bomb-megabytes", type=int, default=1024, help="the gzip bomb's size decompressed")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.rows, args.megabytes, args.bomb_megabytes)
         return
-    out: dict[str, Any] = {}
+    if smoke(args):
+        args.seconds, args.rows, args.megabytes, args.bomb_megabytes = 0.5, 1000, 2, 8
+        args.only = args.only or ["empty", "100k-changing"]
     for kind in args.only or KINDS:
-        out[kind] = measure(kind, args.seconds)
-        print(f"{kind}: done", file=sys.stderr)
-    out["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(out, indent=2))
+        try:
+            emit("hostile", {"case": kind, **measure(kind, args.seconds, args.rows, args.megabytes,
+                                                     args.bomb_megabytes)})
+        except (TimeoutError, RuntimeError) as e:
+            emit("hostile", {"case": kind, "error": str(e).splitlines()[0]})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """A huge (or hostile) production, and what a rollout costs in memory:
-`python -m bench.huge [--rollouts 100000] [--memory 10000] [--presses 40]`.
+`python -m bench.huge [--rollouts 100000] [--memory 10000] [--presses 40] [--smoke]`.
 
 `huge`: N rollouts in one source, applied in-process (no HTTP, so the figure is the app's own): the time to apply
 them and paint the first table, how many rows the table shows (`max_rows`) and what the banner says, key→frame
@@ -18,7 +18,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, key_to_frame, median, p95, rss_mb, settings
+from bench.common import emit, key_to_frame, median, p95, rss_mb, settings, smoke
 from bench.run import frozen_world
 
 
@@ -79,7 +79,10 @@ def main() -> None:
     parser.add_argument("--rollouts", type=int, default=100_000)
     parser.add_argument("--memory", type=int, default=10_000, help="N for the bytes per rollout (0: skip)")
     parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
+    if smoke(args):
+        args.rollouts, args.memory, args.presses = 300, 200, 4
     if args.memory:
         emit("memory_per_rollout", asyncio.run(memory(args.memory)))
     if args.rollouts:

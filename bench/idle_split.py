@@ -2,7 +2,7 @@
 deploys every ~5 s): the CPU of painting frames, of screen relayouts, of `refresh_views`, and the rest (HTTP,
 decoding, the engine, Textual's messages), with the number of frames, relayouts and table repaints.
 
-    python -m bench.idle_split [--seconds 40] [--no-poll]
+    python -m bench.idle_split [--seconds 40] [--no-poll] [--smoke]
 
 Timers wrap the app's and Textual's own methods (process time, no profiler), so the split costs little itself."""
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from textual.screen import Screen
 
-from bench.common import SimProcess, emit, settings
+from bench.common import SimProcess, emit, settings, smoke
 from monotui.engine.core import Engine
 from monotui.ui.app import MonotuiApp
 
@@ -86,7 +86,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--no-poll", action="store_true", help="the same app with its polls stopped")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
+    if smoke(args):
+        args.seconds = 2.0
     emit("idle_split", split(args.seconds, not args.no_poll))
 
 

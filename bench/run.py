@@ -1,4 +1,5 @@
-"""Every monotui benchmark: `python -m bench.run` (add `--quick` for a short run, `--only NAME` for some).
+"""Every monotui benchmark: `python -m bench.run` (add `--quick` for a short run, `--only NAME` for some, `--smoke` for
+a run of seconds at tiny sizes whose figures mean nothing but show that every figure still works).
 
 Prints one JSON line per figure as soon as it is measured (flushed, so a failure later loses nothing). Each figure
 comes with a baseline measured in the same run, because these machines are noisy: the ratio is what holds. Figures
@@ -27,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import DEMO_DEPLOY_INTERVAL, SimProcess, emit, key_to_frame, median, p95, rss_mb, settings
+from bench.common import DEMO_DEPLOY_INTERVAL, SimProcess, emit, key_to_frame, median, p95, rss_mb, settings, smoke
 from bench.feed import change_feed
 from bench.viewers import viewers
 from monotui.engine.core import Engine
@@ -132,7 +133,7 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
                 incremental.append(time.perf_counter() - t0)
                 await pilot.pause()  # and the frame that shows it (pilot.pause has a floor of its own)
                 painted.append(time.perf_counter() - t0)
-                # baseline: a rebuild, what monotui did at every poll before issue 11: every view computed again
+                # baseline: a rebuild, what a poll would cost without views kept by change: every view computed again
                 # and sorted, every row's cells rendered, the table laid out again
                 state = engine.state
                 state._dirty.update((name, rid) for name, data in state.sources.items() for rid in data.rollouts)
@@ -156,13 +157,13 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
 # ---- 3. idle CPU ------------------------------------------------------------------------------------------
 
 
-def idle_cpu(seconds: float) -> dict[str, Any]:
+def idle_cpu(seconds: float, services: int = 200) -> dict[str, Any]:
     """The app's own CPU: the simulator (200 services, deploys at the demo's rate, health moving every tick) runs
     in another process, as a real backend would."""
     from monotui.ui.app import MonotuiApp
 
-    with SimProcess(200) as sim, tempfile.TemporaryDirectory() as tmp:
-        return _idle(sim.url, Path(tmp), seconds, MonotuiApp)
+    with SimProcess(services) as sim, tempfile.TemporaryDirectory() as tmp:
+        return {**_idle(sim.url, Path(tmp), seconds, MonotuiApp), "services": services}
 
 
 def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]:
@@ -175,7 +176,7 @@ def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]
                 if not poll:  # the baseline shows the same rows, it only stops polling
                     await engine.refresh_once()
                     app.refresh_views()
-                await pilot.pause(3)  # first poll and first paint are not idle
+                await pilot.pause(min(3.0, seconds))  # first poll and first paint are not idle
                 c0, t0 = time.process_time(), time.perf_counter()
                 await asyncio.sleep(seconds)
                 return (time.process_time() - c0) / (time.perf_counter() - t0)
@@ -186,7 +187,7 @@ def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]
     polling = run(poll=True)
     return {"cpu_fraction_polling": round(polling, 4), "cpu_fraction_not_polling": round(baseline, 4),
             "ratio": round(polling / baseline, 2) if baseline else None,
-            "seconds": seconds, "services": 200, "poll_interval_s": 2.0,
+            "seconds": seconds, "poll_interval_s": 2.0,
             "deploy_interval_s": DEMO_DEPLOY_INTERVAL}
 
 
@@ -322,20 +323,34 @@ def input_latency(presses: int) -> dict[str, Any]:
 # ---- 7. Argo Rollouts at scale --------------------------------------------------------------------------------
 
 
-def argo(rollouts: int, namespaces: int) -> dict[str, Any]:
+def argo(rollouts: int, namespaces: int, samples: int = 8) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.argo_scale", "--rollouts", str(rollouts), "--namespaces",
-                          str(namespaces), "--samples", "8"], capture_output=True, text=True, cwd=ROOT, check=True)
-    return dict(json.loads(out.stdout))
+                          str(namespaces), "--samples", str(samples)], capture_output=True, text=True, cwd=ROOT,
+                         check=True)
+    figures = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    figures.pop("figure", None)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds per figure (MONOTUI_BENCH_SMOKE=1)")
     parser.add_argument("--only", nargs="*", help="run only these figures (refresh, apply, idle, startup, "
                                                   "memory, input, argo, feed, viewers)")
     args = parser.parse_args()
     q = args.quick
     figures: dict[str, Callable[[], Any]] = {
+        "1_refresh": lambda: refresh([50], 1),
+        "2_apply_snapshot": lambda: apply_snapshot([100], 1),
+        "3_idle_cpu": lambda: idle_cpu(1, services=50),
+        "4_startup": lambda: startup(1),
+        "5_memory": lambda: memory(50, 0.1),
+        "6_input_latency": lambda: input_latency(4),
+        "7_argo": lambda: argo(50, 5, samples=2),
+        "8_change_feed": lambda: change_feed(200, 1),
+        "9_viewers": lambda: viewers(2, 50, 2, ["feed", "bulk", "uncompressed"]),
+    } if smoke(args) else {
         "1_refresh": lambda: refresh([100, 1000] if q else [100, 1000, 5000], 3 if q else 7),
         "2_apply_snapshot": lambda: apply_snapshot([1000] if q else [1000, 5000], 3 if q else 7),
         "3_idle_cpu": lambda: idle_cpu(10 if q else 60),

@@ -1,80 +1,65 @@
-"""The table of issue 11 at N services: `python -m bench.scale [--sizes 100 1000 5000 10000] [--seconds 120]`.
+"""The app at N services, as a person runs it: `python -m bench.scale [--sizes 100 1000 5000 10000]
+[--seconds 120] [--presses 60] [--modes feed bulk] [--smoke]`.
 
-For each N: the simulator (its own process, the demo's deploy rate) and the app (headless, its own process, 2 s
-polls) — seconds from app start to the first full table painted, idle CPU (share of one core) over a window with
-no keys, CPU per poll (that window's CPU divided by the polls in it), key→frame p95 (key event to the painted
-frame showing the moved cursor), and RSS at the end of the run. With `--modes feed bulk` each N is measured with
-the change feed and with bulk polling (the same-run baseline). One JSON line per N and mode, flushed.
+For each N: the simulator (its own process, the demo's deploy rate) and `monotui` in a real pseudo-terminal (2 s
+polls; `bulk`: a simulator with the change feed turned off, the same-run baseline). Figures: seconds from starting
+the process to the first frame on the terminal showing a full page of the table, idle CPU of the app's process
+(share of one core) over a window with no keys, CPU per poll interval, key→frame (a key written to the terminal to
+the complete frame showing the table scrolled by a page: `G` and `g` in turn), the app's RSS at the end. One JSON
+line per N and mode, flushed.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import SimProcess, emit, key_to_frame, median, p95, rss_mb, settings
+from bench.common import SimProcess, cpu_seconds, emit, median, p95, rss_mb, smoke
+from bench.terminal import PtyApp, bench_env, config_file, key_to_painted_frame, table_rows
+from monotui.simulator.world import SimConfig, World
+
+POLL_INTERVAL = 2.0
 
 
-async def measure(url: str, services: int, seconds: float, presses: int, mode: str, folder: Path) -> dict[str, Any]:
-    from monotui.engine.core import Engine
-    from monotui.ui.app import MonotuiApp
-
-    t_start = time.perf_counter()
-    engine = Engine(settings(url, folder=folder, poll_interval=2.0, timeout=30))
-    if mode == "bulk":
-        engine.providers["s0"].use_feed = False  # type: ignore[attr-defined]  # an HttpDeployProvider
-    polls: list[float] = []
-    apply_poll = engine.state.apply_poll
-
-    def counted(source: str, result: Any, *compared: Any) -> None:
-        polls.append(time.perf_counter())
-        apply_poll(source, result, *compared)
-
-    engine.state.apply_poll = counted  # type: ignore[method-assign]
-    errors: list[str] = []
-    apply_error = engine.state.apply_error
-
-    def failed(source: str, message: str, *args: Any) -> None:
-        errors.append(message)  # a failed poll turns every row stale, and back: a full repaint each way
-        apply_error(source, message, *args)
-
-    engine.state.apply_error = failed  # type: ignore[method-assign]
-    app = MonotuiApp(engine)
-    async with app.run_test(size=(160, 50)) as pilot:
-        while app.table.row_count < services:
-            if time.perf_counter() - t_start > 300:
-                raise TimeoutError(f"{app.table.row_count} of {services} rows after 300 s")
-            await asyncio.sleep(0.005)
-        await pilot.pause()  # the frame that shows them
-        first_table = time.perf_counter() - t_start
-        await asyncio.sleep(4)  # first polls and relayouts are not idle
-        window = max(4.0, seconds - 4 - first_table - presses * 0.1)
-        c0, w0, p0 = time.process_time(), time.perf_counter(), len(polls)
-        await asyncio.sleep(window)
-        idle_cpu = (time.process_time() - c0) / (time.perf_counter() - w0)
-        n_polls = len(polls) - p0
-        cpu_per_poll = (time.process_time() - c0) / n_polls if n_polls else None
-        latencies = await key_to_frame(app, presses)
-    return {"first_full_table_s": round(first_table, 3), "idle_cpu_fraction": round(idle_cpu, 4),
-            "idle_window_s": round(window, 1), "polls_in_window": n_polls,
-            "cpu_per_poll_s": round(cpu_per_poll, 4) if cpu_per_poll is not None else None,
+def measure(services: int, seconds: float, presses: int, mode: str) -> dict[str, Any]:
+    names = set(World(SimConfig(services=services, seed=1)).services)  # what `monotui simulate --seed 1` serves
+    with SimProcess(services, feed=mode == "feed") as sim, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = config_file(folder, [{"name": "s0", "kind": "http", "url": sim.url, "poll_interval": POLL_INTERVAL,
+                                       "timeout": 30}])
+        with PtyApp(["--config", str(config)], bench_env(folder)) as app:
+            page = app.frame_after(app.started, lambda f: len(table_rows(f, names)) >= min(services, 10),
+                                   timeout=300, what="the first rows")
+            shown = len(table_rows(page, names))
+            full = app.frame_after(app.started, lambda f: len(table_rows(f, names)) >= shown,
+                                   timeout=300, what="a full page of rows")
+            first_table = full.at - app.started
+            app.settle(0.5)
+            settle = min(4.0, seconds / 4)
+            settle_until = time.perf_counter() + settle  # the first polls and relayouts are not idle
+            while time.perf_counter() < settle_until:
+                app.pump(0.1)
+            window = max(1.0, seconds - settle - first_table - presses * 0.2)
+            c0, w0 = cpu_seconds(app.proc.pid), time.perf_counter()
+            while time.perf_counter() - w0 < window:
+                app.pump(0.1)  # the terminal is read all along, as a real one is
+            elapsed = time.perf_counter() - w0
+            idle_cpu = (cpu_seconds(app.proc.pid) - c0) / elapsed
+            latencies = key_to_painted_frame(app, names, presses)
+            rss = rss_mb(app.proc.pid)
+            run_s = time.perf_counter() - app.started
+            app.quit()
+        sim_cpu = sim.cpu()
+    return {"services": services, "mode": mode, "first_full_table_s": round(first_table, 3),
+            "rows_on_a_page": shown, "idle_cpu_fraction": round(idle_cpu, 4), "idle_window_s": round(elapsed, 1),
+            "cpu_per_poll_interval_s": round(idle_cpu * POLL_INTERVAL, 4),
             "key_to_frame_ms_median": round(median(latencies) * 1000, 1),
             "key_to_frame_ms_p95": round(p95(latencies) * 1000, 1),
-            "rss_mb": round(rss_mb(), 1), "rss_after_s": round(time.perf_counter() - t_start, 1),
-            "failed_polls": len(errors), "first_failure": errors[0][:200] if errors else None}
-
-
-def child(url: str, services: int, seconds: float, presses: int, mode: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = asyncio.run(measure(url, services, seconds, presses, mode, Path(tmp)))
-    print(json.dumps(out), flush=True)
+            "key_to_frame_ms_max": round(max(latencies) * 1000, 1), "presses": len(latencies),
+            "rss_mb": round(rss, 1), "rss_after_s": round(run_s, 1), "simulator_cpu_s": round(sim_cpu, 1)}
 
 
 def main() -> None:
@@ -84,24 +69,16 @@ def main() -> None:
                                                                       "at its end; default 120)")
     parser.add_argument("--presses", type=int, default=60, help="keys for key→frame (default 60)")
     parser.add_argument("--modes", nargs="+", default=["feed", "bulk"], choices=["feed", "bulk"])
-    parser.add_argument("--child", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
-    parser.add_argument("--mode", default="feed", help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
-    if args.child:
-        child(args.child[0], int(args.child[1]), args.seconds, args.presses, args.mode)
-        return
+    if smoke(args):
+        args.sizes, args.seconds, args.presses, args.modes = [80], 2.0, 4, ["feed", "bulk"]
     for n in args.sizes:
         for mode in args.modes:
-            with SimProcess(n) as sim:
-                run = subprocess.run([sys.executable, "-m", "bench.scale", "--child", sim.url, str(n), "--mode", mode,
-                                      "--seconds", str(args.seconds), "--presses", str(args.presses)],
-                                     capture_output=True, text=True)
-                sim_cpu = sim.cpu()
-            if run.returncode != 0:
-                emit("scale", {"services": n, "mode": mode, "error": run.stderr.strip().splitlines()[-1:]})
-                continue
-            emit("scale", {"services": n, "mode": mode, **json.loads(run.stdout.strip().splitlines()[-1]),
-                           "simulator_cpu_s": round(sim_cpu, 1)})
+            try:
+                emit("scale", measure(n, args.seconds, args.presses, mode))
+            except (TimeoutError, RuntimeError) as e:
+                emit("scale", {"services": n, "mode": mode, "error": str(e).splitlines()[0]})
 
 
 if __name__ == "__main__":

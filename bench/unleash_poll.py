@@ -2,17 +2,17 @@
 then one read per flag for its strategies) and the polls after it (three bulk requests), in seconds and requests.
 Prints JSON.
 
-    python -m bench.unleash_poll [--flags 2000] [--polls 5]
+    python -m bench.unleash_poll [--flags 2000] [--polls 5] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import time
 
+from bench.common import emit, smoke
 from monotui.config import UnleashSourceConfig
 from monotui.providers.unleash import UnleashProvider
 from monotui.simulator.server import SimulatorServer
@@ -42,10 +42,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flags", type=int, default=2000)
     parser.add_argument("--polls", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
+    if smoke(args):
+        args.flags, args.polls = 20, 2
     world = World(SimConfig(services=args.flags, seed=1, deploy_interval=0, flag_share=1.0))
     with SimulatorServer(world, tick_interval=None) as sim:
-        print(json.dumps(asyncio.run(measure(sim.url, args.polls)), indent=2))
+        emit("unleash_poll", asyncio.run(measure(sim.url, args.polls)))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Many viewers of one production: C clients poll one simulator with S services every 2 s for T seconds; the
 server's requests/s, bytes/s and CPU, for each way of polling, in the same run.
 
-    python -m bench.viewers [--clients 50] [--services 5000] [--seconds 60] [--modes feed bulk uncompressed]
+    python -m bench.viewers [--clients 50] [--services 5000] [--seconds 60] [--modes feed bulk uncompressed] [--smoke]
 
-Modes: `feed` polls the change feed (what monotui does now), `bulk` the whole lists with ETag, gzip-compressed
-(a client without the feed), `uncompressed` the whole lists without compression (monotui before the feed). The
-simulator runs in its own process at the demo's deploy rate. The clients speak the protocol (cursors, ETag,
-events since) but do not decode the rollouts — the server is what is measured — and start spread over one poll
-interval, as independent people would.
+Modes: `feed` polls the change feed (what monotui does), `bulk` the whole lists with ETag, gzip-compressed (a
+client without the feed), `uncompressed` the whole lists without compression (a client without feed or
+compression). The simulator runs in its own process at the demo's deploy rate. The clients speak the protocol
+(cursors, ETag, events since) but do not decode the rollouts — the server is what is measured — and start spread
+over one poll interval, as independent people would.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import SimProcess, emit
+from bench.common import SimProcess, emit, smoke
 
 INTERVAL = 2.0
 
@@ -120,7 +120,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--modes", nargs="+", default=["feed", "bulk", "uncompressed"],
                         choices=["feed", "bulk", "uncompressed"])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
+    if smoke(args):
+        args.clients, args.services, args.seconds = 2, 50, 1.0
     emit("viewers", viewers(args.clients, args.services, args.seconds, args.modes))
 
 

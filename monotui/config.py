@@ -416,7 +416,7 @@ class Settings(BaseModel):
 def _settings_class(data: dict[str, Any]) -> type[Settings]:
     """`Settings` when no MONOTUI_* variable names a setting (MONOTUI_CONFIG is the file's path, a token_env such
     as MONOTUI_PROD_EU_TOKEN a token: pydantic-settings reads neither) — the environment then has nothing to add,
-    and pydantic-settings, ~40 ms of every start, is not loaded; else the same model read through pydantic-settings,
+    and pydantic-settings (slow to import) is not loaded; else the same model read through pydantic-settings,
     the environment winning over the file. Also `Settings` when the file has a key that is not a setting:
     pydantic-settings would read `READ_ONLY` as `read_only` and `_env_prefix` as its own option, where the plain
     model names such a key as unknown, as it does without the environment."""

@@ -16,7 +16,6 @@ from msgspec import Meta
 
 # A time without a zone is invalid on the wire (it would be read as local time and shift ages by hours).
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-NonNegativeInt = Annotated[int, Meta(ge=0)]
 NonNegative = Annotated[float, Meta(ge=0)]
 
 

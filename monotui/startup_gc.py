@@ -1,12 +1,12 @@
 """Start-up without the cycle collector.
 
-Before its first rows, the TUI's process creates ~127,000 objects the cycle collector tracks (modules, classes,
-configuration models, Textual's styles and widgets), and the collector walks them again and again while they are
-being created (27-38 ms during `import monotui.ui.app` alone; 0.06-0.09 s of `monotui demo`'s path to its first
-rows in alternating runs, docs/performance.md). The TUI commands `pause` it at their start; the app `resume`s it
-0.2 s after its first rows are drawn (or after `RESUME_AT_MOST_S`): one full collection then, off the path to the
-first rows (start-up leaves ~40% of those objects in cycles), and a freeze of what survives, so that later full
-collections no longer walk what start-up built.
+Before its first rows, the TUI's process creates over a hundred thousand objects the cycle collector tracks
+(modules, classes, configuration models, Textual's styles and widgets), and the collector walks them again and
+again while they are being created, on the path to the first rows (docs/performance.md). The TUI commands
+`pause` it at their start; the app `resume`s it 0.2 s after its first rows are drawn (or after
+`RESUME_AT_MOST_S`): one full collection then, off the path to the first rows (start-up leaves many of those
+objects in cycles), and a freeze of what survives, so that later full collections no longer walk what start-up
+built.
 
 Kept apart from the UI and the engine: it is process state, like the signal handlers."""
 

@@ -1,4 +1,4 @@
-"""The action safety contract (issue 9): what is confirmed is exactly what is sent, the audit intent is on disk before
+"""The action safety contract: what is confirmed is exactly what is sent, the audit intent is on disk before
 the request, and the outcome is honest — done, refused, failed, or outcome unknown — whatever the server does.
 
 Each test recreates one situation against real loopback servers: the simulator, the Kubernetes API stand-in, and a

@@ -131,7 +131,7 @@ def test_unknown_service(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
     assert "no rollout for service 'nope'" in capsys.readouterr().err
 
 
-# ---- global options in any position (issue 9, item 1) ---------------------------------------------------------
+# ---- global options in any position ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -208,7 +208,7 @@ def test_a_global_option_a_command_cannot_use_is_refused(argv: list[str]) -> Non
     assert "does not apply" in proc.stderr
 
 
-# ---- protected services and --yes (issue 9, item 9) -----------------------------------------------------------
+# ---- protected services and --yes -----------------------------------------------------------------------------
 
 
 def test_yes_on_a_protected_service_needs_its_name(sim: SimulatorServer, tmp_path: Path, audit_path: Path,
@@ -275,7 +275,7 @@ def test_the_audit_record_says_how_the_action_was_confirmed(
 
 def test_running_a_lost_rollback_twice_from_the_command_line_rolls_back_once(
         sim: SimulatorServer, tmp_path: Path, audit_path: Path) -> None:
-    """Issue 9: `monotui rollback X --yes` twice through a proxy that loses answers took r12 → r11 → r10."""
+    """`monotui rollback X --yes` twice through a proxy that loses answers rolls back once (r12 → r11, never → r10)."""
     start = sim.world.rollout("search-api").revision
     with HostileProxy(sim.url, "close") as proxy:
         path = config(tmp_path, proxy.url, audit_path)
@@ -304,7 +304,7 @@ def test_protected_without_a_terminal_says_what_to_pass(sim: SimulatorServer, tm
     assert sim.state.mutating_requests() == []
 
 
-# ---- what cannot apply is refused before sending (issue 13, item 7) -------------------------------------------
+# ---- what cannot apply is refused before sending --------------------------------------------------------------
 
 
 def test_promote_of_a_finished_rollout_is_refused_before_sending(sim: SimulatorServer, tmp_path: Path,
@@ -343,7 +343,7 @@ def test_promote_plan_never_counts_past_the_last_step(sim: SimulatorServer) -> N
     assert f"step 0/{steps} → 1/{steps}" in plan_action("prod", first, ActionKind.PROMOTE).effect
 
 
-# ---- one name, several rollouts (issue 10, item 6) ------------------------------------------------------------
+# ---- one name, several rollouts -------------------------------------------------------------------------------
 
 
 def argo_config(tmp_path: Path, kubeconfig: Path, audit_path: Path, names: tuple[str, ...] = ("standin",)) -> str:

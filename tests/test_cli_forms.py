@@ -419,7 +419,7 @@ def test_tui_forms(form: str, production: SimulatorServer, tmp_path: Path, env: 
         (tmp_path / "xdg-config" / "monotui").mkdir(parents=True)
         write_config(tmp_path / "xdg-config" / "monotui" / "config.toml", production.url, tmp_path / "audit.log")
     shows = demo_first_service() if "demo" in argv else "cart-api"
-    # `monotui --read-only demo` used to offer every action (issue 9): both positions are run
+    # `--read-only` before and after `demo`: both positions are run
     for variant in positions(argv, None):
         with Terminal(variant, env, cwd=ROOT) as term:
             screen = term.wait_for("PRODUCTION", shows, timeout=90)

@@ -1,7 +1,7 @@
 """The footer offers the selected rollout's actions, and is rebuilt only when what it offers changes (rebuilding it
-at every cursor move stalled the keys: docs/performance.md, keys while a hostile source is fed). A change of which
-keys are enabled only dims or undims the keys in place (a rebuild cost the key that moved the cursor 15–70 ms at
-10,000 rows)."""
+at every cursor move stalled the keys: docs/reliability.md, keys while a hostile source is fed). A change of which
+keys are enabled only dims or undims the keys in place (a rebuild relays the screen out, a cost the key that moved
+the cursor would pay)."""
 
 from __future__ import annotations
 

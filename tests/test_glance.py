@@ -1,4 +1,4 @@
-"""Readable at a glance (issue 13): what a new on-call engineer sees at 80×24, with the Argo stand-in, and what
+"""Readable at a glance: what a new on-call engineer sees at 80×24, with the Argo stand-in, and what
 a key that cannot act says. Driven with Pilot against the simulator (or the Kubernetes stand-in) as real servers."""
 
 from __future__ import annotations

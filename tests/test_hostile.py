@@ -1,4 +1,4 @@
-"""One bad answer never blinds the operator (issue 10): each case below is a hostile backend of our own on
+"""One bad answer never blinds the operator: each case below is a hostile backend of our own on
 127.0.0.1 answering what an attacker (or a broken pipeline) would, and what monotui must still show."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Keys as people already type them (issue 13): j/k/g/G as in k9s, a [keymap] table in the config remapping any
+"""Keys as people already type them: j/k/g/G as in k9s, a [keymap] table in the config remapping any
 binding id, sorting by column shown in the header with attention order one key away."""
 
 from __future__ import annotations

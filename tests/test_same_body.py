@@ -1,5 +1,5 @@
-"""A server without change feed or ETags re-sending the same big list at every poll (issue 10: keys kept
-answering while a hostile source is fed): an identical body is not decoded nor applied again, a changed one always
+"""A server without change feed or ETags re-sending the same big list at every poll (keys keep answering
+while a hostile source is fed): an identical body is not decoded nor applied again, a changed one always
 is — also when the poll that first fetched it failed."""
 
 from __future__ import annotations

@@ -83,9 +83,9 @@ def freeze_first_list(result: PollResult) -> None:
     """After a source's first list of many rollouts, move everything alive now (the app as started, the models
     just read) out of the garbage collector's sight: its full collections then walk only what came later.
 
-    At 10,000 rollouts each full collection walked ~155,000 objects (~0.1 s on the event loop, several times a
-    minute, keys waiting behind it: a model's lists are tracked even though the model is not); after the freeze
-    ~0.02 s. Once per source, at its first list: the garbage in cycles that is alive at that moment is never
+    With many rollouts each full collection walks every model's lists (they are tracked even though the model is
+    not), holding the event loop several times a minute while keys wait; after the freeze it walks only what came
+    later. Once per source, at its first list: the garbage in cycles that is alive at that moment is never
     collected, a bounded one-off (a freeze at every list would let that grow)."""
     if startup_gc.paused():
         return  # start-up's garbage is not collected yet: `startup_gc.resume` collects, then freezes the list too

@@ -74,11 +74,6 @@ class FlagChangedError(ProviderError):
         self.current = current
 
 
-def describe_state(flag: Flag) -> str:
-    """'on (rollout 50%)', 'off' — what the pin compares, in words."""
-    return flag.state
-
-
 # ---- the subset of Unleash's answers monotui reads --------------------------------------------------------
 
 

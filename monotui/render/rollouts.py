@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -187,11 +187,6 @@ def fit_columns(widths: Sequence[int], available: int, padding: int = 2) -> tupl
 def cell_width(cell: Text) -> int:
     """What a cell needs of its column's width; 0 for an empty one (blank or "-")."""
     return 0 if cell.plain in _EMPTY else cell.cell_len
-
-
-def content_width(cells: Iterable[Text]) -> int:
-    """The widest cell of one column; 0 when every cell is empty."""
-    return max((cell_width(cell) for cell in cells), default=0)
 
 
 def matches(view: RolloutView, needle: str) -> bool:

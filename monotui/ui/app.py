@@ -305,7 +305,7 @@ class MonotuiApp(App[None]):
             self._show_detail()
 
     def _refresh_bindings_if_needed(self) -> None:
-        # The footer is rebuilt (every key widget mounted again, ~25 ms) only when what it offers changes: not at
+        # The footer is rebuilt (every key widget mounted again) only when what it offers changes: not at
         # every poll, nor when the cursor moves to a rollout offering the same actions (keys stalled behind it).
         if not self.screen_stack:  # shutting down
             return

@@ -133,7 +133,7 @@ class RenderablePanel(ScrollView):
         base = self.visual_style.rich_style
         if (isinstance(line, Text) and line.justify in (None, "default") and self._get_justify_method() is None
                 and "\n" not in line.plain and "\t" not in line.plain and line.cell_len <= width):
-            # one line that fits: rich's wrapping would hand it back as it is, so render it directly (~6×
+            # one line that fits: rich's wrapping would hand it back as it is, so render it directly (far
             # cheaper; the same strips, checked by tests/test_idle_repaints.py)
             console = self.app.console
             # rich's Text.render leaves out the base style of a text without spans (its wrapping keeps it)

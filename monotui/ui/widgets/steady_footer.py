@@ -1,7 +1,7 @@
 """The footer, dimming and undimming its keys in place when only their enabled state changes.
 
 Textual's `Footer` recomposes at every bindings change: every key widget mounted again, then a relayout and a
-repaint of the screen (15–70 ms at 10,000 rows). Moving the cursor between rollouts that offer the same keys, one
+repaint of the screen (costly with many rows). Moving the cursor between rollouts that offer the same keys, one
 of them enabled on one and not on the other (pause on a progressing rollout, resume on a paused one), changes only
 which keys are dim; that cost then fell on the key that moved the cursor. Here such a change sets the keys'
 `-disabled` class (the same look and the same bell on click as a rebuilt footer); any other change (a key shown or

@@ -1,5 +1,6 @@
-"""Attacks on issue 11's path to the first rows (startup_gc, flags after the rows, the footer, Settings without
-pydantic-settings, the lazy dialogs): each case failed on the code as merged and passes now."""
+"""The path to the first rows: the collector paused at start-up collects start-up's garbage when it comes back,
+the flag source waits for every deploy source's first answer, and a token variable does not load
+pydantic-settings."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from starlette.responses import Response
 
 from monotui import startup_gc
-from monotui.config import ConfigError, Settings, load_settings
+from monotui.config import Settings
 from monotui.engine import core
 from monotui.engine.core import Engine
 from monotui.engine.polling import FREEZE_AT
@@ -27,31 +28,6 @@ from .hostile import HostileServer
 from .test_first_rows_first import flag_requests
 from .test_startup_cost import DEPLOY_PATHS, loaded_by
 from .ui_helpers import rows_loaded
-
-SOURCE = '[[sources]]\nname = "a"\nkind = "http"\nurl = "http://127.0.0.1:1"\n'
-
-
-@pytest.mark.parametrize(("line", "key"), [
-    ("READ_ONLY = true", "READ_ONLY"),  # pydantic-settings folds case: the file's keys would too
-    ('Actor = "mallory"', "Actor"),
-    ('_env_prefix = "OTHER_"', "_env_prefix"),  # pydantic-settings' own parameters, taken from the file
-    ("_cli_parse_args = true", "_cli_parse_args"),
-])
-@pytest.mark.parametrize("environment", [False, True], ids=["no MONOTUI_ variable", "a MONOTUI_ setting"])
-def test_a_file_key_is_unknown_with_or_without_a_monotui_variable(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, key: str, environment: bool) -> None:
-    """The same file gives the same verdict whether or not the environment holds a MONOTUI_* setting (then read
-    through pydantic-settings): an unknown key, named, never a key read in another case or as a pydantic-settings
-    option."""
-    for name in [n for n in os.environ if n.upper().startswith("MONOTUI_")]:
-        monkeypatch.delenv(name)
-    if environment:
-        monkeypatch.setenv("MONOTUI_AUDIT_LOG", str(tmp_path / "audit.log"))
-    path = tmp_path / "config.toml"
-    path.write_text(f"{line}\n{SOURCE}")
-    with pytest.raises(ConfigError) as info:
-        load_settings(path)
-    assert str(info.value) == f"config error in {path}: {key}: unknown key"
 
 
 class _Node:
@@ -72,9 +48,8 @@ def unfrozen() -> Iterator[None]:
 @pytest.mark.usefixtures("unfrozen")
 async def test_garbage_from_before_a_big_first_list_is_collected_when_the_collector_comes_back(
         engine_for: Callable[..., Engine]) -> None:
-    """The TUI starts with the collector off; a production of 1,000+ rollouts answers its first list before the first
-    rows are drawn, and that list freezes the heap: the garbage start-up left in cycles (none collected yet) must
-    not be frozen with it for good — `startup_gc.resume` collects it."""
+    """The TUI starts with the collector off; a first list of 1,000+ rollouts freezes the heap before the first rows
+    are drawn. The garbage start-up left in cycles is not frozen with it for good: `startup_gc.resume` collects it."""
     startup_gc.pause()
     assert startup_gc.paused()
     garbage = _Node()
@@ -92,9 +67,9 @@ async def test_garbage_from_before_a_big_first_list_is_collected_when_the_collec
 
 async def test_in_the_app_the_flags_wait_for_every_deploy_source_not_only_the_first_rows(
         sim: SimulatorServer, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two deploy sources, one quick (its rows drawn at once), one that takes its time (until the flags are asked
-    for, 5 s at most): as docs/flags.md says, the flag source's first poll waits for every other source's first
-    answer, in the app too — the first rows drawn are not enough."""
+    """Two deploy sources, one quick (its rows drawn at once), one that takes its time (until the flags are asked for,
+    5 s at most): as docs/flags.md says, the flag source's first poll waits for every other source's first answer, in
+    the app too — the first rows drawn are not enough."""
     monkeypatch.setattr(core, "FLAGS_AFTER_S", 600.0)  # only the answers and the rows can start the flags here
     asked_before_answer: list[int] = []
 
@@ -119,9 +94,8 @@ async def test_in_the_app_the_flags_wait_for_every_deploy_source_not_only_the_fi
 
 
 def test_a_token_variable_is_not_a_setting_and_does_not_load_pydantic_settings(tmp_path: Path) -> None:
-    """The example configuration keeps its token in MONOTUI_PROD_EU_TOKEN: a MONOTUI_* variable that no setting
-    reads. The environment then has nothing to add (CHANGELOG: pydantic-settings loads only when a MONOTUI_*
-    setting is in the environment); the token is read all the same, and a real setting still loads it."""
+    """A token kept in MONOTUI_PROD_EU_TOKEN is a MONOTUI_* variable no setting reads: pydantic-settings is not loaded
+    for it (only for a MONOTUI_* setting), the token is read all the same, and a real setting still loads it."""
     config = tmp_path / "monotui.toml"
     config.write_text('actor = "alice@file"\n[[sources]]\nname = "prod-eu"\nkind = "http"\n'
                       'url = "http://127.0.0.1:1"\ntoken_env = "MONOTUI_PROD_EU_TOKEN"\n')
@@ -137,4 +111,3 @@ def test_a_token_variable_is_not_a_setting_and_does_not_load_pydantic_settings(t
              ["pydantic_settings"])):
         statement = f"sys.argv[1:] = [{actor!r}, 's3cret']\n{read}"
         assert loaded_by(statement, ["pydantic_settings"], env) == loaded, env
-

@@ -1,5 +1,5 @@
-"""An attack on issue 11's footer (`SteadyFooter`, one rebuild for changes that come together): it failed on the
-code as merged and passes now."""
+"""The footer rebuilds once for changes that come together, and a dialog opened and closed before it was drawn does
+not leave the footer stale."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ def flag_key_offered(app: MonotuiApp) -> bool:
 
 async def test_a_dialog_opened_and_closed_at_once_does_not_leave_the_footer_stale_for_good(
         flags: Flags, app_for: Callable[..., MonotuiApp], world: World) -> None:  # noqa: F811  (fixtures)
-    """The cursor moves to a service without flags (the footer must drop `x Flag off`), and in the same burst of
-    keys the help opens and closes before it drew once: the footer's queued rebuild went with the help screen, and
-    as one was still "queued" no later change rebuilt the footer again."""
+    """The cursor moves to a service without flags (the footer must drop `x Flag off`) and in the same burst of keys
+    the help opens and closes before it was drawn: the footer's queued rebuild is not lost with the help screen, and
+    later changes still rebuild it."""
     app = app_for()
     async with app.run_test(size=(120, 35)) as pilot:
         key = await shown(app, flags)

@@ -1,13 +1,76 @@
-"""Loopback servers for the issue 12 attack tests: the simulator's Unleash Admin API behind a proxy that, once a
-toggle has been forwarded (so the flag really changed), makes every later read fail — by going away (nothing
-listens any more) or by answering 404."""
+"""Loopback servers and fixtures for the kill-switch tests: the simulator's Unleash Admin API with one flag of the
+test's own, proxies in front of it that mistreat a toggle (`ActsThenVanishes`: the toggle arrives, then every later
+read fails; `Swallow`: the toggle is answered without reaching Unleash), and a server that answers garbage."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from monotui.simulator.loopback import BackgroundServer
+from monotui.simulator.server import SimulatorServer
+from monotui.simulator.world import World
+from tests.conftest import ACTOR, make_world
 from tests.hostile_proxy import MUTATING, HostileProxy
+from tests.unleash_admin import UnleashAdmin
+
+TOKEN = "sim-admin-token-kill-switch"
+TOKEN_ENV = "FLAGS_ADMIN_TOKEN"
+FLAG = "cart-api.fast-path"
+
+
+@pytest.fixture(name="world")
+def fixture_world() -> World:
+    return make_world(services=2, flag_share=0)
+
+
+@pytest.fixture(name="sim")
+def fixture_sim(world: World) -> Iterator[SimulatorServer]:
+    with SimulatorServer(world, tick_interval=None, token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(name="admin")
+def fixture_admin(sim: SimulatorServer) -> Iterator[UnleashAdmin]:
+    client = UnleashAdmin(sim.url, TOKEN)
+    yield client
+    client.close()
+
+
+@pytest.fixture(name="flag_on")
+def fixture_flag_on(admin: UnleashAdmin) -> UnleashAdmin:
+    """FLAG on in production, rolled out to 50%."""
+    admin.create_flag(FLAG, service="cart-api", rollout=50, enabled=True)
+    return admin
+
+
+@pytest.fixture(name="token_env", autouse=True)
+def fixture_token_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+
+
+def audit(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def flags_source(url: str, **extra: Any) -> dict[str, Any]:
+    return {"name": "flags", "kind": "unleash", "url": url, "token_env": TOKEN_ENV, "timeout": 5, **extra}
+
+
+def write_config(path: Path, url: str, audit_path: Path | str, *, top: str = "", source: str = "") -> Path:
+    path.write_text(f'actor = "{ACTOR}"\naudit_log = "{audit_path}"\n{top}'
+                    f'[[sources]]\nname = "flags"\nkind = "unleash"\nurl = "{url}"\n'
+                    f'token_env = "{TOKEN_ENV}"\ntimeout = 5\n{source}')
+    return path
 
 
 class ActsThenVanishes(HostileProxy):
@@ -92,3 +155,16 @@ class Swallow(HostileProxy):
                      f"content-length: {len(self.body)}\r\n\r\n".encode() + self.body)
         await writer.drain()
         return True
+
+
+class Garbage(BackgroundServer):
+    """Answers every request 200 with `body`."""
+
+    name = "garbage unleash"
+
+    def __init__(self, body: bytes) -> None:
+        async def anything(request: Request) -> Response:
+            return Response(body, media_type="application/json")
+
+        self._serve(Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST"])]))
+
