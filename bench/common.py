@@ -127,7 +127,7 @@ class FrameProbe:
             if renderable is not None and not app._batch_count:
                 if isinstance(renderable, CompositorUpdate):
                     renderable.render_segments(app.console)
-                self.frames.append((time.perf_counter(), app.table.cursor_row))
+                self.frames.append((time.perf_counter(), app.rollouts.table.cursor_row))
                 del self.frames[:-1000]
             original(screen, renderable)
 
@@ -146,7 +146,7 @@ async def key_to_frame(app: Any, presses: int) -> list[float]:
     probe = FrameProbe(app)
     out = []
     for i in range(presses):
-        before = app.table.cursor_row
+        before = app.rollouts.table.cursor_row
         key = "down" if i % 20 < 10 else "up"
         t0 = time.perf_counter()
         app.post_message(events.Key(key, None))  # as a terminal key event enters

@@ -136,17 +136,17 @@ def measure(kind: str, seconds: float) -> dict[str, Any]:
                 latencies: list[float] = []
                 errors: set[str] = set()
                 async with app.run_test(size=(120, 35)):
-                    while app.table.row_count < 2:
+                    while app.rollouts.table.row_count < 2:
                         await asyncio.sleep(0.01)
                     end = time.monotonic() + seconds
                     i = 0
                     while time.monotonic() < end:
-                        before = app.table.cursor_row
-                        key = "down" if before == 0 or ((i // 10) % 2 == 0 and before < app.table.row_count - 1) \
+                        before = app.rollouts.table.cursor_row
+                        key = "down" if before == 0 or ((i // 10) % 2 == 0 and before < app.rollouts.table.row_count - 1) \
                             else "up"
                         t0 = time.perf_counter()
                         app.post_message(events.Key(key, None))
-                        while app.table.cursor_row == before:
+                        while app.rollouts.table.cursor_row == before:
                             await asyncio.sleep(0)
                         latencies.append(time.perf_counter() - t0)
                         error = engine.state.status("hostile").error

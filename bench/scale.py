@@ -48,9 +48,9 @@ async def measure(url: str, services: int, seconds: float, presses: int, mode: s
     engine.state.apply_error = failed  # type: ignore[method-assign]
     app = MonotuiApp(engine)
     async with app.run_test(size=(160, 50)) as pilot:
-        while app.table.row_count < services:
+        while app.rollouts.table.row_count < services:
             if time.perf_counter() - t_start > 300:
-                raise TimeoutError(f"{app.table.row_count} of {services} rows after 300 s")
+                raise TimeoutError(f"{app.rollouts.table.row_count} of {services} rows after 300 s")
             await asyncio.sleep(0.005)
         await pilot.pause()  # the frame that shows them
         first_table = time.perf_counter() - t_start

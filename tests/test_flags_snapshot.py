@@ -54,7 +54,7 @@ async def flipped(pilot: Pilot[None]) -> None:
     finally:
         admin.close()
     await app.action_refresh()
-    select(app, next(k for k, v in app._views.items() if v.rollout.service == flag.service))
+    select(app, next(k for k, v in app.engine.state.by_key.items() if v.rollout.service == flag.service))
     await pilot.pause()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Literal
 
 import msgspec
@@ -133,6 +134,7 @@ class ProductionState(FlagState):
         # alerts, a source's staleness) and `refresh` recomputes only those, plus the rows whose attention moves
         # with the clock (a recent rollback turning old), found in a heap of deadlines.
         self._views: dict[str, RolloutView] = {}
+        self._by_key = MappingProxyType(self._views)
         self._order = RowOrder()  # attention order
         self._dirty: set[tuple[str, str]] = set()
         # service → its rows; tuples of strings, which the garbage collector stops tracking (no set per rollout)
@@ -449,6 +451,12 @@ class ProductionState(FlagState):
 
     def view(self, key: str) -> RolloutView | None:
         return self._views.get(key)
+
+    @property
+    def by_key(self) -> Mapping[str, RolloutView]:
+        """Every row's view by key, as of the last `refresh` (read-only, live: no copy per call). The UI reads
+        rows here; `order` gives their order."""
+        return self._by_key
 
     @property
     def order(self) -> RowOrder:
