@@ -142,8 +142,8 @@ def measure(kind: str, seconds: float) -> dict[str, Any]:
                     i = 0
                     while time.monotonic() < end:
                         before = app.rollouts.table.cursor_row
-                        key = "down" if before == 0 or ((i // 10) % 2 == 0 and before < app.rollouts.table.row_count - 1) \
-                            else "up"
+                        last = app.rollouts.table.row_count - 1
+                        key = "down" if before == 0 or ((i // 10) % 2 == 0 and before < last) else "up"
                         t0 = time.perf_counter()
                         app.post_message(events.Key(key, None))
                         while app.rollouts.table.cursor_row == before:

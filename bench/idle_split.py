@@ -65,7 +65,8 @@ def split(seconds: float, poll: bool) -> dict[str, Any]:
                 await pilot.pause(3)  # first poll and first paint are not idle
                 spent.clear()
                 calls.clear()
-                repaints = getattr(app.rollouts.table, "repaints", 0)  # getattr: the script also runs on older checkouts
+                # getattr: the script also runs on older checkouts
+                repaints = getattr(app.rollouts.table, "repaints", 0)
                 c0, t0 = time.process_time(), time.perf_counter()
                 await asyncio.sleep(seconds)
                 cpu, wall = time.process_time() - c0, time.perf_counter() - t0

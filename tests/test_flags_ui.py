@@ -110,7 +110,8 @@ async def test_a_flip_shows_in_the_table_the_detail_panel_and_the_events(
     async with app.run_test(size=SIZE) as pilot:
         key = await shown(app, flags)
         flags.admin.set_rollout(flags.flag, 50)  # a colleague raises the rollout
-        await wait_until(lambda: "flags" in app.rollouts.table.shown_columns and cell(app, key, "flags").startswith("⚑"),
+        await wait_until(lambda: "flags" in app.rollouts.table.shown_columns
+                         and cell(app, key, "flags").startswith("⚑"),
                          timeout=30, what="the Flags indicator")
         assert cell(app, key, "flags") in ("⚑ <1m", "⚑ 1m")
         others = [k for k in app.engine.state.by_key if k != key]
@@ -131,7 +132,8 @@ async def test_the_indicator_fits_80x24(flags: Flags, app_for: Callable[..., Mon
     async with app.run_test(size=(80, 24)):
         key = await shown(app, flags)
         flags.admin.toggle(flags.flag, False)
-        await wait_until(lambda: "flags" in app.rollouts.table.shown_columns and cell(app, key, "flags").startswith("⚑"),
+        await wait_until(lambda: "flags" in app.rollouts.table.shown_columns
+                         and cell(app, key, "flags").startswith("⚑"),
                          timeout=30, what="the Flags indicator at 80 columns")
         assert {"service", "status", "flags"} <= set(app.rollouts.table.shown_columns)
 

@@ -81,9 +81,10 @@ async def test_the_table_takes_the_rows_it_has_and_the_panels_the_rest(
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
         await pilot.pause()
-        assert app.rollouts.table.size.height == app.rollouts.table.row_count + 1, "header and rows, no empty rows under them"
+        table = app.rollouts.table
+        assert table.size.height == table.row_count + 1, "header and rows, no empty rows under them"
         banner_and_footer = 2
-        assert app.rollouts.detail_panel.outer_size.height == 35 - banner_and_footer - app.rollouts.table.outer_size.height
+        assert app.rollouts.detail_panel.outer_size.height == 35 - banner_and_footer - table.outer_size.height
 
 
 async def test_argo_standin_at_120_shortens_where_and_keeps_version_whole(tmp_path: Path,

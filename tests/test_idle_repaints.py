@@ -100,7 +100,8 @@ async def test_a_health_figure_moving_within_its_rounding_repaints_no_row(
         await pilot.pause()
         assert cell(app, key, "errors") == percent(0.0090) == "0.9%"
         assert app.rollouts.table.repaints == before + 1
-        line = screen_lines(app)[app.rollouts.table.region.y + 1 + app.rollouts.table.index_of(key) - int(app.rollouts.table.scroll_y)]
+        table = app.rollouts.table
+        line = screen_lines(app)[table.region.y + 1 + table.index_of(key) - int(table.scroll_y)]
         assert service.name in line and "0.9%" in line, line  # painted (the line under the header)
 
 

@@ -126,7 +126,8 @@ async def test_a_click_selects_a_row_and_a_click_on_a_label_sorts_by_its_column(
         await pilot.click("#rollouts", offset=(3, 3))  # line 0 is the header: line 3 is the third row
         await settle(pilot)
         assert app.rollouts.table.selected_key == third and app.rollouts.table.cursor_row == 2
-        assert app.engine.state.by_key[third].rollout.service in panel_text(app, "detail"), "the detail panel follows the click"
+        assert app.engine.state.by_key[third].rollout.service in panel_text(app, "detail"), \
+            "the detail panel follows the click"
         await pilot.press("down", "end")
         assert app.rollouts.table.cursor_row == app.rollouts.table.row_count - 1
         await pilot.press("home")
@@ -137,5 +138,6 @@ async def test_a_click_selects_a_row_and_a_click_on_a_label_sorts_by_its_column(
         assert "Service ▼" in header(app)
         services = [app.engine.state.by_key[k].rollout.service for k in app.rollouts.table._order]
         assert services == sorted(services)
-        assert first is not None and app.rollouts.table.selected_key == first, "the cursor stays on its rollout as rows move"
+        assert first is not None and app.rollouts.table.selected_key == first, \
+            "the cursor stays on its rollout as rows move"
         assert app.rollouts.table.cursor_row == app.rollouts.table._order.index(first)

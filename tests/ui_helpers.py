@@ -54,7 +54,8 @@ def notifications(app: MonotuiApp) -> list[str]:
 
 async def rows_loaded(app: MonotuiApp, count: int | None = None) -> None:
     # generous: a first poll and paint took over 10 s once with both cores busy (the full suite under load)
-    await wait_until(lambda: app.rollouts.table.row_count > 0 and (count is None or app.rollouts.table.row_count == count),
+    await wait_until(lambda: app.rollouts.table.row_count > 0
+                     and (count is None or app.rollouts.table.row_count == count),
                      timeout=30, what="rows loaded")
 
 
