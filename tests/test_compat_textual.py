@@ -8,7 +8,6 @@ import ast
 from pathlib import Path
 
 import pytest
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.filter import NoColor
@@ -149,21 +148,6 @@ async def test_scrollbars_follow_a_virtual_size_set_without_a_relayout() -> None
         await pilot.pause()
         assert view.show_vertical_scrollbar
         assert view.vertical_scrollbar.window_virtual_size == 100, "Widget._scroll_update no longer sizes scrollbars"
-
-
-class Aligned(App[None]):
-    CSS = "#right { text-align: right; }"
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("a"), id="right")
-        yield Static(Text("b"), id="plain")
-
-
-async def test_justify_method_follows_text_align() -> None:
-    app = Aligned()
-    async with app.run_test():
-        assert compat.justify_method(app.query_one("#right")) == "right"
-        assert compat.justify_method(app.query_one("#plain")) is None
 
 
 class Crashing(compat.QuietCrashApp[None]):

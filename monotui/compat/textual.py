@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from rich.console import JustifyMethod
 from textual.app import App
 from textual.filter import LineFilter
 from textual.geometry import Size
@@ -30,7 +29,6 @@ __all__ = [
     "after_screen_refresh",
     "footer_bindings_ready",
     "footer_key_enabled",
-    "justify_method",
     "keymap_of",
     "line_filters",
     "mark_footer_bindings_ready",
@@ -93,12 +91,6 @@ def update_scrollbars(widget: Widget, virtual_size: Size) -> None:
     """Bring a widget's scrollbars to a virtual size set with `set_reactive` (`Widget._scroll_update`, what the
     `virtual_size` watcher calls): assigning `virtual_size` would also relay the whole screen out."""
     widget._scroll_update(virtual_size)
-
-
-def justify_method(widget: Widget) -> JustifyMethod | None:
-    """The justify method the widget's `text-align` gives a rich renderable (`Widget._get_justify_method`, what
-    `Widget.post_render` uses); a widget that renders lines itself must honour it the same way."""
-    return widget._get_justify_method()
 
 
 class QuietCrashApp(App[ReturnType]):

@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from monotui.compat.textual import justify_method, update_scrollbars
+from monotui.compat.textual import update_scrollbars
 
 
 def _key(line: RenderableType) -> Hashable | None:
@@ -133,10 +133,11 @@ class RenderablePanel(ScrollView):
 
     def _render_line(self, line: RenderableType, width: int) -> list[Strip]:
         base = self.visual_style.rich_style
-        if (isinstance(line, Text) and line.justify in (None, "default") and justify_method(self) is None
+        if (isinstance(line, Text) and line.justify in (None, "default") and not self.styles.has_rule("text_align")
                 and "\n" not in line.plain and "\t" not in line.plain and line.cell_len <= width):
-            # one line that fits: rich's wrapping would hand it back as it is, so render it directly (~6×
-            # cheaper; the same strips, checked by tests/test_idle_repaints.py)
+            # one line that fits, with no `text-align` (Textual then passes rich no justify method): rich's wrapping
+            # would hand it back as it is, so render it directly (the same strips, checked by
+            # tests/test_idle_repaints.py)
             console = self.app.console
             # rich's Text.render leaves out the base style of a text without spans (its wrapping keeps it)
             segments = (line.render(console, end="") if line.spans else
