@@ -27,8 +27,10 @@ class FlowHost(Protocol):
         """A notice, as plain text (never markup: service and flag names are untrusted)."""
         ...
 
-    def ask(self, dialog: Screen[T], answered: Callable[[T | None], None]) -> None:
-        """Open `dialog`; `answered` gets what it was dismissed with."""
+    def ask(self, dialog: Screen[T], answered: Callable[[T | None], None],
+            recheck: Callable[[], None] | None = None) -> None:
+        """Open `dialog`; `answered` gets what it was dismissed with. `recheck`, for a dialog pinned to a target,
+        is called at every refresh while the dialog is on top (it tells the dialog when its target changed)."""
         ...
 
     def run(self, work: Coroutine[Any, Any, None]) -> None:

@@ -85,7 +85,8 @@ def confirm(host: FlowHost, source: str, flag: Flag, enabled: bool) -> None:
 
     from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 
-    host.ask(ConfirmFlagScreen(plan), confirmed)
+    dialog = ConfirmFlagScreen(plan)
+    host.ask(dialog, confirmed, recheck=lambda: recheck(host.engine, dialog))
 
 
 async def execute(host: FlowHost, plan: FlagPlan, result: Confirmation) -> None:

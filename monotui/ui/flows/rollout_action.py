@@ -33,7 +33,8 @@ def start(host: FlowHost, view: RolloutView, kind: ActionKind) -> None:
 
     from monotui.ui.screens.confirm import ConfirmActionScreen
 
-    host.ask(ConfirmActionScreen(plan), confirmed)
+    dialog = ConfirmActionScreen(plan)
+    host.ask(dialog, confirmed, recheck=lambda: recheck(engine, dialog))
 
 
 async def refuse(host: FlowHost, plan: ActionPlan) -> None:

@@ -66,6 +66,7 @@ class RolloutsScreen(Screen[None]):
         self._suspects = 0
         self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
+        self._rechecks: dict[Screen[Any], Callable[[], None]] = {}  # an open dialog → how it learns of changes
 
     @property
     def engine(self) -> Engine:
@@ -117,18 +118,14 @@ class RolloutsScreen(Screen[None]):
         self._recheck_dialog()
 
     def _recheck_dialog(self) -> None:
-        """An open confirmation learns at once when its target changed (it then refuses to confirm)."""
+        """An open confirmation learns at once when its target changed (it then refuses to confirm): the flow
+        that opened it said how (`ask(..., recheck=)`)."""
         stack = self.app.screen_stack
         if len(stack) < 2:  # no dialog open (or shutting down)
             return
-        from monotui.ui.screens.confirm import ConfirmActionScreen
-        from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
-
-        screen = stack[-1]
-        if isinstance(screen, ConfirmActionScreen):
-            rollout_action.recheck(self.engine, screen)
-        elif isinstance(screen, ConfirmFlagScreen):
-            kill_switch.recheck(self.engine, screen)
+        recheck = self._rechecks.get(stack[-1])
+        if recheck is not None:
+            recheck()
 
     def _tick(self) -> None:
         self.refresh_views(force=True)  # ages and staleness move with the clock
@@ -284,8 +281,16 @@ class RolloutsScreen(Screen[None]):
     def say(self, text: str, severity: SeverityLevel = "information", timeout: float | None = None) -> None:
         self.notify(text, severity=severity, timeout=timeout, markup=False)
 
-    def ask(self, dialog: Screen[T], answered: Callable[[T | None], None]) -> None:
-        self.app.push_screen(dialog, answered)
+    def ask(self, dialog: Screen[T], answered: Callable[[T | None], None],
+            recheck: Callable[[], None] | None = None) -> None:
+        if recheck is not None:
+            self._rechecks[dialog] = recheck
+
+        def done(result: T | None) -> None:
+            self._rechecks.pop(dialog, None)
+            answered(result)
+
+        self.app.push_screen(dialog, done)
 
     def run(self, work: Coroutine[Any, Any, None]) -> None:
         self.run_worker(work, group="actions", exit_on_error=False)
