@@ -1,6 +1,6 @@
-"""The monotui Textual app: it wires the engine's sources to the rollouts screen, the command table to the keys (and
-the user's keymap), and keeps the theme and the screen stack. What the screen shows, and what its keys do, is the
-screen's (screens/rollouts.py) and the flows' (flows/)."""
+"""The monotui Textual app: it wires the engine's sources to the rollouts screen, applies the user's keymap, and keeps
+the theme and the screen stack. What the screen shows, and what its keys do, is the screen's (screens/rollouts.py),
+the command table's (commands.py) and the flows' (flows/)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from textual import events, work
+from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input
 
 from monotui import startup_gc
 from monotui.compat.textual import QuietCrashApp, keymap_of
 from monotui.engine.core import Engine
-from monotui.models import ActionKind
 from monotui.render.text import clean
 from monotui.ui import commands
 from monotui.ui.messages import SourceUpdated
@@ -33,7 +31,6 @@ log = logging.getLogger(__name__)
 class MonotuiApp(QuietCrashApp[None]):
     CSS_PATH = "app.tcss"
     TITLE = "monotui"
-    BINDINGS = commands.bindings()  # type: ignore[assignment]  # list[Binding] is a valid BindingType list
     COMMANDS = QuietCrashApp.COMMANDS | {MonotuiCommands}
 
     rollouts: RolloutsScreen  # the main screen (the default screen: the bottom of the stack)
@@ -92,8 +89,6 @@ class MonotuiApp(QuietCrashApp[None]):
             # not at once: Textual's writer thread still has the frame to write, and a full collection holds the GIL
             self.set_timer(startup_gc.AFTER_FIRST_ROWS_S, startup_gc.resume)
 
-    # ---- keys -------------------------------------------------------------------------------------------
-
     def key_of(self, binding_id: str) -> str:
         """The key bound to a command now, as shown to the user (the user's keymap may have moved it)."""
         command = commands.command(binding_id)
@@ -101,71 +96,6 @@ class MonotuiApp(QuietCrashApp[None]):
         key = keys.split(",")[0].strip() if keys else command.key
         return command.key_display if key == command.key and command.key_display else self.get_key_display(
             Binding(key, command.action))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        command = commands.for_action(action, parameters)
-        return True if command is None else command.why_not(self.rollouts).act
-
-    def on_key(self, event: events.Key) -> None:
-        # A key whose binding cannot act now (disabled or hidden) lands here: say why instead of doing nothing.
-        if len(self.screen_stack) != 1 or isinstance(self.focused, Input):
-            return
-        command = self._command_for_key(event.key)
-        if command is None:
-            return
-        answer = command.why_not(self.rollouts)
-        if not answer.act and answer.why:
-            event.stop()
-            self.notify(answer.why, severity="warning", markup=False, timeout=4)
-
-    def _command_for_key(self, key: str) -> commands.Command | None:
-        keymap = keymap_of(self)
-        for command in commands.COMMANDS:
-            keys = keymap.get(command.id, command.key)
-            if key in (k.strip() for k in keys.split(",")):
-                return command
-        return None
-
-    # ---- actions: the command table's `action` names, run by the rollouts screen and its flows -----------
-
-    def action_rollout(self, kind: str) -> None:
-        self.rollouts.rollout(ActionKind(kind))
-
-    def action_rollback_suspect(self) -> None:
-        self.rollouts.act_on_suspect()
-
-    def action_flag(self, which: str) -> None:
-        self.rollouts.flag(which == "on")
-
-    def action_silence(self) -> None:
-        self.rollouts.silence(expire=False)
-
-    def action_expire_silence(self) -> None:
-        self.rollouts.silence(expire=True)
-
-    def action_move(self, where: str) -> None:
-        self.rollouts.move(where)
-
-    def action_sort_next(self) -> None:
-        self.rollouts.sort_next()
-
-    def action_sort_attention(self) -> None:
-        self.rollouts.set_sort(None)
-
-    def action_filter(self) -> None:
-        self.rollouts.open_filter()
-
-    def action_clear_filter(self) -> None:
-        self.rollouts.clear_filter()
-
-    async def action_refresh(self) -> None:
-        await self.rollouts.refresh_now()
-
-    def action_help(self) -> None:
-        from monotui.ui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen(self.settings.read_only, lambda c: c.offered(self.engine),
-                                    lambda c: self.key_of(c.id)))
 
     # ---- the end ----------------------------------------------------------------------------------------
 

@@ -147,7 +147,7 @@ Rule = Callable[["Command", Context], Answer]
 class Command:
     id: str  # binding id: users may remap it with a keymap
     key: str
-    action: str  # Textual action name
+    action: str  # Textual action name, run on the rollouts screen ("app." for the app's own)
     label: str
     description: str
     mutating: bool = False
@@ -215,7 +215,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sort.attention", "O", "sort_attention", "Attention order",
             "Back to the default order: what needs a human first", show=False),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
-    Command("quit", "q", "quit", "Quit", "Leave monotui"),
+    Command("quit", "q", "app.quit", "Quit", "Leave monotui"),  # the app's own action
 )
 
 

@@ -4,25 +4,32 @@ listed when its `why_not` says it can act now."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from monotui.render.text import clean
-from monotui.ui.commands import COMMANDS, Command, Context
+from monotui.ui.commands import COMMANDS, Command
+
+if TYPE_CHECKING:
+    from monotui.ui.screens.rollouts import RolloutsScreen
 
 
 class HasRows(Protocol):
-    """The app, as the palette sees it: the context the commands are answered in."""
+    """The app, as the palette sees it: the screen its commands are answered and run on."""
 
     @property
-    def rollouts(self) -> Context: ...
+    def rollouts(self) -> RolloutsScreen: ...
 
 
 class MonotuiCommands(Provider):
+    @property
+    def _rows(self) -> RolloutsScreen:
+        return cast(HasRows, self.app).rollouts
+
     def _commands(self) -> list[tuple[str, Command]]:
-        context = cast(HasRows, self.app).rollouts
+        context = self._rows
         out = []
         for command in COMMANDS:
             if command.mutating:
@@ -37,8 +44,8 @@ class MonotuiCommands(Provider):
 
     async def discover(self) -> Hits:
         for text, command in self._commands():
-            yield DiscoveryHit(Content(text), partial(self.app.run_action, command.action_string), text=text,
-                               help=command.description)
+            run = partial(self.app.run_action, command.action_string, self._rows)
+            yield DiscoveryHit(Content(text), run, text=text, help=command.description)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -46,5 +53,5 @@ class MonotuiCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 # not matcher.highlight(): it parses its argument as markup, and service names are untrusted
-                yield Hit(score, Content(text), partial(self.app.run_action, command.action_string), text=text,
-                          help=command.description)
+                run = partial(self.app.run_action, command.action_string, self._rows)
+                yield Hit(score, Content(text), run, text=text, help=command.description)

@@ -11,13 +11,14 @@ from typing import Any, TypeVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 
+from monotui.compat.textual import keymap_of
 from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
@@ -27,7 +28,7 @@ from monotui.providers.base import ProviderError
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.render.text import clean
-from monotui.ui.commands import COMMANDS
+from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
 from monotui.ui.flows import kill_switch, rollout_action, silence
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.suspects import RowSuspect, suspects_of
@@ -43,6 +44,8 @@ T = TypeVar("T")
 
 
 class RolloutsScreen(Screen[None]):
+    BINDINGS = bindings()  # type: ignore[assignment]  # list[Binding] is a valid BindingType list
+
     def __init__(self, engine: Engine, clock: Clock, key_of: Callable[[str], str],
                  first_rows_drawn: Callable[[], None]) -> None:
         super().__init__()
@@ -301,31 +304,60 @@ class RolloutsScreen(Screen[None]):
         self.say(clean(outcome.message(), 400), severity=severity, timeout=8)
         self.refresh_views()
 
-    # ---- what the keys do (the App's bindings call these) -------------------------------------------------
+    # ---- the keys: the command table's bindings, answers and actions --------------------------------------
 
-    def rollout(self, kind: ActionKind) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        command = for_action(action, parameters)
+        return True if command is None else command.why_not(self).act
+
+    def on_key(self, event: events.Key) -> None:
+        # A key whose binding cannot act now (disabled or hidden) lands here: say why instead of doing nothing.
+        if isinstance(self.focused, Input):
+            return
+        command = self._command_for_key(event.key)
+        if command is None:
+            return
+        answer = command.why_not(self)
+        if not answer.act and answer.why:
+            event.stop()
+            self.say(answer.why, severity="warning", timeout=4)
+
+    def _command_for_key(self, key: str) -> Command | None:
+        keymap = keymap_of(self.app)
+        for command in COMMANDS:
+            keys = keymap.get(command.id, command.key)
+            if key in (k.strip() for k in keys.split(",")):
+                return command
+        return None
+
+    def action_rollout(self, kind: str) -> None:
         view = self.selected_view()
         if view is None:
             self.say("Select a rollout first.", severity="warning")
             return
-        rollout_action.start(self, view, kind)
+        rollout_action.start(self, view, ActionKind(kind))
 
-    def flag(self, enabled: bool) -> None:
+    def action_flag(self, which: str) -> None:
         view = self.selected_view()
         if view is None:
             self.say("Select a rollout first.", severity="warning")
             return
-        kill_switch.open_for_view(self, view, enabled)
+        kill_switch.open_for_view(self, view, which == "on")
 
-    def silence(self, expire: bool) -> None:
+    def action_silence(self) -> None:
         view = self.selected_view()
         if view is not None:
-            silence.start(self, view.rollout.service, expire)
+            silence.start(self, view.rollout.service, expire=False)
 
-    def act_on_suspect(self) -> None:
+    def action_expire_silence(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            silence.start(self, view.rollout.service, expire=True)
+
+    def action_rollback_suspect(self) -> None:
         suspect = self.suspect()
         if suspect is None:
-            self.say("no suspect yet: no service breached its thresholds after a change", severity="warning")
+            self.say(NO_SUSPECT, severity="warning")
             return
         self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
         if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
@@ -334,9 +366,9 @@ class RolloutsScreen(Screen[None]):
             flag = self.engine.state.flag(suspect.flag.source, suspect.flag.flag.name) or suspect.flag.flag
             kill_switch.confirm(self, suspect.flag.source, flag, False)
             return
-        self.rollout(ActionKind.ROLLBACK)
+        self.action_rollout(ActionKind.ROLLBACK.value)
 
-    def move(self, where: str) -> None:
+    def action_move(self, where: str) -> None:
         table = self.table
         if not table.row_count:
             return
@@ -344,19 +376,22 @@ class RolloutsScreen(Screen[None]):
                "bottom": table.row_count - 1}[where]
         table.move_cursor(row=max(0, min(row, table.row_count - 1)), animate=False)
 
-    def sort_next(self) -> None:
+    def action_sort_next(self) -> None:
         """Sort by the next shown column; after the last, back to attention order."""
         shown = [key for key in self.table.shown_columns if key in SORT_KEYS]
         following = shown[shown.index(self._sort) + 1:] if self._sort in shown else shown
-        self.set_sort(following[0] if following else None)
+        self._set_sort(following[0] if following else None)
+
+    def action_sort_attention(self) -> None:
+        self._set_sort(None)
 
     @on(RolloutsTable.HeaderSelected)
     def _header_clicked(self, event: RolloutsTable.HeaderSelected) -> None:
         key = event.column_key
         if key in SORT_KEYS:
-            self.set_sort(None if key == self._sort else key)
+            self._set_sort(None if key == self._sort else key)
 
-    def set_sort(self, column: str | None) -> None:
+    def _set_sort(self, column: str | None) -> None:
         self._sort = column
         self._reorder = True
         self.table.mark_column(column, " ▼")
@@ -364,12 +399,12 @@ class RolloutsScreen(Screen[None]):
         self.say(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
                  timeout=2)
 
-    def open_filter(self) -> None:
+    def action_filter(self) -> None:
         self.filter_input.display = True
         # focus now, not after a refresh: keys typed right after `/` must reach the filter, not the bindings
         self.set_focus(self.filter_input)
 
-    def clear_filter(self) -> None:
+    def action_clear_filter(self) -> None:
         if self.filter_input.display or self._filter:
             self.filter_input.value = ""
             self.filter_input.display = False
@@ -390,6 +425,12 @@ class RolloutsScreen(Screen[None]):
             self.filter_input.display = False
         self.table.focus()
 
-    async def refresh_now(self) -> None:
+    async def action_refresh(self) -> None:
         await self.engine.refresh_once()
         self.refresh_views(force=True)
+
+    def action_help(self) -> None:
+        from monotui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.settings.read_only, lambda c: c.offered(self.engine),
+                                        lambda c: self.key_of(c.id)))
