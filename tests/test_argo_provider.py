@@ -370,10 +370,10 @@ async def test_the_tui_shows_argo_rollouts_and_acts_as_the_plugin(kube: KubeStan
         # retry is offered only where it fits: the aborted rollout
         select(app, "k8s/default/rollout-background-analysis")
         await pilot.pause()
-        assert app.check_action("rollout", ("retry",)) is True
+        assert app.rollouts.check_action("rollout", ("retry",)) is True
         select(app, "k8s/jesse-test/canary-demo")
         await pilot.pause()
-        assert app.check_action("rollout", ("retry",)) is None
+        assert app.rollouts.check_action("rollout", ("retry",)) is None
     assert patches(kube) == [("PATCH", f"{API}/jesse-test/rollouts/bluegreen-demo/status",
                               "application/merge-patch+json", {"status": {"pauseConditions": None}})]
     [record] = AuditLog(tmp_path / "audit.log").outcomes()
