@@ -57,18 +57,18 @@ async def measure_app(kube: KubeStandin, folder: Path, count: int, samples: int)
     app = MonotuiApp(Engine(settings_for(kube, folder)))
     start = time.perf_counter()
     async with app.run_test(size=(160, 50)) as pilot:
-        first_table = await wait_for(lambda: app.table.row_count == count) + 0  # from entering run_test
+        first_table = await wait_for(lambda: app.rollouts.table.row_count == count) + 0  # from entering run_test
         first_table = time.perf_counter() - start
         await pilot.pause(0.5)
-        step = column_index(app.table, "Step")
+        step = column_index(app.rollouts.table, "Step")
         latencies = []
         for i in range(samples):
             ns, name = f"team-{i % 50:02d}", f"svc-{i:05d}"
             key = f"k8s/{ns}/{name}"
-            before = app.table.get_row(key)[step].plain
+            before = app.rollouts.table.get_row(key)[step].plain
             t0 = time.perf_counter()
             bump(kube, ns, name, i + 3)
-            latencies.append(await wait_for(lambda k=key, b=before: app.table.get_row(k)[step].plain != b) + 0)
+            latencies.append(await wait_for(lambda k=key, b=before: app.rollouts.table.get_row(k)[step].plain != b) + 0)
             latencies[-1] = time.perf_counter() - t0
             await pilot.pause(0.05)
     return {"first_full_table_s": round(first_table, 3),

@@ -136,7 +136,7 @@ class FrameProbe:
             if renderable is not None and not app._batch_count:
                 if isinstance(renderable, CompositorUpdate):
                     renderable.render_segments(app.console)
-                self.frames.append((time.perf_counter(), app.table.cursor_row))
+                self.frames.append((time.perf_counter(), app.rollouts.table.cursor_row))
                 del self.frames[:-1000]
             original(screen, renderable)
 
@@ -156,7 +156,7 @@ async def key_to_frame(app: Any, presses: int) -> list[float]:
     probe = FrameProbe(app)
     out = []
     for i in range(presses):
-        before = app.table.cursor_row
+        before = app.rollouts.table.cursor_row
         key = "G" if i % 2 == 0 else "g"
         t0 = time.perf_counter()
         app.post_message(events.Key(key, key))  # as a terminal key event enters

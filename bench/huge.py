@@ -34,13 +34,13 @@ async def huge(n: int, presses: int) -> dict[str, Any]:
     async with app.run_test(size=(160, 50)) as pilot:
         t0 = time.perf_counter()
         engine.state.apply_poll("s0", PollResult(rollouts=rollouts, health=health))
-        app.refresh_views()
+        app.rollouts.refresh_views()
         await pilot.pause()
         first = time.perf_counter() - t0
         await pilot.pause(1)
         latencies = await key_to_frame(app, presses)
-        banner = app.banner._shown.plain
-        return {"rollouts": n, "apply_and_first_table_s": round(first, 2), "rows_shown": app.table.row_count,
+        banner = app.rollouts.banner._shown.plain
+        return {"rollouts": n, "apply_and_first_table_s": round(first, 2), "rows_shown": app.rollouts.table.row_count,
                 "banner_says": banner[banner.find("showing"):banner.find("  data")] if "showing" in banner else None,
                 "key_to_frame_ms_median": round(median(latencies) * 1000, 1),
                 "key_to_frame_ms_p95": round(p95(latencies) * 1000, 1), "rss_mb_with_the_world": round(rss_mb())}

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from bench.common import SimProcess, emit, settings, smoke
 from monotui.engine.core import Engine
 from monotui.ui.app import MonotuiApp
+from monotui.ui.screens.rollouts import RolloutsScreen
 
 spent: Counter[str] = Counter()
 calls: Counter[str] = Counter()
@@ -51,7 +52,7 @@ def timed(owner: Any, name: str, label: str) -> None:
 def split(seconds: float, poll: bool) -> dict[str, Any]:
     timed(Screen, "_compositor_refresh", "paint")
     timed(Screen, "_refresh_layout", "relayout")  # its own paint included
-    timed(MonotuiApp, "refresh_views", "refresh_views")
+    timed(RolloutsScreen, "refresh_views", "refresh_views")
     with SimProcess(200) as sim, tempfile.TemporaryDirectory() as tmp:
         engine = Engine(settings(sim.url, folder=Path(tmp), poll_interval=2.0))
 
@@ -60,11 +61,12 @@ def split(seconds: float, poll: bool) -> dict[str, Any]:
             async with app.run_test(size=(160, 50)) as pilot:
                 if not poll:
                     await engine.refresh_once()
-                    app.refresh_views()
+                    app.rollouts.refresh_views()
                 await pilot.pause(3)  # first poll and first paint are not idle
                 spent.clear()
                 calls.clear()
-                repaints = getattr(app.table, "repaints", 0)  # getattr: the script also runs on older checkouts
+                # getattr: the script also runs on older checkouts
+                repaints = getattr(app.rollouts.table, "repaints", 0)
                 c0, t0 = time.process_time(), time.perf_counter()
                 await asyncio.sleep(seconds)
                 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
@@ -76,7 +78,7 @@ def split(seconds: float, poll: bool) -> dict[str, Any]:
                     "refresh_views_s": round(spent["refresh_views"], 3), "rest_s": round(cpu - timed_s, 3),
                     "frames": calls["paint"], "relayouts": calls["relayout"],
                     "refresh_views_calls": calls["refresh_views"],
-                    "table_repaints": getattr(app.table, "repaints", 0) - repaints,
+                    "table_repaints": getattr(app.rollouts.table, "repaints", 0) - repaints,
                 }
 
         return asyncio.run(go())

@@ -129,7 +129,7 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
                     world.deploy(name)
                 engine.state.apply_poll("s0", PollResult(rollouts=world.rollouts(), health=world.health()))
                 t0 = time.perf_counter()
-                app.refresh_views()
+                app.rollouts.refresh_views()
                 incremental.append(time.perf_counter() - t0)
                 await pilot.pause()  # and the frame that shows it (pilot.pause has a floor of its own)
                 painted.append(time.perf_counter() - t0)
@@ -138,12 +138,12 @@ async def _apply(engine: Engine, world: World, n: int, repeat: int) -> dict[str,
                 state = engine.state
                 state._dirty.update((name, rid) for name, data in state.sources.items() for rid in data.rollouts)
                 state._views.clear()
-                app.rows = type(app.rows)(engine.settings.thresholds)
-                app._reorder = True
+                app.rollouts.rows = type(app.rollouts.rows)(engine.settings.thresholds)
+                app.rollouts._reorder = True
                 t0 = time.perf_counter()
-                app.refresh_views(force=True)
-                for key in app.table._order:
-                    app.table.get_row(key)
+                app.rollouts.refresh_views(force=True)
+                for key in app.rollouts.table._order:
+                    app.rollouts.table.get_row(key)
                 rebuild.append(time.perf_counter() - t0)
                 await pilot.pause()
             return {"apply_5pct_ms": statistics.median(incremental) * 1000,
@@ -175,7 +175,7 @@ def _idle(url: str, tmp: Path, seconds: float, app_class: Any) -> dict[str, Any]
             async with app.run_test(size=(160, 50)) as pilot:
                 if not poll:  # the baseline shows the same rows, it only stops polling
                     await engine.refresh_once()
-                    app.refresh_views()
+                    app.rollouts.refresh_views()
                 await pilot.pause(min(3.0, seconds))  # first poll and first paint are not idle
                 c0, t0 = time.process_time(), time.perf_counter()
                 await asyncio.sleep(seconds)
@@ -306,7 +306,7 @@ def input_latency(presses: int) -> dict[str, Any]:
             async def go() -> list[float]:
                 app = MonotuiApp(engine)
                 async with app.run_test(size=(120, 35)) as pilot:
-                    while app.table.row_count == 0:
+                    while app.rollouts.table.row_count == 0:
                         await asyncio.sleep(0.01)
                     await pilot.pause(1)
                     return await key_to_frame(app, presses)

@@ -13,7 +13,7 @@ from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
 from monotui.models import Phase, Strategy
 from monotui.simulator.server import Faults, SimulatorServer
-from monotui.ui.keymap import COMMANDS
+from monotui.ui.commands import COMMANDS
 from monotui.ui.screens.confirm import ConfirmActionScreen
 from monotui.ui.screens.help import HelpScreen
 
@@ -156,7 +156,7 @@ async def test_read_only_offers_no_action_and_sends_nothing(sim: SimulatorServer
         for key in ("down", "p", "r", "n", "F", "A", "b", "enter", "tab", "enter"):
             await pilot.press(key)
         await settle(pilot, 0.3)
-        assert "READ-ONLY" in app.banner.content.plain
+        assert "READ-ONLY" in app.rollouts.banner.content.plain
     assert sim.state.mutating_requests() == []
 
 
@@ -178,26 +178,26 @@ async def test_cursor_stays_on_its_rollout_when_rows_change_and_reorder(
     app = make_app(engine_for(sim.url))
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app, 8)
-        order = list(app.table._order)
+        order = list(app.rollouts.table._order)
         healthy = [k for k in order if sim.world.rollout(k.split("/")[1]).phase is Phase.HEALTHY]
         chosen = healthy[0]
         select(app, chosen)
         await pilot.pause()
-        before = app.table.cursor_row
+        before = app.rollouts.table.cursor_row
         # the two rows below it get new deploys and jump above it; other rows change in place
         for key in order[-2:]:
             sim.world.deploy(key.split("/")[1], strategy=Strategy.CANARY)
-        await wait_until(lambda: app.table._order.index(chosen) == before + 2)
+        await wait_until(lambda: app.rollouts.table._order.index(chosen) == before + 2)
         await pilot.pause()
-        assert app.table.selected_key == chosen
-        assert app.table.cursor_row == before + 2
+        assert app.rollouts.table.selected_key == chosen
+        assert app.rollouts.table.cursor_row == before + 2
         assert chosen.split("/")[1] in panel_text(app, "detail").splitlines()[0]
         # and when the selected row itself changes, it is still the one under the cursor
         sim.world.step(1.0)  # so that this deploy is the newest, first in its group
         sim.world.deploy(chosen.split("/")[1], strategy=Strategy.CANARY)
-        await wait_until(lambda: app.table._order.index(chosen) == 0)
+        await wait_until(lambda: app.rollouts.table._order.index(chosen) == 0)
         await pilot.pause()
-        assert app.table.selected_key == chosen
+        assert app.rollouts.table.selected_key == chosen
 
 
 async def test_a_failing_source_shows_stale_with_age_and_error_then_recovers(
@@ -206,18 +206,18 @@ async def test_a_failing_source_shows_stale_with_age_and_error_then_recovers(
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app, 8)
         sim.state.faults = Faults(error_fraction=1.0)
-        await wait_until(lambda: app.alerts.display)
+        await wait_until(lambda: app.rollouts.alerts.display)
         await pilot.pause(0.2)
-        alert = app.alerts.content.plain
+        alert = app.rollouts.alerts.content.plain
         assert "prod" in alert and "503" in alert and "old" in alert
-        assert all(cell(app, key, "status").startswith("?") for key in app.table._order)
-        assert "error" in app.banner.content.plain
+        assert all(cell(app, key, "status").startswith("?") for key in app.rollouts.table._order)
+        assert "error" in app.rollouts.banner.content.plain
         await pilot.press("down", "down")
-        assert app.table.cursor_row == 2, "input stays responsive"
+        assert app.rollouts.table.cursor_row == 2, "input stays responsive"
         sim.state.faults = Faults()
-        await wait_until(lambda: not app.alerts.display, timeout=5)
+        await wait_until(lambda: not app.rollouts.alerts.display, timeout=5)
         await pilot.pause(0.2)
-        assert not any(cell(app, key, "status").startswith("?") for key in app.table._order)
+        assert not any(cell(app, key, "status").startswith("?") for key in app.rollouts.table._order)
 
 
 async def test_a_source_that_is_down_from_the_start_does_not_stop_the_others(
@@ -230,9 +230,9 @@ async def test_a_source_that_is_down_from_the_start_does_not_stop_the_others(
     app = make_app(engine_for(sim.url, dead))
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app, 8)
-        await wait_until(lambda: app.alerts.display)
+        await wait_until(lambda: app.rollouts.alerts.display)
         await pilot.pause()
-        assert "prod1" in app.alerts.content.plain and "cannot connect" in app.alerts.content.plain
+        assert "prod1" in app.rollouts.alerts.content.plain and "cannot connect" in app.rollouts.alerts.content.plain
 
 
 MARKUP = ["[red]x[/]", "[ERROR] db", "[/]", "[bold]"]
@@ -245,7 +245,7 @@ async def test_strings_from_servers_are_shown_literally(engine_for: Callable[...
         app = make_app(engine_for(slow_source(server.url)))
         async with app.run_test(size=(120, 35)) as pilot:
             await rows_loaded(app)
-            services = {cell(app, key, "service") for key in app.table._order}
+            services = {cell(app, key, "service") for key in app.rollouts.table._order}
             assert set(MARKUP) <= services
             select(app, "prod/[red]x[/]")
             await pilot.pause()
@@ -286,15 +286,15 @@ async def test_filter(sim: SimulatorServer, engine_for: Callable[..., Engine]) -
         await rows_loaded(app, 8)
         await pilot.press("slash", *"cart", "enter")
         await pilot.pause()
-        assert app.table._order == ["prod/cart-api"]
+        assert app.rollouts.table._order == ["prod/cart-api"]
         await pilot.press("escape")
         await pilot.pause()
-        assert app.table.row_count == 8
+        assert app.rollouts.table.row_count == 8
 
 
 async def test_command_palette_offers_actions_for_the_selected_rollout(
         sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
-    from monotui.ui.commands import MonotuiCommands
+    from monotui.ui.palette import MonotuiCommands
 
     stage(sim, Phase.PROGRESSING)
     app = make_app(engine_for(slow_source(sim.url)))
@@ -314,8 +314,8 @@ async def test_tls_verification_off_is_shown_in_the_header(sim: SimulatorServer,
     app = make_app(engine_for(source))
     async with app.run_test(size=(120, 35)):
         await rows_loaded(app)
-        assert "TLS NOT VERIFIED" in app.banner.content.plain
+        assert "TLS NOT VERIFIED" in app.rollouts.banner.content.plain
     app = make_app(engine_for(slow_source(sim.url)))
     async with app.run_test(size=(120, 35)):
         await rows_loaded(app)
-        assert "TLS NOT VERIFIED" not in app.banner.content.plain
+        assert "TLS NOT VERIFIED" not in app.rollouts.banner.content.plain

@@ -356,7 +356,7 @@ async def test_the_tui_shows_argo_rollouts_and_acts_as_the_plugin(kube: KubeStan
     async with app.run_test(size=(160, 40)) as pilot:
         await rows_loaded(app, len(PLUGIN_SHOWS))
         key = "k8s/jesse-test/bluegreen-demo"
-        assert app.table._order[0] == key, "paused for a human comes first"
+        assert app.rollouts.table._order[0] == key, "paused for a human comes first"
         assert (cell(app, key, "status"), cell(app, key, "where")) == ("‖ Paused", "standin/jesse-test")
         assert cell(app, "k8s/jesse-test/canary-demo", "step") == "0/8"
         assert cell(app, "k8s/jesse-test/canary-demo", "weight") == "20/0%"
@@ -372,10 +372,10 @@ async def test_the_tui_shows_argo_rollouts_and_acts_as_the_plugin(kube: KubeStan
         # retry is offered only where it fits: the aborted rollout
         select(app, "k8s/default/rollout-background-analysis")
         await pilot.pause()
-        assert app.check_action("rollout", ("retry",)) is True
+        assert app.rollouts.check_action("rollout", ("retry",)) is True
         select(app, "k8s/jesse-test/canary-demo")
         await pilot.pause()
-        assert app.check_action("rollout", ("retry",)) is None
+        assert app.rollouts.check_action("rollout", ("retry",)) is None
     assert patches(kube) == [("PATCH", f"{API}/jesse-test/rollouts/bluegreen-demo/status",
                               "application/merge-patch+json", {"status": {"pauseConditions": None}})]
     [record] = AuditLog(tmp_path / "audit.log").outcomes()

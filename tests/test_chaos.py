@@ -51,11 +51,11 @@ async def test_chaos(engine_for: Callable[..., Engine], tmp_path: Path) -> None:
                 presses = 0
                 while (time.monotonic() - started < 3.0 or presses < 10
                        or (must_fail and not errors and time.monotonic() - started < 90)):
-                    before = app.table.cursor_row
-                    key = "down" if before < app.table.row_count - 1 else "up"
+                    before = app.rollouts.table.cursor_row
+                    key = "down" if before < app.rollouts.table.row_count - 1 else "up"
                     t0 = time.perf_counter()
                     app.post_message(events.Key(key, None))
-                    await wait_until(lambda b=before: app.table.cursor_row != b, timeout=30,
+                    await wait_until(lambda b=before: app.rollouts.table.cursor_row != b, timeout=30,
                                      what=f"{name}: the key press handled")
                     worst_input = max(worst_input, time.perf_counter() - t0)
                     presses += 1
@@ -66,8 +66,9 @@ async def test_chaos(engine_for: Callable[..., Engine], tmp_path: Path) -> None:
                 sim.state.faults = Faults()
                 if must_fail:
                     assert errors, f"{name}: the source never showed as failing"
-                    await wait_until(lambda: app.alerts.display or engine.state.status("prod").state != "error",
-                                     timeout=30, what=f"{name}: the failure shown above the table")
+                    await wait_until(lambda: app.rollouts.alerts.display
+                                     or engine.state.status("prod").state != "error", timeout=30,
+                                     what=f"{name}: the failure shown above the table")
                 recover_start = time.perf_counter()
                 # one backoff interval (capped at 16 polls: 3.2 s, ±10% jitter) plus one poll's own deadline;
                 # generous, as the machine may be loaded: what matters is that it recovers by itself
@@ -76,9 +77,10 @@ async def test_chaos(engine_for: Callable[..., Engine], tmp_path: Path) -> None:
                 report[name] = {"injected": sum(faults.counts.values()), "key_presses": presses,
                                 "errors_shown": sorted(errors)[:3],
                                 "recovered_after_s": round(time.perf_counter() - recover_start, 2)}
-                await wait_until(lambda: not app.alerts.display, timeout=30, what=f"{name}: the error bar cleared")
+                await wait_until(lambda: not app.rollouts.alerts.display, timeout=30,
+                                 what=f"{name}: the error bar cleared")
             assert app.is_running, "no crash"
-            assert app.table.row_count == len(world.services)
+            assert app.rollouts.table.row_count == len(world.services)
     figures = json.dumps({"faults": report, "crashes": 0, "worst_input_latency_ms": round(worst_input * 1000, 1)},
                          indent=2)
     print(figures)  # `pytest -s tests/test_chaos.py` shows the figures quoted in docs/reliability.md

@@ -98,7 +98,7 @@ async def test_a_deploy_source_that_failed_does_not_keep_the_flags_waiting(
         async with app.run_test(size=(120, 35)):
             # no rows will be drawn: the flags come anyway, long before their time limit
             await wait_until(lambda: bool(app.engine.state.all_flags()), timeout=30, what="the flags")
-            assert app.table.row_count == 0 and app.engine.state.status("prod").failures >= 1
+            assert app.rollouts.table.row_count == 0 and app.engine.state.status("prod").failures >= 1
 
 
 async def test_start_up_runs_without_the_cycle_collector_until_the_first_rows_are_drawn(
@@ -129,7 +129,7 @@ async def test_with_no_rows_the_collector_comes_back_after_its_bound(
         app = MonotuiApp(Engine(make_settings(down.url)))
         async with app.run_test(size=(120, 35)):
             await wait_until(gc.isenabled, timeout=10, what="the collector back on")
-            assert app.table.row_count == 0
+            assert app.rollouts.table.row_count == 0
 
 
 def test_a_command_that_ends_before_the_app_turns_the_collector_back_on(tmp_path: Path,

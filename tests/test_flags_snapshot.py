@@ -53,8 +53,8 @@ async def flipped(pilot: Pilot[None]) -> None:
         admin.toggle(flag.name, True)
     finally:
         admin.close()
-    await app.action_refresh()
-    select(app, next(k for k, v in app._views.items() if v.rollout.service == flag.service))
+    await app.rollouts.action_refresh()
+    select(app, next(k for k, v in app.engine.state.by_key.items() if v.rollout.service == flag.service))
     await pilot.pause()
 
 

@@ -81,7 +81,7 @@ def app_for(sim: SimulatorServer, make_settings: Callable[..., Any],
 
 
 def row_of(app: MonotuiApp, service: str) -> str:
-    return next(key for key, view in app._views.items() if view.rollout.service == service)
+    return next(key for key, view in app.engine.state.by_key.items() if view.rollout.service == service)
 
 
 async def shown(app: MonotuiApp, flags: Flags) -> str:
@@ -110,10 +110,11 @@ async def test_a_flip_shows_in_the_table_the_detail_panel_and_the_events(
     async with app.run_test(size=SIZE) as pilot:
         key = await shown(app, flags)
         flags.admin.set_rollout(flags.flag, 50)  # a colleague raises the rollout
-        await wait_until(lambda: "flags" in app.table.shown_columns and cell(app, key, "flags").startswith("⚑"),
+        await wait_until(lambda: "flags" in app.rollouts.table.shown_columns
+                         and cell(app, key, "flags").startswith("⚑"),
                          timeout=30, what="the Flags indicator")
         assert cell(app, key, "flags") in ("⚑ <1m", "⚑ 1m")
-        others = [k for k in app._views if k != key]
+        others = [k for k in app.engine.state.by_key if k != key]
         assert all(cell(app, k, "flags") == "" for k in others)  # only the flipped service's row
         await wait_until(lambda: "rollout 25% → 50%" in panel_text(app, "events"), timeout=30,
                          what="the flip in the events panel")
@@ -131,9 +132,10 @@ async def test_the_indicator_fits_80x24(flags: Flags, app_for: Callable[..., Mon
     async with app.run_test(size=(80, 24)):
         key = await shown(app, flags)
         flags.admin.toggle(flags.flag, False)
-        await wait_until(lambda: "flags" in app.table.shown_columns and cell(app, key, "flags").startswith("⚑"),
+        await wait_until(lambda: "flags" in app.rollouts.table.shown_columns
+                         and cell(app, key, "flags").startswith("⚑"),
                          timeout=30, what="the Flags indicator at 80 columns")
-        assert {"service", "status", "flags"} <= set(app.table.shown_columns)
+        assert {"service", "status", "flags"} <= set(app.rollouts.table.shown_columns)
 
 
 async def test_the_kill_switch_sends_exactly_the_confirmed_flag_and_audits_it(
@@ -229,19 +231,19 @@ async def test_the_drill_a_bad_flip_is_off_in_three_keys(
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
         key = await shown(app, flags)
-        select(app, next(k for k in app._views if k != key))  # the operator is looking elsewhere
+        select(app, next(k for k in app.engine.state.by_key if k != key))  # the operator is looking elsewhere
         flags.admin.toggle(flags.flag, True)  # the bad flip
         await wait_until(lambda: app.engine.state.recent_flag_change(flags.service) is not None, timeout=30,
                          what="the flip seen")
         breach(world, flags.service)
         # the flip to on as the suspect (the flag's earlier change to off, on a fast run, can be flagged first)
-        await wait_until(lambda: any(c.flag.enabled for c in app._views[key].flag_suspects), timeout=30,
+        await wait_until(lambda: any(c.flag.enabled for c in app.engine.state.by_key[key].flag_suspects), timeout=30,
                          what="the flag flagged as a suspect")
         select(app, key)
         await pilot.pause()
         evidence = next(line for line in panel_text(app, "detail").splitlines() if "SUSPECT FLAG" in line)
         assert flags.flag in evidence and "before the flip →" in evidence and "by admin, breached" in evidence
-        select(app, next(k for k in app._views if k != key))  # back to where the operator was
+        select(app, next(k for k in app.engine.state.by_key if k != key))  # back to where the operator was
 
         await pilot.press("s")
         await settle(pilot)
@@ -254,7 +256,7 @@ async def test_the_drill_a_bad_flip_is_off_in_three_keys(
         except AssertionError as e:
             raise AssertionError("\n".join([str(e), *screen_lines(app)])) from None
         assert not flags.admin.enabled(flags.flag, "production"), (audit(audit_path), dialog)
-        assert app.table.selected_key == key  # `s` moved to the suspect's row
+        assert app.rollouts.table.selected_key == key  # `s` moved to the suspect's row
         assert [(r["action"], r["outcome"]) for r in audit(audit_path)] == [("flag-off", "intent"),
                                                                             ("flag-off", "done")]
 

@@ -53,7 +53,7 @@ async def test_a_suspect_says_SUSPECT_in_its_row_and_the_banner_gives_the_count_
             assert "⚠ SUSPECT Progressing" in row
             await pilot.press("slash", *"suspect", "enter")
             await settle(pilot)
-            assert app.table._order == ["prod/cart-api"], "the filter finds it by the word on screen"
+            assert app.rollouts.table._order == ["prod/cart-api"], "the filter finds it by the word on screen"
 
 
 async def test_80x24_keeps_service_status_version_step_weight_whole_and_the_footer_keeps_help_and_quit(
@@ -62,7 +62,7 @@ async def test_80x24_keeps_service_status_version_step_weight_whole_and_the_foot
     async with app.run_test(size=(80, 24)) as pilot:
         await rows_loaded(app)
         await pilot.pause()
-        shown = app.table.shown_columns
+        shown = app.rollouts.table.shown_columns
         assert {"service", "status", "step", "weight", "version"} <= set(shown)
         assert "alerts" not in shown, "no alert source: the empty Alerts column takes no width"
         lines = screen_lines(app)
@@ -81,9 +81,10 @@ async def test_the_table_takes_the_rows_it_has_and_the_panels_the_rest(
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
         await pilot.pause()
-        assert app.table.size.height == app.table.row_count + 1, "header and rows, no empty rows under them"
+        table = app.rollouts.table
+        assert table.size.height == table.row_count + 1, "header and rows, no empty rows under them"
         banner_and_footer = 2
-        assert app.detail_panel.outer_size.height == 35 - banner_and_footer - app.table.outer_size.height
+        assert app.rollouts.detail_panel.outer_size.height == 35 - banner_and_footer - table.outer_size.height
 
 
 async def test_argo_standin_at_120_shortens_where_and_keeps_version_whole(tmp_path: Path,
@@ -96,14 +97,14 @@ async def test_argo_standin_at_120_shortens_where_and_keeps_version_whole(tmp_pa
         async with app.run_test(size=(120, 35)) as pilot:
             await rows_loaded(app)
             await pilot.pause()
-            view = max(app._views.values(), key=lambda v: len(v.rollout.environment))
+            view = max(app.engine.state.by_key.values(), key=lambda v: len(v.rollout.environment))
             key = view.key
             assert len(view.rollout.environment) > 30  # standin/jesse-test-experiment-step
             where = cell(app, key, "where")
             assert len(where) <= 18 and "…" in where and where != view.rollout.environment
             assert where.split("…")[0] in view.rollout.environment
             lines = screen_lines(app)
-            for other in app._views.values():
+            for other in app.engine.state.by_key.values():
                 assert cell(app, other.key, "version") == other.rollout.version
                 assert any(f" {other.rollout.version} " in line for line in lines), other.rollout.version
             select(app, key)
@@ -168,7 +169,7 @@ async def test_dialog_typed_name_field_looks_empty_and_silence_title_reads_as_a_
     app = make_app(engine_for(http(sim.url), protected_services=[r.service for r in sim.world.rollouts()]))
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
-        service = app.selected_view().rollout.service  # type: ignore[union-attr]
+        service = app.rollouts.selected_view().rollout.service  # type: ignore[union-attr]
         await pilot.press("b")
         await settle(pilot)
         typed = app.screen.query_one("#typed-name")
@@ -248,5 +249,5 @@ async def test_no_color_carries_every_signal_in_attributes_on_the_terminals_colo
             assert production.style.reverse and production.style.bold
             assert suspect.style.reverse and suspect.style.bold
             assert over.style.underline and over.style.bold and not over.style.reverse
-            cursor = next(s for s in segments if s.style and s.style.meta.get("row") == app.table.cursor_row)
+            cursor = next(s for s in segments if s.style and s.style.meta.get("row") == app.rollouts.table.cursor_row)
             assert cursor.style.reverse, "the cursor row, in reverse"

@@ -113,12 +113,13 @@ def test_an_unexpected_error_exits_non_zero_with_one_line_and_the_log_path(
 
     from monotui.cli import main
     from monotui.ui.app import MonotuiApp
+    from monotui.ui.screens.rollouts import RolloutsScreen
 
-    def broken(self: MonotuiApp, force: bool = False) -> None:
+    def broken(self: RolloutsScreen, force: bool = False) -> None:
         raise RuntimeError(f"a bug that quotes {TOKEN}")
 
     monkeypatch.setattr(MonotuiApp, "run", partialmethod(MonotuiApp.run, headless=True, size=(120, 30)))
-    monkeypatch.setattr(MonotuiApp, "refresh_views", broken)
+    monkeypatch.setattr(RolloutsScreen, "refresh_views", broken)
     world = make_world()
     with SimulatorServer(world, tick_interval=None) as sim:
         config = tmp_path / "c.toml"

@@ -25,13 +25,13 @@ from .ui_helpers import cell, make_app, panel_text, rows_loaded, screen_lines, s
 
 
 def repaints(app: MonotuiApp) -> tuple[int, int, int]:
-    return app.table.repaints, app.detail_panel.repaints, app.events_panel.repaints
+    return app.rollouts.table.repaints, app.rollouts.detail_panel.repaints, app.rollouts.events_panel.repaints
 
 
 async def poll(app: MonotuiApp) -> None:
     """One real poll of the simulator, shown as the app shows a poll."""
     await app.engine.refresh_once()
-    app.refresh_views()
+    app.rollouts.refresh_views()
 
 
 @asynccontextmanager
@@ -58,12 +58,12 @@ async def test_polls_and_ticks_that_change_nothing_on_screen_repaint_nothing(
     async with frozen(engine_for) as (_, pilot):
         app: MonotuiApp = pilot.app  # type: ignore[assignment]
         before, screen = repaints(app), screen_lines(app)
-        ticks = app._ticks
+        ticks = app.rollouts.ticks
         for _ in range(3):  # the change feed answers "nothing new"
             await poll(app)
             await pilot.pause()
         # the one-second clock ticks too (the clock is frozen: no age moves)
-        await wait_until(lambda: app._ticks >= ticks + 2, timeout=30, what="two clock ticks")
+        await wait_until(lambda: app.rollouts.ticks >= ticks + 2, timeout=30, what="two clock ticks")
         await pilot.pause()
         assert repaints(app) == before, "nothing changed on screen, nothing was repainted"
         assert screen_lines(app) == screen
@@ -74,8 +74,8 @@ async def test_a_health_figure_moving_within_its_rounding_repaints_no_row(
     async with frozen(engine_for, bulk=True) as (world, pilot):  # every service's health, at every poll
         app: MonotuiApp = pilot.app  # type: ignore[assignment]
         engine = app.engine
-        key = app.table._order[-1]  # on screen, not selected (the detail panel shows another rollout)
-        assert key != app.table.selected_key
+        key = app.rollouts.table._order[-1]  # on screen, not selected (the detail panel shows another rollout)
+        assert key != app.rollouts.table.selected_key
         service = world.services[key.split("/", 1)[1]]
 
         def sample(error_ratio: float) -> None:
@@ -87,20 +87,21 @@ async def test_a_health_figure_moving_within_its_rounding_repaints_no_row(
         await poll(app)
         await pilot.pause()
         assert cell(app, key, "errors") == "0.4%"
-        before = app.table.repaints
+        before = app.rollouts.table.repaints
 
         sample(0.0043)  # the engine gets a new figure; the row shows the same "0.4%"
         await poll(app)
         await pilot.pause()
         assert engine.state.view(key).health.error_ratio == 0.0043  # type: ignore[union-attr]
-        assert app.table.repaints == before, "a figure that looks the same repaints nothing"
+        assert app.rollouts.table.repaints == before, "a figure that looks the same repaints nothing"
 
         sample(0.0090)  # now it shows: that row's line alone is drawn again
         await poll(app)
         await pilot.pause()
         assert cell(app, key, "errors") == percent(0.0090) == "0.9%"
-        assert app.table.repaints == before + 1
-        line = screen_lines(app)[app.table.region.y + 1 + app.table.index_of(key) - int(app.table.scroll_y)]
+        assert app.rollouts.table.repaints == before + 1
+        table = app.rollouts.table
+        line = screen_lines(app)[table.region.y + 1 + table.index_of(key) - int(table.scroll_y)]
         assert service.name in line and "0.9%" in line, line  # painted (the line under the header)
 
 
@@ -110,26 +111,26 @@ async def test_a_new_event_and_a_changed_detail_still_show(engine_for: Callable[
         service = sorted(world.services)[0]
         select(app, f"prod/{service}")
         await pilot.pause()
-        events_before = app.events_panel.repaints
+        events_before = app.rollouts.events_panel.repaints
 
         world.deploy(service, strategy=Strategy.CANARY, manual_gate=True)
         world.step()
         await poll(app)
         await pilot.pause()
-        await wait_until(lambda: app.table.selected_key == f"prod/{service}")
-        assert app.events_panel.repaints > events_before
+        await wait_until(lambda: app.rollouts.table.selected_key == f"prod/{service}")
+        assert app.rollouts.events_panel.repaints > events_before
         deploy = next(line for line in panel_text(app, "events").splitlines() if f"+ {service} v" in line)
         assert any(deploy[:40] in line for line in screen_lines(app)), "painted, not only held"
         assert "Steps" in panel_text(app, "detail")
 
-        detail_before = app.detail_panel.repaints
+        detail_before = app.rollouts.detail_panel.repaints
         shown = panel_text(app, "detail")
         for _ in range(40):  # the canary moves on: its step and weight change in the detail
             world.step()
         await poll(app)
         await pilot.pause()
         assert panel_text(app, "detail") != shown
-        assert app.detail_panel.repaints > detail_before
+        assert app.rollouts.detail_panel.repaints > detail_before
         progress = next(line for line in panel_text(app, "detail").splitlines() if line.startswith("Progress"))
         assert any(progress[:30] in line for line in screen_lines(app)), "the new step is on screen"
 
@@ -139,7 +140,7 @@ async def test_a_line_that_fits_renders_as_the_wrapping_path_renders_it(engine_f
     characters and styles (a Text without spans keeps its base style, markup-like text stays text)."""
     async with frozen(engine_for) as (_, pilot):
         app: MonotuiApp = pilot.app  # type: ignore[assignment]
-        for panel in (app.detail_panel, app.events_panel):
+        for panel in (app.rollouts.detail_panel, app.rollouts.events_panel):
             base = panel.visual_style.rich_style
             lines = [*panel._lines, Text("Events", style="bold"), plain("[ERROR] db down [/]"), Text("")]
             for line in lines:

@@ -28,15 +28,15 @@ async def test_j_k_g_G_move_and_the_action_keys_are_unchanged(sim: SimulatorServ
     app = make_app(engine_for(http(sim.url)))
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
-        last = app.table.row_count - 1
+        last = app.rollouts.table.row_count - 1
         await pilot.press("j", "j")
-        assert app.table.cursor_row == 2
+        assert app.rollouts.table.cursor_row == 2
         await pilot.press("k")
-        assert app.table.cursor_row == 1
+        assert app.rollouts.table.cursor_row == 1
         await pilot.press("G")
-        assert app.table.cursor_row == last
+        assert app.rollouts.table.cursor_row == last
         await pilot.press("g")
-        assert app.table.cursor_row == 0
+        assert app.rollouts.table.cursor_row == 0
         await pilot.press("b")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmActionScreen)
@@ -51,11 +51,11 @@ async def test_keymap_from_config_remaps_by_binding_id(sim: SimulatorServer,
         await settle(pilot)
         assert any("keymap: unknown binding id(s) no.such" in m for m in notifications(app))
         await pilot.press("ctrl+n", "ctrl+n")
-        assert app.table.cursor_row == 2
+        assert app.rollouts.table.cursor_row == 2
         await pilot.press("j")
-        assert app.table.cursor_row == 2, "j was replaced by ctrl+n"
+        assert app.rollouts.table.cursor_row == 2, "j was replaced by ctrl+n"
         await pilot.press("ctrl+k")
-        assert app.table.cursor_row == 1
+        assert app.rollouts.table.cursor_row == 1
         await pilot.press("b")
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmActionScreen), "b was replaced by x"
@@ -77,24 +77,24 @@ async def test_sort_by_column_is_shown_in_the_header_and_O_returns_to_attention_
     app = make_app(engine_for(http(sim.url)))
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
-        attention = list(app.table._order)
+        attention = list(app.rollouts.table._order)
         assert "▼" not in header(app)
         await pilot.press("o")
         await settle(pilot)
         assert "Service ▼" in header(app)
-        services = [app._views[k].rollout.service for k in app.table._order]
-        assert services == sorted(services) and app.table._order != attention
+        services = [app.engine.state.by_key[k].rollout.service for k in app.rollouts.table._order]
+        assert services == sorted(services) and app.rollouts.table._order != attention
         for _ in range(10):
             if "Age ▼" in header(app):
                 break
             await pilot.press("o")
             await settle(pilot)
         assert "Age ▼" in header(app)
-        starts = [app._views[k].rollout.started_at for k in app.table._order]
+        starts = [app.engine.state.by_key[k].rollout.started_at for k in app.rollouts.table._order]
         assert starts == sorted(starts, reverse=True), "newest first"
         await pilot.press("O")
         await settle(pilot)
-        assert "▼" not in header(app) and app.table._order == attention
+        assert "▼" not in header(app) and app.rollouts.table._order == attention
 
 
 async def test_the_documented_keymap_example_loads_and_works(sim: SimulatorServer,
@@ -111,9 +111,9 @@ async def test_the_documented_keymap_example_loads_and_works(sim: SimulatorServe
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
         await pilot.press("ctrl+n", "j", "L")
-        assert app.table.cursor_row == app.table.row_count - 1
+        assert app.rollouts.table.cursor_row == app.rollouts.table.row_count - 1
         await pilot.press("H", "ctrl+n")
-        assert app.table.cursor_row == 1
+        assert app.rollouts.table.cursor_row == 1
         assert not any("keymap" in m for m in notifications(app))
 
 
@@ -122,20 +122,22 @@ async def test_a_click_selects_a_row_and_a_click_on_a_label_sorts_by_its_column(
     app = make_app(engine_for(http(sim.url)))
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
-        third = app.table._order[2]
+        third = app.rollouts.table._order[2]
         await pilot.click("#rollouts", offset=(3, 3))  # line 0 is the header: line 3 is the third row
         await settle(pilot)
-        assert app.table.selected_key == third and app.table.cursor_row == 2
-        assert app._views[third].rollout.service in panel_text(app, "detail"), "the detail panel follows the click"
+        assert app.rollouts.table.selected_key == third and app.rollouts.table.cursor_row == 2
+        assert app.engine.state.by_key[third].rollout.service in panel_text(app, "detail"), \
+            "the detail panel follows the click"
         await pilot.press("down", "end")
-        assert app.table.cursor_row == app.table.row_count - 1
+        assert app.rollouts.table.cursor_row == app.rollouts.table.row_count - 1
         await pilot.press("home")
-        assert app.table.cursor_row == 0
-        first = app.table.selected_key
+        assert app.rollouts.table.cursor_row == 0
+        first = app.rollouts.table.selected_key
         await pilot.click("#rollouts", offset=(3, 0))  # the Service label
         await settle(pilot)
         assert "Service ▼" in header(app)
-        services = [app._views[k].rollout.service for k in app.table._order]
+        services = [app.engine.state.by_key[k].rollout.service for k in app.rollouts.table._order]
         assert services == sorted(services)
-        assert first is not None and app.table.selected_key == first, "the cursor stays on its rollout as rows move"
-        assert app.table.cursor_row == app.table._order.index(first)
+        assert first is not None and app.rollouts.table.selected_key == first, \
+            "the cursor stays on its rollout as rows move"
+        assert app.rollouts.table.cursor_row == app.rollouts.table._order.index(first)

@@ -94,7 +94,7 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
         sim.world.deploy("cart-api", bad=True, strategy=Strategy.CANARY)
         await wait_until(lambda: app.engine.state.sources["prom"].health["cart-api"].error_ratio >= 0.05,
                          timeout=60, what="the error ratio, as Prometheus computes it, crosses 5%")
-        await wait_until(lambda: app.table._order[0] == "prod/cart-api", timeout=10,
+        await wait_until(lambda: app.rollouts.table._order[0] == "prod/cart-api", timeout=10,
                          what="the unhealthy rollout sorted to the top")
         # changed just before its service breached, as Prometheus sees it: the suspect, with the evidence (the
         # breach is judged on the poll after the one that crossed: wait for it, never read it at once)

@@ -110,7 +110,7 @@ async def test_the_screen_shows_a_rollout_that_changed_in_an_otherwise_identical
             bodies["now"] = rollouts_body(2000, paused="svc-1234")
             await wait_until(lambda: cell(app, "prod/svc-1234", "status").endswith("Paused"), timeout=30,
                              what="the paused rollout shown")
-            assert app.table.row_count == 2000
+            assert app.rollouts.table.row_count == 2000
 
 
 async def test_a_bulk_list_decodes_only_the_rollouts_that_changed() -> None:

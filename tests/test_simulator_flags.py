@@ -101,8 +101,9 @@ async def test_the_app_runs_with_an_unleash_source_beside_the_deploy_api(
     async with app.run_test(size=(160, 40)):
         await rows_loaded(app, len(sim.world.rollouts()))
         await wait_until(lambda: engine.state.status("flags").state == "ok", what="the flag source answered")
-        await wait_until(lambda: "flags" in app.banner.content.plain and "error" not in app.banner.content.plain
-                         and "connecting" not in app.banner.content.plain, what="the banner shows the flag source")
+        banner = app.rollouts.banner
+        await wait_until(lambda: "flags" in banner.content.plain and "error" not in banner.content.plain
+                         and "connecting" not in banner.content.plain, what="the banner shows the flag source")
     assert sim.world.flags.flags  # the default world has flags for the source to read
 
 

@@ -66,7 +66,7 @@ def test_confirm_rollback_80x24(snap_compare, frozen_sim: SimulatorServer, tmp_p
     async def open_confirm(pilot: Pilot[None]) -> None:
         await loaded(pilot)
         app: MonotuiApp = pilot.app  # type: ignore[assignment]
-        select(app, app.table._order[1])
+        select(app, app.rollouts.table._order[1])
         await pilot.press("b")
         await pilot.pause()
 

@@ -59,7 +59,7 @@ async def test_one_key_rolls_the_suspect_back_through_the_confirmation(engine_fo
         app = make_app(engine_for({"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 60}))
         async with app.run_test(size=(120, 35)) as pilot:
             await rows_loaded(app)
-            app.table.move_cursor(row=app.table.row_count - 1)  # the cursor is elsewhere
+            app.rollouts.table.move_cursor(row=app.rollouts.table.row_count - 1)  # the cursor is elsewhere
             await pilot.pause()
             await pilot.press("s")
             await settle(pilot)

@@ -89,11 +89,11 @@ async def test_a_huge_production_shows_max_rows_exceptions_first_and_says_so(
         async with app.run_test(size=(120, 35)) as pilot:
             await rows_loaded(app, 100)
             await wait_until(lambda: "showing 100 of 130 — filter with /" in static_text(app, "#banner"))
-            assert app.table._order[0] == f"prod/{bad}", "the suspect is shown, first"
+            assert app.rollouts.table._order[0] == f"prod/{bad}", "the suspect is shown, first"
             # only the rows on screen were rendered (Line API): a huge table costs one screenful
-            assert len(app.table._cells) <= app.table.size.height < 100
+            assert len(app.rollouts.table._cells) <= app.rollouts.table.size.height < 100
             await pilot.press("slash", *bad)
-            await wait_until(lambda: app.table.row_count == 1)
+            await wait_until(lambda: app.rollouts.table.row_count == 1)
             assert "showing" not in static_text(app, "#banner")
             await pilot.press("escape")
             await rows_loaded(app, 100)

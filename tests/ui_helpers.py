@@ -34,18 +34,18 @@ def panel_text(app: MonotuiApp, panel_id: str) -> str:
 
 
 def row_text(app: MonotuiApp, key: str) -> list[str]:
-    return [cell.plain for cell in app.table.get_row(key)]
+    return [cell.plain for cell in app.rollouts.table.get_row(key)]
 
 
 def cell(app: MonotuiApp, key: str, column: str) -> str:
     """The text of one cell as the table shows it, by row key and column key (a hidden column raises)."""
-    return str(app.table.get_cell(key, column).plain)
+    return str(app.rollouts.table.get_cell(key, column).plain)
 
 
 def cell_or_blank(app: MonotuiApp, key: str, column: str) -> str:
     """A cell's text, or "" when its column is not shown (an empty column, like Alerts with none firing, takes no
     width)."""
-    return cell(app, key, column) if column in app.table.shown_columns else ""
+    return cell(app, key, column) if column in app.rollouts.table.shown_columns else ""
 
 
 def notifications(app: MonotuiApp) -> list[str]:
@@ -54,12 +54,13 @@ def notifications(app: MonotuiApp) -> list[str]:
 
 async def rows_loaded(app: MonotuiApp, count: int | None = None) -> None:
     # generous: a first poll and paint took over 10 s once with both cores busy (the full suite under load)
-    await wait_until(lambda: app.table.row_count > 0 and (count is None or app.table.row_count == count),
+    await wait_until(lambda: app.rollouts.table.row_count > 0
+                     and (count is None or app.rollouts.table.row_count == count),
                      timeout=30, what="rows loaded")
 
 
 def select(app: MonotuiApp, key: str) -> None:
-    app.table.move_cursor(row=app.table._order.index(key), animate=False)
+    app.rollouts.table.move_cursor(row=app.rollouts.table._order.index(key), animate=False)
 
 
 async def settle(pilot: Pilot[None], seconds: float = 0.05) -> None:

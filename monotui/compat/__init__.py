@@ -1,1 +1,6 @@
-"""The third-party internals monotui relies on, each in one place with why and a test that fails when it changes."""
+"""The one door to the private parts of the libraries monotui builds on.
+
+`monotui.compat.textual` holds every use of a private Textual name in product code (textual-serve's are in
+`monotui.compat.textual_serve`); each use says why no public API serves, and tests/test_compat_textual.py fails
+loudly when a Textual release changes one. No other product module may touch a private Textual name.
+"""

@@ -1,45 +1,250 @@
-"""The command palette (ctrl+p): the same commands as the keys, for the selected rollout."""
+"""The command table: every command monotui offers, one entry each — its binding id, key, label, whether it mutates,
+the capability a source needs for it, and its `why_not(context)`: can it act now, and if not, why.
+
+That one answer feeds the key bindings (`check_action`: act, dim, or not offered), the footer's dimming, the `?` help,
+the command palette and the line a key that cannot act shows instead of silence. Rollout actions come from the
+engine's `ROLLOUT_ACTIONS`, so the TUI and the CLI name them the same way. A command is one entry here and the
+action that runs it (a flow in monotui/ui/flows, or a screen method).
+"""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
+from textual.binding import Binding
 
+from monotui.config import Settings
+from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec, action_spec
+from monotui.engine.core import Engine
+from monotui.engine.state import RolloutView
+from monotui.models import ActionKind
 from monotui.text import clean
-from monotui.ui.keymap import COMMANDS, Command
+from monotui.ui.flows import kill_switch
+from monotui.ui.suspects import RowSuspect
 
-if TYPE_CHECKING:
-    from monotui.ui.app import MonotuiApp
+READ_ONLY = "read-only: actions are off"
+SELECT_FIRST = "select a rollout first"
+NO_SUSPECT = "no suspect yet: no service breached its thresholds after a change"
 
 
-class MonotuiCommands(Provider):
-    def _commands(self) -> list[tuple[str, Command]]:
-        app: MonotuiApp = self.app  # type: ignore[assignment]
-        out = []
-        for command in COMMANDS:
-            if command.mutating:
-                if not app.command_allowed(command):
-                    continue
-                view = app.selected_view()
-                text = f"{command.label} {clean(view.rollout.service, 60)}" if view else command.label
-            else:
-                text = command.label
-            out.append((text, command))
-        return out
+@dataclass(frozen=True)
+class Answer:
+    """Can a command act now. `act`: True, it acts; None, it is shown dimmed; False, it is not offered at all
+    (Textual's `check_action` values). `why`: the one line a key that cannot act says (None: say nothing)."""
 
-    async def discover(self) -> Hits:
-        for text, command in self._commands():
-            yield DiscoveryHit(Content(text), partial(self.app.run_action, command.action_string), text=text,
-                               help=command.description)
+    act: bool | None
+    why: str | None = None
 
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, command in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                # not matcher.highlight(): it parses its argument as markup, and service names are untrusted
-                yield Hit(score, Content(text), partial(self.app.run_action, command.action_string), text=text,
-                          help=command.description)
+
+ACTS = Answer(True)
+
+
+class Context(Protocol):
+    """What a command's `why_not` may look at: what the screen shows and what the sources can do."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def selected_view(self) -> RolloutView | None: ...
+
+    def suspect(self) -> RowSuspect | None:
+        """The newest suspect the screen shows that monotui can act on."""
+        ...
+
+    def keys_free(self) -> bool:
+        """The rows have the keys: no dialog is open and the filter is not being typed in."""
+        ...
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What a source must be able to do for a command to be offered (the `?` help lists a mutating command only
+    when a configured source can)."""
+
+    name: str
+    of: Callable[[Engine, str], bool]  # can this source do it
+
+    def offered(self, engine: Engine) -> bool:
+        return any(self.of(engine, source) for source in engine.providers)
+
+
+def can_do(kind: ActionKind) -> Capability:
+    return Capability(f"rollout.{kind.value}", lambda engine, source: engine.can(source, kind))
+
+
+FLAGS = Capability("flags", lambda engine, source: engine.can_flag(source))
+
+
+def no_such_action(spec: ActionSpec, source: str) -> str:
+    """The refusal for an action the source's kind cannot take: the one place that names the kinds that can."""
+    return f"{spec.verb}: source {clean(source, 40)} has no such action (Argo Rollouts sources only)"
+
+
+def _acts(command: Command, context: Context) -> Answer:
+    return ACTS
+
+
+def _rollout(command: Command, context: Context) -> Answer:
+    kind = ActionKind(str(command.parameter))
+    engine = context.engine
+    view = context.selected_view()
+    if view is None:
+        return Answer(None if command.needs is None or command.needs.offered(engine) else False, SELECT_FIRST)
+    if view.read_only:
+        return Answer(False, f"read-only: source {clean(view.source, 40)} takes no actions")
+    spec = action_spec(kind)
+    if not engine.can(view.source, kind):
+        return Answer(False, no_such_action(spec, view.source))
+    if engine.pending_resend(view.source, view.rollout.id, kind):
+        return ACTS  # its outcome is unknown: the key offers to send the same intent again
+    reason = spec.why_not(view.rollout)  # the engine's answer: the CLI says the same
+    return Answer(None, clean(reason, 300)) if reason else ACTS
+
+
+def _suspect(command: Command, context: Context) -> Answer:
+    return ACTS if context.suspect() is not None else Answer(None, NO_SUSPECT)
+
+
+def _flag(command: Command, context: Context) -> Answer:
+    # offered (in the footer) only when the selected service has a flag the key would change
+    view = context.selected_view()
+    enabled = command.parameter == "on"
+    if view is not None and kill_switch.candidates(context.engine, view, enabled):
+        return ACTS
+    return Answer(False, kill_switch.why_not(context.engine, view, enabled))
+
+
+def _silence(command: Command, context: Context) -> Answer:
+    engine = context.engine
+    if not engine.alert_sources():
+        return Answer(False, "no alerts: no Alertmanager source is configured")
+    view = context.selected_view()
+    if view is None:
+        return Answer(None, SELECT_FIRST)
+    alerts = [a for a in engine.state.all_alerts() if a.service == view.rollout.service]
+    service = clean(view.rollout.service, 60)
+    if not alerts:
+        return Answer(None, f"no firing alerts for {service}")
+    if command.id == "expire_silence" and not any(a.silenced for a in alerts):
+        return Answer(None, f"{service} has no silences")
+    return ACTS
+
+
+def _keys_free(command: Command, context: Context) -> Answer:
+    # a priority binding: only on the rows' screen, and not while typing in the filter itself
+    return ACTS if context.keys_free() else Answer(False)
+
+
+Rule = Callable[["Command", Context], Answer]
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str  # binding id: users may remap it with a keymap
+    key: str
+    action: str  # Textual action name, run on the rollouts screen ("app." for the app's own)
+    label: str
+    description: str
+    mutating: bool = False
+    show: bool = True
+    key_display: str | None = None
+    priority: bool = False  # checked before the focused widget sees the key
+    short: str | None = None  # footer label, where 80 columns must hold every key
+    parameter: str | None = None  # the action's one argument (the rollout action kind)
+    needs: Capability | None = None  # what a source must be able to do for the command to be offered
+    rule: Rule = field(default=_acts, repr=False, compare=False)
+
+    @property
+    def action_string(self) -> str:
+        return f"{self.action}({self.parameter!r})" if self.parameter else self.action
+
+    def why_not(self, context: Context) -> Answer:
+        """Can this command act now, and if not, why: the one answer for keys, footer, help, palette and notice.
+        Read-only mode drops every mutating command here, and only here."""
+        if self.mutating and context.settings.read_only:
+            return Answer(False, READ_ONLY)
+        return self.rule(self, context)
+
+    def offered(self, engine: Engine) -> bool:
+        """Whether any configured source can do it (the `?` help lists only these)."""
+        return self.needs is None or self.needs.offered(engine)
+
+
+COMMANDS: tuple[Command, ...] = (
+    *(
+        Command(f"rollout.{spec.kind.value}", spec.key, "rollout", spec.label, spec.description, mutating=True,
+                short=spec.short, parameter=spec.kind.value, needs=can_do(spec.kind), rule=_rollout)
+        for spec in ROLLOUT_ACTIONS
+    ),
+    Command("rollback_suspect", "s", "rollback_suspect", "Act on suspect",
+            "Select the newest suspect (a rollout or a flag that changed just before its service's health "
+            "breached): roll the rollout back, or turn the flag off", mutating=True, short="Suspect", rule=_suspect),
+    # the kill switch: the selected service's flag (its suspect flag first), off or back on in production
+    Command("flag.off", "x", "flag", "Flag off", "Kill switch: turn the selected service's flag off in production",
+            mutating=True, parameter="off", needs=FLAGS, rule=_flag),
+    Command("flag.on", "X", "flag", "Flag on", "Turn the selected service's flag back on in production",
+            mutating=True, show=False, parameter="on", needs=FLAGS, rule=_flag),
+    Command("silence", "S", "silence", "Silence alerts", "Silence the selected service's alerts (duration, comment)",
+            mutating=True, short="Silence", rule=_silence),  # listed without an Alertmanager: its key says why
+    Command("expire_silence", "E", "expire_silence", "Expire silences", "Expire the selected service's silences",
+            mutating=True, show=False, rule=_silence),
+    # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
+    # (or a paste) would reach the table and its action keys instead of the filter
+    Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",
+            priority=True, rule=_keys_free),
+    Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show every rollout again", show=False,
+            key_display="esc"),
+    Command("refresh", "ctrl+r", "refresh", "Refresh", "Poll every source now", show=False),
+    # movement as in k9s and vim; the arrows, PgUp/PgDn and Home/End work too
+    Command("cursor.down", "j", "move", "Down", "Select the next rollout", show=False,
+            parameter="down"),
+    Command("cursor.up", "k", "move", "Up", "Select the previous rollout", show=False,
+            parameter="up"),
+    Command("cursor.top", "g", "move", "Top", "Select the first rollout", show=False,
+            parameter="top"),
+    Command("cursor.bottom", "G", "move", "Bottom", "Select the last rollout", show=False,
+            parameter="bottom"),
+    # sorting: lower-case o and shift+o, clear of every action key (k9s's shift+letter would clash with F, A, R, S, E)
+    Command("sort.next", "o", "sort_next", "Sort", "Sort by the next column (Status, Err%, Age…), shown in the header",
+            show=False),
+    Command("sort.attention", "O", "sort_attention", "Attention order",
+            "Back to the default order: what needs a human first", show=False),
+    Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
+    Command("quit", "q", "app.quit", "Quit", "Leave monotui"),  # the app's own action
+)
+
+
+FOOTER_FIRST = ("help", "quit")  # the footer is cut at the right on a narrow terminal: these must stay visible
+
+
+def bindings() -> list[Binding]:
+    first = [c for c in COMMANDS if c.id in FOOTER_FIRST]
+    return [
+        Binding(c.key, c.action_string, c.short or c.label, show=c.show, id=c.id, key_display=c.key_display,
+                tooltip=c.description, priority=c.priority)
+        for c in (*first, *(c for c in COMMANDS if c.id not in FOOTER_FIRST))
+    ]
+
+
+_BY_ID = {c.id: c for c in COMMANDS}
+
+
+def command(binding_id: str) -> Command:
+    return _BY_ID[binding_id]
+
+
+def display_key(command: Command) -> str:
+    return command.key_display or command.key
+
+
+_BY_ACTION = {(c.action, c.parameter): c for c in COMMANDS}
+
+
+def for_action(action: str, parameters: tuple[object, ...]) -> Command | None:
+    """The command a Textual action (name and parameters) runs; None for an action not in the table."""
+    return _BY_ACTION.get((action, str(parameters[0]) if parameters else None))

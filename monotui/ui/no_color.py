@@ -13,10 +13,12 @@ from typing import Any
 from textual.app import App
 from textual.filter import Monochrome, NoColor
 
+from monotui.compat.textual import line_filters, set_line_filters
+
 ANSI_THEME = "ansi-dark"  # Textual 8: the theme of the terminal's own ANSI colours
 
 
 def plain_terminal(app: App[Any]) -> None:
     app.theme = ANSI_THEME
-    # The filter was chosen when the app was built, for the theme it had then (App._filters is Textual's own list).
-    app._filters = [NoColor() if isinstance(f, Monochrome) else f for f in app._filters]
+    # The filter was chosen when the app was built, for the theme it had then.
+    set_line_filters(app, [NoColor() if isinstance(f, Monochrome) else f for f in line_filters(app)])

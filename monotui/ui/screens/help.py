@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from monotui.ui.keymap import COMMANDS, Command, display_key
+from monotui.ui.commands import COMMANDS, Command, display_key
 
 
 def help_table(read_only: bool, offered: Callable[[Command], bool] = lambda c: True,

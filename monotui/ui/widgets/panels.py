@@ -16,6 +16,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from monotui.compat.textual import update_scrollbars
+
 
 def _key(line: RenderableType) -> Hashable | None:
     """What a line looks like, as a dictionary key (None: not a Text, rendered every time)."""
@@ -91,7 +93,7 @@ class RenderablePanel(ScrollView):
         size = Size(0, height)
         if size != self.virtual_size:
             self.set_reactive(Widget.virtual_size, size)
-            self._scroll_update(size)
+            update_scrollbars(self, size)
 
     def _render_all(self) -> list[Strip]:
         """Every line's strips at the width the text gets: the panel's, less the scrollbar when the lines do
@@ -131,10 +133,11 @@ class RenderablePanel(ScrollView):
 
     def _render_line(self, line: RenderableType, width: int) -> list[Strip]:
         base = self.visual_style.rich_style
-        if (isinstance(line, Text) and line.justify in (None, "default") and self._get_justify_method() is None
+        if (isinstance(line, Text) and line.justify in (None, "default") and not self.styles.has_rule("text_align")
                 and "\n" not in line.plain and "\t" not in line.plain and line.cell_len <= width):
-            # one line that fits: rich's wrapping would hand it back as it is, so render it directly (far
-            # cheaper; the same strips, checked by tests/test_idle_repaints.py)
+            # one line that fits, with no `text-align` (Textual then passes rich no justify method): rich's wrapping
+            # would hand it back as it is, so render it directly (the same strips, checked by
+            # tests/test_idle_repaints.py)
             console = self.app.console
             # rich's Text.render leaves out the base style of a text without spans (its wrapping keeps it)
             segments = (line.render(console, end="") if line.spans else

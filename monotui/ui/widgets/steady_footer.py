@@ -15,7 +15,15 @@ from collections import defaultdict
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from monotui.compat.textual import (
+    FooterKey,
+    after_screen_refresh,
+    footer_bindings_ready,
+    footer_key_enabled,
+    mark_footer_bindings_ready,
+    set_footer_key_enabled,
+)
 
 # what a footer key shows and does (all but whether it is enabled), in the order `Footer.compose` yields them
 _Layout = tuple[tuple[object, ...], ...]
@@ -26,11 +34,11 @@ class SteadyFooter(Footer):
     _rebuild_queued = False
 
     def compose(self):  # type: ignore[no-untyped-def]  # as Footer.compose
-        self._built = self._keys()[0] if self._bindings_ready else None
+        self._built = self._keys()[0] if footer_bindings_ready(self) else None
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        self._bindings_ready = True
+        mark_footer_bindings_ready(self)
         if not (screen.app.app_focus and self.is_attached and screen is self.screen):
             return  # as Textual's Footer: another screen's bindings, or the app without focus
         if self._built is not None:
@@ -38,9 +46,8 @@ class SteadyFooter(Footer):
             keys = list(self.query(FooterKey))
             if layout == self._built and len(keys) == len(enabled):
                 for key, on in zip(keys, enabled, strict=True):
-                    if key._disabled == on:
-                        key._disabled = not on
-                        key.set_class(not on, "-disabled")
+                    if footer_key_enabled(key) != on:
+                        set_footer_key_enabled(key, on)
                 return
         # Textual's Footer queues one rebuild per change; changes that come together (at start: the first bindings,
         # the table's focus, the first rows — three rebuilds on the way to the first rows) need only one
@@ -49,7 +56,7 @@ class SteadyFooter(Footer):
             # after this footer's own screen refreshed: `call_after_refresh` would leave it with the screen on top
             # when the message is handled, and a dialog closed before it drew (`?` then Escape) took it away, with
             # every later rebuild (one was still "queued")
-            screen._invoke_later(self._rebuild, self)
+            after_screen_refresh(screen, self._rebuild, self)
 
     async def _rebuild(self) -> None:
         self._rebuild_queued = False  # a change from here on queues the next rebuild

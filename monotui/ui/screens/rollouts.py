@@ -1,0 +1,436 @@
+"""The rollouts screen: the table, the detail and events panels, the banner, the source alerts and the filter, and
+what they show — rows kept up to date by change from the engine's state, the filter and the sort, the selection and
+the suspect. It is the host of the action flows (monotui.ui.flows) and the context the command table answers in.
+The App wires sources, engine and keymap to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any, TypeVar
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Input
+
+from monotui.compat.textual import keymap_of
+from monotui.engine.attention import sort_key
+from monotui.engine.core import ActionOutcome, Engine
+from monotui.engine.row_order import RowOrder, ordered
+from monotui.engine.state import RolloutView, SourceEvent
+from monotui.models import ActionKind, Alert
+from monotui.providers.base import ProviderError
+from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
+from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
+from monotui.text import clean
+from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
+from monotui.ui.flows import kill_switch, rollout_action, silence
+from monotui.ui.messages import SourceUpdated
+from monotui.ui.suspects import RowSuspect, suspects_of
+from monotui.ui.widgets.banner import ProductionBanner
+from monotui.ui.widgets.panels import RenderablePanel
+from monotui.ui.widgets.rollouts_table import RolloutsTable
+from monotui.ui.widgets.source_alerts import SourceAlerts
+from monotui.ui.widgets.steady_footer import SteadyFooter
+
+Clock = Callable[[], datetime]
+EVENTS_SHOWN = 200
+T = TypeVar("T")
+
+
+class RolloutsScreen(Screen[None]):
+    BINDINGS = bindings()  # type: ignore[assignment]  # list[Binding] is a valid BindingType list
+
+    def __init__(self, engine: Engine, clock: Clock, key_of: Callable[[str], str],
+                 first_rows_drawn: Callable[[], None]) -> None:
+        super().__init__()
+        self._engine = engine
+        self.settings = engine.settings
+        self.clock = clock
+        self.key_of = key_of  # the key bound to a command now, as the user's keymap has it
+        self._first_rows_drawn = first_rows_drawn
+        # the rows as shown (filtered, sorted), kept by change like the state's own order
+        self._feed = engine.state.watch()
+        self._shown = RowOrder()
+        self._reorder = True  # the filter or the sort changed: lay the shown rows out again
+        self._truncated: tuple[int, int] | None = None
+        self._filter = ""
+        self._last_version = -1
+        self._events_shown: object = False
+        self._event_lines: dict[int, tuple[SourceEvent, Text]] = {}  # id → the event (kept: ids stay unique), line
+        self._bindings_for: object = False
+        self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
+        self.ticks = 0  # clock ticks so far (a test's hook)
+        self._suspects = 0
+        self._sort: str | None = None  # a column key, or None: attention order
+        self.rows = RowRenderer(self.settings.thresholds)
+        self._rechecks: dict[Screen[Any], Callable[[], None]] = {}  # an open dialog → how it learns of changes
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # ---- layout -----------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        # kept as they are made: the screen's own widgets, never looked up again
+        self.banner = ProductionBanner()
+        self.alerts = SourceAlerts()
+        self.filter_input = Input(placeholder="filter: service, status, version, author, environment…", id="filter",
+                                  compact=True)
+        self.table = RolloutsTable()
+        self.detail_panel = RenderablePanel(id="detail", title="Rollout")
+        self.events_panel = RenderablePanel(id="events", title="What changed")
+        yield self.banner
+        yield self.alerts
+        yield self.filter_input
+        yield self.table
+        with Horizontal(id="bottom"):
+            yield self.detail_panel
+            yield self.events_panel
+        # ctrl+p stays (listed in `?`); its footer key would push `s` and `/` off an 80-column footer
+        yield SteadyFooter(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        views = self.engine.state.by_key
+        # the table asks for a row's cells when it draws the row: only rows on screen are ever rendered
+        self.table.cells_of = lambda key: self.rows.cells(views[key], self.clock(), ages=True)
+        # the Flags cell: a flag of the row's service changed in the suspect window (brought to the clock with ages)
+        self.rows.flag_change = lambda service: self.engine.state.recent_flag_change(service, self.clock())
+        self.filter_input.display = False
+        self.table.focus()
+        self.refresh_views()
+        self.table.when_rows_drawn = self._first_rows_drawn
+        self.set_interval(1.0, self._tick)
+
+    # ---- data -------------------------------------------------------------------------------------------
+
+    def on_source_updated(self, message: SourceUpdated) -> None:
+        if self.engine.unresolved:
+            for plan in self.engine.adopt_unresolved():
+                key = self.key_of(f"rollout.{plan.spec.kind.value}")  # as the user's keymap has it
+                self.say(f"{clean(plan.summary(), 200)}: outcome unknown (sent earlier, no outcome in the "
+                         f"audit log). Press {key} on it to send it again with the same key.",
+                         severity="warning", timeout=30)
+        self.refresh_views()
+        self._recheck_dialog()
+
+    def _recheck_dialog(self) -> None:
+        """An open confirmation learns at once when its target changed (it then refuses to confirm): the flow
+        that opened it said how (`ask(..., recheck=)`)."""
+        stack = self.app.screen_stack
+        if len(stack) < 2:  # no dialog open (or shutting down)
+            return
+        recheck = self._rechecks.get(stack[-1])
+        if recheck is not None:
+            recheck()
+
+    def _tick(self) -> None:
+        self.refresh_views(force=True)  # ages and staleness move with the clock
+        self.ticks += 1
+        if self.ticks % 15 == 0:
+            self._load_history()
+
+    def refresh_views(self, force: bool = False) -> None:
+        if not self.app.screen_stack:  # shutting down: a last poll may still arrive
+            return
+        state = self.engine.state
+        now = self.clock()
+        timestamp = now.timestamp()
+        self.alerts.show(state, timestamp)
+        if force or state.version != self._last_version:
+            self._last_version = state.version
+            self._update_views(now, force)
+        self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
+                         self.key_of("rollback_suspect"), self._truncated)
+
+    def _update_views(self, now: datetime, ages: bool) -> None:
+        """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'
+        ages (the clock). The cost follows the rows that changed, not the size of production."""
+        state = self.engine.state
+        state.refresh(now)
+        views = state.by_key
+        changed, removed = self._feed.drain()
+        if len(changed) > max(64, len(self._shown) // 4):
+            self._reorder = True  # many rows at once (the first list, an outage): one sort beats that many moves
+        for key in removed:
+            self.rows.forget(key)
+        if self._reorder:  # the user changed the filter or the sort: one pass and one sort
+            self._reorder = False
+            self._shown = ordered([(self._sort_key(view), key) for key in state.order
+                                   if matches(view := views[key], self._filter)])
+            moved = True
+        else:
+            moved = False
+            for key in removed:
+                moved |= self._shown.discard(key)
+            for key in changed:
+                view = views[key]
+                moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
+                          else self._shown.discard(key))
+        self._suspects = sum(1 for key in state.suspect_keys if not views[key].read_only)
+        limit = self.settings.max_rows
+        total = len(self._shown)
+        self._truncated = (limit, total) if total > limit else None
+        selected = self.table.selected_key
+        with self.app.batch_update():
+            self.table.sync(self._shown, limit, changed, moved)
+            if ages:
+                self.table.refresh_ages()
+            alerts = state.all_alerts()
+            newest = (state.events[-1] if state.events else None, tuple(alerts))
+            news = newest != self._events_shown  # a new event (a flag change among them) may be the selected row's
+            if ages or news or selected in changed or selected != self.table.selected_key:  # else it is as it was
+                self._show_detail()
+            # events carry clock times: nothing moves until a new one; a firing alert's line says how long ago
+            if news or (ages and alerts):
+                self._events_shown = newest
+                self.events_panel.show(self._events_renderable(now, alerts))
+        self._refresh_bindings_if_needed()
+
+    def _sort_key(self, view: RolloutView) -> tuple[object, ...]:
+        """The shown order: attention, or a column's order with attention breaking ties."""
+        attention = (*sort_key(view.attention, view.rollout), view.key)
+        return (SORT_KEYS[self._sort](view), attention) if self._sort is not None else attention
+
+    def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
+        events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
+        lines = [alert_line(a, now) for a in alerts]
+        # an event's line shows clock times only: built once, the same Text while shown (the panel then knows it)
+        known, self._event_lines = self._event_lines, {}
+        for e in events:
+            hit = known.get(id(e))
+            line = hit[1] if hit is not None and hit[0] is e else event_line(e, now)
+            self._event_lines[id(e)] = (e, line)
+            lines.append(line)
+        return Group(*lines) if lines else Text("No events yet.", style="dim")
+
+    def selected_view(self) -> RolloutView | None:
+        key = self.table.selected_key if hasattr(self, "table") else None
+        return self.engine.state.view(key) if key else None
+
+    def _show_detail(self) -> None:
+        view = self.selected_view()
+        state = self.engine.state
+        status = state.status(view.source) if view else None
+        events = state.recent_events(view.source, view.rollout.service, limit=8) if view else []
+        history = self._history.get(view.rollout.service) if view else None
+        flags = [f for _, f in state.flags_of(view.rollout.service)] if view else []
+        keys = SuspectKeys(self.key_of("rollback_suspect"), self.key_of("rollout.rollback"), self.key_of("flag.off"))
+        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history, keys,
+                                      flags))
+
+    @on(RolloutsTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+        self._refresh_bindings_if_needed()
+        self._load_history()
+
+    def _load_history(self) -> None:
+        view = self.selected_view()
+        if view is not None and self.engine.has_history:
+            self._fetch_history(view.rollout.service)
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def _fetch_history(self, service: str) -> None:
+        try:
+            history = await self.engine.history(service)
+        except ProviderError:
+            return  # the sparklines from the poll history stay; the source's bar shows what is wrong
+        if history is not None:
+            self._history[service] = history
+            self._show_detail()
+
+    def _refresh_bindings_if_needed(self) -> None:
+        # The footer is rebuilt (every key widget mounted again) only when what it offers changes: not at every
+        # poll, nor when the cursor moves to a rollout offering the same actions (keys stalled behind it).
+        if not self.app.screen_stack:  # shutting down
+            return
+        signature = tuple(command.why_not(self).act for command in COMMANDS)
+        if signature != self._bindings_for:
+            self._bindings_for = signature
+            self.app.refresh_bindings()
+
+    # ---- the command table's context ---------------------------------------------------------------------
+
+    def keys_free(self) -> bool:
+        return len(self.app.screen_stack) == 1 and self.app.focused is not self.filter_input
+
+    def suspect(self) -> RowSuspect | None:
+        """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on. Only the
+        suspect rows are looked at (the state keeps them), not every row."""
+        state = self.engine.state
+        views = [state.by_key[key] for key in state.suspect_keys if key in self._shown]
+        suspects = [s for s in suspects_of(views) if self._can_act_on(s)]
+        return max(suspects, key=lambda s: s.changed_at) if suspects else None
+
+    def _can_act_on(self, suspect: RowSuspect) -> bool:
+        if suspect.flag is None:
+            return not suspect.view.read_only
+        flag = suspect.flag.flag
+        return (self.engine.can_flag(suspect.flag.source) and not self.engine.read_only(suspect.flag.source)
+                and flag.enabled and not flag.unreadable)
+
+    # ---- the flows' host ---------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def say(self, text: str, severity: SeverityLevel = "information", timeout: float | None = None) -> None:
+        self.notify(text, severity=severity, timeout=timeout, markup=False)
+
+    def ask(self, dialog: Screen[T], answered: Callable[[T | None], None],
+            recheck: Callable[[], None] | None = None) -> None:
+        if recheck is not None:
+            self._rechecks[dialog] = recheck
+
+        def done(result: T | None) -> None:
+            self._rechecks.pop(dialog, None)
+            answered(result)
+
+        self.app.push_screen(dialog, done)
+
+    def run(self, work: Coroutine[Any, Any, None]) -> None:
+        self.run_worker(work, group="actions", exit_on_error=False)
+
+    def show_outcome(self, outcome: ActionOutcome) -> None:
+        severity: SeverityLevel = (
+            "information" if outcome.ok else "warning" if outcome.outcome == "unknown" else "error")
+        self.say(clean(outcome.message(), 400), severity=severity, timeout=8)
+        self.refresh_views()
+
+    # ---- the keys: the command table's bindings, answers and actions --------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        command = for_action(action, parameters)
+        return True if command is None else command.why_not(self).act
+
+    def on_key(self, event: events.Key) -> None:
+        # A key whose binding cannot act now (disabled or hidden) lands here: say why instead of doing nothing.
+        if isinstance(self.focused, Input):
+            return
+        command = self._command_for_key(event.key)
+        if command is None:
+            return
+        answer = command.why_not(self)
+        if not answer.act and answer.why:
+            event.stop()
+            self.say(answer.why, severity="warning", timeout=4)
+
+    def _command_for_key(self, key: str) -> Command | None:
+        keymap = keymap_of(self.app)
+        for command in COMMANDS:
+            keys = keymap.get(command.id, command.key)
+            if key in (k.strip() for k in keys.split(",")):
+                return command
+        return None
+
+    def action_rollout(self, kind: str) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.say("Select a rollout first.", severity="warning")
+            return
+        rollout_action.start(self, view, ActionKind(kind))
+
+    def action_flag(self, which: str) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.say("Select a rollout first.", severity="warning")
+            return
+        kill_switch.open_for_view(self, view, which == "on")
+
+    def action_silence(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            silence.start(self, view.rollout.service, expire=False)
+
+    def action_expire_silence(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            silence.start(self, view.rollout.service, expire=True)
+
+    def action_rollback_suspect(self) -> None:
+        suspect = self.suspect()
+        if suspect is None:
+            self.say(NO_SUSPECT, severity="warning")
+            return
+        self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
+        if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
+            # the flag as the engine sees it now (a row's suspect keeps the flag as it was when the row was
+            # computed): the dialog must show, and pin, what is true now
+            flag = self.engine.state.flag(suspect.flag.source, suspect.flag.flag.name) or suspect.flag.flag
+            kill_switch.confirm(self, suspect.flag.source, flag, False)
+            return
+        self.action_rollout(ActionKind.ROLLBACK.value)
+
+    def action_move(self, where: str) -> None:
+        table = self.table
+        if not table.row_count:
+            return
+        row = {"down": table.cursor_row + 1, "up": table.cursor_row - 1, "top": 0,
+               "bottom": table.row_count - 1}[where]
+        table.move_cursor(row=max(0, min(row, table.row_count - 1)), animate=False)
+
+    def action_sort_next(self) -> None:
+        """Sort by the next shown column; after the last, back to attention order."""
+        shown = [key for key in self.table.shown_columns if key in SORT_KEYS]
+        following = shown[shown.index(self._sort) + 1:] if self._sort in shown else shown
+        self._set_sort(following[0] if following else None)
+
+    def action_sort_attention(self) -> None:
+        self._set_sort(None)
+
+    @on(RolloutsTable.HeaderSelected)
+    def _header_clicked(self, event: RolloutsTable.HeaderSelected) -> None:
+        key = event.column_key
+        if key in SORT_KEYS:
+            self._set_sort(None if key == self._sort else key)
+
+    def _set_sort(self, column: str | None) -> None:
+        self._sort = column
+        self._reorder = True
+        self.table.mark_column(column, " ▼")
+        self.refresh_views(force=True)
+        self.say(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
+                 timeout=2)
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        # focus now, not after a refresh: keys typed right after `/` must reach the filter, not the bindings
+        self.set_focus(self.filter_input)
+
+    def action_clear_filter(self) -> None:
+        if self.filter_input.display or self._filter:
+            self.filter_input.value = ""
+            self.filter_input.display = False
+            self._filter = ""
+            self._reorder = True
+            self.table.focus()
+            self.refresh_views(force=True)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter = event.value.strip()
+        self._reorder = True
+        self.refresh_views(force=True)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        if not self._filter:
+            self.filter_input.display = False
+        self.table.focus()
+
+    async def action_refresh(self) -> None:
+        await self.engine.refresh_once()
+        self.refresh_views(force=True)
+
+    def action_help(self) -> None:
+        from monotui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.settings.read_only, lambda c: c.offered(self.engine),
+                                        lambda c: self.key_of(c.id)))

@@ -1,0 +1,204 @@
+"""Every private Textual name monotui uses (monotui/compat/textual.py), checked against the installed Textual: a
+release that renames or reshapes one fails here, loudly, instead of the app silently degrading. And no product
+module but monotui/compat touches a private Textual name."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.filter import NoColor
+from textual.geometry import Size
+from textual.reactive import Reactive
+from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from monotui.compat import textual as compat
+
+PRODUCT = Path(__file__).resolve().parent.parent / "monotui"
+
+
+class Keys(App[None]):
+    BINDINGS = [Binding("x", "noop", "Do x", id="do.x")]
+
+    def compose(self) -> ComposeResult:
+        yield Footer()
+
+    def action_noop(self) -> None:
+        pass
+
+
+async def test_footer_keys_are_the_class_the_footer_composes() -> None:
+    app = Keys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        keys = list(app.query(compat.FooterKey))
+        assert [k.key for k in keys][:1] == ["x"], "Footer no longer yields FooterKey widgets"
+
+
+def test_footer_bindings_ready_is_footers_reactive_flag() -> None:
+    assert isinstance(vars(Footer).get("_bindings_ready"), Reactive), "Footer._bindings_ready is gone or not reactive"
+
+
+async def test_footer_composes_nothing_until_its_bindings_are_ready_and_the_flag_says_so() -> None:
+    app = Keys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        assert compat.footer_bindings_ready(footer)
+        fresh = Footer()
+        assert not compat.footer_bindings_ready(fresh)
+        assert list(fresh.compose()) == [], "Footer.compose no longer waits for _bindings_ready"
+        compat.mark_footer_bindings_ready(fresh)
+        assert compat.footer_bindings_ready(fresh)
+
+
+async def test_a_footer_key_dimmed_in_place_rings_the_bell_on_click_and_looks_dim() -> None:
+    app = Keys()
+    bells: list[bool] = []
+    pressed: list[str] = []
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        key = app.query_one(compat.FooterKey)
+        app.bell = lambda: bells.append(True)  # type: ignore[method-assign]
+        app.simulate_key = lambda k: pressed.append(k)  # type: ignore[method-assign]
+        assert compat.footer_key_enabled(key)
+        compat.set_footer_key_enabled(key, False)
+        assert not compat.footer_key_enabled(key) and key.has_class("-disabled")
+        key.on_mouse_down()
+        assert bells == [True] and pressed == [], "FooterKey no longer reads _disabled on a click"
+        compat.set_footer_key_enabled(key, True)
+        assert compat.footer_key_enabled(key) and not key.has_class("-disabled")
+        key.on_mouse_down()
+        assert pressed == ["x"]
+        # the constructor sets the same attribute the compat function reads
+        assert not compat.footer_key_enabled(compat.FooterKey("y", "y", "Y", "noop", disabled=True))
+
+
+class Dialog(ModalScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("dialog")
+
+
+async def test_a_callback_after_a_screens_refresh_survives_a_dialog_closed_on_top() -> None:
+    app = Keys()
+    called: list[bool] = []
+
+    async def callback() -> None:
+        called.append(True)
+
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        base = app.screen
+        footer = app.query_one(Footer)
+        app.push_screen(Dialog())
+        compat.after_screen_refresh(base, callback, footer)
+        app.pop_screen()
+        await pilot.pause()
+        base.refresh()
+        for _ in range(20):
+            if called:
+                break
+            await pilot.pause()
+        assert called == [True], "Screen._invoke_later no longer calls back after the screen's refresh"
+
+
+async def test_keymap_of_is_what_set_keymap_set_in_long_form() -> None:
+    app = Keys()
+    async with app.run_test():
+        app.set_keymap({"do.x": "?"})
+        assert compat.keymap_of(app) == {"do.x": "question_mark"}
+
+
+async def test_line_filters_can_be_read_and_replaced() -> None:
+    app = Keys()
+    async with app.run_test():
+        before = compat.line_filters(app)
+        assert isinstance(before, list)
+        no_color = NoColor()
+        compat.set_line_filters(app, [no_color])
+        assert compat.line_filters(app) == [no_color]
+        assert list(app.get_line_filters()) == [no_color], "App._filters is no longer the list the app filters with"
+
+
+class Tall(ScrollView):
+    def render_line(self, y: int) -> Strip:
+        return Strip.blank(self.size.width)
+
+
+class Scrolling(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Tall()
+
+
+async def test_scrollbars_follow_a_virtual_size_set_without_a_relayout() -> None:
+    app = Scrolling()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        view = app.query_one(Tall)
+        size = Size(0, 100)
+        view.set_reactive(Widget.virtual_size, size)
+        compat.update_scrollbars(view, size)
+        await pilot.pause()
+        assert view.show_vertical_scrollbar
+        assert view.vertical_scrollbar.window_virtual_size == 100, "Widget._scroll_update no longer sizes scrollbars"
+
+
+class Crashing(compat.QuietCrashApp[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[BaseException | None] = []
+
+    def on_mount(self) -> None:
+        raise RuntimeError("a bug")
+
+    def crashed(self, error: BaseException | None) -> None:
+        self.seen.append(error)
+
+
+async def test_an_unexpected_exception_goes_to_crashed_not_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    app = Crashing()
+    await app.run_async(headless=True, size=(40, 10))
+    assert len(app.seen) == 1 and isinstance(app.seen[0], RuntimeError), "App._fatal_error is no longer called"
+    assert app.return_code == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and "a bug" not in captured.out + captured.err
+
+
+# ---- the door is the only one ----------------------------------------------------------------------------------
+
+PRIVATE_NAMES = {
+    "_bindings_ready", "_disabled", "_invoke_later", "_keymap", "_filters", "_fatal_error", "_exception",
+    "_close_messages_no_wait", "_scroll_update", "_get_justify_method", "_compositor", "_notifications",
+}
+
+
+def _private_textual_uses(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "textual":
+            if any(part.startswith("_") for part in node.module.split(".")):
+                found.append(f"{path.name}:{node.lineno} from {node.module}")
+            found += [f"{path.name}:{node.lineno} import {a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Import):
+            found += [f"{path.name}:{node.lineno} import {a.name}" for a in node.names
+                      if a.name.split(".")[0] == "textual" and any(p.startswith("_") for p in a.name.split("."))]
+        elif isinstance(node, ast.Attribute) and node.attr in PRIVATE_NAMES:
+            found.append(f"{path.name}:{node.lineno} .{node.attr}")
+        elif isinstance(node, ast.FunctionDef) and node.name in PRIVATE_NAMES:
+            found.append(f"{path.name}:{node.lineno} def {node.name}")
+    return found
+
+
+def test_no_product_module_but_compat_touches_a_private_textual_name() -> None:
+    outside = [use for path in sorted(PRODUCT.rglob("*.py")) if "compat" not in path.relative_to(PRODUCT).parts
+               for use in _private_textual_uses(path)]
+    assert outside == []
+    assert _private_textual_uses(PRODUCT / "compat" / "textual.py"), "the check must see the uses in compat"
