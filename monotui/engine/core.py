@@ -15,7 +15,7 @@ from typing import Any
 
 from monotui.config import Settings, security_warnings
 from monotui.engine.actions import ActionPlan, RevisionRef, plan_action
-from monotui.engine.audit import AuditError, AuditLog, AuditRecord, Outcome, Stage
+from monotui.engine.audit import AuditError, AuditLog, AuditRecord, Outcome, Stage, audit_log_for
 from monotui.engine.flag_plan import FlagPlan
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
 from monotui.engine.state import ProductionState
@@ -118,7 +118,7 @@ class Engine:
         self.warnings = security_warnings(settings)  # allowed but unsafe: shown once, and logged
         for warning in self.warnings:
             log.warning("%s", warning)
-        self.audit = audit or AuditLog(settings.audit_log)
+        self.audit = audit or audit_log_for(settings)
         self._in_flight: set[tuple[str, str]] = set()
         self._guarded: set[tuple[str, str, int]] = set()
         # (source, rollout id, action) → the plan whose outcome is unknown: the next one is sent with its key
@@ -624,6 +624,8 @@ class Engine:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
+        if self.audit.forwarder is not None:  # what is left stays in the file for the next run
+            await asyncio.to_thread(self.audit.forwarder.close)
 
     async def __aenter__(self) -> Engine:
         return self
