@@ -271,7 +271,10 @@ class TrailForwarder:
                 context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
                 with context.wrap_socket(raw, server_hostname=target.host) as tls:
                     tls.sendall(framed)
-                    tls.unwrap()  # close_notify both ways: the receiver has read the batch
+                    # our close_notify; the receiver answers once it has read up to it (rsyslog by closing
+                    # without a close_notify of its own: the same answer)
+                    with contextlib.suppress(ssl.SSLEOFError):
+                        tls.unwrap()
                 return
             raw.sendall(framed)
             raw.shutdown(socket.SHUT_WR)

@@ -23,6 +23,13 @@ def missing() -> str | None:
     return None if shutil.which("rsyslogd") else "rsyslogd is not installed (Debian package rsyslog)"
 
 
+def missing_tls() -> str | None:
+    folders = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib")
+    if any((Path(folder) / "rsyslog" / "lmnsd_gtls.so").exists() for folder in folders):
+        return None
+    return "rsyslog's TLS driver is not installed (Debian package rsyslog-gnutls)"
+
+
 def require_rsyslog() -> None:
     why = missing()
     if why:
@@ -32,12 +39,14 @@ def require_rsyslog() -> None:
 class Rsyslog:
     """`with Rsyslog(tmp) as syslog:` — TCP on `syslog.port` (and UDP on `syslog.udp_port`), lines in `out`."""
 
-    def __init__(self, folder: Path, *, port: int = 0, udp_port: int | None = None) -> None:
+    def __init__(self, folder: Path, *, port: int = 0, udp_port: int | None = None,
+                 tls: tuple[Path, Path, Path] | None = None) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.out = folder / "received.log"
         self.port = port
         self.udp_port = udp_port
+        self.tls = tls  # (CA, certificate, key): TCP then speaks TLS only (rsyslog-gnutls)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
@@ -57,9 +66,17 @@ class Rsyslog:
             udp = (f'module(load="imudp")\n'
                    f'input(type="imudp" address="127.0.0.1" port="{self.udp_port}" ruleset="trail")\n')
         conf = self.folder / "rsyslog.conf"
+        tls = ""
+        imtcp = 'module(load="imtcp")\n'
+        if self.tls is not None:
+            ca, cert, key = self.tls
+            tls = (f'global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{ca}" '
+                   f'DefaultNetstreamDriverCertFile="{cert}" DefaultNetstreamDriverKeyFile="{key}")\n')
+            imtcp = ('module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" '
+                     'StreamDriver.AuthMode="anon")\n')
         conf.write_text(
             f'global(workDirectory="{spool}")\n'
-            'module(load="imtcp")\n'
+            f"{tls}{imtcp}"
             f'input(type="imtcp" address="127.0.0.1" port="{self.port}" listenPortFileName="{port_file}" '
             'ruleset="trail")\n'
             f"{udp}"

@@ -15,7 +15,8 @@ from monotui.simulator.server import SimulatorServer
 from monotui.syslog_trail import SD_ID, TrailConfigError, parse_target, syslog_message
 
 from .conftest import ACTOR, wait_until
-from .rsyslog_server import Rsyslog, free_udp_port, require_rsyslog
+from .rsyslog_server import Rsyslog, free_udp_port, missing_tls, require_rsyslog
+from .test_tls import tls_files  # noqa: F401 — a fixture: a private CA and a certificate for 127.0.0.1
 
 
 def write_config(tmp_path: Path, url: str, audit_path: Path, syslog: str, extra: str = "") -> str:
@@ -132,6 +133,26 @@ def test_udp_delivers_each_record_as_one_datagram(sim: SimulatorServer, tmp_path
         lines = syslog.wait_for(2)
     assert [received(line)[0] for line in lines] == ["monotui-prod", "monotui-prod"]
     assert [received(line)[3] for line in lines] == [10 * 8 + 5, 10 * 8 + 6]  # authpriv
+
+
+def test_tls_reaches_rsyslog_through_the_configured_ca_and_is_refused_without_it(
+        sim: SimulatorServer, tmp_path: Path, audit_path: Path,
+        tls_files: tuple[Path, Path, Path]) -> None:  # noqa: F811
+    require_rsyslog()
+    if why := missing_tls():
+        pytest.skip(why)
+    ca = tls_files[0]
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    with Rsyslog(tmp_path / "rsyslog", tls=tls_files) as syslog:
+        # without the CA the receiver is not trusted: nothing is sent, the records wait in the file
+        path = write_config(tmp_path, sim.url, audit_path, f"tls://127.0.0.1:{syslog.port}")
+        assert main(["pause", "cart-api", "--yes", "--config", path]) == 0
+        assert syslog.lines() == []
+        path = write_config(tmp_path, sim.url, audit_path, f"tls://127.0.0.1:{syslog.port}",
+                            f'audit_syslog_ca = "{ca}"')
+        assert main(["resume", "cart-api", "--yes", "--config", path]) == 0
+        lines = syslog.wait_for(4)
+    assert [received(line)[5] for line in lines] == AuditLog(audit_path).read()
 
 
 @pytest.mark.parametrize(("value", "words"), [
