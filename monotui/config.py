@@ -27,6 +27,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from monotui.names import canonical
+from monotui.syslog_trail import FACILITIES, TrailConfigError, parse_target
 
 APP_NAME = "monotui"
 _INLINE_SECRET_KEYS = ("token", "password", "bearer_token", "api_key")
@@ -369,6 +370,13 @@ class Settings(BaseModel):
                        description="who you are in the audit log and every action (default: $USER@hostname)")
     audit_log: Path = Field(default_factory=default_audit_path, description="the audit log, one JSON line per "
                             "action attempt (default: in the user state dir)")
+    audit_syslog: str | None = Field(
+        default=None, description='also send every audit record to syslog: "tcp://HOST:PORT", "tls://HOST:PORT", '
+                                  '"udp://HOST:PORT" or "unix:///dev/log"')
+    audit_syslog_ca: Path | None = Field(default=None, description="CA bundle that signs a tls:// receiver")
+    audit_syslog_facility: str = Field(default="local0", description="syslog facility of the audit records")
+    audit_syslog_app_name: str = Field(default="monotui", min_length=1, max_length=48, pattern=r"^[!-~]+$",
+                                       description="the APP-NAME of the audit records in syslog")
     theme: str = Field(default="textual-dark", description="Textual theme name")
     events_limit: int = Field(default=500, ge=10, le=100_000,
                               description="production-wide events the events panel keeps in memory")
@@ -379,6 +387,23 @@ class Settings(BaseModel):
         default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")
     keymap: dict[str, str] = Field(
         default_factory=dict, description='binding id → keys, comma-separated: "cursor.down" = "j,ctrl+n"')
+
+    @field_validator("audit_syslog")
+    @classmethod
+    def _syslog_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_target(value)
+            except TrailConfigError as e:
+                raise ValueError(str(e)) from None
+        return value
+
+    @field_validator("audit_syslog_facility")
+    @classmethod
+    def _syslog_facility(cls, value: str) -> str:
+        if value not in FACILITIES:
+            raise ValueError(f"{value!r} is not a syslog facility: one of {', '.join(FACILITIES)}")
+        return value
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Settings:

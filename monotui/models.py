@@ -282,6 +282,23 @@ class ActionResponse(_Model, frozen=True, kw_only=True):
     event: Event | None = None
 
 
+class Freeze(_Model, frozen=True, kw_only=True):
+    """The line is stopped: no new deploy starts and promotions and resumes are refused (rollback, abort and pause
+    stay allowed: mitigation is never blocked)."""
+
+    frozen: bool
+    since: AwareDatetime | None = None
+    actor: str = ""
+    reason: str = ""
+    services: Annotated[list[str], Meta(description="the services held; empty: every service")] = []
+
+
+class FreezeRequest(_Model, frozen=True, kw_only=True, omit_defaults=True):
+    actor: Annotated[str, Meta(min_length=1, description="the person asking, e.g. alice@bastion-1")]
+    reason: str | None = None
+    services: Annotated[list[str] | None, Meta(description="hold only these services; absent: every one")] = None
+
+
 class ApiError(_Model, frozen=True, kw_only=True):
     error: str
     message: str

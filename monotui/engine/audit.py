@@ -15,12 +15,20 @@ import errno
 import json
 import logging
 import os
+import socket
 import stat
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from monotui import __version__
+from monotui.syslog_trail import TrailForwarder, parse_target
+
+if TYPE_CHECKING:
+    from monotui.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +37,10 @@ Stage = Literal["intent", "done", "failed", "refused", "unknown"]
 
 
 UNRESOLVED_TAIL_BYTES = 4 * 1024 * 1024
+# the record's own version: 2 added schema, host, monotui and session (a record without `schema` is version 1)
+SCHEMA = 2
+# one monotui process's records share it: the trail tells two runs of the same person on one host apart
+SESSION = uuid.uuid4().hex[:16]
 
 
 class AuditError(Exception):
@@ -62,8 +74,12 @@ class AuditRecord:
     time: str = ""
 
     def to_json(self) -> str:
-        data = asdict(self)
+        data: dict[str, object] = {"schema": SCHEMA}
+        data.update(asdict(self))
         data["time"] = self.time or datetime.now(UTC).isoformat(timespec="milliseconds")
+        data["host"] = socket.gethostname()
+        data["monotui"] = __version__
+        data["session"] = SESSION
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -110,8 +126,9 @@ def open_private(path: Path) -> int:
 
 
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, forwarder: TrailForwarder | None = None) -> None:
         self.path = path.expanduser()
+        self.forwarder = forwarder  # the team's syslog: sent after the local write, never in its way
 
     def append(self, record: AuditRecord) -> None:
         """Write one record durably, or raise AuditError (disk full, a directory in the way, a symlink…)."""
@@ -132,6 +149,8 @@ class AuditLog:
             raise AuditError(f"audit log {self.path} cannot be written: {e.strerror or e}") from None
         finally:
             os.close(fd)
+        if self.forwarder is not None:
+            self.forwarder.kick()
 
     def read(self, tail_bytes: int | None = None) -> list[dict[str, object]]:
         """Every whole record (a line torn by a killed writer is skipped); with `tail_bytes`, only the records in
@@ -197,3 +216,14 @@ def unresolved_of(records: Iterable[dict[str, object]], *, within: timedelta = t
         if when.tzinfo is not None and when >= cutoff:
             out.append(record)
     return out
+
+
+def audit_log_for(settings: Settings) -> AuditLog:
+    """The configured audit log; with `audit_syslog`, its records also go to the team's syslog from a thread."""
+    path = settings.audit_log.expanduser()
+    if not settings.audit_syslog:
+        return AuditLog(path)
+    forwarder = TrailForwarder(path, parse_target(settings.audit_syslog), facility=settings.audit_syslog_facility,
+                               app_name=settings.audit_syslog_app_name, ca_file=settings.audit_syslog_ca)
+    forwarder.start()
+    return AuditLog(path, forwarder=forwarder)

@@ -17,7 +17,7 @@ from typing import Any
 
 from monotui.config import Settings, security_warnings
 from monotui.engine.actions import ActionPlan
-from monotui.engine.audit import AuditLog, Stage
+from monotui.engine.audit import AuditLog, Stage, audit_log_for
 from monotui.engine.flag_actions import FlagActions
 from monotui.engine.flag_plan import FlagPlan
 from monotui.engine.guards import AutoPause
@@ -56,7 +56,7 @@ class Engine:
         self.warnings = security_warnings(settings)  # allowed but unsafe: shown once, and logged
         for warning in self.warnings:
             log.warning("%s", warning)
-        self.audit = audit or AuditLog(settings.audit_log)
+        self.audit = audit or audit_log_for(settings)
         self.pipeline = ActionPipeline(self.audit, settings.actor,
                                        deadline_of=lambda source: settings.source(source).action_deadline_s,
                                        read_only=settings.is_read_only)
@@ -248,6 +248,8 @@ class Engine:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
+        if self.audit.forwarder is not None:  # what is left stays in the file for the next run
+            await asyncio.to_thread(self.audit.forwarder.close)
 
     async def __aenter__(self) -> Engine:
         return self

@@ -14,6 +14,8 @@ from monotui.models import (
     ActionResponse,
     ApiError,
     EventPage,
+    Freeze,
+    FreezeRequest,
     HealthChanges,
     HealthList,
     Rollout,
@@ -50,7 +52,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     _, schemas = msgspec.json.schema_components(
         (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse, ApiError, Rollout, RolloutChanges,
-         HealthChanges), ref_template=REF)
+         HealthChanges, Freeze, FreezeRequest), ref_template=REF)
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
     feed_parameters = [
         {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
@@ -138,6 +140,26 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _json("HealthChanges", "the changes, and the next cursor"),
                                   **_errors(400, 401, 403, 410)},
                 }
+            },
+            "/v1/freeze": {
+                "get": {
+                    "operationId": "getFreeze",
+                    "summary": "Whether the line is frozen, since when, by whom, why, for which services",
+                    "responses": {"200": _json("Freeze", "the freeze, or frozen: false"), **_errors(401, 403)},
+                },
+                "put": {
+                    "operationId": "setFreeze",
+                    "summary": "Stop the line: no new deploy starts; promote, promote_full and resume answer 409 "
+                               "for the services held (rollback, abort and pause stay allowed)",
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": _ref("FreezeRequest")}}},
+                    "responses": {"200": _json("Freeze", "frozen"), **_errors(401, 403, 404, 422)},
+                },
+                "delete": {
+                    "operationId": "liftFreeze",
+                    "summary": "Lift the freeze (the rollouts it paused stay paused until resumed)",
+                    "responses": {"200": _json("Freeze", "frozen: false"), **_errors(401, 403)},
+                },
             },
             "/v1/events": {
                 "get": {

@@ -34,6 +34,7 @@ from monotui.models import (
     ActionRequest,
     ActionResponse,
     EventPage,
+    FreezeRequest,
     HealthChanges,
     HealthList,
     RolloutChanges,
@@ -50,6 +51,7 @@ GZIP_MIN_BYTES = 1024  # smaller answers are not worth compressing
 MAX_WAIT_S = 30.0  # longest long-poll on the change feed
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 _ACTION_REQUEST = msgspec.json.Decoder(ActionRequest)
+_FREEZE_REQUEST = msgspec.json.Decoder(FreezeRequest)
 
 
 @dataclass
@@ -289,6 +291,21 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             state.idempotency.popitem(last=False)
         return _json(body, status)
 
+    async def freeze(request: Request) -> Response:
+        if request.method == "GET":
+            return _json(msgspec.json.encode(world.freeze))
+        if request.method == "DELETE":
+            return _json(msgspec.json.encode(world.lift_freeze()))
+        try:
+            payload = _FREEZE_REQUEST.decode(await request.body() or b"{}")
+        except (msgspec.ValidationError, msgspec.DecodeError) as e:
+            return _error(422, "invalid_request", str(e))
+        try:
+            frozen = world.set_freeze(payload.actor, payload.reason, payload.services)
+        except UnknownRollout as e:
+            return _error(404, "not_found", f"no service {e.args[0]!r}" if e.args else "no such service")
+        return _json(msgspec.json.encode(frozen))
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
@@ -309,8 +326,11 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
 
     async def deploy(request: Request) -> Response:
         data = await request.json()
-        for name in data.get("services", []):
-            world.deploy(str(name))
+        try:
+            for name in data.get("services", []):
+                world.deploy(str(name))
+        except ActionConflict as e:  # a frozen line starts no deploy
+            return _error(409, "frozen", str(e))
         return JSONResponse({"version": world.version})
 
     async def advance(request: Request) -> Response:
@@ -335,6 +355,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         Route("/v1/rollouts/{rollout_id:path}", get_rollout),
         Route("/v1/health", health),
         Route("/v1/events", events),
+        Route("/v1/freeze", freeze, methods=["GET", "PUT", "DELETE"]),
         Route("/v1/changes/rollouts", rollout_changes),
         Route("/v1/changes/health", health_changes),
         Route("/openapi.json", openapi),

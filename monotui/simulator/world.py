@@ -17,6 +17,7 @@ from monotui.models import (
     ActionKind,
     Event,
     EventKind,
+    Freeze,
     HealthSeries,
     Phase,
     RevisionInfo,
@@ -71,6 +72,10 @@ class ActionConflict(Exception):
 
 class TargetChanged(ActionConflict):
     """The rollout is no longer what the caller confirmed: another revision or step (HTTP 412)."""
+
+
+class Frozen(ActionConflict):
+    """The line is frozen for this service: no promotion, resume or new deploy (HTTP 409)."""
 
 
 class UnknownRollout(KeyError):
@@ -184,6 +189,7 @@ class World:
         self.health_feed_version = 0
         self.events: deque[Event] = deque(maxlen=EVENT_LIMIT)
         self._event_id = 0
+        self.freeze = Freeze(frozen=False)  # the platform holds the line itself: see `set_freeze`
         self._next_deploy_in = self._draw_deploy_gap()
         self.services: dict[str, ServiceSim] = {}
         self._build_services()
@@ -332,6 +338,7 @@ class World:
         """Start a new release of `service` now, exactly as asked (tests and demos use this to stage a scenario)."""
         with self.lock:
             svc = self._service(service)
+            self._refuse_if_frozen(svc, "deploy")
             self._start_deploy(svc, bad=bad, manual_gate=manual_gate, force_strategy=strategy)
             if message is not None:
                 svc.current.commit_message = message
@@ -349,7 +356,9 @@ class World:
             self.now += timedelta(seconds=dt)
             self._next_deploy_in -= dt
             while self._next_deploy_in <= 0 and self.config.deploy_interval > 0:
-                self._start_deploy(self._pick_idle())
+                chosen = self._pick_idle()
+                if not self._frozen_for(chosen.name):  # a frozen line starts no new deploy
+                    self._start_deploy(chosen)
                 self._next_deploy_in += self._draw_deploy_gap()
             self._next_flip_in -= dt
             while self._next_flip_in <= 0 and self.config.deploy_interval > 0 and self.config.flag_interval > 0:
@@ -558,6 +567,8 @@ class World:
                 now = "no step" if svc.step_index is None else f"step {svc.step_index + 1}/{len(svc.steps)}"
                 raise TargetChanged(f"{svc.name} is now at {now}, not step {expected_step + 1} as confirmed: "
                                     "nothing was done")
+            if action in (ActionKind.PROMOTE, ActionKind.PROMOTE_FULL, ActionKind.RESUME):
+                self._refuse_if_frozen(svc, action.value.replace("_", " "))
             suffix = f": {reason}" if reason else ""
             handler = {
                 ActionKind.PAUSE: self._act_pause,
@@ -571,6 +582,31 @@ class World:
             else:
                 event = self._act_rollback(svc, actor, suffix, revision)
             return self._rollout(svc), event
+
+    # ---- freeze -------------------------------------------------------------------------------------------
+
+    def set_freeze(self, actor: str, reason: str | None = None, services: list[str] | None = None) -> Freeze:
+        """Stop the line: no new deploy starts, promotions and resumes are refused, for `services` or every one."""
+        with self.lock:
+            for name in services or []:
+                self._service(name)  # an unknown service is refused before anything changes
+            self.freeze = Freeze(frozen=True, since=self.now, actor=actor, reason=reason or "",
+                                 services=sorted(set(services or [])))
+            return self.freeze
+
+    def lift_freeze(self) -> Freeze:
+        with self.lock:
+            self.freeze = Freeze(frozen=False)
+            return self.freeze
+
+    def _frozen_for(self, service: str) -> bool:
+        return self.freeze.frozen and (not self.freeze.services or service in self.freeze.services)
+
+    def _refuse_if_frozen(self, svc: ServiceSim, what: str) -> None:
+        if self._frozen_for(svc.name):
+            since = self.freeze.since.strftime("%H:%M") if self.freeze.since else "?"
+            said = f": {self.freeze.reason}" if self.freeze.reason else ""
+            raise Frozen(f"cannot {what} {svc.name}: frozen since {since} by {self.freeze.actor}{said}")
 
     def _refuse(self, svc: ServiceSim, what: str) -> ActionConflict:
         return ActionConflict(f"cannot {what} {svc.name}: rollout is {svc.phase.value}")
