@@ -419,10 +419,14 @@ class UnleashProvider:
         tasks = {asyncio.ensure_future(one(key)): key for key in keys}
         if not tasks:
             return
-        _, late = await asyncio.wait(tasks, timeout=self.config.timeout)
-        for task in late:
-            task.cancel()
+        try:
+            done, late = await asyncio.wait(tasks, timeout=self.config.timeout)
+        finally:  # also when the poll itself is cancelled: no read outlives it
+            for task in tasks:
+                task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
+        for task in done:
+            task.result()  # anything but a ProviderError is a bug: not hidden
         for task in late:  # still waiting for its turn: read at the next poll
             self._unreadable[tasks[task]] = (f"{tasks[task][1]}: not read within {self.config.timeout:g}s (other "
                                              "flags' reads were slow): its strategies are not known")
