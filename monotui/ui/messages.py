@@ -1,4 +1,4 @@
-"""Messages the polling workers post to the app."""
+"""Messages the polling workers post to the rollouts screen."""
 
 from __future__ import annotations
 
