@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from monotui.models import Event, EventKind
-from monotui.render.text import clean
+from monotui.text import clean
 
 # what a person (or the platform acting for one) does to a rollout; deploys and steps are the line's own moves
 ACTED = {
