@@ -86,7 +86,7 @@ class Result(Generic[A]):
     sent: bool = False  # the request left (or may have)
 
 
-class ResendLedger(Protocol):
+class LedgerWriter(Protocol):
     """Where the unknown outcomes that may be sent again are kept (engine/resend_ledger.py)."""
 
     def record(self, record: AuditRecord) -> None: ...
@@ -108,7 +108,7 @@ class ActionPipeline:
 
     def write(self, plan: Mutation, stage: Stage, *, reason: str | None = None, error: str | None = None,
               confirmed_by: str | None = None, automatic: bool = False, answer: Any = None,
-              now: str | None = None, read_back: bool = False, ledger: ResendLedger | None = None) -> None:
+              now: str | None = None, read_back: bool = False, ledger: LedgerWriter | None = None) -> None:
         """One audit record, durably (AuditError when it cannot be written); a resendable action's records also go
         to the resend ledger, which outlives the log's rotation."""
         record = plan.audit_record(stage, actor=self.actor, reason=reason, error=error, confirmed_by=confirmed_by,
@@ -141,7 +141,7 @@ class ActionPipeline:
     async def run(self, plan: P, sender: Sender[P, A], *, reason: str | None, confirmed_by: str | None,
                   automatic: bool = False, refusal: Callable[[], str | None] | None = None,
                   busy: str = "another action on this target is still in flight",
-                  ledger: ResendLedger | None = None, target_name: str = "the target") -> Result[A]:
+                  ledger: LedgerWriter | None = None, target_name: str = "the target") -> Result[A]:
         """Send `plan` once, exactly as confirmed: refused without sending in read-only mode, while another
         request on the same target is in flight, or when `refusal()` names a reason; else the intent is on disk
         before the request leaves and the outcome record before this returns."""
