@@ -42,6 +42,7 @@ class MonotuiApp(QuietCrashApp[None]):
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._poll = poll
         self.crash: str | None = None  # set when an unexpected exception stopped the app
+        self._unknown_keys: list[str] = []
         try:
             self.theme = self.settings.theme
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
@@ -53,8 +54,14 @@ class MonotuiApp(QuietCrashApp[None]):
         self.rollouts = RolloutsScreen(self.engine, self.clock, self.key_of, self._first_rows_drawn)
         return self.rollouts
 
+    def on_load(self) -> None:
+        # before the rollouts screen mounts: its first banner and detail name the keys as the keymap has them
+        self._unknown_keys = self._apply_keymap()
+
     def on_mount(self) -> None:
-        self._apply_keymap()
+        if self._unknown_keys:
+            self.notify(f"keymap: unknown binding id(s) {', '.join(clean(u, 40) for u in self._unknown_keys)}; "
+                        "see ? for ids", severity="warning", markup=False, timeout=10)
         if self._poll:
             self.engine.rows_first = True  # the flag sources start once the first rows are drawn
             for source in self.engine.providers:
@@ -64,17 +71,15 @@ class MonotuiApp(QuietCrashApp[None]):
         for warning in self.engine.warnings:
             self.notify(warning, severity="warning", timeout=30, markup=False)
 
-    def _apply_keymap(self) -> None:
-        """The config's [keymap]: binding id → keys. An unknown id is named, not fatal."""
+    def _apply_keymap(self) -> list[str]:
+        """The config's [keymap]: binding id → keys. An unknown id is named (returned), not fatal."""
         wanted = dict(self.settings.keymap)
         unknown = sorted(set(wanted) - {c.id for c in commands.COMMANDS})
         for binding_id in unknown:
             del wanted[binding_id]
-        if unknown:
-            self.notify(f"keymap: unknown binding id(s) {', '.join(clean(u, 40) for u in unknown)}; see ? for ids",
-                        severity="warning", markup=False, timeout=10)
         if wanted:
             self.set_keymap(wanted)
+        return unknown
 
     # ---- sources ----------------------------------------------------------------------------------------
 
