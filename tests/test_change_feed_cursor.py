@@ -148,3 +148,28 @@ async def test_two_items_under_one_id_are_both_shown_as_a_conflict(
             cart_rows = [v.rollout for v in engine.state.views() if v.rollout.id.startswith("cart-api")]
             assert [(r.id, r.version) for r in cart_rows] == [("cart-api", cart["version"])]
             assert not cart_rows[0].errors
+
+
+async def test_a_repeated_error_on_the_event_cursor_lists_the_events_again_without_repeats(
+        feed: dict[str, Any]) -> None:
+    listed = feed["/v1/events"]["events"][:4]
+    state = {"known": 2}  # the server's event log holds the first two, then all four
+
+    def events(request: Request) -> Response:
+        if "since" in request.query_params and request.query_params["since"] != "0":
+            return respond({"error": "bad_request", "message": "unknown cursor"}, status=400)
+        shown = listed[:state["known"]]
+        return respond({"events": shown, "cursor": shown[-1]["id"]})
+
+    with FeedServer(feed, lambda request: respond(feed["/v1/changes/rollouts"]), events) as server:
+        provider = provider_for(server.url)
+        seen: list[int] = []
+        try:
+            seen += [e.id for e in (await provider.poll()).events]
+            state["known"] = 4
+            with pytest.raises(ProviderError):  # once: the engine backs off
+                await provider.poll()
+            seen += [e.id for e in (await provider.poll()).events]  # twice: listed again
+        finally:
+            await provider.aclose()
+    assert seen == [e["id"] for e in listed], "an event was lost or came twice"

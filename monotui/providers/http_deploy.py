@@ -246,7 +246,20 @@ class HttpDeployProvider:
         return EventPage(events=decode_items(data.events, _EVENT), cursor=data.cursor)
 
     async def _events(self) -> EventPage:
-        _, page = await self._edge.get("/v1/events", self._read_events, params={"since": self._event_cursor})
+        """The events since our cursor. An error on it the second time in a row is answered like the change
+        feeds' (listed again, without the cursor), keeping only the events past it: none comes twice."""
+        try:
+            _, page = await self._edge.get("/v1/events", self._read_events, params={"since": self._event_cursor})
+            self._cursor_errors.pop("/v1/events", None)
+        except ProviderError:
+            failures = self._cursor_errors.get("/v1/events", 0) + 1
+            self._cursor_errors["/v1/events"] = failures
+            if failures < 2 or self._event_cursor == 0:
+                raise
+            _, page = await self._edge.get("/v1/events", self._read_events)
+            self._cursor_errors.pop("/v1/events", None)
+            return EventPage(events=[e for e in page.events if e.id > self._event_cursor],
+                             cursor=max(page.cursor, self._event_cursor))
         if page.cursor < 0:  # a negative cursor is refused: only the events past ours are new
             return EventPage(events=[e for e in page.events if e.id > self._event_cursor], cursor=page.cursor)
         return page  # type: ignore[no-any-return]
