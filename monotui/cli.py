@@ -705,7 +705,10 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
         item["attention"] = view.attention.name.lower()
         item["health"] = as_json(view.health, exclude={"series"}) if view.health else None
         rollouts.append(item)
-    return {"generated_at": now.isoformat(), "sources": sources, "rollouts": rollouts}
+    from monotui.render.inert import inert
+
+    # a server's text, sanitised as on the screen: `jq -r` prints it to a terminal
+    return inert({"generated_at": now.isoformat(), "sources": sources, "rollouts": rollouts})  # type: ignore[no-any-return]
 
 
 def print_status(engine: Any, now: datetime) -> None:

@@ -102,7 +102,10 @@ def flags_json(engine: Engine, now: datetime) -> dict[str, Any]:
         item["source"] = source
         item["protected"] = engine.flag_protected(flag)
         flags.append(item)
-    return {"generated_at": now.isoformat(), "sources": sources, "flags": flags}
+    from monotui.render.inert import inert
+
+    # a server's text, sanitised as on the screen: `jq -r` prints it to a terminal
+    return inert({"generated_at": now.isoformat(), "sources": sources, "flags": flags})  # type: ignore[no-any-return]
 
 
 def _when(flag: Flag, now: datetime) -> str:

@@ -96,8 +96,10 @@ def _sd_value(value: object) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
 
 
-def syslog_message(record: dict[str, object], *, facility: int, app_name: str, procid: int | str) -> bytes:
-    """One audit record as an RFC 5424 message: header, structured data with the key fields, the JSON record."""
+def syslog_message(record: dict[str, object], *, facility: int, app_name: str, procid: int | str,
+                   line: bytes | None = None) -> bytes:
+    """One audit record as an RFC 5424 message: header, structured data with the key fields, the JSON record —
+    `line`, the record exactly as the local file holds it, when given."""
     outcome = str(record.get("outcome") or "")
     pri = facility * 8 + SEVERITY.get(outcome, 5)
     params = " ".join(f'{name}="{_sd_value(record[name])}"' for name in SD_FIELDS
@@ -105,8 +107,9 @@ def syslog_message(record: dict[str, object], *, facility: int, app_name: str, p
     sd = f"[{SD_ID} {params}]" if params else "-"
     header = (f"<{pri}>1 {_header_field(record.get('time'), 64)} {_header_field(record.get('host'), 255)} "
               f"{_header_field(app_name, 48)} {_header_field(procid, 128)} {_header_field(outcome, 32)} {sd} ")
-    body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    return header.encode("ascii", "replace") + body.encode("utf-8", "backslashreplace")
+    body = line if line is not None else json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "backslashreplace")
+    return header.encode("ascii", "replace") + body
 
 
 class _Cursor:
@@ -249,7 +252,8 @@ class TrailForwarder:
             return None  # a line torn by a killed writer: the local log skips it too
         if not isinstance(record, dict):
             return None
-        return syslog_message(record, facility=self.facility, app_name=self.app_name, procid=os.getpid())
+        return syslog_message(record, facility=self.facility, app_name=self.app_name, procid=os.getpid(),
+                              line=line.strip())
 
     def _send(self, messages: list[bytes]) -> None:
         target = self.target

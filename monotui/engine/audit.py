@@ -15,6 +15,7 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
 import stat
 import uuid
@@ -74,13 +75,21 @@ class AuditRecord:
     time: str = ""
 
     def to_json(self) -> str:
+        """One line of JSON. A server's text is kept exactly (it is evidence) but inert: JSON escapes C0 controls
+        itself; C1 controls and the bidi overrides/isolates are written as \\uXXXX too, so `cat`/`tail` of the log
+        cannot act on a terminal nor reorder what is read."""
         data: dict[str, object] = {"schema": SCHEMA}
         data.update(asdict(self))
         data["time"] = self.time or datetime.now(UTC).isoformat(timespec="milliseconds")
         data["host"] = socket.gethostname()
         data["monotui"] = __version__
         data["session"] = SESSION
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# only inside JSON strings (nowhere else can they appear), so escaping them keeps the line valid and its meaning
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def open_private(path: Path) -> int:

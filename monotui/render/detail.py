@@ -17,7 +17,7 @@ from monotui.formats import age, clock_time, millis, percent, since, sparkline, 
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
 from monotui.render.rollouts import status_text
-from monotui.render.text import join, plain
+from monotui.render.text import clean, join, plain
 
 LABEL = "bold"
 
@@ -34,7 +34,7 @@ def steps_text(rollout: Rollout) -> Text:
             share = rollout.share(step.weight)
             label = traffic_percent(share) if share is not None else f"weight {step.weight}"
         elif not step.pause:
-            label = step.label or "step"
+            label = clean(step.label, limit=40) if step.label else "step"  # a server's text
         elif step.duration_s is None:
             label = "pause ∞"
         else:
@@ -189,12 +189,12 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     for error in r.errors:
         lines.append(_line("Error", plain(error, style="bold red", limit=400)))
     for i, image in enumerate(r.images):
-        tags = Text(f"({', '.join(image.tags)})", style="dim") if image.tags else Text("")
+        tags = plain(f"({', '.join(image.tags)})", style="dim", limit=80) if image.tags else Text("")
         lines.append(_line("Images" if i == 0 else "", plain(image.image, limit=160), tags))
     for run in r.analysis[:4]:
         style = {"Successful": "green", "Failed": "bold red", "Error": "bold red",
                  "Inconclusive": "yellow"}.get(run.phase, "")
-        head = join(plain(run.name, limit=80), Text(run.phase or "?", style=style),
+        head = join(plain(run.name, limit=80), plain(run.phase or "?", style=style, limit=20),
                     Text(f"(r{run.revision})" if run.revision is not None else "", style="dim"))
         lines.append(_line("Analysis", head))
         if run.message:
@@ -203,7 +203,8 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
             counts = f"✔{metric.successful} ✖{metric.failed} ?{metric.inconclusive} ⚠{metric.error}"
             values = plain(", ".join(metric.values), limit=120) if metric.values else Text("")
             lines.append(_line("", join(Text("·"), plain(metric.name, style="bold", limit=60),
-                                        Text(metric.phase, style=style), Text(counts, style="dim"), values)))
+                                        plain(metric.phase, style=style, limit=20), Text(counts, style="dim"),
+                                        values)))
     h = view.health
     thresholds = thresholds.for_service(r.service)
     if h is not None:

@@ -12,6 +12,7 @@ from rich.text import Text
 from monotui.formats import clock_time, since
 from monotui.models import Flag, FlagChange, FlagChangeKind
 from monotui.render.text import join, plain
+from monotui.text import clean
 
 FLAG_MARK = "⚑"
 # Readable without colour: the indicator's mark and the on/off words carry the meaning; bold/reverse repeat it.
@@ -27,14 +28,15 @@ CHANGE_ICONS: dict[FlagChangeKind, tuple[str, str, str]] = {
 
 
 def state_words(flag: Flag) -> str:
-    """'on 25%', 'on (everyone)', 'off' — what a flag does in production, in a few words."""
+    """'on 25%', 'on (everyone)', 'off' — what a flag does in production, in a few words. Strategy names come from
+    the flag server: sanitised here, as every caller shows the words as they are (a Text, a table cell)."""
     if flag.unreadable:
         return "unknown (unreadable)"
     if not flag.enabled:
         return "off"
     if flag.rollout is not None:
         return f"on {flag.rollout}%"
-    return f"on ({', '.join(flag.strategies)})" if flag.strategies else "on"
+    return f"on ({clean(', '.join(flag.strategies), limit=80)})" if flag.strategies else "on"
 
 
 def state_text(flag: Flag) -> Text:
@@ -61,15 +63,18 @@ def stale_text(flag: Flag) -> Text:
 
 
 def change_words(change: FlagChange) -> str:
+    """'enabled', 'strategy changed: rollout 25% → 50%' — the summary (from the flag server) sanitised."""
     _, _, verb = CHANGE_ICONS[change.kind]
-    return f"{verb}: {change.summary}" if change.summary and change.kind is FlagChangeKind.STRATEGY_CHANGED else verb
+    if change.summary and change.kind is FlagChangeKind.STRATEGY_CHANGED:
+        return f"{verb}: {clean(change.summary, limit=None)}"
+    return verb
 
 
 def who_when(change: FlagChange | None, now: datetime) -> Text:
     """'by alice 3m ago' — the last change of a flag; 'no change seen' when the history does not reach it."""
     if change is None:
         return Text("no change seen", style="dim")
-    return join(Text(change_words(change), style="dim"), "by", plain(change.actor or "?", limit=40),
+    return join(plain(change_words(change), style="dim", limit=120), "by", plain(change.actor or "?", limit=40),
                 Text(f"{since(change.time, now)} ago", style="dim"))
 
 
