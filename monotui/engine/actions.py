@@ -79,9 +79,9 @@ ROLLOUT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ActionKind.ROLLBACK, "b", "Roll back", "roll back",
                "Return to the previous good revision (the stable one during a rollout)",
                frozenset(Phase), short="Rollback"),
-    ActionSpec(ActionKind.RETRY, "t", "Retry", "retry", "Start an aborted rollout's steps again (Argo Rollouts)",
+    ActionSpec(ActionKind.RETRY, "t", "Retry", "retry", "Start an aborted rollout's steps again",
                frozenset({Phase.ABORTED, Phase.DEGRADED})),
-    ActionSpec(ActionKind.RESTART, "R", "Restart", "restart", "Restart the rollout's pods (Argo Rollouts)",
+    ActionSpec(ActionKind.RESTART, "R", "Restart", "restart", "Restart the rollout's pods",
                frozenset(Phase)),
 )
 

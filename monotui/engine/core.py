@@ -29,8 +29,9 @@ from monotui.engine.rollout_actions import RolloutActions, describe
 from monotui.engine.silences import SilencePlan, Silences
 from monotui.engine.state import ProductionState
 from monotui.models import ActionKind, Flag, Rollout
-from monotui.providers import Source, build_provider
+from monotui.providers import ProviderError, Source, build_provider
 from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySource, Pin
+from monotui.providers.registry import kinds_that_can
 
 log = logging.getLogger(__name__)
 FLAGS_AFTER_S = 2.0  # longest a flag source's first poll waits for the other sources' first answers
@@ -239,11 +240,20 @@ class Engine:
         return await self.silences.run(SilencePlan(source, service, "expire-silence", f"silence {silence_id}",
                                                    silence_id=silence_id))
 
+    @staticmethod
+    def kinds_that_can(kind: ActionKind) -> str:
+        """The kinds of source that can take `kind`, in the words refusals use: "Argo Rollouts sources"."""
+        return kinds_that_can(kind)
+
     async def history(self, service: str) -> Any:
-        """The last 30 minutes of a service's health from the first source that keeps history (None without)."""
+        """The last 30 minutes of a service's health from the first source that keeps history (None without it, or
+        when that source cannot answer now: its status bar says why)."""
         for provider in self.providers.values():
             if isinstance(provider, HealthHistorySource):
-                return await provider.history(service)
+                try:
+                    return await provider.history(service)
+                except ProviderError:
+                    return None
         return None
 
     async def aclose(self) -> None:

@@ -81,8 +81,8 @@ FLAGS = Capability("flags", lambda engine, source: engine.can_flag(source))
 
 
 def no_such_action(spec: ActionSpec, source: str) -> str:
-    """The refusal for an action the source's kind cannot take: the one place that names the kinds that can."""
-    return f"{spec.verb}: source {clean(source, 40)} has no such action (Argo Rollouts sources only)"
+    """The refusal for an action the source's kind cannot take: the kinds that can come from the backend registry."""
+    return f"{spec.verb}: source {clean(source, 40)} has no such action ({Engine.kinds_that_can(spec.kind)} only)"
 
 
 def _acts(command: Command, context: Context) -> Answer:

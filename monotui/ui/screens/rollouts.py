@@ -24,7 +24,6 @@ from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
 from monotui.models import ActionKind, Alert
-from monotui.providers.base import ProviderError
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.text import clean
@@ -238,10 +237,7 @@ class RolloutsScreen(Screen[None]):
 
     @work(group="history", exclusive=True, exit_on_error=False)
     async def _fetch_history(self, service: str) -> None:
-        try:
-            history = await self.engine.history(service)
-        except ProviderError:
-            return  # the sparklines from the poll history stay; the source's bar shows what is wrong
+        history = await self.engine.history(service)  # None: the sparklines from the poll history stay
         if history is not None:
             self._history[service] = history
             self._show_detail()
