@@ -66,6 +66,11 @@ FORMS = {
     "monotui flags --json": "flags",
     "monotui flag off new-checkout --yes --reason \"error spike\"": "flag-action",
     "monotui demo --unleash": "demo-unleash",
+    "monotui config init": "config",
+    "monotui config check": "config",
+    "monotui config init --path P": "config",
+    "monotui config check --config P": "config",
+    "monotui config schema": "config",
 }
 
 
@@ -394,6 +399,19 @@ def test_demo_unleash_form(tmp_path: Path, env: dict[str, str]) -> None:
         assert term.wait_exit(timeout=60) == 0
     with pytest.raises(httpx.TransportError):  # stopped with the demo
         httpx.get(url.group(1), timeout=5)
+
+
+# ---- config init / check / schema (the README's quick start) ----------------------------------------------------
+
+
+def test_config_forms(tmp_path: Path, env: dict[str, str]) -> None:
+    """In the README's order: init writes the user's config, check passes on it; the same with a path; schema."""
+    other = str(tmp_path / "elsewhere.toml")
+    for form in forms("config"):
+        proc = run(split(form, {"P": other}), env)
+        assert proc.returncode == 0, (form, proc.stderr)
+    assert (tmp_path / "xdg-config" / "monotui" / "config.toml").is_file() and Path(other).is_file()
+    assert json.loads(proc.stdout)["properties"]["sources"]  # the schema, last
 
 
 # ---- the TUI --------------------------------------------------------------------------------------------------
