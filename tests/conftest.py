@@ -143,13 +143,13 @@ BACKEND_OBJECTS = {  # objects a test may reach under another name (`from ... im
 TESTS_DIR = Path(__file__).resolve().parent
 
 
-def _is_ours(obj: object) -> bool:
-    """A function or class written in tests/ (its helpers are searched too)."""
+def _is_ours(obj: object, home: Path = TESTS_DIR) -> bool:
+    """A function or class written in tests/, or beside the test (its helpers are searched too)."""
     try:
         source = inspect.getsourcefile(obj)  # type: ignore[arg-type]
     except TypeError:
         return False
-    return source is not None and Path(source).resolve().is_relative_to(TESTS_DIR)
+    return source is not None and any(Path(source).resolve().is_relative_to(d) for d in {TESTS_DIR, home})
 
 
 def _strings(code: types.CodeType, doc: str | None) -> Iterator[str]:
@@ -166,6 +166,7 @@ class _Needs:
 
     def __init__(self, item: pytest.Function) -> None:
         self.item = item
+        self.home = Path(str(item.path)).resolve().parent
         self.sure: set[str] = set()
         self.by_string: dict[str, set[str]] = {}
         self.seen: set[int] = set()
@@ -180,7 +181,7 @@ class _Needs:
             else:
                 self.sure.add(BACKEND_NAMES[name])
         for fixturedef in self.item.session._fixturemanager.getfixturedefs(name, self.item) or ():
-            if _is_ours(fixturedef.func):
+            if _is_ours(fixturedef.func, self.home):
                 self.scan(fixturedef.func, via_string and name)
 
     def scan(self, obj: object, via: str | bool = False) -> None:
@@ -212,7 +213,7 @@ class _Needs:
                     found |= {BACKEND_OBJECTS[id(c)] for c in candidates if c is not None and id(c) in BACKEND_OBJECTS}
                 elif isinstance(value, str):
                     strings.append(value)
-                elif (inspect.isfunction(value) or inspect.isclass(value)) and _is_ours(value):
+                elif (inspect.isfunction(value) or inspect.isclass(value)) and _is_ours(value, self.home):
                     self.scan(value, via)
             for backend in found:
                 if via:
@@ -292,11 +293,12 @@ def backend_missing(backend: str) -> str | None:
 BACKENDS = ("prometheus", "alertmanager", "unleash", "chromium", "kubectl", "rsyslog", "root")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks it adds
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item, backends in backend_markers(items).items():
         for backend in sorted(backends):
             item.add_marker(getattr(pytest.mark, backend))
-        if item.get_closest_marker("unleash"):
+        if item.get_closest_marker("unleash") and config.pluginmanager.hasplugin("xdist"):
             # one worker runs every test of the session's real Unleash, which it then starts once (pytest-xdist
             # with --dist loadgroup; without xdist the mark does nothing)
             item.add_marker(pytest.mark.xdist_group("unleash"))
