@@ -4,6 +4,7 @@ both before and after the command, asserting what the user sees and what the ser
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import httpx
 import pytest
 import yaml
 
+from monotui import __version__
 from monotui.engine.actions import ROLLOUT_ACTIONS
 from monotui.engine.audit import AuditLog
 from monotui.models import Phase, Strategy
@@ -211,7 +213,8 @@ def test_completion_completes_commands_and_options(env: dict[str, str]) -> None:
 def test_version_before_or_after_a_command(env: dict[str, str]) -> None:
     for argv in (["--version"], ["status", "--version"]):
         proc = run(argv, env)
-        assert (proc.returncode, proc.stdout.strip()) == (0, "monotui 0.1.0"), proc.stderr
+        assert (proc.returncode, proc.stdout.strip()) == (0, f"monotui {__version__}"), proc.stderr
+    assert importlib.metadata.version("monotui") == __version__  # the package's metadata reads the same one place
 
 
 def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env: dict[str, str]) -> None:
