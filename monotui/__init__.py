@@ -1,3 +1,3 @@
 """monotui: the terminal control room for teams that run production as their only environment."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

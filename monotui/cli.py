@@ -488,6 +488,10 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
 
 def run_serve(g: Globals, host: str, port: int, *, allow_remote: bool = False, token_file: str | None = None,
               max_sessions: int = 4) -> int:
+    from monotui.extras import missing
+
+    if problem := missing("serve", "`monotui serve`"):
+        return _fail(problem)
     # the same checks as the TUI, before any browser connects: a bad config fails here, once, with exit 2
     from monotui.config import resolve_config_path
     from monotui.serve import ServeError, is_loopback, new_token, serve, session_url, token_from_file
@@ -638,6 +642,10 @@ def run_kube_standin(port: int, fixtures: str | None, synthetic: int, namespaces
                      kubeconfig_out: str) -> int:
     import time
 
+    from monotui.extras import missing
+
+    if problem := missing("k8s", "`monotui kube-standin`"):
+        return _fail(problem)
     from monotui.simulator import kube_api
 
     objects = []

@@ -4,6 +4,7 @@ both before and after the command, asserting what the user sees and what the ser
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import httpx
 import pytest
 import yaml
 
+from monotui import __version__
 from monotui.engine.actions import ROLLOUT_ACTIONS
 from monotui.engine.audit import AuditLog
 from monotui.models import Phase, Strategy
@@ -66,6 +68,11 @@ FORMS = {
     "monotui flags --json": "flags",
     "monotui flag off new-checkout --yes --reason \"error spike\"": "flag-action",
     "monotui demo --unleash": "demo-unleash",
+    "monotui config init": "config",
+    "monotui config check": "config",
+    "monotui config init --path P": "config",
+    "monotui config check --config P": "config",
+    "monotui config schema": "config",
 }
 
 
@@ -206,7 +213,8 @@ def test_completion_completes_commands_and_options(env: dict[str, str]) -> None:
 def test_version_before_or_after_a_command(env: dict[str, str]) -> None:
     for argv in (["--version"], ["status", "--version"]):
         proc = run(argv, env)
-        assert (proc.returncode, proc.stdout.strip()) == (0, "monotui 0.1.0"), proc.stderr
+        assert (proc.returncode, proc.stdout.strip()) == (0, f"monotui {__version__}"), proc.stderr
+    assert importlib.metadata.version("monotui") == __version__  # the package's metadata reads the same one place
 
 
 def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env: dict[str, str]) -> None:
@@ -394,6 +402,19 @@ def test_demo_unleash_form(tmp_path: Path, env: dict[str, str]) -> None:
         assert term.wait_exit(timeout=60) == 0
     with pytest.raises(httpx.TransportError):  # stopped with the demo
         httpx.get(url.group(1), timeout=5)
+
+
+# ---- config init / check / schema (the README's quick start) ----------------------------------------------------
+
+
+def test_config_forms(tmp_path: Path, env: dict[str, str]) -> None:
+    """In the README's order: init writes the user's config, check passes on it; the same with a path; schema."""
+    other = str(tmp_path / "elsewhere.toml")
+    for form in forms("config"):
+        proc = run(split(form, {"P": other}), env)
+        assert proc.returncode == 0, (form, proc.stderr)
+    assert (tmp_path / "xdg-config" / "monotui" / "config.toml").is_file() and Path(other).is_file()
+    assert json.loads(proc.stdout)["properties"]["sources"]  # the schema, last
 
 
 # ---- the TUI --------------------------------------------------------------------------------------------------
