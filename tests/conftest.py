@@ -126,6 +126,7 @@ BACKEND_NAMES = {
     "AlertmanagerServer": "alertmanager", "find_alertmanager": "alertmanager",
     "RealUnleash": "unleash", "real_unleash": "unleash", "require_real_unleash": "unleash",
     "unleash_missing": "unleash", "PostgresServer": "unleash",
+    "Rsyslog": "rsyslog", "require_rsyslog": "rsyslog",
 }
 # A string naming one of these programs (an argument list, a path) means the test runs it.
 BACKEND_STRINGS = [

@@ -430,7 +430,9 @@ async def test_a_planted_token_never_appears_in_any_failure(kind: str, answers: 
                "connection refused": None}[kind]
     with HostileServer(deploy_api(answers, rollouts=handler)) as server:
         url = "http://127.0.0.1:9" if kind == "connection refused" else server.url
-        provider = HttpDeployProvider(HttpSourceConfig(**http_source(url, token_env="MONOTUI_PLANTED", timeout=1.0,
+        # the hanging answer needs a short timeout; the others a long one, so a loaded machine still sends them
+        timeout = 1.0 if kind == "timeout" else 10.0
+        provider = HttpDeployProvider(HttpSourceConfig(**http_source(url, token_env="MONOTUI_PLANTED", timeout=timeout,
                                                                      max_response_mb=1)))
         try:
             with pytest.raises(ProviderError) as info:

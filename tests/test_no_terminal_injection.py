@@ -187,7 +187,7 @@ def test_every_panel_and_dialog_draws_hostile_text_inert(hostile_config: Path, e
             before = {needle: term.text.count(needle) for needle in shown}
             for _ in range(10):
                 term.type(keys)
-                deadline = time.monotonic() + 3
+                deadline = time.monotonic() + 6
                 while time.monotonic() < deadline:
                     if any(term.text.count(needle) > before[needle] for needle in shown):
                         return

@@ -80,6 +80,8 @@ class Backend:
         module_name, _, attr = self.provider.partition(":")
         try:
             module = importlib.import_module(module_name)
+            for needed in self.needs:  # the provider may load them late: a source that cannot work says so now
+                importlib.import_module(needed)
         except ModuleNotFoundError as e:
             missing = (e.name or "").partition(".")[0]
             # what it needs, or a library of theirs (an extra installed in part): installing the extra again mends it
