@@ -4,9 +4,10 @@ closes) and, killed by the default action, the demo left them running with their
 
 An orderly stop can itself be stuck: when the terminal's reader has gone (`monotui demo | head -3`, a dead SSH
 session), Textual's output thread dies on the broken pipe and the app's next write blocks its event loop for good,
-so the quit the signal asked for never runs. A stop signal therefore also arms a watchdog: if the outermost
-`StopSignals` block has not been left `GIVE_UP_AFTER_S` after the first signal, the watchdog runs the blocks'
-`emergency` callbacks (stop the children) in its own thread and ends the process (exit status 128 + the signal).
+so the quit the signal asked for never runs. A stop signal therefore also arms a watchdog: if no `StopSignals`
+block has been left `GIVE_UP_AFTER_S` after the signal (the app's block is left as soon as the app has quit; the
+children's stops that follow are bounded), the watchdog runs the blocks' `emergency` callbacks (stop the children)
+in its own thread and ends the process (exit status 128 + the signal).
 """
 
 from __future__ import annotations
@@ -85,6 +86,6 @@ class StopSignals:
             _depth -= 1
             if self.emergency is not None:
                 _emergency.remove(self.emergency)
-            if _depth == 0 and _watchdog is not None:  # the orderly stop finished: nothing left to give up on
+            if _watchdog is not None:  # the stop moves on (the app's block is left): what follows is bounded
                 _watchdog.cancel()
                 _watchdog = None

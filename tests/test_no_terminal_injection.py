@@ -200,28 +200,12 @@ def test_every_panel_and_dialog_draws_hostile_text_inert(hostile_config: Path, e
         for key, shown in (("p", "in PRODUCTION?"), ("x", "Turn flag"), ("S", "Silence the alerts"),
                            ("s", "in PRODUCTION?"), ("?", "monotui keys")):
             press(key, shown)
-            term.type(ESCAPE)
-            term.wait_for("PRODUCTION")  # (drawn each second: a moment for the dialog to close)
-            before = term.text.count("PRODUCTION")
-            while term.text.count("PRODUCTION") <= before:
-                term._drain(0.1)
-        press("/", "filter: service")
-        press("svc", "svc-00001")
-        term.type("\r")  # the table again
-        press(ESCAPE, "Err%")  # the filter cleared: every row, under the table header drawn again
+            press(ESCAPE, "PRODUCTION")  # (the banner is drawn each second: a moment for the dialog to close)
         services = [*hostile_world().services, "svc-00000", "svc-00001"]
 
-        def details_seen() -> int:  # rows whose detail panel was drawn: its first line, "│ SERVICE status…"
-            return sum(f"│ {service} " in term.text for service in services)
-
-        for _ in range(len(services) - 1):  # every row's detail, one after the other, each drawn before the next
-            before = details_seen()
-            term.type("j")
-            deadline = time.monotonic() + 30
-            while details_seen() <= before:
-                assert time.monotonic() < deadline, f"the next row's detail is not drawn: {details_seen()}"
-                term._drain(0.1)
-        assert details_seen() == len(services)
+        # every row's detail, one after the other (what each shows is checked below: every hostile field drawn)
+        for _ in range(len(services) - 1):
+            press("j", *services)  # the table draws the selection anew, the detail panel with it
         term.type("q")
         assert term.wait_exit() == 0
         raw = term._raw

@@ -1,0 +1,57 @@
+"""Issue 21, item 1, at the renderers: a flag's strategy names and change summary, a step's label, an analysis's or
+metric's phase and an image's tags come from servers; each reaches the detail panel, the confirmation and the CLI's
+words through the sanitiser — a strategy named `ESC ] 0 ; … BEL` retitled the operator's tmux pane."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import msgspec
+from rich.console import Console
+
+from monotui.config import Thresholds
+from monotui.engine.attention import Attention
+from monotui.engine.state import RolloutView
+from monotui.models import Analysis, FlagChangeKind, ImageTag, Metric, Step
+from monotui.render.detail import detail
+from monotui.render.flags import change_words, flag_line, plan_rows, state_text, state_words
+from monotui.render.inert import inert
+
+from .conftest import make_world
+from .test_flags_render import NOW, change, flag
+
+HOSTILE = "x\x1b]0;PWN\x07\x1b]52;c;UFdO\x07\x9b6n\u202eNWP\x08\r"
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_a_flags_strategy_names_and_change_summary_are_inert() -> None:
+    hostile = flag(rollout=None, strategies=[HOSTILE], last_change=change(FlagChangeKind.STRATEGY_CHANGED,
+                                                                         summary=HOSTILE, actor=HOSTILE))
+    words = [state_words(hostile), state_text(hostile).plain, change_words(hostile.last_change),
+             flag_line(hostile, NOW).plain, *(text.plain for _, text in plan_rows(hostile, False, "flags"))]
+    for text in words:
+        assert not CONTROL.search(text), repr(text)
+    assert "x␛]0;PWN␇" in state_words(hostile)  # shown, visibly
+
+
+def test_a_steps_label_analysis_phases_and_image_tags_are_inert() -> None:
+    rollout = make_world().rollouts()[0]
+    rollout = msgspec.structs.replace(
+        rollout, steps=[Step(label=HOSTILE), *rollout.steps], current_step=0,
+        analysis=[Analysis(name="a", phase=HOSTILE, metrics=[Metric(name="m", phase=HOSTILE)])],
+        images=[ImageTag(image="img", tags=[HOSTILE])])
+    view = RolloutView(source="prod", rollout=rollout, health=None, attention=Attention.WAITING_FOR_HUMAN,
+                       stale=False, read_only=False)
+    console = Console(width=400, record=True, color_system=None, force_terminal=False)
+    console.print(detail(view, None, [], datetime.now(UTC), Thresholds()))
+    text = console.export_text()
+    assert not CONTROL.search(text.replace("\n", "")), repr(CONTROL.search(text.replace("\n", "")))
+    assert text.count("x␛]0;PWN") >= 4  # the label, both phases, the tags
+
+
+def test_json_for_the_cli_is_inert_but_whole() -> None:
+    data = inert({HOSTILE: [HOSTILE, 1, None, {"k": HOSTILE * 100}]})
+    flat = repr(data)
+    assert not CONTROL.search(str(data))
+    assert len(data["x␛]0;PWN␇␛]52;c;UFdO␇<U+009B>6n<U+202E>NWP␈␍"][3]["k"]) > 200 * 10, flat[:80]  # not cut
