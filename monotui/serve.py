@@ -255,7 +255,7 @@ class MonotuiServer(Server):
         app.on_shutdown.append(self.on_shutdown)
         return app
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if not self.authorised(request):
             return self._no_token_page()
         if "token" in request.query:  # trade it for a cookie, and take it out of the address bar and history
@@ -296,7 +296,7 @@ class MonotuiServer(Server):
         try:
             await websocket.prepare(request)
             session = BrowserSession(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                                     close=websocket.close,  # type: ignore[arg-type]  # as textual-serve does
+                                     close=websocket.close,  # as textual-serve does
                                      download_manager=self.download_manager,
                                      debug=self.debug)
             self.sockets.add(websocket)

@@ -25,8 +25,8 @@ def backoff_delay(interval: float, failures: int, rng: random.Random | None = No
     if failures <= 0:
         return interval
     cap = min(MAX_BACKOFF_S, max(interval * 16, interval))
-    delay = min(cap, interval * 2 ** (failures - 1))
-    jitter = (rng or random).uniform(0.9, 1.1)  # de-synchronise many monotui instances
+    delay: float = min(cap, interval * 2 ** (failures - 1))
+    jitter: float = (rng or random).uniform(0.9, 1.1)  # de-synchronise many monotui instances
     return delay * jitter
 
 
@@ -102,7 +102,7 @@ def _failed(state: ProductionState, name: str, message: str, failures: int) -> S
 
 async def poll_forever(state: ProductionState, provider: Source) -> AsyncIterator[SourceUpdate]:
     if isinstance(provider, WatchingSource):
-        async for update in watch_forever(state, provider):  # type: ignore[arg-type]
+        async for update in watch_forever(state, provider):
             yield update
         return
     config = state.settings.source(provider.name)

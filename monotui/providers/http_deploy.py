@@ -262,7 +262,7 @@ class HttpDeployProvider:
                              cursor=max(page.cursor, self._event_cursor))
         if page.cursor < 0:  # a negative cursor is refused: only the events past ours are new
             return EventPage(events=[e for e in page.events if e.id > self._event_cursor], cursor=page.cursor)
-        return page  # type: ignore[no-any-return]
+        return page
 
     async def _changes(self, path: str, parse: Any, cursor: str | None) -> tuple[Any, int]:
         """One page of a change feed since `cursor`, and the requests it took: a cursor the server no longer

@@ -17,7 +17,8 @@ from monotui.formats import age, clock_time, millis, percent, since, sparkline, 
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
 from monotui.render.rollouts import status_text
-from monotui.render.text import clean, join, plain
+from monotui.render.text import join, plain
+from monotui.text import clean
 
 LABEL = "bold"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monotui.render.text import clean
+from monotui.text import clean
 
 
 def inert(data: Any) -> Any:

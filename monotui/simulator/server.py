@@ -128,7 +128,9 @@ def _negotiated(state: SimState, request: Request, body: bytes, *, cache: tuple[
     headers = {**(headers or {}), "Vary": "Accept-Encoding"}
     if len(body) < GZIP_MIN_BYTES or not _accepts_gzip(request):
         return _json(body, headers=headers)
-    compress = lambda: gzip.compress(body, compresslevel=6, mtime=0)  # noqa: E731
+    def compress() -> bytes:
+        return gzip.compress(body, compresslevel=6, mtime=0)
+
     packed = state.cached(f"{cache[0]}.gz", cache[1], compress) if cache else compress()
     return _json(packed, headers={**headers, "Content-Encoding": "gzip"})
 

@@ -80,7 +80,8 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
             if (answer := refused(request)) is not None:
                 return answer
             try:
-                return await fn(request)
+                result: Response = await fn(request)
+                return result
             except FlagNotFound as e:
                 return _error(404, "NotFoundError", str(e.args[0]))
             except FlagExists as e:

@@ -7,7 +7,7 @@ the body. The provider sends them in order. See ../shared/ARGO-ROLLOUTS.md.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -238,7 +238,7 @@ def pinned(patch: Patch, resource_version: str) -> Any:
 
 def patches_for(kind: ActionKind, ro: Obj, replica_sets: Iterable[Obj] = (), revision: int | None = None,
                 now: datetime | None = None) -> list[Patch]:
-    build = {
+    build: Callable[[], list[Patch]] | None = {
         ActionKind.PAUSE: pause,
         ActionKind.RESUME: resume,
         ActionKind.PROMOTE: lambda: promote(ro),

@@ -50,8 +50,9 @@ def relist_delay(fruitless: int, config: ArgoRolloutsSourceConfig, rng: random.R
     relist_backoff_s, relist_backoff_max_s and relist_jitter)."""
     if fruitless <= 1:
         return 0.0
-    delay = min(config.relist_backoff_max_s, config.relist_backoff_s * 2 ** min(fruitless - 2, 64))
-    return delay * (rng or random).uniform(1 - config.relist_jitter, 1.0)
+    delay: float = min(config.relist_backoff_max_s, config.relist_backoff_s * 2 ** min(fruitless - 2, 64))
+    factor: float = (rng or random).uniform(1 - config.relist_jitter, 1.0)
+    return delay * factor
 
 Key = tuple[str, str]  # (namespace, name)
 
