@@ -1,7 +1,7 @@
 """Promote, promote --full and undo send exactly what the kubectl-argo-rollouts plugin sends (its Go code at the
 fixtures' commit, pkg/kubectl-argo-rollouts/cmd/{promote,undo}), against the loopback Kubernetes API stand-in:
 an inconclusive step analysis, the order of promote --full's two patches under RBAC, the fallback for controllers
-without a status subresource, and undo's revision 0 and skip (issue 21, items 18-21)."""
+without a status subresource, and undo's revision 0 and skip."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Numbers the plugin reads as numbers, negative ones too, are never taken for absent; and the other readings of
-issue 21 item 22: a routed weight without a canary entry is 0, `restartAt` is compared as an instant. Each case
+"""Numbers the plugin reads as numbers, negative ones too, are never taken for absent; and the other readings the
+plugin makes: a routed weight without a canary entry is 0, `restartAt` is compared as an instant. Each case
 is the plugin's fixture changed as noted, read as `kubectl argo rollouts get` (v1.9) reads it."""
 
 from __future__ import annotations

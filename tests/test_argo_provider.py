@@ -102,7 +102,7 @@ ACTIONS = [
     ("jesse-test/bluegreen-demo", ActionKind.PROMOTE,
      [("/status", "application/merge-patch+json", {"status": {"pauseConditions": None}})]),
     # paused by InconclusiveAnalysisRun, but not by its current step's analysis (no
-    # currentStepAnalysisRunStatus): the plugin only clears the pause conditions (issue 21 item 18)
+    # currentStepAnalysisRunStatus): the plugin only clears the pause conditions
     ("jesse-test/rollout-experiment-analysis", ActionKind.PROMOTE,
      [("/status", "application/merge-patch+json", {"status": {"pauseConditions": None}})]),
     ("jesse-test/canary-demo", ActionKind.PROMOTE_FULL,

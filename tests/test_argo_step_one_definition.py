@@ -1,4 +1,4 @@
-"""One definition of the step, shown the same everywhere (issue 21 item 23): the Step column and the promote
+"""One definition of the step, shown the same everywhere: the Step column and the promote
 confirmation say the same `currentStepIndex/steps` for the same rollout, and an index past the end reads as the
 plugin prints it (`11/8`), never clamped."""
 

@@ -1,4 +1,4 @@
-"""The deploy API's change feed never stalls, repeats or hides (issue 21 #8): a cursor too long to send back is
+"""The deploy API's change feed never stalls, repeats or hides: a cursor too long to send back is
 not kept (everything is listed again), a repeated error on a cursor is backed off from and then answered by
 listing again, a negative event cursor is refused (no event comes twice), and two items under one id are both
 shown, as a conflict, until the API lists the id once."""

@@ -1,4 +1,4 @@
-"""Issue 21, item 16: `monotui demo` (with `--prometheus` too) whose terminal's reader has gone (`monotui demo |
+"""`monotui demo` (with `--prometheus` too) whose terminal's reader has gone (`monotui demo |
 head -3`, a dead SSH session) still ends promptly on SIGTERM, and every process it started goes with it.
 
 Once the reader has gone, Textual's output thread dies on the broken pipe and the app's next write blocks its event

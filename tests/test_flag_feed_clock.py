@@ -1,4 +1,4 @@
-"""One event stamped in the future never blinds the flag feed (issue 21 #2): the change cursor never moves past
+"""One event stamped in the future never blinds the flag feed: the change cursor never moves past
 the reader's own clock plus a bounded skew, a future-stamped event is shown as such, and the kill switch on a
 flag whose rollout changed acts on the first try (the state shown is the one confirmed, and it is read fresh)."""
 

@@ -1,4 +1,4 @@
-"""One flag whose own read fails or hangs is that flag's problem alone (issue 21 #7): it is `unreadable` with
+"""One flag whose own read fails or hangs is that flag's problem alone: it is `unreadable` with
 the reason, its read has its own deadline, and every other flag (and its kill switch) stays."""
 
 from __future__ import annotations

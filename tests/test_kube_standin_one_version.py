@@ -1,6 +1,6 @@
 """The Kubernetes API stand-in serves each kind in one API version, as kube-apiserver serves a list: the plugin's
 fixtures hold `extensions/v1beta1` ReplicaSets, and an `apps/v1` list with those items inside made the real
-`kubectl get replicasets -A -o json` exit 1 (issue 21 item 24)."""
+`kubectl get replicasets -A -o json` exit 1."""
 
 from __future__ import annotations
 

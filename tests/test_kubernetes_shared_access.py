@@ -1,4 +1,4 @@
-"""Kubernetes access lives in one module, monotui/providers/kubernetes.py (issue 20 item 5): the Argo Rollouts
+"""Kubernetes access lives in one module, monotui/providers/kubernetes.py: the Argo Rollouts
 source uses it, any other kind (pods, ReplicaSets, for Flagger or pod logs later) can list and watch through it,
 and kr8s is imported only when a client first connects, so a base install can leave it out."""
 

@@ -1,4 +1,4 @@
-"""Issue 21, item 1: no string from a server reaches the terminal as a control sequence.
+"""no string from a server reaches the terminal as a control sequence.
 
 One hostile world: every text field of every model, from every kind of source monotui reads — the deploy API
 (rollouts, revisions, events), Argo Rollouts objects (messages, conditions, pause reasons, images) as the Kubernetes

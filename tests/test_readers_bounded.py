@@ -1,4 +1,4 @@
-"""Every answer's size is bounded after decompression, whatever the chain of content codings (issue 21 #3): a
+"""Every answer's size is bounded after decompression, whatever the chain of content codings: a
 stacked `gzip, gzip` bomb is stopped at the bound like a single one, an unknown coding or a third layer is refused,
 and decompression runs off the event loop, stopped by the source's deadline."""
 

@@ -1,4 +1,4 @@
-"""One item nested more than a thousand levels deep is that item's problem alone (issue 21 #9): the JSON decoders
+"""One item nested more than a thousand levels deep is that item's problem alone: the JSON decoders
 give up near 1,000 levels, which used to make the whole answer, so the whole source, unreadable."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 21, item 1, at the renderers: a flag's strategy names and change summary, a step's label, an analysis's or
+"""At the renderers: a flag's strategy names and change summary, a step's label, an analysis's or
 metric's phase and an image's tags come from servers; each reaches the detail panel, the confirmation and the CLI's
 words through the sanitiser — a strategy named `ESC ] 0 ; … BEL` retitled the operator's tmux pane."""
 

@@ -1,4 +1,4 @@
-"""Issue 21, item 4: `monotui serve` shows the control room only to whoever holds its session token, only to its own
+"""`monotui serve` shows the control room only to whoever holds its session token, only to its own
 pages' websockets, to a bounded number of tabs, on a bounded terminal, on loopback unless told otherwise, and stops
 promptly on SIGTERM. Checked with raw websockets (aiohttp's client) and with headless Chromium."""
 

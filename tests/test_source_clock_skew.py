@@ -1,4 +1,4 @@
-"""A source whose clock runs ahead or behind ours (issue 21 #10): its offset is estimated from its `Date` headers,
+"""A source whose clock runs ahead or behind ours: its offset is estimated from its `Date` headers,
 its times are compared with local ones through it (a breaching canary stamped 45 s "in the future" is still the
 SUSPECT), and the source's status says how far off its clock is."""
 
