@@ -11,7 +11,7 @@ flag's name, `actor` who changed it (as the flag server records it), `message` "
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from monotui.config import Settings
 
 CHANGES_PER_SERVICE = 200  # the changes kept per service for "What changed?" (15 minutes' worth, and more)
-TIMELINE_POINTS = 64  # the readings of a flagged service's health kept, to know its figures just before a flip
+TIMELINE_POINTS = 256  # the readings of a flagged service's health kept, to know its figures just before a flip
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class FlagState:
         self._flag_services: set[str] = set()  # services some flag source maps a flag to
         # flagged service → its health readings (our clock, error ratio, p99), oldest first, when they moved: the
         # figures just before a flip, though the flip is read a poll or more after it (and after the health moved)
-        self._timeline: dict[str, deque[tuple[datetime, float, float]]] = {}
+        self._timeline: dict[str, deque[tuple[datetime, datetime, float, float]]] = {}  # (first, last read, …)
 
     def _apply_flags(self, source: str, result: PollResult,
                      first_poll: bool) -> list[tuple[Event, FlagChange]]:
@@ -132,25 +132,39 @@ class FlagState:
             if flag.service:
                 by_service.setdefault(flag.service, []).append(flag)
         self._flags_by_service[source] = by_service
-        self._flag_services = {s for flags in self._flags_by_service.values() for s in flags}
-        for gone in self._timeline.keys() - self._flag_services:
+        flagged = {s for flags in self._flags_by_service.values() for s in flags}
+        for gone in self._timeline.keys() - flagged:
             del self._timeline[gone]
+        new = flagged - self._flag_services
+        self._flag_services = flagged
+        # a reading holds until the next one (a change feed sends only figures that moved): start with today's
+        self._record_health([h for s in new if (h := self.service_health(s)) is not None])
 
-    def _record_health(self, health: Sequence[ServiceHealth]) -> None:
-        """Readings of flagged services' health (those that moved), for `figures_before`."""
+    def _record_health(self, health: Iterable[ServiceHealth]) -> None:
+        """Readings of flagged services' health, as of now (a poll of their health source), for `figures_before`
+        and `readings`: figures that did not move extend the last reading's time instead of adding one."""
         if not self._flag_services:
             return
         now = self.clock()
         for h in health:
-            if h.service in self._flag_services:
-                points = self._timeline.setdefault(h.service, deque(maxlen=TIMELINE_POINTS))
-                points.append((now, h.error_ratio, h.p99_ms))
+            if h.service not in self._flag_services:
+                continue
+            points = self._timeline.setdefault(h.service, deque(maxlen=TIMELINE_POINTS))
+            if points and points[-1][2:] == (h.error_ratio, h.p99_ms):
+                points[-1] = (points[-1][0], now, h.error_ratio, h.p99_ms)
+            else:
+                points.append((now, now, h.error_ratio, h.p99_ms))
+
+    def readings(self, service: str, start: datetime, end: datetime) -> list[tuple[float, float]]:
+        """`service`'s (error ratio, p99) as read after `start` and up to `end` (flagged services only)."""
+        return [(error, p99) for first, last, error, p99 in self._timeline.get(service, ())
+                if last > start and first <= end]
 
     def figures_before(self, service: str, at: datetime) -> tuple[float, float] | None:
-        """`service`'s (error ratio, p99) as last read before `at`; None when no reading is that old."""
+        """`service`'s (error ratio, p99) as last read up to `at`; None when no reading is that old."""
         found = None
-        for when, error, p99 in self._timeline.get(service, ()):
-            if when >= at:
+        for first, _, error, p99 in self._timeline.get(service, ()):
+            if first > at:  # a reading at the change's very moment cannot show it yet
                 break
             found = (error, p99)
         return found

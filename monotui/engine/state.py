@@ -264,6 +264,9 @@ class ProductionState(FlagState):
         if result.alerts is not None:
             data.alerts = result.alerts
             self._count_firing()
+        if self._flag_services and (not self.health_sources or source in self.health_sources):
+            # as of this poll, the flagged services' figures (a change feed sends only those that moved)
+            self._record_health(data.health[s] for s in self._flag_services if s in data.health)
         for event in result.events:
             self.events.append(SourceEvent(source, event))
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
@@ -379,8 +382,6 @@ class ProductionState(FlagState):
             data.health.update((h.service, h) for h in health)
         for service in moved:
             self._service_dirty(service)
-        if not self.health_sources or source in self.health_sources:
-            self._record_health([data.health[service] for service in moved])
         self._track_breaches(source, data.health.values() if replace_all else health)
 
     def _count_firing(self) -> None:
@@ -495,7 +496,7 @@ class ProductionState(FlagState):
         cases += [(s.evidence, s) for s in self.flag_suspects(service, now)]
         rollouts: dict[tuple[str, str], Evidence] = {}
         flags: list[FlagSuspect] = []
-        for ev, item in ranked(cases):
+        for ev, item in ranked(cases, lambda start, end: self.readings(service, start, end)):
             if isinstance(item, FlagSuspect):
                 flags.append(FlagSuspect(item.flag, item.source, ev))
             else:

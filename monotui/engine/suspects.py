@@ -9,7 +9,7 @@ cannot explain a service-wide rise of 18 points); then how close to the breach i
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -43,6 +43,8 @@ class Evidence:
     share: float | None = None  # the part of the service's traffic the change touches, 0..1 (None: not known)
     after_breach: bool = False  # every change of it in the window came after the breach: listed only
     threshold: float = 0.0  # the breaching figure's threshold (what a "rise" is measured against)
+    began_at: datetime | None = None  # when the change began (a rollout's start; a flip: changed_at)
+    flat_until: datetime | None = None  # the figure did not rise after it, until another change at this time
     rank: int = 0  # 1: the best evidenced suspect of its service (0: not ranked)
     of: int = 0  # how many suspects its service has
 
@@ -56,10 +58,16 @@ class Evidence:
         An error ratio rises by at most the share (every request the change touches failing); a p99 moves once a
         percent of requests is slow. A figure that did not rise since the change is not the change's doing."""
         jump = self.jump
-        if jump is not None and jump < FLAT * self.threshold:
+        if self.flat_until is not None or (jump is not None and jump < FLAT * self.threshold):
             return False
+        return self.share_covers
+
+    @property
+    def share_covers(self) -> bool | None:
+        """Is the share of traffic the change touches enough for the rise (None: the share is not known)?"""
         if self.share is None:
             return None
+        jump = self.jump
         if self.figure == "error ratio":
             if jump is None:
                 return self.share > 0
@@ -80,8 +88,32 @@ def rank_key(ev: Evidence) -> tuple[bool, int, float]:
 T = TypeVar("T")
 
 
-def ranked(cases: Iterable[tuple[Evidence, T]]) -> list[tuple[Evidence, T]]:
-    """The cases of one service in rank order, each evidence numbered (rank, of)."""
+Readings = Callable[[datetime, datetime], list[tuple[float, float]]]
+
+
+def flat_after(ev: Evidence, cases: Sequence[Evidence], readings: Readings) -> Evidence:
+    """`ev` marked `flat_until` a later change of the same service when the service's readings between its start
+    and that later change show the breaching figure did not rise (and stayed under its threshold): while it was
+    on its own, it did not move the figure."""
+    began = ev.began_at or ev.changed_at
+    if ev.after_breach or ev.before is None:
+        return ev
+    later = sorted(t for c in cases if not c.after_breach and (t := c.began_at or c.changed_at) > began)
+    known = 0 if ev.figure == "error ratio" else 1
+    for until in later:
+        points = [p[known] for p in readings(began, until)]
+        if points and all(v - ev.before < FLAT * ev.threshold and v < ev.threshold for v in points):
+            return replace(ev, flat_until=until)
+    return ev
+
+
+def ranked(cases: Iterable[tuple[Evidence, T]], readings: Readings | None = None) -> list[tuple[Evidence, T]]:
+    """The cases of one service in rank order, each evidence numbered (rank, of); with `readings` (the service's
+    health between two times), a change after which the figure stayed flat until another change ranks below."""
+    cases = list(cases)
+    if readings is not None and len(cases) > 1:
+        evidences = [ev for ev, _ in cases]
+        cases = [(flat_after(ev, evidences, readings), item) for ev, item in cases]
     ordered = sorted(cases, key=lambda c: rank_key(c[0]))
     return [(replace(ev, rank=i, of=len(ordered)), item) for i, (ev, item) in enumerate(ordered, 1)]
 
@@ -124,8 +156,9 @@ def evidence(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresho
     if not before and not after:
         return None
     changed_at = max(before) if before else min(after)
-    return case(health, thresholds, changed_at, breach_at, baseline, now, rollout.started_at,
-                share=rollout_share(rollout), after_breach=not before)
+    found = case(health, thresholds, changed_at, breach_at, baseline, now, rollout.started_at,
+                 share=rollout_share(rollout), after_breach=not before)
+    return replace(found, began_at=rollout.started_at)
 
 
 def case(health: ServiceHealth, thresholds: Thresholds, changed_at: datetime, breach_at: datetime,

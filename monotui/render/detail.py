@@ -112,7 +112,7 @@ def evidence_text(ev: Evidence, since_what: str) -> Text:
     cannot explain the rise does not read as its cause: the figure now, and why it is not the change's doing."""
     fmt = _figure_format(ev)
     before = fmt(ev.before) if ev.before is not None else "?"
-    if ev.explains is False and ev.share is not None and (ev.jump is None or ev.jump >= FLAT * ev.threshold):
+    if ev.share is not None and ev.share_covers is False and (ev.jump is None or ev.jump >= FLAT * ev.threshold):
         out = Text(f"{ev.figure} {fmt(ev.now)} now, not from it: it serves {traffic_percent(ev.share * 100)} of "
                    "traffic;", style="bold")
     else:
@@ -133,10 +133,11 @@ def suspect_reasons(ev: Evidence, with_rank: bool = True) -> str:
     if ev.share is not None:
         parts.append(f"{traffic_percent(ev.share * 100)} of traffic")
     what = "errors" if ev.figure == "error ratio" else "p99"
-    explains = ev.explains
-    if ev.jump is not None and ev.jump < FLAT * ev.threshold:
+    if ev.flat_until is not None:
+        parts.append(f"{what} flat after it until another change at {clock_time(ev.flat_until)}")
+    elif ev.jump is not None and ev.jump < FLAT * ev.threshold:
         parts.append(f"{what} {fmt(ev.before)} → {fmt(ev.now)} since: no rise after it")
-    elif explains is False:
+    elif ev.share_covers is False:
         rise = f"the rise of {what} from {fmt(ev.before)}" if ev.before is not None else f"{what} at {fmt(ev.now)}"
         parts.append(f"cannot explain {rise} to {fmt(ev.now)}" if ev.before is not None else f"cannot explain {rise}")
     elif ev.before is not None:
