@@ -17,6 +17,7 @@ import msgspec
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
+from monotui.engine.platform_moves import MOVES_PER_SERVICE, PlatformMove, platform_move
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at, grace_for, ranked
 from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Phase, Rollout, ServiceHealth
@@ -87,6 +88,7 @@ class RolloutView(msgspec.Struct, frozen=True, gc=False):
     evidence: Evidence | None = None
     alerts: int = 0  # firing, not silenced
     flag_suspects: tuple[FlagSuspect, ...] = ()  # flags of the service that changed just before it breached
+    platform_move: PlatformMove | None = None  # the platform's last automatic move on the service, while recent
 
     @property
     def key(self) -> str:
@@ -157,6 +159,7 @@ class ProductionState(FlagState):
         self._puts: dict[str, int] = {}
         self.suspect_keys: set[str] = set()  # keys of the views with a suspect (rollout or flag), read-only or not
         self._health_read: dict[str, deque[datetime]] = {}  # source → when its last health readings came
+        self.platform_moves: dict[str, deque[PlatformMove]] = {}  # service → its automatic moves, oldest first
         self._cases: dict[str, tuple[dict[tuple[str, str], Evidence], tuple[FlagSuspect, ...]]] = {}  # per refresh
         self.last_refresh: datetime | None = None
 
@@ -269,6 +272,7 @@ class ProductionState(FlagState):
             self._record_health(data.health[s] for s in self._flag_services if s in data.health)
         for event in result.events:
             self.events.append(SourceEvent(source, event))
+            self._note_move(source, event)
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
             self.events.append(SourceEvent(source, event, change))
         # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
@@ -293,7 +297,25 @@ class ProductionState(FlagState):
         self.events.append(SourceEvent(source, Event(
             id=self._derived_ids, time=self.clock(), kind=kind, service=rollout.service, rollout_id=rollout.id,
             revision=rollout.revision, actor=actor, message=message)))
+        self._note_move(source, self.events[-1].event)
         self.version += 1
+
+    def _note_move(self, source: str, event: Event) -> None:
+        move = platform_move(source, event)
+        if move is None or not move.service:
+            return
+        moves = self.platform_moves.setdefault(move.service, deque(maxlen=MOVES_PER_SERVICE))
+        moves.append(move)
+        self._service_dirty(move.service)
+
+    def platform_move_of(self, service: str, now: datetime | None = None) -> PlatformMove | None:
+        """The newest automatic move on `service` within `platform_moves_window` before `now`."""
+        moves = self.platform_moves.get(service)
+        if not moves:
+            return None
+        now = now or self.clock()
+        newest = max(moves, key=lambda m: m.at)
+        return newest if now - newest.at < timedelta(seconds=self.settings.platform_moves_window) else None
 
     def _track_breaches(self, source: str, changed: Iterable[ServiceHealth]) -> None:
         if self.health_sources and source not in self.health_sources:
@@ -464,14 +486,24 @@ class ProductionState(FlagState):
         else:
             case, flags = None, ()
         rank = Attention.SUSPECT if case or flags else attention(rollout, health, limits, now)
+        # "just rolled back" and a platform move's marker end with the clock: look at this row again at the
+        # first of them (once per deadline)
+        ends = []
         if rollout.rolled_back_at is not None and now - rollout.rolled_back_at < RECENT_ROLLBACK:
-            # "just rolled back" ends with the clock: look at this row again then (once per deadline)
-            when = (rollout.rolled_back_at + RECENT_ROLLBACK).timestamp()
-            if self._deadline_of.get((source, rollout.id)) != when:
-                self._deadline_of[(source, rollout.id)] = when
-                heapq.heappush(self._deadlines, (when, source, rollout.id))
+            ends.append(rollout.rolled_back_at + RECENT_ROLLBACK)
+        move = self.platform_move_of(rollout.service, now) if rollout.service in self.platform_moves else None
+        if move is not None:
+            ends.append(move.at + timedelta(seconds=self.settings.platform_moves_window))
+        if ends:
+            self._deadline(source, rollout.id, min(ends))
         return RolloutView(source, rollout, health, rank, data.status.stale, data.status.read_only, case,
-                           self._firing.get(rollout.service, 0), flags)
+                           self._firing.get(rollout.service, 0), flags, move)
+
+    def _deadline(self, source: str, rollout_id: str, at: datetime) -> None:
+        when = at.timestamp()
+        if self._deadline_of.get((source, rollout_id)) != when:
+            self._deadline_of[(source, rollout_id)] = when
+            heapq.heappush(self._deadlines, (when, source, rollout_id))
 
     def _service_cases(self, service: str, now: datetime) -> tuple[dict[tuple[str, str], Evidence],
                                                                    tuple[FlagSuspect, ...]]:

@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.text import Text
 
 from monotui.config import Thresholds
+from monotui.engine.platform_moves import ICONS
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
 from monotui.engine.suspects import FLAT, Evidence, rank_key
 from monotui.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
@@ -193,6 +194,15 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              join(Text("source"), plain(view.source), sep=" ")),
     ]
     lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
+    move = view.platform_move
+    if move is not None:  # the platform's own move, kept in view after the next deploy
+        said = join(Text(f"{ICONS[move.kind]} {move.words}", style="bold magenta"),
+                    Text("by"), plain(move.actor or "the platform", style="bold", limit=60))
+        if move.reason:
+            said.append(": ")
+            said.append_text(plain(move.reason, limit=200))
+        said.append(f" ({clock_time(move.at)}, {since(move.at, now)} ago)", style="dim")
+        lines.append(_line("Platform", said))
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))

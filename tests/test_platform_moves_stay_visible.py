@@ -1,0 +1,126 @@
+"""The platform's own moves stay in view: an automatic rollback keeps a marker on its service's row (`↩ auto 4m`)
+for `platform_moves_window`, even after the service's next deploy; `/rolled` and `/auto` find it; the detail
+panel says who and why. Against the simulator's auto-rollback (a real HTTP server) and the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from monotui.engine.core import Engine
+from monotui.models import ActionKind, EventKind, Phase, Strategy
+from monotui.simulator.server import SimulatorServer
+from monotui.simulator.world import World
+from monotui.ui.app import MonotuiApp
+
+from .conftest import make_world
+from .ui_helpers import cell, panel_text, rows_loaded, select, settle
+
+SERVICE = "cart-api"
+KEY = f"prod/{SERVICE}"
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world(services=4, initial_deploys=0, auto_rollback=True, names=(SERVICE,))
+
+
+@pytest.fixture
+def sim(world: World) -> Iterator[SimulatorServer]:
+    with SimulatorServer(world, tick_interval=None) as server:
+        yield server
+
+
+@pytest.fixture
+def app_for(sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> Callable[..., MonotuiApp]:
+    def build(**overrides: Any) -> MonotuiApp:
+        engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}, **overrides)
+        engine.state.clock = lambda: world.now
+        return MonotuiApp(engine, poll=False, clock=lambda: world.now)
+
+    return build
+
+
+async def poll(app: MonotuiApp) -> None:
+    updates = await app.engine.refresh_once()
+    assert all(u.ok for u in updates), [u.error for u in updates]
+    app.rollouts.refresh_views()
+
+
+def auto_rollback(world: World) -> None:
+    """A bad canary of SERVICE, rolled back by the platform when its analysis fails."""
+    world.deploy(SERVICE, bad=True, strategy=Strategy.CANARY)
+    for _ in range(200):
+        world.step()
+        if world.rollout(SERVICE).rolled_back_at is not None:
+            break
+    assert any(e.kind is EventKind.ROLLED_BACK and e.actor == "auto-rollback" for e in world.events)
+
+
+async def shown_rows(app: MonotuiApp) -> list[str]:
+    return list(app.rollouts.table._order)
+
+
+async def test_an_auto_rollback_keeps_its_marker_after_the_next_deploy_is_found_and_says_why(
+        world: World, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await poll(app)
+        await rows_loaded(app, 4)
+        auto_rollback(world)
+        await poll(app)
+        assert cell(app, KEY, "moves") == "↩ auto <1m"
+        world.step(240.0)  # four minutes on, the service's next deploy
+        world.deploy(SERVICE, strategy=Strategy.CANARY)
+        world.step(1.0)
+        await poll(app)
+        await pilot.pause()
+        assert app.engine.state.rollout("prod", SERVICE).phase is Phase.PROGRESSING  # rolled_back_at is gone
+        assert app.engine.state.rollout("prod", SERVICE).rolled_back_at is None
+        assert cell(app, KEY, "moves") == "↩ auto 4m"
+
+        select(app, KEY)
+        await pilot.pause()
+        platform = [line for line in panel_text(app, "detail").splitlines() if line.startswith("Platform")]
+        assert len(platform) == 1 and "↩ rolled back by auto-rollback: analysis failed" in platform[0], platform
+
+        for needle in ("rolled", "auto"):
+            await pilot.press("slash", *needle, "enter")
+            await settle(pilot)
+            assert await shown_rows(app) == [KEY], needle
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.rollouts.table.row_count == 4
+
+
+async def test_the_marker_goes_after_its_window(world: World, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for(platform_moves_window=600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await poll(app)
+        await rows_loaded(app, 4)
+        auto_rollback(world)
+        await poll(app)
+        assert cell(app, KEY, "moves").startswith("↩ auto")
+        world.now += timedelta(seconds=601)  # the clock alone: no poll, no change
+        app.rollouts.refresh_views(force=True)
+        await pilot.pause()
+        assert "moves" not in app.rollouts.table.shown_columns  # no row has a move: the column takes no width
+        await pilot.press("slash", *"auto", "enter")
+        await settle(pilot)
+        assert app.rollouts.table.row_count == 0
+
+
+async def test_a_person_s_rollback_is_not_a_platform_move(world: World, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for()
+    async with app.run_test(size=(140, 40)):
+        await poll(app)
+        await rows_loaded(app, 4)
+        world.deploy(SERVICE, strategy=Strategy.CANARY)
+        world.step(2.0)
+        world.act(SERVICE, ActionKind.ROLLBACK, "alice@laptop", "looks wrong")
+        await poll(app)
+        view = app.engine.state.view(KEY)
+        assert view is not None and view.rollout.rolled_back_at is not None and view.platform_move is None
