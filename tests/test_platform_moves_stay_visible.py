@@ -13,7 +13,7 @@ import pytest
 from monotui.engine.core import Engine
 from monotui.models import ActionKind, EventKind, Phase, Strategy
 from monotui.simulator.server import SimulatorServer
-from monotui.simulator.world import World
+from monotui.simulator.world import SimConfig, World
 from monotui.ui.app import MonotuiApp
 
 from .conftest import make_world
@@ -124,3 +124,25 @@ async def test_a_person_s_rollback_is_not_a_platform_move(world: World, app_for:
         await poll(app)
         view = app.engine.state.view(KEY)
         assert view is not None and view.rollout.rolled_back_at is not None and view.platform_move is None
+
+
+async def test_the_demo_s_world_shows_an_auto_rollback_that_stays_visible(engine_for: Callable[..., Engine]) -> None:
+    """`monotui demo`'s simulator stages one: a bad canary rolled back by the platform 4 minutes ago, the service
+    deploying again since."""
+    world = World(SimConfig(services=12, seed=1, deploy_interval=0, staged_auto_rollback=True))
+    staged = list(world.services)[-1]
+    with SimulatorServer(world, tick_interval=None) as sim:
+        engine = engine_for({"name": "demo", "kind": "http", "url": sim.url, "timeout": 10.0})
+        engine.state.clock = lambda: world.now
+        app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await poll(app)
+            await rows_loaded(app, 12)
+            key = f"demo/{staged}"
+            assert world.rollout(staged).phase is Phase.PROGRESSING  # its next deploy
+            app.rollouts.refresh_views(force=True)  # a clock tick: the rows now drawn size the columns
+            await pilot.pause()
+            assert cell(app, key, "moves") == "↩ auto 4m"
+            select(app, key)
+            await pilot.pause()
+            assert "↩ rolled back by auto-rollback: analysis failed" in panel_text(app, "detail")
