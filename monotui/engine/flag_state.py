@@ -251,11 +251,12 @@ class FlagState:
     def suspects(self, now: datetime | None = None) -> list[Suspect]:
         """Every suspect of "What changed?", rollout or flag, best evidenced first (engine/suspects.py)."""
         now = now or self.clock()
+        views = self.views(now)
         out = [Suspect("rollout", v.source, v.rollout.service, v.evidence, rollout=v.rollout)
-               for v in self.views(now) if v.evidence is not None]
+               for v in views if v.evidence is not None]
         seen: set[tuple[str, str]] = set()
         shown: set[str] = set()
-        for view in self.views(now):
+        for view in views:
             shown.add(view.rollout.service)
             for s in view.flag_suspects:  # ranked with the service's rollouts; once, though each row names it
                 if (s.source, s.flag.name) not in seen:
