@@ -146,3 +146,30 @@ async def test_the_demo_s_world_shows_an_auto_rollback_that_stays_visible(engine
             select(app, key)
             await pilot.pause()
             assert "↩ rolled back by auto-rollback: analysis failed" in panel_text(app, "detail")
+
+
+def test_which_events_are_the_platform_s_own_moves() -> None:
+    from datetime import UTC, datetime
+
+    from monotui.engine.platform_moves import platform_move
+    from monotui.models import Event
+
+    def event(kind: EventKind, actor: str, message: str) -> Event:
+        return Event(id=1, time=datetime.now(UTC), kind=kind, service="cart-api", rollout_id="cart-api",
+                     actor=actor, message=message)
+
+    auto = platform_move("prod", event(EventKind.ROLLED_BACK, "auto-rollback",
+                                       "rolled back r13 (v2) → r12 (v1) by auto-rollback: analysis failed"))
+    assert auto is not None and (auto.kind, auto.actor, auto.reason) == ("rollback", "auto-rollback",
+                                                                          "analysis failed")
+    argo = platform_move("argo", event(EventKind.ABORTED, "", 'Progressing → Aborted: RolloutAborted: Rollout '
+                                       'aborted update to revision 3: Metric "error-rate" assessed Failed'))
+    assert argo is not None and (argo.kind, argo.actor) == ("abort", "analysis")
+    guard = platform_move("prod", event(EventKind.PAUSED, "monotui guard (oncall@bastion-1)",
+                                        "paused by the monotui guard: done"))
+    assert guard is not None and guard.kind == "pause"
+    assert platform_move("prod", event(EventKind.ROLLED_BACK, "alice", "rolled back r3 → r2 by alice")) is None
+    assert platform_move("argo", event(EventKind.ABORTED, "", "Progressing → Aborted: RolloutAborted: Rollout "
+                                       "aborted update to revision 3")) is None  # a person's abort
+    assert platform_move("prod", event(EventKind.PAUSED, "deploy-bot",
+                                       "CanaryPauseStep: waiting for a human to promote")) is None  # a planned gate

@@ -17,7 +17,7 @@ MoveKind = Literal["rollback", "abort", "pause"]
 _KINDS: dict[EventKind, MoveKind] = {EventKind.ROLLED_BACK: "rollback", EventKind.ABORTED: "abort",
                                      EventKind.PAUSED: "pause"}
 _AUTOMATIC_ACTORS = ("auto", "guard", "argo-rollouts", "argo rollouts", "flagger", "controller")
-_ANALYSIS_WORDS = ("analysis", "metric", "rolloutaborted")
+_ANALYSIS_WORDS = ("analysis", "metric")  # a person's abort in Argo Rollouts reads "RolloutAborted" too
 ICONS: dict[MoveKind, str] = {"rollback": "↩", "abort": "■", "pause": "‖"}
 MOVES_PER_SERVICE = 8
 
