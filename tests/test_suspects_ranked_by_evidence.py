@@ -202,3 +202,4 @@ async def test_an_innocent_deploy_and_a_guilty_flag_in_the_same_minute_offer_the
         assert len(lines) == 2, lines
         assert "SUSPECT FLAG" in lines[0] and "#1 of 2: before the breach, 25% of traffic" in lines[0], lines
         assert "#2 of 2: before the breach" in lines[1] and "flat after it until another change" in lines[1], lines
+        assert "before it started →" not in lines[1], lines  # the rise is not read as the deploy's doing

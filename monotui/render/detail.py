@@ -113,7 +113,10 @@ def evidence_text(ev: Evidence, since_what: str) -> Text:
     cannot explain the rise does not read as its cause: the figure now, and why it is not the change's doing."""
     fmt = _figure_format(ev)
     before = fmt(ev.before) if ev.before is not None else "?"
-    if ev.share is not None and ev.share_covers is False and (ev.jump is None or ev.jump >= FLAT * ev.threshold):
+    if ev.flat_until is not None:
+        out = Text(f"{ev.figure} {before} before {since_what}, flat until another change at "
+                   f"{clock_time(ev.flat_until)}, {fmt(ev.now)} now;", style="bold")
+    elif ev.share is not None and ev.share_covers is False and (ev.jump is None or ev.jump >= FLAT * ev.threshold):
         out = Text(f"{ev.figure} {fmt(ev.now)} now, not from it: it serves {traffic_percent(ev.share * 100)} of "
                    "traffic;", style="bold")
     else:
