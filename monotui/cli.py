@@ -452,11 +452,14 @@ def run_tui(g: Globals) -> int:
     return _open_tui(settings)
 
 
-def _world(services: int, seed: int, deploy_interval: float, bad_probability: float, auto_rollback: bool) -> Any:
+def _world(services: int, seed: int, deploy_interval: float, bad_probability: float, auto_rollback: bool,
+           staged: bool = False) -> Any:
+    """`staged`: the demo's world, with a past worth showing (an automatic rollback a few minutes ago)."""
     from monotui.simulator.world import SimConfig, World
 
     return World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
-                           bad_probability=bad_probability, auto_rollback=auto_rollback))
+                           bad_probability=bad_probability, auto_rollback=auto_rollback,
+                           staged_auto_rollback=staged))
 
 
 DEMO_UNLEASH_TOKEN_ENV = "MONOTUI_DEMO_UNLEASH_TOKEN"  # `demo --unleash`: the real Unleash's admin token
@@ -620,7 +623,7 @@ def run_simulate(port: int, token_env: str | None, for_parent: bool = False, unl
         if for_parent:  # the demo waits for this line: the simulator serves now
             print(f"http://127.0.0.1:{bound}", flush=True)
 
-    world = _world(**sim)
+    world = _world(**sim, staged=for_parent)  # the demo's simulator: with its staged past
     with ExitStack() as stack:
         if unleash_mirror:
             from monotui.simulator.unleash_mirror import UnleashMirror

@@ -383,6 +383,10 @@ class Settings(BaseModel):
     max_rows: int = Field(default=10_000, ge=100, le=1_000_000,
                           description="the table shows at most this many rollouts, what needs a human first")
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    platform_moves_window: float = Field(
+        default=1800.0, ge=0, le=7 * 86400,
+        description="seconds an automatic rollback, abort or pause stays marked on its service's row (↩ auto 4m), "
+                    "even after the next deploy (0: not kept)")
     auto_pause_suspects: list[str] = Field(
         default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")
     keymap: dict[str, str] = Field(

@@ -11,12 +11,12 @@ flag's name, `actor` who changed it (as the flag server records it), `message` "
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from monotui.engine.suspects import GRACE, WINDOW, Evidence, case
+from monotui.engine.suspects import GRACE, WINDOW, Evidence, case, rank_key
 from monotui.models import Event, EventKind, Flag, FlagChange, FlagChangeKind, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monotui.config import Settings
 
 CHANGES_PER_SERVICE = 200  # the changes kept per service for "What changed?" (15 minutes' worth, and more)
+TIMELINE_POINTS = 256  # the readings of a flagged service's health kept, to know its figures just before a flip
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class RolloutRow(Protocol):
     @property
     def evidence(self) -> Evidence | None: ...
 
+    @property
+    def flag_suspects(self) -> tuple[FlagSuspect, ...]: ...
+
 
 @dataclass(frozen=True)
 class _SeenChange:
@@ -81,6 +85,11 @@ class FlagState:
     sources: Mapping[str, HealthHolder]
     health_sources: list[str]
     breach_since: dict[str, datetime]
+    clock: Callable[[], datetime]
+
+    def grace(self, service: str) -> timedelta:
+        """How long after `service`'s breach a change is still listed (engine/suspects.py `grace_for`)."""
+        return GRACE
 
     if TYPE_CHECKING:
         def views(self, now: datetime | None = None) -> Sequence[RolloutRow]: ...
@@ -89,6 +98,10 @@ class FlagState:
         self._flags: dict[str, dict[str, Flag]] = {}  # source → flag name → flag
         self._flags_by_service: dict[str, dict[str, list[Flag]]] = {}  # source → service → flags
         self._flag_changes: dict[str, deque[_SeenChange]] = {}  # service → its flags' changes, oldest first
+        self._flag_services: set[str] = set()  # services some flag source maps a flag to
+        # flagged service → its health readings (our clock, error ratio, p99), oldest first, when they moved: the
+        # figures just before a flip, though the flip is read a poll or more after it (and after the health moved)
+        self._timeline: dict[str, deque[tuple[datetime, datetime, float, float]]] = {}  # (first, last read, …)
 
     def _apply_flags(self, source: str, result: PollResult,
                      first_poll: bool) -> list[tuple[Event, FlagChange]]:
@@ -97,7 +110,7 @@ class FlagState:
         if result.flags is not None:
             self._set_flags(source, result.flags)
         events = []
-        since = datetime.now(UTC) - WINDOW if first_poll else None
+        since = self.clock() - WINDOW if first_poll else None
         for change in result.flag_changes:
             if since is not None and change.time < since:
                 continue
@@ -106,7 +119,9 @@ class FlagState:
                                  message=f"{change.flag}: {change.summary}"), change))
             if change.service:
                 health = None if first_poll else self.service_health(change.service)
-                seen = _SeenChange(source, change, (health.error_ratio, health.p99_ms) if health else None)
+                baseline = self.figures_before(change.service, change.time) or (
+                    (health.error_ratio, health.p99_ms) if health else None)
+                seen = _SeenChange(source, change, baseline)
                 self._flag_changes.setdefault(change.service, deque(maxlen=CHANGES_PER_SERVICE)).append(seen)
         return events
 
@@ -117,6 +132,42 @@ class FlagState:
             if flag.service:
                 by_service.setdefault(flag.service, []).append(flag)
         self._flags_by_service[source] = by_service
+        flagged = {s for flags in self._flags_by_service.values() for s in flags}
+        for gone in self._timeline.keys() - flagged:
+            del self._timeline[gone]
+        new = flagged - self._flag_services
+        self._flag_services = flagged
+        # a reading holds until the next one (a change feed sends only figures that moved): start with today's
+        self._record_health([h for s in new if (h := self.service_health(s)) is not None])
+
+    def _record_health(self, health: Iterable[ServiceHealth]) -> None:
+        """Readings of flagged services' health, as of now (a poll of their health source), for `figures_before`
+        and `readings`: figures that did not move extend the last reading's time instead of adding one."""
+        if not self._flag_services:
+            return
+        now = self.clock()
+        for h in health:
+            if h.service not in self._flag_services:
+                continue
+            points = self._timeline.setdefault(h.service, deque(maxlen=TIMELINE_POINTS))
+            if points and points[-1][2:] == (h.error_ratio, h.p99_ms):
+                points[-1] = (points[-1][0], now, h.error_ratio, h.p99_ms)
+            else:
+                points.append((now, now, h.error_ratio, h.p99_ms))
+
+    def readings(self, service: str, start: datetime, end: datetime) -> list[tuple[float, float]]:
+        """`service`'s (error ratio, p99) as read after `start` and up to `end` (flagged services only)."""
+        return [(error, p99) for first, last, error, p99 in self._timeline.get(service, ())
+                if last > start and first <= end]
+
+    def figures_before(self, service: str, at: datetime) -> tuple[float, float] | None:
+        """`service`'s (error ratio, p99) as last read up to `at`; None when no reading is that old."""
+        found = None
+        for first, _, error, p99 in self._timeline.get(service, ()):
+            if first > at:  # a reading at the change's very moment cannot show it yet
+                break
+            found = (error, p99)
+        return found
 
     def apply_flag(self, source: str, flag: Flag) -> None:
         """A kill switch's answer: show the flag's new state at once, before the next poll."""
@@ -143,7 +194,7 @@ class FlagState:
         changes = self._flag_changes.get(service)
         if not changes:
             return None
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         newest = max(changes, key=lambda seen: seen.change.time).change
         return newest if now - WINDOW <= newest.time <= now + GRACE else None
 
@@ -160,8 +211,9 @@ class FlagState:
         return None
 
     def flag_suspects(self, service: str, now: datetime | None = None) -> tuple[FlagSuspect, ...]:
-        """The flags of `service` that changed in the 15 minutes before it breached (newest change first); a flag
-        turned off since the breach is mitigated and no longer a suspect."""
+        """The flags of `service` that changed in the 15 minutes before it breached (or after it, within the
+        grace: listed below), closest to the breach first; a flag turned off since the breach is mitigated and no
+        longer a suspect. Unranked: the state ranks them with the service's rollouts."""
         breach_at = self.breach_since.get(service)
         changes = self._flag_changes.get(service)
         if breach_at is None or not changes:
@@ -169,15 +221,19 @@ class FlagState:
         health = self.service_health(service)
         if health is None:
             return ()
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         limits = self.settings.thresholds.for_service(service)
+        grace = self.grace(service)
         latest: dict[tuple[str, str], FlagChange] = {}
         suspect: dict[tuple[str, str], _SeenChange] = {}
         for seen in sorted(changes, key=lambda s: s.change.time):
             key = (seen.source, seen.change.flag)
             latest[key] = seen.change
-            if breach_at - WINDOW <= seen.change.time <= breach_at + GRACE:
-                suspect[key] = seen
+            at = seen.change.time
+            if breach_at - WINDOW <= at <= breach_at:
+                suspect[key] = seen  # its last change before the breach
+            elif breach_at < at <= breach_at + grace and key not in suspect:
+                suspect[key] = seen  # after the breach only: its first change then, listed below
         out = []
         for key, seen in suspect.items():
             flag = self.flag(*key)
@@ -185,19 +241,39 @@ class FlagState:
             if flag is None or (last is not seen.change and last.kind is FlagChangeKind.DISABLED
                                 and seen.change.kind is not FlagChangeKind.DISABLED and not flag.enabled):
                 continue  # gone, or turned off after the change that is suspect: mitigated
-            evidence = case(health, limits, seen.change.time, breach_at, seen.baseline, now, seen.change.time,
-                            seen.change.actor)
+            baseline = self.figures_before(service, seen.change.time) or seen.baseline
+            evidence = case(health, limits, seen.change.time, breach_at, baseline, now, seen.change.time,
+                            seen.change.actor, share=flag_share(flag, seen.change))
             out.append(FlagSuspect(flag, key[0], evidence))
-        out.sort(key=lambda s: s.evidence.changed_at, reverse=True)
+        out.sort(key=lambda s: s.evidence.gap_s)
         return tuple(out)
 
     def suspects(self, now: datetime | None = None) -> list[Suspect]:
-        """Every suspect of "What changed?", rollout or flag, newest change first."""
-        now = now or datetime.now(UTC)
+        """Every suspect of "What changed?", rollout or flag, best evidenced first (engine/suspects.py)."""
+        now = now or self.clock()
+        views = self.views(now)
         out = [Suspect("rollout", v.source, v.rollout.service, v.evidence, rollout=v.rollout)
-               for v in self.views(now) if v.evidence is not None]
-        for service in list(self.breach_since):
+               for v in views if v.evidence is not None]
+        seen: set[tuple[str, str]] = set()
+        shown: set[str] = set()
+        for view in views:
+            shown.add(view.rollout.service)
+            for s in view.flag_suspects:  # ranked with the service's rollouts; once, though each row names it
+                if (s.source, s.flag.name) not in seen:
+                    seen.add((s.source, s.flag.name))
+                    out.append(Suspect("flag", s.source, view.rollout.service, s.evidence, flag=s.flag))
+        for service in self.breach_since.keys() - shown:  # a flagged service without rollouts
             out += [Suspect("flag", s.source, service, s.evidence, flag=s.flag)
                     for s in self.flag_suspects(service, now)]
-        out.sort(key=lambda s: s.evidence.changed_at, reverse=True)
+        out.sort(key=lambda s: rank_key(s.evidence))
         return out
+
+
+def flag_share(flag: Flag, change: FlagChange) -> float | None:
+    """The part of traffic a flag's change touches: its rollout while on (off: none); None when not known (a
+    flag turned off: what it served before is not known here)."""
+    if change.kind is FlagChangeKind.DISABLED:
+        return None
+    if not flag.enabled:
+        return 0.0
+    return None if flag.rollout is None else flag.rollout / 100

@@ -1,5 +1,6 @@
-"""The automatic guard: a suspect canary of a service in `auto_pause_suspects` is paused, once per revision,
-through the same pipeline as a person's pause (audited as automatic)."""
+"""The automatic guard: a suspect canary of a service in `auto_pause_suspects` (one that changed before the breach,
+on enough traffic to explain it) is paused, once per revision, through the same pipeline as a person's pause
+(audited as automatic)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class AutoPause:
             if view is None:
                 continue
             r = view.rollout
-            if (view.evidence is None or r.service not in settings.auto_pause_suspects
+            if (view.evidence is None or view.evidence.after_breach or view.evidence.explains is False
+                    or r.service not in settings.auto_pause_suspects
                     or r.strategy is not Strategy.CANARY or r.phase is not Phase.PROGRESSING or view.read_only):
                 continue
             key = (view.source, r.id, r.revision)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal
 
@@ -16,8 +17,9 @@ import msgspec
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
+from monotui.engine.platform_moves import MOVES_PER_SERVICE, PlatformMove, platform_move
 from monotui.engine.row_order import RowOrder, ordered
-from monotui.engine.suspects import Evidence, evidence, figure_at
+from monotui.engine.suspects import Evidence, evidence, figure_at, grace_for, ranked
 from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
@@ -86,6 +88,7 @@ class RolloutView(msgspec.Struct, frozen=True, gc=False):
     evidence: Evidence | None = None
     alerts: int = 0  # firing, not silenced
     flag_suspects: tuple[FlagSuspect, ...] = ()  # flags of the service that changed just before it breached
+    platform_move: PlatformMove | None = None  # the platform's last automatic move on the service, while recent
 
     @property
     def key(self) -> str:
@@ -113,8 +116,16 @@ class SourceEvent:
     flag_change: FlagChange | None = None  # an event of kind "flag": the change itself (engine/flag_state.py)
 
 
+LAG_READINGS = 5  # the last gaps between a source's health readings: its measured lag is the longest
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class ProductionState(FlagState):
     def __init__(self, settings: Settings, health_sources: list[str] | None = None) -> None:
+        self.clock: Callable[[], datetime] = _utc_now  # monotui's clock (a test may run it on the simulator's)
         self._init_flags()
         self.settings = settings
         self.sources: dict[str, SourceData] = {
@@ -147,6 +158,9 @@ class ProductionState(FlagState):
         # source → rollouts put one by one (an action's answer, a change): a comparison in steps is then redone
         self._puts: dict[str, int] = {}
         self.suspect_keys: set[str] = set()  # keys of the views with a suspect (rollout or flag), read-only or not
+        self._health_read: dict[str, deque[datetime]] = {}  # source → when its last health readings came
+        self.platform_moves: dict[str, deque[PlatformMove]] = {}  # service → its automatic moves, oldest first
+        self._cases: dict[str, tuple[dict[tuple[str, str], Evidence], tuple[FlagSuspect, ...]]] = {}  # per refresh
         self.last_refresh: datetime | None = None
 
     def status(self, source: str) -> SourceStatus:
@@ -244,6 +258,8 @@ class ProductionState(FlagState):
                 self._dirty.add((source, rollout.id))
                 self._index(source, rollout)
             self._dirty.update((source, gone) for gone in old.keys() - data.rollouts.keys())
+        if result.health:
+            self._health_read.setdefault(source, deque(maxlen=LAG_READINGS + 1)).append(self.clock())
         if result.health and result.health_partial:
             self._health_changed(source, data, result.health, replace_all=False)
         elif result.health:
@@ -251,8 +267,12 @@ class ProductionState(FlagState):
         if result.alerts is not None:
             data.alerts = result.alerts
             self._count_firing()
+        if self._flag_services and (not self.health_sources or source in self.health_sources):
+            # as of this poll, the flagged services' figures (a change feed sends only those that moved)
+            self._record_health(data.health[s] for s in self._flag_services if s in data.health)
         for event in result.events:
             self.events.append(SourceEvent(source, event))
+            self._note_move(source, event)
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
             self.events.append(SourceEvent(source, event, change))
         # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
@@ -275,14 +295,32 @@ class ProductionState(FlagState):
         """An event of monotui's own (a guard's action) in the events panel."""
         self._derived_ids -= 1
         self.events.append(SourceEvent(source, Event(
-            id=self._derived_ids, time=datetime.now(UTC), kind=kind, service=rollout.service, rollout_id=rollout.id,
+            id=self._derived_ids, time=self.clock(), kind=kind, service=rollout.service, rollout_id=rollout.id,
             revision=rollout.revision, actor=actor, message=message)))
+        self._note_move(source, self.events[-1].event)
         self.version += 1
+
+    def _note_move(self, source: str, event: Event) -> None:
+        move = platform_move(source, event)
+        if move is None or not move.service:
+            return
+        moves = self.platform_moves.setdefault(move.service, deque(maxlen=MOVES_PER_SERVICE))
+        moves.append(move)
+        self._service_dirty(move.service)
+
+    def platform_move_of(self, service: str, now: datetime | None = None) -> PlatformMove | None:
+        """The newest automatic move on `service` within `platform_moves_window` before `now`."""
+        moves = self.platform_moves.get(service)
+        if not moves:
+            return None
+        now = now or self.clock()
+        newest = max(moves, key=lambda m: m.at)
+        return newest if now - newest.at < timedelta(seconds=self.settings.platform_moves_window) else None
 
     def _track_breaches(self, source: str, changed: Iterable[ServiceHealth]) -> None:
         if self.health_sources and source not in self.health_sources:
             return  # a health source speaks for the services: the deploy source's own figures do not count
-        now = datetime.now(UTC)
+        now = self.clock()
         for health in changed:
             service = health.service
             if is_unhealthy(health, self.settings.thresholds.for_service(service)):
@@ -306,7 +344,7 @@ class ProductionState(FlagState):
             return
         self._derived_ids -= 1  # negative ids never collide with a source's own
         self.events.append(SourceEvent(source, Event(
-            id=self._derived_ids, time=datetime.now(UTC), kind=kind, service=after.service, rollout_id=after.id,
+            id=self._derived_ids, time=self.clock(), kind=kind, service=after.service, rollout_id=after.id,
             revision=after.revision, actor="", message=message)))
 
     def apply_error(self, source: str, error: str, retry_in: float) -> None:
@@ -388,7 +426,7 @@ class ProductionState(FlagState):
 
     def refresh(self, now: datetime | None = None) -> None:
         """Bring the views up to date: only the rows a poll touched and those whose clock deadline passed."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         self.last_refresh = now
         stamp = now.timestamp()
         while self._deadlines and self._deadlines[0][0] <= stamp:
@@ -400,6 +438,11 @@ class ProductionState(FlagState):
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()
+        self._cases = {}
+        # a suspect's rank is among its service's suspects: a breached service's rows are ranked together
+        for service in {r.service for source, rollout_id in dirty
+                        if (r := self.sources[source].rollouts.get(rollout_id)) is not None} & self.breach_since.keys():
+            dirty.update(self._by_service.get(service, ()))
         changed: list[str] = []
         removed: list[str] = []
         # many rows at once (a first list, a relist, an outage): one sort beats that many insertions
@@ -437,19 +480,75 @@ class ProductionState(FlagState):
     def _view(self, source: str, data: SourceData, rollout: Rollout, now: datetime) -> RolloutView:
         health = self.health_of(rollout.service, data)
         limits = self.settings.thresholds.for_service(rollout.service)
-        seen = self.baselines.get((source, rollout.id))
-        baseline = seen[1] if seen and seen[0] == rollout.revision else None
-        case = evidence(rollout, health, limits, self.breach_since.get(rollout.service), baseline, now)
-        flags = self.flag_suspects(rollout.service, now) if rollout.service in self.breach_since else ()
+        if rollout.service in self.breach_since:
+            cases, flags = self._service_cases(rollout.service, now)
+            case = cases.get((source, rollout.id))
+        else:
+            case, flags = None, ()
         rank = Attention.SUSPECT if case or flags else attention(rollout, health, limits, now)
+        # "just rolled back" and a platform move's marker end with the clock: look at this row again at the
+        # first of them (once per deadline)
+        ends = []
         if rollout.rolled_back_at is not None and now - rollout.rolled_back_at < RECENT_ROLLBACK:
-            # "just rolled back" ends with the clock: look at this row again then (once per deadline)
-            when = (rollout.rolled_back_at + RECENT_ROLLBACK).timestamp()
-            if self._deadline_of.get((source, rollout.id)) != when:
-                self._deadline_of[(source, rollout.id)] = when
-                heapq.heappush(self._deadlines, (when, source, rollout.id))
+            ends.append(rollout.rolled_back_at + RECENT_ROLLBACK)
+        move = self.platform_move_of(rollout.service, now) if rollout.service in self.platform_moves else None
+        if move is not None:
+            ends.append(move.at + timedelta(seconds=self.settings.platform_moves_window))
+        if ends:
+            self._deadline(source, rollout.id, min(ends))
         return RolloutView(source, rollout, health, rank, data.status.stale, data.status.read_only, case,
-                           self._firing.get(rollout.service, 0), flags)
+                           self._firing.get(rollout.service, 0), flags, move)
+
+    def _deadline(self, source: str, rollout_id: str, at: datetime) -> None:
+        when = at.timestamp()
+        if self._deadline_of.get((source, rollout_id)) != when:
+            self._deadline_of[(source, rollout_id)] = when
+            heapq.heappush(self._deadlines, (when, source, rollout_id))
+
+    def _service_cases(self, service: str, now: datetime) -> tuple[dict[tuple[str, str], Evidence],
+                                                                   tuple[FlagSuspect, ...]]:
+        """The suspects of a breached service, its rollouts' and its flags', ranked together (once per refresh)."""
+        found = self._cases.get(service)
+        if found is not None:
+            return found
+        breach_at = self.breach_since.get(service)
+        grace = self.grace(service)
+        cases: list[tuple[Evidence, tuple[str, str] | FlagSuspect]] = []
+        for source, rollout_id in self._by_service.get(service, ()):
+            data = self.sources[source]
+            rollout = data.rollouts.get(rollout_id)
+            if rollout is None:
+                continue
+            seen = self.baselines.get((source, rollout_id))
+            baseline = seen[1] if seen and seen[0] == rollout.revision else None
+            ev = evidence(rollout, self.health_of(service, data), self.settings.thresholds.for_service(service),
+                          breach_at, baseline, now, grace)
+            if ev is not None:
+                cases.append((ev, (source, rollout_id)))
+        cases += [(s.evidence, s) for s in self.flag_suspects(service, now)]
+        rollouts: dict[tuple[str, str], Evidence] = {}
+        flags: list[FlagSuspect] = []
+        for ev, item in ranked(cases, lambda start, end: self.readings(service, start, end)):
+            if isinstance(item, FlagSuspect):
+                flags.append(FlagSuspect(item.flag, item.source, ev))
+            else:
+                rollouts[item] = ev
+        found = self._cases[service] = (rollouts, tuple(flags))
+        return found
+
+    def health_lag(self, service: str) -> float | None:
+        """Seconds between two readings of `service`'s health, as measured from its health source (the longest of
+        its last few gaps, at least its series' interval); None before two readings."""
+        names = [n for n in self.health_sources if service in self.sources[n].health] or [
+            n for n, d in self.sources.items() if service in d.health]
+        if not names:
+            return None
+        gaps = [(b - a).total_seconds() for a, b in pairwise(self._health_read.get(names[0], ()))]
+        interval = self.sources[names[0]].health[service].series.interval_s
+        return max([*gaps, interval]) if gaps else None
+
+    def grace(self, service: str) -> timedelta:
+        return grace_for(self.health_lag(service))
 
     def view(self, key: str) -> RolloutView | None:
         return self._views.get(key)

@@ -11,8 +11,9 @@ from rich.console import Group
 from rich.text import Text
 
 from monotui.config import Thresholds
+from monotui.engine.platform_moves import ICONS
 from monotui.engine.state import RolloutView, SourceEvent, SourceStatus
-from monotui.engine.suspects import Evidence
+from monotui.engine.suspects import FLAT, Evidence, rank_key
 from monotui.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
@@ -104,11 +105,23 @@ def history_lines(history: Any, rollout: Rollout, thresholds: Thresholds,
     ]
 
 
+def _figure_format(ev: Evidence) -> Any:
+    return (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
+
+
 def evidence_text(ev: Evidence, since_what: str) -> Text:
-    """Figure before → now, change time, who (when the source says), breach time."""
-    fmt = (lambda v: percent(v, 2)) if ev.figure == "error ratio" else millis
+    """Figure before → now, change time, who (when the source says), breach time. A change whose share of traffic
+    cannot explain the rise does not read as its cause: the figure now, and why it is not the change's doing."""
+    fmt = _figure_format(ev)
     before = fmt(ev.before) if ev.before is not None else "?"
-    out = Text(f"{ev.figure} {before} before {since_what} → {fmt(ev.now)} now;", style="bold")
+    if ev.flat_until is not None:
+        out = Text(f"{ev.figure} {before} before {since_what}, flat until another change at "
+                   f"{clock_time(ev.flat_until)}, {fmt(ev.now)} now;", style="bold")
+    elif ev.share is not None and ev.share_covers is False and (ev.jump is None or ev.jump >= FLAT * ev.threshold):
+        out = Text(f"{ev.figure} {fmt(ev.now)} now, not from it: it serves {traffic_percent(ev.share * 100)} of "
+                   "traffic;", style="bold")
+    else:
+        out = Text(f"{ev.figure} {before} before {since_what} → {fmt(ev.now)} now;", style="bold")
     out.append(f" changed {clock_time(ev.changed_at)}")
     if ev.actor:
         out.append(" by ")
@@ -117,26 +130,50 @@ def evidence_text(ev: Evidence, since_what: str) -> Text:
     return out
 
 
+def suspect_reasons(ev: Evidence, with_rank: bool = True) -> str:
+    """The rank and why, in words: "#1 of 2: before the breach, 25% of traffic, errors 0.60% → 18.86% since, 8s
+    before"; a change that cannot explain the rise, or came after the breach, says so."""
+    fmt = _figure_format(ev)
+    parts = [f"after the breach (+{age(ev.gap_s)}): listed only" if ev.after_breach else "before the breach"]
+    if ev.share is not None:
+        parts.append(f"{traffic_percent(ev.share * 100)} of traffic")
+    what = "errors" if ev.figure == "error ratio" else "p99"
+    if ev.flat_until is not None:
+        parts.append(f"{what} flat after it until another change at {clock_time(ev.flat_until)}")
+    elif ev.jump is not None and ev.jump < FLAT * ev.threshold:
+        parts.append(f"{what} {fmt(ev.before)} → {fmt(ev.now)} since: no rise after it")
+    elif ev.share_covers is False:
+        rise = f"the rise of {what} from {fmt(ev.before)}" if ev.before is not None else f"{what} at {fmt(ev.now)}"
+        parts.append(f"cannot explain {rise} to {fmt(ev.now)}" if ev.before is not None else f"cannot explain {rise}")
+    elif ev.before is not None:
+        parts.append(f"{what} {fmt(ev.before)} → {fmt(ev.now)} since")
+    if not ev.after_breach:
+        parts.append(f"{age(ev.gap_s)} before it")
+    head = f"#{ev.rank} of {ev.of}: " if ev.rank and with_rank else ""
+    return head + ", ".join(parts)
+
+
 def suspect_lines(view: RolloutView, keys: SuspectKeys) -> list[Text]:
-    """The "What changed?" lines of a row, newest change first: its rollout and its service's flags that changed
-    before the breach. The newest names the suspect key; the others their own key (roll back, flag off)."""
-    cases: list[tuple[datetime, Text, str, str]] = []  # (when, evidence, own key's hint, the suspect key's)
+    """The "What changed?" lines of a row, best evidenced first (engine/suspects.py ranks them): its rollout and
+    its service's flags that changed around the breach, each with its rank and why. The first names the suspect
+    key; the others their own key (roll back, flag off)."""
+    cases: list[tuple[Evidence, Text, str, str]] = []  # (evidence, text, own key's hint, the suspect key's)
     if view.evidence is not None:
-        cases.append((view.evidence.changed_at, join(Text("⚠ SUSPECT", style="bold reverse red"),
-                                                     evidence_text(view.evidence, "it started")),
+        cases.append((view.evidence, join(Text("⚠ SUSPECT", style="bold reverse red"),
+                                          evidence_text(view.evidence, "it started")),
                       f"— {keys.rollback} rolls it back", f"— {keys.suspect} rolls it back"))
     for suspect in view.flag_suspects:
         hint = f"— {keys.flag_off} turns it off"
-        cases.append((suspect.evidence.changed_at, join(
+        cases.append((suspect.evidence, join(
             Text("⚠ SUSPECT FLAG", style="bold reverse red"), plain(suspect.flag.name, style="bold", limit=60),
             evidence_text(suspect.evidence, "the flip")),
             hint if suspect.flag.enabled else "— already off",
             f"— {keys.suspect} turns it off" if suspect.flag.enabled else "— already off"))
-    cases.sort(key=lambda c: c[0], reverse=True)
+    cases.sort(key=lambda c: rank_key(c[0]))
     out = []
-    for i, (_, text, own, first) in enumerate(cases):
+    for i, (ev, text, own, first) in enumerate(cases):
         hint = "— read-only: actions are off" if view.read_only else first if i == 0 else own
-        out.append(join(text, Text(hint, style="dim")))
+        out.append(join(text, Text(f"· {suspect_reasons(ev)}", style="italic"), Text(hint, style="dim")))
     return out
 
 
@@ -161,6 +198,15 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              join(Text("source"), plain(view.source), sep=" ")),
     ]
     lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
+    move = view.platform_move
+    if move is not None:  # the platform's own move, kept in view after the next deploy
+        said = join(Text(f"{ICONS[move.kind]} {move.words}", style="bold magenta"),
+                    Text("by"), plain(move.actor or "the platform", style="bold", limit=60))
+        if move.reason:
+            said.append(": ")
+            said.append_text(plain(move.reason, limit=200))
+        said.append(f" ({clock_time(move.at)}, {since(move.at, now)} ago)", style="dim")
+        lines.append(_line("Platform", said))
     if status is not None and status.stale:
         lines.append(join(Text("⚠ stale", style="bold reverse"),
                           Text(f"data is {age(status.age())} old:"), plain(status.error or "", limit=300)))

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from monotui.config import Thresholds
 from monotui.engine.attention import Attention
+from monotui.engine.platform_moves import ICONS
 from monotui.engine.state import RolloutView
 from monotui.formats import percent, share_number, since
 from monotui.models import FlagChange, Phase, Strategy
@@ -122,6 +123,17 @@ def _dim(view: RolloutView) -> str:
     return "dim" if view.stale else ""
 
 
+def move_text(view: RolloutView, now: datetime) -> Text:
+    """The platform's last automatic move on the service while recent: `↩ auto 4m` (minutes at the finest, as
+    the Age column: a cell changing every second would repaint the table every second)."""
+    move = view.platform_move
+    if move is None:
+        return Text("")
+    seconds = (now - move.at).total_seconds()
+    ago = "<1m" if seconds < 60 else since(move.at, now)
+    return Text(f"{ICONS[move.kind]} auto {ago}", style="dim" if view.stale else "bold magenta")
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("service", "Service",
            lambda v, c: plain(v.rollout.service, style="dim" if v.stale else "bold", limit=40), min_width=7,
@@ -138,6 +150,9 @@ COLUMNS: tuple[Column, ...] = (
     # a flag of the service changed recently (⚑ and how long ago): a flip is as likely a cause as a deploy
     Column("flags", "Flags", lambda v, c: indicator(c.flag_change(v.rollout.service), c.now), priority=1,
            hide_when_empty=True),
+    # the platform's own automatic rollback, abort or pause, kept in view after the next deploy
+    Column("moves", "Auto", lambda v, c: move_text(v, c.now), priority=1, hide_when_empty=True,
+           sort_key=lambda v: -(v.platform_move.at.timestamp() if v.platform_move else 0.0)),
     Column("step", "Step", lambda v, c: Text(step_text(v), style=_dim(v)),
            sort_key=lambda v: (v.rollout.current_step or 0, len(v.rollout.steps))),
     Column("weight", "Weight", lambda v, c: Text(weight_text(v), style=_dim(v)),
@@ -158,6 +173,7 @@ COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
 SORT_KEYS: dict[str, Callable[[RolloutView], Any]] = {c.key: c.sort_key for c in COLUMNS if c.sort_key}
 AGE_COLUMN = COLUMN_KEYS.index("age")
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
+MOVES_COLUMN = COLUMN_KEYS.index("moves")
 _EMPTY = frozenset({"", "-"})
 
 
@@ -190,13 +206,19 @@ def cell_width(cell: Text) -> int:
 
 
 def matches(view: RolloutView, needle: str) -> bool:
-    """The `/` filter: a case-insensitive substring of service, status, version, author, environment or source."""
+    """The `/` filter: a case-insensitive substring of service, status, version, author, environment or source;
+    a platform move on the service matches "auto", "rolled back" (or "aborted", "paused") and who made it."""
     if not needle:
         return True
     r = view.rollout
     hay = " ".join((r.service, r.phase.value, r.version, r.author, r.environment, view.source, r.strategy.value))
     if view.attention is Attention.SUSPECT:
         hay += " suspect"
+    if view.attention is Attention.ROLLED_BACK:
+        hay += " rolled back"
+    move = view.platform_move
+    if move is not None:
+        hay += f" auto {move.words} {move.actor}"
     return needle.lower() in hay.lower()
 
 
@@ -220,9 +242,12 @@ class RowRenderer:
             old, old_health, cells = hit
             # health objects are new at every poll: compare what the row shows of them
             if (old.rollout is view.rollout and old_health == shown_health and old.stale == view.stale
-                    and old.attention == view.attention and old.alerts == view.alerts):
+                    and old.attention == view.attention and old.alerts == view.alerts
+                    and old.platform_move == view.platform_move):
                 if ages:
                     cells = self._renew(view, cells, AGE_COLUMN, age_text(view, now), shown_health)
+                    if view.platform_move is not None:
+                        cells = self._renew(view, cells, MOVES_COLUMN, move_text(view, now), shown_health)
                 # flags change apart from the rollout: the cell is brought up to date at every refresh
                 flags = indicator(self.flag_change(view.rollout.service), now)
                 return self._renew(view, cells, FLAGS_COLUMN, flags, shown_health)

@@ -169,6 +169,7 @@ class SimConfig:
     flag_share: float = 0.5  # services that have a feature flag
     flag_interval: float = 30.0  # mean seconds between flag changes, while deploys arrive by themselves
     bad_flag_probability: float = 0.3  # flag changes that raise their service's errors
+    staged_auto_rollback: bool = False  # the demo's past: one service's bad release rolled back by the platform
 
 
 class World:
@@ -193,6 +194,8 @@ class World:
         self._next_deploy_in = self._draw_deploy_gap()
         self.services: dict[str, ServiceSim] = {}
         self._build_services()
+        if self.config.staged_auto_rollback:
+            self._stage_auto_rollback()
         for i in range(min(self.config.initial_deploys, len(self.services))):
             # The demo must show trouble early: the second initial deploy is a bad canary.
             if i == 1 and self.config.bad_probability > 0:
@@ -236,6 +239,24 @@ class World:
             svc.step_index = len(svc.steps)
             svc.message = "healthy"
             self.services[name] = svc
+
+    def _stage_auto_rollback(self) -> None:
+        """The demo's past: the last service's bad canary failed its analysis and was rolled back by the platform
+        4 minutes ago, and the service's next deploy started a minute ago (the rollback stays in view)."""
+        svc = list(self.services.values())[-1]
+        now = self.now
+        self.now = now - timedelta(minutes=6)
+        self._start_deploy(svc, bad=True, manual_gate=False, force_strategy=Strategy.CANARY)
+        self.now = now - timedelta(minutes=4)
+        svc.set_weight, svc.actual_weight = 25, 25.0
+        message = f"analysis failed: error ratio 9.1% > {ANALYSIS_ERROR_RATIO:.0%} at 25% traffic"
+        self._set_phase(svc, Phase.DEGRADED, message)
+        self._touch(svc)
+        self._emit(svc, EventKind.DEGRADED, message)
+        self._rollback(svc, svc.stable, "auto-rollback", "analysis failed")
+        self.now = now - timedelta(minutes=1)
+        self._start_deploy(svc, bad=False, manual_gate=False)
+        self.now = now
 
     def _make_release(self, service: str, revision: int, version: str, at: datetime, bad: bool = False) -> Release:
         rng = self.rng

@@ -53,7 +53,7 @@ class Context(Protocol):
     def selected_view(self) -> RolloutView | None: ...
 
     def suspect(self) -> RowSuspect | None:
-        """The newest suspect the screen shows that monotui can act on."""
+        """The best evidenced suspect the screen shows that monotui can act on."""
         ...
 
     def keys_free(self) -> bool:
@@ -182,8 +182,9 @@ COMMANDS: tuple[Command, ...] = (
         for spec in ROLLOUT_ACTIONS
     ),
     Command("rollback_suspect", "s", "rollback_suspect", "Act on suspect",
-            "Select the newest suspect (a rollout or a flag that changed just before its service's health "
-            "breached): roll the rollout back, or turn the flag off", mutating=True, short="Suspect", rule=_suspect),
+            "Select the best evidenced suspect (a rollout or a flag that changed before its service's health "
+            "breached, on enough traffic to explain it): roll the rollout back, or turn the flag off; again: the next",
+            mutating=True, short="Suspect", rule=_suspect),
     # the kill switch: the selected service's flag (its suspect flag first), off or back on in production
     Command("flag.off", "x", "flag", "Flag off", "Kill switch: turn the selected service's flag off in production",
             mutating=True, parameter="off", needs=FLAGS, rule=_flag),

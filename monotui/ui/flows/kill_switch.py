@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 
 from monotui.engine.core import Engine
 from monotui.engine.state import RolloutView
+from monotui.engine.suspects import rank_key
 from monotui.models import Flag
 from monotui.text import clean
 from monotui.ui.flows.host import FlowHost
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from monotui.engine.flag_plan import FlagPlan
     from monotui.ui.screens.confirm import Confirmation
     from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
@@ -27,7 +30,7 @@ def candidates(engine: Engine, view: RolloutView, enabled: bool) -> list[SourceF
     sources that take actions; the suspect flags first, newest change first."""
     usable = [(s, f) for s, f in engine.state.flags_of(view.rollout.service)
               if f.enabled != enabled and not f.unreadable and engine.can_flag(s) and not engine.read_only(s)]
-    suspects = sorted(view.flag_suspects, key=lambda c: c.evidence.changed_at, reverse=True)
+    suspects = sorted(view.flag_suspects, key=lambda c: rank_key(c.evidence))
     order = {(c.source, c.flag.name): i for i, c in enumerate(suspects)}
     return sorted(usable, key=lambda sf: order.get((sf[0], sf[1].name), len(order)))
 
@@ -73,8 +76,9 @@ def open_for_view(host: FlowHost, view: RolloutView, enabled: bool) -> None:
     host.ask(FlagPickerScreen(view.rollout.service, [f for _, f in options], enabled, host.now()), picked)
 
 
-def confirm(host: FlowHost, source: str, flag: Flag, enabled: bool) -> None:
-    """The confirmation for one flag, pinned to the flag as monotui sees it now."""
+def confirm(host: FlowHost, source: str, flag: Flag, enabled: bool, why: Text | None = None) -> None:
+    """The confirmation for one flag, pinned to the flag as monotui sees it now (`why`: opened on a suspect,
+    its rank and evidence)."""
     plan = host.engine.plan_flag(source, flag, enabled)
 
     def confirmed(result: Confirmation | None) -> None:
@@ -85,7 +89,7 @@ def confirm(host: FlowHost, source: str, flag: Flag, enabled: bool) -> None:
 
     from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 
-    dialog = ConfirmFlagScreen(plan)
+    dialog = ConfirmFlagScreen(plan, why)
     host.ask(dialog, confirmed, recheck=lambda: recheck(host.engine, dialog))
 
 

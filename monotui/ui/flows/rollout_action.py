@@ -13,12 +13,15 @@ from monotui.text import clean
 from monotui.ui.flows.host import FlowHost
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from monotui.ui.screens.confirm import ConfirmActionScreen, Confirmation
 
 # The dialog is imported when a key opens one: not on the way to the first rows.
 
 
-def start(host: FlowHost, view: RolloutView, kind: ActionKind) -> None:
+def start(host: FlowHost, view: RolloutView, kind: ActionKind, why: Text | None = None) -> None:
+    """`why`: the dialog was opened on a suspect, this is its rank and evidence."""
     engine = host.engine
     plan = engine.plan(view.source, view.rollout, kind)
     if engine.read_only(view.source):
@@ -33,7 +36,7 @@ def start(host: FlowHost, view: RolloutView, kind: ActionKind) -> None:
 
     from monotui.ui.screens.confirm import ConfirmActionScreen
 
-    dialog = ConfirmActionScreen(plan)
+    dialog = ConfirmActionScreen(plan, why)
     host.ask(dialog, confirmed, recheck=lambda: recheck(engine, dialog))
 
 

@@ -81,9 +81,10 @@ class PinnedConfirmation(CancelFirstDialog[Confirmation]):
 
 
 class ConfirmActionScreen(PinnedConfirmation):
-    def __init__(self, plan: ActionPlan) -> None:
+    def __init__(self, plan: ActionPlan, why: Text | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.why = why  # opened on a suspect (`s`): its rank and the evidence
         self.protected = plan.protected
         self.protected_name = plan.rollout.service
 
@@ -94,6 +95,8 @@ class ConfirmActionScreen(PinnedConfirmation):
                          Text("in PRODUCTION?", style="bold"))
             yield Static(title, id="confirm-title", markup=False)
             yield Static(plan_text(self.plan), id="confirm-plan", markup=False)
+            if self.why is not None:
+                yield Static(self.why, id="suspect-why", markup=False)
             if self.plan.resend:
                 note = Text.assemble(
                     ("Sent before with an unknown outcome. ", "bold"),

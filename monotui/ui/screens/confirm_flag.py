@@ -30,9 +30,10 @@ def flag_plan_text(plan: FlagPlan) -> Text:
 
 
 class ConfirmFlagScreen(PinnedConfirmation):
-    def __init__(self, plan: FlagPlan) -> None:
+    def __init__(self, plan: FlagPlan, why: Text | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.why = why  # opened on a suspect (`s`): its rank and the evidence
         self.protected = plan.protected
         self.protected_name = plan.flag.name
         self.name_kind = "flag"
@@ -44,6 +45,8 @@ class ConfirmFlagScreen(PinnedConfirmation):
                          Text("in PRODUCTION?", style="bold"))
             yield Static(title, id="confirm-title", markup=False)
             yield Static(flag_plan_text(self.plan), id="confirm-plan", markup=False)
+            if self.why is not None:
+                yield Static(self.why, id="suspect-why", markup=False)
             changed = Static("", id="target-changed", markup=False)
             changed.display = False  # shown by `recheck` only
             yield changed

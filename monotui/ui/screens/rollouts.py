@@ -24,7 +24,7 @@ from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
 from monotui.models import ActionKind, Alert
-from monotui.render.detail import SuspectKeys, alert_line, detail, event_line
+from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, suspect_reasons
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
@@ -66,6 +66,7 @@ class RolloutsScreen(Screen[None]):
         self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
         self.ticks = 0  # clock ticks so far (a test's hook)
         self._suspects = 0
+        self._offered: tuple[str, str, str] | None = None  # the suspect `s` offered last: `s` again, the next
         self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
         self._rechecks: dict[Screen[Any], Callable[[], None]] = {}  # an open dialog → how it learns of changes
@@ -258,12 +259,16 @@ class RolloutsScreen(Screen[None]):
         return len(self.app.screen_stack) == 1 and self.app.focused is not self.filter_input
 
     def suspect(self) -> RowSuspect | None:
-        """The newest suspect the screen shows that monotui can act on: a rollout, or a flag that is on. Only the
-        suspect rows are looked at (the state keeps them), not every row."""
+        """The best evidenced suspect the screen shows that monotui can act on: a rollout, or a flag that is on."""
+        suspects = self._actionable_suspects()
+        return suspects[0] if suspects else None
+
+    def _actionable_suspects(self) -> list[RowSuspect]:
+        """The suspects the screen shows that monotui can act on, best evidenced first. Only the suspect rows are
+        looked at (the state keeps them), not every row."""
         state = self.engine.state
         views = [state.by_key[key] for key in state.suspect_keys if key in self._shown]
-        suspects = [s for s in suspects_of(views) if self._can_act_on(s)]
-        return max(suspects, key=lambda s: s.changed_at) if suspects else None
+        return [s for s in suspects_of(views) if self._can_act_on(s)]
 
     def _can_act_on(self, suspect: RowSuspect) -> bool:
         if suspect.flag is None:
@@ -351,18 +356,27 @@ class RolloutsScreen(Screen[None]):
             silence.start(self, view.rollout.service, expire=True)
 
     def action_rollback_suspect(self) -> None:
-        suspect = self.suspect()
-        if suspect is None:
+        """The best evidenced suspect; pressed again (the dialog cancelled, the suspect still there), the next."""
+        suspects = self._actionable_suspects()
+        if not suspects:
             self.say(NO_SUSPECT, severity="warning")
             return
+        ids = [s.identity for s in suspects]
+        index = (ids.index(self._offered) + 1) % len(ids) if self._offered in ids else 0
+        suspect = suspects[index]
+        self._offered = suspect.identity
+        why = Text(f"Suspect {index + 1} of {len(suspects)}", style="bold")
+        why.append(f": {suspect_reasons(suspect.evidence, with_rank=False)}")
+        if len(suspects) > 1:
+            why.append(f"  ({self.key_of('rollback_suspect')} again: the next)", style="dim")
         self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
         if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
             # the flag as the engine sees it now (a row's suspect keeps the flag as it was when the row was
             # computed): the dialog must show, and pin, what is true now
             flag = self.engine.state.flag(suspect.flag.source, suspect.flag.flag.name) or suspect.flag.flag
-            kill_switch.confirm(self, suspect.flag.source, flag, False)
+            kill_switch.confirm(self, suspect.flag.source, flag, False, why)
             return
-        self.action_rollout(ActionKind.ROLLBACK.value)
+        rollout_action.start(self, suspect.view, ActionKind.ROLLBACK, why)
 
     def action_move(self, where: str) -> None:
         table = self.table
