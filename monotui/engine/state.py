@@ -18,7 +18,7 @@ from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_u
 from monotui.engine.flag_state import FlagState, FlagSuspect
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at
-from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Freeze, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
 
@@ -130,6 +130,7 @@ class ProductionState(FlagState):
         self.baselines: dict[tuple[str, str], tuple[int, tuple[float, float] | None]] = {}
         self._unknown_baselines: set[tuple[str, str]] = set()  # first seen already live: filled from history
         self.version = 0  # bumped on every change the screen should show
+        self.freezes: dict[str, Freeze] = {}  # source → its server's freeze, as last read (engine/freeze.py)
         self._derived_ids = 0
         # The views, kept up to date by change: each poll marks what it touched (a rollout, a service's health or
         # alerts, a source's staleness) and `refresh` recomputes only those, plus the rows whose attention moves
@@ -251,6 +252,9 @@ class ProductionState(FlagState):
         if result.alerts is not None:
             data.alerts = result.alerts
             self._count_firing()
+        if result.freeze is not None and result.freeze != self.freezes.get(source):
+            self.freezes[source] = result.freeze
+            self.version += 1
         for event in result.events:
             self.events.append(SourceEvent(source, event))
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
