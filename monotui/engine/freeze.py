@@ -278,8 +278,10 @@ class Freezes:
             else:
                 here = ()
             can_pause = ActionKind.PAUSE in getattr(self.providers[name], "capabilities", ())
+            # progressing, and not already asked to pause (Argo Rollouts: a pause its controller has not yet seen)
             progressing = sorted((r for r in rollouts if can_pause and r.phase is Phase.PROGRESSING
-                                  and (not here or r.service in here)), key=lambda r: r.service)
+                                  and not r.pause_reason and (not here or r.service in here)),
+                                 key=lambda r: r.service)
             pauses = [self._plan_action(name, r, ActionKind.PAUSE) for r in progressing]
             steps += pauses
             plans.append(SourceFreezePlan(name, "freeze", here, self._server(name), tuple(r.id for r in progressing)))
@@ -303,7 +305,7 @@ class Freezes:
                     skipped.append(f"{clean(service, 80)} ({name}): no longer listed")
                 elif now.revision != revision:
                     skipped.append(f"{clean(service, 80)} ({name}): now at r{now.revision}, paused at r{revision}")
-                elif now.phase is not Phase.PAUSED:
+                elif now.phase is not Phase.PAUSED and not now.pause_reason:
                     skipped.append(f"{clean(service, 80)} ({name}): now {now.phase.value}, no longer paused")
                 else:
                     resumes.append(self._plan_action(name, now, ActionKind.RESUME))
