@@ -105,6 +105,7 @@ async def test_a_freeze_pauses_everything_progressing_holds_the_server_and_unfre
     assert [r["outcome"] for r in freeze] == ["intent", "done"]
     assert freeze[0]["actor"] == ACTOR and freeze[0]["reason"] == "checkout errors" and freeze[0]["time"]
     assert freeze[0]["shown"]["services"] == "every service" and freeze[0]["shown"]["held_by_server"] is True
+    assert freeze[0]["shown"]["rollouts"] == ["auth-api", "cart-api", "search-api"]
     assert [r["outcome"] for r in records if r["action"] == "unfreeze"] == ["intent", "done"]
     assert sum(1 for r in records if r["action"] == "pause" and r["outcome"] == "done") == 3
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from textual.color import Color
+
 from monotui.engine.core import Engine
 from monotui.models import Phase, Strategy
 from monotui.simulator.server import SimulatorServer
@@ -119,3 +122,23 @@ async def test_read_only_refuses_the_freeze_like_any_action(engine_for: Callable
             assert not isinstance(app.screen, ConfirmFreezeScreen)
             assert any("read-only" in n for n in notifications(app))
         assert sim.state.mutating_requests() == [] and not world.freeze.frozen
+
+
+async def test_under_no_color_the_banner_says_FROZEN_in_words_and_in_reverse(
+        engine_for: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    world = staged(1)
+    world.set_freeze("alice@bastion-1", "checkout errors")
+    with SimulatorServer(world, tick_interval=None) as sim:
+        app = make_app(engine_for(http(sim.url)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app, 8)
+            await wait_until(lambda: "FROZEN since" in static_text(app, "#banner"), what="the banner says FROZEN")
+            await pilot.pause()
+            strips = app.screen._compositor.render_strips()
+            for line_filter in app.get_line_filters():
+                strips = [strip.apply_filter(line_filter, Color(0, 0, 0)) for strip in strips]
+            assert "FROZEN since" in strips[0].text and "by alice@bastion-1: checkout errors" in strips[0].text
+            frozen = next(segment for segment in strips[0] if "FROZEN" in segment.text)
+            assert frozen.style is not None and frozen.style.reverse and frozen.style.bold
+            assert frozen.style.color is None or frozen.style.color.is_default
