@@ -142,3 +142,38 @@ async def test_under_no_color_the_banner_says_FROZEN_in_words_and_in_reverse(
             frozen = next(segment for segment in strips[0] if "FROZEN" in segment.text)
             assert frozen.style is not None and frozen.style.reverse and frozen.style.bold
             assert frozen.style.color is None or frozen.style.color.is_default
+
+
+async def test_a_listed_rollout_that_changes_while_the_dialog_is_open_is_named_and_refused_the_rest_paused(
+        engine_for: Callable[..., Engine]) -> None:
+    world = staged(3)
+    listed = progressing(world)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        app = make_app(engine_for(http(sim.url)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app, 8)
+            await pilot.press("Z")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmFreezeScreen)
+            changed = listed[0]
+            world.deploy(changed, strategy=Strategy.CANARY)  # a new revision while the dialog is open
+            await wait_until(lambda: "CHANGED SINCE LISTED" in static_text(app, "#target-changed"),
+                             what="the dialog names the change")
+            assert changed in static_text(app, "#target-changed")
+            assert not app.screen.query_one("#confirm").disabled, "stopping the line is not blocked"
+            await pilot.pause()
+            shown = "\n".join(screen_lines(app))
+            assert "CHANGED SINCE LISTED" in shown and "Freeze " in shown, shown
+            await pilot.click("#confirm")
+            await settle(pilot, 0.2)
+            await wait_until(lambda: world.freeze.frozen and len(progressing(world)) == 1,
+                             what=f"the rest paused ({progressing(world)}, {notifications(app)}, {app.screen})")
+            assert progressing(world) == [changed], "the changed one was refused, not paused"
+            paused = sorted(r.path.split("/")[3] for r in sim.state.mutating_requests() if r.path.endswith("/pause"))
+            assert paused == listed[1:]
+            # Z again lists it as it is now
+            await pilot.press("Z")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmFreezeScreen)
+            assert f"pause {changed} (prod)" in static_text(app, "#freeze-plan")
+            assert "pauses 1 rollout(s)" in static_text(app, "#freeze-count")

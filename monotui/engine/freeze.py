@@ -34,7 +34,7 @@ from monotui.engine.audit import AuditRecord, Stage
 from monotui.engine.outcomes import ActionOutcome
 from monotui.engine.pipeline import ActionPipeline, Sender
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, Freeze, Phase
+from monotui.models import ActionKind, Freeze, Phase, Rollout
 from monotui.providers import ProviderError, Source
 from monotui.providers.base import Freezer, RolloutActor
 from monotui.text import clean
@@ -265,25 +265,30 @@ class Freezes:
         return [name for name, p in self.providers.items()
                 if isinstance(p, RolloutActor) and (source is None or name == source)]
 
+    def moving(self, name: str, services: tuple[str, ...] = ()) -> list[Rollout]:
+        """The rollouts of source `name` a freeze pauses: progressing, and not already asked to pause (Argo
+        Rollouts: a pause its controller has not yet seen), of `services` (empty: every one)."""
+        if ActionKind.PAUSE not in getattr(self.providers[name], "capabilities", ()):
+            return []
+        return sorted((r for r in self.state.sources[name].rollouts.values()
+                       if r.phase is Phase.PROGRESSING and not r.pause_reason
+                       and (not services or r.service in services)), key=lambda r: r.service)
+
+    def anything_moving(self) -> bool:
+        return any(self.moving(name) for name in self.scope(None))
+
     def plan_freeze(self, source: str | None = None, services: list[str] | None = None) -> FreezePlan:
         wanted = tuple(dict.fromkeys(services or []))
         plans, steps = [], []
         for name in self.scope(source):
-            rollouts = list(self.state.sources[name].rollouts.values())
+            here: tuple[str, ...] = ()
             if wanted:
-                known = {r.service for r in rollouts}
+                known = {r.service for r in self.state.sources[name].rollouts.values()}
                 here = tuple(s for s in wanted if s in known)
                 if not here:
                     continue
-            else:
-                here = ()
-            can_pause = ActionKind.PAUSE in getattr(self.providers[name], "capabilities", ())
-            # progressing, and not already asked to pause (Argo Rollouts: a pause its controller has not yet seen)
-            progressing = sorted((r for r in rollouts if can_pause and r.phase is Phase.PROGRESSING
-                                  and not r.pause_reason and (not here or r.service in here)),
-                                 key=lambda r: r.service)
-            pauses = [self._plan_action(name, r, ActionKind.PAUSE) for r in progressing]
-            steps += pauses
+            progressing = self.moving(name, here)
+            steps += [self._plan_action(name, r, ActionKind.PAUSE) for r in progressing]
             plans.append(SourceFreezePlan(name, "freeze", here, self._server(name), tuple(r.id for r in progressing)))
         return FreezePlan("freeze", tuple(plans), tuple(steps), services=wanted)
 
@@ -328,8 +333,10 @@ class Freezes:
 
     async def _send(self, plan: SourceFreezePlan, reason: str | None) -> Freeze | None:
         if plan.action == "freeze":
+            earlier = self.file.entries().get(plan.source) or {}  # frozen again: what it paused stays to resume
             entry = {"since": datetime.now(UTC).isoformat(timespec="seconds"), "actor": self.settings.actor,
-                     "reason": reason or "", "services": list(plan.services), "server": False, "paused": []}
+                     "reason": reason or "", "services": list(plan.services), "server": False,
+                     "paused": list(earlier.get("paused") or [])}
             self._write(plan.source, entry)  # held here first: whatever the server answers, this host holds it
             if not plan.server:
                 return None

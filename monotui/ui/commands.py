@@ -148,7 +148,8 @@ def _freeze(command: Command, context: Context) -> Answer:
     if command.id == "unfreeze":
         return ACTS if holds else Answer(None, "not frozen: nothing to unfreeze")
     scope = engine.freezes.scope(None)
-    if holds and all(any(h.source == s and not h.services for h in holds) for s in scope):
+    if holds and all(any(h.source == s and not h.services for h in holds) for s in scope) \
+            and not engine.freezes.anything_moving():  # frozen, and nothing left moving: nothing to do
         return Answer(None, f"already {clean(holds[0].text(), 300)}")
     return ACTS
 

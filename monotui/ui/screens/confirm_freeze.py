@@ -1,6 +1,7 @@
 """The freeze's confirmation (and the unfreeze's): what each source holds, every rollout it pauses (or resumes) in
-a scrolling list under its count — so it fits 80×24 however many there are —, an optional reason, Cancel focused;
-re-checked at every refresh: a listed rollout that changed disables the confirm button."""
+a scrolling list under its count — so it fits 80×24 however many there are —, an optional reason, Cancel focused.
+Re-checked at every refresh: a listed rollout that changed is named, and will be refused rather than acted on, but
+the confirm button stays — stopping the line must not wait for a busy production to stand still."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ class ConfirmFreezeScreen(PinnedConfirmation):
     def __init__(self, plan: FreezePlan) -> None:
         super().__init__()
         self.plan = plan
+        self._said: str | None = None
+
+    def recheck(self, changed: str | None, now_text: str | None = None) -> None:
+        """Called at every refresh with the first listed rollout that changed (None: all as listed)."""
+        if changed == self._said:
+            return
+        self._said = changed
+        shown = self.query_one("#target-changed", Static)
+        shown.display = changed is not None
+        if changed is not None:
+            verb = "paused" if self.plan.action == "freeze" else "resumed"
+            shown.update(Text.assemble(("CHANGED SINCE LISTED: ", "bold reverse"), plain(changed, limit=120),
+                                       f". It will be refused, not {verb}; the others will be."))
 
     def compose(self) -> ComposeResult:
         freezing = self.plan.action == "freeze"
