@@ -177,3 +177,38 @@ async def test_a_listed_rollout_that_changes_while_the_dialog_is_open_is_named_a
             assert isinstance(app.screen, ConfirmFreezeScreen)
             assert f"pause {changed} (prod)" in static_text(app, "#freeze-plan")
             assert "pauses 1 rollout(s)" in static_text(app, "#freeze-count")
+
+
+async def test_the_palette_offers_freeze_production_and_then_unfreeze(engine_for: Callable[..., Engine]) -> None:
+    from monotui.ui.palette import MonotuiCommands
+
+    world = staged(2)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        app = make_app(engine_for(http(sim.url)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app, 8)
+            texts = [text for text, _ in MonotuiCommands(app.rollouts)._commands()]
+            assert "Freeze production" in texts and "Unfreeze" not in texts, texts
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await pilot.press(*"Freeze production")
+            await settle(pilot, 0.3)
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, ConfirmFreezeScreen), what="the palette opens the dialog")
+            await pilot.pause()
+            await pilot.click("#confirm")
+            await settle(pilot, 0.2)
+            await wait_until(lambda: "FROZEN since" in static_text(app, "#banner"), what="frozen")
+            texts = [text for text, _ in MonotuiCommands(app.rollouts)._commands()]
+            assert "Unfreeze" in texts and "Freeze production" not in texts, "frozen, and nothing left moving"
+
+
+async def test_the_freeze_key_is_a_binding_id_the_keymap_remaps(engine_for: Callable[..., Engine]) -> None:
+    world = staged(1)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        app = make_app(engine_for(http(sim.url), keymap={"freeze": "f9"}))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app, 8)
+            await pilot.press("f9")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmFreezeScreen)
