@@ -750,6 +750,7 @@ def print_status(engine: Any, now: datetime) -> None:
     # piped output keeps whole lines (a terminal gets its own width)
     width = None if sys.stdout.isatty() else 200
     console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    holds = {hold.source: hold for hold in engine.holds()}
     for name, data in engine.state.sources.items():
         line = Text()
         line.append_text(plain(name, style="bold"))
@@ -759,6 +760,10 @@ def print_status(engine: Any, now: datetime) -> None:
         else:
             line.append(f"{data.status.state}: ", style="bold red")
             line.append_text(plain(data.status.error or "", limit=300))
+        if name in holds:  # the freeze, in words: it reads without colour
+            line.append("  ")
+            line.append_text(plain(holds[name].text().replace("frozen", "FROZEN", 1), style="bold reverse",
+                                   limit=300))
         console.print(line)
     table = Table(box=None, header_style="bold", pad_edge=False)
     multi = len(engine.state.sources) > 1

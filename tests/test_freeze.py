@@ -230,6 +230,7 @@ def test_the_command_line_freezes_refuses_a_promote_and_unfreezes(sim: Simulator
     assert status["freeze"]["prod"]["reason"] == "checkout errors"
     assert not [r for r in status["rollouts"] if r["phase"] == "Progressing"]
 
+    assert "prod: ok  FROZEN since" in run_cli("status", config=config).stdout
     sent = len(sim.state.mutating_requests())
     promote = run_cli("promote", "cart-api", "--yes", config=config)
     assert promote.returncode == 1
@@ -254,3 +255,27 @@ def test_the_command_line_in_read_only_mode_refuses_to_freeze(sim: SimulatorServ
     unfrozen = run_cli("unfreeze", "--yes", "--read-only", config=config)
     assert unfrozen.returncode != 0
     assert sim.state.mutating_requests() == [] and not sim.world.freeze.frozen
+
+
+async def test_a_server_that_fails_the_freeze_is_said_and_this_host_still_holds_it(
+        sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    stage(sim.world)
+    async with engine_for(sim.url) as engine:
+        await engine.refresh_once()
+        plan = engine.plan_freeze()
+        sim.state.faults.error_fraction = 1.0  # every answer a 503 from now on
+        result = await engine.execute_freeze(plan, "incident", confirmed_by="dialog")
+        assert not result.ok
+        text = result.message()
+        assert "source prod: the server's freeze unknown" in text and "monotui holds the freeze on this host" in text
+        assert "0 of 3 rollout(s) paused; see above what was not" in text
+        assert text.count("outcome unknown") == 3, text
+        [hold] = engine.holds()
+        assert not hold.server
+        cart = engine.state.rollout("prod", "cart-api")
+        assert cart is not None
+        sim.state.faults.error_fraction = 0.0
+        sent = len(sim.state.mutating_requests())
+        outcome = await engine.execute(engine.plan("prod", cart, ActionKind.PROMOTE))
+        assert outcome.outcome == "refused" and "frozen since" in (outcome.error or "")
+        assert len(sim.state.mutating_requests()) == sent

@@ -389,7 +389,7 @@ class Freezes:
             else:
                 ok = False
                 error = clean(result.error or "", 300)
-                if freezing and result.sent:
+                if freezing and result.sent and sp.source in self.file.entries():
                     lines.append(f"source {sp.source}: the server's freeze {result.outcome}: {error}. monotui "
                                  f"holds the freeze on this host; {NOT_HELD}")
                     held.add(sp.source)  # the state file holds it: the pauses still go
@@ -409,11 +409,13 @@ class Freezes:
             audit_error = audit_error or outcome.audit_error
             if outcome.ok:
                 done += 1
+            else:
+                ok = False
+            if outcome.ok or outcome.outcome == "unknown":
+                # kept for unfreeze, which resumes it only if it is paused at this revision then
                 r = outcome.rollout or step.rollout
                 paused.setdefault(step.source, []).append(
                     {"id": step.rollout.id, "service": step.rollout.service, "revision": r.revision})
-            else:
-                ok = False
         if freezing:
             for source, items in paused.items():  # what this freeze paused: unfreeze resumes these only
                 entry = self.file.entries().get(source)
