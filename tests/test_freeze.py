@@ -228,6 +228,8 @@ def test_the_command_line_freezes_refuses_a_promote_and_unfreezes(sim: Simulator
     status = json.loads(run_cli("status", "--json", config=config).stdout)
     assert status["freeze"]["prod"]["frozen"] and status["freeze"]["prod"]["held_by_server"]
     assert status["freeze"]["prod"]["reason"] == "checkout errors"
+    assert set(status["freeze"]["prod"]) == {"frozen", "since", "actor", "reason", "services", "held_by_server",
+                                             "server_freeze"}
     assert not [r for r in status["rollouts"] if r["phase"] == "Progressing"]
 
     assert "prod: ok  FROZEN since" in run_cli("status", config=config).stdout
