@@ -336,6 +336,36 @@ for _spec in ROLLOUT_ACTIONS:
     _action_command(_spec)
 
 
+def _freeze(ctx: click.Context, service: tuple[str, ...], source: str | None, reason: str | None,
+            yes: bool) -> int:
+    from monotui.cli_freeze import FreezeRequest, run_freeze
+
+    request = FreezeRequest(False, tuple(service), source, reason, yes)
+    return asyncio.run(run_freeze(_settings(global_options(ctx)), request))
+
+
+_command("freeze", "Stop the line: pause every progressing rollout (of every source, --source, or each --service), "
+         "and refuse promote, promote-full and resume until `monotui unfreeze` (rollback and abort stay allowed). "
+         "A deploy API with a freeze holds it itself: no new deploy, every client held.",
+         [*_global_params(),
+          click.Option(["--service"], multiple=True, metavar="NAME", help="only this service (repeatable)"),
+          _Once(["--source"], metavar="NAME", help="only this source"),
+          _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log and is shown to every operator"),
+          click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation")], _freeze)
+
+
+def _unfreeze(ctx: click.Context, source: str | None, yes: bool) -> int:
+    from monotui.cli_freeze import FreezeRequest, run_freeze
+
+    return asyncio.run(run_freeze(_settings(global_options(ctx)), FreezeRequest(True, source=source, yes=yes)))
+
+
+_command("unfreeze", "Lift the freeze and resume only what it paused (each still paused at the same revision).",
+         [*_global_params(),
+          _Once(["--source"], metavar="NAME", help="only this source"),
+          click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation")], _unfreeze)
+
+
 def _completion(ctx: click.Context, shell: str) -> int:
     from click.shell_completion import get_completion_class
 
@@ -719,7 +749,8 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
     from monotui.render.inert import inert
 
     # a server's text, sanitised as on the screen: `jq -r` prints it to a terminal
-    return inert({"generated_at": now.isoformat(), "sources": sources, "rollouts": rollouts})  # type: ignore[no-any-return]
+    return inert({"generated_at": now.isoformat(), "sources": sources,  # type: ignore[no-any-return]
+                  "freeze": engine.freezes.status(), "rollouts": rollouts})
 
 
 def print_status(engine: Any, now: datetime) -> None:
@@ -733,6 +764,7 @@ def print_status(engine: Any, now: datetime) -> None:
     # piped output keeps whole lines (a terminal gets its own width)
     width = None if sys.stdout.isatty() else 200
     console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    holds = {hold.source: hold for hold in engine.holds()}
     for name, data in engine.state.sources.items():
         line = Text()
         line.append_text(plain(name, style="bold"))
@@ -742,6 +774,10 @@ def print_status(engine: Any, now: datetime) -> None:
         else:
             line.append(f"{data.status.state}: ", style="bold red")
             line.append_text(plain(data.status.error or "", limit=300))
+        if name in holds:  # the freeze, in words: it reads without colour
+            line.append("  ")
+            line.append_text(plain(holds[name].text().replace("frozen", "FROZEN", 1), style="bold reverse",
+                                   limit=300))
         console.print(line)
     table = Table(box=None, header_style="bold", pad_edge=False)
     multi = len(engine.state.sources) > 1

@@ -104,6 +104,8 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
     # What cannot apply is refused before anything is sent or a meaningless plan is printed.
     if not engine.can(source, request.kind):
         why: str | None = f"source {source} cannot {spec.verb}"
+    elif frozen := engine.frozen(source, rollout.service, request.kind):
+        why = f"{frozen} (pause, abort and rollback stay allowed)"
     elif plan.resend or (request.kind is ActionKind.ROLLBACK and request.revision is not None):
         # a resend may find the rollout already changed by its first attempt; an explicit revision is the
         # server's to check

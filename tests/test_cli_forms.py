@@ -73,6 +73,9 @@ FORMS = {
     "monotui config init --path P": "config",
     "monotui config check --config P": "config",
     "monotui config schema": "config",
+    "monotui freeze --yes --reason \"checkout errors\"": "freeze",
+    "monotui freeze --service cart-api --source prod --yes": "freeze",
+    "monotui unfreeze --yes": "freeze",
 }
 
 
@@ -171,7 +174,7 @@ def test_help_lists_every_command_with_a_description(flag: str, env: dict[str, s
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: monotui [OPTIONS] [COMMAND]")
     commands = {"demo", "simulate", "kube-standin", "serve", "status", "flags", "flag", "completion", "config",
-                *(s.kind.value for s in ROLLOUT_ACTIONS)}
+                "freeze", "unfreeze", *(s.kind.value for s in ROLLOUT_ACTIONS)}
     listed = dict(re.findall(r"^  ([a-z-]+) +(\S.*)$", proc.stdout.split("Commands:")[1].split("\n\n")[0], re.M))
     assert set(listed) == commands
     assert all(description.strip() for description in listed.values())
@@ -219,7 +222,7 @@ def test_version_before_or_after_a_command(env: dict[str, str]) -> None:
 
 def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env: dict[str, str]) -> None:
     config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9", tmp_path / "audit.log")
-    # in one process, so that seventeen commands do not cost seventeen interpreters
+    # in one process, so that nineteen commands do not cost nineteen interpreters
     code = (f"import sys\nfrom monotui.cli import main, cli\nfor name in cli.commands:\n"
             f"    glob = [] if name in {sorted(READS_NO_CONFIG)!r} else ['--config', {config!r}]\n"
             "    for argv in ([*glob, name, '--help'], [name, '-h', *glob]):\n"
@@ -228,7 +231,7 @@ def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     exits = re.findall(r"^EXIT (\S+) (\d+)$", proc.stdout, re.M)
-    assert len(exits) == 2 * 17 and all(code == "0" for _, code in exits), proc.stdout
+    assert len(exits) == 2 * 19 and all(code == "0" for _, code in exits), proc.stdout
     usages = re.findall(r"^Usage: monotui ([a-z-]+) ", proc.stdout, re.M)
     assert sorted(usages) == sorted(name for name, _ in exits)
 
@@ -299,6 +302,37 @@ def test_action_forms(form: str, where: int, production: SimulatorServer, tmp_pa
     assert [r["outcome"] for r in records] == ["refused", "done"]
     if "--reason" in argv:
         assert records[-1]["reason"] == "error spike"
+
+
+@pytest.mark.parametrize("form", forms("freeze"))
+@pytest.mark.parametrize("where", [0, 1], ids=["options-before", "options-after"])
+def test_freeze_forms(form: str, where: int, production: SimulatorServer, tmp_path: Path,
+                      env: dict[str, str]) -> None:
+    audit = tmp_path / "audit.log"
+    config = write_config(tmp_path / "config.toml", production.url, audit)
+    argv = split(form, {})
+    unfreeze = argv[0] == "unfreeze"
+    progressing = [r for r in production.world.rollouts() if r.phase is Phase.PROGRESSING]
+    if unfreeze:
+        production.world.set_freeze("alice@bastion-2", "incident")
+
+    proc = run(positions([*argv, "--read-only"], config)[where], env)  # read-only: refused like any action
+    assert proc.returncode == 1 and "read-only" in proc.stderr, proc.stderr
+    assert production.state.mutating_requests() == []
+
+    proc = run(positions(argv, config)[where], env)
+    assert proc.returncode == 0, proc.stderr
+    if unfreeze:
+        assert "source prod: unfrozen" in proc.stdout and not production.world.freeze.frozen
+        return
+    moving = 1 if "--service" in argv else len(progressing)
+    assert "pause cart-api (prod)" in proc.stdout and f"{moving} of {moving} rollout(s) paused" in proc.stdout
+    assert production.world.freeze.frozen and production.world.rollout("cart-api").phase is Phase.PAUSED
+    outcomes = [(r["action"], r["outcome"]) for r in AuditLog(audit).outcomes()]
+    assert outcomes == [("freeze", "refused"), *[("pause", "refused")] * moving, ("freeze", "done"),
+                        *[("pause", "done")] * moving]
+    if "--reason" in argv:
+        assert production.world.freeze.reason == "checkout errors"
 
 
 def renamed_rollout(namespace: str, name: str) -> list[dict[str, Any]]:

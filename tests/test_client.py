@@ -34,7 +34,7 @@ async def test_server_without_change_feed_is_polled_in_bulk_and_unchanged_produc
         assert [r.status for r in gets] == [200, 304]
         assert "if-none-match" not in gets[0].headers
         assert gets[1].headers["if-none-match"] == f'"r{sim.world.version}"'
-        assert len(sim.state.requests) - asked == 3  # the feed is not asked again
+        assert len(sim.state.requests) - asked == 4  # the feed is not asked again (rollouts, health, events, freeze)
         sim.world.deploy("cart-api")
         third = await client.poll()
         assert third.rollouts is not None and any(e.service == "cart-api" for e in third.events)

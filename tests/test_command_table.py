@@ -56,6 +56,9 @@ class FakeEngine:
     def pending_resend(self, source: str, rollout_id: str, kind: ActionKind) -> bool:
         return self.resend
 
+    def frozen(self, source: str, service: str | None, kind: ActionKind) -> str | None:
+        return None
+
     def alert_sources(self) -> list[str]:
         return self.alert_sources_
 

@@ -20,6 +20,7 @@ from monotui.engine.actions import ActionPlan
 from monotui.engine.audit import AuditLog, Stage, audit_log_for
 from monotui.engine.flag_actions import FlagActions
 from monotui.engine.flag_plan import FlagPlan
+from monotui.engine.freeze import FreezeFile, FreezePlan, FreezeResult, Freezes, Hold, freeze_path
 from monotui.engine.guards import AutoPause
 from monotui.engine.outcomes import ActionOutcome
 from monotui.engine.pipeline import ActionPipeline, outcome_of
@@ -65,6 +66,9 @@ class Engine:
         self.rollout_actions = RolloutActions(settings, self.providers, self.state, self.pipeline, self.ledger)
         self.flag_actions = FlagActions(settings, self.providers, self.state, self.pipeline)
         self.silences = Silences(settings, self.providers, self.state, self.pipeline)
+        self.freezes = Freezes(settings, self.providers, self.state, self.pipeline, self.execute, self.plan,
+                               FreezeFile(freeze_path(self.audit.path)))
+        self.rollout_actions.frozen = self.freezes.refusal
         self.guard = AutoPause(self) if settings.auto_pause_suspects else None
         # the flag sources' first poll waits for the other sources' first answers (and, with a UI that says it
         # draws them, for the UI to have drawn them: `rows_shown`): the rows come first
@@ -244,6 +248,33 @@ class Engine:
     def kinds_that_can(kind: ActionKind) -> str:
         """The kinds of source that can take `kind`, in the words refusals use: "Argo Rollouts sources"."""
         return kinds_that_can(kind)
+
+    # ---- acting: the freeze (engine/freeze.py) ------------------------------------------------------------------
+
+    def holds(self) -> list[Hold]:
+        """Every freeze honoured now, per source: this host's and the servers' (another operator's too)."""
+        return self.freezes.holds()
+
+    def frozen(self, source: str, service: str | None, kind: ActionKind) -> str | None:
+        """Why `kind` is refused by a freeze ("frozen since 10:42 by alice: checkout errors"), or None."""
+        return self.freezes.refusal(source, service, kind)
+
+    def plan_freeze(self, source: str | None = None, services: list[str] | None = None) -> FreezePlan:
+        """Every progressing rollout in scope, each pause pinned as any action."""
+        return self.freezes.plan_freeze(source, services)
+
+    def plan_unfreeze(self, source: str | None = None) -> FreezePlan:
+        """Lift the freeze; resume only what it paused and is still paused at the same revision."""
+        return self.freezes.plan_unfreeze(source)
+
+    def freeze_target_changed(self, plan: FreezePlan) -> str | None:
+        return self.freezes.target_changed(plan)
+
+    async def execute_freeze(self, plan: FreezePlan, reason: str | None = None, *,
+                             confirmed_by: str | None) -> FreezeResult:
+        """Freeze (or unfreeze) through the pipeline, then pause (or resume) each listed rollout, each its own
+        audited, pinned action; partial outcomes are said line by line."""
+        return await self.freezes.execute(plan, _text(reason).strip() or None, confirmed_by=confirmed_by)
 
     async def history(self, service: str) -> Any:
         """The last 30 minutes of a service's health from the first source that keeps history (None without it, or

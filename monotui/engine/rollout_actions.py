@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -101,6 +101,8 @@ class RolloutActions:
         self.state = state
         self.pipeline = pipeline
         self.ledger = ledger
+        # why an action is refused by a freeze (engine/freeze.py), set by the engine: (source, service, kind)
+        self.frozen: Callable[[str, str, ActionKind], str | None] = lambda source, service, kind: None
         # audit-log (and ledger) intents without a known outcome, not yet matched to a rollout on screen
         self.unresolved: list[dict[str, Any]] = [
             record for record in ledger.unresolved()
@@ -178,6 +180,8 @@ class RolloutActions:
     def _refusal(self, plan: ActionPlan) -> str | None:
         if not self.can(plan.source, plan.spec.kind):
             return f"source {plan.source} cannot {plan.spec.verb}"
+        if frozen := self.frozen(plan.source, plan.rollout.service, plan.spec.kind):
+            return f"{frozen}. Nothing was sent (pause, abort and rollback stay allowed)"
         if changed := self.target_changed(plan):
             return f"target changed since it was confirmed: {changed}. Nothing was sent; look again and re-open " \
                    "the action"

@@ -20,7 +20,7 @@ from monotui.engine.flag_state import FlagState, FlagSuspect
 from monotui.engine.platform_moves import MOVES_PER_SERVICE, PlatformMove, platform_move
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at, grace_for, ranked
-from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Freeze, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
 
@@ -141,6 +141,7 @@ class ProductionState(FlagState):
         self.baselines: dict[tuple[str, str], tuple[int, tuple[float, float] | None]] = {}
         self._unknown_baselines: set[tuple[str, str]] = set()  # first seen already live: filled from history
         self.version = 0  # bumped on every change the screen should show
+        self.freezes: dict[str, Freeze] = {}  # source → its server's freeze, as last read (engine/freeze.py)
         self._derived_ids = 0
         # The views, kept up to date by change: each poll marks what it touched (a rollout, a service's health or
         # alerts, a source's staleness) and `refresh` recomputes only those, plus the rows whose attention moves
@@ -270,6 +271,9 @@ class ProductionState(FlagState):
         if self._flag_services and (not self.health_sources or source in self.health_sources):
             # as of this poll, the flagged services' figures (a change feed sends only those that moved)
             self._record_health(data.health[s] for s in self._flag_services if s in data.health)
+        if result.freeze is not None and result.freeze != self.freezes.get(source):
+            self.freezes[source] = result.freeze
+            self.version += 1
         for event in result.events:
             self.events.append(SourceEvent(source, event))
             self._note_move(source, event)

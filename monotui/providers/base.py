@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Phase, Rollout, ServiceHealth
+from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Freeze, Phase, Rollout, ServiceHealth
 
 if TYPE_CHECKING:  # httpx loads with the providers that send requests, not with the CLI's action list
     import httpx
@@ -111,6 +111,7 @@ class PollResult:
     flag_changes: list[FlagChange] = field(default_factory=list)  # flag sources: the new changes, oldest first
     clock_skew_s: float | None = None  # how far the source's clock runs ahead of ours (its Date headers), when
     # that is more than a few seconds (SKEW_SHOWN); its times in this result are already on our clock
+    freeze: Freeze | None = None  # a source with a server-side freeze (Freezer): the freeze as the server has it
 
 
 # Capabilities, not kind names: the engine and the UI choose behaviour by which of these a provider implements
@@ -176,6 +177,21 @@ class AlertSilencer(Protocol):
     async def silence(self, service: str, duration_s: float, comment: str, created_by: str) -> str: ...
 
     async def expire(self, silence_id: str) -> None: ...
+
+
+@runtime_checkable
+class Freezer(Protocol):
+    """A deploy source whose server can hold the line itself (the deploy API's /v1/freeze): while frozen it starts no
+    new deploy and refuses promotions and resumes, whoever asks. `server_freeze` is False once the server said it
+    has no freeze (then monotui keeps the freeze itself, as for a source without this capability)."""
+
+    server_freeze: bool | None
+
+    async def read_freeze(self) -> Freeze | None: ...
+
+    async def set_freeze(self, actor: str, reason: str | None, services: list[str] | None) -> Freeze: ...
+
+    async def lift_freeze(self) -> Freeze: ...
 
 
 @runtime_checkable

@@ -21,6 +21,8 @@ from monotui.models import (
     ActionResponse,
     Event,
     EventPage,
+    Freeze,
+    FreezeRequest,
     HealthChanges,
     Rollout,
     RolloutChanges,
@@ -72,10 +74,12 @@ _ROLLOUT = msgspec.json.Decoder(Rollout)
 _HEALTH = msgspec.json.Decoder(ServiceHealth)
 _EVENT = msgspec.json.Decoder(Event)
 _ACTION_RESPONSE = msgspec.json.Decoder(ActionResponse)
+_FREEZE = msgspec.json.Decoder(Freeze)
 
 
 class HttpDeployProvider:
-    """Polls rollouts, health and events in three requests; sends actions with an Idempotency-Key.
+    """Polls rollouts, health and events in three requests, and the server's freeze in a fourth (until the server
+    answers 404: it has no freeze); sends actions with an Idempotency-Key; sets and lifts the server's freeze.
 
     Rollouts and health come from the change feed (only what changed since the last poll's cursor; everything on
     the first poll or when the server says the cursor is too old). A server without the feed (404) is polled in
@@ -106,6 +110,8 @@ class HttpDeployProvider:
         self._aliases: dict[str, list[str]] = {}  # an id listed more than once → the row ids shown for it
         self._dropped: list[str] = []  # set by `_apart`
         self._cursor_errors: dict[str, int] = {}  # change-feed path → failures in a row on a cursor
+        # the server's freeze: None not known yet, False the server has none (GET /v1/freeze answered 404)
+        self.server_freeze: bool | None = None
 
     def _local_rollout(self, rollout: Rollout, shift: timedelta) -> Rollout:
         """`rollout` with its times moved onto our clock (a row for an unreadable one has our times already)."""
@@ -293,11 +299,51 @@ class HttpDeployProvider:
             return None
         return cursor
 
+    @staticmethod
+    def _read_freeze(body: bytes) -> Freeze:
+        return envelope(_FREEZE, body, "GET /v1/freeze")
+
+    async def _freeze(self) -> tuple[Freeze | None, int]:
+        """The server's freeze and the requests it took: (None, 0) once the server said it has none (404)."""
+        if self.server_freeze is False:
+            return None, 0
+        try:
+            _, freeze = await self._edge.get("/v1/freeze", self._read_freeze)
+        except ProviderError as e:
+            if e.status != 404:
+                raise
+            self.server_freeze = False  # a server without a freeze: not asked again
+            return None, 1
+        self.server_freeze = True
+        return freeze, 1
+
+    async def read_freeze(self) -> Freeze | None:
+        """The server's freeze now (None: the server has no freeze)."""
+        return (await self._freeze())[0]
+
+    async def set_freeze(self, actor: str, reason: str | None, services: list[str] | None) -> Freeze:
+        """Stop the line on the server (PUT /v1/freeze): every service, or only `services`."""
+        body = FreezeRequest(actor=actor, reason=reason or None, services=services or None)
+        answer = await self._request("PUT", "/v1/freeze", headers={"Content-Type": "application/json"},
+                                     content=msgspec.json.encode(body))
+        return self._freeze_answer(answer, "PUT")
+
+    async def lift_freeze(self) -> Freeze:
+        """Lift the server's freeze (DELETE /v1/freeze); paused rollouts stay paused."""
+        return self._freeze_answer(await self._request("DELETE", "/v1/freeze"), "DELETE")
+
+    def _freeze_answer(self, answer: Answer, method: str) -> Freeze:
+        if answer.status != 200:  # another 2xx is not the documented answer: it may have acted
+            raise ProviderError("invalid", f"{method} /v1/freeze: HTTP {answer.status} is not the documented answer")
+        self.server_freeze = True
+        return envelope(_FREEZE, answer.content, f"{method} /v1/freeze")
+
     async def _poll_feed(self) -> PollResult:
-        (rollouts, r_requests), (health, h_requests), events = await asyncio.gather(
+        (rollouts, r_requests), (health, h_requests), events, (freeze, f_requests) = await asyncio.gather(
             self._changes("/v1/changes/rollouts", self._read_rollout_changes, self._rollout_cursor),
             self._changes("/v1/changes/health", self._read_health_changes, self._health_cursor),
             self._events(),
+            self._freeze(),
         )
         # cursors move only once the whole poll succeeded, so a failed poll loses no change
         self._rollout_cursor, self._health_cursor = self._next_cursor(rollouts.cursor), self._next_cursor(health.cursor)
@@ -305,7 +351,7 @@ class HttpDeployProvider:
         return PollResult(
             rollouts=rollouts.rollouts, partial=not rollouts.full, removed=rollouts.removed,
             health=health.services, health_partial=not health.full, events=events.events,
-            requests=r_requests + h_requests + 1,
+            requests=r_requests + h_requests + 1 + f_requests, freeze=freeze,
         )
 
     async def poll(self) -> PollResult:
@@ -319,14 +365,15 @@ class HttpDeployProvider:
             else:
                 self.use_feed = True
                 return self._on_our_clock(result)
-        (rollouts, seen_r), (health, seen_h), events = await asyncio.gather(
-            self._rollouts(), self._health(), self._events())
+        (rollouts, seen_r), (health, seen_h), events, (freeze, f_requests) = await asyncio.gather(
+            self._rollouts(), self._health(), self._events(), self._freeze())
         # remembered only now: after a failed poll, the next identical body is applied (it never was)
         if "etag" in seen_r:  # a 200 answer (not a 304): its ETag, or none
             self._etag = seen_r.pop("etag")
         self._bulk_digests.update({**seen_r, **seen_h})
         self._advance_events(events)
-        return self._on_our_clock(PollResult(rollouts=rollouts, health=health, events=events.events, requests=3))
+        return self._on_our_clock(PollResult(rollouts=rollouts, health=health, events=events.events,
+                                             requests=3 + f_requests, freeze=freeze))
 
     def _advance_events(self, events: EventPage) -> None:
         if events.cursor < 0:  # refused: not a place in the event log (taking it would read everything again)

@@ -43,6 +43,7 @@ class Feature(StrEnum):
     ALERTS = "alerts"  # firing alerts
     SILENCE = "silence"  # silences alerts and expires silences (AlertSilencer)
     FLAGS = "flags"  # feature flags, turned on and off (FlagSource)
+    FREEZE = "freeze"  # the server holds a freeze itself: no new deploy, promotions refused (Freezer)
 
 
 Capability = ActionKind | Feature
@@ -93,7 +94,7 @@ class Backend:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend(HttpSourceConfig, "monotui.providers.http_deploy:HttpDeployProvider", "deploy API",
-            frozenset({Feature.ROLLOUTS, Feature.HEALTH, *DEPLOY_API_ACTIONS})),
+            frozenset({Feature.ROLLOUTS, Feature.HEALTH, Feature.FREEZE, *DEPLOY_API_ACTIONS})),
     Backend(ArgoRolloutsSourceConfig, "monotui.providers.argo_rollouts.provider:ArgoRolloutsProvider",
             "Argo Rollouts", frozenset({Feature.ROLLOUTS, Feature.WATCH, *DEPLOY_API_ACTIONS, ActionKind.RETRY,
                                         ActionKind.RESTART}),

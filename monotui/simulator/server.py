@@ -89,6 +89,7 @@ class SimState:
     fault_rng: random.Random = field(default_factory=lambda: random.Random(7))
     _cache: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     feed: bool = True  # False: answer the change feed with 404, as a server from before it did
+    freeze: bool = True  # False: answer /v1/freeze with 404, as a server from before it had a freeze
     feed_window: int = 100_000  # a change-feed cursor older than this many changes gets 410 (list again)
     served_requests: int = 0  # every request answered, for /_sim/stats (the log above is bounded)
     served_bytes: int = 0  # response body bytes sent, as they went on the wire (compressed or not)
@@ -294,6 +295,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         return _json(body, status)
 
     async def freeze(request: Request) -> Response:
+        if not state.freeze:
+            return _error(404, "not_found", "no such route")
         if request.method == "GET":
             return _json(msgspec.json.encode(world.freeze))
         if request.method == "DELETE":
@@ -497,9 +500,9 @@ class SimulatorServer(BackgroundServer):
 
     def __init__(
         self, world: World, *, port: int = 0, token: str | None = None, tick_interval: float | None = 0.5,
-        speed: float = 1.0, tls: tuple[str, str] | None = None, feed: bool = True,
+        speed: float = 1.0, tls: tuple[str, str] | None = None, feed: bool = True, freeze: bool = True,
     ) -> None:
-        self.state = SimState(world=world, token=token, feed=feed)
+        self.state = SimState(world=world, token=token, feed=feed, freeze=freeze)
         self.app = create_app(self.state, tick_interval=tick_interval, speed=speed)
         self._serve(self.app, port=port, tls=tls)
 

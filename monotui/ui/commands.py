@@ -102,6 +102,8 @@ def _rollout(command: Command, context: Context) -> Answer:
         return Answer(False, no_such_action(spec, view.source))
     if engine.pending_resend(view.source, view.rollout.id, kind):
         return ACTS  # its outcome is unknown: the key offers to send the same intent again
+    if frozen := engine.frozen(view.source, view.rollout.service, kind):  # the engine refuses it too, nothing sent
+        return Answer(None, f"{spec.verb}: {clean(frozen, 300)} (pause, abort and rollback stay allowed)")
     reason = spec.why_not(view.rollout)  # the engine's answer: the CLI says the same
     return Answer(None, clean(reason, 300)) if reason else ACTS
 
@@ -135,6 +137,23 @@ def _silence(command: Command, context: Context) -> Answer:
     return ACTS
 
 
+FREEZE = Capability("freeze", lambda engine, source: engine.can(source, ActionKind.PAUSE))
+
+
+def _freeze(command: Command, context: Context) -> Answer:
+    engine = context.engine
+    if not FREEZE.offered(engine):
+        return Answer(False, "nothing to freeze: no source takes rollout actions")
+    holds = engine.holds()
+    if command.id == "unfreeze":
+        return ACTS if holds else Answer(None, "not frozen: nothing to unfreeze")
+    scope = engine.freezes.scope(None)
+    if holds and all(any(h.source == s and not h.services for h in holds) for s in scope) \
+            and not engine.freezes.anything_moving():  # frozen, and nothing left moving: nothing to do
+        return Answer(None, f"already {clean(holds[0].text(), 300)}")
+    return ACTS
+
+
 def _keys_free(command: Command, context: Context) -> Answer:
     # a priority binding: only on the rows' screen, and not while typing in the filter itself
     return ACTS if context.keys_free() else Answer(False)
@@ -157,6 +176,7 @@ class Command:
     short: str | None = None  # footer label, where 80 columns must hold every key
     parameter: str | None = None  # the action's one argument (the rollout action kind)
     needs: Capability | None = None  # what a source must be able to do for the command to be offered
+    whole: bool = False  # acts on production, not on the selected row (the palette names no service)
     rule: Rule = field(default=_acts, repr=False, compare=False)
 
     @property
@@ -194,6 +214,14 @@ COMMANDS: tuple[Command, ...] = (
             mutating=True, short="Silence", rule=_silence),  # listed without an Alertmanager: its key says why
     Command("expire_silence", "E", "expire_silence", "Expire silences", "Expire the selected service's silences",
             mutating=True, show=False, rule=_silence),
+    # stop the line: every progressing rollout paused, promotions refused until unfrozen (engine/freeze.py)
+    Command("freeze", "Z", "freeze", "Freeze production",
+            "Stop the line: pause every progressing rollout and refuse promote, promote-full and resume until "
+            "unfrozen (rollback and abort stay allowed)", mutating=True, show=False, needs=FREEZE, whole=True,
+            rule=_freeze),
+    Command("unfreeze", "U", "unfreeze", "Unfreeze",
+            "Lift the freeze and resume only what it paused (each still paused at the same revision)",
+            mutating=True, show=False, needs=FREEZE, whole=True, rule=_freeze),
     # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
     # (or a paste) would reach the table and its action keys instead of the filter
     Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",

@@ -36,7 +36,8 @@ class MonotuiCommands(Provider):
                 if not command.why_not(context).act:
                     continue
                 view = context.selected_view()
-                text = f"{command.label} {clean(view.rollout.service, 60)}" if view else command.label
+                text = (f"{command.label} {clean(view.rollout.service, 60)}" if view and not command.whole
+                        else command.label)
             else:
                 text = command.label
             out.append((text, command))

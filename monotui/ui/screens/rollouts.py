@@ -28,7 +28,7 @@ from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, s
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
-from monotui.ui.flows import kill_switch, rollout_action, silence
+from monotui.ui.flows import freeze, kill_switch, rollout_action, silence
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.suspects import RowSuspect, suspects_of
 from monotui.ui.widgets.banner import ProductionBanner
@@ -147,7 +147,7 @@ class RolloutsScreen(Screen[None]):
             self._last_version = state.version
             self._update_views(now, force)
         self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
-                         self.key_of("rollback_suspect"), self._truncated)
+                         self.key_of("rollback_suspect"), self._truncated, self.engine.holds())
 
     def _update_views(self, now: datetime, ages: bool) -> None:
         """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'
@@ -354,6 +354,12 @@ class RolloutsScreen(Screen[None]):
         view = self.selected_view()
         if view is not None:
             silence.start(self, view.rollout.service, expire=True)
+
+    def action_freeze(self) -> None:
+        freeze.start(self, unfreeze=False)
+
+    def action_unfreeze(self) -> None:
+        freeze.start(self, unfreeze=True)
 
     def action_rollback_suspect(self) -> None:
         """The best evidenced suspect; pressed again (the dialog cancelled, the suspect still there), the next."""

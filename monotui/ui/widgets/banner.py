@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from monotui.engine.freeze import Hold
 from monotui.engine.state import ProductionState
 from monotui.formats import age
 from monotui.render.text import plain
@@ -12,10 +13,27 @@ from monotui.render.text import plain
 _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("✖", "bold red")}
 
 
+def frozen_text(holds: list[Hold]) -> str:
+    """FROZEN since 10:42 by alice@bastion-1: checkout errors — the first freeze, and how many more."""
+    first = holds[0]
+    where = f" {', '.join(first.services)}" if first.services else ""
+    text = f"FROZEN{where} since {first.since_text} by {first.actor}"
+    if first.reason:
+        text += f": {first.reason}"
+    others = {(h.since_text, h.actor, h.reason, h.services) for h in holds[1:]} - {
+        (first.since_text, first.actor, first.reason, first.services)}
+    return text + (f" (+{len(others)} more)" if others else "")
+
+
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-                suspect_key: str = "s", truncated: tuple[int, int] | None = None) -> Text:
+                suspect_key: str = "s", truncated: tuple[int, int] | None = None,
+                holds: list[Hold] | None = None) -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
+    if holds:
+        # text, not a colour: it reads the same under NO_COLOR and comes first, where 80 columns keep it
+        out.append(" ")
+        out.append_text(plain(f" {frozen_text(holds)} ", style="bold reverse blue", limit=90))
     if global_read_only:
         out.append(" ")
         out.append(" READ-ONLY ", style="bold reverse yellow")
@@ -59,8 +77,8 @@ class ProductionBanner(Static):
         self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-             suspect_key: str = "s", truncated: tuple[int, int] | None = None) -> None:
-        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated)
+             suspect_key: str = "s", truncated: tuple[int, int] | None = None, holds: list[Hold] | None = None) -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, holds)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen
