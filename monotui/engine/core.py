@@ -246,6 +246,14 @@ class Engine:
                 return await provider.history(service)
         return None
 
+    def trail_unforwarded(self) -> int:
+        """Audit records the team's syslog has not received because sending failed (0 while it keeps up, and
+        without `audit_syslog`): they wait in the local file and are sent once the receiver is back."""
+        forwarder = self.audit.forwarder
+        if forwarder is None or forwarder.last_error is None:
+            return 0
+        return forwarder.pending
+
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
         if self.audit.forwarder is not None:  # what is left stays in the file for the next run

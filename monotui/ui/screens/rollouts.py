@@ -147,7 +147,7 @@ class RolloutsScreen(Screen[None]):
             self._last_version = state.version
             self._update_views(now, force)
         self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
-                         self.key_of("rollback_suspect"), self._truncated)
+                         self.key_of("rollback_suspect"), self._truncated, self.engine.trail_unforwarded())
 
     def _update_views(self, now: datetime, ages: bool) -> None:
         """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'

@@ -13,7 +13,8 @@ _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("�
 
 
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-                suspect_key: str = "s", truncated: tuple[int, int] | None = None) -> Text:
+                suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0,
+                watching: int = 0) -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
     if global_read_only:
@@ -44,6 +45,11 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
         if data.status.tls_unverified:
             out.append(" ")
             out.append(" TLS NOT VERIFIED ", style="bold reverse red")
+    if unforwarded:  # the team's trail is behind: the records wait in the local file and are sent once it is back
+        out.append("  ")
+        out.append(f" trail not forwarded ({unforwarded}) ", style="bold reverse yellow")
+    if watching:
+        out.append(f"  {watching} watching", style="bold cyan")
     if truncated is not None:
         out.append(f"  showing {truncated[0]:,} of {truncated[1]:,} — filter with /", style="bold yellow")
     freshest = state.freshest_age_at(now)
@@ -59,8 +65,10 @@ class ProductionBanner(Static):
         self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-             suspect_key: str = "s", truncated: tuple[int, int] | None = None) -> None:
-        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated)
+             suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0,
+             watching: int = 0) -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, unforwarded,
+                           watching)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen
