@@ -11,13 +11,13 @@ flag's name, `actor` who changed it (as the flag server records it), `message` "
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from monotui.engine.suspects import GRACE, WINDOW, Evidence, case
-from monotui.models import Event, EventKind, Flag, FlagChange, FlagChangeKind, Rollout, ServiceHealth
+from monotui.models import Event, EventKind, Flag, FlagChange, FlagChangeKind, Rollout, ServiceHealth, replace
 from monotui.providers.base import PollResult
 
 if TYPE_CHECKING:
@@ -89,6 +89,9 @@ class FlagState:
         self._flags: dict[str, dict[str, Flag]] = {}  # source → flag name → flag
         self._flags_by_service: dict[str, dict[str, list[Flag]]] = {}  # source → service → flags
         self._flag_changes: dict[str, deque[_SeenChange]] = {}  # service → its flags' changes, oldest first
+        # who of this monotui made a change the flag server records under its token's user (the engine joins the
+        # change with the audit log): "alice via monotui (admin token)"; None: not one of monotui's own
+        self.own_toggle: Callable[[str, FlagChange], str | None] | None = None
 
     def _apply_flags(self, source: str, result: PollResult,
                      first_poll: bool) -> list[tuple[Event, FlagChange]]:
@@ -101,6 +104,8 @@ class FlagState:
         for change in result.flag_changes:
             if since is not None and change.time < since:
                 continue
+            if self.own_toggle is not None and (via := self.own_toggle(source, change)) is not None:
+                change = replace(change, actor=via)
             events.append((Event(id=change.id, time=change.time, kind=EventKind.FLAG, service=change.service or "",
                                  rollout_id=change.flag, actor=change.actor,
                                  message=f"{change.flag}: {change.summary}"), change))

@@ -13,8 +13,7 @@ _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("�
 
 
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-                suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0,
-                watching: int = 0) -> Text:
+                suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0) -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
     if global_read_only:
@@ -48,8 +47,6 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
     if unforwarded:  # the team's trail is behind: the records wait in the local file and are sent once it is back
         out.append("  ")
         out.append(f" trail not forwarded ({unforwarded}) ", style="bold reverse yellow")
-    if watching:
-        out.append(f"  {watching} watching", style="bold cyan")
     if truncated is not None:
         out.append(f"  showing {truncated[0]:,} of {truncated[1]:,} — filter with /", style="bold yellow")
     freshest = state.freshest_age_at(now)
@@ -65,10 +62,8 @@ class ProductionBanner(Static):
         self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-             suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0,
-             watching: int = 0) -> None:
-        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, unforwarded,
-                           watching)
+             suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0) -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, unforwarded)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen
