@@ -13,7 +13,8 @@ _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("�
 
 
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-                suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0) -> Text:
+                suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0,
+                pairing: str = "") -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
     if global_read_only:
@@ -47,6 +48,9 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
     if unforwarded:  # the team's trail is behind: the records wait in the local file and are sent once it is back
         out.append("  ")
         out.append(f" trail not forwarded ({unforwarded}) ", style="bold reverse yellow")
+    if pairing:  # "sharing · 2 watching", or an observer's "following alice@bastion-1"
+        out.append("  ")
+        out.append_text(plain(pairing, style="bold cyan", limit=120))
     if truncated is not None:
         out.append(f"  showing {truncated[0]:,} of {truncated[1]:,} — filter with /", style="bold yellow")
     freshest = state.freshest_age_at(now)
@@ -62,8 +66,10 @@ class ProductionBanner(Static):
         self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-             suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0) -> None:
-        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, unforwarded)
+             suspect_key: str = "s", truncated: tuple[int, int] | None = None, unforwarded: int = 0,
+             pairing: str = "") -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, unforwarded,
+                           pairing)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen
