@@ -139,8 +139,9 @@ class Pairing:
         who = clean(self.state.get("actor", ""), 60) or "the operator"
         if not self.following:
             return f"not following {who} — {self.screen.key_of('follow')} to follow"
+        row = clean(self.state.get("row", ""), 80)
         dialog = clean(self.state.get("dialog", ""), 80)
-        return f"following {who}" + (f" · in dialog: {dialog}" if dialog else "")
+        return f"following {who}" + (f" on {row}" if row else "") + (f" · in dialog: {dialog}" if dialog else "")
 
     async def close(self) -> None:
         if self._task is not None:
