@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ async def act_as(engine: Engine, service: str, kind: ActionKind, reason: str) ->
 
 
 async def test_the_dialog_names_a_colleagues_pause_with_their_reason(sim: SimulatorServer, engine_for: Any) -> None:
+    sim.world.now = datetime.now(UTC)  # the events' times: now, however long the session has run
     sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     sim.world.deploy("search-api", strategy=Strategy.CANARY)
     async with engine_for(sim.url, actor=ALICE) as alice:
@@ -61,6 +63,7 @@ async def test_the_dialog_names_a_colleagues_pause_with_their_reason(sim: Simula
 
 async def test_a_colleague_who_acts_while_the_dialog_is_open_is_named_at_once(
         sim: SimulatorServer, engine_for: Any) -> None:
+    sim.world.now = datetime.now(UTC)  # the events' times: now, however long the session has run
     sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     app = make_app(engine_for(sim.url))
     async with app.run_test(size=(120, 35)) as pilot:
@@ -79,6 +82,7 @@ async def test_a_colleague_who_acts_while_the_dialog_is_open_is_named_at_once(
 
 def test_the_command_line_prompt_names_a_colleagues_pause(sim: SimulatorServer, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    sim.world.now = datetime.now(UTC)  # the events' times: now, however long the session has run
     sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     config = tmp_path / "monotui.toml"
 

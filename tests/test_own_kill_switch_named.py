@@ -38,6 +38,7 @@ def change_lines(engine: Engine, flag: str, kind: FlagChangeKind) -> list[str]:
 
 
 async def test_monotuis_own_toggle_names_the_operator_and_the_token(setup: Setup, engine: Engine) -> None:
+    setup.world.now = datetime.now(UTC)  # the simulated flag server's times: now, however long the session ran
     setup.admin.toggle(setup.flag, True)  # on the flag server itself, with its admin token
     await engine.refresh_once()
     [enabled] = change_lines(engine, setup.flag, FlagChangeKind.ENABLED)

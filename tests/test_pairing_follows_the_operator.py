@@ -77,6 +77,16 @@ async def test_the_operators_banner_counts_who_watches(sim: SimulatorServer, eng
         rows = []
         while not rows or rows[-1] != "prod/search-api":
             rows.append(json.loads(await asyncio.wait_for(reader.readline(), 10))["row"])
+        await pilot.press("p")  # a dialog opens: observers are told which
+        while True:
+            state = json.loads(await asyncio.wait_for(reader.readline(), 10))
+            if state["dialog"]:
+                break
+        assert state == {"row": "prod/search-api", "filter": "", "dialog": "Pause search-api?",
+                         "actor": app.engine.settings.actor}
+        await pilot.press("escape")
+        while json.loads(await asyncio.wait_for(reader.readline(), 10))["dialog"]:
+            pass  # closed: the next state names no dialog
         observers[1][1].close()
         await wait_until(lambda: "sharing · 1 watching" in static_text(app, "#banner"), what="1 watching")
         await pilot.press("w")  # stop sharing

@@ -101,16 +101,10 @@ def _event(action_value: Any, actor: Any, reason: Any, when: datetime | None, ro
 
 def from_event(obj: dict[str, Any], next_id: Callable[[], int]) -> Event | None:
     """A monotui Event read back (None for any other Event, or one that does not say who)."""
-    inv = obj.get("involvedObject") or {}
-    meta = obj.get("metadata") or {}
-    source = obj.get("source") or {}
-    if not isinstance(inv, dict) or not isinstance(meta, dict) or not isinstance(source, dict):
-        return None
+    inv, meta, source = _map(obj.get("involvedObject")), _map(obj.get("metadata")), _map(obj.get("source"))
     if inv.get("kind") != "Rollout" or source.get("component") != COMPONENT:
         return None
-    notes = meta.get("annotations") or {}
-    if not isinstance(notes, dict):
-        return None
+    notes = _map(meta.get("annotations"))
     action = notes.get("monotui.dev/action") or (_KIND_OF_REASON.get(str(obj.get("reason"))) or "")
     when = _time(obj.get("lastTimestamp") or obj.get("eventTime") or meta.get("creationTimestamp"))
     namespace, name = str(inv.get("namespace") or meta.get("namespace") or ""), str(inv.get("name") or "")
@@ -118,15 +112,18 @@ def from_event(obj: dict[str, Any], next_id: Callable[[], int]) -> Event | None:
                   f"{namespace}/{name}", name, next_id)
 
 
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def last_action(rollout: dict[str, Any]) -> dict[str, Any] | None:
     """The Rollout's `monotui.dev/last-action` annotation, decoded (None when absent or unreadable)."""
-    notes = (rollout.get("metadata") or {}).get("annotations") or {}
-    raw = notes.get(ANNOTATION) if isinstance(notes, dict) else None
+    raw = _map(_map(rollout.get("metadata")).get("annotations")).get(ANNOTATION)
     if not isinstance(raw, str):
         return None
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -136,7 +133,7 @@ def from_annotation(rollout: dict[str, Any], next_id: Callable[[], int]) -> tupl
     value = last_action(rollout)
     if value is None:
         return None
-    meta = rollout.get("metadata") or {}
+    meta = _map(rollout.get("metadata"))
     name = str(meta.get("name") or "")
     event = _event(value.get("action"), value.get("actor"), value.get("reason"), _time(value.get("time")),
                    f"{meta.get('namespace', 'default')}/{name}", name, next_id)

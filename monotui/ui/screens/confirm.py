@@ -127,6 +127,11 @@ class ConfirmActionScreen(PinnedConfirmation):
                 yield Input(placeholder="type the service name here", id="typed-name", compact=True)
             yield from self.buttons(self.plan.spec.label)
 
+    @property
+    def follow_title(self) -> str:
+        """How observers who follow the operator see this dialog named (ui/pairing.py)."""
+        return f"{self.plan.spec.label} {self.plan.rollout.service}?"
+
     def show_others(self, lines: list[str]) -> None:
         """At every refresh: a colleague who acts while the dialog is open is named at once."""
         if lines == self.others:
