@@ -147,15 +147,17 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings=CONTEXT,
-             params=[*_global_params(), _version_param()],
+             params=[*_global_params(), _version_param(),
+                     # a browser session of `serve --follow`: follow the operator's view on this socket
+                     click.Option(["--follow"], metavar="SOCKET", type=click.Path(dir_okay=False), hidden=True)],
              epilog="With no command, monotui opens the TUI on the configured sources. Global options may come "
                     "before or after the command. Shell completion: `monotui completion bash|zsh|fish`.")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, read_only: bool) -> int:
+def cli(ctx: click.Context, config: str | None, read_only: bool, follow: str | None) -> int:
     """The terminal control room for production."""
     if ctx.invoked_subcommand is None:
         with _no_cycle_collection_until_first_rows():
-            return run_tui(global_options(ctx))
+            return run_tui(global_options(ctx), Path(follow) if follow else None)
     return EXIT_OK
 
 
@@ -242,9 +244,9 @@ _command("kube-standin", "Serve Argo Rollouts objects on a loopback Kubernetes A
 
 
 def _serve(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: str | None,
-           max_sessions: int) -> int:
+           max_sessions: int, follow: bool) -> int:
     return run_serve(global_options(ctx), host, port, allow_remote=allow_remote, token_file=token_file,
-                     max_sessions=max_sessions)
+                     max_sessions=max_sessions, follow=follow)
 
 
 _command("serve", "Share the control room in a browser, read-only (textual-serve); reach it through an SSH "
@@ -259,7 +261,10 @@ _command("serve", "Share the control room in a browser, read-only (textual-serve
                        help="keep the session token in this file (created with a new token if missing) instead "
                             "of a new one at each start"),
           click.Option(["--max-sessions"], type=click.IntRange(1, 64), default=4, show_default=True,
-                       help="browser tabs served at once (each runs its own monotui)")],
+                       help="browser tabs served at once (each runs its own monotui)"),
+          click.Option(["--follow"], is_flag=True,
+                       help="each browser tab follows the operator's monotui (its selection, filter and dialog) "
+                            "once they press w to share; f in a tab follows again after browsing")],
          _serve)
 
 
@@ -453,13 +458,13 @@ def _log_to(path: Path) -> None:
     _log_files[path] = handler
 
 
-def _open_tui(settings: Settings) -> int:
+def _open_tui(settings: Settings, follow: Path | None = None) -> int:
     from monotui.engine.core import Engine
     from monotui.stop_signals import StopSignals
     from monotui.ui.app import MonotuiApp
 
     log_file = _log_to_state_dir(settings)
-    app = MonotuiApp(Engine(settings))
+    app = MonotuiApp(Engine(settings), follow=follow)
     with StopSignals() as stop:
         stop.quit = app.exit
         app.run()
@@ -469,7 +474,7 @@ def _open_tui(settings: Settings) -> int:
     return EXIT_OK
 
 
-def run_tui(g: Globals) -> int:
+def run_tui(g: Globals, follow: Path | None = None) -> int:
     from monotui.config import resolve_config_path
 
     path, named = resolve_config_path(g.config)
@@ -479,7 +484,7 @@ def run_tui(g: Globals) -> int:
     settings = _settings(g)
     if not settings.sources:
         return _fail(f"config error in {path}: sources: no source configured")
-    return _open_tui(settings)
+    return _open_tui(settings, follow)
 
 
 def _world(services: int, seed: int, deploy_interval: float, bad_probability: float, auto_rollback: bool,
@@ -520,7 +525,7 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
 
 
 def run_serve(g: Globals, host: str, port: int, *, allow_remote: bool = False, token_file: str | None = None,
-              max_sessions: int = 4) -> int:
+              max_sessions: int = 4, follow: bool = False) -> int:
     from monotui.extras import missing
 
     if problem := missing("serve", "`monotui serve`"):
@@ -547,7 +552,12 @@ def run_serve(g: Globals, host: str, port: int, *, allow_remote: bool = False, t
         return _fail(str(e))
     print(f"monotui serve: browser sessions are read-only, {max_sessions} at most; open "
           f"{session_url(host, port, token)}", file=sys.stderr, flush=True)
-    serve(str(path) if named else None, host, port, token, max_sessions)
+    if follow:
+        from monotui.follow import socket_path
+
+        print(f"monotui serve: tabs follow the operator's view on {socket_path()} (press w in monotui to share)",
+              file=sys.stderr, flush=True)
+    serve(str(path) if named else None, host, port, token, max_sessions, follow=follow)
     return EXIT_OK
 
 

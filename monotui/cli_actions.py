@@ -119,6 +119,8 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
 
     print(shown(plan.summary(), 500))
     print(f"  {shown(plan.effect)}")
+    for line in engine.others_acted(source, rollout):  # someone else acted on it in the last minutes
+        print(f"  WARNING: {shown(line)}")
     if plan.resend:
         print(f"  sent again: an earlier attempt's outcome is unknown; the same Idempotency-Key "
               f"({plan.idempotency_key[:12]}…) means it cannot act twice")

@@ -119,12 +119,15 @@ def session_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
-def session_command(config: str | None) -> str:
-    """The command each browser tab runs: this monotui, read-only, on the same config. `exec`: the shell textual-serve
-    starts it with is replaced, so ending the process ends monotui itself."""
+def session_command(config: str | None, follow: Path | None = None) -> str:
+    """The command each browser tab runs: this monotui, read-only, on the same config (and with `follow`, following
+    the operator's view on that socket). `exec`: the shell textual-serve starts it with is replaced, so ending the
+    process ends monotui itself."""
     args = [sys.executable, "-m", "monotui", "--read-only"]
     if config:
         args += ["--config", str(Path(config).expanduser().resolve())]
+    if follow is not None:
+        args += ["--follow", str(follow)]
     return "exec " + shlex.join(args)
 
 
@@ -364,6 +367,8 @@ class MonotuiServer(Server):
 
 
 def serve(config: str | None, host: str, port: int, token: str,
-          max_sessions: int = DEFAULT_MAX_SESSIONS) -> None:
-    MonotuiServer(session_command(config), host=host, port=port, title="monotui (read-only)", token=token,
-                  max_sessions=max_sessions).serve()
+          max_sessions: int = DEFAULT_MAX_SESSIONS, *, follow: bool = False) -> None:
+    from monotui.follow import socket_path
+
+    MonotuiServer(session_command(config, socket_path() if follow else None), host=host, port=port,
+                  title="monotui (read-only)", token=token, max_sessions=max_sessions).serve()

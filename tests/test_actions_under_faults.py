@@ -394,7 +394,7 @@ async def test_an_argo_patch_carries_the_version_confirmed_not_the_one_cached_at
                           lambda o: o["status"].update(currentStepIndex=0))  # the controller moved on
         await engine.refresh_once()  # monotui sees it, the open dialog does not object
         outcome = await engine.execute(plan)
-    [patch] = [c for c in kube.store.calls if c.method == "PATCH"]
+    [patch] = [c for c in kube.store.calls if c.method == "PATCH" and b"monotui.dev/last-action" not in c.body]
     sent = json.loads(patch.body)["metadata"]["resourceVersion"]
     assert sent == confirmed and outcome.outcome == "refused", (
         f"confirmed resourceVersion {confirmed}, sent {sent}: {outcome.message()}")

@@ -56,11 +56,12 @@ def unpinned(body: Any) -> tuple[Any, str | None]:
 def patches(kube: KubeStandin) -> list[tuple[str, str, str, Any]]:
     """Every PATCH sent, as the plugin would send it (see `pins` for the preconditions monotui adds)."""
     return [(c.method, c.path, c.content_type, unpinned(json.loads(c.body))[0])
-            for c in kube.store.calls if c.method == "PATCH"]
+            for c in kube.store.calls if c.method == "PATCH" and b"monotui.dev/last-action" not in c.body]
 
 
 def pins(kube: KubeStandin) -> list[str | None]:
-    return [unpinned(json.loads(c.body))[1] for c in kube.store.calls if c.method == "PATCH"]
+    return [unpinned(json.loads(c.body))[1] for c in kube.store.calls
+            if c.method == "PATCH" and b"monotui.dev/last-action" not in c.body]
 
 
 def lists(kube: KubeStandin) -> int:

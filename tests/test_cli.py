@@ -355,7 +355,7 @@ def argo_config(tmp_path: Path, kubeconfig: Path, audit_path: Path, names: tuple
 
 
 def kube_patches(kube: KubeStandin) -> list[str]:
-    return [c.path for c in kube.store.calls if c.method == "PATCH"]
+    return [c.path for c in kube.store.calls if c.method == "PATCH" and b"monotui.dev/last-action" not in c.body]
 
 
 def test_same_name_in_two_namespaces_lists_both_and_the_id_picks_one(tmp_path: Path, audit_path: Path,

@@ -12,6 +12,7 @@ from monotui.simulator.server import SimulatorServer
 
 async def test_a_colleagues_pause_on_the_same_rollout_is_named_with_their_reason(
         sim: SimulatorServer, engine_for: Any) -> None:
+    sim.world.now = datetime.now(UTC)  # the events' times: now, however long the session has run
     sim.world.deploy("cart-api", strategy=Strategy.CANARY)
     sim.world.deploy("search-api", strategy=Strategy.CANARY)
     async with engine_for(sim.url, actor="alice@bastion-2") as alice, engine_for(sim.url) as me:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection
+from datetime import UTC, datetime
 from typing import Any
 
 from monotui.config import Settings, security_warnings
@@ -22,6 +23,7 @@ from monotui.engine.flag_actions import FlagActions
 from monotui.engine.flag_plan import FlagPlan
 from monotui.engine.freeze import FreezeFile, FreezePlan, FreezeResult, Freezes, Hold, freeze_path
 from monotui.engine.guards import AutoPause
+from monotui.engine.others import acted_by_others
 from monotui.engine.outcomes import ActionOutcome
 from monotui.engine.pipeline import ActionPipeline, outcome_of
 from monotui.engine.polling import SourceUpdate, poll_forever, poll_once
@@ -29,15 +31,21 @@ from monotui.engine.resend_ledger import ResendLedger
 from monotui.engine.rollout_actions import RolloutActions, describe
 from monotui.engine.silences import SilencePlan, Silences
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, Flag, Rollout
+from monotui.models import ActionKind, Flag, FlagChange, FlagChangeKind, Rollout
 from monotui.providers import ProviderError, Source, build_provider
 from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySource, Pin
 from monotui.providers.registry import kinds_that_can
+from monotui.text import clean
 
 log = logging.getLogger(__name__)
 FLAGS_AFTER_S = 2.0  # longest a flag source's first poll waits for the other sources' first answers
 
 __all__ = ["FLAGS_AFTER_S", "ActionOutcome", "Engine", "describe", "outcome_of"]
+
+
+# a kill switch's change is matched with the audit records of the last MiB, at most two minutes apart
+OWN_TOGGLE_TAIL_BYTES = 1024 * 1024
+OWN_TOGGLE_WINDOW_S = 120.0
 
 
 def _text(value: str | None) -> str:
@@ -59,6 +67,7 @@ class Engine:
         for warning in self.warnings:
             log.warning("%s", warning)
         self.audit = audit or audit_log_for(settings)
+        self.state.own_toggle = self._own_toggle
         self.pipeline = ActionPipeline(self.audit, settings.actor,
                                        deadline_of=lambda source: settings.source(source).action_deadline_s,
                                        read_only=settings.is_read_only)
@@ -286,6 +295,45 @@ class Engine:
                 except ProviderError:
                     return None
         return None
+
+    def _own_toggle(self, source: str, change: FlagChange) -> str | None:
+        """A flag change that monotui made (a kill switch in this audit log: same source, flag, project,
+        environment and direction, within two minutes), named with the operator: the flag server only knows the
+        token's user. "alice@bastion-2 via monotui (admin token)"."""
+        if change.kind not in (FlagChangeKind.ENABLED, FlagChangeKind.DISABLED):
+            return None
+        action = "flag-on" if change.kind is FlagChangeKind.ENABLED else "flag-off"
+        for record in reversed(self.audit.read(tail_bytes=OWN_TOGGLE_TAIL_BYTES)):
+            flag = record.get("flag")
+            if (record.get("action") != action or record.get("source") != source or not isinstance(flag, dict)
+                    or record.get("outcome") not in ("intent", "done", "unknown")
+                    or (flag.get("name"), flag.get("project"), flag.get("environment"))
+                    != (change.flag, change.project, change.environment)):
+                continue
+            try:
+                when = datetime.fromisoformat(str(record.get("time")))
+            except ValueError:
+                continue
+            if when.tzinfo is None or abs((change.time - when).total_seconds()) > OWN_TOGGLE_WINDOW_S:
+                continue
+            user = change.actor or "?"
+            token = f"{user} token" if user in ("admin", "admin-token") else f"Unleash user {user}"
+            return f"{clean(str(record.get('actor') or '?'), 120)} via monotui ({clean(token, 120)})"
+        return None
+
+    def others_acted(self, source: str, rollout: Rollout, now: datetime | None = None) -> list[str]:
+        """What anyone but this operator did to this rollout in the last minutes, newest first ("alice@bastion-2
+        paused this 40 s ago: 'investigating'"): every confirmation says it (engine/others.py)."""
+        return acted_by_others(self.state.recent_events(source, rollout.service), source=source,
+                               rollout_id=rollout.id, me=self.settings.actor, now=now or datetime.now(UTC))
+
+    def trail_unforwarded(self) -> int:
+        """Audit records the team's syslog has not received because sending failed (0 while it keeps up, and
+        without `audit_syslog`): they wait in the local file and are sent once the receiver is back."""
+        forwarder = self.audit.forwarder
+        if forwarder is None or forwarder.last_error is None:
+            return 0
+        return forwarder.pending
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from monotui.engine.suspects import GRACE, WINDOW, Evidence, case, rank_key
-from monotui.models import Event, EventKind, Flag, FlagChange, FlagChangeKind, Rollout, ServiceHealth
+from monotui.models import Event, EventKind, Flag, FlagChange, FlagChangeKind, Rollout, ServiceHealth, replace
 from monotui.providers.base import PollResult
 
 if TYPE_CHECKING:
@@ -102,6 +102,9 @@ class FlagState:
         # flagged service → its health readings (our clock, error ratio, p99), oldest first, when they moved: the
         # figures just before a flip, though the flip is read a poll or more after it (and after the health moved)
         self._timeline: dict[str, deque[tuple[datetime, datetime, float, float]]] = {}  # (first, last read, …)
+        # who of this monotui made a change the flag server records under its token's user (the engine joins the
+        # change with the audit log): "alice via monotui (admin token)"; None: not one of monotui's own
+        self.own_toggle: Callable[[str, FlagChange], str | None] | None = None
 
     def _apply_flags(self, source: str, result: PollResult,
                      first_poll: bool) -> list[tuple[Event, FlagChange]]:
@@ -114,6 +117,8 @@ class FlagState:
         for change in result.flag_changes:
             if since is not None and change.time < since:
                 continue
+            if self.own_toggle is not None and (via := self.own_toggle(source, change)) is not None:
+                change = replace(change, actor=via)
             events.append((Event(id=change.id, time=change.time, kind=EventKind.FLAG, service=change.service or "",
                                  rollout_id=change.flag, actor=change.actor,
                                  message=f"{change.flag}: {change.summary}"), change))

@@ -24,8 +24,11 @@ WITHIN = timedelta(minutes=10)
 
 
 class _Sourced(Protocol):
-    source: str
-    event: Event
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def event(self) -> Event: ...
 
 
 def _ago(seconds: float) -> str:

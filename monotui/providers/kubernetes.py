@@ -1,6 +1,6 @@
 """Kubernetes access shared by every source that reads a cluster (Argo Rollouts today; Flagger or pod logs can
-use it as they are): client creation from a kubeconfig or the in-cluster service account, list, watch, get and
-PATCH of any resource.
+use it as they are): client creation from a kubeconfig or the in-cluster service account, list, watch (label and
+field selectors), get, PATCH and create of any resource — core/v1 Events among them.
 
 kr8s (httpx-based, like the rest of monotui) loads the kubeconfig or the in-cluster service account and handles
 credentials: exec plugins, client certificates, bearer tokens, CA data. It is imported only when a client first
@@ -42,6 +42,7 @@ class Resource:
 REPLICA_SETS = Resource("apps/v1", "replicasets", "ReplicaSet")
 PODS = Resource("v1", "pods", "Pod")
 DEPLOYMENTS = Resource("apps/v1", "deployments", "Deployment")
+EVENTS = Resource("v1", "events", "Event")
 
 
 class MissingKubernetesSupport(ProviderError):
@@ -144,8 +145,10 @@ class KubeClient:
         return response
 
     async def list(self, resource: Resource, namespace: str | None,
-                   selector: str | None = None) -> tuple[list[dict[str, Any]], str]:
+                   selector: str | None = None, fields: str | None = None) -> tuple[list[dict[str, Any]], str]:
         params = {"labelSelector": selector} if selector else {}
+        if fields:
+            params["fieldSelector"] = fields
         response = await self._call("GET", resource, namespace, resource.plural, what=f"list {resource.plural}",
                                     retry_auth=True, params=params)
         try:
@@ -157,11 +160,13 @@ class KubeClient:
             raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
 
     async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
-                    server_timeout: int = 300) -> AsyncIterator[dict[str, Any]]:
+                    server_timeout: int = 300, fields: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """Events from `resource_version` on, until the server ends the stream. Raises Expired on 410."""
         api = await self.api()
         params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
                   "timeoutSeconds": str(server_timeout)}
+        if fields:
+            params["fieldSelector"] = fields
         what = f"watch {resource.plural}"
         # no read timeout: a quiet watch sends only bookmarks; the server ends it after timeoutSeconds
         timeout = httpx.Timeout(self.timeout, read=server_timeout + 30)
@@ -232,6 +237,16 @@ class KubeClient:
             return dict(response.json())
         except (ValueError, TypeError):
             raise ProviderError("invalid", f"patch {url}: not an object") from None
+
+    async def create(self, resource: Resource, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST one object to its collection (sent once: a create is not retried)."""
+        response = await self._call(
+            "POST", resource, namespace, resource.plural, what=f"create {resource.plural}", retry_auth=False,
+            content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        try:
+            return dict(response.json())
+        except (ValueError, TypeError):
+            raise ProviderError("invalid", f"create {resource.plural}: not an object") from None
 
     async def aclose(self) -> None:
         """Close the connection pool, if a client was made."""

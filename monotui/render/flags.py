@@ -105,7 +105,7 @@ def change_line(change: FlagChange, with_service: bool = True) -> Text:
     name = plain(change.flag, style="bold", limit=60)
     name.append(":")
     parts += [Text("flag"), name, plain(change_words(change), style=style, limit=120)]
-    parts += ["by", plain(change.actor or "?", limit=40)]
+    parts += ["by", plain(change.actor or "?", limit=100)]  # "alice@bastion-2 via monotui (admin token)"
     return join(*parts)
 
 

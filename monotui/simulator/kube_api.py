@@ -1,6 +1,7 @@
 """A loopback stand-in for the Kubernetes API server, serving Argo Rollouts objects (a real API server cannot run
 here). It speaks the parts of the protocol monotui and `kubectl` use: discovery, list, get, watch (with
-resourceVersion, bookmarks and 410 Expired), merge and JSON patches on resources and on `/status`, and errors as
+resourceVersion, bookmarks and 410 Expired, label and field selectors), create (POST), merge and JSON patches on
+resources and on `/status`, core/v1 Events (with kube-apiserver's table for `kubectl get events`), and errors as
 `Status` objects. `monotui kube-standin` serves the Argo Rollouts fixtures with it, for trying monotui without a
 cluster.
 """
@@ -57,6 +58,7 @@ KINDS = (
     Kind("apps", "v1", "replicasets", "ReplicaSet", ("rs",), status_subresource=True),
     Kind("apps", "v1", "deployments", "Deployment", ("deploy",), status_subresource=True),
     Kind("", "v1", "pods", "Pod", ("po",), status_subresource=True),
+    Kind("", "v1", "events", "Event", ("ev",)),
 )
 BY_KIND = {k.kind: k for k in KINDS}
 BY_PATH = {(k.group_version, k.plural): k for k in KINDS}
@@ -159,11 +161,43 @@ class Store:
             change(obj)
             return self.put(obj)
 
-    def list(self, kind: Kind, namespace: str | None, selector: str | None) -> tuple[list[dict[str, Any]], int]:
+    def list(self, kind: Kind, namespace: str | None, selector: str | None,
+             field_selector: str | None = None) -> tuple[list[dict[str, Any]], int]:
         with self.lock:
             items = [copy.deepcopy(o) for (ns, _), o in sorted(self.objects[kind.kind].items())
-                     if (namespace is None or ns == namespace) and _selects(selector, o)]
+                     if (namespace is None or ns == namespace) and _selects(selector, o)
+                     and _fields_select(field_selector, o)]
             return items, self.rv
+
+    def create(self, kind: Kind, namespace: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """POST to a collection, as kube-apiserver: 201 with the stored object, 409 when the name is taken, 400/422
+        for a body that is not an object of this kind in this namespace."""
+        try:
+            obj = json.loads(body)
+        except ValueError as e:
+            return 400, status_object(400, "BadRequest", f"the body is not JSON: {e}")
+        if not isinstance(obj, dict) or obj.get("kind") not in (None, kind.kind):
+            return 400, status_object(400, "BadRequest", f"the body is not a {kind.kind}")
+        obj["kind"] = kind.kind
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = obj["metadata"] = {}
+        if meta.setdefault("namespace", namespace) != namespace:
+            return 400, status_object(400, "BadRequest", "the namespace of the provided object does not match "
+                                                         "the namespace sent on the request")
+        if not meta.get("name"):
+            if not meta.get("generateName"):
+                return 422, status_object(422, "Invalid", f'{kind.kind} "" is invalid: metadata.name: Required '
+                                                          "value: name or generateName is required")
+            meta["name"] = f"{meta['generateName']}{uuid.uuid4().hex[:5]}"
+        with self.lock:
+            if (namespace, meta["name"]) in self.objects[kind.kind]:
+                return 409, status_object(409, "AlreadyExists", f'{kind.resource} "{meta["name"]}" already exists',
+                                          {"name": meta["name"], "group": kind.group, "kind": kind.plural})
+            meta.pop("resourceVersion", None)
+            meta.pop("uid", None)
+            meta["creationTimestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return 201, self.put(obj)
 
     def patch(self, kind: Kind, namespace: str, name: str, subresource: str, content_type: str,
               body: bytes, *, status_subresource: bool = True) -> tuple[int, dict[str, Any]]:
@@ -255,6 +289,76 @@ def _selects(selector: str | None, obj: dict[str, Any]) -> bool:
     return True
 
 
+# the field selectors kube-apiserver accepts for Events besides metadata.name/namespace (`source` is the component)
+_EVENT_FIELDS = {"source": ("source", "component"), "reportingComponent": ("reportingComponent",),
+                 "reason": ("reason",), "type": ("type",)}
+
+
+def _field(obj: dict[str, Any], name: str) -> str:
+    path = _EVENT_FIELDS.get(name) or tuple(name.split("."))
+    value: Any = obj
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+def _fields_select(selector: str | None, obj: dict[str, Any]) -> bool:
+    """A field selector (`involvedObject.kind=Rollout,source=monotui`): `=`, `==` and `!=` terms."""
+    for term in (selector or "").split(","):
+        term = term.strip()
+        if not term:
+            continue
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            if _field(obj, k) == v:
+                return False
+        elif "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            if _field(obj, k) != v:
+                return False
+    return True
+
+
+def _age(value: Any, now: datetime) -> str:
+    """An age as kubectl prints one (`40s`, `3m`, `2h`), from an RFC 3339 time."""
+    try:
+        seconds = (now - datetime.fromisoformat(str(value).replace("Z", "+00:00"))).total_seconds()
+    except ValueError:
+        return "<unknown>"
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * (2 if unit == "m" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def event_table(items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
+    """Events as a meta.k8s.io/v1 Table with kube-apiserver's columns (what `kubectl get events` prints)."""
+    now = datetime.now(UTC)
+    columns = [("Last Seen", "string"), ("Type", "string"), ("Reason", "string"), ("Object", "string"),
+               ("Subobject", "string"), ("Source", "string"), ("Message", "string"), ("First Seen", "string"),
+               ("Count", "integer"), ("Name", "string")]
+    rows = []
+    for ev in items:
+        inv = ev.get("involvedObject") or {}
+        src = ev.get("source") or {}
+        last = ev.get("lastTimestamp") or ev.get("eventTime") or (ev.get("metadata") or {}).get("creationTimestamp")
+        first = ev.get("firstTimestamp") or last
+        rows.append({"cells": [_age(last, now), ev.get("type", ""), ev.get("reason", ""),
+                               f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
+                               inv.get("fieldPath", ""), ", ".join(v for v in (src.get("component"), src.get("host"))
+                                                                  if v),
+                               ev.get("message", ""), _age(first, now), ev.get("count", 1),
+                               (ev.get("metadata") or {}).get("name", "")],
+                     "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                "metadata": ev.get("metadata") or {}}})
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(rv)},
+            "columnDefinitions": [{"name": name, "type": kind, "format": "", "description": "",
+                                   "priority": 0 if name in ("Last Seen", "Type", "Reason", "Object", "Message")
+                                   else 1} for name, kind in columns],
+            "rows": rows}
+
+
 @dataclass
 class StandinOptions:
     token: str | None = None
@@ -262,6 +366,7 @@ class StandinOptions:
     max_watch_seconds: float = 1800.0  # the server ends a watch after this long (clients must resume)
     forbidden_verbs: frozenset[str] = frozenset()  # e.g. {"patch"}: answer 403 as RBAC would
     forbidden_patches: frozenset[str] = frozenset()  # e.g. {"rollouts/status"}: PATCH of these answers 403 (RBAC)
+    forbidden_resources: frozenset[str] = frozenset()  # e.g. {"events"}: every request on them answers 403 (RBAC)
     # plurals served without a status subresource, as Argo Rollouts' CRD before v0.10: `/status` answers 404
     # and a PATCH of the resource itself takes `.status` too
     without_status_subresource: frozenset[str] = frozenset()
@@ -334,9 +439,28 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
             return not_found(request.url.path)
         namespace = request.path_params.get("namespace")
         q = request.query_params
+        if kind.plural in opts.forbidden_resources:
+            verb = "create" if request.method == "POST" else "watch" if q.get("watch") in ("1", "true") else "list"
+            where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+            message = (f'{kind.resource} is forbidden: User "oncall" cannot {verb} resource "{kind.plural}" in API '
+                       f'group "{kind.group}" {where}')
+            return JSONResponse(status_object(403, "Forbidden", message), status_code=403)
         if q.get("watch") in ("1", "true"):
             return watch(request, kind, namespace)
-        items, rv = store.list(kind, namespace, q.get("labelSelector"))
+        if request.method == "POST":
+            if namespace is None:
+                return JSONResponse(status_object(405, "MethodNotAllowed", "the server does not allow this method "
+                                                                            "on the requested resource"),
+                                    status_code=405)
+            if "create" in opts.forbidden_verbs:
+                message = (f'{kind.resource} is forbidden: User "oncall" cannot create resource "{kind.plural}" '
+                           f'in API group "{kind.group}" in the namespace "{namespace}"')
+                return JSONResponse(status_object(403, "Forbidden", message), status_code=403)
+            code, created = store.create(kind, namespace, await request.body())
+            return JSONResponse(created, status_code=code)
+        items, rv = store.list(kind, namespace, q.get("labelSelector"), q.get("fieldSelector"))
+        if kind.kind == "Event" and "as=Table" in request.headers.get("accept", ""):
+            return JSONResponse(event_table(items, rv))
         return JSONResponse({"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
                              "metadata": {"resourceVersion": str(rv)}, "items": items})
 
@@ -345,6 +469,7 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
         since_raw = q.get("resourceVersion", "")
         bookmarks = q.get("allowWatchBookmarks") in ("1", "true")
         selector = q.get("labelSelector")
+        field_selector = q.get("fieldSelector")
         timeout = min(float(q.get("timeoutSeconds") or opts.max_watch_seconds), opts.max_watch_seconds)
         if opts.expire_watches:
             return JSONResponse(status_object(410, "Expired", f"too old resource version: {since_raw}"),
@@ -352,7 +477,8 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
 
         def matches(event: WatchEvent) -> bool:
             ns = event.obj.get("metadata", {}).get("namespace")
-            return event.kind == kind and (namespace is None or ns == namespace) and _selects(selector, event.obj)
+            return (event.kind == kind and (namespace is None or ns == namespace) and _selects(selector, event.obj)
+                    and _fields_select(field_selector, event.obj))
 
         def line(event_type: str, obj: dict[str, Any]) -> bytes:
             return (json.dumps({"type": event_type, "object": obj}, separators=(",", ":")) + "\n").encode()
@@ -362,7 +488,7 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
             try:
                 with store.lock:
                     if since_raw in ("", "0"):
-                        items, since = store.list(kind, namespace, selector)
+                        items, since = store.list(kind, namespace, selector, field_selector)
                         replay = [WatchEvent(since, kind, "ADDED", o) for o in items]
                     else:
                         since = int(since_raw) if since_raw.isdigit() else 0
@@ -432,11 +558,11 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
         Route("/api/v1", core_resources),
         Route("/apis/{group}/{version}", group_resources),
         Route("/api/v1/{plural}", collection),
-        Route("/api/v1/namespaces/{namespace}/{plural}", collection),
+        Route("/api/v1/namespaces/{namespace}/{plural}", collection, methods=["GET", "POST"]),
         Route("/api/v1/namespaces/{namespace}/{plural}/{name}", item, methods=["GET", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/{plural}/{name}/{subresource}", item, methods=["GET", "PATCH"]),
         Route("/apis/{group}/{version}/{plural}", collection),
-        Route("/apis/{group}/{version}/namespaces/{namespace}/{plural}", collection),
+        Route("/apis/{group}/{version}/namespaces/{namespace}/{plural}", collection, methods=["GET", "POST"]),
         Route("/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}", item, methods=["GET", "PATCH"]),
         Route("/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}/{subresource}", item,
               methods=["GET", "PATCH"]),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from textual import work
 from textual.binding import Binding
@@ -35,8 +36,10 @@ class MonotuiApp(QuietCrashApp[None]):
 
     rollouts: RolloutsScreen  # the main screen (the default screen: the bottom of the stack)
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None, poll: bool = True) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock | None = None, poll: bool = True,
+                 follow: Path | None = None) -> None:
         super().__init__()
+        self._follow = follow  # an observer of `monotui serve --follow`: the operator's view socket
         self.engine = engine
         self.settings = engine.settings
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
@@ -51,7 +54,7 @@ class MonotuiApp(QuietCrashApp[None]):
             plain_terminal(self)
 
     def get_default_screen(self) -> Screen[None]:
-        self.rollouts = RolloutsScreen(self.engine, self.clock, self.key_of, self._first_rows_drawn)
+        self.rollouts = RolloutsScreen(self.engine, self.clock, self.key_of, self._first_rows_drawn, self._follow)
         return self.rollouts
 
     def on_load(self) -> None:

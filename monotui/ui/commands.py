@@ -159,6 +159,20 @@ def _keys_free(command: Command, context: Context) -> Answer:
     return ACTS if context.keys_free() else Answer(False)
 
 
+def _share(command: Command, context: Context) -> Answer:
+    pairing = getattr(context, "pairing", None)
+    if pairing is not None and pairing.observer:
+        return Answer(False, "this session follows the operator: it does not share")
+    return ACTS
+
+
+def _follow(command: Command, context: Context) -> Answer:
+    pairing = getattr(context, "pairing", None)
+    if pairing is None or not pairing.observer:
+        return Answer(False, "following is for `monotui serve --follow` sessions")
+    return ACTS
+
+
 Rule = Callable[["Command", Context], Answer]
 
 
@@ -243,6 +257,12 @@ COMMANDS: tuple[Command, ...] = (
             show=False),
     Command("sort.attention", "O", "sort_attention", "Attention order",
             "Back to the default order: what needs a human first", show=False),
+    # pairing: the operator shares the view; an observer of `serve --follow` follows it again after browsing
+    Command("share", "w", "share", "Share view",
+            "Let `monotui serve --follow` observers follow your selection, filter and dialog (again: stop)",
+            show=False, rule=_share),
+    Command("follow", "f", "follow", "Follow", "Follow the operator's view again (or stop following)", show=False,
+            rule=_follow),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
     Command("quit", "q", "app.quit", "Quit", "Leave monotui"),  # the app's own action
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 from collections.abc import AsyncIterator, Iterable
@@ -17,6 +18,7 @@ from monotui.config import ArgoRolloutsSourceConfig
 from monotui.models import (
     ActionKind,
     Analysis,
+    Event,
     ImageTag,
     Metric,
     Phase,
@@ -26,6 +28,7 @@ from monotui.models import (
     Strategy,
     checked,
 )
+from monotui.providers.argo_rollouts import actors
 from monotui.providers.argo_rollouts import patches as plugin_patches
 from monotui.providers.argo_rollouts import status as plugin
 from monotui.providers.argo_rollouts.kube import (
@@ -39,6 +42,7 @@ from monotui.providers.argo_rollouts.kube import (
 )
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
+from monotui.providers.kubernetes import EVENTS
 
 log = logging.getLogger(__name__)
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
@@ -147,6 +151,11 @@ class ArgoRolloutsProvider:
         self.list_requests = 0  # how many list requests were made (benchmarks and tests read it)
         self._fruitless: dict[tuple[str, str | None], int] = {}  # watches in a row that brought nothing
         self._unreadable_since: dict[Key, datetime] = {}
+        # monotui's own Events and annotations (actor, action, reason), each shown once: by the Event's name
+        self._event_ids = itertools.count(1)
+        self._seen_events: set[str] = set()
+        self._events: list[Event] = []  # read since the last result
+        self.events_readable = True  # False: RBAC does not let this account list Events (annotations still read)
 
     def _scopes(self) -> list[str | None]:
         return list(self.config.namespaces) or [None]
@@ -286,18 +295,62 @@ class ArgoRolloutsProvider:
                 items += found
                 versions[resource][scope] = rv
             self.cache.replace(resource.kind, items)
+        if self.events_readable:
+            versions[EVENTS] = {}
+            try:
+                for scope in self._scopes():
+                    found, rv = await self.kube.list(EVENTS, scope, fields=actors.EVENT_FIELDS)
+                    self.list_requests += 1
+                    versions[EVENTS][scope] = rv
+                    for obj in sorted(found, key=lambda o: str(o.get("lastTimestamp") or "")):
+                        self._read_event(obj)
+            except ProviderError as e:
+                if e.status != 403:
+                    raise
+                # without the right to list Events the rollouts still work; the annotations still name the actor
+                log.warning("%s: Events cannot be listed (%s): actors are read from annotations only", self.name,
+                            e.message)
+                self.events_readable = False
+                del versions[EVENTS]
+        for ro in self.cache.objects["Rollout"].values():
+            self._read_annotation(ro)
         return versions
+
+    def _read_event(self, obj: dict[str, Any]) -> None:
+        meta = plugin.metadata(obj)
+        name = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        if name in self._seen_events:
+            return
+        event = actors.from_event(obj, lambda: next(self._event_ids))
+        if event is not None:
+            self._seen_events.add(name)
+            self._events.append(event)
+
+    def _read_annotation(self, ro: dict[str, Any]) -> None:
+        found = actors.from_annotation(ro, lambda: next(self._event_ids))
+        if found is None:
+            return
+        event_name, event = found
+        name = f"{event.rollout_id.partition('/')[0]}/{event_name}"
+        if name in self._seen_events:
+            return
+        self._seen_events.add(name)
+        self._events.append(event)
+
+    def _take_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
 
     async def poll(self) -> PollResult:
         await self._list_all()
-        return PollResult(rollouts=self._all(), requests=self.list_requests)
+        return PollResult(rollouts=self._all(), requests=self.list_requests, events=self._take_events())
 
     async def watch(self) -> AsyncIterator[PollResult]:
         """A full snapshot, then only what changed, for as long as the watches run. Raises ProviderError."""
         versions = await self._list_all()
         self._fruitless = {}
         shown_resyncing = 0
-        yield PollResult(rollouts=self._all())
+        yield PollResult(rollouts=self._all(), events=self._take_events())
         queue: asyncio.Queue[tuple[Resource, dict[str, Any]] | BaseException] = asyncio.Queue()
         tasks = [asyncio.create_task(self._watch_one(resource, scope, rv, queue))
                  for resource, scopes in versions.items() for scope, rv in scopes.items()]
@@ -316,12 +369,13 @@ class ArgoRolloutsProvider:
                     resource, event = entry
                     self._apply(resource, event, changed, removed)
                 resyncing = self.resyncing
-                if changed or removed or resyncing != shown_resyncing:
+                if changed or removed or resyncing != shown_resyncing or self._events:
                     shown_resyncing = resyncing
                     rollouts = [self.row(self.cache.objects["Rollout"][k]) for k in changed
                                 if k in self.cache.objects["Rollout"]]
                     yield PollResult(rollouts=rollouts, partial=True, resyncing=resyncing,
-                                     removed=[f"{ns}/{name}" for ns, name in removed])
+                                     removed=[f"{ns}/{name}" for ns, name in removed],
+                                     events=self._take_events())
         finally:
             for task in tasks:
                 task.cancel()
@@ -332,6 +386,10 @@ class ArgoRolloutsProvider:
     def _apply(self, resource: Resource, event: dict[str, Any], changed: set[Key], removed: set[Key]) -> None:
         kind, obj = event.get("type"), event.get("object")
         if not isinstance(obj, dict) or kind == "RESYNC":
+            return
+        if resource is EVENTS:  # monotui's Events: shown as events, never part of a rollout
+            if kind in ("ADDED", "MODIFIED"):
+                self._read_event(obj)
             return
         if kind == "RELISTED":  # a whole kind was listed again after 410: everything may have changed
             changed.update(self.cache.objects["Rollout"])
@@ -344,17 +402,20 @@ class ArgoRolloutsProvider:
                 return
         else:
             self.cache.put(resource.kind, obj)
+            if resource.kind == "Rollout":
+                self._read_annotation(obj)
         changed.update(owners_before | self.cache.owners(resource.kind, obj))
 
     async def _watch_one(self, resource: Resource, scope: str | None, rv: str,
                          queue: asyncio.Queue[tuple[Resource, dict[str, Any]] | BaseException]) -> None:
         """Watch one kind in one scope forever: resume from the last version seen, list again on 410."""
         key = (resource.plural, scope)
+        fields = actors.EVENT_FIELDS if resource is EVENTS else None
         try:
             while True:
                 fruitful = False
                 try:
-                    async for event in self.kube.watch(resource, scope, rv):
+                    async for event in self.kube.watch(resource, scope, rv, fields=fields):
                         if not fruitful and self._fruitless.get(key):
                             self._fruitless[key] = 0  # this watch works again: the storm is over
                             queue.put_nowait((resource, {"type": "RESYNC", "object": {}}))
@@ -374,8 +435,12 @@ class ArgoRolloutsProvider:
                     await asyncio.sleep(relist_delay(self._fruitless[key], self.config) if expired
                                         else relist_delay(self._fruitless[key] + 1, self.config))
                 if expired:
-                    items, rv = await self.kube.list(resource, scope)
+                    items, rv = await self.kube.list(resource, scope, fields=fields)
                     self.list_requests += 1
+                    if resource is EVENTS:  # the ones not seen yet are shown; Events are not cached
+                        for obj in items:
+                            queue.put_nowait((resource, {"type": "ADDED", "object": obj}))
+                        continue
                     kept = [o for o in self.cache.objects[resource.kind].values()
                             if scope is not None and self.cache.key(o)[0] != scope]
                     self.cache.replace(resource.kind, kept + items)
@@ -447,7 +512,30 @@ class ArgoRolloutsProvider:
                 raise self._failed(rollout, e, sent, len(requests)) from None
             sent += 1
         self.cache.put("Rollout", result)
+        result = await self._record_actor(namespace, name, result, action, actor, reason)
         return self.row(result)
+
+    async def _record_actor(self, namespace: str, name: str, rollout: dict[str, Any], action: ActionKind,
+                            actor: str, reason: str | None) -> dict[str, Any]:
+        """After the action: the actor and reason on the Rollout (annotation) and as a Kubernetes Event. The action
+        is done whatever happens here; a refusal (RBAC) or an error is logged, the audit log has the record."""
+        when = datetime.now(UTC)
+        event_name = actors.event_name(name, when)
+        try:
+            rollout = await self.kube.patch(ROLLOUTS, namespace, name, "", plugin_patches.MERGE,
+                                            actors.annotation_patch(action, actor, reason, when, event_name))
+            self.cache.put("Rollout", rollout)
+        except ProviderError as e:
+            log.warning("%s: %s/%s: the actor annotation was not written: %s", self.name, namespace, name,
+                        e.message)
+        try:
+            created = await self.kube.create(EVENTS, namespace,
+                                             actors.event_object(rollout, action, actor, reason, when, event_name))
+            self._read_event(created)  # this monotui shows its own action at once, once
+        except ProviderError as e:
+            log.warning("%s: %s/%s: the Kubernetes Event was not created: %s", self.name, namespace, name,
+                        e.message)
+        return rollout
 
     @staticmethod
     def _failed(rollout: Rollout, error: ProviderError, sent: int, total: int) -> ProviderError:

@@ -1,8 +1,10 @@
 """The rollout action flow: the plan for the selected rollout, its confirmation (screens/confirm.py), the engine's
-outcome; in read-only mode a refusal written to the audit log instead. The engine plans, pins, audits and sends."""
+outcome; in read-only mode a refusal written to the audit log instead. The dialog names anyone else who acted on the
+same rollout in the last minutes (engine/others.py). The engine plans, pins, audits and sends."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monotui.engine.actions import ActionPlan
@@ -36,8 +38,8 @@ def start(host: FlowHost, view: RolloutView, kind: ActionKind, why: Text | None 
 
     from monotui.ui.screens.confirm import ConfirmActionScreen
 
-    dialog = ConfirmActionScreen(plan, why)
-    host.ask(dialog, confirmed, recheck=lambda: recheck(engine, dialog))
+    dialog = ConfirmActionScreen(plan, why, engine.others_acted(plan.source, plan.rollout, host.now()))
+    host.ask(dialog, confirmed, recheck=lambda: recheck(engine, dialog, host.now()))
 
 
 async def refuse(host: FlowHost, plan: ActionPlan) -> None:
@@ -55,7 +57,9 @@ async def execute(host: FlowHost, plan: ActionPlan, reason: str | None, confirme
     host.show_outcome(outcome)
 
 
-def recheck(engine: Engine, screen: ConfirmActionScreen) -> None:
-    """An open confirmation learns at once when its rollout changed (it then refuses to confirm)."""
+def recheck(engine: Engine, screen: ConfirmActionScreen, when: datetime) -> None:
+    """An open confirmation learns at once when its rollout changed (it then refuses to confirm), and who else
+    acted on it meanwhile."""
     now = engine.state.rollout(screen.plan.source, screen.plan.rollout.id)
     screen.recheck(engine.target_changed(screen.plan), describe(now) if now else None)
+    screen.show_others(engine.others_acted(screen.plan.source, screen.plan.rollout, when))

@@ -80,11 +80,21 @@ class PinnedConfirmation(CancelFirstDialog[Confirmation]):
         self.dismiss(Confirmation(reason or None, "typed-name" if self.protected else "dialog"))
 
 
+def others_text(lines: list[str]) -> Text:
+    """Someone else acted on this target in the last minutes: named with what they said, newest first."""
+    out = Text("Someone else acted on this recently:", style="bold yellow")
+    for line in lines:
+        out.append("\n  ")
+        out.append_text(plain(line, style="yellow", limit=200))
+    return out
+
+
 class ConfirmActionScreen(PinnedConfirmation):
-    def __init__(self, plan: ActionPlan, why: Text | None = None) -> None:
+    def __init__(self, plan: ActionPlan, why: Text | None = None, others: list[str] | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.why = why  # opened on a suspect (`s`): its rank and the evidence
+        self.others = list(others or [])  # "alice@bastion-2 paused this 40 s ago: 'investigating'"
         self.protected = plan.protected
         self.protected_name = plan.rollout.service
 
@@ -103,6 +113,9 @@ class ConfirmActionScreen(PinnedConfirmation):
                     f"This sends the same request again with the same Idempotency-Key "
                     f"({self.plan.idempotency_key[:12]}…): the server acts at most once.")
                 yield Static(note, id="resend-note", markup=False)
+            warning = Static(others_text(self.others), id="others-acted", markup=False)
+            warning.display = bool(self.others)
+            yield warning
             changed = Static("", id="target-changed", markup=False)
             changed.display = False  # shown by `recheck` only
             yield changed
@@ -116,3 +129,17 @@ class ConfirmActionScreen(PinnedConfirmation):
                 # a placeholder reading like the name would look filled in
                 yield Input(placeholder="type the service name here", id="typed-name", compact=True)
             yield from self.buttons(self.plan.spec.label)
+
+    @property
+    def follow_title(self) -> str:
+        """How observers who follow the operator see this dialog named (ui/pairing.py)."""
+        return f"{self.plan.spec.label} {self.plan.rollout.service}?"
+
+    def show_others(self, lines: list[str]) -> None:
+        """At every refresh: a colleague who acts while the dialog is open is named at once."""
+        if lines == self.others:
+            return
+        self.others = list(lines)
+        warning = self.query_one("#others-acted", Static)
+        warning.update(others_text(self.others))
+        warning.display = bool(self.others)

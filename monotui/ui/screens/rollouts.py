@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rich.console import Group, RenderableType
@@ -30,6 +31,7 @@ from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
 from monotui.ui.flows import freeze, kill_switch, rollout_action, silence
 from monotui.ui.messages import SourceUpdated
+from monotui.ui.pairing import Pairing
 from monotui.ui.suspects import RowSuspect, suspects_of
 from monotui.ui.widgets.banner import ProductionBanner
 from monotui.ui.widgets.panels import RenderablePanel
@@ -46,8 +48,9 @@ class RolloutsScreen(Screen[None]):
     BINDINGS = bindings()  # type: ignore[assignment]  # list[Binding] is a valid BindingType list
 
     def __init__(self, engine: Engine, clock: Clock, key_of: Callable[[str], str],
-                 first_rows_drawn: Callable[[], None]) -> None:
+                 first_rows_drawn: Callable[[], None], follow: Path | None = None) -> None:
         super().__init__()
+        self.pairing = Pairing(self, follow)  # sharing this view, or following the operator's (serve --follow)
         self._engine = engine
         self.settings = engine.settings
         self.clock = clock
@@ -107,6 +110,45 @@ class RolloutsScreen(Screen[None]):
         self.refresh_views()
         self.table.when_rows_drawn = self._first_rows_drawn
         self.set_interval(1.0, self._tick)
+        self.pairing.start_following()
+
+    async def on_unmount(self) -> None:
+        await self.pairing.close()
+
+    # ---- pairing ----------------------------------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    def show_view(self, row: str, text: str) -> None:
+        """The operator's view, followed: their filter, then their row (when this table has it)."""
+        if text != self._filter:
+            self._filter = text
+            self.filter_input.value = text
+            self.filter_input.display = bool(text)
+            self._reorder = True
+            self.refresh_views(force=True)
+        if row and self.table.selected_key != row and self.table.shows(row):
+            self.table.move_cursor(row=self.table.index_of(row), animate=False)
+
+    def _catch_up(self) -> None:
+        """Rows the operator selected may arrive here later than their view: follow once they do."""
+        pairing = self.pairing
+        if pairing.following and pairing.state and self.table.selected_key != pairing.state.get("row"):
+            pairing.apply()
+
+    async def action_share(self) -> None:
+        await self.pairing.toggle_share()
+
+    def action_follow(self) -> None:
+        self.pairing.toggle_follow()
+
+    def on_screen_suspend(self) -> None:  # a dialog or help opened over the rows: observers see it named
+        self.call_after_refresh(self.pairing.publish)
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self.pairing.publish)
 
     # ---- data -------------------------------------------------------------------------------------------
 
@@ -119,6 +161,7 @@ class RolloutsScreen(Screen[None]):
                          severity="warning", timeout=30)
         self.refresh_views()
         self._recheck_dialog()
+        self._catch_up()
 
     def _recheck_dialog(self) -> None:
         """An open confirmation learns at once when its target changed (it then refuses to confirm): the flow
@@ -132,6 +175,8 @@ class RolloutsScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.refresh_views(force=True)  # ages and staleness move with the clock
+        self.pairing.publish()
+        self._catch_up()
         self.ticks += 1
         if self.ticks % 15 == 0:
             self._load_history()
@@ -147,7 +192,8 @@ class RolloutsScreen(Screen[None]):
             self._last_version = state.version
             self._update_views(now, force)
         self.banner.show(state, timestamp, self.settings.read_only, self.settings.actor, self._suspects,
-                         self.key_of("rollback_suspect"), self._truncated, self.engine.holds())
+                         self.key_of("rollback_suspect"), self._truncated, self.engine.holds(),
+                         self.engine.trail_unforwarded(), self.pairing.banner())
 
     def _update_views(self, now: datetime, ages: bool) -> None:
         """Bring the table up to date with what changed since the last call; with `ages`, also the visible rows'
@@ -227,6 +273,7 @@ class RolloutsScreen(Screen[None]):
 
     @on(RolloutsTable.RowHighlighted)
     def _row_highlighted(self) -> None:
+        self.pairing.publish()
         self._show_detail()
         self._refresh_bindings_if_needed()
         self._load_history()
@@ -316,6 +363,8 @@ class RolloutsScreen(Screen[None]):
         if isinstance(self.focused, Input):
             return
         command = self._command_for_key(event.key)
+        if self.pairing.observer and (command is None or command.id not in ("follow", "help")):
+            self.pairing.browsed()  # an observer's own key: it browses on its own
         if command is None:
             return
         answer = command.why_not(self)
@@ -428,12 +477,14 @@ class RolloutsScreen(Screen[None]):
             self._reorder = True
             self.table.focus()
             self.refresh_views(force=True)
+            self.pairing.publish()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._filter = event.value.strip()
         self._reorder = True
         self.refresh_views(force=True)
+        self.pairing.publish()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

@@ -27,7 +27,7 @@ def frozen_text(holds: list[Hold]) -> str:
 
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
                 suspect_key: str = "s", truncated: tuple[int, int] | None = None,
-                holds: list[Hold] | None = None) -> Text:
+                holds: list[Hold] | None = None, unforwarded: int = 0, pairing: str = "") -> Text:
     out = Text()
     out.append(" PRODUCTION ", style="bold reverse red")
     if holds:
@@ -62,6 +62,12 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
         if data.status.tls_unverified:
             out.append(" ")
             out.append(" TLS NOT VERIFIED ", style="bold reverse red")
+    if unforwarded:  # the team's trail is behind: the records wait in the local file and are sent once it is back
+        out.append("  ")
+        out.append(f" trail not forwarded ({unforwarded}) ", style="bold reverse yellow")
+    if pairing:  # "sharing · 2 watching", or an observer's "following alice@bastion-1"
+        out.append("  ")
+        out.append_text(plain(pairing, style="bold cyan", limit=120))
     if truncated is not None:
         out.append(f"  showing {truncated[0]:,} of {truncated[1]:,} — filter with /", style="bold yellow")
     freshest = state.freshest_age_at(now)
@@ -77,8 +83,10 @@ class ProductionBanner(Static):
         self._shown = Text()
 
     def show(self, state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
-             suspect_key: str = "s", truncated: tuple[int, int] | None = None, holds: list[Hold] | None = None) -> None:
-        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, holds)
+             suspect_key: str = "s", truncated: tuple[int, int] | None = None, holds: list[Hold] | None = None,
+             unforwarded: int = 0, pairing: str = "") -> None:
+        text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, holds, unforwarded,
+                           pairing)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen

@@ -132,6 +132,10 @@ class RolloutsTable(ScrollView, can_focus=True):
     def index_of(self, key: str) -> int:
         return self._rows.index(key)
 
+    def shows(self, key: str) -> bool:
+        """Whether the table has this row now (filtered in, within the shown rows)."""
+        return key in self._order
+
     def get_row(self, key: str) -> list[Text]:
         """The shown cells of a row."""
         cells = self._row_cells(key)
