@@ -140,6 +140,6 @@ class ConfirmActionScreen(PinnedConfirmation):
         if lines == self.others:
             return
         self.others = list(lines)
-        warning = self.query_one("#others-acted", Static)
-        warning.update(others_text(self.others))
-        warning.display = bool(self.others)
+        for warning in self.query("#others-acted").results(Static):  # none yet before compose: it reads others
+            warning.update(others_text(self.others))
+            warning.display = bool(self.others)
