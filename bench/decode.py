@@ -20,7 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-import orjson
+
+try:
+    import orjson  # the `bench` extra: the fastest plain JSON parser, a floor to compare with
+except ImportError:  # without it (the test extra alone) its column is left out
+    orjson = None
 
 from bench.common import emit, median, smoke
 from monotui.models import HealthList, RolloutList
@@ -41,7 +45,10 @@ def _time(fn: Callable[[], Any], repeat: int) -> float:
 
 def decoders(body: bytes, model: Any, item_by_item: Callable[[bytes], Any]) -> dict[str, Callable[[], Any]]:
     typed = msgspec.json.Decoder(model)
-    return {"json_loads": lambda: json.loads(body), "orjson_loads": lambda: orjson.loads(body),
+    parsers = {"json_loads": lambda: json.loads(body)}
+    if orjson is not None:
+        parsers["orjson_loads"] = lambda: orjson.loads(body)
+    return {**parsers,
             "models_typed": lambda: typed.decode(body), "client_item_by_item": lambda: item_by_item(body)}
 
 

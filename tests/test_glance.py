@@ -192,6 +192,7 @@ async def test_evidence_before_is_the_figure_at_the_start_for_a_rollout_live_bef
         for _ in range(4):
             world.step()
         async with engine_for(http(sim.url)) as engine:
+            engine.state.clock = lambda: world.now  # the breach is stamped in the simulated time the steps move
             await engine.refresh_once()  # the first poll: the release is already live
             engine.state.views(world.now)
             while next(h for h in world.health() if h.service == "cart-api").error_ratio < 0.05:

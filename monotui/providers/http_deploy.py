@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,8 @@ from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
+
+log = logging.getLogger(__name__)
 
 MAX_CURSOR = 4096  # characters of a change-feed cursor kept to send back (a longer one: list everything again)
 
@@ -310,9 +313,13 @@ class HttpDeployProvider:
         try:
             _, freeze = await self._edge.get("/v1/freeze", self._read_freeze)
         except ProviderError as e:
-            if e.status != 404:
-                raise
-            self.server_freeze = False  # a server without a freeze: not asked again
+            if e.status in (404, 405, 501):
+                self.server_freeze = False  # a server without a freeze: not asked again
+                return None, 1
+            if self.server_freeze or e.status in (401, 403):
+                raise  # a server that has a freeze cannot say it now: the poll is not complete
+            # a server that never answered it (an older contract, a catch-all answer): its rollouts still count
+            log.debug("GET /v1/freeze: %s; taken as no freeze", e)
             return None, 1
         self.server_freeze = True
         return freeze, 1
