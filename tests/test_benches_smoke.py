@@ -2,7 +2,7 @@
 `MONOTUI_BENCH_SMOKE=1`), and its JSON lines must hold every figure it promises, as numbers. The figures of a smoke
 run mean nothing; a benchmark that crashes or stops measuring something fails here instead of rotting unseen.
 
-The benchmarks run as processes of their own, a few at a time (most of their time is spent waiting on the
+The benchmarks run as processes of their own, two at a time (most of their time is spent waiting on the
 processes they start), once per session."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _run(bench: str) -> Run:
 def runs() -> Iterator[dict[str, Run]]:
     slowest_first = ["run idle input argo", "run", "unleash_startup", "scale", "viewers", "hostile", "feed",
                      "huge", "idle_split", "unleash_poll", "decode"]
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {bench: pool.submit(_run, bench) for bench in slowest_first}
         yield {bench: future.result() for bench, future in futures.items()}
 
