@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # one worker runs them all: the `runs` fixture starts every bench, so a second worker would start them again
-pytestmark = pytest.mark.xdist_group("benches")
+pytestmark = [pytest.mark.xdist_group("benches"), pytest.mark.terminal]
 
 # a run → (bench module and its extra arguments, {figure name: [paths of the numbers it must hold]}); a path is
 # keys joined by ".". bench.run's figures 8 and 9 call bench.feed and bench.viewers, run on their own below; its

@@ -65,7 +65,7 @@ FORMS = {
     "monotui demo --port 8700": "demo-port",
     "monotui status --json --config /tmp/demo.toml": "demo-port",
     "monotui serve --config path/to/config.toml": "serve",  # run in a browser by tests/test_serve.py
-    "monotui serve --follow": "serve",  # run in a browser by tests/test_serve_follow.py
+    "monotui serve --follow": "serve-follow",  # run in a browser by tests/test_serve_follow.py
     "monotui flags --json": "flags",
     "monotui flag off new-checkout --yes --reason \"error spike\"": "flag-action",
     "monotui demo --unleash": "demo-unleash",

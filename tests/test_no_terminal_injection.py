@@ -35,8 +35,8 @@ from monotui.simulator.world import SimConfig, World
 from .hostile import HostileServer
 from .terminal import Terminal
 
-# one worker runs this and the benchmarks, one after the other: each drives real terminals with timing
-pytestmark = pytest.mark.xdist_group("benches")
+# drives real terminals with timing: run alone, after the parallel suite (`-m terminal`, as README and .ci/run do)
+pytestmark = [pytest.mark.xdist_group("benches"), pytest.mark.terminal]
 ROOT = Path(__file__).resolve().parent.parent
 # a window title (OSC 0), the clipboard (OSC 52), "report the title" and "report the cursor" (CSI 21 t, CSI 6 n),
 # C1 CSI / OSC / ST, bidi override and isolate, backspaces, a carriage return, a DCS request
