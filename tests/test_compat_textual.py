@@ -202,3 +202,22 @@ def test_no_product_module_but_compat_touches_a_private_textual_name() -> None:
                for use in _private_textual_uses(path)]
     assert outside == []
     assert _private_textual_uses(PRODUCT / "compat" / "textual.py"), "the check must see the uses in compat"
+
+
+def test_no_ui_class_overrides_a_private_textual_method() -> None:
+    """Overriding a private Textual method (`_on_focus`) replaces what Textual does there, silently, and breaks when
+    Textual renames it: the public handlers (`on_focus`) run beside Textual's own."""
+    from textual.app import App
+    from textual.screen import ModalScreen, Screen
+    from textual.scroll_view import ScrollView
+    from textual.widget import Widget
+    from textual.widgets import Footer, Input, Static
+
+    private = {name for cls in (Widget, App, Screen, ModalScreen, ScrollView, Static, Footer, Input)
+               for name in dir(cls) if name.startswith("_") and not name.startswith("__")}
+    overrides = [f"{path.name}:{item.lineno} {node.name}.{item.name}"
+                 for path in sorted((PRODUCT / "ui").rglob("*.py"))
+                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.ClassDef)
+                 for item in node.body
+                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in private]
+    assert overrides == []

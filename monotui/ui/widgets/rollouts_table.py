@@ -349,11 +349,11 @@ class RolloutsTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
 
-    def _on_focus(self, event: events.Focus) -> None:
+    def on_focus(self, event: events.Focus) -> None:
         self._strips.clear()  # the focused table is tinted
         self.refresh()
 
-    def _on_blur(self, event: events.Blur) -> None:
+    def on_blur(self, event: events.Blur) -> None:
         self._strips.clear()
         self.refresh()
 
