@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monotui import __version__
+from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind, ActionSpec
 from monotui.cli_config import config_group
-from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
-from monotui.models import ActionKind, as_json
+from monotui.models import as_json
 
 if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
     from monotui.config import Settings

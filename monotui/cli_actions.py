@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from monotui.action_kinds import ActionKind, action_spec
 from monotui.config import Settings
-from monotui.engine.actions import ActionPlan, action_spec
+from monotui.engine.actions import ActionPlan
 from monotui.engine.core import ActionOutcome, Engine
-from monotui.models import ActionKind, Rollout
+from monotui.models import Rollout
 from monotui.names import canonical, visible
 from monotui.text import clean
 
@@ -74,13 +75,18 @@ def ambiguity(name: str, kind: ActionKind, matches: list[tuple[str, Rollout]]) -
     return "\n".join(lines)
 
 
-async def run_action(settings: Settings, request: ActionRequest) -> int:
+def bad_request(settings: Settings, source: str | None, reason: str | None) -> str | None:
+    """What is wrong with a mutating command's sources, --source or --reason, before anything is read (exit 2)."""
     if not settings.sources:
-        return _fail("no source configured (see config.example.toml)", EXIT_USAGE)
-    if request.source is not None and request.source not in {s.name for s in settings.sources}:
-        return _fail(f"--source: no source named {shown(request.source)!r}", EXIT_USAGE)
-    if not valid_reason(request.reason):
-        return _fail(BAD_REASON, EXIT_USAGE)
+        return "no source configured (see config.example.toml)"
+    if source is not None and source not in {s.name for s in settings.sources}:
+        return f"--source: no source named {shown(source)!r}"
+    return None if valid_reason(reason) else BAD_REASON
+
+
+async def run_action(settings: Settings, request: ActionRequest) -> int:
+    if problem := bad_request(settings, request.source, request.reason):
+        return _fail(problem, EXIT_USAGE)
     engine = Engine(settings)
     try:
         await engine.refresh_once()

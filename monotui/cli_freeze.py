@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from monotui.cli_actions import BAD_REASON, EXIT_FAILED, EXIT_OK, EXIT_USAGE, confirm, shown, valid_reason
+from monotui.cli_actions import EXIT_FAILED, EXIT_OK, EXIT_USAGE, bad_request, confirm, shown
 from monotui.config import Settings
 from monotui.engine.core import Engine
 
@@ -30,12 +30,8 @@ def _fail(message: str, code: int) -> int:
 
 
 async def run_freeze(settings: Settings, request: FreezeRequest) -> int:
-    if not settings.sources:
-        return _fail("no source configured (see config.example.toml)", EXIT_USAGE)
-    if request.source is not None and request.source not in {s.name for s in settings.sources}:
-        return _fail(f"--source: no source named {shown(request.source)!r}", EXIT_USAGE)
-    if not valid_reason(request.reason):
-        return _fail(BAD_REASON, EXIT_USAGE)
+    if problem := bad_request(settings, request.source, request.reason):
+        return _fail(problem, EXIT_USAGE)
     engine = Engine(settings)
     try:
         await engine.refresh_once()

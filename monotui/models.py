@@ -32,24 +32,6 @@ class Strategy(StrEnum):
     BLUE_GREEN = "blue-green"
 
 
-class ActionKind(StrEnum):
-    """Every action monotui can ask a deploy engine to take; the value is the API path segment."""
-
-    PAUSE = "pause"
-    RESUME = "resume"
-    PROMOTE = "promote"
-    PROMOTE_FULL = "promote-full"
-    ABORT = "abort"
-    ROLLBACK = "rollback"
-    RETRY = "retry"  # Argo Rollouts: start an aborted rollout again
-    RESTART = "restart"  # Argo Rollouts: restart the pods
-
-
-# what the monotui deploy API offers (retry and restart are Argo Rollouts actions)
-DEPLOY_API_ACTIONS = (ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
-                      ActionKind.ABORT, ActionKind.ROLLBACK)
-
-
 class EventKind(StrEnum):
     DEPLOY_STARTED = "deploy_started"
     STEP_ADVANCED = "step_advanced"

@@ -17,10 +17,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase, Strategy, as_json
+from monotui.models import Phase, Strategy, as_json
 from monotui.simulator.server import SimulatorServer
 
 from .conftest import ACTOR

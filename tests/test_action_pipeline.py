@@ -21,9 +21,10 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.audit import AuditLog, AuditRecord, Stage
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import Phase, Strategy
 from monotui.simulator.server import SimulatorServer
 
 from .conftest import wait_until

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import build_settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase, Strategy, as_json
+from monotui.models import Phase, Strategy, as_json
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.config import build_settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase
+from monotui.models import Phase
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import ArgoRolloutsSourceConfig
 from monotui.engine.core import outcome_of
-from monotui.models import ActionKind, Rollout
+from monotui.models import Rollout
 from monotui.providers.argo_rollouts import patches as plugin_patches
 from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
 from monotui.providers.base import Pin, ProviderError

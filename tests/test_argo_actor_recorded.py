@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import build_settings
 from monotui.engine.core import Engine
 from monotui.engine.others import acted_by_others
-from monotui.models import ActionKind, EventKind
+from monotui.models import EventKind
 from monotui.providers.argo_rollouts.actors import ANNOTATION
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures
 

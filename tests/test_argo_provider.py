@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import ArgoRolloutsSourceConfig, build_settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase
+from monotui.models import Phase
 from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
 from monotui.providers.base import Pin, ProviderError
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures

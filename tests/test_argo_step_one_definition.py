@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import build_settings
 from monotui.engine.actions import plan_action
 from monotui.engine.attention import Attention
 from monotui.engine.core import Engine, describe
 from monotui.engine.state import RolloutView
-from monotui.models import ActionKind, Phase, Rollout, Step, Strategy
+from monotui.models import Phase, Rollout, Step, Strategy
 from monotui.render.rollouts import step_text
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures
 

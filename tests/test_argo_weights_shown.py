@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec import ValidationError, convert
 
+from monotui.action_kinds import ActionKind
 from monotui.config import ArgoRolloutsSourceConfig, build_settings
 from monotui.engine.actions import plan_action
 from monotui.engine.attention import Attention
 from monotui.engine.core import Engine
 from monotui.engine.state import RolloutView
 from monotui.formats import share_number
-from monotui.models import ActionKind, Rollout
+from monotui.models import Rollout
 from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
 from monotui.render.detail import steps_text, weights_text
 from monotui.render.rollouts import weight_text

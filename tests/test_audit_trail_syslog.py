@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.engine.audit import SCHEMA, AuditLog
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import Phase, Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.syslog_trail import SD_ID, TrailConfigError, parse_target, syslog_message
 

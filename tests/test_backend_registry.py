@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import SOURCE_KINDS, build_settings, source_models
-from monotui.models import ActionKind
 from monotui.providers import registry
 from monotui.providers.factory import build_provider
 from monotui.providers.registry import Feature, kinds_that_can

@@ -14,9 +14,9 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from monotui.action_kinds import ActionKind
 from monotui.config import HttpSourceConfig
 from monotui.engine.core import Engine
-from monotui.models import ActionKind
 from monotui.providers.base import Pin, ProviderError
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.server import SimulatorServer

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.engine.audit import AuditLog
-from monotui.models import ActionKind, Phase, Strategy, replace
+from monotui.models import Phase, Strategy, replace
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from monotui import __version__
-from monotui.engine.actions import ROLLOUT_ACTIONS
+from monotui.action_kinds import ROLLOUT_ACTIONS
 from monotui.engine.audit import AuditLog
 from monotui.models import Phase, Strategy
 from monotui.simulator.kube_api import KubeStandin, synthetic

@@ -7,8 +7,9 @@ import socket
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import HttpSourceConfig
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import Phase, Strategy
 from monotui.providers.base import Pin, ProviderError
 from monotui.providers.http_deploy import HttpDeployProvider
 from monotui.simulator.server import Faults, SimulatorServer

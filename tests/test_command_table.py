@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.state import RolloutView
-from monotui.models import ActionKind, Alert, Phase, Strategy, replace
+from monotui.models import Alert, Phase, Strategy, replace
 from monotui.ui.commands import ACTS, COMMANDS, READ_ONLY, SELECT_FIRST, Answer, Command, command, for_action
 from monotui.ui.suspects import RowSuspect
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.config import build_settings
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Strategy
+from monotui.models import Strategy
 from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen

@@ -9,11 +9,12 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.attention import Attention
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
 from monotui.engine.polling import MAX_BACKOFF_S, backoff_delay
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import Phase, Strategy
 from monotui.simulator.server import Faults, SimulatorServer
 
 from .conftest import ACTOR, wait_until

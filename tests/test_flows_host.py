@@ -10,9 +10,10 @@ from typing import Any
 
 from textual.screen import Screen
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.actions import ActionPlan
 from monotui.engine.core import ActionOutcome, Engine
-from monotui.models import ActionKind, Phase
+from monotui.models import Phase
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.flows import rollout_action
 from monotui.ui.flows.host import FlowHost

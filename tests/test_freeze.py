@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import Settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase, Strategy
+from monotui.models import Phase, Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.config import build_settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase
+from monotui.models import Phase
 from monotui.simulator.kube_api import KubeStandin, StandinOptions, load_fixtures
 
 from .argo_fixtures import fixtures_dir

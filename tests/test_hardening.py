@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Strategy
+from monotui.models import Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.text import clean
 

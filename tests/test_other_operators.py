@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.others import acted_by_others
-from monotui.models import ActionKind, Strategy
+from monotui.models import Strategy
 from monotui.simulator.server import SimulatorServer
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, EventKind, Phase, Strategy
+from monotui.models import EventKind, Phase, Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import SimConfig, World
 from monotui.ui.app import MonotuiApp

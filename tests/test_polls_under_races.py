@@ -11,8 +11,9 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase
+from monotui.models import Phase
 
 from .hostile import json_answer
 from .test_same_body import no_etag_server, rollouts_body

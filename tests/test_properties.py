@@ -14,8 +14,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monotui.action_kinds import ActionKind
 from monotui.config import ArgoRolloutsSourceConfig, ConfigError, HttpSourceConfig, load_settings
-from monotui.models import ActionKind
 from monotui.providers.argo_rollouts import patches, status
 from monotui.providers.argo_rollouts.provider import ArgoRolloutsProvider
 from monotui.providers.base import PollResult, ProviderError

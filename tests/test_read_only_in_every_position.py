@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ROLLOUT_ACTIONS
 from monotui.cli import main
-from monotui.engine.actions import ROLLOUT_ACTIONS
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
 from monotui.models import Phase

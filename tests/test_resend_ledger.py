@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.cli import main
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Phase
+from monotui.models import Phase
 from monotui.simulator.server import SimulatorServer
 
 from .conftest import ACTOR

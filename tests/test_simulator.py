@@ -7,7 +7,8 @@ import re
 import httpx
 import pytest
 
-from monotui.models import ActionKind, EventKind, Phase, Strategy
+from monotui.action_kinds import ActionKind
+from monotui.models import EventKind, Phase, Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import ActionConflict, SimConfig, World
 

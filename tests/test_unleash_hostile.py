@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from monotui.action_kinds import ActionKind
 from monotui.config import UnleashSourceConfig
 from monotui.engine.core import Engine
-from monotui.models import ActionKind
 from monotui.providers.base import FlagSource, ProviderError, RolloutActor
 from monotui.providers.unleash import UnleashProvider
 from monotui.simulator.loopback import BackgroundServer

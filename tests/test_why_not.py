@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
+from monotui.action_kinds import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import Phase, Rollout, Strategy, replace
 
 from .conftest import make_world

@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from monotui.engine.actions import ROLLOUT_ACTIONS, ActionPlan, ActionSpec, action_spec
+    from monotui.engine.actions import ActionPlan
     from monotui.engine.audit import AuditLog, AuditRecord
     from monotui.engine.core import Engine
     from monotui.engine.flag_plan import FlagPlan
@@ -22,10 +22,7 @@ if TYPE_CHECKING:
     from monotui.engine.state import ProductionState, RolloutView, SourceStatus
 
 _WHERE = {
-    "ROLLOUT_ACTIONS": "actions",
     "ActionPlan": "actions",
-    "ActionSpec": "actions",
-    "action_spec": "actions",
     "AuditLog": "audit",
     "AuditRecord": "audit",
     "ActionOutcome": "outcomes",
@@ -52,11 +49,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ROLLOUT_ACTIONS",
     "ActionOutcome",
     "ActionPipeline",
     "ActionPlan",
-    "ActionSpec",
     "AuditLog",
     "AuditRecord",
     "Engine",
@@ -69,5 +64,4 @@ __all__ = [
     "SilencePlan",
     "SourceStatus",
     "Suspect",
-    "action_spec",
 ]

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime
 from typing import Any
 
+from monotui.action_kinds import ActionKind
 from monotui.config import Settings, security_warnings
 from monotui.engine.actions import ActionPlan
 from monotui.engine.audit import AuditLog, Stage, audit_log_for
@@ -31,7 +32,7 @@ from monotui.engine.resend_ledger import ResendLedger
 from monotui.engine.rollout_actions import RolloutActions, describe
 from monotui.engine.silences import SilencePlan, Silences
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, Flag, FlagChange, FlagChangeKind, Rollout
+from monotui.models import Flag, FlagChange, FlagChangeKind, Rollout
 from monotui.providers import ProviderError, Source, build_provider
 from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySource, Pin
 from monotui.providers.registry import kinds_that_can

@@ -28,20 +28,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monotui.action_kinds import HELD_BY_FREEZE, ActionKind
 from monotui.config import Settings
 from monotui.engine.actions import ActionPlan
 from monotui.engine.audit import AuditRecord, Stage
 from monotui.engine.outcomes import ActionOutcome
 from monotui.engine.pipeline import ActionPipeline, Sender
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, Freeze, Phase, Rollout
+from monotui.models import Freeze, Phase, Rollout
 from monotui.providers import ProviderError, Source
 from monotui.providers.base import Freezer, RolloutActor
 from monotui.text import clean
 
 log = logging.getLogger(__name__)
 
-HELD = frozenset({ActionKind.PROMOTE, ActionKind.PROMOTE_FULL, ActionKind.RESUME})  # refused while frozen
+HELD = HELD_BY_FREEZE  # refused while frozen (the action table says which)
 NOT_HELD = ("other clients (kubectl, Argo CD, the Argo Rollouts dashboard, another host's monotui) are not held: "
             "this source has no server-side freeze")
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from monotui.action_kinds import ActionKind
 from monotui.config import Settings
 from monotui.engine.actions import ActionPlan
 from monotui.engine.outcomes import ActionOutcome
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, EventKind, Phase, Rollout, Strategy
+from monotui.models import EventKind, Phase, Rollout, Strategy
 
 
 class GuardHost(Protocol):

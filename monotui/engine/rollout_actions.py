@@ -12,13 +12,14 @@ from typing import Any
 
 import msgspec
 
+from monotui.action_kinds import ActionKind, RevisionRef, action_spec
 from monotui.config import Settings
-from monotui.engine.actions import ActionPlan, RevisionRef, action_spec, pin_of, plan_action
+from monotui.engine.actions import ActionPlan, pin_of, plan_action
 from monotui.engine.outcomes import ActionOutcome
 from monotui.engine.pipeline import ActionPipeline, Sender
 from monotui.engine.resend_ledger import ResendLedger
 from monotui.engine.state import ProductionState
-from monotui.models import ActionKind, Rollout
+from monotui.models import Rollout
 from monotui.providers import ProviderError, Source
 from monotui.providers.base import Pin, RolloutActor, SkipsUnchangedLists
 from monotui.text import clean

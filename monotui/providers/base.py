@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from monotui.models import ActionKind, Alert, Event, Flag, FlagChange, Freeze, Phase, Rollout, ServiceHealth
+from monotui.action_kinds import ActionKind
+from monotui.models import Alert, Event, Flag, FlagChange, Freeze, Phase, Rollout, ServiceHealth
 
 if TYPE_CHECKING:  # httpx loads with the providers that send requests, not with the CLI's action list
     import httpx

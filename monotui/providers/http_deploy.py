@@ -14,10 +14,9 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from monotui.action_kinds import DEPLOY_API_ACTIONS, ActionKind
 from monotui.config import HttpSourceConfig
 from monotui.models import (
-    DEPLOY_API_ACTIONS,
-    ActionKind,
     ActionRequest,
     ActionResponse,
     Event,

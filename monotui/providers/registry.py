@@ -6,8 +6,9 @@ Adding a kind is its config section (a `SourceBase` subclass declaring `kind` in
 part of `SourceConfig`), its provider module, and one line in `BACKENDS`. The factory (`build_provider`), the
 refusal words (`kinds_that_can`), `monotui config check` and the missing-extra message all read this table.
 
-Light on purpose (the config models and `ActionKind` only): the UI and the CLI may ask it for words without
-loading any provider or HTTP client.
+Light on purpose (the config models and the action table only): the UI and the CLI may ask it for words without
+loading any provider or HTTP client. The rollout actions a kind can take come from the action table (each line's
+`kinds`, monotui/action_kinds.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, get_args
 
+from monotui.action_kinds import ActionKind, actions_for
 from monotui.config import (
     AlertmanagerSourceConfig,
     ArgoRolloutsSourceConfig,
@@ -30,7 +32,6 @@ from monotui.config import (
     UnleashSourceConfig,
     source_models,
 )
-from monotui.models import DEPLOY_API_ACTIONS, ActionKind
 
 
 class Feature(StrEnum):
@@ -94,10 +95,9 @@ class Backend:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend(HttpSourceConfig, "monotui.providers.http_deploy:HttpDeployProvider", "deploy API",
-            frozenset({Feature.ROLLOUTS, Feature.HEALTH, Feature.FREEZE, *DEPLOY_API_ACTIONS})),
+            frozenset({Feature.ROLLOUTS, Feature.HEALTH, Feature.FREEZE, *actions_for("http")})),
     Backend(ArgoRolloutsSourceConfig, "monotui.providers.argo_rollouts.provider:ArgoRolloutsProvider",
-            "Argo Rollouts", frozenset({Feature.ROLLOUTS, Feature.WATCH, *DEPLOY_API_ACTIONS, ActionKind.RETRY,
-                                        ActionKind.RESTART}),
+            "Argo Rollouts", frozenset({Feature.ROLLOUTS, Feature.WATCH, *actions_for("argo-rollouts")}),
             extra="k8s", needs=("kr8s",)),
     Backend(PrometheusSourceConfig, "monotui.providers.prometheus:PrometheusProvider", "Prometheus",
             frozenset({Feature.HEALTH, Feature.HEALTH_HISTORY})),

@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 
 from monotui import __version__
+from monotui.action_kinds import DEPLOY_API_ACTIONS
 from monotui.models import (
-    DEPLOY_API_ACTIONS,
     ActionRequest,
     ActionResponse,
     ApiError,

@@ -28,9 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from monotui.action_kinds import DEPLOY_API_ACTIONS, ActionKind
 from monotui.models import (
-    DEPLOY_API_ACTIONS,
-    ActionKind,
     ActionRequest,
     ActionResponse,
     EventPage,

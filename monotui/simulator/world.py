@@ -13,8 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from monotui.action_kinds import ActionKind
 from monotui.models import (
-    ActionKind,
     Event,
     EventKind,
     Freeze,

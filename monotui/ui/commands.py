@@ -3,8 +3,8 @@ the capability a source needs for it, and its `why_not(context)`: can it act now
 
 That one answer feeds the key bindings (`check_action`: act, dim, or not offered), the footer's dimming, the `?` help,
 the command palette and the line a key that cannot act shows instead of silence. Rollout actions come from the
-engine's `ROLLOUT_ACTIONS`, so the TUI and the CLI name them the same way. A command is one entry here and the
-action that runs it (a flow in monotui/ui/flows, or a screen method).
+action table (`monotui.action_kinds.ROLLOUT_ACTIONS`), so the TUI and the CLI name them the same way. A command is
+one entry here and the action that runs it (a flow in monotui/ui/flows, or a screen method).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Protocol
 
 from textual.binding import Binding
 
+from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind, ActionSpec, action_spec
 from monotui.config import Settings
-from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec, action_spec
 from monotui.engine.core import Engine
 from monotui.engine.state import RolloutView
-from monotui.models import ActionKind
 from monotui.text import clean
 from monotui.ui.flows import kill_switch
 from monotui.ui.suspects import RowSuspect

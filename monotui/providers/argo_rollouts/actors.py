@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from monotui.models import ActionKind, Event, EventKind
+from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind
+from monotui.models import Event, EventKind
 from monotui.text import clean
 
 ANNOTATION = "monotui.dev/last-action"
@@ -27,12 +28,8 @@ COMPONENT = "monotui"
 EVENT_FIELDS = f"involvedObject.kind=Rollout,source={COMPONENT}"
 REASONS = {kind: "Monotui" + "".join(part.capitalize() for part in kind.value.split("-")) for kind in ActionKind}
 _KIND_OF_REASON = {reason: kind for kind, reason in REASONS.items()}
-VERBS = {ActionKind.PAUSE: "paused", ActionKind.RESUME: "resumed", ActionKind.PROMOTE: "promoted",
-         ActionKind.PROMOTE_FULL: "fully promoted", ActionKind.ABORT: "aborted", ActionKind.ROLLBACK: "rolled back",
-         ActionKind.RETRY: "retried", ActionKind.RESTART: "restarted"}
-EVENT_KINDS = {ActionKind.PAUSE: EventKind.PAUSED, ActionKind.RESUME: EventKind.RESUMED,
-               ActionKind.PROMOTE: EventKind.PROMOTED, ActionKind.PROMOTE_FULL: EventKind.PROMOTED_FULL,
-               ActionKind.ABORT: EventKind.ABORTED, ActionKind.ROLLBACK: EventKind.ROLLED_BACK}
+VERBS = {spec.kind: spec.past for spec in ROLLOUT_ACTIONS}
+EVENT_KINDS = {spec.kind: spec.event for spec in ROLLOUT_ACTIONS if spec.event is not None}
 
 
 def _kube_time(when: datetime) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from monotui.models import ActionKind
+from monotui.action_kinds import ActionKind
 from monotui.providers.argo_rollouts.status import (
     POD_TEMPLATE_HASH,
     REVISION_ANNOTATION,
@@ -236,22 +236,46 @@ def pinned(patch: Patch, resource_version: str) -> Any:
     return body
 
 
+Build = Callable[[Obj, Iterable[Obj], int | None, datetime | None], list[Patch]]
+
+# the Argo Rollouts actions, as the plugin sends them: one line per action (the provider's capabilities and the
+# backend registry read this table)
+PATCHES: Mapping[ActionKind, Build] = {
+    ActionKind.PAUSE: lambda ro, rss, revision, now: pause(),
+    ActionKind.RESUME: lambda ro, rss, revision, now: resume(),
+    ActionKind.PROMOTE: lambda ro, rss, revision, now: promote(ro),
+    ActionKind.PROMOTE_FULL: lambda ro, rss, revision, now: promote_full(ro),
+    ActionKind.ABORT: lambda ro, rss, revision, now: abort(),
+    ActionKind.RETRY: lambda ro, rss, revision, now: retry(),
+    ActionKind.RESTART: lambda ro, rss, revision, now: restart(now),
+    ActionKind.ROLLBACK: lambda ro, rss, revision, now: undo(ro, undo_target(ro, rss, revision)),
+}
+ACTIONS = frozenset(PATCHES)
+
+
 def patches_for(kind: ActionKind, ro: Obj, replica_sets: Iterable[Obj] = (), revision: int | None = None,
                 now: datetime | None = None) -> list[Patch]:
-    build: Callable[[], list[Patch]] | None = {
-        ActionKind.PAUSE: pause,
-        ActionKind.RESUME: resume,
-        ActionKind.PROMOTE: lambda: promote(ro),
-        ActionKind.PROMOTE_FULL: lambda: promote_full(ro),
-        ActionKind.ABORT: abort,
-        ActionKind.RETRY: retry,
-        ActionKind.RESTART: lambda: restart(now),
-        ActionKind.ROLLBACK: lambda: undo(ro, undo_target(ro, replica_sets, revision)),
-    }.get(kind)
+    build = PATCHES.get(kind)
     if build is None:
         raise CannotAct(f"{kind.value} is not an Argo Rollouts action")
-    return build()
+    return build(ro, replica_sets, revision, now)
 
 
-__all__ = ["JSON_PATCH", "MERGE", "CannotAct", "NothingToDo", "Patch", "blue_green", "controlled_by", "derivative",
-           "label_selector", "next_step_index", "patches_for", "pinned", "undo_revision", "undo_target"]
+__all__ = [
+    "ACTIONS",
+    "JSON_PATCH",
+    "MERGE",
+    "PATCHES",
+    "CannotAct",
+    "NothingToDo",
+    "Patch",
+    "blue_green",
+    "controlled_by",
+    "derivative",
+    "label_selector",
+    "next_step_index",
+    "patches_for",
+    "pinned",
+    "undo_revision",
+    "undo_target",
+]

@@ -14,20 +14,9 @@ from typing import Any
 
 import msgspec
 
+from monotui.action_kinds import ActionKind
 from monotui.config import ArgoRolloutsSourceConfig
-from monotui.models import (
-    ActionKind,
-    Analysis,
-    Event,
-    ImageTag,
-    Metric,
-    Phase,
-    RevisionInfo,
-    Rollout,
-    Step,
-    Strategy,
-    checked,
-)
+from monotui.models import Analysis, Event, ImageTag, Metric, Phase, RevisionInfo, Rollout, Step, Strategy, checked
 from monotui.providers.argo_rollouts import actors
 from monotui.providers.argo_rollouts import patches as plugin_patches
 from monotui.providers.argo_rollouts import status as plugin
@@ -137,8 +126,7 @@ class Cache:
 
 class ArgoRolloutsProvider:
     idempotent = False  # Kubernetes has no idempotency keys: a resend is checked against the pin instead
-    capabilities = frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.PROMOTE, ActionKind.PROMOTE_FULL,
-                              ActionKind.ABORT, ActionKind.RETRY, ActionKind.RESTART, ActionKind.ROLLBACK})
+    capabilities = plugin_patches.ACTIONS
 
     def __init__(self, config: ArgoRolloutsSourceConfig, client: KubeClient | None = None) -> None:
         self.config = config

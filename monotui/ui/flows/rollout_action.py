@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.actions import ActionPlan
 from monotui.engine.core import Engine, describe
 from monotui.engine.state import RolloutView
-from monotui.models import ActionKind
 from monotui.text import clean
 from monotui.ui.flows.host import FlowHost
 

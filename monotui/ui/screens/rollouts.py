@@ -19,12 +19,13 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 
+from monotui.action_kinds import ActionKind
 from monotui.compat.textual import keymap_of
 from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
-from monotui.models import ActionKind, Alert
+from monotui.models import Alert
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, suspect_reasons
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.text import clean
