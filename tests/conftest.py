@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import os
 import re
 import shutil
@@ -39,6 +40,26 @@ def make_world(**kwargs: Any) -> World:
     changes then no longer count as changes before a breach."""
     config = SimConfig(**{"services": 8, "seed": 3, "deploy_interval": 0, **kwargs})
     return World(config, start=datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture(autouse=True)
+def monotui_logger_as_before() -> Iterator[None]:
+    """A command run in-process (`main([...])`) points the `monotui` logger at the monotui.log of its state folder
+    and stops it from propagating, for the life of the process, as a command's own process wants. A test process
+    lives on: put the logger back after each test, so later tests log neither into an earlier test's file (and
+    hold it open) nor past caplog."""
+    logger = logging.getLogger("monotui")
+    handlers, propagate, level = list(logger.handlers), logger.propagate, logger.level
+    yield
+    for handler in [h for h in logger.handlers if h not in handlers]:
+        logger.removeHandler(handler)
+        handler.close()
+    logger.propagate, logger.level = propagate, level
+    cli = sys.modules.get("monotui.cli")
+    if cli is not None:
+        for path, handler in list(cli._log_files.items()):
+            if handler not in logger.handlers:
+                del cli._log_files[path]
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.terminal import Screen
+
 # CSI, OSC, DCS/APC strings and charset selections: what remains is the text on screen.
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_].*?\x1b\\"
                       rb"|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
@@ -32,10 +34,22 @@ class Terminal:
                                      close_fds=True, start_new_session=True)
         os.close(slave)
         self._raw = b""
+        self._screen = Screen(*size)  # what the terminal shows now, fed up to `_shown`
+        self._shown = 0
 
     @property
     def text(self) -> str:
         return _ESCAPES.sub(b"", self._raw).decode("utf-8", "replace")
+
+    @property
+    def screen(self) -> str:
+        """The characters on the terminal now (the text above holds everything ever drawn). Fed up to the last
+        ESC read, so that no control sequence is cut in two."""
+        end = self._raw.rfind(b"\x1b")
+        if end > self._shown:
+            self._screen.feed(self._raw[self._shown:end].decode("utf-8", "replace"))
+            self._shown = end
+        return "\n".join(self._screen.lines())
 
     def _drain(self, timeout: float) -> bool:
         """Read what is there (the child blocks if nobody reads); False once the terminal is closed."""

@@ -196,13 +196,30 @@ def test_every_panel_and_dialog_draws_hostile_text_inert(hostile_config: Path, e
                     term._drain(0.1)
             raise AssertionError(f"{keys!r} did not bring up {shown}: {term.text[-2000:]}")
 
+        def on_screen(needle: str, shown: bool, timeout: float = 90) -> bool:
+            deadline = time.monotonic() + timeout
+            while (needle in term.screen) != shown and time.monotonic() < deadline:
+                term._drain(0.1)
+            return (needle in term.screen) == shown
+
+        def dialog(key: str, title: str) -> None:
+            """Open a dialog with `key`, then close it with Escape, each waited for on the screen as it is now: a
+            key typed again before a slow dialog was drawn opened a second one, which then took the next keys."""
+            assert on_screen(title, False), f"{title!r} is on the screen before {key!r}: {term.screen}"
+            term.type(key)
+            assert on_screen(title, True), f"{key!r} did not bring up {title!r}: {term.screen}"
+            for _ in range(10):  # Escape again if it came while the dialog was still being composed
+                term.type(ESCAPE)
+                if on_screen(title, False, timeout=10):
+                    return
+            raise AssertionError(f"Escape did not close {title!r}: {term.screen}")
+
         # the service with every source's text first (its suspect flag: it needs a human first): its detail panel
         # (flags, alerts, health, revisions), then its dialogs: pause, kill switch, silence, act on suspect, help
         term.wait_for("SUSPECT FLAG", timeout=60)
-        for key, shown in (("p", "in PRODUCTION?"), ("x", "Turn flag"), ("S", "Silence the alerts"),
+        for key, title in (("p", "in PRODUCTION?"), ("x", "Turn flag"), ("S", "Silence the alerts"),
                            ("s", "in PRODUCTION?"), ("?", "monotui keys")):
-            press(key, shown)
-            press(ESCAPE, "PRODUCTION")  # (the banner is drawn each second: a moment for the dialog to close)
+            dialog(key, title)
         services = [*hostile_world().services, "svc-00000", "svc-00001"]
 
         # every row's detail, one after the other (what each shows is checked below: every hostile field drawn);
