@@ -17,6 +17,7 @@ import msgspec
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
+from monotui.engine.happenings import Happenings
 from monotui.engine.platform_moves import MOVES_PER_SERVICE, PlatformMove, platform_move
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at, grace_for, ranked
@@ -119,6 +120,10 @@ class SourceEvent:
 LAG_READINGS = 5  # the last gaps between a source's health readings: its measured lag is the longest
 
 
+def _figures(health: ServiceHealth) -> str:
+    return f"errors {health.error_ratio * 100:.2f}%, p99 {health.p99_ms:.0f} ms"
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -133,7 +138,9 @@ class ProductionState(FlagState):
                                             tls_unverified=tls_unverified(s)))
             for s in settings.sources
         }
+        # the events of the last `events_window` seconds (bounded by time; `events_limit` only guards the memory)
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
+        self.happenings = Happenings(settings.events_window)  # alerts, freezes, breaches seen change (the timeline)
         # health sources with history (Prometheus) speak for every deploy source's services (the engine says which)
         self.health_sources = list(health_sources or [])
         self.breach_since: dict[str, datetime] = {}  # service → when its health crossed a threshold
@@ -267,18 +274,21 @@ class ProductionState(FlagState):
             self._health_changed(source, data, result.health, replace_all=True)
         if result.alerts is not None:
             data.alerts = result.alerts
+            self.happenings.alerts(source, result.alerts, self.clock())
             self._count_firing()
         if self._flag_services and (not self.health_sources or source in self.health_sources):
             # as of this poll, the flagged services' figures (a change feed sends only those that moved)
             self._record_health(data.health[s] for s in self._flag_services if s in data.health)
         if result.freeze is not None and result.freeze != self.freezes.get(source):
             self.freezes[source] = result.freeze
+            self.happenings.freeze(source, result.freeze, self.clock())
             self.version += 1
         for event in result.events:
             self.events.append(SourceEvent(source, event))
             self._note_move(source, event)
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
             self.events.append(SourceEvent(source, event, change))
+        self._forget_old_events()
         # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
         # suspects only of breached services, so only their rows can change with the flag listing
         for service in {c.service for c in result.flag_changes if c.service}:
@@ -303,6 +313,18 @@ class ProductionState(FlagState):
             revision=rollout.revision, actor=actor, message=message)))
         self._note_move(source, self.events[-1].event)
         self.version += 1
+
+    def health_read_at(self, source: str) -> datetime | None:
+        """When `source`'s health was last read (our clock): the time of its series' last point."""
+        reads = self._health_read.get(source)
+        return reads[-1] if reads else None
+
+    def _forget_old_events(self) -> None:
+        """Events older than `events_window` go (the oldest first: events arrive about in time order)."""
+        cutoff = self.clock() - timedelta(seconds=self.settings.events_window)
+        events = self.events
+        while events and events[0].event.time < cutoff:
+            events.popleft()
 
     def _note_move(self, source: str, event: Event) -> None:
         move = platform_move(source, event)
@@ -331,8 +353,10 @@ class ProductionState(FlagState):
                 if service not in self.breach_since:
                     self.breach_since[service] = now
                     self._service_dirty(service)
+                    self.happenings.breach(service, True, _figures(health), now)
             elif self.breach_since.pop(service, None) is not None:
                 self._service_dirty(service)
+                self.happenings.breach(service, False, _figures(health), now)
 
     def _derive_event(self, source: str, before: Rollout, after: Rollout) -> None:
         """Sources that only report state (Kubernetes) still get a "what changed" line for each change a person
