@@ -90,10 +90,9 @@ def _event_entries(state: ProductionState) -> Iterable[Entry]:
         yield Entry(e.time, kind, e.service, what, who, item.source)
 
 
-def _health_entries(state: ProductionState) -> Iterable[Entry]:
+def _series_entries(state: ProductionState, seen: set[str]) -> Iterable[Entry]:
     """Breaches and recoveries where each service's health series crosses its thresholds (the series' last point is
-    the source's last health reading)."""
-    seen: set[str] = set()
+    the source's last health reading); the services that have one are added to `seen`."""
     names = [*state.health_sources, *(n for n in state.sources if n not in state.health_sources)]
     for name in names:
         end = state.health_read_at(name)
@@ -121,9 +120,14 @@ def _health_entries(state: ProductionState) -> Iterable[Entry]:
                         what = f"health recovered: {figures}"
                     yield Entry(at, "breach" if bad else "recovery", service, what, "", name)
                 was = bad
+
+
+def _happened(state: ProductionState, with_series: set[str]) -> Iterable[Entry]:
+    """What the state saw change, in the order it saw it; a breach or recovery only of a service without a series
+    (a series says it, with the time it happened)."""
     for item in state.happenings.items:
-        if item.kind not in ("breach", "recovery") or item.service in seen:
-            continue  # its series says it, with the time it happened
+        if item.kind in ("breach", "recovery") and item.service in with_series:
+            continue
         yield Entry(item.at, item.kind, item.service, item.what, item.who, item.source)
 
 
@@ -204,9 +208,9 @@ def matches(entry: Entry, service: str | None, exact: bool = False) -> bool:
 def build(state: ProductionState, audit_records: Iterable[Mapping[str, object]], start: datetime | None = None,
           end: datetime | None = None, service: str | None = None, exact: bool = False) -> list[Entry]:
     """Every entry from `start` to `end` (either open), oldest first (ties: in the order they were recorded)."""
-    entries = [*_event_entries(state), *_health_entries(state), *_audit_entries(audit_records)]
-    entries += [Entry(i.at, i.kind, i.service, i.what, i.who, i.source) for i in state.happenings.items
-                if i.kind not in ("breach", "recovery")]
+    with_series: set[str] = set()
+    entries = [*_event_entries(state), *_series_entries(state, with_series), *_happened(state, with_series),
+               *_audit_entries(audit_records)]
     out = [e for e in entries if (start is None or e.at >= start) and (end is None or e.at <= end)
            and matches(e, service, exact)]
     out.sort(key=lambda e: e.at)
