@@ -320,9 +320,13 @@ class ProductionState(FlagState):
         return reads[-1] if reads else None
 
     def _forget_old_events(self) -> None:
-        """Events older than `events_window` go (the oldest first: events arrive about in time order)."""
-        cutoff = self.clock() - timedelta(seconds=self.settings.events_window)
+        """Events older than `events_window` go (the oldest first: events arrive about in time order). Older than
+        our clock or than the newest event, whichever is earlier: a production whose clock reads another day (a
+        replayed or frozen world) keeps its events, and one event stamped a day ahead does not sweep the rest."""
         events = self.events
+        if not events:
+            return
+        cutoff = min(self.clock(), events[-1].event.time) - timedelta(seconds=self.settings.events_window)
         while events and events[0].event.time < cutoff:
             events.popleft()
 
