@@ -152,6 +152,8 @@ def test_the_markdown_timeline_lists_the_incident_in_order_with_actors(
     pause = first(rows, f"monotui pause {OTHER}", "done")
     assert deploy < rollback < alert < flip < pause, out
     assert sum(1 for r in rows if "HighErrorRatio" in r[1]) == 1
+    author = next(e.actor for e in world.events if e.kind is EventKind.DEPLOY_STARTED and e.service == BAD)
+    assert rows[deploy][2] == author and rows[deploy][3] == "prod"
     assert "analysis failed" in rows[rollback][1] and rows[rollback][2] == "auto-rollback"
     assert rows[flip][2] == "bob" and rows[flip][3] == "flags"
     assert rows[pause][2] == ACTOR and rows[pause][3] == "audit log" and "checking the flag" in rows[pause][1]

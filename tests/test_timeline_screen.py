@@ -160,3 +160,24 @@ async def test_the_timeline_reads_under_no_color(world: World, app_for: Callable
         text = "\n".join(screen_lines(app))
         # icons and words carry the meaning: the deploy's "+", the pause in capitals
         assert "+ cart-api deploy started" in text and "PAUSED" in text, text
+
+
+async def test_the_palette_opens_the_timeline_and_the_keymap_moves_its_key(
+        world: World, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Timeline")
+        await settle(pilot, 0.3)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, TimelineScreen), what="the palette opens the timeline")
+    app = app_for(keymap={"timeline": "ctrl+t"})
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app)
+        await pilot.press("T")
+        await settle(pilot)
+        assert isinstance(app.screen, RolloutsScreen)
+        await pilot.press("ctrl+t")
+        await wait_until(lambda: isinstance(app.screen, TimelineScreen), what="the remapped key opens it")
