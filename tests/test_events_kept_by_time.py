@@ -41,6 +41,12 @@ def test_thousands_of_events_within_the_window_are_kept_and_older_ones_go(
     assert state.events[0].event.time >= now[0] - timedelta(hours=2)
     entries = build(state, [], now[0] - timedelta(hours=2))
     assert len([e for e in entries if e.kind == "step"]) == 1201
+    # a row's events come from the per-service index, as the time bound left them
+    assert [e.event.id for e in state.recent_events("prod", "cart-api", limit=3)] == [3000, 2999, 2998]
+    assert [e.event.id for e in state.recent_events("prod", "search-api")] == [5000]
+    now[0] += timedelta(hours=3)
+    state.apply_poll("prod", PollResult(rollouts=None, events=events(6000, 1, now[0], "auth-api")))
+    assert state.recent_events("prod", "cart-api") == [] and len(state.events) == 1
 
 
 def test_the_events_panel_filter_shows_a_service_s_events_newest_first(
@@ -51,9 +57,9 @@ def test_the_events_panel_filter_shows_a_service_s_events_newest_first(
              *events(1000, 5, START - timedelta(minutes=1), "search-api")]
     state.apply_poll("prod", PollResult(rollouts=None, events=mixed))
     view = EventFilter(service="SEARCH")
-    shown = list(view.recent(state.events, 200))
+    shown = view.recent(state, 200)
     assert [e.event.id for e in shown] == [1004, 1003, 1002, 1001, 1000]
-    assert len(list(EventFilter(service="cart").recent(state.events, 200))) == 200  # the panel's own limit
+    assert len(EventFilter(service="cart").recent(state, 200)) == 200  # the panel's own limit
 
 
 def test_alerts_freezes_and_breaches_are_seen_change(make_settings: Callable[..., Settings]) -> None:

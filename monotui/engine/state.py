@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice, pairwise
 from types import MappingProxyType
 from typing import Literal
 
@@ -117,6 +117,7 @@ class SourceEvent:
     flag_change: FlagChange | None = None  # an event of kind "flag": the change itself (engine/flag_state.py)
 
 
+EVENTS_PER_SERVICE = 200  # a service's newest events kept in the index (a row's detail reads 8, a confirmation 50)
 LAG_READINGS = 5  # the last gaps between a source's health readings: its measured lag is the longest
 
 
@@ -141,6 +142,8 @@ class ProductionState(FlagState):
         # the events of the last `events_window` seconds (bounded by time; `events_limit` only guards the memory)
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
         self.happenings = Happenings(settings.events_window)  # alerts, freezes, breaches seen change (the timeline)
+        # service → its newest events (an index of `events`: a row's events without walking hours of them)
+        self._events_of: dict[str, deque[SourceEvent]] = {}
         # health sources with history (Prometheus) speak for every deploy source's services (the engine says which)
         self.health_sources = list(health_sources or [])
         self.breach_since: dict[str, datetime] = {}  # service → when its health crossed a threshold
@@ -284,10 +287,10 @@ class ProductionState(FlagState):
             self.happenings.freeze(source, result.freeze, self.clock())
             self.version += 1
         for event in result.events:
-            self.events.append(SourceEvent(source, event))
+            self._keep_event(SourceEvent(source, event))
             self._note_move(source, event)
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
-            self.events.append(SourceEvent(source, event, change))
+            self._keep_event(SourceEvent(source, event, change))
         self._forget_old_events()
         # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
         # suspects only of breached services, so only their rows can change with the flag listing
@@ -308,7 +311,7 @@ class ProductionState(FlagState):
     def note(self, source: str, rollout: Rollout, kind: EventKind, message: str, actor: str = "") -> None:
         """An event of monotui's own (a guard's action) in the events panel."""
         self._derived_ids -= 1
-        self.events.append(SourceEvent(source, Event(
+        self._keep_event(SourceEvent(source, Event(
             id=self._derived_ids, time=self.clock(), kind=kind, service=rollout.service, rollout_id=rollout.id,
             revision=rollout.revision, actor=actor, message=message)))
         self._note_move(source, self.events[-1].event)
@@ -328,7 +331,24 @@ class ProductionState(FlagState):
             return
         cutoff = min(self.clock(), events[-1].event.time) - timedelta(seconds=self.settings.events_window)
         while events and events[0].event.time < cutoff:
-            events.popleft()
+            gone = events.popleft()
+            of_service = self._events_of.get(gone.event.service)
+            if of_service and of_service[0] is gone:
+                of_service.popleft()
+                if not of_service:
+                    del self._events_of[gone.event.service]
+
+    def _keep_event(self, item: SourceEvent) -> None:
+        self.events.append(item)
+        of_service = self._events_of.get(item.event.service)
+        if of_service is None:
+            of_service = self._events_of[item.event.service] = deque(maxlen=EVENTS_PER_SERVICE)
+        of_service.append(item)
+
+    def recent_of_services(self, wanted: Callable[[str], bool], limit: int) -> list[SourceEvent]:
+        """The newest events (by time) of the services `wanted` says yes to, `limit` at most, newest first."""
+        chosen = [reversed(items) for service, items in self._events_of.items() if wanted(service)]
+        return list(islice(heapq.merge(*chosen, key=lambda item: item.event.time, reverse=True), limit))
 
     def _note_move(self, source: str, event: Event) -> None:
         move = platform_move(source, event)
@@ -375,7 +395,7 @@ class ProductionState(FlagState):
         else:
             return
         self._derived_ids -= 1  # negative ids never collide with a source's own
-        self.events.append(SourceEvent(source, Event(
+        self._keep_event(SourceEvent(source, Event(
             id=self._derived_ids, time=self.clock(), kind=kind, service=after.service, rollout_id=after.id,
             revision=after.revision, actor="", message=message)))
 
@@ -624,9 +644,11 @@ class ProductionState(FlagState):
 
     def recent_events(self, source: str | None = None, service: str | None = None,
                       limit: int = 50) -> list[SourceEvent]:
-        """Newest first; flag changes are events of kind "flag" (engine/flag_state.py), a service's included."""
+        """Newest first; flag changes are events of kind "flag" (engine/flag_state.py), a service's included. A
+        service's: from its newest EVENTS_PER_SERVICE (the index), not a walk through hours of every service's."""
         out: list[SourceEvent] = []
-        for item in reversed(self.events):
+        items = self.events if service is None else self._events_of.get(service, ())
+        for item in reversed(items):
             if (source is None or item.source == source) and (service is None or item.event.service == service):
                 out.append(item)
                 if len(out) >= limit:

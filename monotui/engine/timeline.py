@@ -20,14 +20,16 @@ timeline.py) and the CLI (cli_timeline.py) show the same entries.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from monotui.engine.happenings import Kind
 from monotui.engine.platform_moves import platform_move
-from monotui.engine.state import ProductionState
+from monotui.engine.state import ProductionState, SourceEvent
 from monotui.formats import percent
 from monotui.models import EventKind
 from monotui.text import clean
@@ -71,23 +73,43 @@ class Entry:
                 "who": self.who, "source": self.source}
 
 
-def _event_entries(state: ProductionState) -> Iterable[Entry]:
-    for item in state.events:
-        e = item.event
-        kind, verb = _EVENTS.get(e.kind, ("step", e.kind.value))
-        revision = f" r{e.revision}" if e.revision is not None else ""
-        if item.flag_change is not None:
-            change = item.flag_change
-            what = f"flag {clean(change.flag, 80)} {clean(change.summary or change.kind.value, 200)}"
-        else:
-            message = f": {clean(e.message, 300)}" if e.message else ""
-            what = f"{verb}{revision}{message}"
-            move = platform_move(item.source, e)
-            if move is not None:
-                why = f" ({clean(move.reason, 200)})" if move.reason and move.reason not in (e.message or "") else ""
-                what = f"{verb} automatically{revision}{message}{why}"
-        who = clean(e.actor, 120)
-        yield Entry(e.time, kind, e.service, what, who, item.source)
+def _event_entry(item: SourceEvent) -> Entry:
+    e = item.event
+    kind, verb = _EVENTS.get(e.kind, ("step", e.kind.value))
+    revision = f" r{e.revision}" if e.revision is not None else ""
+    if item.flag_change is not None:
+        change = item.flag_change
+        what = f"flag {clean(change.flag, 80)} {clean(change.summary or change.kind.value, 200)}"
+    else:
+        message = f": {clean(e.message, 300)}" if e.message else ""
+        what = f"{verb}{revision}{message}"
+        move = platform_move(item.source, e)
+        if move is not None:
+            why = f" ({clean(move.reason, 200)})" if move.reason and move.reason not in (e.message or "") else ""
+            what = f"{verb} automatically{revision}{message}{why}"
+    return Entry(e.time, kind, e.service, what, clean(e.actor, 120), item.source)
+
+
+class EventEntries:
+    """Each event's entry, made once while the event is kept (events never change, and the state only appends them
+    and drops the oldest): a screen that builds the timeline at every poll pays for the new events only."""
+
+    def __init__(self) -> None:
+        self._items: deque[SourceEvent] = deque()  # the events made so far, in the state's order
+        self._entries: deque[Entry] = deque()
+
+    def of(self, events: deque[SourceEvent]) -> list[Entry]:
+        items, entries = self._items, self._entries
+        while items and events and items[0] is not events[0]:  # dropped from the state since
+            items.popleft()
+            entries.popleft()
+        if len(items) > len(events) or (items and events[len(items) - 1] is not items[-1]):
+            items.clear()  # not the same sequence any more: made again
+            entries.clear()
+        for item in islice(events, len(items), None):
+            items.append(item)
+            entries.append(_event_entry(item))
+        return list(entries)
 
 
 def _series_entries(state: ProductionState, seen: set[str]) -> Iterable[Entry]:
@@ -206,10 +228,13 @@ def matches(entry: Entry, service: str | None, exact: bool = False) -> bool:
 
 
 def build(state: ProductionState, audit_records: Iterable[Mapping[str, object]], start: datetime | None = None,
-          end: datetime | None = None, service: str | None = None, exact: bool = False) -> list[Entry]:
-    """Every entry from `start` to `end` (either open), oldest first (ties: in the order they were recorded)."""
+          end: datetime | None = None, service: str | None = None, exact: bool = False,
+          made: EventEntries | None = None) -> list[Entry]:
+    """Every entry from `start` to `end` (either open), oldest first (ties: in the order they were recorded);
+    `made`: the events' entries made by an earlier build, reused."""
     with_series: set[str] = set()
-    entries = [*_event_entries(state), *_series_entries(state, with_series), *_happened(state, with_series),
+    events = (made or EventEntries()).of(state.events)
+    entries = [*events, *_series_entries(state, with_series), *_happened(state, with_series),
                *_audit_entries(audit_records)]
     out = [e for e in entries if (start is None or e.at >= start) and (end is None or e.at <= end)
            and matches(e, service, exact)]

@@ -3,10 +3,10 @@ screen, they hold for the events panel too, whose title says so ("What changed �
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Reversible
 from dataclasses import dataclass
+from itertools import islice
 
-from monotui.engine.state import SourceEvent
+from monotui.engine.state import ProductionState, SourceEvent
 from monotui.text import clean
 
 
@@ -20,15 +20,12 @@ class EventFilter:
         """A service's line passes the filter (a line of no service — production-wide — always does)."""
         return not self.service or not service or self.service.casefold() in service.casefold()
 
-    def recent(self, events: Reversible[SourceEvent], limit: int) -> Iterator[SourceEvent]:
-        """`events` (oldest first) newest first, those the filter shows, `limit` at most."""
-        count = 0
-        for item in reversed(events):
-            if count >= limit:
-                return
-            if self.shows(item.event.service):
-                count += 1
-                yield item
+    def recent(self, state: ProductionState, limit: int) -> list[SourceEvent]:
+        """The newest events the filter shows, `limit` at most, newest first (a filter reads the per-service
+        index: a rare service's events are found without walking hours of every service's)."""
+        if not self.service:
+            return list(islice(reversed(state.events), limit))
+        return state.recent_of_services(self.shows, limit)
 
     def title(self, base: str) -> str:
         parts = [base]

@@ -248,7 +248,7 @@ class RolloutsScreen(Screen[None]):
 
     def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
         shown = self.event_filter
-        events = shown.recent(self.engine.state.events, EVENTS_SHOWN)
+        events = shown.recent(self.engine.state, EVENTS_SHOWN)
         lines = [alert_line(a, now) for a in alerts if shown.shows(a.service)]
         # an event's line shows clock times only: built once, the same Text while shown (the panel then knows it)
         known, self._event_lines = self._event_lines, {}

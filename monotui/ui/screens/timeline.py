@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from monotui.engine.core import Engine
-from monotui.engine.timeline import AuditTail, Entry, build
+from monotui.engine.timeline import AuditTail, Entry, EventEntries, build
 from monotui.formats import age
 from monotui.render.timeline import entry_line
 from monotui.ui.event_filter import EventFilter
@@ -52,6 +52,7 @@ class TimelineScreen(Screen[None]):
         self.view = view  # shared with the events panel
         self._changed = changed  # the rollouts screen redraws its events panel
         self._audit = AuditTail(engine.audit)
+        self._made = EventEntries()  # each event's entry, made once
         self._built_for: object = None
         self.entries: list[Entry] = []  # what is shown, in the order shown
         self.waiting = 0  # entries that came while paused
@@ -80,7 +81,7 @@ class TimelineScreen(Screen[None]):
     def _all(self) -> list[Entry]:
         now = self.clock()
         return build(self.engine.state, self._audit.records(), now - timedelta(seconds=self.window_s), None,
-                     self.view.service or None)
+                     self.view.service or None, made=self._made)
 
     def rebuild(self, force: bool = False) -> None:
         """At each tick: built again only when the state or the audit log moved (or the filter, order, pause)."""
