@@ -181,3 +181,20 @@ async def test_the_palette_opens_the_timeline_and_the_keymap_moves_its_key(
         assert isinstance(app.screen, RolloutsScreen)
         await pilot.press("ctrl+t")
         await wait_until(lambda: isinstance(app.screen, TimelineScreen), what="the remapped key opens it")
+
+
+async def test_esc_while_typing_the_filter_goes_back_to_the_list_then_closes(
+        world: World, app_for: Callable[..., MonotuiApp]) -> None:
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app)
+        await pilot.press("T", "slash", *"auth")
+        await settle(pilot)
+        screen = timeline(app)
+        assert screen.view.service == "auth"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and app.focused is screen.panel and screen.filter_input.display
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RolloutsScreen)

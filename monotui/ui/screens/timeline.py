@@ -23,6 +23,7 @@ from monotui.engine.core import Engine
 from monotui.engine.timeline import AuditTail, Entry, EventEntries, build
 from monotui.formats import age
 from monotui.render.timeline import entry_line
+from monotui.text import clean
 from monotui.ui.event_filter import EventFilter
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.steady_footer import SteadyFooter
@@ -57,6 +58,7 @@ class TimelineScreen(Screen[None]):
         self.entries: list[Entry] = []  # what is shown, in the order shown
         self.waiting = 0  # entries that came while paused
         self._shown_count = 0
+        self._total = 0  # entries in the window (those drawn: SHOWN at most)
 
     def compose(self) -> ComposeResult:
         self.head = Static("", id="timeline-head", markup=False)
@@ -109,8 +111,8 @@ class TimelineScreen(Screen[None]):
         view = self.view
         parts = [f"Timeline: last {age(self.window_s)}", "newest first" if view.newest_first else "oldest first"]
         if view.service:
-            parts.append(f"service ~ {view.service}")
-        total = getattr(self, "_total", 0)
+            parts.append(f"service ~ {clean(view.service, 40)}")
+        total = self._total
         parts.append(f"{total} entries" if total <= SHOWN else f"{SHOWN} of {total} shown")
         if view.paused:
             parts.append(f"‖ PAUSED, {self.waiting} new (p: resume)" if self.waiting else "‖ PAUSED (p: resume)")
