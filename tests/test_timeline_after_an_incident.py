@@ -201,3 +201,20 @@ def test_bad_options_are_usage_errors(args: list[str], said: str, tmp_path: Path
     assert main(["--config", str(config), "timeline", *args]) == 2
     err = capsys.readouterr().err
     assert said in err, err
+
+
+def test_a_source_that_does_not_answer_is_named_and_the_rest_is_printed(
+        sim: SimulatorServer, world: World, tmp_path: Path, audit_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MONOTUI_TEST_TOKEN", TOKEN)
+    world.now = datetime.now(UTC).replace(microsecond=0)
+    world.deploy(BAD, strategy=Strategy.CANARY)
+    world.step()
+    config = tmp_path / "config.toml"
+    config.write_text(f'actor = "{ACTOR}"\naudit_log = "{audit_path}"\n'
+                      f'[[sources]]\nname = "prod"\nkind = "http"\nurl = "{sim.url}"\ntoken_env = "MONOTUI_TEST_TOKEN"\n'
+                      '[[sources]]\nname = "gone"\nkind = "http"\nurl = "http://127.0.0.1:9"\ntimeout = 2\n')
+    assert main(["--config", str(config), "timeline", "--format", "markdown"]) == 1
+    out, err = capsys.readouterr()
+    assert f"{BAD}: deploy started" in out and "gone (unreachable)" in out
+    assert "source gone did not answer" in err
