@@ -212,7 +212,8 @@ def test_a_source_that_does_not_answer_is_named_and_the_rest_is_printed(
     world.step()
     config = tmp_path / "config.toml"
     config.write_text(f'actor = "{ACTOR}"\naudit_log = "{audit_path}"\n'
-                      f'[[sources]]\nname = "prod"\nkind = "http"\nurl = "{sim.url}"\ntoken_env = "MONOTUI_TEST_TOKEN"\n'
+                      f'[[sources]]\nname = "prod"\nkind = "http"\nurl = "{sim.url}"\n'
+                      'token_env = "MONOTUI_TEST_TOKEN"\n'
                       '[[sources]]\nname = "gone"\nkind = "http"\nurl = "http://127.0.0.1:9"\ntimeout = 2\n')
     assert main(["--config", str(config), "timeline", "--format", "markdown"]) == 1
     out, err = capsys.readouterr()
