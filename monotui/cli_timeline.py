@@ -113,6 +113,8 @@ async def run_timeline(settings: Settings, request: TimelineRequest) -> int:
         updates = await engine.refresh_once() if settings.sources else []
     finally:
         await engine.aclose()
+    if request.end is None:  # up to now: the moment the poll answered (its times are on our clock by then)
+        end = max(end, datetime.now(UTC))
     records = engine.audit.read(tail_bytes=AUDIT_TAIL_BYTES)
     entries = build(engine.state, records, start, end, request.service, exact=True)
     suspects = [s for s in engine.state.suspects(now)
