@@ -371,6 +371,26 @@ _command("unfreeze", "Lift the freeze and resume only what it paused (each still
           click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation")], _unfreeze)
 
 
+def _timeline(ctx: click.Context, output: str | None, **options: Any) -> int:
+    from monotui.cli_timeline import TimelineRequest, run_timeline
+
+    request = TimelineRequest(format=output or "text", **options)
+    return asyncio.run(run_timeline(_settings(global_options(ctx)), request))
+
+
+_command("timeline", "What happened, in order: deploys, pauses, rollbacks (automatic ones with why), flag flips, "
+         "alerts, breaches, freezes and every action of the audit log with its actor and outcome (one poll of the "
+         "sources and the audit log). --format markdown is a postmortem draft, the suspects at the top.",
+         [*_global_params(),
+          _Once(["--since"], metavar="DURATION", help="the last 30m, 2h, 1h30m… (default: 1h)"),
+          _Once(["--from", "start"], metavar="TIME", help="from this time (10:42 today, or ISO 8601)"),
+          _Once(["--to", "end"], metavar="TIME", help="up to this time (default: now)"),
+          _Once(["--service"], metavar="NAME", help="only this service (and what held all of production)"),
+          _Once(["--source"], metavar="NAME", help="only this source"),
+          _Once(["--format", "output"], type=click.Choice(["text", "markdown", "json"]),
+                help="text (default), markdown (a postmortem draft) or json")], _timeline)
+
+
 def _completion(ctx: click.Context, shell: str) -> int:
     from click.shell_completion import get_completion_class
 

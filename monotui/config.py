@@ -378,8 +378,13 @@ class Settings(BaseModel):
     audit_syslog_app_name: str = Field(default="monotui", min_length=1, max_length=48, pattern=r"^[!-~]+$",
                                        description="the APP-NAME of the audit records in syslog")
     theme: str = Field(default="textual-dark", description="Textual theme name")
-    events_limit: int = Field(default=500, ge=10, le=100_000,
-                              description="production-wide events the events panel keeps in memory")
+    events_window: float = Field(
+        default=4 * 3600.0, ge=60, le=7 * 86400,
+        description="seconds of production-wide events kept in memory for the events panel and the timeline (T): "
+                    "bounded by time, not by count")
+    events_limit: int = Field(default=200_000, ge=10, le=1_000_000,
+                              description="the most events kept in memory whatever their age: a guard for the "
+                                          "memory in an event storm (events_window is the bound)")
     max_rows: int = Field(default=10_000, ge=100, le=1_000_000,
                           description="the table shows at most this many rollouts, what needs a human first")
     thresholds: Thresholds = Field(default_factory=Thresholds)

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice, pairwise
 from types import MappingProxyType
 from typing import Literal
 
@@ -17,6 +17,7 @@ import msgspec
 from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
+from monotui.engine.happenings import Happenings
 from monotui.engine.platform_moves import MOVES_PER_SERVICE, PlatformMove, platform_move
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at, grace_for, ranked
@@ -116,7 +117,12 @@ class SourceEvent:
     flag_change: FlagChange | None = None  # an event of kind "flag": the change itself (engine/flag_state.py)
 
 
+EVENTS_PER_SERVICE = 200  # a service's newest events kept in the index (a row's detail reads 8, a confirmation 50)
 LAG_READINGS = 5  # the last gaps between a source's health readings: its measured lag is the longest
+
+
+def _figures(health: ServiceHealth) -> str:
+    return f"errors {health.error_ratio * 100:.2f}%, p99 {health.p99_ms:.0f} ms"
 
 
 def _utc_now() -> datetime:
@@ -133,7 +139,11 @@ class ProductionState(FlagState):
                                             tls_unverified=tls_unverified(s)))
             for s in settings.sources
         }
+        # the events of the last `events_window` seconds (bounded by time; `events_limit` only guards the memory)
         self.events: deque[SourceEvent] = deque(maxlen=settings.events_limit)
+        self.happenings = Happenings(settings.events_window)  # alerts, freezes, breaches seen change (the timeline)
+        # service → its newest events (an index of `events`: a row's events without walking hours of them)
+        self._events_of: dict[str, deque[SourceEvent]] = {}
         # health sources with history (Prometheus) speak for every deploy source's services (the engine says which)
         self.health_sources = list(health_sources or [])
         self.breach_since: dict[str, datetime] = {}  # service → when its health crossed a threshold
@@ -267,18 +277,21 @@ class ProductionState(FlagState):
             self._health_changed(source, data, result.health, replace_all=True)
         if result.alerts is not None:
             data.alerts = result.alerts
+            self.happenings.alerts(source, result.alerts, self.clock())
             self._count_firing()
         if self._flag_services and (not self.health_sources or source in self.health_sources):
             # as of this poll, the flagged services' figures (a change feed sends only those that moved)
             self._record_health(data.health[s] for s in self._flag_services if s in data.health)
         if result.freeze is not None and result.freeze != self.freezes.get(source):
             self.freezes[source] = result.freeze
+            self.happenings.freeze(source, result.freeze, self.clock())
             self.version += 1
         for event in result.events:
-            self.events.append(SourceEvent(source, event))
+            self._keep_event(SourceEvent(source, event))
             self._note_move(source, event)
         for event, change in self._apply_flags(source, result, first_poll=data.status.last_ok is None):
-            self.events.append(SourceEvent(source, event, change))
+            self._keep_event(SourceEvent(source, event, change))
+        self._forget_old_events()
         # a flag that changed moves its service's rows (the Flags cell, the detail panel); otherwise flags make
         # suspects only of breached services, so only their rows can change with the flag listing
         for service in {c.service for c in result.flag_changes if c.service}:
@@ -298,11 +311,44 @@ class ProductionState(FlagState):
     def note(self, source: str, rollout: Rollout, kind: EventKind, message: str, actor: str = "") -> None:
         """An event of monotui's own (a guard's action) in the events panel."""
         self._derived_ids -= 1
-        self.events.append(SourceEvent(source, Event(
+        self._keep_event(SourceEvent(source, Event(
             id=self._derived_ids, time=self.clock(), kind=kind, service=rollout.service, rollout_id=rollout.id,
             revision=rollout.revision, actor=actor, message=message)))
         self._note_move(source, self.events[-1].event)
         self.version += 1
+
+    def health_read_at(self, source: str) -> datetime | None:
+        """When `source`'s health was last read (our clock): the time of its series' last point."""
+        reads = self._health_read.get(source)
+        return reads[-1] if reads else None
+
+    def _forget_old_events(self) -> None:
+        """Events older than `events_window` go (the oldest first: events arrive about in time order). Older than
+        our clock or than the newest event, whichever is earlier: a production whose clock reads another day (a
+        replayed or frozen world) keeps its events, and one event stamped a day ahead does not sweep the rest."""
+        events = self.events
+        if not events:
+            return
+        cutoff = min(self.clock(), events[-1].event.time) - timedelta(seconds=self.settings.events_window)
+        while events and events[0].event.time < cutoff:
+            gone = events.popleft()
+            of_service = self._events_of.get(gone.event.service)
+            if of_service and of_service[0] is gone:
+                of_service.popleft()
+                if not of_service:
+                    del self._events_of[gone.event.service]
+
+    def _keep_event(self, item: SourceEvent) -> None:
+        self.events.append(item)
+        of_service = self._events_of.get(item.event.service)
+        if of_service is None:
+            of_service = self._events_of[item.event.service] = deque(maxlen=EVENTS_PER_SERVICE)
+        of_service.append(item)
+
+    def recent_of_services(self, wanted: Callable[[str], bool], limit: int) -> list[SourceEvent]:
+        """The newest events (by time) of the services `wanted` says yes to, `limit` at most, newest first."""
+        chosen = [reversed(items) for service, items in self._events_of.items() if wanted(service)]
+        return list(islice(heapq.merge(*chosen, key=lambda item: item.event.time, reverse=True), limit))
 
     def _note_move(self, source: str, event: Event) -> None:
         move = platform_move(source, event)
@@ -331,8 +377,10 @@ class ProductionState(FlagState):
                 if service not in self.breach_since:
                     self.breach_since[service] = now
                     self._service_dirty(service)
+                    self.happenings.breach(service, True, _figures(health), now)
             elif self.breach_since.pop(service, None) is not None:
                 self._service_dirty(service)
+                self.happenings.breach(service, False, _figures(health), now)
 
     def _derive_event(self, source: str, before: Rollout, after: Rollout) -> None:
         """Sources that only report state (Kubernetes) still get a "what changed" line for each change a person
@@ -347,7 +395,7 @@ class ProductionState(FlagState):
         else:
             return
         self._derived_ids -= 1  # negative ids never collide with a source's own
-        self.events.append(SourceEvent(source, Event(
+        self._keep_event(SourceEvent(source, Event(
             id=self._derived_ids, time=self.clock(), kind=kind, service=after.service, rollout_id=after.id,
             revision=after.revision, actor="", message=message)))
 
@@ -596,9 +644,11 @@ class ProductionState(FlagState):
 
     def recent_events(self, source: str | None = None, service: str | None = None,
                       limit: int = 50) -> list[SourceEvent]:
-        """Newest first; flag changes are events of kind "flag" (engine/flag_state.py), a service's included."""
+        """Newest first; flag changes are events of kind "flag" (engine/flag_state.py), a service's included. A
+        service's: from its newest EVENTS_PER_SERVICE (the index), not a walk through hours of every service's."""
         out: list[SourceEvent] = []
-        for item in reversed(self.events):
+        items = self.events if service is None else self._events_of.get(service, ())
+        for item in reversed(items):
             if (source is None or item.source == source) and (service is None or item.event.service == service):
                 out.append(item)
                 if len(out) >= limit:

@@ -262,6 +262,9 @@ COMMANDS: tuple[Command, ...] = (
             show=False, rule=_share),
     Command("follow", "f", "follow", "Follow", "Follow the operator's view again (or stop following)", show=False,
             rule=_follow),
+    Command("timeline", "T", "timeline", "Timeline", "What happened, in order, full screen: deploys, rollbacks, flag "
+            "flips, alerts, breaches, freezes and every audited action with its actor (/ service, o order, p pause)",
+            show=False, whole=True),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
     Command("quit", "q", "app.quit", "Quit", "Leave monotui"),  # the app's own action
 )

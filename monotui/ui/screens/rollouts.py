@@ -30,6 +30,7 @@ from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, s
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
+from monotui.ui.event_filter import EventFilter
 from monotui.ui.flows import freeze, kill_switch, rollout_action, silence
 from monotui.ui.messages import SourceUpdated
 from monotui.ui.pairing import Pairing
@@ -66,6 +67,7 @@ class RolloutsScreen(Screen[None]):
         self._last_version = -1
         self._events_shown: object = False
         self._event_lines: dict[int, tuple[SourceEvent, Text]] = {}  # id → the event (kept: ids stay unique), line
+        self.event_filter = EventFilter()  # the events panel's service filter and pause, set on the timeline (T)
         self._bindings_for: object = False
         self._history: dict[str, object] = {}  # service → the last 30 minutes from Prometheus
         self.ticks = 0  # clock ticks so far (a test's hook)
@@ -235,7 +237,7 @@ class RolloutsScreen(Screen[None]):
             if ages or news or selected in changed or selected != self.table.selected_key:  # else it is as it was
                 self._show_detail()
             # events carry clock times: nothing moves until a new one; a firing alert's line says how long ago
-            if news or (ages and alerts):
+            if (news or (ages and alerts)) and not self.event_filter.paused:
                 self._events_shown = newest
                 self.events_panel.show(self._events_renderable(now, alerts))
         self._refresh_bindings_if_needed()
@@ -246,8 +248,9 @@ class RolloutsScreen(Screen[None]):
         return (SORT_KEYS[self._sort](view), attention) if self._sort is not None else attention
 
     def _events_renderable(self, now: datetime, alerts: list[Alert]) -> RenderableType:
-        events = self.engine.state.recent_events(limit=EVENTS_SHOWN)
-        lines = [alert_line(a, now) for a in alerts]
+        shown = self.event_filter
+        events = shown.recent(self.engine.state, EVENTS_SHOWN)
+        lines = [alert_line(a, now) for a in alerts if shown.shows(a.service)]
         # an event's line shows clock times only: built once, the same Text while shown (the panel then knows it)
         known, self._event_lines = self._event_lines, {}
         for e in events:
@@ -496,6 +499,16 @@ class RolloutsScreen(Screen[None]):
     async def action_refresh(self) -> None:
         await self.engine.refresh_once()
         self.refresh_views(force=True)
+
+    def action_timeline(self) -> None:
+        from monotui.ui.screens.timeline import TimelineScreen
+
+        def changed() -> None:  # the filter or the pause changed on the timeline: the events panel follows
+            self.events_panel.border_title = self.event_filter.title("What changed")
+            self._events_shown = False
+            self.refresh_views(force=True)
+
+        self.app.push_screen(TimelineScreen(self.engine, self.clock, self.event_filter, changed))
 
     def action_help(self) -> None:
         from monotui.ui.screens.help import HelpScreen
