@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from monotui.action_kinds import ActionKind
 from monotui.engine.core import Engine
-from monotui.models import ActionKind, Strategy
+from monotui.models import Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
 from monotui.ui.app import MonotuiApp
