@@ -489,12 +489,18 @@ def run_tui(g: Globals, follow: Path | None = None) -> int:
 
 def _world(services: int, seed: int, deploy_interval: float, bad_probability: float, auto_rollback: bool,
            staged: bool = False) -> Any:
-    """`staged`: the demo's world, with a past worth showing (an automatic rollback a few minutes ago)."""
+    """`staged`: the demo's world, with a past worth showing (an automatic rollback a few minutes ago) and its story
+    (a bad deploy and a bad flag flip in the first minute: monotui/simulator/story.py)."""
     from monotui.simulator.world import SimConfig, World
 
-    return World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
-                           bad_probability=bad_probability, auto_rollback=auto_rollback,
-                           staged_auto_rollback=staged))
+    world = World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
+                            bad_probability=bad_probability, auto_rollback=auto_rollback,
+                            staged_auto_rollback=staged))
+    if staged and bad_probability > 0:
+        from monotui.simulator import story
+
+        story.tell(world, DEMO_PROTECTED)
+    return world
 
 
 DEMO_UNLEASH_TOKEN_ENV = "MONOTUI_DEMO_UNLEASH_TOKEN"  # `demo --unleash`: the real Unleash's admin token
