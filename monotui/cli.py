@@ -188,9 +188,13 @@ def _command(name: str, help: str, params: list[click.Parameter],
     return command
 
 
-def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, **sim: Any) -> int:
+def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, print_config: bool,
+          write_config: str | None, **sim: Any) -> int:
+    if print_config:
+        return print_demo_config(global_options(ctx), port, prometheus or unleash)
     with _no_cycle_collection_until_first_rows():
-        return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port, **sim)
+        return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port,
+                        write_config=Path(write_config) if write_config else None, **sim)
 
 
 _command("demo", "Open monotui on a simulated production (`monotui simulate`, started and stopped with the demo).",
@@ -204,6 +208,12 @@ _command("demo", "Open monotui on a simulated production (`monotui simulate`, st
           click.Option(["--port"], type=click.IntRange(0, 65535), default=0,
                        help="port of the simulator on 127.0.0.1 (default: any free one; printed either "
                             "way)"),
+          click.Option(["--print-config"], is_flag=True,
+                       help="print the config the demo uses with this --port (sources, flag source, protected "
+                            "services) and exit"),
+          click.Option(["--write-config"], metavar="PATH", type=click.Path(dir_okay=False),
+                       help="write the config the demo uses here once its servers listen, for monotui status, "
+                            "flags and the actions from another terminal"),
           *_sim_params(deploy_interval=5.0)], _demo)
 
 
@@ -581,7 +591,22 @@ def _import_tui() -> None:
     import monotui.ui.app  # noqa: F401
 
 
-def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, port: int = 0, **sim: Any) -> int:
+def print_demo_config(g: Globals, port: int, started_servers: bool) -> int:
+    """`demo --print-config`: the demo's config for a fixed port, without starting anything."""
+    if started_servers:
+        return _fail("--print-config: with --prometheus or --unleash the ports are chosen at start; use "
+                     "--write-config PATH")
+    if not port:
+        return _fail("--print-config needs the port the demo will listen on: --port 8700, say")
+    from monotui.cli_demo import config_text
+
+    url = f"http://127.0.0.1:{port}"
+    click.echo(config_text(demo_settings(g, url), url), nl=False)
+    return EXIT_OK
+
+
+def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, port: int = 0,
+             write_config: Path | None = None, **sim: Any) -> int:
     from monotui.simulator.process import SimulatorFailed, SimulatorProcess
 
     sim_args = _sim_args(port, **sim)
@@ -632,6 +657,15 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
         settings = demo_settings(g, url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
         where = f"monotui demo: the simulated production listens on {url}"
+        if write_config is not None:
+            from monotui.cli_demo import config_text
+            from monotui.cli_demo import write_config as write
+
+            try:
+                write(write_config, config_text(settings, url))
+            except OSError as e:
+                return _fail(f"--write-config: cannot write {write_config}: {e.strerror or e}")
+            where += f"; its config is in {write_config} (--config {write_config})"
         print(where, file=sys.stderr)
         stack.callback(print, where, file=sys.stderr)
         return _open_tui(settings)
