@@ -25,6 +25,7 @@ import click
 
 from monotui import __version__
 from monotui.cli_config import config_group
+from monotui.cli_help import WholeHelpGroup
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind, as_json
 
@@ -141,7 +142,7 @@ def _crashed(error: BaseException) -> int:
 # ---- the command tree ---------------------------------------------------------------------------------------
 
 
-class _Group(click.Group):
+class _Group(WholeHelpGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order defined: the TUI commands, status, then the actions
 
@@ -278,14 +279,28 @@ _command("serve", "Share the control room in a browser, read-only (textual-serve
          _serve)
 
 
-def _status(ctx: click.Context, json_output: bool, source: str | None) -> int:
+def _status(ctx: click.Context, json_output: bool, source: str | None, watch: bool, interval: float,
+            timeout: float | None) -> int:
+    if watch:
+        from monotui.cli_watch import run_watch
+
+        return asyncio.run(run_watch(_settings(global_options(ctx)), json_output, source, interval, timeout))
     return asyncio.run(run_status(global_options(ctx), json_output, source))
 
 
-_command("status", "Print every rollout once and exit (1 if a source is unreachable).",
+_command("status", "Print every rollout once and exit (1 if a source is unreachable).\n\nWith --watch: again "
+         "every --interval, redrawn in place on a terminal (with --json: one document per line), until no rollout "
+         "is progressing.",
          [*_global_params(),
           click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
-          _Once(["--source"], metavar="NAME", help="only this source")], _status)
+          _Once(["--source"], metavar="NAME", help="only this source"),
+          click.Option(["--watch", "-w"], is_flag=True,
+                       help="poll again until no rollout is progressing; exit 0 then (1 if a source is "
+                            "unreachable at the last poll, 3 when --timeout passed first)"),
+          click.Option(["--interval"], type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+                       metavar="SECONDS", help="with --watch: seconds between polls"),
+          click.Option(["--timeout"], type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                       help="with --watch: give up after this long")], _status)
 
 
 def _flags(ctx: click.Context, json_output: bool, source: str | None) -> int:
@@ -322,6 +337,12 @@ _command("flag", "Turn a feature flag off (the kill switch) or on in production.
                 help="with --yes on a protected flag: its name, typed out, to confirm without a prompt")], _flag)
 
 
+def _complete_service(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from monotui.cli_complete import complete_service  # loaded only when a shell asks
+
+    return complete_service(ctx, param, incomplete)
+
+
 def _action_command(spec: ActionSpec) -> None:
     def run(ctx: click.Context, service: str, source: str | None, reason: str | None, yes: bool,
             confirm_name: str | None, revision: int | None = None) -> int:
@@ -331,7 +352,7 @@ def _action_command(spec: ActionSpec) -> None:
         return asyncio.run(run_action(_settings(global_options(ctx)), request))
 
     params: list[click.Parameter] = [
-        click.Argument(["service"]),
+        click.Argument(["service"], shell_complete=_complete_service),
         *_global_params(),
         _Once(["--source"], metavar="NAME", help="the source, when several have this service"),
         _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
@@ -363,7 +384,8 @@ _command("freeze", "Stop the line: pause every progressing rollout (of every sou
          "and refuse promote, promote-full and resume until `monotui unfreeze` (rollback and abort stay allowed). "
          "A deploy API with a freeze holds it itself: no new deploy, every client held.",
          [*_global_params(),
-          click.Option(["--service"], multiple=True, metavar="NAME", help="only this service (repeatable)"),
+          click.Option(["--service"], multiple=True, metavar="NAME", help="only this service (repeatable)",
+                       shell_complete=_complete_service),
           _Once(["--source"], metavar="NAME", help="only this source"),
           _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log and is shown to every operator"),
           click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation")], _freeze)
@@ -803,7 +825,7 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
                   "freeze": engine.freezes.status(), "rollouts": rollouts})
 
 
-def print_status(engine: Any, now: datetime) -> None:
+def print_status(engine: Any, now: datetime, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -813,7 +835,7 @@ def print_status(engine: Any, now: datetime) -> None:
 
     # piped output keeps whole lines (a terminal gets its own width)
     width = None if sys.stdout.isatty() else 200
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    console = console or Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
     holds = {hold.source: hold for hold in engine.holds()}
     for name, data in engine.state.sources.items():
         line = Text()

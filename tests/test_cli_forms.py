@@ -52,6 +52,7 @@ FORMS = {
         "argo",
     "monotui status --json": "status",
     "monotui status --source prod": "status",
+    "monotui status --watch": "status-watch",  # run in a real terminal by tests/test_status_watch.py
     "monotui --config c.toml status": "status",
     "monotui status --config c.toml": "status",
     "monotui pause cart-api --yes --reason \"error spike\"": "action",
