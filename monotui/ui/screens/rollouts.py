@@ -522,6 +522,51 @@ class RolloutsScreen(Screen[None]):
         await self.engine.refresh_once()
         self.refresh_views(force=True)
 
+    def action_command_line(self) -> None:
+        from monotui.ui.screens.command_line import CommandLineScreen
+
+        self.app.push_screen(CommandLineScreen(self._command_choices()), self._command_entered)
+
+    def _command_choices(self) -> list[str]:
+        from monotui.render.row_filter import namespace
+        from monotui.ui.command_line import candidates
+
+        views = self.engine.state.by_key.values()
+        offered = [c for c in COMMANDS if c.offered(self.engine) and c.why_not(self).act is not False
+                   and c.id != "command_line"]
+        return candidates(offered, list(self.engine.state.sources), sorted({namespace(v) for v in views}),
+                          sorted({v.rollout.service for v in views}))
+
+    async def _command_entered(self, text: str | None) -> None:
+        from monotui.ui.command_line import parse
+
+        if not text:
+            return
+        views = self.engine.state.by_key
+        parsed = parse(text, {v.rollout.service for v in views.values()})
+        if parsed.problem:
+            self.say(parsed.problem, severity="warning", timeout=4)
+        elif parsed.scope is not None:  # a jump: the filter, scoped
+            term = f"{parsed.scope.prefix}{parsed.argument}"
+            self.filter_input.value = term  # the filter's own Changed handler applies it
+            self._set_filter(term)
+            self._show_filter_bar(True)
+            self._reorder = True
+            self.refresh_views(force=True)
+            self.pairing.publish()
+        elif parsed.service is not None:
+            key = next((k for k in self._shown if views[k].rollout.service == parsed.service), None)
+            if key is None:
+                self.say(f"{clean(parsed.service, 60)} is not shown (the filter hides it)", severity="warning")
+            else:
+                self.table.move_cursor(row=self.table.index_of(key), animate=False)
+        elif parsed.command is not None:
+            answer = parsed.command.why_not(self)
+            if not answer.act:
+                self.say(answer.why or f"{parsed.command.label}: not available now", severity="warning", timeout=4)
+                return
+            await self.run_action(parsed.command.action_string)
+
     def action_help(self) -> None:
         from monotui.ui.screens.help import HelpScreen
 
