@@ -678,6 +678,8 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
                 [urlparse(url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
         settings = demo_settings(g, url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
+        from urllib.parse import urlsplit
+
         where = f"monotui demo: the simulated production listens on {url}"
         if write_config is not None:
             from monotui.cli_demo import config_text
@@ -688,6 +690,8 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
             except OSError as e:
                 return _fail(f"--write-config: cannot write {write_config}: {e.strerror or e}")
             where += f"; its config is in {write_config} (--config {write_config})"
+        elif not (prometheus or unleash):  # their ports are chosen at start: only --write-config says them
+            where += f" (`monotui demo --port {urlsplit(url).port} --print-config` prints the config it uses)"
         print(where, file=sys.stderr)
         stack.callback(print, where, file=sys.stderr)
         return _open_tui(settings)

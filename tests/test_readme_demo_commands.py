@@ -96,7 +96,8 @@ def test_a_protected_rollback_through_the_demo_config_needs_the_name(sim: Simula
     assert sim.state.mutating_requests() == []
 
 
-def test_write_config_writes_what_the_demo_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_config_writes_what_the_demo_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     used: list[Any] = []
     monkeypatch.setattr(cli, "_open_tui", lambda settings: used.append(settings) or 0)
     (tmp_path / "own.toml").write_text(f'audit_log = "{tmp_path / "audit.log"}"\n')
@@ -108,6 +109,7 @@ def test_write_config_writes_what_the_demo_uses(tmp_path: Path, monkeypatch: pyt
         [(s.name, s.kind, str(s.url)) for s in settings.sources]
     assert [s.kind for s in from_file.sources] == ["http", "unleash"]
     assert from_file.protected_services == settings.protected_services == DEMO_PROTECTED
+    assert f"its config is in {written} (--config {written})" in capsys.readouterr().err
 
 
 def test_print_config_is_the_demo_settings_for_that_port(capsys: pytest.CaptureFixture[str],
