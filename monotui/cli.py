@@ -26,6 +26,7 @@ import click
 from monotui import __version__
 from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind, ActionSpec
 from monotui.cli_config import config_group
+from monotui.cli_help import WholeHelpGroup
 from monotui.models import as_json
 
 if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
@@ -141,7 +142,7 @@ def _crashed(error: BaseException) -> int:
 # ---- the command tree ---------------------------------------------------------------------------------------
 
 
-class _Group(click.Group):
+class _Group(WholeHelpGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order defined: the TUI commands, status, then the actions
 
@@ -188,9 +189,13 @@ def _command(name: str, help: str, params: list[click.Parameter],
     return command
 
 
-def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, **sim: Any) -> int:
+def _demo(ctx: click.Context, prometheus: bool, unleash: bool, port: int, print_config: bool,
+          write_config: str | None, **sim: Any) -> int:
+    if print_config:
+        return print_demo_config(global_options(ctx), port, prometheus or unleash)
     with _no_cycle_collection_until_first_rows():
-        return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port, **sim)
+        return run_demo(global_options(ctx), prometheus=prometheus, unleash=unleash, port=port,
+                        write_config=Path(write_config) if write_config else None, **sim)
 
 
 _command("demo", "Open monotui on a simulated production (`monotui simulate`, started and stopped with the demo).",
@@ -204,6 +209,12 @@ _command("demo", "Open monotui on a simulated production (`monotui simulate`, st
           click.Option(["--port"], type=click.IntRange(0, 65535), default=0,
                        help="port of the simulator on 127.0.0.1 (default: any free one; printed either "
                             "way)"),
+          click.Option(["--print-config"], is_flag=True,
+                       help="print the config the demo uses with this --port (sources, flag source, protected "
+                            "services) and exit"),
+          click.Option(["--write-config"], metavar="PATH", type=click.Path(dir_okay=False),
+                       help="write the config the demo uses here once its servers listen, for monotui status, "
+                            "flags and the actions from another terminal"),
           *_sim_params(deploy_interval=5.0)], _demo)
 
 
@@ -268,14 +279,28 @@ _command("serve", "Share the control room in a browser, read-only (textual-serve
          _serve)
 
 
-def _status(ctx: click.Context, json_output: bool, source: str | None) -> int:
+def _status(ctx: click.Context, json_output: bool, source: str | None, watch: bool, interval: float,
+            timeout: float | None) -> int:
+    if watch:
+        from monotui.cli_watch import run_watch
+
+        return asyncio.run(run_watch(_settings(global_options(ctx)), json_output, source, interval, timeout))
     return asyncio.run(run_status(global_options(ctx), json_output, source))
 
 
-_command("status", "Print every rollout once and exit (1 if a source is unreachable).",
+_command("status", "Print every rollout once and exit (1 if a source is unreachable).\n\nWith --watch: again "
+         "every --interval, redrawn in place on a terminal (with --json: one document per line), until no rollout "
+         "is progressing.",
          [*_global_params(),
           click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output"),
-          _Once(["--source"], metavar="NAME", help="only this source")], _status)
+          _Once(["--source"], metavar="NAME", help="only this source"),
+          click.Option(["--watch", "-w"], is_flag=True,
+                       help="poll again until no rollout is progressing; exit 0 then (1 if a source is "
+                            "unreachable at the last poll, 3 when --timeout passed first)"),
+          click.Option(["--interval"], type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+                       metavar="SECONDS", help="with --watch: seconds between polls"),
+          click.Option(["--timeout"], type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                       help="with --watch: give up after this long")], _status)
 
 
 def _flags(ctx: click.Context, json_output: bool, source: str | None) -> int:
@@ -312,6 +337,12 @@ _command("flag", "Turn a feature flag off (the kill switch) or on in production.
                 help="with --yes on a protected flag: its name, typed out, to confirm without a prompt")], _flag)
 
 
+def _complete_service(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from monotui.cli_complete import complete_service  # loaded only when a shell asks
+
+    return complete_service(ctx, param, incomplete)
+
+
 def _action_command(spec: ActionSpec) -> None:
     def run(ctx: click.Context, service: str, source: str | None, reason: str | None, yes: bool,
             confirm_name: str | None, revision: int | None = None) -> int:
@@ -321,7 +352,7 @@ def _action_command(spec: ActionSpec) -> None:
         return asyncio.run(run_action(_settings(global_options(ctx)), request))
 
     params: list[click.Parameter] = [
-        click.Argument(["service"]),
+        click.Argument(["service"], shell_complete=_complete_service),
         *_global_params(),
         _Once(["--source"], metavar="NAME", help="the source, when several have this service"),
         _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log"),
@@ -353,7 +384,8 @@ _command("freeze", "Stop the line: pause every progressing rollout (of every sou
          "and refuse promote, promote-full and resume until `monotui unfreeze` (rollback and abort stay allowed). "
          "A deploy API with a freeze holds it itself: no new deploy, every client held.",
          [*_global_params(),
-          click.Option(["--service"], multiple=True, metavar="NAME", help="only this service (repeatable)"),
+          click.Option(["--service"], multiple=True, metavar="NAME", help="only this service (repeatable)",
+                       shell_complete=_complete_service),
           _Once(["--source"], metavar="NAME", help="only this source"),
           _Once(["--reason"], metavar="TEXT", help="why: goes to the audit log and is shown to every operator"),
           click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation")], _freeze)
@@ -509,12 +541,18 @@ def run_tui(g: Globals, follow: Path | None = None) -> int:
 
 def _world(services: int, seed: int, deploy_interval: float, bad_probability: float, auto_rollback: bool,
            staged: bool = False) -> Any:
-    """`staged`: the demo's world, with a past worth showing (an automatic rollback a few minutes ago)."""
+    """`staged`: the demo's world, with a past worth showing (an automatic rollback a few minutes ago) and its story
+    (a bad deploy and a bad flag flip in the first minute: monotui/simulator/story.py)."""
     from monotui.simulator.world import SimConfig, World
 
-    return World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
-                           bad_probability=bad_probability, auto_rollback=auto_rollback,
-                           staged_auto_rollback=staged))
+    world = World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
+                            bad_probability=bad_probability, auto_rollback=auto_rollback,
+                            staged_auto_rollback=staged))
+    if staged and bad_probability > 0:
+        from monotui.simulator import story
+
+        story.tell(world, DEMO_PROTECTED)
+    return world
 
 
 DEMO_UNLEASH_TOKEN_ENV = "MONOTUI_DEMO_UNLEASH_TOKEN"  # `demo --unleash`: the real Unleash's admin token
@@ -595,7 +633,22 @@ def _import_tui() -> None:
     import monotui.ui.app  # noqa: F401
 
 
-def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, port: int = 0, **sim: Any) -> int:
+def print_demo_config(g: Globals, port: int, started_servers: bool) -> int:
+    """`demo --print-config`: the demo's config for a fixed port, without starting anything."""
+    if started_servers:
+        return _fail("--print-config: with --prometheus or --unleash the ports are chosen at start; use "
+                     "--write-config PATH")
+    if not port:
+        return _fail("--print-config needs the port the demo will listen on: --port 8700, say")
+    from monotui.cli_demo import config_text
+
+    url = f"http://127.0.0.1:{port}"
+    click.echo(config_text(demo_settings(g, url), url), nl=False)
+    return EXIT_OK
+
+
+def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, port: int = 0,
+             write_config: Path | None = None, **sim: Any) -> int:
     from monotui.simulator.process import SimulatorFailed, SimulatorProcess
 
     sim_args = _sim_args(port, **sim)
@@ -645,7 +698,20 @@ def run_demo(g: Globals, *, prometheus: bool = False, unleash: bool = False, por
                 [urlparse(url).netloc], alertmanager=address, rules=prom.DEMO_RULES)).url
         settings = demo_settings(g, url, prometheus_url, alertmanager_url, unleash_url)
         # where the demo's production listens, for `monotui status` or curl from another terminal (also after quit)
+        from urllib.parse import urlsplit
+
         where = f"monotui demo: the simulated production listens on {url}"
+        if write_config is not None:
+            from monotui.cli_demo import config_text
+            from monotui.cli_demo import write_config as write
+
+            try:
+                write(write_config, config_text(settings, url))
+            except OSError as e:
+                return _fail(f"--write-config: cannot write {write_config}: {e.strerror or e}")
+            where += f"; its config is in {write_config} (--config {write_config})"
+        elif not (prometheus or unleash):  # their ports are chosen at start: only --write-config says them
+            where += f" (`monotui demo --port {urlsplit(url).port} --print-config` prints the config it uses)"
         print(where, file=sys.stderr)
         stack.callback(print, where, file=sys.stderr)
         return _open_tui(settings)
@@ -783,7 +849,7 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
                   "freeze": engine.freezes.status(), "rollouts": rollouts})
 
 
-def print_status(engine: Any, now: datetime) -> None:
+def print_status(engine: Any, now: datetime, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -793,7 +859,7 @@ def print_status(engine: Any, now: datetime) -> None:
 
     # piped output keeps whole lines (a terminal gets its own width)
     width = None if sys.stdout.isatty() else 200
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    console = console or Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
     holds = {hold.source: hold for hold in engine.holds()}
     for name, data in engine.state.sources.items():
         line = Text()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from monotui.cli_help import WholeHelpGroup
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 EXAMPLE = "config.example.toml"  # inside the package (monotui/config.example.toml), the repository root's twin
@@ -73,7 +75,7 @@ def write_new(path: Path, text: str, force: bool) -> None:
         raise
 
 
-@click.group("config", context_settings=CONTEXT)
+@click.group("config", cls=WholeHelpGroup, context_settings=CONTEXT)
 @click.option("--config", metavar="PATH", type=click.Path(dir_okay=False),
               help="config file, for `check` (default: $MONOTUI_CONFIG, then config.toml in the user config dir)")
 @click.option("--read-only", is_flag=True, hidden=True)  # accepted here as everywhere, refused by every subcommand

@@ -52,6 +52,7 @@ FORMS = {
         "argo",
     "monotui status --json": "status",
     "monotui status --source prod": "status",
+    "monotui status --watch": "status-watch",  # run in a real terminal by tests/test_status_watch.py
     "monotui --config c.toml status": "status",
     "monotui status --config c.toml": "status",
     "monotui pause cart-api --yes --reason \"error spike\"": "action",
@@ -62,8 +63,12 @@ FORMS = {
     "monotui completion bash": "completion",
     "monotui completion fish > ~/.config/fish/completions/monotui.fish": "completion",
     "monotui simulate --port 8700": "simulate",
-    "monotui demo --port 8700": "demo-port",
+    "monotui demo --port 8700 --write-config /tmp/demo.toml": "demo-port",
     "monotui status --json --config /tmp/demo.toml": "demo-port",
+    # run as written against a live simulator by tests/test_readme_demo_commands.py
+    "monotui demo --port 8700 --print-config > /tmp/demo.toml": "demo-config",
+    "monotui flags --json --config /tmp/demo.toml": "demo-config",
+    "monotui rollback payments-api --config /tmp/demo.toml --yes --confirm-name payments-api": "demo-config",
     "monotui serve --config path/to/config.toml": "serve",  # run in a browser by tests/test_serve.py
     "monotui serve --follow": "serve-follow",  # run in a browser by tests/test_serve_follow.py
     "monotui flags --json": "flags",
@@ -522,11 +527,11 @@ def test_simulate_form(tmp_path: Path, env: dict[str, str]) -> None:
 def test_demo_on_a_known_port_answers_status_from_a_second_terminal(tmp_path: Path, env: dict[str, str]) -> None:
     demo_form, status_form = forms("demo-port")
     port = str(free_port())
-    demo = tmp_path / "demo.toml"  # what the README's printf writes
-    demo.write_text(f'[[sources]]\nname = "demo"\nkind = "http"\nurl = "http://127.0.0.1:{port}"\n')
-    with Terminal(split(demo_form, {"8700": port}), env, cwd=ROOT) as term:
+    demo = tmp_path / "demo.toml"  # what the demo's --write-config writes once it listens
+    with Terminal(split(demo_form, {"8700": port, "/tmp/demo.toml": str(demo)}), env, cwd=ROOT) as term:
         term.wait_for(f"monotui demo: the simulated production listens on http://127.0.0.1:{port}", "PRODUCTION",
                       demo_first_service(), timeout=90)
+        assert f'url = "http://127.0.0.1:{port}"' in demo.read_text()
         proc = run(split(status_form, {"/tmp/demo.toml": str(demo)}), env)
         assert proc.returncode == 0, proc.stderr
         data = json.loads(proc.stdout)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,7 +68,7 @@ class Engine:
         for warning in self.warnings:
             log.warning("%s", warning)
         self.audit = audit or audit_log_for(settings)
-        self.state.own_toggle = self._own_toggle
+        self.state.own_toggles = self._own_toggles
         self.pipeline = ActionPipeline(self.audit, settings.actor,
                                        deadline_of=lambda source: settings.source(source).action_deadline_s,
                                        read_only=settings.is_read_only)
@@ -297,14 +297,22 @@ class Engine:
                     return None
         return None
 
-    def _own_toggle(self, source: str, change: FlagChange) -> str | None:
-        """A flag change that monotui made (a kill switch in this audit log: same source, flag, project,
+    def _own_toggles(self, source: str, changes: Sequence[FlagChange]) -> list[str | None]:
+        """Each flag change that monotui made (a kill switch in this audit log: same source, flag, project,
         environment and direction, within two minutes), named with the operator: the flag server only knows the
-        token's user. "alice@bastion-2 via monotui (admin token)"."""
-        if change.kind not in (FlagChangeKind.ENABLED, FlagChangeKind.DISABLED):
-            return None
+        token's user. "alice@bastion-2 via monotui (admin token)"; None for a change monotui did not make. The audit
+        log is read once for all of them, and only when one of them is a toggle."""
+        toggles = [c.kind in (FlagChangeKind.ENABLED, FlagChangeKind.DISABLED) for c in changes]
+        if not any(toggles):
+            return [None] * len(changes)
+        records = list(reversed(self.audit.read(tail_bytes=OWN_TOGGLE_TAIL_BYTES)))
+        return [self._own_toggle(records, source, c) if toggle else None
+                for c, toggle in zip(changes, toggles, strict=True)]
+
+    @staticmethod
+    def _own_toggle(records: Sequence[dict[str, Any]], source: str, change: FlagChange) -> str | None:
         action = "flag-on" if change.kind is FlagChangeKind.ENABLED else "flag-off"
-        for record in reversed(self.audit.read(tail_bytes=OWN_TOGGLE_TAIL_BYTES)):
+        for record in records:
             flag = record.get("flag")
             if (record.get("action") != action or record.get("source") != source or not isinstance(flag, dict)
                     or record.get("outcome") not in ("intent", "done", "unknown")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monotui.config import Settings
 
 CHANGES_PER_SERVICE = 200  # the changes kept per service for "What changed?" (15 minutes' worth, and more)
+NAMED_KEPT = 100_000  # flag changes whose operator was looked up, kept (then looked up again)
 TIMELINE_POINTS = 256  # the readings of a flagged service's health kept, to know its figures just before a flip
 
 
@@ -102,22 +103,23 @@ class FlagState:
         # flagged service → its health readings (our clock, error ratio, p99), oldest first, when they moved: the
         # figures just before a flip, though the flip is read a poll or more after it (and after the health moved)
         self._timeline: dict[str, deque[tuple[datetime, datetime, float, float]]] = {}  # (first, last read, …)
-        # who of this monotui made a change the flag server records under its token's user (the engine joins the
-        # change with the audit log): "alice via monotui (admin token)"; None: not one of monotui's own
-        self.own_toggle: Callable[[str, FlagChange], str | None] | None = None
+        # who of this monotui made each change the flag server records under its token's user (the engine joins
+        # the changes with the audit log): "alice via monotui (admin token)"; None: not one of monotui's own
+        self.own_toggles: Callable[[str, Sequence[FlagChange]], list[str | None]] | None = None
+        # a flag's last change → who made it, as joined once (a flag list is polled again and again)
+        self._named: dict[tuple[str, int, str, str], str | None] = {}
 
     def _apply_flags(self, source: str, result: PollResult,
                      first_poll: bool) -> list[tuple[Event, FlagChange]]:
         """Take a poll's flags and changes; returns the events to record (the caller appends them). The first
         poll's changes are history (who changed each flag last): only those of the last 15 minutes are news."""
         if result.flags is not None:
-            self._set_flags(source, result.flags)
+            self._set_flags(source, self._name_operators(source, result.flags))
         events = []
         since = self.clock() - WINDOW if first_poll else None
-        for change in result.flag_changes:
-            if since is not None and change.time < since:
-                continue
-            if self.own_toggle is not None and (via := self.own_toggle(source, change)) is not None:
+        news = [c for c in result.flag_changes if since is None or c.time >= since]
+        for change, via in zip(news, self._operators(source, news), strict=True):
+            if via is not None:
                 change = replace(change, actor=via)
             events.append((Event(id=change.id, time=change.time, kind=EventKind.FLAG, service=change.service or "",
                                  rollout_id=change.flag, actor=change.actor,
@@ -129,6 +131,25 @@ class FlagState:
                 seen = _SeenChange(source, change, baseline)
                 self._flag_changes.setdefault(change.service, deque(maxlen=CHANGES_PER_SERVICE)).append(seen)
         return events
+
+    def _operators(self, source: str, changes: Sequence[FlagChange]) -> list[str | None]:
+        """Who of this monotui made each change (None: not monotui), joined with the audit log once per change."""
+        keys = [(source, c.id, c.flag, c.kind.value) for c in changes]
+        unknown = [(k, c) for k, c in zip(keys, changes, strict=True) if k not in self._named]
+        if unknown and self.own_toggles is not None:
+            if len(self._named) > NAMED_KEPT:
+                self._named.clear()
+            for (key, _), via in zip(unknown, self.own_toggles(source, [c for _, c in unknown]), strict=True):
+                self._named[key] = via
+        return [self._named.get(k) for k in keys]
+
+    def _name_operators(self, source: str, flags: list[Flag]) -> list[Flag]:
+        """The flags, each last change made through monotui named with its operator (as the events panel does)."""
+        changed = [f for f in flags if f.last_change is not None]
+        vias = dict(zip((f.name for f in changed),
+                        self._operators(source, [f.last_change for f in changed if f.last_change]), strict=True))
+        return [f if (via := vias.get(f.name)) is None or f.last_change is None
+                else replace(f, last_change=replace(f.last_change, actor=via)) for f in flags]
 
     def _set_flags(self, source: str, flags: list[Flag]) -> None:
         self._flags[source] = {f.name: f for f in flags}

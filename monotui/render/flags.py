@@ -74,7 +74,7 @@ def who_when(change: FlagChange | None, now: datetime) -> Text:
     """'by alice 3m ago' — the last change of a flag; 'no change seen' when the history does not reach it."""
     if change is None:
         return Text("no change seen", style="dim")
-    return join(plain(change_words(change), style="dim", limit=120), "by", plain(change.actor or "?", limit=40),
+    return join(plain(change_words(change), style="dim", limit=120), "by", plain(change.actor or "?", limit=100),
                 Text(f"{since(change.time, now)} ago", style="dim"))
 
 
@@ -112,7 +112,7 @@ def change_line(change: FlagChange, with_service: bool = True) -> Text:
 def plan_rows(flag: Flag, enabled: bool, source: str) -> list[tuple[str, Text]]:
     """What the kill-switch confirmation names: flag, project, environment, state now → after, last change."""
     change = flag.last_change
-    last = (join(plain(change_words(change), limit=120), "by", plain(change.actor or "?", style="bold", limit=60),
+    last = (join(plain(change_words(change), limit=120), "by", plain(change.actor or "?", style="bold", limit=100),
                  Text(f"at {clock_time(change.time)}"))
             if change else Text("no change seen", style="dim"))
     return [

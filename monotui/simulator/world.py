@@ -10,6 +10,7 @@ import math
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -191,6 +192,9 @@ class World:
         self.events: deque[Event] = deque(maxlen=EVENT_LIMIT)
         self._event_id = 0
         self.freeze = Freeze(frozen=False)  # the platform holds the line itself: see `set_freeze`
+        # a scripted story's beats, (elapsed seconds, what happens), in time order: each runs once (story.py)
+        self.beats: list[tuple[float, Callable[[World], object]]] = []
+        self.quiet: set[str] = set()  # services no random deploy picks while a story plays on them
         self._next_deploy_in = self._draw_deploy_gap()
         self.services: dict[str, ServiceSim] = {}
         self._build_services()
@@ -308,7 +312,7 @@ class World:
     def _pick_idle(self) -> ServiceSim:
         idle = [
             s for s in self.services.values()
-            if (s.phase is Phase.HEALTHY and not s.in_rollout)
+            if (s.phase is Phase.HEALTHY and not s.in_rollout and s.name not in self.quiet)
             # a newer release supersedes one left broken or waiting for too long
             or (s.phase in (Phase.DEGRADED, Phase.ABORTED, Phase.PAUSED)
                 and s.phase_since >= self.config.fix_forward_after)
@@ -385,6 +389,8 @@ class World:
             while self._next_flip_in <= 0 and self.config.deploy_interval > 0 and self.config.flag_interval > 0:
                 self.flags.flip_random(self.config.bad_flag_probability)
                 self._next_flip_in += self._draw_flip_gap()
+            while self.beats and self.beats[0][0] <= self.elapsed:
+                self.beats.pop(0)[1](self)
             for svc in self.services.values():
                 svc.phase_since += dt
                 if svc.phase is Phase.PROGRESSING:

@@ -190,6 +190,7 @@ class Command:
     parameter: str | None = None  # the action's one argument (the rollout action kind)
     needs: Capability | None = None  # what a source must be able to do for the command to be offered
     whole: bool = False  # acts on production, not on the selected row (the palette names no service)
+    aliases: tuple[str, ...] = ()  # more words for it on the `:` command line (ui/command_line.py)
     rule: Rule = field(default=_acts, repr=False, compare=False)
 
     @property
@@ -239,6 +240,10 @@ COMMANDS: tuple[Command, ...] = (
     # (or a paste) would reach the table and its action keys instead of the filter
     Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",
             priority=True, rule=_keys_free),
+    # k9s's `:`: a command of this table by its word, or a jump (ui/command_line.py)
+    Command("command_line", "colon", "command_line", "Command line",
+            "Type a command or a jump (:freeze, :source east, :cart-api, :q); Tab completes", key_display=":",
+            show=False, priority=True, rule=_keys_free),
     Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show every rollout again", show=False,
             key_display="esc"),
     Command("refresh", "ctrl+r", "refresh", "Refresh", "Poll every source now", show=False),
@@ -266,7 +271,7 @@ COMMANDS: tuple[Command, ...] = (
             "flips, alerts, breaches, freezes and every audited action with its actor (/ service, o order, p pause)",
             show=False, whole=True),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
-    Command("quit", "q", "app.quit", "Quit", "Leave monotui"),  # the app's own action
+    Command("quit", "q", "app.quit", "Quit", "Leave monotui", aliases=("q",)),  # the app's own action
 )
 
 

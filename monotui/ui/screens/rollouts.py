@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from monotui.action_kinds import ActionKind
 from monotui.compat.textual import keymap_of
@@ -27,7 +27,8 @@ from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
 from monotui.models import Alert
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, suspect_reasons
-from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
+from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer
+from monotui.render.row_filter import NO_FILTER, RowFilter, parse
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
 from monotui.ui.event_filter import EventFilter
@@ -64,6 +65,7 @@ class RolloutsScreen(Screen[None]):
         self._reorder = True  # the filter or the sort changed: lay the shown rows out again
         self._truncated: tuple[int, int] | None = None
         self._filter = ""
+        self._row_filter: RowFilter = NO_FILTER
         self._last_version = -1
         self._events_shown: object = False
         self._event_lines: dict[int, tuple[SourceEvent, Text]] = {}  # id → the event (kept: ids stay unique), line
@@ -87,14 +89,18 @@ class RolloutsScreen(Screen[None]):
         # kept as they are made: the screen's own widgets, never looked up again
         self.banner = ProductionBanner()
         self.alerts = SourceAlerts()
-        self.filter_input = Input(placeholder="filter: service, status, version, author, environment…", id="filter",
+        self.filter_input = Input(placeholder="filter: text, !text, /regex/, @source, ns:namespace", id="filter",
                                   compact=True)
+        self.filter_status = Static("", id="filter-status", markup=False)
         self.table = RolloutsTable()
         self.detail_panel = RenderablePanel(id="detail", title="Rollout")
         self.events_panel = RenderablePanel(id="events", title="What changed")
         yield self.banner
         yield self.alerts
-        yield self.filter_input
+        self.filter_bar = Horizontal(id="filter-bar")
+        with self.filter_bar:
+            yield self.filter_input
+            yield self.filter_status
         yield self.table
         with Horizontal(id="bottom"):
             yield self.detail_panel
@@ -108,7 +114,7 @@ class RolloutsScreen(Screen[None]):
         self.table.cells_of = lambda key: self.rows.cells(views[key], self.clock(), ages=True)
         # the Flags cell: a flag of the row's service changed in the suspect window (brought to the clock with ages)
         self.rows.flag_change = lambda service: self.engine.state.recent_flag_change(service, self.clock())
-        self.filter_input.display = False
+        self._show_filter_bar(False)
         self.table.focus()
         self.refresh_views()
         self.table.when_rows_drawn = self._first_rows_drawn
@@ -127,9 +133,9 @@ class RolloutsScreen(Screen[None]):
     def show_view(self, row: str, text: str) -> None:
         """The operator's view, followed: their filter, then their row (when this table has it)."""
         if text != self._filter:
-            self._filter = text
+            self._set_filter(text)
             self.filter_input.value = text
-            self.filter_input.display = bool(text)
+            self._show_filter_bar(bool(text))
             self._reorder = True
             self.refresh_views(force=True)
         if row and self.table.selected_key != row and self.table.shows(row):
@@ -212,7 +218,7 @@ class RolloutsScreen(Screen[None]):
         if self._reorder:  # the user changed the filter or the sort: one pass and one sort
             self._reorder = False
             self._shown = ordered([(self._sort_key(view), key) for key in state.order
-                                   if matches(view := views[key], self._filter)])
+                                   if self._row_filter.matches(view := views[key])])
             moved = True
         else:
             moved = False
@@ -220,12 +226,13 @@ class RolloutsScreen(Screen[None]):
                 moved |= self._shown.discard(key)
             for key in changed:
                 view = views[key]
-                moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
+                moved |= (self._shown.put(key, self._sort_key(view)) if self._row_filter.matches(view)
                           else self._shown.discard(key))
         self._suspects = sum(1 for key in state.suspect_keys if not views[key].read_only)
         limit = self.settings.max_rows
         total = len(self._shown)
         self._truncated = (limit, total) if total > limit else None
+        self._show_filter_status(total, len(state.order))
         selected = self.table.selected_key
         with self.app.batch_update():
             self.table.sync(self._shown, limit, changed, moved)
@@ -468,16 +475,35 @@ class RolloutsScreen(Screen[None]):
         self.say(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
                  timeout=2)
 
+    def _show_filter_bar(self, shown: bool) -> None:
+        self.filter_bar.display = shown
+
+    def _set_filter(self, text: str) -> None:
+        self._filter = text
+        self._row_filter = parse(text)
+
+    def _show_filter_status(self, matching: int, total: int) -> None:
+        """Beside the filter: how many rows match, or that none does (and how to clear it), or a bad expression."""
+        if not self._row_filter:
+            self.filter_status.update("")
+            return
+        text = f"{matching:,} of {total:,} match" if matching else \
+            f"no rollout matches — {self.key_of('clear_filter')} clears"
+        if self._row_filter.problem:
+            text = f"{self._row_filter.problem} · {text}"
+        warn = not matching or self._row_filter.problem
+        self.filter_status.update(Text(text, style="bold yellow" if warn else "bold"))
+
     def action_filter(self) -> None:
-        self.filter_input.display = True
+        self._show_filter_bar(True)
         # focus now, not after a refresh: keys typed right after `/` must reach the filter, not the bindings
         self.set_focus(self.filter_input)
 
     def action_clear_filter(self) -> None:
-        if self.filter_input.display or self._filter:
+        if self.filter_bar.display or self._filter:
             self.filter_input.value = ""
-            self.filter_input.display = False
-            self._filter = ""
+            self._show_filter_bar(False)
+            self._set_filter("")
             self._reorder = True
             self.table.focus()
             self.refresh_views(force=True)
@@ -485,7 +511,7 @@ class RolloutsScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self._filter = event.value.strip()
+        self._set_filter(event.value.strip())
         self._reorder = True
         self.refresh_views(force=True)
         self.pairing.publish()
@@ -493,7 +519,7 @@ class RolloutsScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
         if not self._filter:
-            self.filter_input.display = False
+            self._show_filter_bar(False)
         self.table.focus()
 
     async def action_refresh(self) -> None:
@@ -509,6 +535,50 @@ class RolloutsScreen(Screen[None]):
             self.refresh_views(force=True)
 
         self.app.push_screen(TimelineScreen(self.engine, self.clock, self.event_filter, changed))
+    def action_command_line(self) -> None:
+        from monotui.ui.screens.command_line import CommandLineScreen
+
+        self.app.push_screen(CommandLineScreen(self._command_choices()), self._command_entered)
+
+    def _command_choices(self) -> list[str]:
+        from monotui.render.row_filter import namespace
+        from monotui.ui.command_line import candidates
+
+        views = self.engine.state.by_key.values()
+        offered = [c for c in COMMANDS if c.offered(self.engine) and c.why_not(self).act is not False
+                   and c.id != "command_line"]
+        return candidates(offered, list(self.engine.state.sources), sorted({namespace(v) for v in views}),
+                          sorted({v.rollout.service for v in views}))
+
+    async def _command_entered(self, text: str | None) -> None:
+        from monotui.ui.command_line import parse
+
+        if not text:
+            return
+        views = self.engine.state.by_key
+        parsed = parse(text, {v.rollout.service for v in views.values()})
+        if parsed.problem:
+            self.say(parsed.problem, severity="warning", timeout=4)
+        elif parsed.scope is not None:  # a jump: the filter, scoped
+            term = f"{parsed.scope.prefix}{parsed.argument}"
+            self.filter_input.value = term  # the filter's own Changed handler applies it
+            self._set_filter(term)
+            self._show_filter_bar(True)
+            self._reorder = True
+            self.refresh_views(force=True)
+            self.pairing.publish()
+        elif parsed.service is not None:
+            key = next((k for k in self._shown if views[k].rollout.service == parsed.service), None)
+            if key is None:
+                self.say(f"{clean(parsed.service, 60)} is not shown (the filter hides it)", severity="warning")
+            else:
+                self.table.move_cursor(row=self.table.index_of(key), animate=False)
+        elif parsed.command is not None:
+            answer = parsed.command.why_not(self)
+            if not answer.act:
+                self.say(answer.why or f"{parsed.command.label}: not available now", severity="warning", timeout=4)
+                return
+            await self.run_action(parsed.command.action_string)
 
     def action_help(self) -> None:
         from monotui.ui.screens.help import HelpScreen
