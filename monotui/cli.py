@@ -25,6 +25,7 @@ import click
 
 from monotui import __version__
 from monotui.cli_config import config_group
+from monotui.colour_env import no_color_asked
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind, as_json
 
@@ -773,7 +774,7 @@ def print_status(engine: Any, now: datetime) -> None:
 
     # piped output keeps whole lines (a terminal gets its own width)
     width = None if sys.stdout.isatty() else 200
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    console = Console(highlight=False, no_color=no_color_asked() or None, width=width)
     holds = {hold.source: hold for hold in engine.holds()}
     for name, data in engine.state.sources.items():
         line = Text()

@@ -310,6 +310,16 @@ class RolloutsScreen(Screen[None]):
         suspects = self._actionable_suspects()
         return suspects[0] if suspects else None
 
+    def next_suspect(self) -> tuple[RowSuspect, int, int] | None:
+        """The suspect the suspect key opens next (its place and how many there are): the best evidenced one, or
+        after a cancelled dialog whose suspect is still there, the one after it. The palette names it."""
+        suspects = self._actionable_suspects()
+        if not suspects:
+            return None
+        ids = [s.identity for s in suspects]
+        index = (ids.index(self._offered) + 1) % len(ids) if self._offered in ids else 0
+        return suspects[index], index, len(suspects)
+
     def _actionable_suspects(self) -> list[RowSuspect]:
         """The suspects the screen shows that monotui can act on, best evidenced first. Only the suspect rows are
         looked at (the state keeps them), not every row."""
@@ -412,17 +422,15 @@ class RolloutsScreen(Screen[None]):
 
     def action_rollback_suspect(self) -> None:
         """The best evidenced suspect; pressed again (the dialog cancelled, the suspect still there), the next."""
-        suspects = self._actionable_suspects()
-        if not suspects:
+        upcoming = self.next_suspect()
+        if upcoming is None:
             self.say(NO_SUSPECT, severity="warning")
             return
-        ids = [s.identity for s in suspects]
-        index = (ids.index(self._offered) + 1) % len(ids) if self._offered in ids else 0
-        suspect = suspects[index]
+        suspect, index, suspects = upcoming
         self._offered = suspect.identity
-        why = Text(f"Suspect {index + 1} of {len(suspects)}", style="bold")
+        why = Text(f"Suspect {index + 1} of {suspects}", style="bold")
         why.append(f": {suspect_reasons(suspect.evidence, with_rank=False)}")
-        if len(suspects) > 1:
+        if suspects > 1:
             why.append(f"  ({self.key_of('rollback_suspect')} again: the next)", style="dim")
         self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
         if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
