@@ -219,7 +219,7 @@ class RolloutsScreen(Screen[None]):
                 view = views[key]
                 moved |= (self._shown.put(key, self._sort_key(view)) if matches(view, self._filter)
                           else self._shown.discard(key))
-        self._suspects = sum(1 for key in state.suspect_keys if not views[key].read_only)
+        self._suspects = sum(1 for key in state.suspect_keys if key in views)  # read-only too: observers see them
         limit = self.settings.max_rows
         total = len(self._shown)
         self._truncated = (limit, total) if total > limit else None
