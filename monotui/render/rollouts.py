@@ -171,6 +171,7 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
 SORT_KEYS: dict[str, Callable[[RolloutView], Any]] = {c.key: c.sort_key for c in COLUMNS if c.sort_key}
+SORTED_DOWN = frozenset({"status", "errors", "alerts"})  # largest or worst first (▼); the others smallest first (▲)
 AGE_COLUMN = COLUMN_KEYS.index("age")
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 MOVES_COLUMN = COLUMN_KEYS.index("moves")

@@ -26,7 +26,7 @@ from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
 from monotui.models import ActionKind, Alert
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, suspect_reasons
-from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer, matches
+from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, SORTED_DOWN, RowRenderer, matches
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
 from monotui.ui.flows import freeze, kill_switch, rollout_action, silence
@@ -467,7 +467,7 @@ class RolloutsScreen(Screen[None]):
     def _set_sort(self, column: str | None) -> None:
         self._sort = column
         self._reorder = True
-        self.table.mark_column(column, " ▼")
+        self.table.mark_column(column, " ▼" if column in SORTED_DOWN else " ▲")
         self.refresh_views(force=True)
         self.say(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
                  timeout=2)
