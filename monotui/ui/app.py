@@ -22,6 +22,7 @@ from monotui.ui.messages import SourceUpdated
 from monotui.ui.no_color import choose_colours, follow_theme, sixteen_colours
 from monotui.ui.palette import MonotuiCommands
 from monotui.ui.screens.rollouts import RolloutsScreen
+from monotui.ui.scrollbars import whole_cell_scrollbars
 
 # The dialogs (monotui.ui.screens) are imported when a key opens one: not on the way to the first rows.
 
@@ -51,6 +52,7 @@ class MonotuiApp(QuietCrashApp[None]):
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
             self.theme = "textual-dark"
         choose_colours(self)
+        whole_cell_scrollbars()
 
     def watch_theme(self) -> None:
         follow_theme(self)

@@ -346,6 +346,9 @@ class RolloutsScreen(Screen[None]):
             recheck: Callable[[], None] | None = None) -> None:
         if recheck is not None:
             self._rechecks[dialog] = recheck
+        # leftover notices would sit on the dialog's prompt and buttons (at 80×24 they cover them): a dialog
+        # starts clean (they told of what came before it)
+        self.app.clear_notifications()
 
         def done(result: T | None) -> None:
             self._rechecks.pop(dialog, None)
