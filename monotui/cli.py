@@ -797,7 +797,9 @@ def print_status(engine: Any, now: datetime) -> None:
     for column in COLUMNS:
         table.add_column(column.label, no_wrap=True)
     for view in engine.state.views(now):
-        cells = row_cells(view, now, engine.settings.thresholds)
+        # the Flags column as the TUI has it: a flag of the service changed lately
+        cells = row_cells(view, now, engine.settings.thresholds,
+                          lambda service: engine.state.recent_flag_change(service, now))
         table.add_row(*((plain(view.source),) if multi else ()), *cells)
     console.print(table)
 
