@@ -20,6 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from monotui.compat.textual import keymap_of
+from monotui.config import ArgoRolloutsSourceConfig
+from monotui.engine.actions import ActionPlan
 from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
@@ -41,6 +43,8 @@ from monotui.ui.widgets.steady_footer import SteadyFooter
 
 Clock = Callable[[], datetime]
 EVENTS_SHOWN = 200
+# what a row says after this operator's action until a newer health figure arrives (render/rollouts.py acting)
+ACTING = {ActionKind.ROLLBACK: "↩ Rolling back", ActionKind.ABORT: "■ Aborting"}
 T = TypeVar("T")
 
 
@@ -72,6 +76,7 @@ class RolloutsScreen(Screen[None]):
         self._offered: tuple[str, str, str] | None = None  # the suspect `s` offered last: `s` again, the next
         self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
+        self.rows.name_sources = sum(isinstance(s, ArgoRolloutsSourceConfig) for s in self.settings.sources) > 1
         self._rechecks: dict[Screen[Any], Callable[[], None]] = {}  # an open dialog → how it learns of changes
 
     @property
@@ -360,6 +365,12 @@ class RolloutsScreen(Screen[None]):
         self.run_worker(work, group="actions", exit_on_error=False)
 
     def show_outcome(self, outcome: ActionOutcome) -> None:
+        plan = outcome.plan
+        if outcome.ok and isinstance(plan, ActionPlan) and plan.spec.kind in ACTING:
+            key = f"{plan.source}/{plan.rollout.id}"
+            view = self.engine.state.view(key)
+            self.rows.acting(key, Text(ACTING[plan.spec.kind], style="bold magenta"),
+                             view.health if view else None, self.clock())
         severity: SeverityLevel = (
             "information" if outcome.ok else "warning" if outcome.outcome == "unknown" else "error")
         self.say(clean(outcome.message(), 400), severity=severity, timeout=8)
