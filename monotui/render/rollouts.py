@@ -249,9 +249,9 @@ class RowRenderer:
         self._acting: dict[str, tuple[Text, ServiceHealth | None, datetime]] = {}
 
     def acting(self, key: str, status: Text, health: ServiceHealth | None, since: datetime) -> None:
-        """The row says `status` ("↩ Rolling back") instead of its new phase until a health figure newer than the
+        """The row says `status` ("↩ Rolling back") instead of "✔ Healthy" until a health figure newer than the
         action arrives (a new health object: a poll after it): a rollback answered "Healthy" at once, beside the
-        error ratio of before, read "✔ Healthy 9.8%"."""
+        error ratio of before, read "✔ Healthy 9.8%". A row that says what happened ("↩ Rolled back") keeps it."""
         self._acting[key] = (status, health, since)
         self._cache.pop(key, None)
 
@@ -266,6 +266,8 @@ class RowRenderer:
                 status, health, since = acting
                 if view.health is health and (now - since).total_seconds() < ACTING_AT_MOST_S:
                     cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources)
+                    if not cells[STATUS_COLUMN].plain.startswith("✔"):  # "↩ Rolled back" says it already
+                        return cells
                     return (*cells[:STATUS_COLUMN], status, *cells[STATUS_COLUMN + 1:])
                 del self._acting[view.key]
                 self._cache.pop(view.key, None)

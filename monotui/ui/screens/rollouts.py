@@ -44,7 +44,7 @@ from monotui.ui.widgets.steady_footer import SteadyFooter
 Clock = Callable[[], datetime]
 EVENTS_SHOWN = 200
 # what a row says after this operator's action until a newer health figure arrives (render/rollouts.py acting)
-ACTING = {ActionKind.ROLLBACK: "↩ Rolling back", ActionKind.ABORT: "■ Aborting"}
+ACTING = {ActionKind.ROLLBACK: "↩ Rolling back"}
 T = TypeVar("T")
 
 
