@@ -27,6 +27,7 @@ from monotui import __version__
 from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind, ActionSpec
 from monotui.cli_config import config_group
 from monotui.cli_help import WholeHelpGroup
+from monotui.colour_env import no_color_asked
 from monotui.models import as_json
 
 if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
@@ -859,7 +860,7 @@ def print_status(engine: Any, now: datetime, console: Any = None) -> None:
 
     # piped output keeps whole lines (a terminal gets its own width)
     width = None if sys.stdout.isatty() else 200
-    console = console or Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    console = console or Console(highlight=False, no_color=no_color_asked() or None, width=width)
     holds = {hold.source: hold for hold in engine.holds()}
     for name, data in engine.state.sources.items():
         line = Text()
@@ -882,7 +883,9 @@ def print_status(engine: Any, now: datetime, console: Any = None) -> None:
     for column in COLUMNS:
         table.add_column(column.label, no_wrap=True)
     for view in engine.state.views(now):
-        cells = row_cells(view, now, engine.settings.thresholds)
+        # the Flags column as the TUI has it: a flag of the service changed lately
+        cells = row_cells(view, now, engine.settings.thresholds,
+                          lambda service: engine.state.recent_flag_change(service, now))
         table.add_row(*((plain(view.source),) if multi else ()), *cells)
     console.print(table)
 

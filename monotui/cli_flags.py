@@ -10,7 +10,6 @@ usage problem (ambiguous name, missing confirmation, no flag source), with nothi
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from monotui.cli_actions import (
     shown,
     valid_reason,
 )
+from monotui.colour_env import no_color_asked
 from monotui.config import Settings
 from monotui.engine.core import Engine
 from monotui.models import Flag, as_json
@@ -125,7 +125,7 @@ def print_flags(engine: Engine, now: datetime) -> None:
     from monotui.render.text import plain
 
     width = None if sys.stdout.isatty() else 200  # piped output keeps whole lines
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=width)
+    console = Console(highlight=False, no_color=no_color_asked() or None, width=width)
     for name in engine.flag_sources():
         status = engine.state.status(name)
         line = Text()

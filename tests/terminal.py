@@ -26,16 +26,21 @@ class Terminal:
     """`with Terminal(["demo"], env) as term: term.wait_for("cart-api"); term.type("q"); term.wait_exit()`."""
 
     def __init__(self, args: Sequence[str], env: dict[str, str], cwd: Path | None = None,
-                 size: tuple[int, int] = (120, 35)) -> None:
+                 size: tuple[int, int] = (120, 35), term: str = "xterm-256color") -> None:
         self._master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         self.proc = subprocess.Popen([sys.executable, "-m", "monotui", *args], stdin=slave, stdout=slave,
-                                     stderr=slave, env={**env, "TERM": "xterm-256color"}, cwd=cwd,
+                                     stderr=slave, env={**env, "TERM": term}, cwd=cwd,
                                      close_fds=True, start_new_session=True)
         os.close(slave)
         self._raw = b""
         self._screen = Screen(*size)  # what the terminal shows now, fed up to `_shown`
         self._shown = 0
+
+    @property
+    def raw(self) -> bytes:
+        """Every byte the app wrote so far, escape sequences and all."""
+        return self._raw
 
     @property
     def text(self) -> str:

@@ -78,23 +78,23 @@ async def test_sort_by_column_is_shown_in_the_header_and_O_returns_to_attention_
     async with app.run_test(size=(120, 35)) as pilot:
         await rows_loaded(app)
         attention = list(app.rollouts.table._order)
-        assert "▼" not in header(app)
+        assert "▼" not in header(app) and "▲" not in header(app)
         await pilot.press("o")
         await settle(pilot)
-        assert "Service ▼" in header(app)
+        assert "Service ▲" in header(app)
         services = [app.engine.state.by_key[k].rollout.service for k in app.rollouts.table._order]
         assert services == sorted(services) and app.rollouts.table._order != attention
         for _ in range(10):
-            if "Age ▼" in header(app):
+            if "Age ▲" in header(app):
                 break
             await pilot.press("o")
             await settle(pilot)
-        assert "Age ▼" in header(app)
+        assert "Age ▲" in header(app)
         starts = [app.engine.state.by_key[k].rollout.started_at for k in app.rollouts.table._order]
         assert starts == sorted(starts, reverse=True), "newest first"
         await pilot.press("O")
         await settle(pilot)
-        assert "▼" not in header(app) and app.rollouts.table._order == attention
+        assert "▼" not in header(app) and "▲" not in header(app) and app.rollouts.table._order == attention
 
 
 async def test_the_documented_keymap_example_loads_and_works(sim: SimulatorServer,
@@ -135,7 +135,7 @@ async def test_a_click_selects_a_row_and_a_click_on_a_label_sorts_by_its_column(
         first = app.rollouts.table.selected_key
         await pilot.click("#rollouts", offset=(3, 0))  # the Service label
         await settle(pilot)
-        assert "Service ▼" in header(app)
+        assert "Service ▲" in header(app)
         services = [app.engine.state.by_key[k].rollout.service for k in app.rollouts.table._order]
         assert services == sorted(services)
         assert first is not None and app.rollouts.table.selected_key == first, \

@@ -113,7 +113,8 @@ def evidence_text(ev: Evidence, since_what: str) -> Text:
     """Figure before → now, change time, who (when the source says), breach time. A change whose share of traffic
     cannot explain the rise does not read as its cause: the figure now, and why it is not the change's doing."""
     fmt = _figure_format(ev)
-    before = fmt(ev.before) if ev.before is not None else "?"
+    # no figure before the change: it was live before the history monotui has (before monotui started)
+    before = fmt(ev.before) if ev.before is not None else "not known (live before monotui started)"
     if ev.flat_until is not None:
         out = Text(f"{ev.figure} {before} before {since_what}, flat until another change at "
                    f"{clock_time(ev.flat_until)}, {fmt(ev.now)} now;", style="bold")

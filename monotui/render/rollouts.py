@@ -14,7 +14,7 @@ from monotui.engine.attention import Attention
 from monotui.engine.platform_moves import ICONS
 from monotui.engine.state import RolloutView
 from monotui.formats import percent, share_number, since
-from monotui.models import FlagChange, Phase, Strategy
+from monotui.models import FlagChange, Phase, ServiceHealth, Strategy
 from monotui.render.flags import indicator
 from monotui.render.text import plain
 from monotui.text import clean
@@ -37,6 +37,7 @@ class Cells:
     now: datetime
     thresholds: Thresholds
     flag_change: Callable[[str], FlagChange | None] = no_flag_change  # a flag of the service changed lately
+    name_sources: bool = False  # several Kubernetes sources: their context names may be the same (where_text)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,15 @@ def short_where(value: str, width: int = WHERE_WIDTH) -> str:
     return value[:head] + "…" + value[len(value) - (width - 1 - head):]
 
 
+def where_text(view: RolloutView, cells: Cells) -> str:
+    """The environment; with several Kubernetes sources, a context/namespace row starts with its source's name:
+    two clusters whose kubeconfig contexts have the same name (`default`, `kind-kind`) must not look alike."""
+    environment = view.rollout.environment
+    if cells.name_sources and "/" in environment:
+        environment = f"{view.source}:{environment}"
+    return short_where(environment)
+
+
 def age_text(view: RolloutView, now: datetime) -> Text:
     # minutes at the finest: a cell that changed every second would repaint the whole table every second
     seconds = (now - view.rollout.started_at).total_seconds()
@@ -139,7 +149,7 @@ COLUMNS: tuple[Column, ...] = (
            lambda v, c: plain(v.rollout.service, style="dim" if v.stale else "bold", limit=40), min_width=7,
            sort_key=lambda v: v.rollout.service),
     # environment: region, or Kubernetes context/namespace
-    Column("where", "Where", lambda v, c: Text(short_where(v.rollout.environment), style=_dim(v) or "cyan"),
+    Column("where", "Where", lambda v, c: Text(where_text(v, c), style=_dim(v) or "cyan"),
            priority=3, sort_key=lambda v: v.rollout.environment),
     Column("status", "Status", lambda v, c: status_text(v), min_width=9,
            sort_key=lambda v: (int(v.attention), v.rollout.phase.value)),
@@ -171,15 +181,19 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
 SORT_KEYS: dict[str, Callable[[RolloutView], Any]] = {c.key: c.sort_key for c in COLUMNS if c.sort_key}
+SORTED_DOWN = frozenset({"status", "errors", "alerts"})  # largest or worst first (▼); the others smallest first (▲)
 AGE_COLUMN = COLUMN_KEYS.index("age")
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 MOVES_COLUMN = COLUMN_KEYS.index("moves")
+STATUS_COLUMN = COLUMN_KEYS.index("status")
+ACTING_AT_MOST_S = 30.0  # a row says "rolling back" until a newer health figure, or this long at most
 _EMPTY = frozenset({"", "-"})
 
 
 def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds,
-              flag_change: Callable[[str], FlagChange | None] = no_flag_change) -> tuple[Text, ...]:
-    context = Cells(now, thresholds, flag_change)
+              flag_change: Callable[[str], FlagChange | None] = no_flag_change,
+              name_sources: bool = False) -> tuple[Text, ...]:
+    context = Cells(now, thresholds, flag_change, name_sources)
     return tuple(column.cell(view, context) for column in COLUMNS)
 
 
@@ -229,13 +243,34 @@ class RowRenderer:
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
         self.flag_change: Callable[[str], FlagChange | None] = no_flag_change  # set by the screen per refresh
+        self.name_sources = False  # set by the screen: several Kubernetes sources (where_text)
         self._cache: dict[str, tuple[RolloutView, str, tuple[Text, ...]]] = {}
+        # rows an action of this operator just moved: what the row says instead of its phase, the health it had
+        self._acting: dict[str, tuple[Text, ServiceHealth | None, datetime]] = {}
+
+    def acting(self, key: str, status: Text, health: ServiceHealth | None, since: datetime) -> None:
+        """The row says `status` ("↩ Rolling back") instead of "✔ Healthy" until a health figure newer than the
+        action arrives (a new health object: a poll after it): a rollback answered "Healthy" at once, beside the
+        error ratio of before, read "✔ Healthy 9.8%". A row that says what happened ("↩ Rolled back") keeps it."""
+        self._acting[key] = (status, health, since)
+        self._cache.pop(key, None)
 
     @staticmethod
     def _shown_health(view: RolloutView) -> str:
         return percent(view.health.error_ratio) if view.health else "-"
 
     def cells(self, view: RolloutView, now: datetime, ages: bool = False) -> tuple[Text, ...]:
+        if self._acting:
+            acting = self._acting.get(view.key)
+            if acting is not None:
+                status, health, since = acting
+                if view.health is health and (now - since).total_seconds() < ACTING_AT_MOST_S:
+                    cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources)
+                    if not cells[STATUS_COLUMN].plain.startswith("✔"):  # "↩ Rolled back" says it already
+                        return cells
+                    return (*cells[:STATUS_COLUMN], status, *cells[STATUS_COLUMN + 1:])
+                del self._acting[view.key]
+                self._cache.pop(view.key, None)
         hit = self._cache.get(view.key)
         shown_health = self._shown_health(view)
         if hit is not None:
@@ -251,7 +286,7 @@ class RowRenderer:
                 # flags change apart from the rollout: the cell is brought up to date at every refresh
                 flags = indicator(self.flag_change(view.rollout.service), now)
                 return self._renew(view, cells, FLAGS_COLUMN, flags, shown_health)
-        cells = row_cells(view, now, self.thresholds, self.flag_change)
+        cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources)
         self._cache[view.key] = (view, shown_health, cells)
         return cells
 

@@ -19,9 +19,10 @@ from monotui.engine.core import Engine
 from monotui.text import clean
 from monotui.ui import commands
 from monotui.ui.messages import SourceUpdated
-from monotui.ui.no_color import plain_terminal
+from monotui.ui.no_color import choose_colours, follow_theme, sixteen_colours
 from monotui.ui.palette import MonotuiCommands
 from monotui.ui.screens.rollouts import RolloutsScreen
+from monotui.ui.scrollbars import whole_cell_scrollbars
 
 # The dialogs (monotui.ui.screens) are imported when a key opens one: not on the way to the first rows.
 
@@ -50,8 +51,11 @@ class MonotuiApp(QuietCrashApp[None]):
             self.theme = self.settings.theme
         except Exception:  # an unknown theme name is not worth refusing to start during an incident
             self.theme = "textual-dark"
-        if self.no_color:
-            plain_terminal(self)
+        choose_colours(self)
+        whole_cell_scrollbars()
+
+    def watch_theme(self) -> None:
+        follow_theme(self)
 
     def get_default_screen(self) -> Screen[None]:
         self.rollouts = RolloutsScreen(self.engine, self.clock, self.key_of, self._first_rows_drawn, self._follow)
@@ -62,6 +66,7 @@ class MonotuiApp(QuietCrashApp[None]):
         self._unknown_keys = self._apply_keymap()
 
     def on_mount(self) -> None:
+        sixteen_colours(self)
         if self._unknown_keys:
             self.notify(f"keymap: unknown binding id(s) {', '.join(clean(u, 40) for u in self._unknown_keys)}; "
                         "see ? for ids", severity="warning", markup=False, timeout=10)

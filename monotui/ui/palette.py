@@ -1,5 +1,6 @@
-"""The command palette (ctrl+p): the same commands as the keys, for the selected rollout. A mutating command is
-listed when its `why_not` says it can act now."""
+"""The command palette (ctrl+p): the same commands as the keys. A mutating command is listed when its `why_not` says
+it can act now, and its entry names exactly what it will open: the suspect the suspect key takes next (which is
+seldom the selected row), the flag the kill switch turns off, the selected rollout for the rest."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.content import Content
 
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, Command
+from monotui.ui.flows import kill_switch
 
 if TYPE_CHECKING:
     from monotui.ui.screens.rollouts import RolloutsScreen
@@ -23,6 +25,31 @@ class HasRows(Protocol):
     def rollouts(self) -> RolloutsScreen: ...
 
 
+def target_text(command: Command, screen: RolloutsScreen) -> str:
+    """A mutating command's entry: its label and the one target it will open."""
+    if command.whole:
+        return command.label
+    if command.id == "rollback_suspect":
+        upcoming = screen.next_suspect()
+        if upcoming is None:
+            return command.label
+        suspect = upcoming[0]
+        service = clean(suspect.view.rollout.service, 60)
+        if suspect.flag is not None:
+            return f"{command.label}: turn flag {clean(suspect.flag.flag.name, 60)} off ({service})"
+        return f"{command.label}: roll back {service}"
+    view = screen.selected_view()
+    if view is None:
+        return command.label
+    service = clean(view.rollout.service, 60)
+    if command.action == "flag":
+        options = kill_switch.candidates(screen.engine, view, command.parameter == "on")
+        if options and kill_switch.goes_straight_to(view, options):
+            return f"{command.label} {clean(options[0][1].name, 60)} ({service})"
+        return f"{command.label}: a flag of {service}"
+    return f"{command.label} {service}"
+
+
 class MonotuiCommands(Provider):
     @property
     def _rows(self) -> RolloutsScreen:
@@ -32,15 +59,9 @@ class MonotuiCommands(Provider):
         context = self._rows
         out = []
         for command in COMMANDS:
-            if command.mutating:
-                if not command.why_not(context).act:
-                    continue
-                view = context.selected_view()
-                text = (f"{command.label} {clean(view.rollout.service, 60)}" if view and not command.whole
-                        else command.label)
-            else:
-                text = command.label
-            out.append((text, command))
+            if command.mutating and not command.why_not(context).act:
+                continue
+            out.append((target_text(command, context) if command.mutating else command.label, command))
         return out
 
     async def discover(self) -> Hits:

@@ -59,10 +59,8 @@ def open_for_view(host: FlowHost, view: RolloutView, enabled: bool) -> None:
     if not options:
         host.say(why_not(host.engine, view, enabled) or "nothing to change", severity="warning")
         return
-    suspect_names = {(c.source, c.flag.name) for c in view.flag_suspects}
-    first = options[0]
-    if len(options) == 1 or (first[0], first[1].name) in suspect_names:
-        confirm(host, *first, enabled)
+    if goes_straight_to(view, options):
+        confirm(host, *options[0], enabled)
         return
 
     def picked(index: int | None) -> None:
@@ -74,6 +72,13 @@ def open_for_view(host: FlowHost, view: RolloutView, enabled: bool) -> None:
     from monotui.ui.screens.flag_picker import FlagPickerScreen
 
     host.ask(FlagPickerScreen(view.rollout.service, [f for _, f in options], enabled, host.now()), picked)
+
+
+def goes_straight_to(view: RolloutView, options: list[SourceFlag]) -> bool:
+    """Whether the key opens the first option's confirmation at once (the only flag, or a suspect one) rather than
+    the picker."""
+    suspect_names = {(c.source, c.flag.name) for c in view.flag_suspects}
+    return len(options) == 1 or (options[0][0], options[0][1].name) in suspect_names
 
 
 def confirm(host: FlowHost, source: str, flag: Flag, enabled: bool, why: Text | None = None) -> None:

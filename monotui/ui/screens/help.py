@@ -12,6 +12,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from monotui.models import Phase
+from monotui.render.flags import FLAG_MARK, RECENT_STYLE
+from monotui.render.rollouts import OVER_THRESHOLD_STYLE, PHASE_STYLE, SUSPECT_STYLE
 from monotui.ui.commands import COMMANDS, Command, display_key
 
 
@@ -21,7 +24,8 @@ def help_table(read_only: bool, offered: Callable[[Command], bool] = lambda c: T
     table.add_column("Key")
     table.add_column("Command")
     table.add_column("What it does")
-    table.add_column("[keymap] id", style="dim")  # what the config's [keymap] table remaps
+    # what the config's [keymap] table remaps; a Text, not a str: Rich reads a str heading as markup ("[keymap]" a tag)
+    table.add_column(Text("[keymap] id"), style="dim")
     for command in COMMANDS:
         if command.mutating and (read_only or not offered(command)):
             continue
@@ -29,6 +33,40 @@ def help_table(read_only: bool, offered: Callable[[Command], bool] = lambda c: T
                       Text(command.id))
     table.add_row(Text("ctrl+p", style="bold"), Text("Commands"), Text("Search every command by name"))
     table.add_row(Text("↑ ↓", style="bold"), Text("Move"), Text("Select a rollout"))
+    return table
+
+
+# What the table, the panels and the banner draw, and what each mark means (the styles are the render modules').
+LEGEND: tuple[tuple[str, str, str], ...] = (
+    ("⚠ SUSPECT", SUSPECT_STYLE, "changed just before its service's health breached: the first thing to look at"),
+    ("✖ Degraded", PHASE_STYLE[Phase.DEGRADED][1],
+     "unhealthy; ■ Aborted: stopped, traffic back on the stable revision"),
+    ("‖ Paused", PHASE_STYLE[Phase.PAUSED][1], "waiting for a human (a manual gate) or paused"),
+    ("▸ Progressing", PHASE_STYLE[Phase.PROGRESSING][1],
+     "stepping through its canary or blue-green steps; ✔ Healthy: done and healthy"),
+    ("↩ Rolled back", "magenta", "back on the previous revision"),
+    ("? Healthy", "dim", "greyed, with ?: its source has not answered lately, the data is old"),
+    ("9.6%", OVER_THRESHOLD_STYLE, "Err%: an error ratio over its threshold (a breach) is bold and underlined"),
+    ("! 2", "bold red", "Alerts: alerts firing for the service"),
+    (f"{FLAG_MARK} 2m", RECENT_STYLE, "Flags: a feature flag of the service changed (how long ago)"),
+    ("↩ auto 4m", "bold magenta", "Auto: the platform rolled back (↩), aborted (■) or paused (‖) by itself"),
+    ("2/7", "", "Step: the step reached / every step"),
+    ("25/20%", "", "Weight: the share of traffic set / the share actually sent to the new revision"),
+    ("<1m  3h", "", "Age: since the rollout started"),
+    ("Err% ▼", "bold", "sorted by this column: ▼ largest or worst first, ▲ smallest, A–Z or newest first; "
+                       "o: the next column, O: back to attention order"),
+    ("▁▂▅▇", "", "the last minutes of a figure, oldest first; in the health chart ▲ the start, △ a step"),
+    ("● ◌ ✖", "", "banner: a source connected, connecting, in error; data N s old: the freshest answer"),
+    ("a…z", "", "a name cut in the middle to fit; the detail panel shows it whole"),
+)
+
+
+def legend_table() -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, title_justify="left")
+    table.add_column(Text("Shows"), no_wrap=True)
+    table.add_column(Text("Means"))
+    for shown, style, meaning in LEGEND:
+        table.add_row(Text(shown, style=style), Text(meaning))
     return table
 
 
@@ -51,6 +89,8 @@ class HelpScreen(ModalScreen[None]):
             title = "monotui keys" + (" — READ-ONLY: actions are off" if self.read_only else "")
             yield Static(Text(title, style="bold"), markup=False)
             yield Static(help_table(self.read_only, self.offered, self.key_of), markup=False)
+            yield Static(Text("What the screen shows", style="bold"), markup=False, classes="help-section")
+            yield Static(legend_table(), markup=False)
             yield Static(Text(
                 "Every action asks for confirmation (Cancel is focused: Tab, then Enter to confirm) "
                 "and is written to the audit log.", style="dim"), markup=False)

@@ -21,13 +21,15 @@ from textual.widgets import Input, Static
 
 from monotui.action_kinds import ActionKind
 from monotui.compat.textual import keymap_of
+from monotui.config import ArgoRolloutsSourceConfig
+from monotui.engine.actions import ActionPlan
 from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
 from monotui.models import Alert
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, suspect_reasons
-from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, RowRenderer
+from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, SORTED_DOWN, RowRenderer
 from monotui.render.row_filter import NO_FILTER, RowFilter, parse
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
@@ -44,6 +46,8 @@ from monotui.ui.widgets.steady_footer import SteadyFooter
 
 Clock = Callable[[], datetime]
 EVENTS_SHOWN = 200
+# what a row says after this operator's action until a newer health figure arrives (render/rollouts.py acting)
+ACTING = {ActionKind.ROLLBACK: "↩ Rolling back"}
 T = TypeVar("T")
 
 
@@ -77,6 +81,7 @@ class RolloutsScreen(Screen[None]):
         self._offered: tuple[str, str, str] | None = None  # the suspect `s` offered last: `s` again, the next
         self._sort: str | None = None  # a column key, or None: attention order
         self.rows = RowRenderer(self.settings.thresholds)
+        self.rows.name_sources = sum(isinstance(s, ArgoRolloutsSourceConfig) for s in self.settings.sources) > 1
         self._rechecks: dict[Screen[Any], Callable[[], None]] = {}  # an open dialog → how it learns of changes
 
     @property
@@ -228,7 +233,7 @@ class RolloutsScreen(Screen[None]):
                 view = views[key]
                 moved |= (self._shown.put(key, self._sort_key(view)) if self._row_filter.matches(view)
                           else self._shown.discard(key))
-        self._suspects = sum(1 for key in state.suspect_keys if not views[key].read_only)
+        self._suspects = sum(1 for key in state.suspect_keys if key in views)  # read-only too: observers see them
         limit = self.settings.max_rows
         total = len(self._shown)
         self._truncated = (limit, total) if total > limit else None
@@ -321,6 +326,16 @@ class RolloutsScreen(Screen[None]):
         suspects = self._actionable_suspects()
         return suspects[0] if suspects else None
 
+    def next_suspect(self) -> tuple[RowSuspect, int, int] | None:
+        """The suspect the suspect key opens next (its place and how many there are): the best evidenced one, or
+        after a cancelled dialog whose suspect is still there, the one after it. The palette names it."""
+        suspects = self._actionable_suspects()
+        if not suspects:
+            return None
+        ids = [s.identity for s in suspects]
+        index = (ids.index(self._offered) + 1) % len(ids) if self._offered in ids else 0
+        return suspects[index], index, len(suspects)
+
     def _actionable_suspects(self) -> list[RowSuspect]:
         """The suspects the screen shows that monotui can act on, best evidenced first. Only the suspect rows are
         looked at (the state keeps them), not every row."""
@@ -347,6 +362,9 @@ class RolloutsScreen(Screen[None]):
             recheck: Callable[[], None] | None = None) -> None:
         if recheck is not None:
             self._rechecks[dialog] = recheck
+        # leftover notices would sit on the dialog's prompt and buttons (at 80×24 they cover them): a dialog
+        # starts clean (they told of what came before it)
+        self.app.clear_notifications()
 
         def done(result: T | None) -> None:
             self._rechecks.pop(dialog, None)
@@ -358,6 +376,12 @@ class RolloutsScreen(Screen[None]):
         self.run_worker(work, group="actions", exit_on_error=False)
 
     def show_outcome(self, outcome: ActionOutcome) -> None:
+        plan = outcome.plan
+        if outcome.ok and isinstance(plan, ActionPlan) and plan.spec.kind in ACTING:
+            key = f"{plan.source}/{plan.rollout.id}"
+            view = self.engine.state.view(key)
+            self.rows.acting(key, Text(ACTING[plan.spec.kind], style="bold magenta"),
+                             view.health if view else None, self.clock())
         severity: SeverityLevel = (
             "information" if outcome.ok else "warning" if outcome.outcome == "unknown" else "error")
         self.say(clean(outcome.message(), 400), severity=severity, timeout=8)
@@ -423,17 +447,15 @@ class RolloutsScreen(Screen[None]):
 
     def action_rollback_suspect(self) -> None:
         """The best evidenced suspect; pressed again (the dialog cancelled, the suspect still there), the next."""
-        suspects = self._actionable_suspects()
-        if not suspects:
+        upcoming = self.next_suspect()
+        if upcoming is None:
             self.say(NO_SUSPECT, severity="warning")
             return
-        ids = [s.identity for s in suspects]
-        index = (ids.index(self._offered) + 1) % len(ids) if self._offered in ids else 0
-        suspect = suspects[index]
+        suspect, index, suspects = upcoming
         self._offered = suspect.identity
-        why = Text(f"Suspect {index + 1} of {len(suspects)}", style="bold")
+        why = Text(f"Suspect {index + 1} of {suspects}", style="bold")
         why.append(f": {suspect_reasons(suspect.evidence, with_rank=False)}")
-        if len(suspects) > 1:
+        if suspects > 1:
             why.append(f"  ({self.key_of('rollback_suspect')} again: the next)", style="dim")
         self.table.move_cursor(row=self.table.index_of(suspect.view.key), animate=False)
         if suspect.flag is not None:  # a flag flip: the kill switch, straight to its confirmation
@@ -470,7 +492,7 @@ class RolloutsScreen(Screen[None]):
     def _set_sort(self, column: str | None) -> None:
         self._sort = column
         self._reorder = True
-        self.table.mark_column(column, " ▼")
+        self.table.mark_column(column, " ▼" if column in SORTED_DOWN else " ▲")
         self.refresh_views(force=True)
         self.say(f"sorted by {COLUMN_LABELS[column]}" if column else "sorted by attention: what needs a human first",
                  timeout=2)

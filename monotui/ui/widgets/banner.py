@@ -34,9 +34,9 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
         # text, not a colour: it reads the same under NO_COLOR and comes first, where 80 columns keep it
         out.append(" ")
         out.append_text(plain(f" {frozen_text(holds)} ", style="bold reverse blue", limit=90))
-    if global_read_only:
+    if global_read_only:  # an observer (`--read-only`, every `monotui serve` tab): it watches, it acts as nobody
         out.append(" ")
-        out.append(" READ-ONLY ", style="bold reverse yellow")
+        out.append(" READ-ONLY — watching ", style="bold reverse yellow")
     if suspects:
         # the one thing to do first, with its key, where the eye lands
         out.append(" ")
@@ -72,8 +72,9 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
         out.append(f"  showing {truncated[0]:,} of {truncated[1]:,} — filter with /", style="bold yellow")
     freshest = state.freshest_age_at(now)
     out.append(f"  data {age(freshest)} old" if freshest is not None else "  no data yet", style="dim")
-    out.append("  ")
-    out.append_text(plain(actor, style="dim", limit=40))
+    if not global_read_only:  # the actor its actions are recorded as; a watching session's is the host's login
+        out.append("  ")
+        out.append_text(plain(actor, style="dim", limit=40))
     return out
 
 

@@ -269,7 +269,10 @@ class RolloutsTable(ScrollView, can_focus=True):
         at = self._rows.index(self._selected) if self._selected is not None and self._selected in self._rows else count
         if at < count:
             if at != self.cursor_row:
-                self.cursor_row = at  # the rollout moved: the cursor goes with it (the view does not scroll)
+                # the rollout moved (a poll, a re-sort): the cursor goes with it, and the view scrolls only as far
+                # as keeps it in sight (a highlighted line off screen is a selection nobody sees)
+                self.cursor_row = at
+                self._scroll_to_cursor()
             return
         row = max(0, min(self.cursor_row, count - 1))
         key = self._rows.keys[row] if count else None
