@@ -163,6 +163,8 @@ async def run_diff(settings: Settings, name: str, old: str | None = None, new: s
         return _fail(f"{shown(rollout.service)}: cannot list revisions: {shown(e.message, 400)}", EXIT_FAILED)
     finally:
         await engine.aclose()
+    a: Revision | None
+    b: Revision | None
     if numbers[0] is None:
         pair = default_pair(listed)
         if pair is None:
@@ -178,6 +180,8 @@ async def run_diff(settings: Settings, name: str, old: str | None = None, new: s
             known = ", ".join(f"r{r.revision}" for r in listed) or "none"
             return _fail(f"{shown(rollout.service)} has no revision r{missing[0] if missing else '?'} "
                          f"(it has {known})", EXIT_FAILED)
+    if a is None or b is None:
+        return EXIT_FAILED
     if b is a and (before := previous(listed, a)) is not None:
         a = before
     for line in diff_lines(diff(a, b), use_colour()):
