@@ -220,7 +220,8 @@ def diff(old: Revision, new: Revision) -> Diff:
     newer = new if new.revision >= old.revision else old
     if newer.changes is not None:
         if newer.changes.commit_range:
-            count = f" ({newer.changes.commits} commits)" if newer.changes.commits is not None else ""
+            n = newer.changes.commits
+            count = "" if n is None else f" ({n} commit{'' if n == 1 else 's'})"
             lines.append(DiffLine(" ", "commits", newer.changes.commit_range + count))
         for key in newer.changes.config_keys:
             lines.append(DiffLine("~", f"config.{key}", "changed (value not shown)"))

@@ -19,22 +19,28 @@ if TYPE_CHECKING:
     from monotui.engine.core import Engine
 
 
+class CannotList(ProviderError):
+    """The source cannot list this rollout's revisions now (or at all): the message says why."""
+
+
 def lists_revisions(engine: Engine, source: str) -> bool:
     return isinstance(engine.providers.get(source), RevisionSource)
 
 
 async def read(engine: Engine, source: str, rollout_id: str) -> RevisionList:
-    """The revisions, newest first; ProviderError when the source cannot say (its message says why)."""
+    """The revisions, newest first; CannotList when the source cannot say (its message says why)."""
     provider = engine.providers.get(source)
     if not isinstance(provider, RevisionSource):
-        raise ProviderError("not_found", f"source {clean(source, 40)} does not list revisions")
+        raise CannotList("not_found", f"source {clean(source, 40)} does not list revisions")
     try:
         async with asyncio.timeout(engine.settings.source(source).timeout + 1):
             found = await provider.revisions(rollout_id)
     except TimeoutError:
-        raise ProviderError("timeout", f"revisions of {clean(rollout_id, 80)}: no answer in time") from None
+        raise CannotList("timeout", f"revisions of {clean(rollout_id, 80)}: no answer in time") from None
+    except ProviderError as e:
+        raise CannotList(e.kind, e.message, e.status) from None
     if found.rollout_id not in (rollout_id, rollout_id.rpartition("/")[2]):
-        raise ProviderError("invalid", f"revisions of {clean(rollout_id, 80)}: the answer was about another "
+        raise CannotList("invalid", f"revisions of {clean(rollout_id, 80)}: the answer was about another "
                                        f"rollout ({clean(found.rollout_id, 80)})")
     return replace_sorted(found)
 

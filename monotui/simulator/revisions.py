@@ -95,8 +95,10 @@ def revisions_of(svc: ServiceSim) -> list[Revision]:
         else:
             # no recorded end: a release from before the simulated production started, promoted, then replaced
             ended = Ending(release.ended) if release.ended else Ending.PROMOTED
-            live_until = release.live_until or (svc.history[i + 1].deployed_at if i + 1 < len(svc.history)
-                                                else None)
+            live_until = release.live_until
+            after = svc.history[i + 1].deployed_at if i + 1 < len(svc.history) else None
+            if live_until is None and after is not None and after >= release.deployed_at:
+                live_until = after
             reason, by = release.end_reason, release.ended_by
         out.append(Revision(
             revision=release.revision, version=release.version, images=[release.image], commit=release.commit,

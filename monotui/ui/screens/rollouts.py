@@ -387,6 +387,15 @@ class RolloutsScreen(Screen[None]):
             return
         rollout_action.start(self, view, ActionKind(kind))
 
+    def action_history(self) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.say("Select a rollout first.", severity="warning")
+            return
+        from monotui.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self, view.source, view.rollout.id, view.rollout.service, self.clock))
+
     def action_flag(self, which: str) -> None:
         view = self.selected_view()
         if view is None:
