@@ -184,6 +184,18 @@ def _history(command: Command, context: Context) -> Answer:
     return ACTS
 
 
+def _links(command: Command, context: Context) -> Answer:
+    from monotui.links import rollout_links
+
+    view = context.selected_view()
+    if view is None:
+        return Answer(None, SELECT_FIRST)
+    if not rollout_links(context.settings, view.source, view.rollout, view.rollout.started_at):
+        return Answer(None, "no links: add dashboard_url, logs_url, traces_url or commit_url under [links] in the "
+                            "config")
+    return ACTS
+
+
 Rule = Callable[["Command", Context], Answer]
 
 
@@ -253,6 +265,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("history", "h", "history", "History",
             "The selected rollout's revisions and how each ended; Enter rolls back to one (confirmed, audited), "
             "d shows what changed", show=False, rule=_history),
+    Command("links", "u", "links", "Links", "Open or copy the selected rollout's dashboard, logs, traces and commit "
+            "links (your config's URL templates)", show=False, rule=_links),
     Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",
             priority=True, rule=_keys_free),
     Command("clear_filter", "escape", "clear_filter", "Clear filter", "Show every rollout again", show=False,
