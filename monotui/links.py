@@ -142,10 +142,22 @@ def links_for(links: Links, source_links: LinkTemplates | None, source: str, rol
     return sorted(out, key=lambda link: LINK_KINDS.index(link.kind))
 
 
+def _source_links(settings: Settings, source: str) -> LinkTemplates | None:
+    try:
+        return settings.source(source).links
+    except KeyError:
+        return None
+
+
 def rollout_links(settings: Settings, source: str, rollout: Rollout, now: datetime) -> list[Link]:
     """The links of one rollout, from the settings' templates (the source's and the service's included)."""
-    try:
-        source_links = settings.source(source).links
-    except KeyError:
-        source_links = None
-    return links_for(settings.links, source_links, source, rollout, now)
+    return links_for(settings.links, _source_links(settings, source), source, rollout, now)
+
+
+def has_links(settings: Settings, source: str, service: str) -> bool:
+    """Whether any template applies to this service (what the `u` key asks at every refresh: nothing is filled in).
+    Settings without links (a test's stand-in) have none."""
+    links = getattr(settings, "links", None)
+    if not isinstance(links, Links):
+        return False
+    return bool(templates_for(links, _source_links(settings, source), service))

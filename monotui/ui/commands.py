@@ -185,12 +185,12 @@ def _history(command: Command, context: Context) -> Answer:
 
 
 def _links(command: Command, context: Context) -> Answer:
-    from monotui.links import rollout_links
+    from monotui.links import has_links
 
     view = context.selected_view()
     if view is None:
         return Answer(None, SELECT_FIRST)
-    if not rollout_links(context.settings, view.source, view.rollout, view.rollout.started_at):
+    if not has_links(context.settings, view.source, view.rollout.service):
         return Answer(None, "no links: add dashboard_url, logs_url, traces_url or commit_url under [links] in the "
                             "config")
     return ACTS
