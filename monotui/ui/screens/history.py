@@ -53,6 +53,11 @@ class HistoryScreen(Screen[None]):
         self.error: str | None = None
         self.showing_diff = False
 
+    @property
+    def follow_title(self) -> str:
+        """How observers who follow the operator see this screen named (ui/pairing.py)."""
+        return f"History of {self.service}"
+
     def compose(self) -> ComposeResult:
         self.title_line = Static(join(Text("History", style="bold"), plain(self.service, style="bold", limit=60),
                                       Text("· source"), plain(self.source, limit=40)), id="history-title",

@@ -36,6 +36,11 @@ class LinksScreen(ModalScreen[None]):
         self.service = service
         self.links = links
 
+    @property
+    def follow_title(self) -> str:
+        """How observers who follow the operator see this dialog named (ui/pairing.py)."""
+        return f"Links of {self.service}"
+
     def compose(self) -> ComposeResult:
         with Vertical(id="links-dialog"):
             yield Static(join(Text("Links for", style="bold"), plain(self.service, style="bold", limit=60)),
