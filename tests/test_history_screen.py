@@ -97,7 +97,11 @@ async def test_enter_rolls_back_to_the_chosen_revision_pinned_and_audited(
     app = make_app(engine_for(source(staged.url)))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_history(app, pilot, f"prod/{SERVICE}")
-        await pilot.press("down", "down", "down")  # r12: not the default rollback target
+        await pilot.press("down", "enter")  # r14: the revision it is at: nothing to roll back to
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        assert any("r14 is the revision checkout-api is at now" in n for n in notifications(app))
+        await pilot.press("down", "down")  # r12: not the default rollback target
         assert screen.selected is not None and screen.selected.revision == 12
         version = screen.selected.version
         await pilot.press("enter")

@@ -26,6 +26,10 @@ def start(host: FlowHost, source: str, rollout_id: str, revision: Revision,
     if rollout is None:
         host.say(f"{clean(rollout_id, 80)} is no longer listed by source {clean(source, 40)}.", severity="warning")
         return
+    if revision.revision == rollout.revision:
+        host.say(f"r{revision.revision} is the revision {clean(rollout.service, 60)} is at now: choose another one "
+                 "to roll back to.", severity="warning")
+        return
     plan = engine_revisions.plan_rollback_to(engine, source, rollout, revision)
     if engine.read_only(source):
         host.run(_then(rollout_action.refuse(host, plan), after))
