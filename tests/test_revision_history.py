@@ -199,3 +199,19 @@ async def test_an_argo_rollback_to_a_chosen_older_revision_sends_its_template_an
     records = AuditLog(audit_path).read()
     assert [r["outcome"] for r in records] == ["intent", "done"]
     assert all(r["target_revision"] == 29 and r["shown"]["to_version"] == "asdf" for r in records)
+
+
+def test_server_text_in_the_history_is_printed_inert(tmp_path: Path, audit_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    world = make_world(names=(SERVICE,), initial_deploys=0)
+    world.deploy(SERVICE, message="\x1b]8;;https://evil.example\x1b\\click me\x1b]8;;\x1b\\ [red]x[/]",
+                 author="mallory\u202e")
+    with SimulatorServer(world, tick_interval=None) as sim:
+        path = tmp_path / "monotui.toml"
+        path.write_text(f'actor = "{ACTOR}"\naudit_log = "{audit_path}"\n'
+                        f'[[sources]]\nname = "prod"\nkind = "http"\nurl = "{sim.url}"\ntimeout = 2\n')
+        for extra in ([], ["--json"]):
+            assert main(["history", SERVICE, *extra, "--config", str(path)]) == 0
+            out = capsys.readouterr().out
+            assert "\x1b" not in out and "\u202e" not in out
+            assert "[red]x[/]" in out  # as typed, never markup
