@@ -151,3 +151,16 @@ async def test_history_of_an_argo_rollout_from_the_kubernetes_standin(
             text = panel(screen)
             assert "- image[canary-demo]: argoproj/rollouts-demo:green" in text
             assert "+ image[canary-demo]: argoproj/rollouts-demo:does-not-exist" in text
+
+
+async def test_the_history_reads_again_when_the_rollout_moves_on(
+        staged: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
+    app = make_app(engine_for({"name": "prod", "kind": "http", "url": staged.url, "poll_interval": 0.2,
+                               "timeout": 5}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot, f"prod/{SERVICE}")
+        assert screen.revisions[0].revision == 15
+        staged.world.deploy(SERVICE)  # r16 starts
+        await wait_until(lambda: bool(screen.revisions) and screen.revisions[0].revision == 16, timeout=30,
+                         what="the new revision listed")
+        assert screen.revisions[0].current and screen.revisions[0].ended.value == "live"

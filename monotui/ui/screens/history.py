@@ -74,9 +74,21 @@ class HistoryScreen(Screen[None]):
         self.panel.show([Text("Reading the revisions…", style="dim")])
         self.options.focus()
         self.load()
+        self.set_interval(2.0, self._reload_if_changed)
+
+    def _seen(self) -> object:
+        rollout = self.host.engine.state.rollout(self.source, self.rollout_id)
+        return None if rollout is None else (rollout.revision, rollout.phase, rollout.stable, rollout.rolled_back_at,
+                                             rollout.resource_version)
+
+    def _reload_if_changed(self) -> None:
+        """The rollout moved on (a new revision, a promotion, an abort, someone else's rollback): read again."""
+        if self._seen() != self.loaded_for:
+            self.load()
 
     @work(group="revisions", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
+        self.loaded_for = self._seen()
         try:
             found = await engine_revisions.read(self.host.engine, self.source, self.rollout_id)
         except engine_revisions.CannotList as e:
