@@ -215,3 +215,29 @@ def test_server_text_in_the_history_is_printed_inert(tmp_path: Path, audit_path:
             out = capsys.readouterr().out
             assert "\x1b" not in out and "\u202e" not in out
             assert "[red]x[/]" in out  # as typed, never markup
+
+
+async def test_a_revision_that_cannot_be_read_says_so_and_the_others_are_shown() -> None:
+    import httpx
+
+    from monotui.config import HttpSourceConfig
+    from monotui.providers.http_deploy import HttpDeployProvider
+
+    body = {"rollout_id": "cart-api", "revisions": [
+        {"revision": 3, "ended": "exploded"}, {"revision": "two"},
+        {"revision": 1, "version": "v1", "ended": "promoted", "images": ["cart:v1"]}]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/rollouts/cart-api/revisions"
+        return httpx.Response(200, json=body)
+
+    config = HttpSourceConfig(name="prod", kind="http", url="http://127.0.0.1:9")
+    provider = HttpDeployProvider(config, transport=httpx.MockTransport(answer))
+    try:
+        found = await provider.revisions("cart-api")
+    finally:
+        await provider.aclose()
+    assert [r.revision for r in found.revisions] == [3, 1]
+    assert found.revisions[0].ended is Ending.UNKNOWN and found.revisions[0].end_reason.startswith("cannot be read: ")
+    assert "ended" in found.revisions[0].end_reason
+    assert found.revisions[1].ended is Ending.PROMOTED and found.revisions[1].images == ["cart:v1"]

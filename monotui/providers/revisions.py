@@ -1,21 +1,37 @@
 """Reading a rollout's revisions: the capability a source offers (`RevisionSource`), and the deploy API's
-`GET /v1/rollouts/{id}/revisions` (docs/deploy-api.md). The Argo Rollouts provider builds them from ReplicaSets
-(providers/argo_rollouts/revisions.py)."""
+`GET /v1/rollouts/{id}/revisions` (docs/deploy-api.md), each revision read on its own: one that cannot be read is
+kept as "cannot be read: <field>" when its number can be, the others shown as usual. The Argo Rollouts provider
+builds them from ReplicaSets (providers/argo_rollouts/revisions.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import msgspec
 
 from monotui.models import replace
 from monotui.providers.http_edge import HttpEdge
-from monotui.providers.items import envelope
-from monotui.revisions import RevisionList
+from monotui.providers.items import decode_items, envelope
+from monotui.revisions import Ending, Revision, RevisionList
 
-_REVISION_LIST = msgspec.json.Decoder(RevisionList)
+
+class _RevisionList(msgspec.Struct):
+    rollout_id: str
+    revisions: list[msgspec.Raw]
+
+
+_REVISION_LIST = msgspec.json.Decoder(_RevisionList)
+_REVISION = msgspec.json.Decoder(Revision)
+
+
+def _stand_in(index: int, raw: Any, problem: str) -> Revision | None:
+    """A revision that cannot be read: kept, saying so, when its number can be (else left out)."""
+    number = raw.get("revision") if isinstance(raw, dict) else None
+    if not isinstance(number, int) or isinstance(number, bool):
+        return None
+    return Revision(revision=number, ended=Ending.UNKNOWN, end_reason=f"cannot be read: {problem}")
 
 
 @runtime_checkable
@@ -35,7 +51,9 @@ async def read_revisions(edge: HttpEdge, rollout_id: str) -> RevisionList:
     path = f"/v1/rollouts/{quote(rollout_id, safe='')}/revisions"
 
     def parse(body: bytes) -> RevisionList:
-        return envelope(_REVISION_LIST, body, f"GET {path}")
+        found = envelope(_REVISION_LIST, body, f"GET {path}")  # each revision read on its own (items.py)
+        return RevisionList(rollout_id=found.rollout_id, revisions=decode_items(found.revisions, _REVISION,
+                                                                                _stand_in))
 
     _, found = await edge.get(path, parse)
     skew = edge.skew
