@@ -424,6 +424,34 @@ _command("timeline", "What happened, in order: deploys, pauses, rollbacks (autom
                 help="text (default), markdown (a postmortem draft) or json")], _timeline)
 
 
+def _history(ctx: click.Context, service: str, source: str | None, json_output: bool) -> int:
+    from monotui.cli_history import run_history
+
+    return asyncio.run(run_history(_settings(global_options(ctx)), service, source, json_output))
+
+
+_command("history", "A rollout's revisions, newest first: version, commit, author, when each was live and for how "
+         "long, how it ended (promoted, aborted, rolled back, auto-rolled back, and why), which is stable.",
+         [click.Argument(["service"]), *_global_params(),
+          _Once(["--source"], metavar="NAME", help="the source, when several have this service"),
+          click.Option(["--json", "json_output"], is_flag=True, help="machine-readable output")], _history)
+
+
+def _diff(ctx: click.Context, service: str, old: str | None, new: str | None, source: str | None) -> int:
+    from monotui.cli_history import run_diff
+
+    return asyncio.run(run_diff(_settings(global_options(ctx)), service, old, new, source))
+
+
+_command("diff", "What changed between two revisions (images, environment, args, resources, pod-template labels "
+         "and annotations; or version, commits and config keys), unified-diff style. FROM and TO are revisions "
+         "(12 or r12); without them, the stable revision against the current one; with FROM alone, FROM against "
+         "the current one. Secret-looking values are never printed.",
+         [click.Argument(["service"]), click.Argument(["old"], required=False, metavar="[FROM]"),
+          click.Argument(["new"], required=False, metavar="[TO]"), *_global_params(),
+          _Once(["--source"], metavar="NAME", help="the source, when several have this service")], _diff)
+
+
 def _completion(ctx: click.Context, shell: str) -> int:
     from click.shell_completion import get_completion_class
 

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from monotui.links import Links, LinkTemplates
 from monotui.names import canonical
 from monotui.syslog_trail import FACILITIES, TrailConfigError, parse_target
 
@@ -86,6 +87,8 @@ class SourceBase(_Strict):
         description="seconds an action may take in all, answer included, before its outcome is unknown "
         "(default: timeout + 5)")
     read_only: bool = Field(default=False, description="true: never send a mutating request to this source")
+    links: LinkTemplates | None = Field(default=None, description="URL templates for this source's services "
+                                        "(dashboard_url, logs_url, traces_url, commit_url): see [links]")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -396,6 +399,9 @@ class Settings(BaseModel):
         default_factory=list, description="services whose suspect canaries monotui pauses by itself (audited)")
     keymap: dict[str, str] = Field(
         default_factory=dict, description='binding id → keys, comma-separated: "cursor.down" = "j,ctrl+n"')
+    links: Links = Field(default_factory=Links, description="links out: URL templates (dashboard_url, logs_url, "
+                         "traces_url, commit_url) with {service}, {namespace}, {revision}, {commit}, {from}, {to}…, "
+                         "and per-service ones under [links.services.NAME]")
 
     @field_validator("audit_syslog")
     @classmethod

@@ -82,6 +82,9 @@ FORMS = {
     "monotui freeze --yes --reason \"checkout errors\"": "freeze",
     "monotui freeze --service cart-api --source prod --yes": "freeze",
     "monotui unfreeze --yes": "freeze",
+    "monotui history cart-api": "history",
+    "monotui diff cart-api": "history",
+    "monotui diff cart-api 11 12": "history",
 }
 
 
@@ -180,7 +183,7 @@ def test_help_lists_every_command_with_a_description(flag: str, env: dict[str, s
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: monotui [OPTIONS] [COMMAND]")
     commands = {"demo", "simulate", "kube-standin", "serve", "status", "flags", "flag", "completion", "config",
-                "freeze", "unfreeze", "timeline", *(s.kind.value for s in ROLLOUT_ACTIONS)}
+                "freeze", "unfreeze", "timeline", "history", "diff", *(s.kind.value for s in ROLLOUT_ACTIONS)}
     listed = dict(re.findall(r"^  ([a-z-]+) +(\S.*)$", proc.stdout.split("Commands:")[1].split("\n\n")[0], re.M))
     assert set(listed) == commands
     assert all(description.strip() for description in listed.values())
@@ -237,7 +240,7 @@ def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     exits = re.findall(r"^EXIT (\S+) (\d+)$", proc.stdout, re.M)
-    assert len(exits) == 2 * 20 and all(code == "0" for _, code in exits), proc.stdout
+    assert len(exits) == 2 * 22 and all(code == "0" for _, code in exits), proc.stdout
     usages = re.findall(r"^Usage: monotui ([a-z-]+) ", proc.stdout, re.M)
     assert sorted(usages) == sorted(name for name, _ in exits)
 
@@ -261,6 +264,21 @@ def test_status_forms(form: str, production: SimulatorServer, tmp_path: Path, en
             assert {r["service"] for r in data["rollouts"]} == {r.service for r in production.world.rollouts()}
         else:
             assert "prod: ok" in proc.stdout and "cart-api" in proc.stdout
+
+
+# ---- history and diff -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", forms("history"))
+def test_history_forms(form: str, production: SimulatorServer, tmp_path: Path, env: dict[str, str]) -> None:
+    config = write_config(tmp_path / "config.toml", production.url, tmp_path / "audit.log")
+    for variant in positions(split(form, {}), config):
+        proc = run(variant, {**env, "MONOTUI_CONFIG": str(tmp_path / "absent.toml")})
+        assert proc.returncode == 0, (variant, proc.stderr)
+        if "history" in variant:
+            assert "revisions, newest first" in proc.stdout and "r12" in proc.stdout
+        else:
+            assert proc.stdout.startswith("--- r") and "\n+++ r" in proc.stdout and "\n+ image: " in proc.stdout
 
 
 # ---- actions --------------------------------------------------------------------------------------------------

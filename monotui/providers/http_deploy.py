@@ -32,6 +32,8 @@ from monotui.models import replace as copy_with
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
+from monotui.providers.revisions import read_revisions
+from monotui.revisions import RevisionList
 
 log = logging.getLogger(__name__)
 
@@ -404,6 +406,10 @@ class HttpDeployProvider:
 
         _, rollout = await self._edge.get(path, parse)
         return self._shifted(rollout)
+
+    async def revisions(self, rollout_id: str) -> RevisionList:
+        """GET /v1/rollouts/{id}/revisions (providers/revisions.py)."""
+        return await read_revisions(self._edge, rollout_id)
 
     async def act(
         self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None, revision: int | None,

@@ -22,6 +22,8 @@ from monotui.models import (
     RolloutChanges,
     RolloutList,
 )
+from monotui.revisions import RevisionList
+from monotui.simulator.revisions import openapi_paths as revision_paths
 
 REF = "#/components/schemas/{name}"
 
@@ -52,7 +54,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     _, schemas = msgspec.json.schema_components(
         (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse, ApiError, Rollout, RolloutChanges,
-         HealthChanges, Freeze, FreezeRequest), ref_template=REF)
+         HealthChanges, Freeze, FreezeRequest, RevisionList), ref_template=REF)
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
     feed_parameters = [
         {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
@@ -98,6 +100,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _json("Rollout", "the rollout"), **_errors(401, 403, 404)},
                 }
             },
+            **revision_paths(),
             "/v1/rollouts/{rollout_id}/actions/{action}": {
                 "post": {
                     "operationId": "act",

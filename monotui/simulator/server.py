@@ -42,6 +42,7 @@ from monotui.models import (
 from monotui.simulator.changes import ChangeLog
 from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
+from monotui.simulator.revisions import revision_routes
 from monotui.simulator.unleash_api import unleash_routes
 from monotui.simulator.world import ActionConflict, TargetChanged, UnknownRevision, UnknownRollout, World
 
@@ -356,6 +357,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
     routes = [
         Route("/v1/rollouts", list_rollouts),
         Route("/v1/rollouts/{rollout_id:path}/actions/{action}", act, methods=["POST"]),
+        *revision_routes(world),  # before the route of one rollout (its id takes a path)
         Route("/v1/rollouts/{rollout_id:path}", get_rollout),
         Route("/v1/health", health),
         Route("/v1/events", events),

@@ -27,6 +27,7 @@ from monotui.models import (
     Step,
     Strategy,
 )
+from monotui.simulator import revisions
 from monotui.simulator.changes import ERROR_RATIO_FLOOR, P99_MS_FLOOR, RPS_FLOOR, ChangeLog, moved
 from monotui.simulator.flags import FlagStore
 
@@ -97,6 +98,12 @@ class Release:
     author: str
     deployed_at: datetime
     bad: bool = False
+    # how its time ended (simulator/revisions.py keeps these): an Ending value, why, who, and when it was live
+    ended: str = ""
+    end_reason: str = ""
+    ended_by: str = ""
+    live_from: datetime | None = None
+    live_until: datetime | None = None
 
     def info(self) -> RevisionInfo:
         return RevisionInfo(
@@ -329,6 +336,7 @@ class World:
         rng = self.rng
         if svc.in_rollout or svc.phase is not Phase.HEALTHY:
             # fix forward: the new release replaces the broken one, traffic starts from the stable revision
+            revisions.superseded(svc, svc.history[-1].revision + 1, self.now)
             svc.current = svc.stable
         if force_strategy is not None:
             svc.strategy = force_strategy
@@ -462,6 +470,7 @@ class World:
         svc.set_weight = 100
         svc.actual_weight = 100.0
         svc.pause_reason = None
+        revisions.promoted(svc, self.now)
         svc.stable = svc.current
         self._set_phase(svc, Phase.HEALTHY, "fully promoted")
         self._touch(svc)
@@ -685,6 +694,7 @@ class World:
         svc.set_weight = 0
         svc.actual_weight = 0.0
         svc.pause_reason = None
+        revisions.aborted(svc, self.now, actor, suffix.removeprefix(": "))
         self._set_phase(svc, Phase.ABORTED, f"aborted by {actor}: traffic back on r{svc.stable.revision}")
         self._touch(svc)
         return self._emit(svc, EventKind.ABORTED, f"aborted by {actor}{suffix}", actor)
@@ -705,6 +715,7 @@ class World:
 
     def _rollback(self, svc: ServiceSim, target: Release, actor: str, reason: str) -> Event:
         previous = svc.current
+        revisions.rolled_back(svc, previous, target, self.now, actor, reason)
         # Rolling back to a revision that already served is fast-tracked, as Argo's rollback window does.
         svc.current = replace(target)
         svc.stable = svc.current

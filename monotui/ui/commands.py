@@ -172,6 +172,29 @@ def _follow(command: Command, context: Context) -> Answer:
     return ACTS
 
 
+def _history(command: Command, context: Context) -> Answer:
+    from monotui.engine.revisions import lists_revisions
+
+    view = context.selected_view()
+    if view is None:
+        return Answer(None, SELECT_FIRST)
+    if not lists_revisions(context.engine, view.source):
+        return Answer(None, f"history: source {clean(view.source, 40)} does not list revisions")
+    return ACTS
+
+
+def _links(command: Command, context: Context) -> Answer:
+    from monotui.links import has_links
+
+    view = context.selected_view()
+    if view is None:
+        return Answer(None, SELECT_FIRST)
+    if not has_links(context.settings, view.source, view.rollout.service):
+        return Answer(None, "no links: add dashboard_url, logs_url, traces_url or commit_url under [links] in the "
+                            "config")
+    return ACTS
+
+
 Rule = Callable[["Command", Context], Answer]
 
 
@@ -238,6 +261,12 @@ COMMANDS: tuple[Command, ...] = (
             mutating=True, show=False, needs=FREEZE, whole=True, rule=_freeze),
     # priority: the filter must take focus before the next keys are dispatched, or fast typing after `/`
     # (or a paste) would reach the table and its action keys instead of the filter
+    # the selected rollout's revisions (ui/screens/history.py): Enter there rolls back to one, pinned; d the diff
+    Command("history", "h", "history", "History",
+            "The selected rollout's revisions and how each ended; Enter rolls back to one (confirmed, audited), "
+            "d shows what changed", show=False, rule=_history),
+    Command("links", "u", "links", "Links", "Open or copy the selected rollout's dashboard, logs, traces and commit "
+            "links (your config's URL templates)", show=False, rule=_links),
     Command("filter", "slash", "filter", "Filter", "Show only rollouts matching text", key_display="/",
             priority=True, rule=_keys_free),
     # k9s's `:`: a command of this table by its word, or a jump (ui/command_line.py)

@@ -32,6 +32,7 @@ from monotui.providers.argo_rollouts.kube import (
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
 from monotui.providers.kubernetes import EVENTS
+from monotui.revisions import RevisionList
 
 log = logging.getLogger(__name__)
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
@@ -447,6 +448,15 @@ class ArgoRolloutsProvider:
         obj = await self.kube.get(ROLLOUTS, namespace, name)
         self.cache.put("Rollout", obj)
         return self.row(obj)
+
+    async def revisions(self, rollout_id: str) -> RevisionList:
+        """The rollout's revisions from its ReplicaSets, listed now as the plugin lists them (revisions.py)."""
+        from monotui.providers.argo_rollouts.revisions import revisions_of
+
+        namespace, _, name = rollout_id.partition("/")
+        ro = self.cache.objects["Rollout"].get((namespace, name)) or await self.kube.get(ROLLOUTS, namespace, name)
+        replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace, plugin_patches.label_selector(ro) or None)
+        return revisions_of(ro, replica_sets)
 
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
                   revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:

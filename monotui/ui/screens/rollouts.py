@@ -27,10 +27,13 @@ from monotui.engine.attention import sort_key
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.state import RolloutView, SourceEvent
+from monotui.links import rollout_links
 from monotui.models import Alert
 from monotui.render.detail import SuspectKeys, alert_line, detail, event_line, suspect_reasons
+from monotui.render.links import links_line
 from monotui.render.rollouts import COLUMN_LABELS, SORT_KEYS, SORTED_DOWN, RowRenderer
 from monotui.render.row_filter import NO_FILTER, RowFilter, parse
+from monotui.render.text import join
 from monotui.text import clean
 from monotui.ui.commands import COMMANDS, NO_SUSPECT, Command, bindings, for_action
 from monotui.ui.event_filter import EventFilter
@@ -284,8 +287,12 @@ class RolloutsScreen(Screen[None]):
         history = self._history.get(view.rollout.service) if view else None
         flags = [f for _, f in state.flags_of(view.rollout.service)] if view else []
         keys = SuspectKeys(self.key_of("rollback_suspect"), self.key_of("rollout.rollback"), self.key_of("flag.off"))
-        self.detail_panel.show(detail(view, status, events, self.clock(), self.settings.thresholds, history, keys,
-                                      flags))
+        shown = detail(view, status, events, self.clock(), self.settings.thresholds, history, keys, flags)
+        links = rollout_links(self.settings, view.source, view.rollout, self.clock()) if view else []
+        if links:  # the operator's own links, under the rollout's first line
+            shown.renderables.insert(1, join(Text(f"{'Links':<9}", style="bold"), links_line(tuple(links),
+                                                                                          self.key_of("links"))))
+        self.detail_panel.show(shown)
 
     @on(RolloutsTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -421,6 +428,29 @@ class RolloutsScreen(Screen[None]):
             self.say("Select a rollout first.", severity="warning")
             return
         rollout_action.start(self, view, ActionKind(kind))
+
+    def action_history(self) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.say("Select a rollout first.", severity="warning")
+            return
+        from monotui.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self, view.source, view.rollout.id, view.rollout.service, self.clock))
+
+    def action_links(self) -> None:
+        view = self.selected_view()
+        if view is None:
+            self.say("Select a rollout first.", severity="warning")
+            return
+        links = rollout_links(self.settings, view.source, view.rollout, self.clock())
+        if not links:
+            self.say("No links: add dashboard_url, logs_url, traces_url or commit_url under [links] in the config.",
+                     severity="warning")
+            return
+        from monotui.ui.screens.links import LinksScreen
+
+        self.app.push_screen(LinksScreen(view.rollout.service, links))
 
     def action_flag(self, which: str) -> None:
         view = self.selected_view()
