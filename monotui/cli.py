@@ -27,6 +27,7 @@ from monotui import __version__
 from monotui.cli_config import config_group
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind, as_json
+from monotui.owners import owner_json
 
 if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
     from monotui.config import Settings
@@ -755,6 +756,7 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
         item["source"] = view.source
         item["attention"] = view.attention.name.lower()
         item["health"] = as_json(view.health, exclude={"series"}) if view.health else None
+        item["owner"] = owner_json(view.owner)  # as merged (config first), every key present: null when unknown
         rollouts.append(item)
     from monotui.render.inert import inert
 

@@ -17,6 +17,7 @@ from monotui.engine.suspects import FLAT, Evidence, rank_key
 from monotui.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
+from monotui.render.owners import owner_head, owner_links
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
 from monotui.text import clean
@@ -197,6 +198,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              Text(r.strategy.value, style="dim"), plain(r.environment, limit=160),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
+    lines.append(_line("Owner", owner_head(view.owner)))  # who to call
     lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
     move = view.platform_move
     if move is not None:  # the platform's own move, kept in view after the next deploy
@@ -231,6 +233,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         lines.append(_line("Stable", _revision(r.stable, now)))
     lines.append(_line("Rollback", Text("→ ") + _revision(r.rollback_to, now) if r.rollback_to
                        else Text("no earlier revision", style="dim")))
+    lines += [_line(label, value) for label, value in owner_links(view.owner)]
     if r.pause_reason:
         lines.append(_line("Paused", plain(r.pause_reason, style="yellow", limit=200)))
     for error in r.errors:

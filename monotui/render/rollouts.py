@@ -15,6 +15,7 @@ from monotui.engine.platform_moves import ICONS
 from monotui.engine.state import RolloutView
 from monotui.formats import percent, share_number, since
 from monotui.models import FlagChange, Phase, Strategy
+from monotui.owners import team_filter, team_matches
 from monotui.render.flags import indicator
 from monotui.render.text import plain
 from monotui.text import clean
@@ -210,6 +211,8 @@ def matches(view: RolloutView, needle: str) -> bool:
     a platform move on the service matches "auto", "rolled back" (or "aborted", "paused") and who made it."""
     if not needle:
         return True
+    if (team := team_filter(needle)) is not None:  # /team:payments (monotui/owners.py)
+        return team_matches(view.owner, team)
     r = view.rollout
     hay = " ".join((r.service, r.phase.value, r.version, r.author, r.environment, view.source, r.strategy.value))
     if view.attention is Attention.SUSPECT:
