@@ -10,12 +10,15 @@ from monotui.config import Settings
 from monotui.models import Flag, Owner, Rollout
 from monotui.owners import merge
 
+CACHED = 100_000  # merged owners kept (one per service and what its rollout and flags say, in practice)
+
 
 class OwnerIndex:
     def __init__(self, settings: Settings, flags_of: Callable[[str], Iterable[tuple[str, Flag]]]) -> None:
         self.settings = settings
         self._flags_of = flags_of
         self._teams: dict[str, str] = {}  # service → the team its flags are tagged with, as last seen
+        self._merged: dict[tuple[str, Owner | None, str], Owner | None] = {}  # rows rebuilt every poll: merge once
 
     def flag_team(self, service: str) -> str:
         return self._teams.get(service, "")
@@ -36,7 +39,13 @@ class OwnerIndex:
         team = self._teams.get(rollout.service, "")
         if config is None and rollout.owner is None and not team:
             return None
-        return merge(config, (rollout.owner,), (team,))
+        key = (rollout.service, rollout.owner, team)
+        if key in self._merged:
+            return self._merged[key]
+        if len(self._merged) > CACHED:
+            self._merged.clear()
+        found = self._merged[key] = merge(config, (rollout.owner,), (team,))
+        return found
 
     def of_service(self, service: str, rollouts: Iterable[Rollout]) -> Owner | None:
         """A service's owner from the config, any of its rollouts, and its flags' team tag."""
