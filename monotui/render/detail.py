@@ -198,8 +198,8 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              Text(r.strategy.value, style="dim"), plain(r.environment, limit=160),
              join(Text("source"), plain(view.source), sep=" ")),
     ]
-    lines.append(_line("Owner", owner_head(view.owner)))  # who to call
     lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
+    lines.append(_line("Owner", owner_head(view.owner)))  # who to call
     move = view.platform_move
     if move is not None:  # the platform's own move, kept in view after the next deploy
         said = join(Text(f"{ICONS[move.kind]} {move.words}", style="bold magenta"),
