@@ -199,7 +199,6 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
              join(Text("source"), plain(view.source), sep=" ")),
     ]
     lines += suspect_lines(view, keys or SuspectKeys())  # rollout and flag suspects side by side
-    lines.append(_line("Owner", owner_head(view.owner)))  # who to call
     move = view.platform_move
     if move is not None:  # the platform's own move, kept in view after the next deploy
         said = join(Text(f"{ICONS[move.kind]} {move.words}", style="bold magenta"),
@@ -215,6 +214,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     # the service's flags near the top: a flip is as likely a cause as the deploy below
     for i, line in enumerate(flag_lines(flags, now)):
         lines.append(_line("Flags" if i == 0 else "", line))
+    owner = _line("Owner", owner_head(view.owner))  # who to call: one line, cut with … when narrow
+    owner.no_wrap, owner.overflow = True, "ellipsis"
+    lines.append(owner)
     if r.message:
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
