@@ -10,11 +10,13 @@ No module here imports textual or rich.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monotui.config import ServiceOwner
 from monotui.models import Owner
 from monotui.text import clean
+
+if TYPE_CHECKING:  # the config (pydantic) is not loaded for this: `monotui --version` and the simulator stay light
+    from monotui.config import ServiceOwner
 
 FIELDS = ("team", "on_call", "runbook", "dashboard")
 LIMITS = {"team": 80, "on_call": 80, "runbook": 300, "dashboard": 300}
