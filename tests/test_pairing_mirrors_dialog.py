@@ -79,7 +79,8 @@ async def test_the_observer_mirrors_the_operators_dialog_read_only(sim: Simulato
                 operator.type("p")  # the operator opens the pause confirmation
 
                 await until(operator, lambda: isinstance(observer.screen, MirrorScreen), "the mirrored dialog")
-                await until(operator, lambda: "owner: cart-team" in mirror_text(observer), "its whole text")
+                await until(operator, lambda: "owner: cart-team" in mirror_text(observer)
+                            and len(observer.screen.query(Button)) == 2, "its whole text and its buttons")
                 shown = mirror_text(observer)
                 assert f"{OPERATOR}'s dialog, mirrored read-only" in shown
                 assert "Pause cart-api in PRODUCTION?" in shown
