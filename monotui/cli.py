@@ -29,6 +29,7 @@ from monotui.cli_config import config_group
 from monotui.cli_help import WholeHelpGroup
 from monotui.colour_env import no_color_asked
 from monotui.models import as_json
+from monotui.owners import owner_json
 
 if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
     from monotui.config import Settings
@@ -870,6 +871,7 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
         item["source"] = view.source
         item["attention"] = view.attention.name.lower()
         item["health"] = as_json(view.health, exclude={"series"}) if view.health else None
+        item["owner"] = owner_json(view.owner)  # as merged (config first), every key present: null when unknown
         rollouts.append(item)
     from monotui.render.inert import inert
 

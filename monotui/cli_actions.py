@@ -16,6 +16,7 @@ from monotui.engine.actions import ActionPlan
 from monotui.engine.core import ActionOutcome, Engine
 from monotui.models import Rollout
 from monotui.names import canonical, visible
+from monotui.owners import owner_line
 from monotui.text import clean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -125,6 +126,7 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
 
     print(shown(plan.summary(), 500))
     print(f"  {shown(plan.effect)}")
+    print(f"  {shown(owner_line(engine.owner(rollout.service)))}")
     for line in engine.others_acted(source, rollout):  # someone else acted on it in the last minutes
         print(f"  WARNING: {shown(line)}")
     if plan.resend:

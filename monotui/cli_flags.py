@@ -32,6 +32,7 @@ from monotui.config import Settings
 from monotui.engine.core import Engine
 from monotui.models import Flag, as_json
 from monotui.names import canonical
+from monotui.owners import owner_line
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ async def _switch(engine: Engine, request: FlagRequest) -> int:
     print(f"  strategies: {shown(', '.join(plan.strategies) or 'none')}")
     print(f"  last changed: {shown(plan.last_changed)}")
     print(f"  {plan.effect}")
+    print(f"  {shown(owner_line(engine.owner(plan.flag.service) if plan.flag.service else None))}")
     confirmed_by = "read-only"  # execute_flag refuses it, audited, without asking anything
     if not engine.read_only(source):
         how, problem = confirm(flag.name, f"turn {plan.to_state} flag {shown(flag.name)}", protected=plan.protected,

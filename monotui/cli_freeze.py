@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from monotui.cli_actions import EXIT_FAILED, EXIT_OK, EXIT_USAGE, bad_request, confirm, shown
 from monotui.config import Settings
 from monotui.engine.core import Engine
+from monotui.owners import owner_line
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ async def _run(engine: Engine, request: FreezeRequest) -> int:
             return _fail("nothing to freeze: no source in scope takes rollout actions", EXIT_FAILED)
     for line in plan.lines():
         print(shown(line, 500))
+    for service in dict.fromkeys(step.rollout.service for step in plan.steps):  # who owns what it acts on
+        print(f"  {shown(service)}: {shown(owner_line(engine.owner(service)))}")
     verb = plan.action
     confirmed_by: str | None = None
     if not any(engine.read_only(sp.source) for sp in plan.sources):  # read-only: the pipeline refuses, audited

@@ -249,6 +249,15 @@ class HttpSourceConfig(HttpSourceBase):
     kind: Literal["http"]
 
 
+class OwnerKeys(_Strict):
+    """Which Kubernetes annotation or label (annotations first) holds each part of a service's ownership."""
+
+    team: str = Field(default="monotui.dev/team", min_length=1, description="the owning team")
+    on_call: str = Field(default="monotui.dev/on-call", min_length=1, description="who is on call, or the rotation")
+    runbook: str = Field(default="monotui.dev/runbook", min_length=1, description="the runbook's URL")
+    dashboard: str = Field(default="monotui.dev/dashboard", min_length=1, description="the dashboard's URL")
+
+
 class ArgoRolloutsSourceConfig(SourceBase):
     """Argo Rollouts in one Kubernetes context (or the in-cluster service account), all or some namespaces."""
 
@@ -265,6 +274,8 @@ class ArgoRolloutsSourceConfig(SourceBase):
     relist_backoff_s: float = Field(default=0.5, gt=0, le=60, description="first wait before a repeated relist")
     relist_backoff_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait between relists")
     relist_jitter: float = Field(default=0.5, ge=0, lt=1, description="fraction of each wait taken off at random")
+    owner_keys: OwnerKeys = Field(default_factory=lambda: OwnerKeys(),
+                                  description="the Rollout's annotation (else label) keys that say who owns it")
 
     @model_validator(mode="after")
     def _backoff_cap_above_base(self) -> ArgoRolloutsSourceConfig:
@@ -320,6 +331,9 @@ class UnleashSourceConfig(HttpSourceBase):
                                           "service is the flag name up to the first separator")
     history: int = Field(default=500, ge=0, le=10_000,
                          description="flag changes read on the first poll, to know who changed each flag last")
+    owner_tag_types: list[str] = Field(default_factory=lambda: ["team", "owner"],
+                                       description="tag types whose value names the team owning the flag's service "
+                                       "(the first found wins)")
 
 
 def source_models() -> dict[str, type[SourceBase]]:
@@ -353,6 +367,21 @@ class ServiceThresholds(_Strict):
 
 
 Thresholds.model_rebuild()
+
+
+class ServiceOwner(_Strict):
+    """`[services."name"]`: who owns a service. Wins over what the deploy engine and the flag server say."""
+
+    team: str | None = Field(default=None, min_length=1, max_length=200, description="the owning team")
+    on_call: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="who is on call: a person or a rotation")
+    runbook: str | None = Field(default=None, description="the runbook's URL (http or https)")
+    dashboard: str | None = Field(default=None, description="the service dashboard's URL (http or https)")
+
+    @field_validator("runbook", "dashboard")
+    @classmethod
+    def _valid_link(cls, url: str | None) -> str | None:
+        return check_url(url) if url is not None else None
 
 
 class Settings(BaseModel):
@@ -402,6 +431,9 @@ class Settings(BaseModel):
     links: Links = Field(default_factory=Links, description="links out: URL templates (dashboard_url, logs_url, "
                          "traces_url, commit_url) with {service}, {namespace}, {revision}, {commit}, {from}, {to}…, "
                          "and per-service ones under [links.services.NAME]")
+    services: dict[str, ServiceOwner] = Field(
+        default_factory=dict, description='per service, [services."payments"]: who owns it (team, on_call, runbook, '
+        "dashboard); wins over the deploy engine's and the flag server's")
 
     @field_validator("audit_syslog")
     @classmethod

@@ -22,9 +22,12 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("row", "filter", "dialog", "actor")  # everything a view state holds
+# everything a view state holds: the selected row, the filter, the open dialog's title, who shares; and to draw the
+# open dialog read-only (ui/screens/mirror.py): its kind, its lines of text and its button labels, already cleaned
+FIELDS = ("row", "filter", "dialog", "actor", "dialog_kind", "dialog_body", "dialog_buttons")
 MAX_FIELD = 300  # characters per field
-MAX_LINE = 4096  # bytes per state: an observer refuses a longer line
+LIMITS = {"dialog_body": 6000}  # fields allowed more than MAX_FIELD characters
+MAX_LINE = 32768  # bytes per state: an observer refuses a longer line
 RECONNECT_S = 0.5
 
 
@@ -51,7 +54,7 @@ def clean_state(data: Any) -> dict[str, str] | None:
     for key in FIELDS:
         value = data.get(key)
         if isinstance(value, str):
-            out[key] = value[:MAX_FIELD]
+            out[key] = value[:LIMITS.get(key, MAX_FIELD)]
     return out
 
 
@@ -110,7 +113,8 @@ class ShareServer:
             self.on_change()
 
     def publish(self, state: dict[str, str]) -> None:
-        line = (json.dumps({k: state.get(k, "")[:MAX_FIELD] for k in FIELDS}, ensure_ascii=False) + "\n").encode()
+        line = (json.dumps({k: state.get(k, "")[:LIMITS.get(k, MAX_FIELD)] for k in FIELDS}, ensure_ascii=False)
+                + "\n").encode()
         if line == self._line:
             return
         self._line = line

@@ -118,6 +118,16 @@ class Analysis(_Model, frozen=True, kw_only=True):
     metrics: list[Metric] = []
 
 
+class Owner(_Model, frozen=True, kw_only=True, omit_defaults=True):
+    """Who owns a service: the team, who is on call, where the runbook and the dashboard are. Every field is
+    optional; monotui/owners.py merges what the config, the deploy engine and the flag server say (the config wins)."""
+
+    team: Annotated[str, Meta(description="the owning team, e.g. payments-team")] = ""
+    on_call: Annotated[str, Meta(description="who is on call: a person or a rotation, e.g. payments-primary")] = ""
+    runbook: Annotated[str, Meta(description="the runbook's URL (shown as text, never opened by monotui)")] = ""
+    dashboard: Annotated[str, Meta(description="the service dashboard's URL (shown as text)")] = ""
+
+
 class Rollout(_Model, frozen=True, kw_only=True):
     """One live rollout: the newest release of one service in one environment."""
 
@@ -151,6 +161,8 @@ class Rollout(_Model, frozen=True, kw_only=True):
     resource_version: Annotated[str | None, Meta(
         description="opaque version of the object in its engine (Kubernetes metadata.resourceVersion), if it has "
         "one: an action is pinned to the version that was confirmed")] = None
+    owner: Annotated[Owner | None, Meta(description="optional: who owns the service (team, on call, runbook, "
+                                              "dashboard)")] = None
 
     def __post_init__(self) -> None:
         if self.max_weight > 0:
@@ -329,6 +341,7 @@ class Flag(_Model, frozen=True, kw_only=True):
                                                "and variants: what a kill switch is pinned to besides on/off")] = ""
     unreadable: Annotated[str, Meta(description="what of the server's answer could not be read (then its state "
                                      "and strategies are not known); empty when all was read")] = ""
+    team: Annotated[str, Meta(description="the owning team, from a tag (Unleash: tag types `team`, `owner`)")] = ""
 
     @property
     def state(self) -> str:

@@ -73,11 +73,11 @@ async def test_a_service_name_selects_its_row(app: MonotuiApp) -> None:
         assert view is not None and view.rollout.service == "auth-api"
 
 
-async def test_team_says_no_owners_and_nonsense_says_so(app: MonotuiApp) -> None:
+async def test_team_filters_by_owner_and_nonsense_says_so(app: MonotuiApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await rows_loaded(app, 8)
         await command(pilot, "team payments", "enter")
-        assert any("no owners known" in n for n in notifications(app))
+        assert app.rollouts.filter_input.value == "team:payments"
         await command(pilot, "frobnicate", "enter")
         assert any("not a command: frobnicate" in n for n in notifications(app))
         assert app.is_running

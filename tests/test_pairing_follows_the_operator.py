@@ -45,7 +45,8 @@ async def test_the_socket_is_private_and_what_an_observer_sends_is_never_read(ru
         share.publish({"row": "prod/cart-api", "filter": "cart", "dialog": "", "actor": "op@bastion"})
         reader, writer = await asyncio.open_unix_connection(str(path))
         first = json.loads(await reader.readline())  # the view as it is now, at once
-        assert first == {"row": "prod/cart-api", "filter": "cart", "dialog": "", "actor": "op@bastion"}
+        assert first == {"row": "prod/cart-api", "filter": "cart", "dialog": "", "actor": "op@bastion",
+                         "dialog_kind": "", "dialog_body": "", "dialog_buttons": ""}
         await wait_until(lambda: share.watching == 1)
         writer.write(b'{"action": "pause", "row": "prod/cart-api"}\n' * 100)  # an observer cannot ask anything
         await writer.drain()
@@ -82,8 +83,12 @@ async def test_the_operators_banner_counts_who_watches(sim: SimulatorServer, eng
             state = json.loads(await asyncio.wait_for(reader.readline(), 10))
             if state["dialog"]:
                 break
+        drawn = {k: state.pop(k) for k in ("dialog_kind", "dialog_body", "dialog_buttons")}
         assert state == {"row": "prod/search-api", "filter": "", "dialog": "Pause search-api?",
                          "actor": app.engine.settings.actor}
+        # and what draws it read-only (ui/screens/mirror.py): its kind, its cleaned lines, its button labels
+        assert drawn["dialog_kind"] == "ConfirmAction" and drawn["dialog_buttons"] == "Cancel\nPause"
+        assert "Service  search-api" in drawn["dialog_body"].splitlines()
         await pilot.press("escape")
         while json.loads(await asyncio.wait_for(reader.readline(), 10))["dialog"]:
             pass  # closed: the next state names no dialog

@@ -32,7 +32,7 @@ from monotui.engine.resend_ledger import ResendLedger
 from monotui.engine.rollout_actions import RolloutActions, describe
 from monotui.engine.silences import SilencePlan, Silences
 from monotui.engine.state import ProductionState
-from monotui.models import Flag, FlagChange, FlagChangeKind, Rollout
+from monotui.models import Flag, FlagChange, FlagChangeKind, Owner, Rollout
 from monotui.providers import ProviderError, Source, build_provider
 from monotui.providers.base import AlertSilencer, FlagSource, HealthHistorySource, Pin
 from monotui.providers.registry import kinds_that_can
@@ -161,6 +161,11 @@ class Engine:
     def find(self, service: str, source: str | None = None) -> list[tuple[str, Rollout]]:
         return [(name, r) for name, r in self.state.iter_rollouts()
                 if (r.service == service or r.id == service) and (source is None or name == source)]
+
+    def owner(self, service: str) -> Owner | None:
+        """Who owns `service` (engine/owners.py): the config's `[services."name"]` first, then its rollouts' own
+        (deploy API, Argo Rollouts annotations), then its flags' team tag; text cleaned. None: nobody says."""
+        return self.state.owners.of_service(service, self.state.rollouts_of(service))
 
     # ---- acting: rollout actions (engine/rollout_actions.py) --------------------------------------------------
 

@@ -18,10 +18,11 @@ from monotui.config import Settings
 from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
 from monotui.engine.flag_state import FlagState, FlagSuspect
 from monotui.engine.happenings import Happenings
+from monotui.engine.owners import OwnerIndex
 from monotui.engine.platform_moves import MOVES_PER_SERVICE, PlatformMove, platform_move
 from monotui.engine.row_order import RowOrder, ordered
 from monotui.engine.suspects import Evidence, evidence, figure_at, grace_for, ranked
-from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Freeze, Phase, Rollout, ServiceHealth
+from monotui.models import Alert, Event, EventKind, Flag, FlagChange, Freeze, Owner, Phase, Rollout, ServiceHealth
 from monotui.providers.base import PollResult
 from monotui.providers.tls import tls_unverified
 
@@ -90,6 +91,7 @@ class RolloutView(msgspec.Struct, frozen=True, gc=False):
     alerts: int = 0  # firing, not silenced
     flag_suspects: tuple[FlagSuspect, ...] = ()  # flags of the service that changed just before it breached
     platform_move: PlatformMove | None = None  # the platform's last automatic move on the service, while recent
+    owner: Owner | None = None  # who owns the service (engine/owners.py), text already cleaned
 
     @property
     def key(self) -> str:
@@ -134,6 +136,7 @@ class ProductionState(FlagState):
         self.clock: Callable[[], datetime] = _utc_now  # monotui's clock (a test may run it on the simulator's)
         self._init_flags()
         self.settings = settings
+        self.owners = OwnerIndex(settings, self.flags_of)
         self.sources: dict[str, SourceData] = {
             s.name: SourceData(SourceStatus(s.name, read_only=settings.is_read_only(s.name),
                                             tls_unverified=tls_unverified(s)))
@@ -297,6 +300,8 @@ class ProductionState(FlagState):
         for service in {c.service for c in result.flag_changes if c.service}:
             self._service_dirty(service)
         self._flags_dirty({f.service for f in result.flags or () if f.service})
+        for service in self.owners.teams_changed({f.service for f in result.flags or () if f.service}):
+            self._service_dirty(service)  # its flags' team tag changed: its rows' owner did
         if data.status.stale:
             self._source_dirty(source)
         data.status.state = "ok"
@@ -549,7 +554,7 @@ class ProductionState(FlagState):
         if ends:
             self._deadline(source, rollout.id, min(ends))
         return RolloutView(source, rollout, health, rank, data.status.stale, data.status.read_only, case,
-                           self._firing.get(rollout.service, 0), flags, move)
+                           self._firing.get(rollout.service, 0), flags, move, self.owners.of_rollout(rollout))
 
     def _deadline(self, source: str, rollout_id: str, at: datetime) -> None:
         when = at.timestamp()
@@ -631,6 +636,11 @@ class ProductionState(FlagState):
 
     def rollout(self, source: str, rollout_id: str) -> Rollout | None:
         return self.sources[source].rollouts.get(rollout_id)
+
+    def rollouts_of(self, service: str) -> list[Rollout]:
+        """The live rollouts of `service`, in every source (by the service index: no walk of every rollout)."""
+        return [r for source, rollout_id in self._by_service.get(service, ())
+                if (r := self.sources[source].rollouts.get(rollout_id)) is not None]
 
     def iter_rollouts(self) -> Iterator[tuple[str, Rollout]]:
         for name, data in self.sources.items():

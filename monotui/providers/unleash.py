@@ -294,6 +294,11 @@ class UnleashProvider:
                 return tag.value
         return None
 
+    def team_of(self, tags: Iterable[_Tag] | None) -> str:
+        """The team a flag's tags name (the first of `owner_tag_types` that has a value), "" when none."""
+        values = {tag.type: tag.value for tag in reversed(list(tags or ())) if tag.value}
+        return next((values[t] for t in self.config.owner_tag_types if t in values), "")
+
     def _flag(self, feature: _Feature, project: str, *, service: str | None, potentially_stale: bool) -> Flag:
         key = (project, feature.name)
         environment = next((e for e in feature.environments if e.name == self.config.environment), None)
@@ -302,7 +307,8 @@ class UnleashProvider:
                     enabled=bool(environment and environment.enabled), service=service, type=feature.type or "",
                     description=feature.description or "", strategies=strategies, rollout=rollout, strategy_pin=pin,
                     stale=bool(feature.stale), potentially_stale=potentially_stale, created_at=feature.createdAt,
-                    last_change=self._last_change.get(key), unreadable=self._unreadable.get(key, ""))
+                    last_change=self._last_change.get(key), unreadable=self._unreadable.get(key, ""),
+                    team=self.team_of(feature.tags))
 
     def _unreadable_flag(self, item: _Unreadable, service: str | None) -> Flag:
         return Flag(name=item.name, project=item.project, environment=self.config.environment, enabled=False,

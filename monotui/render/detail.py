@@ -17,6 +17,7 @@ from monotui.engine.suspects import FLAT, Evidence, rank_key
 from monotui.formats import age, clock_time, millis, percent, since, sparkline, traffic_percent
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
+from monotui.render.owners import owner_head, owner_links
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
 from monotui.text import clean
@@ -214,6 +215,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     # the service's flags near the top: a flip is as likely a cause as the deploy below
     for i, line in enumerate(flag_lines(flags, now)):
         lines.append(_line("Flags" if i == 0 else "", line))
+    owner = _line("Owner", owner_head(view.owner))  # who to call: one line, cut with … when narrow
+    owner.no_wrap, owner.overflow = True, "ellipsis"
+    lines.append(owner)
     if r.message:
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
@@ -232,6 +236,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         lines.append(_line("Stable", _revision(r.stable, now)))
     lines.append(_line("Rollback", Text("→ ") + _revision(r.rollback_to, now) if r.rollback_to
                        else Text("no earlier revision", style="dim")))
+    lines += [_line(label, value) for label, value in owner_links(view.owner)]
     if r.pause_reason:
         lines.append(_line("Paused", plain(r.pause_reason, style="yellow", limit=200)))
     for error in r.errors:

@@ -219,21 +219,6 @@ def cell_width(cell: Text) -> int:
     return 0 if cell.plain in _EMPTY else cell.cell_len
 
 
-def matches(view: RolloutView, needle: str) -> bool:
-    """The `/` filter: a case-insensitive substring of service, status, version, author, environment or source;
-    a platform move on the service matches "auto", "rolled back" (or "aborted", "paused") and who made it."""
-    if not needle:
-        return True
-    r = view.rollout
-    hay = " ".join((r.service, r.phase.value, r.version, r.author, r.environment, view.source, r.strategy.value))
-    if view.attention is Attention.SUSPECT:
-        hay += " suspect"
-    if view.attention is Attention.ROLLED_BACK:
-        hay += " rolled back"
-    move = view.platform_move
-    if move is not None:
-        hay += f" auto {move.words} {move.actor}"
-    return needle.lower() in hay.lower()
 
 
 class RowRenderer:

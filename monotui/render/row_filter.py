@@ -43,10 +43,12 @@ class Scope:
     help: str
 
 
-# every scope the filter knows: one line each (a team scope is one more line here)
+# every scope the filter knows: one line each
 SCOPES: tuple[Scope, ...] = (
     Scope("@", "source", lambda view: view.source, "@east: rows of the source named like east"),
     Scope("ns:", "namespace", namespace, "ns:payments: rows in that namespace (a deploy API's: environment)"),
+    Scope("team:", "team", lambda view: view.owner.team if view.owner is not None and view.owner.team else "",
+          "team:payments: rows whose owner's team contains payments (monotui/owners.py)"),
 )
 
 

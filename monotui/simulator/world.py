@@ -30,6 +30,7 @@ from monotui.models import (
 from monotui.simulator import revisions
 from monotui.simulator.changes import ERROR_RATIO_FLOOR, P99_MS_FLOOR, RPS_FLOOR, ChangeLog, moved
 from monotui.simulator.flags import FlagStore
+from monotui.simulator.owners import owner_for
 
 _SERVICE_WORDS = (
     "checkout", "payments", "search", "cart", "auth", "catalog", "orders", "billing", "inventory", "shipping",
@@ -543,6 +544,7 @@ class World:
             steps=list(svc.steps), current_step=svc.step_index, set_weight=svc.set_weight,
             actual_weight=int(svc.actual_weight), pause_reason=svc.pause_reason, stable=svc.stable.info(),
             rollback_to=target.info() if target else None, rolled_back_at=svc.rolled_back_at,
+            owner=owner_for(svc.name),
         )
 
     def rollouts(self) -> list[Rollout]:

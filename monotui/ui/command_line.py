@@ -7,7 +7,7 @@ Everything it knows comes from tables that exist already — nothing is listed t
 - the filter's scopes (monotui/render/row_filter.py SCOPES) as jumps: `:source east` filters to `@east`,
   `:namespace payments` (or `:ns payments`) to `ns:payments`, and a scope added there is a jump here;
 - a service name: `:cart-api` selects its row.
-`:team NAME` says that no owners are known while no filter scope is named `team`.
+`:team NAME` filters by the owner's team (the filter's `team:` scope).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from monotui.render.row_filter import SCOPES, Scope
 from monotui.ui.commands import COMMANDS, Command
-
-TEAM = "team"
 
 
 def words_of(command: Command) -> tuple[str, ...]:
@@ -52,8 +50,6 @@ def parse(text: str, services: set[str]) -> Parsed:
         if not argument:
             return Parsed(problem=f":{word} needs a name (:{word} NAME)")
         return Parsed(scope=SCOPE_WORDS[word], argument=argument)
-    if word == TEAM:
-        return Parsed(problem="no owners known: monotui does not know which team owns which service")
     if word in COMMAND_WORDS and not argument:
         return Parsed(command=COMMAND_WORDS[word])
     if words[0] in services and not argument:

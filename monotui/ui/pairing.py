@@ -1,6 +1,7 @@
 """Pairing on the rollouts screen: the operator shares the view (the `w` key), an observer started by
-`monotui serve --follow` follows it — the selected row, the filter, the open dialog — until it browses on its own
-(any key but `f`), and `f` follows again. The channel is monotui/follow.py: view state only, never an action."""
+`monotui serve --follow` follows it — the selected row, the filter, the open dialog (mirrored read-only:
+ui/screens/mirror.py) — until it browses on its own (any key but `f`, or Esc in the mirrored dialog), and `f`
+follows again. The channel is monotui/follow.py: view state only, never an action."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from monotui.config import Settings
 from monotui.follow import ShareServer, follow
 from monotui.text import clean
+from monotui.ui.screens.mirror import MirrorScreen, dialog_view
 
 
 class PairedScreen(Protocol):
@@ -49,6 +52,7 @@ class Pairing:
         self.connected = False
         self.state: dict[str, str] = {}  # the operator's last view
         self._task: asyncio.Task[None] | None = None
+        self.mirror: MirrorScreen | None = None  # the operator's dialog, drawn here read-only
 
     @property
     def observer(self) -> bool:
@@ -84,9 +88,11 @@ class Pairing:
         top = stack[-1] if stack else screen
         dialog = "" if top is screen else getattr(top, "follow_title", "") or type(top).__name__.removesuffix(
             "Screen")
+        kind, body, buttons = dialog_view(top) if top is not screen and isinstance(top, Screen) else ("", "", "")
         screen_filter = screen.filter_text
         self.share.publish({"row": screen.table.selected_key or "", "filter": screen_filter, "dialog": dialog,
-                            "actor": screen.settings.actor})
+                            "actor": screen.settings.actor, "dialog_kind": kind, "dialog_body": body,
+                            "dialog_buttons": buttons})
 
     @property
     def watching(self) -> int | None:
@@ -101,6 +107,8 @@ class Pairing:
 
     def _connected(self, up: bool) -> None:
         self.connected = up
+        if not up:
+            self._close_mirror()  # the operator left: their dialog is not open any more
         self.screen.refresh_views()
 
     def _received(self, state: dict[str, str]) -> None:
@@ -111,6 +119,35 @@ class Pairing:
 
     def apply(self) -> None:
         self.screen.show_view(self.state.get("row", ""), self.state.get("filter", ""))
+        self._mirror()
+
+    def _mirror(self) -> None:
+        """Open, update or close the mirror of the operator's dialog as their view says."""
+        state = self.state
+        kind = state.get("dialog_kind", "")
+        if not kind:
+            self._close_mirror()
+            return
+        view = (state.get("dialog", ""), kind, state.get("dialog_body", ""), state.get("dialog_buttons", ""))
+        if self.mirror is not None and self.mirror.is_attached:
+            self.mirror.show(*view)
+            return
+        if not self.screen.is_attached:
+            return
+        self.mirror = MirrorScreen(state.get("actor", ""), *view)
+        self.screen.app.push_screen(self.mirror, self._mirror_left)
+
+    def _mirror_left(self, _: None = None) -> None:
+        """The mirror was closed: by the operator closing theirs (still following), or by Esc here (browsing)."""
+        if self.mirror is None:
+            return
+        self.mirror = None
+        self.browsed()
+
+    def _close_mirror(self) -> None:
+        mirror, self.mirror = self.mirror, None  # closed by the operator: not a move of the observer's own
+        if mirror is not None and mirror.is_attached:
+            mirror.close()
 
     def browsed(self) -> None:
         """The observer moved, filtered or sorted on its own: it stops following."""
@@ -126,6 +163,8 @@ class Pairing:
         self.following = not self.following
         if self.following and self.state:
             self.apply()
+        elif not self.following:
+            self._close_mirror()
         self.screen.refresh_views()
 
     def banner(self) -> str:

@@ -29,6 +29,7 @@ from monotui.providers.argo_rollouts.kube import (
     KubeClient,
     Resource,
 )
+from monotui.providers.argo_rollouts.owners import owner_of
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
 from monotui.providers.kubernetes import EVENTS
@@ -200,7 +201,7 @@ class ArgoRolloutsProvider:
                                                successful=m.successful, failed=m.failed,
                                                inconclusive=m.inconclusive, error=m.error) for m in a.metrics])
                       for a in plugin.analysis_runs(ro, self.cache.in_namespace("AnalysisRun", namespace))],
-            errors=self._errors(ro),
+            errors=self._errors(ro), owner=owner_of(ro, self.config.owner_keys),
             resource_version=version if isinstance(version := plugin.metadata(ro).get("resourceVersion"), str)
             else None,
         )

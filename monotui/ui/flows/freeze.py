@@ -29,7 +29,8 @@ def start(host: FlowHost, unfreeze: bool) -> None:
 
     from monotui.ui.screens.confirm_freeze import ConfirmFreezeScreen
 
-    dialog = ConfirmFreezeScreen(plan)
+    owners = {step.rollout.service: engine.owner(step.rollout.service) for step in plan.steps}
+    dialog = ConfirmFreezeScreen(plan, owners)
     host.ask(dialog, confirmed, recheck=lambda: dialog.recheck(engine.freeze_target_changed(plan)))
 
 

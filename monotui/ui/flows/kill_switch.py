@@ -94,7 +94,7 @@ def confirm(host: FlowHost, source: str, flag: Flag, enabled: bool, why: Text | 
 
     from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 
-    dialog = ConfirmFlagScreen(plan, why)
+    dialog = ConfirmFlagScreen(plan, why, owner=host.engine.owner(flag.service) if flag.service else None)
     host.ask(dialog, confirmed, recheck=lambda: recheck(host.engine, dialog))
 
 

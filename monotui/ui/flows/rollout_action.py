@@ -38,7 +38,8 @@ def start(host: FlowHost, view: RolloutView, kind: ActionKind, why: Text | None 
 
     from monotui.ui.screens.confirm import ConfirmActionScreen
 
-    dialog = ConfirmActionScreen(plan, why, engine.others_acted(plan.source, plan.rollout, host.now()))
+    dialog = ConfirmActionScreen(plan, why, engine.others_acted(plan.source, plan.rollout, host.now()),
+                                 owner=engine.owner(plan.rollout.service))
     host.ask(dialog, confirmed, recheck=lambda: recheck(engine, dialog, host.now()))
 
 

@@ -31,7 +31,7 @@ def start(host: FlowHost, service: str, expire: bool) -> None:
 
         from monotui.ui.screens.silence import SilenceScreen
 
-        host.ask(SilenceScreen(service, source, len(alerts), expire), chosen)
+        host.ask(SilenceScreen(service, source, len(alerts), expire, owner=engine.owner(service)), chosen)
         return
 
 

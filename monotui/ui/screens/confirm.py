@@ -12,7 +12,9 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from monotui.engine.actions import ActionPlan
+from monotui.models import Owner
 from monotui.names import canonical
+from monotui.render.owners import owner_text
 from monotui.render.text import join, plain
 from monotui.ui.screens.dialog import CancelFirstDialog
 
@@ -90,9 +92,11 @@ def others_text(lines: list[str]) -> Text:
 
 
 class ConfirmActionScreen(PinnedConfirmation):
-    def __init__(self, plan: ActionPlan, why: Text | None = None, others: list[str] | None = None) -> None:
+    def __init__(self, plan: ActionPlan, why: Text | None = None, others: list[str] | None = None,
+                 owner: Owner | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.owner = owner  # "owner: payments-team, on call: …" (engine.owner)
         self.why = why  # opened on a suspect (`s`): its rank and the evidence
         self.others = list(others or [])  # "alice@bastion-2 paused this 40 s ago: 'investigating'"
         self.protected = plan.protected
@@ -105,6 +109,7 @@ class ConfirmActionScreen(PinnedConfirmation):
                          Text("in PRODUCTION?", style="bold"))
             yield Static(title, id="confirm-title", markup=False)
             yield Static(plan_text(self.plan), id="confirm-plan", markup=False)
+            yield Static(owner_text(self.owner), id="confirm-owner", markup=False)
             if self.why is not None:
                 yield Static(self.why, id="suspect-why", markup=False)
             if self.plan.resend:

@@ -10,7 +10,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from monotui.engine.flag_plan import FlagPlan
+from monotui.models import Owner
 from monotui.render.flags import plan_rows
+from monotui.render.owners import owner_text
 from monotui.render.text import join, plain
 from monotui.ui.screens.confirm import PinnedConfirmation
 
@@ -30,9 +32,10 @@ def flag_plan_text(plan: FlagPlan) -> Text:
 
 
 class ConfirmFlagScreen(PinnedConfirmation):
-    def __init__(self, plan: FlagPlan, why: Text | None = None) -> None:
+    def __init__(self, plan: FlagPlan, why: Text | None = None, owner: Owner | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.owner = owner  # of the flag's service (engine.owner)
         self.why = why  # opened on a suspect (`s`): its rank and the evidence
         self.protected = plan.protected
         self.protected_name = plan.flag.name
@@ -45,6 +48,7 @@ class ConfirmFlagScreen(PinnedConfirmation):
                          Text("in PRODUCTION?", style="bold"))
             yield Static(title, id="confirm-title", markup=False)
             yield Static(flag_plan_text(self.plan), id="confirm-plan", markup=False)
+            yield Static(owner_text(self.owner), id="confirm-owner", markup=False)
             if self.why is not None:
                 yield Static(self.why, id="suspect-why", markup=False)
             changed = Static("", id="target-changed", markup=False)

@@ -11,6 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from monotui.engine.freeze import FreezePlan
+from monotui.models import Owner
+from monotui.owners import owner_line
 from monotui.render.text import plain
 from monotui.ui.screens.confirm import PinnedConfirmation
 
@@ -29,9 +31,10 @@ class ConfirmFreezeScreen(PinnedConfirmation):
     #freeze-list { height: auto; max-height: 8; }
     """
 
-    def __init__(self, plan: FreezePlan) -> None:
+    def __init__(self, plan: FreezePlan, owners: dict[str, Owner | None] | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.owners = owners or {}  # each listed service's owner (engine.owner)
         self._said: str | None = None
 
     def recheck(self, changed: str | None, now_text: str | None = None) -> None:
@@ -55,6 +58,9 @@ class ConfirmFreezeScreen(PinnedConfirmation):
             with VerticalScroll(id="freeze-list"):
                 yield Static(Text("\n").join(plain(line, limit=300) for line in self.plan.lines()),
                              id="freeze-plan", markup=False)
+                yield Static(Text("\n").join(plain(f"  {service}: {owner_line(owner)}", limit=300)
+                                             for service, owner in self.owners.items()),
+                             id="confirm-owner", markup=False)
             changed = Static("", id="target-changed", markup=False)
             changed.display = False  # shown by `recheck` only
             yield changed

@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
+from monotui.models import Owner
+from monotui.render.owners import owner_text
 from monotui.render.text import join, plain
 from monotui.ui.screens.dialog import CancelFirstDialog
 
@@ -30,9 +32,11 @@ class SilenceRequest:
 
 
 class SilenceScreen(CancelFirstDialog[SilenceRequest]):
-    def __init__(self, service: str, source: str, alerts: int, expire: bool = False) -> None:
+    def __init__(self, service: str, source: str, alerts: int, expire: bool = False,
+                 owner: Owner | None = None) -> None:
         super().__init__()
         self.service, self.source, self.alerts, self.expire = service, source, alerts, expire
+        self.owner = owner  # of the service (engine.owner)
 
     def compose(self) -> ComposeResult:
         verb = "Expire the silences of" if self.expire else "Silence the alerts of"
@@ -41,6 +45,7 @@ class SilenceScreen(CancelFirstDialog[SilenceRequest]):
             yield Static(title.append("?", style="bold"), id="silence-title", markup=False)
             yield Static(join(Text(f"{self.alerts} alert(s) · source"), plain(self.source, limit=40)),
                          id="silence-plan", markup=False)
+            yield Static(owner_text(self.owner), id="confirm-owner", markup=False)
             if not self.expire:
                 yield Input("1h", placeholder="duration: 30m, 2h, 1d", id="duration", compact=True)
                 yield Input(placeholder="comment (required: why)", id="comment", compact=True)
