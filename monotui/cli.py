@@ -690,13 +690,14 @@ def run_kube_standin(port: int, fixtures: str | None, synthetic: int, namespaces
     if problem := missing("k8s", "`monotui kube-standin`"):
         return _fail(problem)
     from monotui.simulator import kube_api
+    from monotui.simulator.kube_pods import with_pods
 
     objects = []
     if fixtures:
         folder = Path(fixtures)
         if not folder.is_dir():
             return _fail(f"--fixtures: {folder} is not a folder")
-        objects += kube_api.load_fixtures(folder)
+        objects += with_pods(kube_api.load_fixtures(folder))  # each ReplicaSet's pods
     if synthetic:
         objects += kube_api.synthetic(synthetic, namespaces)
     if not objects:
