@@ -30,6 +30,7 @@ from monotui.models import (
 )
 from monotui.providers.argo_rollouts import actors
 from monotui.providers.argo_rollouts import patches as plugin_patches
+from monotui.providers.argo_rollouts import pods as plugin_pods
 from monotui.providers.argo_rollouts import status as plugin
 from monotui.providers.argo_rollouts.kube import (
     ANALYSIS_RUNS,
@@ -42,10 +43,10 @@ from monotui.providers.argo_rollouts.kube import (
 )
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
-from monotui.providers.kubernetes import EVENTS
+from monotui.providers.kubernetes import EVENTS, PODS
 
 log = logging.getLogger(__name__)
-WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
+WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS, PODS)  # pods: skipped where RBAC forbids them
 _PHASES = {p.value: p for p in Phase}
 BATCH_WINDOW_S = 0.02  # events arriving this close together become one update
 def relist_delay(fruitless: int, config: ArgoRolloutsSourceConfig, rng: random.Random | None = None) -> float:
@@ -91,6 +92,15 @@ class Cache:
         self.objects: dict[str, dict[Key, dict[str, Any]]] = {r.kind: {} for r in WATCHED}
         # a set: uids are unique in a cluster, but the plugin's own fixtures give six rollouts one uid
         self.rollout_by_uid: dict[str, set[Key]] = {}
+        self.pods_by_hash: dict[Key, dict[str, dict[str, Any]]] = {}  # (namespace, pod template hash) → pods
+
+    def _index_pod(self, obj: dict[str, Any], keep: bool) -> None:
+        namespace, name = self.key(obj)
+        pods = self.pods_by_hash.setdefault((namespace, plugin_pods.pod_hash(obj)), {})
+        if keep:
+            pods[name] = obj
+        else:
+            pods.pop(name, None)
 
     @staticmethod
     def key(obj: dict[str, Any]) -> Key:
@@ -98,14 +108,21 @@ class Cache:
         return str(meta.get("namespace", "")), str(meta.get("name", ""))
 
     def put(self, kind: str, obj: dict[str, Any]) -> None:
+        old = self.objects[kind].get(self.key(obj))
         self.objects[kind][self.key(obj)] = obj
+        if kind == "Pod":
+            if old is not None:
+                self._index_pod(old, False)
+            self._index_pod(obj, True)
         if kind == "Rollout":
             uid = plugin.metadata(obj).get("uid")
             if isinstance(uid, str):
                 self.rollout_by_uid.setdefault(uid, set()).add(self.key(obj))
 
     def remove(self, kind: str, obj: dict[str, Any]) -> None:
-        self.objects[kind].pop(self.key(obj), None)
+        old = self.objects[kind].pop(self.key(obj), None)
+        if kind == "Pod" and old is not None:
+            self._index_pod(old, False)
         if kind == "Rollout":
             self.rollout_by_uid.get(str(plugin.metadata(obj).get("uid")), set()).discard(self.key(obj))
 
@@ -113,6 +130,8 @@ class Cache:
         self.objects[kind] = {}
         if kind == "Rollout":
             self.rollout_by_uid = {}
+        if kind == "Pod":
+            self.pods_by_hash = {}
         for obj in items:
             self.put(kind, obj)
 
@@ -125,6 +144,10 @@ class Cache:
             uid = plugin._map(ref).get("uid")
             if uid in self.rollout_by_uid:
                 out |= self.rollout_by_uid[uid]
+            elif plugin._map(ref).get("kind") == "ReplicaSet":  # a pod: the rollouts of its ReplicaSet
+                rs = self.objects["ReplicaSet"].get((self.key(obj)[0], plugin._str(plugin._map(ref).get("name"))))
+                if rs is not None:
+                    out |= self.owners("ReplicaSet", rs)
             elif plugin._map(ref).get("kind") == "Experiment":
                 for exp in self.objects["Experiment"].values():
                     if plugin.metadata(exp).get("uid") == uid:
@@ -212,6 +235,8 @@ class ArgoRolloutsProvider:
                                                inconclusive=m.inconclusive, error=m.error) for m in a.metrics])
                       for a in plugin.analysis_runs(ro, self.cache.in_namespace("AnalysisRun", namespace))],
             errors=self._errors(ro),
+            instances=plugin_pods.instances(
+                rs_infos, lambda pod_hash: self.cache.pods_by_hash.get((namespace, pod_hash), {}).values()),
             resource_version=version if isinstance(version := plugin.metadata(ro).get("resourceVersion"), str)
             else None,
         )
@@ -289,11 +314,19 @@ class ArgoRolloutsProvider:
         for resource in WATCHED:
             items: list[dict[str, Any]] = []
             versions[resource] = {}
-            for scope in self._scopes():
-                found, rv = await self.kube.list(resource, scope)
-                self.list_requests += 1
-                items += found
-                versions[resource][scope] = rv
+            try:
+                for scope in self._scopes():
+                    found, rv = await self.kube.list(resource, scope)
+                    self.list_requests += 1
+                    items += found
+                    versions[resource][scope] = rv
+            except ProviderError as e:
+                if resource is not PODS or e.status != 403:
+                    raise
+                # without the right to list pods the rollouts still work: no pods are shown
+                log.warning("%s: pods cannot be listed (%s): no pods are shown", self.name, e.message)
+                del versions[resource]
+                items = []
             self.cache.replace(resource.kind, items)
         if self.events_readable:
             versions[EVENTS] = {}
