@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monotui.config import Settings, security_warnings
+from monotui.engine import logs
 from monotui.engine.actions import ActionPlan
 from monotui.engine.audit import AuditLog, Stage, audit_log_for
 from monotui.engine.flag_actions import FlagActions
@@ -295,6 +296,13 @@ class Engine:
                 except ProviderError:
                     return None
         return None
+
+    def can_stream_logs(self, source: str) -> bool:
+        return logs.can_stream(self.providers, source)
+
+    def logs(self, source: str, rollout: Rollout, request: logs.LogRequest) -> AsyncIterator[logs.LogLine]:
+        """The rollout's instances' log lines, cleaned (engine/logs.py); raises ProviderError."""
+        return logs.stream(self.providers, source, rollout, request)
 
     def _own_toggle(self, source: str, change: FlagChange) -> str | None:
         """A flag change that monotui made (a kill switch in this audit log: same source, flag, project,

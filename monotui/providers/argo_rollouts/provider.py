@@ -20,6 +20,7 @@ from monotui.models import (
     Analysis,
     Event,
     ImageTag,
+    LogLine,
     Metric,
     Phase,
     RevisionInfo,
@@ -28,7 +29,7 @@ from monotui.models import (
     Strategy,
     checked,
 )
-from monotui.providers.argo_rollouts import actors
+from monotui.providers.argo_rollouts import actors, pod_logs
 from monotui.providers.argo_rollouts import patches as plugin_patches
 from monotui.providers.argo_rollouts import pods as plugin_pods
 from monotui.providers.argo_rollouts import status as plugin
@@ -44,6 +45,7 @@ from monotui.providers.argo_rollouts.kube import (
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
 from monotui.providers.kubernetes import EVENTS, PODS
+from monotui.providers.log_stream import LogRequest
 
 log = logging.getLogger(__name__)
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS, PODS)  # pods: skipped where RBAC forbids them
@@ -588,6 +590,17 @@ class ArgoRolloutsProvider:
         if isinstance(version, str):
             body = plugin_patches.pinned(plugin_patches.Patch("", content_type, body), version)
         return await self.kube.patch(ROLLOUTS, namespace, name, subresource, content_type, body)
+
+    async def logs(self, rollout: Rollout, request: LogRequest) -> AsyncIterator[LogLine]:
+        """The canary's (or the stable revision's) pods' logs, as `kubectl logs -l … --prefix -f` reads them."""
+        namespace, _, name = rollout.id.partition("/")
+        ro = self.cache.objects["Rollout"].get((namespace, name))
+        if ro is None:
+            raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
+        revisions = {i.pod_hash: i.revision for i in plugin.replica_set_info(
+            ro, self.cache.in_namespace("ReplicaSet", namespace))}
+        async for line in pod_logs.stream(self.kube, ro, revisions, request):
+            yield line
 
     async def aclose(self) -> None:
         await self.kube.aclose()
