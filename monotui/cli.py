@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monotui import __version__
+from monotui import __version__, cli_logs
 from monotui.cli_config import config_group
 from monotui.engine.actions import ROLLOUT_ACTIONS, ActionSpec
 from monotui.models import ActionKind, as_json
@@ -369,6 +369,15 @@ _command("unfreeze", "Lift the freeze and resume only what it paused (each still
          [*_global_params(),
           _Once(["--source"], metavar="NAME", help="only this source"),
           click.Option(["--yes", "-y"], is_flag=True, help="do not ask for confirmation")], _unfreeze)
+
+
+def _logs(ctx: click.Context, **options: Any) -> int:
+    from monotui.cli_logs import run_logs
+
+    return asyncio.run(run_logs(_settings(global_options(ctx)), **options))
+
+
+_command("logs", cli_logs.HELP, [*_global_params(), *cli_logs.params()], _logs)
 
 
 def _completion(ctx: click.Context, shell: str) -> int:

@@ -10,7 +10,7 @@ from monotui.providers import ProviderError, Source
 from monotui.providers.log_stream import LogRequest, LogStreamer, Which
 from monotui.text import clean
 
-__all__ = ["LINE_LIMIT", "LogLine", "LogRequest", "Which", "can_stream", "prefix", "stream"]
+__all__ = ["LINE_LIMIT", "LogLine", "LogRequest", "ProviderError", "Which", "can_stream", "prefix", "stream"]
 
 LINE_LIMIT = 4000  # characters of one line kept (the rest cut with an ellipsis)
 

@@ -173,6 +173,18 @@ def _follow(command: Command, context: Context) -> Answer:
     return ACTS
 
 
+LOGS = Capability("logs", lambda engine, source: engine.can_stream_logs(source))
+
+
+def _logs(command: Command, context: Context) -> Answer:
+    view = context.selected_view()
+    if view is None:
+        return Answer(None, SELECT_FIRST)
+    if not context.engine.can_stream_logs(view.source):
+        return Answer(False, f"logs: source {clean(view.source, 40)} has no logs")
+    return ACTS
+
+
 Rule = Callable[["Command", Context], Answer]
 
 
@@ -263,6 +275,8 @@ COMMANDS: tuple[Command, ...] = (
             show=False, rule=_share),
     Command("follow", "f", "follow", "Follow", "Follow the operator's view again (or stop following)", show=False,
             rule=_follow),
+    Command("logs", "l", "logs", "Logs", "Stream the selected rollout's canary logs (its instances' lines, "
+            "following; t: the stable revision's)", show=False, needs=LOGS, rule=_logs),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
     Command("quit", "q", "app.quit", "Quit", "Leave monotui"),  # the app's own action
 )
