@@ -87,7 +87,7 @@ class PodLogs:
     def since(self, key: Key, after: datetime | None, tail: int | None) -> list[Entry]:
         with self.lock:
             entries = [e for e in self.lines.get(key, ()) if after is None or e[1] >= after]
-        return entries[-tail:] if tail is not None else entries
+        return entries if tail is None else entries[-tail:] if tail > 0 else []
 
 
 def _status(code: int, reason: str, message: str) -> JSONResponse:
