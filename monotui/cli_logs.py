@@ -42,8 +42,8 @@ def params() -> list[click.Parameter]:
         click.Option(["--stable", "which"], flag_value="stable", help="the stable revision's instances"),
         click.Option(["--since"], metavar="DURATION", callback=_duration,
                      help="only lines written in the last DURATION (30s, 10m, 2h)"),
-        click.Option(["--tail"], type=click.IntRange(min=0), metavar="N", help="only the last N lines of each "
-                     "instance"),
+        click.Option(["--tail"], type=click.IntRange(min=0), metavar="N", help="only the last N lines (of each pod "
+                     "on Kubernetes)"),
         click.Option(["--container", "-c"], metavar="NAME", help="only this container (default: all)"),
         click.Option(["--follow", "-f"], is_flag=True, help="keep printing new lines until Ctrl+C"),
         click.Option(["--source"], metavar="NAME", help="the source the service is in, when several have it"),
