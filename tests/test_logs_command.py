@@ -20,6 +20,7 @@ from monotui.models import LogLine, Rollout, Strategy
 from monotui.simulator.instances import log_feed
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.server import SimulatorServer
+from monotui.simulator.world import World
 
 from .conftest import make_world
 from .test_cli import config
@@ -27,7 +28,7 @@ from .test_cli import config
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bad_canary() -> tuple[object, str]:
+def bad_canary() -> tuple[World, str]:
     world = make_world(instances=True)
     service = next(iter(world.services))
     world.deploy(service, bad=True, strategy=Strategy.CANARY)
@@ -37,7 +38,7 @@ def bad_canary() -> tuple[object, str]:
 def test_logs_prints_the_canary_and_the_stable_lines(tmp_path: Path, audit_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     world, service = bad_canary()
-    with SimulatorServer(world, tick_interval=None) as sim:  # type: ignore[arg-type]
+    with SimulatorServer(world, tick_interval=None) as sim:
         path = config(tmp_path, sim.url, audit_path)
         rollout = sim.world.rollout(service)
         canary = [i.name for i in rollout.instances if i.revision == rollout.revision]
@@ -58,7 +59,7 @@ def test_since_takes_durations() -> None:
 
 def test_logs_follow_stops_cleanly_on_ctrl_c(tmp_path: Path, audit_path: Path) -> None:
     world, service = bad_canary()
-    with SimulatorServer(world, tick_interval=None) as sim:  # type: ignore[arg-type]
+    with SimulatorServer(world, tick_interval=None) as sim:
         path = config(tmp_path, sim.url, audit_path)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         process = subprocess.Popen([sys.executable, "-m", "monotui", "logs", service, "--follow", "--since", "10m",
@@ -67,7 +68,7 @@ def test_logs_follow_stops_cleanly_on_ctrl_c(tmp_path: Path, audit_path: Path) -
         try:
             assert process.stdout is not None
             rollout = sim.world.rollout(service)
-            log_feed(sim.world).write(service, rollout.instances[0].name, "ERROR followed-3318",  # type: ignore
+            log_feed(sim.world).write(service, rollout.instances[0].name, "ERROR followed-3318",
                                       revision=rollout.revision)
             while "followed-3318" not in (line := process.stdout.readline()):
                 assert line, "the stream ended before the line came"
@@ -85,13 +86,12 @@ def test_the_deploy_api_serves_instances_and_logs_as_documented() -> None:
     doc = openapi_document()
     assert "instances" in doc["components"]["schemas"]["Rollout"]["properties"]
     assert "/v1/rollouts/{rollout_id}/logs" in doc["paths"]
-    with SimulatorServer(world, tick_interval=None) as sim:  # type: ignore[arg-type]
-        with httpx.Client(base_url=sim.url) as client:
-            rollout = msgspec.json.decode(client.get(f"/v1/rollouts/{service}").content, type=Rollout)
-            assert {i.revision for i in rollout.instances} == {rollout.revision,
-                                                               rollout.stable.revision}  # type: ignore[union-attr]
-            answer = client.get(f"/v1/rollouts/{service}/logs", params={"revision": "canary", "tail": "5"})
-            assert answer.headers["content-type"].startswith("application/x-ndjson")
-            lines = [msgspec.json.decode(raw, type=LogLine) for raw in answer.content.splitlines()]
-            assert 0 < len(lines) <= 5 and {line.revision for line in lines} == {rollout.revision}
-            assert client.get("/v1/rollouts/nope/logs").status_code == 404
+    with SimulatorServer(world, tick_interval=None) as sim, httpx.Client(base_url=sim.url) as client:
+        rollout = msgspec.json.decode(client.get(f"/v1/rollouts/{service}").content, type=Rollout)
+        assert rollout.stable is not None
+        assert {i.revision for i in rollout.instances} == {rollout.revision, rollout.stable.revision}
+        answer = client.get(f"/v1/rollouts/{service}/logs", params={"revision": "canary", "tail": "5"})
+        assert answer.headers["content-type"].startswith("application/x-ndjson")
+        lines = [msgspec.json.decode(raw, type=LogLine) for raw in answer.content.splitlines()]
+        assert 0 < len(lines) <= 5 and {line.revision for line in lines} == {rollout.revision}
+        assert client.get("/v1/rollouts/nope/logs").status_code == 404

@@ -32,6 +32,12 @@ async def stream(providers: Mapping[str, Source], source: str, rollout: Rollout,
     provider = providers.get(source)
     if not isinstance(provider, LogStreamer):
         raise ProviderError("not_found", f"source {clean(source, 40)} has no logs")
+    names: dict[tuple[str, str], tuple[str, str]] = {}  # the few instance and container names, cleaned once
     async for line in provider.logs(rollout, request):
-        yield LogLine(time=line.time, instance=clean(line.instance, 120), container=clean(line.container, 80),
-                      revision=line.revision, message=clean(line.message, LINE_LIMIT))
+        name = names.get((line.instance, line.container))
+        if name is None:
+            if len(names) > 1000:
+                names.clear()
+            name = names[(line.instance, line.container)] = (clean(line.instance, 120), clean(line.container, 80))
+        yield LogLine(time=line.time, instance=name[0], container=name[1], revision=line.revision,
+                      message=clean(line.message, LINE_LIMIT))

@@ -10,6 +10,7 @@ markup: `[bold]` shows as it is written).
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from monotui.text import clean
 
 RING_LINES = 5_000
 FLUSH_S = 0.1
+YIELD_EVERY = 64  # lines read before the keys get their turn (a chunk of a fast stream holds thousands)
 
 
 @dataclass
@@ -103,8 +105,10 @@ class LogScreen(Screen[None]):
                 stream.lines.append(text)
                 stream.pending.append(text)
                 stream.received += 1
-                if len(stream.pending) > RING_LINES:
-                    del stream.pending[:-RING_LINES]
+                if stream.received % YIELD_EVERY == 0:
+                    if len(stream.pending) > RING_LINES:
+                        del stream.pending[:-RING_LINES]
+                    await asyncio.sleep(0)  # a chunk's lines arrive without a pause: let keys and paints in
             stream.state = "ended"
         except ProviderError as e:
             stream.state = f"error: {clean(e.message, 300)}"
@@ -151,7 +155,7 @@ class LogScreen(Screen[None]):
                  f"{len(stream.lines)} lines"]
         if self.needle:
             parts.append(f"/{clean(self.needle, 40)}")
-        self.title_line.update(Text(" · ".join(p for p in parts if p), style="bold"))
+        self.title_line.update(Text(" · ".join(p for p in parts if p), style="bold"), layout=False)  # one line, always
 
     # ---- keys ---------------------------------------------------------------------------------------------
 
