@@ -83,7 +83,7 @@ class LogScreen(Screen[None]):
         self.search.display = False
         self.log_widget.focus()
         self._start(self.shown)
-        self.set_interval(FLUSH_S, self._flush)
+        self.set_interval(FLUSH_S, self._draw_new)
         self._show_title()
 
     # ---- reading ------------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class LogScreen(Screen[None]):
         needle = self.needle.lower()
         return [line for line in lines if needle in line.lower()]
 
-    def _flush(self) -> None:
+    def _draw_new(self) -> None:
         stream = self.streams[self.shown]
         for other in self.streams.values():
             if other is not stream:
