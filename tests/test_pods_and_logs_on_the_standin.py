@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,3 +144,44 @@ def test_kubectl_logs_follow_and_options(kube: KubeStandin, tmp_path: Path) -> N
     finally:
         follower.terminate()
         follower.wait(30)
+
+
+async def test_l_on_an_argo_row_follows_the_canary_pods(kube: KubeStandin, tmp_path: Path,
+                                                         make_settings: Any) -> None:
+    from monotui.engine.core import Engine
+    from monotui.ui.screens.logs import LogScreen
+
+    from .conftest import wait_until
+    from .ui_helpers import cell, make_app, panel_text, rows_loaded, select
+
+    kubeconfig = kube.kubeconfig(tmp_path / "kubeconfig")
+    engine = Engine(make_settings({"name": "k8s", "kind": "argo-rollouts", "kubeconfig": str(kubeconfig),
+                                   "context": "standin", "timeout": 5}))
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await rows_loaded(app)
+        key = f"k8s/{NS}/canary-demo"
+        select(app, key)
+        await pilot.pause()
+        await wait_until(lambda: CANARY_POD in panel_text(app, "detail"), timeout=20, what="the pods")
+        detail = panel_text(app, "detail")
+        assert "r31 canary 0/1 ready" in detail and "r30 stable 5/5 ready" in detail
+        assert "ImagePullBackOff" in detail
+        assert "⚠0/1" in cell(app, key, "status")
+        await pilot.press("l")
+        await wait_until(lambda: isinstance(app.screen, LogScreen), timeout=20, what="the log view")
+        screen = app.screen
+        assert isinstance(screen, LogScreen)
+
+        def shown() -> list[str]:
+            return [str(line) for line in screen.log_widget.lines]
+
+        await wait_until(lambda: any("readiness probe failed" in line for line in shown()), timeout=20,
+                         what="the canary pod's lines")
+        assert all(line.startswith(f"[pod/{CANARY_POD}/canary-demo] ") for line in shown())
+        written = time.monotonic()
+        kube.store.pod_logs.write(NS, CANARY_POD, "canary-demo", "ERROR [red]literal[/red] 6612")
+        await wait_until(lambda: any(line.endswith("ERROR [red]literal[/red] 6612") for line in shown()),
+                         timeout=10, step=0.01, what="the new line")
+        assert time.monotonic() - written <= 1.0
+    await engine.aclose()
