@@ -185,3 +185,47 @@ async def test_l_on_an_argo_row_follows_the_canary_pods(kube: KubeStandin, tmp_p
                          timeout=10, step=0.01, what="the new line")
         assert time.monotonic() - written <= 1.0
     await engine.aclose()
+
+
+async def test_c_in_the_log_view_shows_one_container_then_the_other(tmp_path: Path, make_settings: Any) -> None:
+    from monotui.engine.core import Engine
+    from monotui.ui.screens.logs import LogScreen
+
+    from .conftest import wait_until
+    from .ui_helpers import make_app, rows_loaded, select
+
+    objects = [o for o in load_fixtures(fixtures_dir() / "canary")
+               if not (o["kind"] == "Pod" and o["metadata"]["name"] == CANARY_POD)]
+    for o in objects:
+        if o["kind"] == "ReplicaSet" and o["metadata"]["name"] == "canary-demo-65fb5ffc84":
+            o["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "envoy:v1"})
+    with KubeStandin(with_pods(objects)) as kube:
+        kubeconfig = kube.kubeconfig(tmp_path / "kubeconfig")
+        pod = next(p["metadata"]["name"] for p in kube.store.objects["Pod"].values()
+                   if p["metadata"]["name"].startswith("canary-demo-65fb5ffc84-"))
+        kube.store.pod_logs.write(NS, pod, "sidecar", "sidecar says 1")
+        kube.store.pod_logs.write(NS, pod, "canary-demo", "app says 1")
+        engine = Engine(make_settings({"name": "k8s", "kind": "argo-rollouts", "kubeconfig": str(kubeconfig),
+                                       "context": "standin", "timeout": 5}))
+        app = make_app(engine)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app)
+            select(app, f"k8s/{NS}/canary-demo")
+            await pilot.press("l")
+            await wait_until(lambda: isinstance(app.screen, LogScreen), timeout=20, what="the log view")
+            screen = app.screen
+            assert isinstance(screen, LogScreen)
+
+            def shown() -> list[str]:
+                return [str(line) for line in screen.log_widget.lines]
+
+            await wait_until(lambda: {"sidecar says 1", "app says 1"} <= {line.split("] ", 1)[-1] for line in shown()},
+                             timeout=20, what="both containers")
+            await pilot.press("c")
+            await wait_until(lambda: shown() == [f"[pod/{pod}/canary-demo] app says 1"], timeout=20,
+                             what="the app container alone")
+            await pilot.press("c")
+            await wait_until(lambda: shown() == [f"[pod/{pod}/sidecar] sidecar says 1"], timeout=20,
+                             what="the sidecar alone")
+            assert "-c sidecar" in str(screen.title_line.content)
+        await engine.aclose()

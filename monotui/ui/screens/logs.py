@@ -50,6 +50,7 @@ class LogScreen(Screen[None]):
         Binding("slash", "search", "Search", key_display="/", id="logs.search"),
         Binding("p", "pause", "Pause", id="logs.pause"),
         Binding("t", "switch", "Canary/stable", id="logs.toggle"),
+        Binding("c", "container", "Container", id="logs.container"),
     ]
     DEFAULT_CSS = """
     LogScreen { layout: vertical; }
@@ -63,16 +64,17 @@ class LogScreen(Screen[None]):
         super().__init__()
         self.engine = engine
         self.view = view
-        self.streams = {w: Stream(w) for w in ("canary", "stable")}
+        self.streams: dict[Which, Stream] = {"canary": Stream("canary"), "stable": Stream("stable")}
         self.shown: Which = which
         self.paused = False
         self.needle = ""
+        self.container: str | None = None  # one container's lines, or every container's (None)
 
     def compose(self) -> ComposeResult:
         self.title_line = Static("", id="logs-title", markup=False)
         self.log_widget = Log(max_lines=RING_LINES, auto_scroll=True, id="logs")
         self.search = Input(placeholder="search: show only lines holding…", id="logs-search", compact=True)
-        self.keys_line = Static(Text("esc back · / search · p pause · t canary/stable"), id="logs-keys",
+        self.keys_line = Static(Text("esc back · / search · p pause · t canary/stable · c container"), id="logs-keys",
                                 markup=False)
         yield self.title_line
         yield self.log_widget
@@ -96,7 +98,7 @@ class LogScreen(Screen[None]):
         self.run_worker(self._follow(stream), group=f"logs-{which}", exit_on_error=False)
 
     async def _follow(self, stream: Stream) -> None:
-        request = LogRequest(which=stream.which, tail=200, follow=True)
+        request = LogRequest(which=stream.which, container=self.container, tail=200, follow=True)
         stream.state = "following"
         try:
             async for line in self.engine.logs(self.view.source, self.view.rollout, request):
@@ -153,6 +155,8 @@ class LogScreen(Screen[None]):
         parts = [f"Logs · {clean(r.service, 40)} · {self.shown}",
                  f"r{revision}" if revision is not None else "", "PAUSED" if self.paused else stream.state,
                  f"{len(stream.lines)} lines"]
+        if self.container:
+            parts.append(f"-c {clean(self.container, 40)}")
         if self.needle:
             parts.append(f"/{clean(self.needle, 40)}")
         self.title_line.update(Text(" · ".join(p for p in parts if p), style="bold"), layout=False)  # one line, always
@@ -183,6 +187,21 @@ class LogScreen(Screen[None]):
         if not self.paused:
             self._redraw()  # what came meanwhile (the ring's last lines)
         self._show_title()
+
+    def action_container(self) -> None:
+        """Every container's lines, then each container's alone, in turn."""
+        names = sorted({c for i in self.view.rollout.instances for c in i.container_names})
+        if len(names) < 2:
+            self.notify("its instances run one container: every line is shown already", severity="warning",
+                        timeout=4, markup=False)
+            return
+        choices: list[str | None] = [None, *names]
+        self.container = choices[(choices.index(self.container) + 1) % len(choices)]
+        for which in list(self.streams):
+            self.workers.cancel_group(self, f"logs-{which}")
+            self.streams[which] = Stream(which)
+        self._start(self.shown)
+        self._redraw()
 
     def action_switch(self) -> None:
         self.shown = "stable" if self.shown == "canary" else "canary"
