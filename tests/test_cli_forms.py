@@ -175,7 +175,7 @@ def test_help_lists_every_command_with_a_description(flag: str, env: dict[str, s
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: monotui [OPTIONS] [COMMAND]")
     commands = {"demo", "simulate", "kube-standin", "serve", "status", "flags", "flag", "completion", "config",
-                "freeze", "unfreeze", *(s.kind.value for s in ROLLOUT_ACTIONS)}
+                "freeze", "unfreeze", "logs", *(s.kind.value for s in ROLLOUT_ACTIONS)}
     listed = dict(re.findall(r"^  ([a-z-]+) +(\S.*)$", proc.stdout.split("Commands:")[1].split("\n\n")[0], re.M))
     assert set(listed) == commands
     assert all(description.strip() for description in listed.values())
@@ -223,7 +223,7 @@ def test_version_before_or_after_a_command(env: dict[str, str]) -> None:
 
 def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env: dict[str, str]) -> None:
     config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9", tmp_path / "audit.log")
-    # in one process, so that nineteen commands do not cost nineteen interpreters
+    # in one process, so that twenty commands do not cost twenty interpreters
     code = (f"import sys\nfrom monotui.cli import main, cli\nfor name in cli.commands:\n"
             f"    glob = [] if name in {sorted(READS_NO_CONFIG)!r} else ['--config', {config!r}]\n"
             "    for argv in ([*glob, name, '--help'], [name, '-h', *glob]):\n"
@@ -232,7 +232,7 @@ def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     exits = re.findall(r"^EXIT (\S+) (\d+)$", proc.stdout, re.M)
-    assert len(exits) == 2 * 19 and all(code == "0" for _, code in exits), proc.stdout
+    assert len(exits) == 2 * 20 and all(code == "0" for _, code in exits), proc.stdout
     usages = re.findall(r"^Usage: monotui ([a-z-]+) ", proc.stdout, re.M)
     assert sorted(usages) == sorted(name for name, _ in exits)
 
