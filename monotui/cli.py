@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monotui import __version__
+from monotui import __version__, cli_logs
 from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind, ActionSpec
 from monotui.cli_config import config_group
 from monotui.cli_help import WholeHelpGroup
@@ -453,6 +453,15 @@ _command("diff", "What changed between two revisions (images, environment, args,
           _Once(["--source"], metavar="NAME", help="the source, when several have this service")], _diff)
 
 
+def _logs(ctx: click.Context, **options: Any) -> int:
+    from monotui.cli_logs import run_logs
+
+    return asyncio.run(run_logs(_settings(global_options(ctx)), **options))
+
+
+_command("logs", cli_logs.HELP, [*_global_params(), *cli_logs.params()], _logs)
+
+
 def _completion(ctx: click.Context, shell: str) -> int:
     from click.shell_completion import get_completion_class
 
@@ -583,6 +592,11 @@ def _world(services: int, seed: int, deploy_interval: float, bad_probability: fl
 
         story.tell(world, DEMO_PROTECTED)
     return world
+
+
+    return World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
+                           bad_probability=bad_probability, auto_rollback=auto_rollback,
+                           staged_auto_rollback=staged, instances=True))
 
 
 DEMO_UNLEASH_TOKEN_ENV = "MONOTUI_DEMO_UNLEASH_TOKEN"  # `demo --unleash`: the real Unleash's admin token
@@ -806,13 +820,14 @@ def run_kube_standin(port: int, fixtures: str | None, synthetic: int, namespaces
     if problem := missing("k8s", "`monotui kube-standin`"):
         return _fail(problem)
     from monotui.simulator import kube_api
+    from monotui.simulator.kube_pods import with_pods
 
     objects = []
     if fixtures:
         folder = Path(fixtures)
         if not folder.is_dir():
             return _fail(f"--fixtures: {folder} is not a folder")
-        objects += kube_api.load_fixtures(folder)
+        objects += with_pods(kube_api.load_fixtures(folder))  # each ReplicaSet's pods
     if synthetic:
         objects += kube_api.synthetic(synthetic, namespaces)
     if not objects:

@@ -128,6 +128,32 @@ class Owner(_Model, frozen=True, kw_only=True, omit_defaults=True):
     dashboard: Annotated[str, Meta(description="the service dashboard's URL (shown as text)")] = ""
 
 
+class Instance(_Model, frozen=True, kw_only=True):
+    """One running instance of a revision (a Kubernetes pod), as `kubectl get pods` shows it."""
+
+    name: str
+    revision: Annotated[int | None, Meta(description="the revision it runs")] = None
+    phase: Annotated[str, Meta(description="Pending, Running, Succeeded, Failed, Unknown")] = "Running"
+    status: Annotated[str, Meta(description="what `kubectl get pods` shows in STATUS when it is not the phase "
+                                            "(CrashLoopBackOff, Terminating, OOMKilled…); empty: the phase")] = ""
+    ready: Annotated[int, Meta(ge=0, description="containers ready")] = 0
+    containers: Annotated[int, Meta(ge=0, description="containers in all")] = 0
+    restarts: Annotated[int, Meta(ge=0, description="container restarts, summed")] = 0
+    started_at: AwareDatetime | None = None
+    node: str = ""
+    container_names: list[str] = []
+
+
+class LogLine(_Model, frozen=True, kw_only=True):
+    """One line an instance wrote (the deploy API's logs endpoint sends one per line, newline-delimited JSON)."""
+
+    time: AwareDatetime | None = None
+    instance: Annotated[str, Meta(description="the instance (pod) that wrote it")] = ""
+    container: str = ""
+    revision: int | None = None
+    message: str
+
+
 class Rollout(_Model, frozen=True, kw_only=True):
     """One live rollout: the newest release of one service in one environment."""
 
@@ -163,6 +189,9 @@ class Rollout(_Model, frozen=True, kw_only=True):
         "one: an action is pinned to the version that was confirmed")] = None
     owner: Annotated[Owner | None, Meta(description="optional: who owns the service (team, on call, runbook, "
                                               "dashboard)")] = None
+    instances: Annotated[list[Instance], Meta(
+        description="optional: the instances (pods) running the current and the stable revision, each with its "
+        "revision")] = []
 
     def __post_init__(self) -> None:
         if self.max_weight > 0:

@@ -55,6 +55,8 @@ BENCHES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "idle_split": ([], {"idle_split": ["cpu_fraction", "paint_s", "refresh_views_s", "frames"]}),
     "unleash_poll": ([], {"unleash_poll": ["first_poll_s", "first_poll_requests", "later_poll_s_median"]}),
     "unleash_startup": ([], {"unleash_startup": ["postgres_s.median", "unleash_s.median", "total_s.median"]}),
+    "logs": ([], {"log_stream_keys": ["streaming.key_to_frame_ms_p95", "baseline_quiet.key_to_frame_ms_p95",
+                                      "load_average_1m"]}),
 }
 # how many of each figure a smoke run prints (one per size, mode or case)
 COUNTS = {"scale": 2, "hostile": 2}

@@ -183,7 +183,7 @@ def test_help_lists_every_command_with_a_description(flag: str, env: dict[str, s
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: monotui [OPTIONS] [COMMAND]")
     commands = {"demo", "simulate", "kube-standin", "serve", "status", "flags", "flag", "completion", "config",
-                "freeze", "unfreeze", "timeline", "history", "diff", *(s.kind.value for s in ROLLOUT_ACTIONS)}
+                "freeze", "unfreeze", "timeline", "history", "diff", "logs", *(s.kind.value for s in ROLLOUT_ACTIONS)}
     listed = dict(re.findall(r"^  ([a-z-]+) +(\S.*)$", proc.stdout.split("Commands:")[1].split("\n\n")[0], re.M))
     assert set(listed) == commands
     assert all(description.strip() for description in listed.values())
@@ -240,7 +240,7 @@ def test_every_command_has_help_with_global_options_anywhere(tmp_path: Path, env
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     exits = re.findall(r"^EXIT (\S+) (\d+)$", proc.stdout, re.M)
-    assert len(exits) == 2 * 22 and all(code == "0" for _, code in exits), proc.stdout
+    assert len(exits) == 2 * 23 and all(code == "0" for _, code in exits), proc.stdout
     usages = re.findall(r"^Usage: monotui ([a-z-]+) ", proc.stdout, re.M)
     assert sorted(usages) == sorted(name for name, _ in exits)
 

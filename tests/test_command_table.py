@@ -51,6 +51,9 @@ class FakeEngine:
     def can_flag(self, source: str) -> bool:
         return False
 
+    def can_stream_logs(self, source: str) -> bool:
+        return False
+
     def read_only(self, source: str) -> bool:
         return False
 

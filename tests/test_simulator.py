@@ -149,7 +149,8 @@ def test_openapi_document_is_served_and_lists_every_operation(sim: SimulatorServ
     assert set(doc["paths"]) == {"/v1/rollouts", "/v1/rollouts/{rollout_id}",
                                  "/v1/rollouts/{rollout_id}/actions/{action}", "/v1/rollouts/{rollout_id}/revisions",
                                  "/v1/health", "/v1/events",
-                                 "/v1/changes/rollouts", "/v1/changes/health", "/v1/freeze"}
+                                 "/v1/changes/rollouts", "/v1/changes/health", "/v1/freeze",
+                                 "/v1/rollouts/{rollout_id}/logs"}
     for name in ("Rollout", "ServiceHealth", "Event", "ActionRequest", "ApiError", "RolloutChanges", "HealthChanges"):
         assert name in doc["components"]["schemas"]
 

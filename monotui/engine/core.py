@@ -18,6 +18,7 @@ from typing import Any
 
 from monotui.action_kinds import ActionKind
 from monotui.config import Settings, security_warnings
+from monotui.engine import logs
 from monotui.engine.actions import ActionPlan
 from monotui.engine.audit import AuditLog, Stage, audit_log_for
 from monotui.engine.flag_actions import FlagActions
@@ -301,6 +302,13 @@ class Engine:
                 except ProviderError:
                     return None
         return None
+
+    def can_stream_logs(self, source: str) -> bool:
+        return logs.can_stream(self.providers, source)
+
+    def logs(self, source: str, rollout: Rollout, request: logs.LogRequest) -> AsyncIterator[logs.LogLine]:
+        """The rollout's instances' log lines, cleaned (engine/logs.py); raises ProviderError."""
+        return logs.stream(self.providers, source, rollout, request)
 
     def _own_toggles(self, source: str, changes: Sequence[FlagChange]) -> list[str | None]:
         """Each flag change that monotui made (a kill switch in this audit log: same source, flag, project,

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -24,14 +25,17 @@ from monotui.models import (
     Freeze,
     FreezeRequest,
     HealthChanges,
+    LogLine,
     Rollout,
     RolloutChanges,
     ServiceHealth,
 )
 from monotui.models import replace as copy_with
+from monotui.providers import deploy_logs
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
+from monotui.providers.log_stream import LogRequest
 from monotui.providers.revisions import read_revisions
 from monotui.revisions import RevisionList
 
@@ -430,6 +434,10 @@ class HttpDeployProvider:
             raise ProviderError("invalid", f"POST {path}: HTTP {response.status} is not the documented answer")
         # an answer that cannot be read: it may have acted, the engine calls this outcome unknown
         return self._shifted(envelope(_ACTION_RESPONSE, response.content, f"POST {path}").rollout)
+
+    def logs(self, rollout: Rollout, request: LogRequest) -> AsyncIterator[LogLine]:
+        """The instances' lines from the API's optional logs endpoint (providers/deploy_logs.py)."""
+        return deploy_logs.stream(self._edge, rollout, request)
 
     async def aclose(self) -> None:
         await self._edge.aclose()

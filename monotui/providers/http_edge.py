@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -347,6 +347,42 @@ class HttpEdge:
         message = server_message(httpx.Response(answer.status, content=body))  # body already decoded
         raise self.error(status_kind(answer.status), f"{what}: HTTP {answer.status}: {message}",
                          answer.status)
+
+    async def lines(self, path: str, *, params: dict[str, Any] | None = None,
+                    what: str | None = None) -> AsyncIterator[bytes]:
+        """GET a streamed answer (newline-delimited), line by line as the server writes them, each line within the
+        size bound, until the server ends it; no deadline on the whole (it is meant to stay open). Errors as `get`."""
+        what = what or f"GET {path}"
+        headers = self._auth(what)
+        limit = self.config.max_response_bytes
+        timeout = httpx.Timeout(self.config.timeout, read=None)
+        try:
+            async with self._client.stream("GET", path, headers=headers, params=params,
+                                           timeout=timeout) as response:
+                if response.status_code >= 300:
+                    body = await read_bounded(response, limit, time.monotonic() + self.deadline)
+                    message = server_message(httpx.Response(response.status_code, content=body))
+                    raise self.error(status_kind(response.status_code),
+                                     f"{what}: HTTP {response.status_code}: {message}", response.status_code)
+                pending = bytearray()
+                async for chunk in response.aiter_bytes():
+                    start = 0
+                    while (end := chunk.find(b"\n", start)) >= 0:
+                        pending += chunk[start:end]
+                        yield bytes(pending)
+                        pending.clear()
+                        start = end + 1
+                    pending += chunk[start:]
+                    if len(pending) > limit:
+                        raise self.error("invalid", too_large_message(what, TooLarge(len(pending), True),
+                                                                      self.config.max_response_mb))
+                if pending:
+                    yield bytes(pending)
+        except TooLarge as e:
+            raise self.error("invalid", too_large_message(what, e, self.config.max_response_mb)) from None
+        except httpx.HTTPError as e:
+            error = transport_error(e, what, self.deadline)
+            raise self.error(error.kind, error.message, error.status) from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -254,3 +254,22 @@ class KubeClient:
         if session is not None:
             with contextlib.suppress(Exception):
                 await session.aclose()
+
+
+async def stream_lines(client: KubeClient, resource: Resource, namespace: str, url: str, params: dict[str, str],
+                       what: str) -> AsyncIterator[bytes]:
+    """The lines of a streamed answer (a pod's log with `follow`), each bounded by max_response_mb, until the
+    server ends it. Raises ProviderError."""
+    api = await client.api()
+    timeout = httpx.Timeout(client.timeout, read=None)  # a quiet log sends nothing for as long as it likes
+    try:
+        async with api.call_api("GET", version=resource.group_version, base=resource.base, namespace=namespace,
+                                url=url, params=params, stream=True, raise_for_status=False,
+                                timeout=timeout) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise client.scrubbed(error_for(response, what))
+            async for line in client._lines(response, what):
+                yield line
+    except httpx.HTTPError as e:
+        raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None

@@ -18,6 +18,7 @@ from monotui.formats import age, clock_time, millis, percent, since, sparkline, 
 from monotui.models import Alert, EventKind, Flag, RevisionInfo, Rollout
 from monotui.render.flags import change_line, flag_lines
 from monotui.render.owners import owner_head, owner_links
+from monotui.render.pods import pod_lines
 from monotui.render.rollouts import status_text
 from monotui.render.text import join, plain
 from monotui.text import clean
@@ -244,6 +245,7 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     for i, image in enumerate(r.images):
         tags = plain(f"({', '.join(image.tags)})", style="dim", limit=80) if image.tags else Text("")
         lines.append(_line("Images" if i == 0 else "", plain(image.image, limit=160), tags))
+    lines += pod_lines(r, now)  # the pods under each revision, as the plugin's tree
     for run in r.analysis[:4]:
         style = {"Successful": "green", "Failed": "bold red", "Error": "bold red",
                  "Inconclusive": "yellow"}.get(run.phase, "")

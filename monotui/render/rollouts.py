@@ -16,6 +16,7 @@ from monotui.engine.state import RolloutView
 from monotui.formats import percent, share_number, since
 from monotui.models import FlagChange, Phase, ServiceHealth, Strategy
 from monotui.render.flags import indicator
+from monotui.render.pods import pod_marker
 from monotui.render.text import plain
 from monotui.text import clean
 
@@ -151,7 +152,7 @@ COLUMNS: tuple[Column, ...] = (
     # environment: region, or Kubernetes context/namespace
     Column("where", "Where", lambda v, c: Text(where_text(v, c), style=_dim(v) or "cyan"),
            priority=3, sort_key=lambda v: v.rollout.environment),
-    Column("status", "Status", lambda v, c: status_text(v), min_width=9,
+    Column("status", "Status", lambda v, c: status_text(v) + pod_marker(v.rollout), min_width=9,
            sort_key=lambda v: (int(v.attention), v.rollout.phase.value)),
     Column("errors", "Err%", lambda v, c: error_text(v, c.thresholds), priority=1, hide_when_empty=True,
            sort_key=lambda v: -(v.health.error_ratio if v.health else -1.0)),

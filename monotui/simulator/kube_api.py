@@ -30,7 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from monotui.simulator.kube_pods import pod_table
 from monotui.simulator.loopback import BackgroundServer, replay_receive
+from monotui.simulator.pod_logs import PodLogs, log_routes
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Store:
     subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[WatchEvent]]] = field(default_factory=set)
     calls: list[LoggedCall] = field(default_factory=list)
     floor: int = 0  # the oldest resourceVersion a watch can still resume from
+    pod_logs: PodLogs = field(default_factory=PodLogs)  # containers' logs (simulator/pod_logs.py)
 
     def _next_rv(self) -> int:
         self.rv += 1
@@ -459,8 +462,9 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
             code, created = store.create(kind, namespace, await request.body())
             return JSONResponse(created, status_code=code)
         items, rv = store.list(kind, namespace, q.get("labelSelector"), q.get("fieldSelector"))
-        if kind.kind == "Event" and "as=Table" in request.headers.get("accept", ""):
-            return JSONResponse(event_table(items, rv))
+        table = {"Event": event_table, "Pod": pod_table}.get(kind.kind)
+        if table is not None and "as=Table" in request.headers.get("accept", ""):
+            return JSONResponse(table(items, rv))
         return JSONResponse({"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
                              "metadata": {"resourceVersion": str(rv)}, "items": items})
 
@@ -559,6 +563,7 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
         Route("/apis/{group}/{version}", group_resources),
         Route("/api/v1/{plural}", collection),
         Route("/api/v1/namespaces/{namespace}/{plural}", collection, methods=["GET", "POST"]),
+        *log_routes(lambda ns, name: store.get("Pod", ns, name), store.pod_logs),
         Route("/api/v1/namespaces/{namespace}/{plural}/{name}", item, methods=["GET", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/{plural}/{name}/{subresource}", item, methods=["GET", "PATCH"]),
         Route("/apis/{group}/{version}/{plural}", collection),

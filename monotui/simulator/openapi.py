@@ -18,6 +18,7 @@ from monotui.models import (
     FreezeRequest,
     HealthChanges,
     HealthList,
+    LogLine,
     Rollout,
     RolloutChanges,
     RolloutList,
@@ -54,7 +55,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     _, schemas = msgspec.json.schema_components(
         (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse, ApiError, Rollout, RolloutChanges,
-         HealthChanges, Freeze, FreezeRequest, RevisionList), ref_template=REF)
+         HealthChanges, Freeze, FreezeRequest, RevisionList, LogLine), ref_template=REF)
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
     feed_parameters = [
         {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
@@ -175,6 +176,30 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500}},
                     ],
                     "responses": {"200": _json("EventPage", "events, oldest first"), **_errors(400, 401, 403)},
+                }
+            },
+            "/v1/rollouts/{rollout_id}/logs": {
+                "get": {
+                    "operationId": "rolloutLogs",
+                    "summary": "Optional: the lines the instances of one revision wrote, as newline-delimited JSON "
+                               "LogLine objects (oldest first); with follow, the stream stays open and sends each "
+                               "new line as it is written. A server without logs answers 404.",
+                    "parameters": [
+                        {"name": "rollout_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "revision", "in": "query", "required": False,
+                         "schema": {"type": "string", "default": "canary"},
+                         "description": "canary (the current revision), stable, or a revision number"},
+                        {"name": "since_s", "in": "query", "required": False,
+                         "schema": {"type": "number", "exclusiveMinimum": 0},
+                         "description": "only lines written in the last since_s seconds"},
+                        {"name": "tail", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 0}, "description": "only the last tail lines"},
+                        {"name": "follow", "in": "query", "required": False,
+                         "schema": {"type": "boolean", "default": False}},
+                    ],
+                    "responses": {"200": {"description": "one LogLine per line",
+                                          "content": {"application/x-ndjson": {"schema": _ref("LogLine")}}},
+                                  **_errors(400, 401, 403, 404)},
                 }
             },
         },

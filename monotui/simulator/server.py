@@ -40,6 +40,7 @@ from monotui.models import (
     RolloutList,
 )
 from monotui.simulator.changes import ChangeLog
+from monotui.simulator.instances import log_routes
 from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.revisions import revision_routes
@@ -356,6 +357,7 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
 
     routes = [
         Route("/v1/rollouts", list_rollouts),
+        *log_routes(world, check_auth),  # before /v1/rollouts/{id}, whose path would swallow it
         Route("/v1/rollouts/{rollout_id:path}/actions/{action}", act, methods=["POST"]),
         *revision_routes(world),  # before the route of one rollout (its id takes a path)
         Route("/v1/rollouts/{rollout_id:path}", get_rollout),

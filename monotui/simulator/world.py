@@ -20,6 +20,7 @@ from monotui.models import (
     EventKind,
     Freeze,
     HealthSeries,
+    Instance,
     Phase,
     RevisionInfo,
     Rollout,
@@ -67,6 +68,12 @@ WEIGHT_SPEED = 20.0  # traffic % per second that actual weight moves toward the 
 SERIES_POINTS = 30  # the detail panel shows 30; every poll carries them for every service
 HISTORY_LIMIT = 20
 EVENT_LIMIT = 10_000
+
+
+def _instances(svc: ServiceSim) -> list[Instance]:
+    from monotui.simulator.instances import instances_of  # it reads the world's types
+
+    return instances_of(svc)
 
 
 class ActionConflict(Exception):
@@ -179,6 +186,7 @@ class SimConfig:
     flag_interval: float = 30.0  # mean seconds between flag changes, while deploys arrive by themselves
     bad_flag_probability: float = 0.3  # flag changes that raise their service's errors
     staged_auto_rollback: bool = False  # the demo's past: one service's bad release rolled back by the platform
+    instances: bool = False  # each rollout lists its instances (simulator/instances.py)
 
 
 class World:
@@ -545,6 +553,7 @@ class World:
             actual_weight=int(svc.actual_weight), pause_reason=svc.pause_reason, stable=svc.stable.info(),
             rollback_to=target.info() if target else None, rolled_back_at=svc.rolled_back_at,
             owner=owner_for(svc.name),
+            instances=_instances(svc) if self.config.instances else [],
         )
 
     def rollouts(self) -> list[Rollout]:

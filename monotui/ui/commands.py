@@ -195,6 +195,18 @@ def _links(command: Command, context: Context) -> Answer:
     return ACTS
 
 
+LOGS = Capability("logs", lambda engine, source: engine.can_stream_logs(source))
+
+
+def _logs(command: Command, context: Context) -> Answer:
+    view = context.selected_view()
+    if view is None:
+        return Answer(None, SELECT_FIRST)
+    if not context.engine.can_stream_logs(view.source):
+        return Answer(False, f"logs: source {clean(view.source, 40)} has no logs")
+    return ACTS
+
+
 Rule = Callable[["Command", Context], Answer]
 
 
@@ -299,6 +311,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("timeline", "T", "timeline", "Timeline", "What happened, in order, full screen: deploys, rollbacks, flag "
             "flips, alerts, breaches, freezes and every audited action with its actor (/ service, o order, p pause)",
             show=False, whole=True),
+    Command("logs", "l", "logs", "Logs", "Stream the selected rollout's canary logs (its instances' lines, "
+            "following; t: the stable revision's)", show=False, needs=LOGS, rule=_logs),
     Command("help", "question_mark", "help", "Help", "Every key and what it does", key_display="?"),
     Command("quit", "q", "app.quit", "Quit", "Leave monotui", aliases=("q",)),  # the app's own action
 )

@@ -16,9 +16,22 @@ import msgspec
 
 from monotui.action_kinds import ActionKind
 from monotui.config import ArgoRolloutsSourceConfig
-from monotui.models import Analysis, Event, ImageTag, Metric, Phase, RevisionInfo, Rollout, Step, Strategy, checked
-from monotui.providers.argo_rollouts import actors
+from monotui.models import (
+    Analysis,
+    Event,
+    ImageTag,
+    LogLine,
+    Metric,
+    Phase,
+    RevisionInfo,
+    Rollout,
+    Step,
+    Strategy,
+    checked,
+)
+from monotui.providers.argo_rollouts import actors, pod_logs
 from monotui.providers.argo_rollouts import patches as plugin_patches
+from monotui.providers.argo_rollouts import pods as plugin_pods
 from monotui.providers.argo_rollouts import status as plugin
 from monotui.providers.argo_rollouts.kube import (
     ANALYSIS_RUNS,
@@ -32,11 +45,12 @@ from monotui.providers.argo_rollouts.kube import (
 from monotui.providers.argo_rollouts.owners import owner_of
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
-from monotui.providers.kubernetes import EVENTS
+from monotui.providers.kubernetes import EVENTS, PODS
+from monotui.providers.log_stream import LogRequest
 from monotui.revisions import RevisionList
 
 log = logging.getLogger(__name__)
-WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS)
+WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS, PODS)  # pods: skipped where RBAC forbids them
 _PHASES = {p.value: p for p in Phase}
 BATCH_WINDOW_S = 0.02  # events arriving this close together become one update
 def relist_delay(fruitless: int, config: ArgoRolloutsSourceConfig, rng: random.Random | None = None) -> float:
@@ -82,6 +96,15 @@ class Cache:
         self.objects: dict[str, dict[Key, dict[str, Any]]] = {r.kind: {} for r in WATCHED}
         # a set: uids are unique in a cluster, but the plugin's own fixtures give six rollouts one uid
         self.rollout_by_uid: dict[str, set[Key]] = {}
+        self.pods_by_hash: dict[Key, dict[str, dict[str, Any]]] = {}  # (namespace, pod template hash) → pods
+
+    def _index_pod(self, obj: dict[str, Any], keep: bool) -> None:
+        namespace, name = self.key(obj)
+        pods = self.pods_by_hash.setdefault((namespace, plugin_pods.pod_hash(obj)), {})
+        if keep:
+            pods[name] = obj
+        else:
+            pods.pop(name, None)
 
     @staticmethod
     def key(obj: dict[str, Any]) -> Key:
@@ -89,14 +112,21 @@ class Cache:
         return str(meta.get("namespace", "")), str(meta.get("name", ""))
 
     def put(self, kind: str, obj: dict[str, Any]) -> None:
+        old = self.objects[kind].get(self.key(obj))
         self.objects[kind][self.key(obj)] = obj
+        if kind == "Pod":
+            if old is not None:
+                self._index_pod(old, False)
+            self._index_pod(obj, True)
         if kind == "Rollout":
             uid = plugin.metadata(obj).get("uid")
             if isinstance(uid, str):
                 self.rollout_by_uid.setdefault(uid, set()).add(self.key(obj))
 
     def remove(self, kind: str, obj: dict[str, Any]) -> None:
-        self.objects[kind].pop(self.key(obj), None)
+        old = self.objects[kind].pop(self.key(obj), None)
+        if kind == "Pod" and old is not None:
+            self._index_pod(old, False)
         if kind == "Rollout":
             self.rollout_by_uid.get(str(plugin.metadata(obj).get("uid")), set()).discard(self.key(obj))
 
@@ -104,6 +134,8 @@ class Cache:
         self.objects[kind] = {}
         if kind == "Rollout":
             self.rollout_by_uid = {}
+        if kind == "Pod":
+            self.pods_by_hash = {}
         for obj in items:
             self.put(kind, obj)
 
@@ -116,6 +148,10 @@ class Cache:
             uid = plugin._map(ref).get("uid")
             if uid in self.rollout_by_uid:
                 out |= self.rollout_by_uid[uid]
+            elif plugin._map(ref).get("kind") == "ReplicaSet":  # a pod: the rollouts of its ReplicaSet
+                rs = self.objects["ReplicaSet"].get((self.key(obj)[0], plugin._str(plugin._map(ref).get("name"))))
+                if rs is not None:
+                    out |= self.owners("ReplicaSet", rs)
             elif plugin._map(ref).get("kind") == "Experiment":
                 for exp in self.objects["Experiment"].values():
                     if plugin.metadata(exp).get("uid") == uid:
@@ -202,6 +238,8 @@ class ArgoRolloutsProvider:
                                                inconclusive=m.inconclusive, error=m.error) for m in a.metrics])
                       for a in plugin.analysis_runs(ro, self.cache.in_namespace("AnalysisRun", namespace))],
             errors=self._errors(ro), owner=owner_of(ro, self.config.owner_keys),
+            instances=plugin_pods.instances(
+                rs_infos, lambda pod_hash: self.cache.pods_by_hash.get((namespace, pod_hash), {}).values()),
             resource_version=version if isinstance(version := plugin.metadata(ro).get("resourceVersion"), str)
             else None,
         )
@@ -279,11 +317,19 @@ class ArgoRolloutsProvider:
         for resource in WATCHED:
             items: list[dict[str, Any]] = []
             versions[resource] = {}
-            for scope in self._scopes():
-                found, rv = await self.kube.list(resource, scope)
-                self.list_requests += 1
-                items += found
-                versions[resource][scope] = rv
+            try:
+                for scope in self._scopes():
+                    found, rv = await self.kube.list(resource, scope)
+                    self.list_requests += 1
+                    items += found
+                    versions[resource][scope] = rv
+            except ProviderError as e:
+                if resource is not PODS or e.status != 403:
+                    raise
+                # without the right to list pods the rollouts still work: no pods are shown
+                log.warning("%s: pods cannot be listed (%s): no pods are shown", self.name, e.message)
+                del versions[resource]
+                items = []
             self.cache.replace(resource.kind, items)
         if self.events_readable:
             versions[EVENTS] = {}
@@ -554,6 +600,17 @@ class ArgoRolloutsProvider:
         if isinstance(version, str):
             body = plugin_patches.pinned(plugin_patches.Patch("", content_type, body), version)
         return await self.kube.patch(ROLLOUTS, namespace, name, subresource, content_type, body)
+
+    async def logs(self, rollout: Rollout, request: LogRequest) -> AsyncIterator[LogLine]:
+        """The canary's (or the stable revision's) pods' logs, as `kubectl logs -l … --prefix -f` reads them."""
+        namespace, _, name = rollout.id.partition("/")
+        ro = self.cache.objects["Rollout"].get((namespace, name))
+        if ro is None:
+            raise ProviderError("not_found", f'rollouts.argoproj.io "{name}" not found', 404)
+        revisions = {i.pod_hash: i.revision for i in plugin.replica_set_info(
+            ro, self.cache.in_namespace("ReplicaSet", namespace))}
+        async for line in pod_logs.stream(self.kube, ro, revisions, request):
+            yield line
 
     async def aclose(self) -> None:
         await self.kube.aclose()

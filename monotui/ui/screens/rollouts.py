@@ -459,6 +459,13 @@ class RolloutsScreen(Screen[None]):
             return
         kill_switch.open_for_view(self, view, which == "on")
 
+    def action_logs(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            from monotui.ui.screens.logs import LogScreen  # loaded when first opened
+
+            self.app.push_screen(LogScreen(self.engine, view))
+
     def action_silence(self) -> None:
         view = self.selected_view()
         if view is not None:
