@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from monotui import startup_gc
 from monotui.engine.state import ProductionState
-from monotui.providers.base import PollResult, ProviderError, Source, WatchingSource
+from monotui.providers.base import PagedSource, PollResult, ProviderError, Source, WatchingSource
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
@@ -36,6 +36,7 @@ class SourceUpdate:
     ok: bool
     error: str | None = None
     next_poll_in: float = 0.0
+    more: bool = False  # one page of a paged poll applied; the poll goes on
 
 
 _SERIAL: weakref.WeakKeyDictionary[Source, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -52,8 +53,49 @@ async def poll_once(state: ProductionState, provider: Source, timeout: float) ->
         return await _poll_once(state, provider, timeout)
 
 
+async def poll_pages(state: ProductionState, provider: PagedSource, timeout: float) -> AsyncIterator[SourceUpdate]:
+    """One poll of a paged source, each page applied as it comes (an update with `more` after each), then the
+    poll's own update. Each page has the deadline a whole poll has elsewhere."""
+    lock = _SERIAL.get(provider)
+    if lock is None:
+        lock = _SERIAL[provider] = asyncio.Lock()
+    async with lock:
+        async for update in _poll_pages(state, provider, timeout):
+            yield update
+
+
+async def _poll_pages(state: ProductionState, provider: PagedSource, timeout: float) -> AsyncIterator[SourceUpdate]:
+    name = provider.name
+    pages = provider.poll_pages()
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(timeout * 2 + 1):
+                    result = await anext(pages)
+            except StopAsyncIteration:
+                return
+            except (ProviderError, TimeoutError) as e:
+                message = str(e) if isinstance(e, ProviderError) else (
+                    f"no complete answer within {timeout * 2 + 1:g}s")
+                yield _failed(state, name, message, state.status(name).failures + 1)
+                return
+            except Exception as e:  # a provider bug must not take the app down
+                log.exception("poll of %s failed", name)
+                yield _failed(state, name, f"internal error: {type(e).__name__}: {e}", state.status(name).failures + 1)
+                return
+            await apply_result(state, name, result)
+            yield SourceUpdate(name, True, more=result.more)
+    finally:
+        close = getattr(pages, "aclose", None)
+        if close is not None:
+            await close()
+
+
 async def _poll_once(state: ProductionState, provider: Source, timeout: float) -> SourceUpdate:
     name = provider.name
+    if isinstance(provider, PagedSource):
+        updates = [u async for u in _poll_pages(state, provider, timeout)]
+        return updates[-1] if updates else SourceUpdate(name, False, "the poll gave no result")
     status = state.status(name)
     try:
         # each request has its own wall-clock deadline (`timeout`, in the HTTP edge); this bounds the whole poll
@@ -107,7 +149,13 @@ async def poll_forever(state: ProductionState, provider: Source) -> AsyncIterato
         return
     config = state.settings.source(provider.name)
     while True:
-        update = await poll_once(state, provider, config.timeout)
+        if isinstance(provider, PagedSource):
+            update = SourceUpdate(provider.name, False, "the poll gave no result")
+            async for update in poll_pages(state, provider, config.timeout):
+                if update.more:
+                    yield update
+        else:
+            update = await poll_once(state, provider, config.timeout)
         delay = update.next_poll_in if not update.ok else config.poll_interval
         yield SourceUpdate(update.source, update.ok, update.error, delay)
         await asyncio.sleep(delay)

@@ -284,6 +284,9 @@ class ProductionState(FlagState):
         for service in {c.service for c in result.flag_changes if c.service}:
             self._service_dirty(service)
         self._flags_dirty({f.service for f in result.flags or () if f.service})
+        if result.more:  # one page of a paged listing: the poll is not over (its status moves at the last page)
+            self.version += 1
+            return
         if data.status.stale:
             self._source_dirty(source)
         data.status.state = "ok"
