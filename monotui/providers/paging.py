@@ -31,12 +31,14 @@ class Pages(Generic[P]):
     yet; False: it answered a paged request with 400, so it is asked without `limit` from then on)."""
 
     def __init__(self, what: str, fetch: Callable[[dict[str, str | int]], Awaitable[tuple[P, str | None]]],
-                 *, paged: bool | None = None, first: int = FIRST_PAGE, size: int = PAGE_SIZE,
+                 *, paged: bool | None = None, first: int | None = None, size: int | None = None,
                  max_pages: int | None = None) -> None:
         self.what, self._fetch = what, fetch
         self.paged = paged
         self.requests = 0
-        self._first, self._size, self._max = first, size, MAX_PAGES if max_pages is None else max_pages
+        self._first = FIRST_PAGE if first is None else first
+        self._size = PAGE_SIZE if size is None else size
+        self._max = MAX_PAGES if max_pages is None else max_pages
 
     async def __aiter__(self) -> AsyncIterator[tuple[P, bool]]:
         """(page, more pages follow); Relist when the server expired the listing midway."""

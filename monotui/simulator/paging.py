@@ -111,9 +111,9 @@ class Pager:
         limit = MAX_PAGE
         if "limit" in query:
             raw = query["limit"]
-            if not re.fullmatch(r"[0-9]{1,9}", raw, re.ASCII) or int(raw) < 1:
+            if not re.fullmatch(r"[0-9]{1,64}", raw, re.ASCII) or int(raw) < 1:
                 raise PageError(400, "bad_request", "limit must be a whole number of items, 1 or more")
-            limit = min(int(raw), MAX_PAGE)
+            limit = min(int(raw), MAX_PAGE)  # a bigger limit is served in pages of MAX_PAGE items
         token = query.get("continue")
         if token:
             snapshot, at = self._resume(name, token)
