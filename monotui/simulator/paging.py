@@ -48,6 +48,7 @@ class Page:
     meta: dict[str, Any]
     next_token: str | None
     first: bool  # the listing's first page (an ETag may answer it with 304)
+    remaining: int  # items of the listing after this page
 
 
 class Pager:
@@ -122,4 +123,4 @@ class Pager:
         items = snapshot.items[at:at + limit]
         end = at + len(items)
         return Page(items=items, meta=snapshot.meta, next_token=self._token(snapshot, end)
-                    if end < len(snapshot.items) else None, first=not token)
+                    if end < len(snapshot.items) else None, first=not token, remaining=len(snapshot.items) - end)
