@@ -4,6 +4,7 @@ source backs off exponentially, then recovers by itself."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import random
@@ -17,6 +18,7 @@ from monotui.providers.base import PagedSource, PollResult, ProviderError, Sourc
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
+APPLY_SLICE = 500  # rollouts of a partial answer applied at once, at most (a slice takes a few ms)
 FREEZE_AT = 1000  # rollouts in a source's first list from which its heap is worth freezing (see below)
 
 
@@ -115,10 +117,20 @@ async def apply_result(state: ProductionState, name: str, result: PollResult) ->
     """A poll's or watch's result into the state, a long list compared in steps with keys handled between them;
     a source's first big list then freezes the heap (below)."""
     first = state.status(name).last_ok is None
+    whole = result
+    rollouts = result.rollouts or []
+    if result.partial and not result.events and len(rollouts) > APPLY_SLICE:
+        # a big partial answer (a page of a listing): applied a slice at a time, keys handled between slices; the
+        # poll's own figures (health, freeze, removals, its status) come with the last slice
+        slices = [rollouts[start:start + APPLY_SLICE] for start in range(0, len(rollouts), APPLY_SLICE)]
+        for part in slices[:-1]:
+            state.apply_poll(name, PollResult(rollouts=part, partial=True, more=True))
+            await asyncio.sleep(0)
+        result = dataclasses.replace(result, rollouts=slices[-1])
     for _ in state.apply_poll_steps(name, result):
         await asyncio.sleep(0)
     if first:
-        freeze_first_list(result)
+        freeze_first_list(whole)
 
 
 def freeze_first_list(result: PollResult) -> None:
