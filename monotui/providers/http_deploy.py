@@ -491,10 +491,9 @@ class HttpDeployProvider:
                                            removed=[*final.removed, *gone])
             (health, h_requests), events, (freeze, f_requests) = await others
         finally:
-            if not others.done():
-                others.cancel()
-            elif not others.cancelled():
-                others.exception()  # retrieved: an error of the others after the rollouts' own is not news
+            # the others' outcome is retrieved whatever it is: after the rollouts' own error it is not news
+            others.add_done_callback(lambda done: None if done.cancelled() else done.exception())
+            others.cancel()
         # cursors move only once the whole poll succeeded, so a failed poll loses no change
         self._rollout_cursor, self._health_cursor = self._next_cursor(final.cursor), self._next_cursor(health.cursor)
         self._advance_events(events)
