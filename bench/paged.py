@@ -49,7 +49,9 @@ def floor_list(url: str, page: int = 5000) -> tuple[float, int]:
 
 def measure(services: int, seconds: float, presses: int) -> dict[str, Any]:
     names = set(World(SimConfig(services=services, seed=1)).services)  # what `monotui simulate --seed 1` serves
-    with SimProcess(services) as sim, tempfile.TemporaryDirectory() as tmp:
+    sim_process = SimProcess(services)
+    sim_process.ready_within = 900.0  # 100,000 services take minutes to build on a loaded machine
+    with sim_process as sim, tempfile.TemporaryDirectory() as tmp:
         floor_s, listed = floor_list(sim.url)
         folder = Path(tmp)
         config = config_file(folder, [{"name": "s0", "kind": "http", "url": sim.url,
