@@ -180,3 +180,16 @@ async def test_an_unleash_without_the_export_is_read_flag_by_flag_and_not_asked_
         assert mine(provider, prefix)[f"{prefix}.flag1"][1] == 42
     finally:
         await provider.aclose()
+
+
+async def test_every_flag_is_listed_past_one_search_page(server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unleash 7.5 answers a feature search `limit` above 100 with a page of 50: the listing goes by the total."""
+    prefix = f"p{uuid.uuid4().hex[:8]}"
+    for i in range(130):
+        server.admin._send("POST", f"/projects/{PROJECT}/features", {"name": f"{prefix}.flag{i}", "type": "release"})
+    provider = provider_for(server, monkeypatch, Recording())
+    try:
+        await provider.poll()
+        assert len(mine(provider, prefix)) == 130
+    finally:
+        await provider.aclose()

@@ -33,7 +33,8 @@ from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import LARGE_BODY, HttpEdge
 from monotui.providers.items import TOO_DEEP_PROBLEM, describe, holds_too_deep, item_list, json_object, read_items
 
-PAGE = 500  # flags per feature-search request
+PAGE = 100  # flags per feature-search request (Unleash 7.5 answers a larger limit with its default page, 50)
+MAX_SEARCH_PAGES = 2_000  # feature-search pages in one listing at most (a `total` that never comes is not a hang)
 EVENTS_PAGE = 100  # events per event-search request
 MAX_CATCH_UP = 5000  # events read back in one poll at most, after a long pause
 OVERLAP = timedelta(seconds=60)  # how far behind the newest event one that commits late may appear
@@ -325,14 +326,17 @@ class UnleashProvider:
     async def _search(self, extra: dict[str, Any]) -> list[_Feature | _Unreadable]:
         features: list[_Feature | _Unreadable] = []
         offset = 0
-        while True:
+        for _ in range(MAX_SEARCH_PAGES):
             page = await self._get("/api/admin/search/features",
                                    _feature_page(offset, "GET /api/admin/search/features"),
                                    {"project": self._projects(), "limit": PAGE, "offset": offset, **extra})
             features.extend(page.items)
             offset += page.count
-            if page.count < PAGE or (page.total is not None and offset >= page.total):
+            # by the total when the answer gives one: a server may send fewer than asked (Unleash caps its pages)
+            if page.count == 0 or (offset >= page.total if page.total is not None else page.count < PAGE):
                 return features
+        raise ProviderError("invalid", f"GET /api/admin/search/features: more than {MAX_SEARCH_PAGES:,} pages "
+                            "(a total that is never reached?)")
 
     async def _new_changes(self) -> tuple[list[FlagChange], _Cursor]:
         """The flag changes not seen before (on the first poll: the last `history` ones), oldest first.

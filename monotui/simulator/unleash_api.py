@@ -95,6 +95,8 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         if states is not None and not states <= _STALE_STATES:
             raise ValueError(f"state: unknown value {sorted(states - _STALE_STATES)[0]!r}")
         offset, limit = _page(request, 50)
+        if limit > 100:  # as Unleash 7.5: a limit above its maximum gets the default page
+            limit = 50
         with flags.lock:
             found = [f for f in flags.flags.values()
                      if (projects is None or f.project in projects) and (states is None or _state(f) in states)]
