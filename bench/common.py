@@ -75,6 +75,8 @@ class SimProcess:
     """`monotui simulate` in its own process (so it never shares the measured client's GIL), ready when its
     /healthz answers: `with SimProcess(5000) as sim: sim.url`."""
 
+    ready_within = 120.0  # seconds the simulator may take to build its world and answer
+
     def __init__(self, services: int, *, deploy_interval: float = DEMO_DEPLOY_INTERVAL, seed: int = 1,
                  feed: bool = True) -> None:
         self.services = services
@@ -97,7 +99,7 @@ class SimProcess:
             except httpx.HTTPError:
                 return False
 
-        wait_for(ready, 120, "simulator ready")
+        wait_for(ready, self.ready_within, "simulator ready")
         return self
 
     def cpu(self) -> float:

@@ -256,14 +256,20 @@ class Alert(_Model, frozen=True, kw_only=True):
 # ---- API envelopes -------------------------------------------------------------------------------------------
 
 
+CONTINUE_DOC = ("a paged list (asked with `limit`) has more items: pass this as `continue` for the next page; "
+                "absent or null on the last page")
+
+
 class RolloutList(_Model, frozen=True, kw_only=True):
     rollouts: list[Rollout]
     generated_at: AwareDatetime | None = None
+    continue_: Annotated[str | None, Meta(description=CONTINUE_DOC)] = msgspec.field(default=None, name="continue")
 
 
 class HealthList(_Model, frozen=True, kw_only=True):
     services: list[ServiceHealth]
     generated_at: AwareDatetime | None = None
+    continue_: Annotated[str | None, Meta(description=CONTINUE_DOC)] = msgspec.field(default=None, name="continue")
 
 
 class EventPage(_Model, frozen=True, kw_only=True):
@@ -278,6 +284,7 @@ class RolloutChanges(_Model, frozen=True, kw_only=True):
     full: Annotated[bool, Meta(description="true: `rollouts` is every live rollout (replace what you have)")]
     rollouts: Annotated[list[Rollout], Meta(description="the changed rollouts as they are now (all when `full`)")]
     removed: Annotated[list[str], Meta(description="ids of rollouts that went away")] = []
+    continue_: Annotated[str | None, Meta(description=CONTINUE_DOC)] = msgspec.field(default=None, name="continue")
 
 
 class HealthChanges(_Model, frozen=True, kw_only=True):
@@ -286,6 +293,7 @@ class HealthChanges(_Model, frozen=True, kw_only=True):
     cursor: Annotated[str, Meta(description="opaque; pass as `since` to get only later changes")]
     full: Annotated[bool, Meta(description="true: `services` is every service (replace what you have)")]
     services: list[ServiceHealth]
+    continue_: Annotated[str | None, Meta(description=CONTINUE_DOC)] = msgspec.field(default=None, name="continue")
 
 
 class ActionRequest(_Model, frozen=True, kw_only=True, omit_defaults=True):  # what is not given is not sent

@@ -20,7 +20,7 @@ from monotui.simulator.loopback import BackgroundServer
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
 from tests.conftest import ACTOR, make_world
-from tests.hostile_proxy import MUTATING, HostileProxy
+from tests.hostile_proxy import HostileProxy, mutates
 from tests.unleash_admin import UnleashAdmin
 
 TOKEN = "sim-admin-token-kill-switch"
@@ -120,7 +120,7 @@ class ActsThenVanishes(HostileProxy):
                          + f"content-length: {len(text)}\r\n\r\n".encode() + text)
             await writer.drain()
             return False
-        if method not in MUTATING:
+        if not mutates(method, target):
             return await super()._answer(method, target, headers, body, writer)
         self.mutations.append((method, target))
         forward = {k.strip(): v.strip() for k, v in headers
@@ -148,7 +148,7 @@ class Swallow(HostileProxy):
 
     async def _answer(self, method: str, target: str, headers: list[Any], body: bytes,
                       writer: asyncio.StreamWriter) -> bool:
-        if method not in MUTATING:
+        if not mutates(method, target):
             return await super()._answer(method, target, headers, body, writer)
         self.mutations.append((method, target))
         writer.write(f"HTTP/1.1 {self.status} X\r\ncontent-type: application/json\r\n"

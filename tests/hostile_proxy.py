@@ -22,6 +22,11 @@ from typing import Any
 import httpx
 
 MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
+READS_BY_POST = ("/api/admin/features-batch/export",)  # Unleash's feature export: a read sent as POST
+
+
+def mutates(method: str, target: str) -> bool:
+    return method in MUTATING and not target.startswith(READS_BY_POST)
 
 
 class HostileProxy:
@@ -97,7 +102,7 @@ class HostileProxy:
     async def _answer(self, method: str, target: str, headers: list[Any], body: bytes,
                       writer: asyncio.StreamWriter) -> bool:
         """Forward one request and answer it; False closes the connection."""
-        mutating = method in MUTATING
+        mutating = mutates(method, target)
         if mutating:
             self.mutations.append((method, target))
             if self.on_mutation is not None:

@@ -57,6 +57,10 @@ BENCHES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "unleash_startup": ([], {"unleash_startup": ["postgres_s.median", "unleash_s.median", "total_s.median"]}),
     "logs": ([], {"log_stream_keys": ["streaming.key_to_frame_ms_p95", "baseline_quiet.key_to_frame_ms_p95",
                                       "load_average_1m"]}),
+    "paged": ([], {"paged": ["first_rows_s", "first_full_table_s", "floor_list_s", "ratio_full_table_to_floor",
+                             "idle_cpu_fraction", "key_to_frame_ms_p95", "rss_kb_per_rollout"]}),
+    "unleash_bulk": ([], {"unleash_bulk": ["bulk.first_poll_s", "bulk.first_poll_requests",
+                                           "one_by_one.first_poll_requests", "floor_s", "ratio_first_poll_to_floor"]}),
 }
 # how many of each figure a smoke run prints (one per size, mode or case)
 COUNTS = {"scale": 2, "hostile": 2}
@@ -84,7 +88,7 @@ def _run(bench: str) -> Run:
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, Run]]:
     slowest_first = ["run idle input argo", "run", "unleash_startup", "scale", "viewers", "hostile", "feed",
-                     "huge", "idle_split", "unleash_poll", "decode"]
+                     "huge", "idle_split", "unleash_poll", "decode", "paged", "unleash_bulk"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {bench: pool.submit(_run, bench) for bench in slowest_first}
         yield {bench: future.result() for bench, future in futures.items()}

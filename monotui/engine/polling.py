@@ -4,6 +4,7 @@ source backs off exponentially, then recovers by itself."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import random
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 
 from monotui import startup_gc
 from monotui.engine.state import ProductionState
-from monotui.providers.base import PollResult, ProviderError, Source, WatchingSource
+from monotui.providers.base import PagedSource, PollResult, ProviderError, Source, WatchingSource
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
+APPLY_SLICE = 500  # rollouts of a partial answer applied at once, at most (a slice takes a few ms)
 FREEZE_AT = 1000  # rollouts in a source's first list from which its heap is worth freezing (see below)
 
 
@@ -36,6 +38,7 @@ class SourceUpdate:
     ok: bool
     error: str | None = None
     next_poll_in: float = 0.0
+    more: bool = False  # one page of a paged poll applied; the poll goes on
 
 
 _SERIAL: weakref.WeakKeyDictionary[Source, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -52,8 +55,49 @@ async def poll_once(state: ProductionState, provider: Source, timeout: float) ->
         return await _poll_once(state, provider, timeout)
 
 
+async def poll_pages(state: ProductionState, provider: PagedSource, timeout: float) -> AsyncIterator[SourceUpdate]:
+    """One poll of a paged source, each page applied as it comes (an update with `more` after each), then the
+    poll's own update. Each page has the deadline a whole poll has elsewhere."""
+    lock = _SERIAL.get(provider)
+    if lock is None:
+        lock = _SERIAL[provider] = asyncio.Lock()
+    async with lock:
+        async for update in _poll_pages(state, provider, timeout):
+            yield update
+
+
+async def _poll_pages(state: ProductionState, provider: PagedSource, timeout: float) -> AsyncIterator[SourceUpdate]:
+    name = provider.name
+    pages = provider.poll_pages()
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(timeout * 2 + 1):
+                    result = await anext(pages)
+            except StopAsyncIteration:
+                return
+            except (ProviderError, TimeoutError) as e:
+                message = str(e) if isinstance(e, ProviderError) else (
+                    f"no complete answer within {timeout * 2 + 1:g}s")
+                yield _failed(state, name, message, state.status(name).failures + 1)
+                return
+            except Exception as e:  # a provider bug must not take the app down
+                log.exception("poll of %s failed", name)
+                yield _failed(state, name, f"internal error: {type(e).__name__}: {e}", state.status(name).failures + 1)
+                return
+            await apply_result(state, name, result)
+            yield SourceUpdate(name, True, more=result.more)
+    finally:
+        close = getattr(pages, "aclose", None)
+        if close is not None:
+            await close()
+
+
 async def _poll_once(state: ProductionState, provider: Source, timeout: float) -> SourceUpdate:
     name = provider.name
+    if isinstance(provider, PagedSource):
+        updates = [u async for u in _poll_pages(state, provider, timeout)]
+        return updates[-1] if updates else SourceUpdate(name, False, "the poll gave no result")
     status = state.status(name)
     try:
         # each request has its own wall-clock deadline (`timeout`, in the HTTP edge); this bounds the whole poll
@@ -73,10 +117,20 @@ async def apply_result(state: ProductionState, name: str, result: PollResult) ->
     """A poll's or watch's result into the state, a long list compared in steps with keys handled between them;
     a source's first big list then freezes the heap (below)."""
     first = state.status(name).last_ok is None
+    whole = result
+    rollouts = result.rollouts or []
+    if result.partial and not result.events and len(rollouts) > APPLY_SLICE:
+        # a big partial answer (a page of a listing): applied a slice at a time, keys handled between slices; the
+        # poll's own figures (health, freeze, removals, its status) come with the last slice
+        slices = [rollouts[start:start + APPLY_SLICE] for start in range(0, len(rollouts), APPLY_SLICE)]
+        for part in slices[:-1]:
+            state.apply_poll(name, PollResult(rollouts=part, partial=True, more=True))
+            await asyncio.sleep(0)
+        result = dataclasses.replace(result, rollouts=slices[-1])
     for _ in state.apply_poll_steps(name, result):
         await asyncio.sleep(0)
     if first:
-        freeze_first_list(result)
+        freeze_first_list(whole)
 
 
 def freeze_first_list(result: PollResult) -> None:
@@ -107,7 +161,13 @@ async def poll_forever(state: ProductionState, provider: Source) -> AsyncIterato
         return
     config = state.settings.source(provider.name)
     while True:
-        update = await poll_once(state, provider, config.timeout)
+        if isinstance(provider, PagedSource):
+            update = SourceUpdate(provider.name, False, "the poll gave no result")
+            async for update in poll_pages(state, provider, config.timeout):
+                if update.more:
+                    yield update
+        else:
+            update = await poll_once(state, provider, config.timeout)
         delay = update.next_poll_in if not update.ok else config.poll_interval
         yield SourceUpdate(update.source, update.ok, update.error, delay)
         await asyncio.sleep(delay)

@@ -302,6 +302,9 @@ class ProductionState(FlagState):
         self._flags_dirty({f.service for f in result.flags or () if f.service})
         for service in self.owners.teams_changed({f.service for f in result.flags or () if f.service}):
             self._service_dirty(service)  # its flags' team tag changed: its rows' owner did
+        if result.more:  # one page of a paged listing: the poll is not over (its status moves at the last page)
+            self.version += 1
+            return
         if data.status.stale:
             self._source_dirty(source)
         data.status.state = "ok"

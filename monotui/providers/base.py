@@ -113,6 +113,7 @@ class PollResult:
     clock_skew_s: float | None = None  # how far the source's clock runs ahead of ours (its Date headers), when
     # that is more than a few seconds (SKEW_SHOWN); its times in this result are already on our clock
     freeze: Freeze | None = None  # a source with a server-side freeze (Freezer): the freeze as the server has it
+    more: bool = False  # a paged listing: more pages of this poll follow (PagedSource); `rollouts` is one page
 
 
 # Capabilities, not kind names: the engine and the UI choose behaviour by which of these a provider implements
@@ -135,6 +136,14 @@ class WatchingSource(Source, Protocol):
     """A source that pushes changes: a full PollResult first, then partial ones, until it raises."""
 
     def watch(self) -> AsyncIterator[PollResult]: ...
+
+
+@runtime_checkable
+class PagedSource(Source, Protocol):
+    """A source whose poll comes in pages, each applied as it arrives: partial results with `more` set, then the
+    poll's last result (`more` unset), which alone carries what the whole poll needed (cursors, removals)."""
+
+    def poll_pages(self) -> AsyncIterator[PollResult]: ...
 
 
 @runtime_checkable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -36,6 +37,7 @@ from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.http_edge import Answer, HttpEdge
 from monotui.providers.items import decode_items, decode_known, envelope, unreadable_rollout
 from monotui.providers.log_stream import LogRequest
+from monotui.providers.paging import RELISTS, Pages, Relist
 from monotui.providers.revisions import read_revisions
 from monotui.revisions import RevisionList
 
@@ -47,8 +49,12 @@ MAX_CURSOR = 4096  # characters of a change-feed cursor kept to send back (a lon
 # cannot be read never hides the others (providers/items.py).
 
 
+_CONTINUE = msgspec.field(default=None, name="continue")
+
+
 class _RolloutList(msgspec.Struct):
     rollouts: list[msgspec.Raw]
+    continue_: str | None = _CONTINUE
 
 
 class _RolloutChanges(msgspec.Struct):
@@ -56,16 +62,19 @@ class _RolloutChanges(msgspec.Struct):
     full: bool
     rollouts: list[msgspec.Raw]
     removed: list[Any] | None = None  # lenient: ids that are not strings are ignored
+    continue_: str | None = _CONTINUE
 
 
 class _HealthList(msgspec.Struct):
     services: list[msgspec.Raw]
+    continue_: str | None = _CONTINUE
 
 
 class _HealthChanges(msgspec.Struct):
     cursor: str
     full: bool
     services: list[msgspec.Raw]
+    continue_: str | None = _CONTINUE
 
 
 class _EventPage(msgspec.Struct):
@@ -118,6 +127,8 @@ class HttpDeployProvider:
         self._aliases: dict[str, list[str]] = {}  # an id listed more than once → the row ids shown for it
         self._dropped: list[str] = []  # set by `_apart`
         self._cursor_errors: dict[str, int] = {}  # change-feed path → failures in a row on a cursor
+        self._paged: dict[str, bool | None] = {}  # list path → whether the server pages it (None: not known)
+        self._ids: set[str] = set()  # the row ids the last results left shown (a paged listing drops the rest)
         # the server's freeze: None not known yet, False the server has none (GET /v1/freeze answered 404)
         self.server_freeze: bool | None = None
 
@@ -210,23 +221,25 @@ class HttpDeployProvider:
                 self._aliases[original] = aliases
         return out
 
-    def _read_rollouts(self, body: bytes) -> list[Rollout]:
-        return self._rollout_items(envelope(_ROLLOUT_LIST, body, "GET /v1/rollouts").rollouts, replace=True,
-                                   bulk=True)
-
-    def _read_rollout_changes(self, body: bytes) -> RolloutChanges:
+    def _read_rollout_changes(self, body: bytes, *, page: bool = False) -> tuple[RolloutChanges, str | None]:
+        """A change-feed answer and its continue token. With `page` (one page of a listing), its rollouts are
+        judged as a partial answer: the listing as a whole replaces what is shown (`_feed_pages`)."""
         data = envelope(_ROLLOUT_CHANGES, body, "GET /v1/changes/rollouts")
+        token = data.continue_ if data.full else None
         removed = [r for r in data.removed or [] if isinstance(r, str)]
         for gone in removed:
             self._unreadable.pop(gone, None)
             removed += self._aliases.pop(gone, [])
-        rollouts = self._rollout_items(data.rollouts, replace=data.full)
-        return RolloutChanges(cursor=data.cursor, full=data.full, removed=removed + self._dropped, rollouts=rollouts)
+        rollouts = self._rollout_items(data.rollouts, replace=data.full and not page and not token)
+        changes = RolloutChanges(cursor=data.cursor, full=data.full, removed=removed + self._dropped,
+                                 rollouts=rollouts)
+        return changes, token
 
     @staticmethod
-    def _read_health_changes(body: bytes) -> HealthChanges:
+    def _read_health_changes(body: bytes, *, page: bool = False) -> tuple[HealthChanges, str | None]:
         data = envelope(_HEALTH_CHANGES, body, "GET /v1/changes/health")
-        return HealthChanges(cursor=data.cursor, full=data.full, services=decode_items(data.services, _HEALTH))
+        return (HealthChanges(cursor=data.cursor, full=data.full, services=decode_items(data.services, _HEALTH)),
+                data.continue_ if data.full else None)
 
     def _unless_same(self, path: str, parse: Any) -> Any:
         """`parse`, preceded by a digest of the body: (digest, None) when the body is the one last applied for
@@ -238,21 +251,72 @@ class HttpDeployProvider:
 
         return read
 
-    async def _rollouts(self) -> tuple[list[Rollout] | None, dict[str, Any]]:
-        """The rollout list (None: the same as last time) and what to remember once the poll succeeded."""
+    async def _rollouts(self) -> tuple[list[Rollout] | None, dict[str, Any], int]:
+        """The rollout list (None: the same as last time), what to remember once the poll succeeded, and the
+        requests it took. A paged list is read page after page, then decoded whole (item by item, each item byte
+        for byte as in the last list not decoded again); a list in one page unchanged byte for byte is not
+        decoded at all."""
+        path = "/v1/rollouts"
         headers = {"If-None-Match": self._etag} if self._etag else {}
-        answer, read = await self._edge.get("/v1/rollouts", self._unless_same("/v1/rollouts", self._read_rollouts),
-                                            headers=headers)
-        if answer.status == 304:
-            return None, {}
-        digest, rollouts = read
-        return rollouts, {"etag": answer.headers.get("etag"), "/v1/rollouts": digest}
+        envelope_of = self._unless_same(path, lambda body: envelope(_ROLLOUT_LIST, body, f"GET {path}"))
+        first: list[Answer] = []
 
-    async def _health(self) -> tuple[list[ServiceHealth], dict[str, Any]]:
-        """Every service's health ([]: the same as last time) and what to remember once the poll succeeded."""
-        _, (digest, health) = await self._edge.get("/v1/health", self._unless_same(
-            "/v1/health", lambda body: decode_items(envelope(_HEALTH_LIST, body, "GET /v1/health").services, _HEALTH)))
-        return health or [], {"/v1/health": digest}
+        async def fetch(params: dict[str, str | int]) -> tuple[Any, str | None]:
+            answer, read = await self._edge.get(path, envelope_of, headers=None if first else headers,
+                                                params=params or None)
+            first.append(answer)
+            if answer.status == 304:
+                return None, None
+            digest, data = read
+            return (digest, data), None if data is None else data.continue_
+
+        pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path))
+        raws: list[msgspec.Raw] = []
+        digests: list[bytes] = []
+        async for read, _ in pages:
+            if read is None:  # 304
+                self._paged[path] = pages.paged
+                return None, {}, pages.requests
+            digest, data = read
+            digests.append(digest)
+            if data is not None:
+                raws += data.rollouts
+        self._paged[path] = pages.paged
+        remember: dict[str, Any] = {"etag": first[0].headers.get("etag")}
+        remember[path] = digests[0] if len(digests) == 1 else b""  # a paged list: no digest to compare
+        if len(digests) == 1 and not raws and data is None:  # the same body as the one last applied
+            return None, remember, pages.requests
+        rollouts = await self._off_loop(len(raws), lambda: self._rollout_items(raws, replace=True, bulk=True))
+        return rollouts, remember, pages.requests
+
+    @staticmethod
+    async def _off_loop(items: int, work: Any) -> Any:
+        return await asyncio.to_thread(work) if items > 2_000 else work()
+
+    async def _health(self) -> tuple[list[ServiceHealth], dict[str, Any], int]:
+        """Every service's health ([]: the same as last time), what to remember once the poll succeeded, and the
+        requests it took (a paged list: one a page)."""
+        path = "/v1/health"
+
+        def read(body: bytes) -> tuple[list[ServiceHealth], str | None]:
+            data = envelope(_HEALTH_LIST, body, f"GET {path}")
+            return decode_items(data.services, _HEALTH), data.continue_
+
+        reader = self._unless_same(path, read)
+
+        async def fetch(params: dict[str, str | int]) -> tuple[Any, str | None]:
+            _, (digest, got) = await self._edge.get(path, reader, params=params or None)
+            return (digest, got), None if got is None else got[1]
+
+        pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path))
+        health: list[ServiceHealth] = []
+        digests = []
+        async for (digest, got), _ in pages:
+            digests.append(digest)
+            if got is not None:
+                health += got[0]
+        self._paged[path] = pages.paged
+        return health, {path: digests[0] if len(digests) == 1 else b""}, pages.requests
 
     @staticmethod
     def _read_events(body: bytes) -> EventPage:
@@ -278,25 +342,49 @@ class HttpDeployProvider:
             return EventPage(events=[e for e in page.events if e.id > self._event_cursor], cursor=page.cursor)
         return page
 
-    async def _changes(self, path: str, parse: Any, cursor: str | None) -> tuple[Any, int]:
-        """One page of a change feed since `cursor`, and the requests it took: a cursor the server no longer
-        honours (410) is answered by listing everything again, and so is any other error on the same cursor the
-        second time in a row (the first is the engine's to back off from: it may have been passing)."""
+    async def _delta(self, path: str, parse: Any, cursor: str) -> tuple[Any, int]:
+        """What changed since `cursor` on a change feed (None: list everything again) and the requests it took:
+        a cursor the server no longer honours (410) is answered by listing everything again, and so is any other
+        error on the same cursor the second time in a row (the first is the engine's to back off from: it may
+        have been passing)."""
         try:
-            _, page = await self._edge.get(path, parse, params={"since": cursor} if cursor else None)
+            _, (page, _) = await self._edge.get(path, parse, params={"since": cursor})
             self._cursor_errors.pop(path, None)
             return page, 1
         except ProviderError as e:
-            if cursor is None:
-                raise
             if e.status != 410:
                 failures = self._cursor_errors.get(path, 0) + 1
                 self._cursor_errors[path] = failures
                 if failures < 2:
                     raise
-        _, page = await self._edge.get(path, parse)
-        self._cursor_errors.pop(path, None)
-        return page, 2
+        return None, 1
+
+    async def _listing(self, path: str, parse: Any) -> AsyncIterator[tuple[Any, bool, int]]:
+        """Every page of a change feed's full list: (page, more pages follow, requests so far). A listing whose
+        continue token expired (410) starts again from its first page, RELISTS times at most."""
+        requests = 0
+        for _ in range(RELISTS):
+            async def fetch(params: dict[str, str | int]) -> tuple[Any, str | None]:
+                # a page after the first is part of a listing (a list in one page replaces what is shown)
+                later = bool(params.get("continue"))
+                _, got = await self._edge.get(path, functools.partial(parse, page=later), params=params or None)
+                page, token = got
+                return page, token
+
+            pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path))
+            try:
+                async for page, more in pages:
+                    yield page, more, requests + pages.requests
+            except Relist:
+                requests += pages.requests
+                yield None, True, requests  # the pages so far are dropped: the listing starts again
+                continue
+            finally:
+                self._paged[path] = pages.paged
+            self._cursor_errors.pop(path, None)
+            return
+        raise ProviderError("invalid", f"GET {path}: the server expired the listing's continue token {RELISTS} "
+                            "times in a row (410): its list changes faster than it can be read in pages")
 
     @staticmethod
     def _next_cursor(cursor: str) -> str | None:
@@ -350,42 +438,120 @@ class HttpDeployProvider:
         self.server_freeze = True
         return envelope(_FREEZE, answer.content, f"{method} /v1/freeze")
 
-    async def _poll_feed(self) -> PollResult:
-        (rollouts, r_requests), (health, h_requests), events, (freeze, f_requests) = await asyncio.gather(
-            self._changes("/v1/changes/rollouts", self._read_rollout_changes, self._rollout_cursor),
-            self._changes("/v1/changes/health", self._read_health_changes, self._health_cursor),
-            self._events(),
-            self._freeze(),
-        )
+    async def _health_feed(self) -> tuple[HealthChanges, int]:
+        """Health that moved since our cursor, or every service's (a listing, read page after page, applied as a
+        whole), and the requests it took."""
+        path = "/v1/changes/health"
+        requests = 0
+        if self._health_cursor is not None:
+            delta, requests = await self._delta(path, self._read_health_changes, self._health_cursor)
+            if delta is not None:
+                return delta, requests
+        services: list[ServiceHealth] = []
+        pages: list[HealthChanges] = []
+        listed = 0
+        async for page, _, count in self._listing(path, self._read_health_changes):
+            listed = count
+            if page is None:  # the listing starts again
+                services, pages = [], []
+                continue
+            services += page.services
+            pages.append(page)
+        if len(pages) == 1:
+            return pages[0], requests + listed
+        return HealthChanges(cursor=pages[-1].cursor, full=True, services=services), requests + listed
+
+    async def _feed_pages(self) -> AsyncIterator[PollResult]:
+        """One poll on the change feed. A full list of rollouts in pages is given page after page as it comes
+        (results with `more`), the last page with what the poll needs besides: health, events, the freeze, and
+        the rows that the listing no longer has."""
+        path = "/v1/changes/rollouts"
+        others = asyncio.ensure_future(asyncio.gather(self._health_feed(), self._events(), self._freeze()))
+        try:
+            requests = 0
+            final: RolloutChanges | None = None
+            if self._rollout_cursor is not None:
+                final, requests = await self._delta(path, self._read_rollout_changes, self._rollout_cursor)
+            if final is None:
+                seen: set[str] = set()
+                pages = listed = 0
+                async for page, more, count in self._listing(path, self._read_rollout_changes):
+                    listed = count
+                    if page is None:  # the listing starts again: what it lists from now on is what counts
+                        seen, pages = set(), 0
+                        continue
+                    pages += 1
+                    seen.update(r.id for r in page.rollouts)
+                    if more:
+                        yield PollResult(rollouts=page.rollouts, partial=True, removed=page.removed, more=True)
+                    else:
+                        final = page
+                requests += listed
+                assert final is not None
+                if pages > 1:  # a listing in pages: the rows it did not list are gone
+                    gone = sorted(self._ids - seen)
+                    self._unreadable = {k: v for k, v in self._unreadable.items() if k in seen}
+                    final = RolloutChanges(cursor=final.cursor, full=False, rollouts=final.rollouts,
+                                           removed=[*final.removed, *gone])
+            (health, h_requests), events, (freeze, f_requests) = await others
+        finally:
+            # the others' outcome is retrieved whatever it is: after the rollouts' own error it is not news
+            others.add_done_callback(lambda done: None if done.cancelled() else done.exception())
+            others.cancel()
         # cursors move only once the whole poll succeeded, so a failed poll loses no change
-        self._rollout_cursor, self._health_cursor = self._next_cursor(rollouts.cursor), self._next_cursor(health.cursor)
+        self._rollout_cursor, self._health_cursor = self._next_cursor(final.cursor), self._next_cursor(health.cursor)
         self._advance_events(events)
-        return PollResult(
-            rollouts=rollouts.rollouts, partial=not rollouts.full, removed=rollouts.removed,
+        yield PollResult(
+            rollouts=final.rollouts, partial=not final.full, removed=final.removed,
             health=health.services, health_partial=not health.full, events=events.events,
-            requests=r_requests + h_requests + 1 + f_requests, freeze=freeze,
+            requests=requests + h_requests + 1 + f_requests, freeze=freeze,
         )
 
-    async def poll(self) -> PollResult:
+    def _shown(self, result: PollResult) -> PollResult:
+        """`result`, with the ids of the rows it leaves shown noted (a listing in pages removes the others)."""
+        if result.rollouts is not None and not result.partial:
+            self._ids = {r.id for r in result.rollouts}
+        else:
+            self._ids.difference_update(result.removed)
+            self._ids.update(r.id for r in result.rollouts or ())
+        return result
+
+    async def poll_pages(self) -> AsyncIterator[PollResult]:
+        """One poll, its pages given as they come (providers/base.py PagedSource)."""
         if self.use_feed is not False:
+            started = False
             try:
-                result = await self._poll_feed()
+                async for result in self._feed_pages():
+                    started = True
+                    yield self._shown(self._on_our_clock(result))
             except ProviderError as e:
-                if e.status != 404 or self.use_feed:
+                if e.status != 404 or self.use_feed or started:
                     raise
                 self.use_feed = False  # a server without the change feed: bulk polls from now on
             else:
                 self.use_feed = True
-                return self._on_our_clock(result)
-        (rollouts, seen_r), (health, seen_h), events, (freeze, f_requests) = await asyncio.gather(
-            self._rollouts(), self._health(), self._events(), self._freeze())
+                return
+        yield self._shown(self._on_our_clock(await self._bulk()))
+
+    async def poll(self) -> PollResult:
+        """One poll as one result (the pages of a listing merged)."""
+        pages = [result async for result in self.poll_pages()]
+        if len(pages) == 1:
+            return pages[0]
+        last = pages[-1]
+        return dataclasses.replace(last, rollouts=[r for p in pages for r in p.rollouts or ()],
+                                   removed=[gone for p in pages for gone in p.removed], more=False)
+
+    async def _bulk(self) -> PollResult:
+        (rollouts, seen_r, r_requests), (health, seen_h, h_requests), events, (freeze, f_requests) = (
+            await asyncio.gather(self._rollouts(), self._health(), self._events(), self._freeze()))
         # remembered only now: after a failed poll, the next identical body is applied (it never was)
         if "etag" in seen_r:  # a 200 answer (not a 304): its ETag, or none
             self._etag = seen_r.pop("etag")
         self._bulk_digests.update({**seen_r, **seen_h})
         self._advance_events(events)
-        return self._on_our_clock(PollResult(rollouts=rollouts, health=health, events=events.events,
-                                             requests=3 + f_requests, freeze=freeze))
+        return PollResult(rollouts=rollouts, health=health, events=events.events,
+                          requests=r_requests + h_requests + 1 + f_requests, freeze=freeze)
 
     def _advance_events(self, events: EventPage) -> None:
         if events.cursor < 0:  # refused: not a place in the event log (taking it would read everything again)

@@ -24,6 +24,7 @@ import httpx
 from monotui.config import DEFAULT_MAX_RESPONSE_MB
 from monotui.providers.base import ProviderError, server_message, status_kind, transport_error
 from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
+from monotui.providers.paging import RELISTS, Pages, Relist
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -146,18 +147,38 @@ class KubeClient:
 
     async def list(self, resource: Resource, namespace: str | None,
                    selector: str | None = None, fields: str | None = None) -> tuple[list[dict[str, Any]], str]:
+        """Every object of a list and the list's resourceVersion, read in pages (`limit` + `continue`, as
+        `kubectl --chunk-size` does): the size bound holds for each page; a continue token that expired (410)
+        lists again from the first page (providers/paging.py bounds the pages and the relists)."""
         params = {"labelSelector": selector} if selector else {}
         if fields:
             params["fieldSelector"] = fields
-        response = await self._call("GET", resource, namespace, resource.plural, what=f"list {resource.plural}",
-                                    retry_auth=True, params=params)
-        try:
-            # a big list is decoded in a worker thread, so keys keep being handled meanwhile
-            data = await asyncio.to_thread(response.json) if len(response.content) > LARGE_BODY else response.json()
-            items = [item for item in data.get("items") or [] if isinstance(item, dict)]
-            return items, str(data["metadata"]["resourceVersion"])
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            raise ProviderError("invalid", f"list {resource.plural}: not a Kubernetes list") from None
+        what = f"list {resource.plural}"
+
+        async def fetch(page: dict[str, str | int]) -> tuple[tuple[list[dict[str, Any]], str], str | None]:
+            response = await self._call("GET", resource, namespace, resource.plural, what=what, retry_auth=True,
+                                        params={**params, **page})
+            try:
+                # a big list is decoded in a worker thread, so keys keep being handled meanwhile
+                data = (await asyncio.to_thread(response.json) if len(response.content) > LARGE_BODY
+                        else response.json())
+                items = [item for item in data.get("items") or [] if isinstance(item, dict)]
+                token = data["metadata"].get("continue") or None
+                return (items, str(data["metadata"]["resourceVersion"])), token if isinstance(token, str) else None
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                raise ProviderError("invalid", f"{what}: not a Kubernetes list") from None
+
+        for _ in range(RELISTS):
+            items: list[dict[str, Any]] = []
+            version = ""
+            try:
+                async for (got, rv), _more in Pages(what, fetch, paged=True):
+                    items += got
+                    version = version or rv  # every page carries the snapshot's resourceVersion
+            except Relist:
+                continue
+            return items, version
+        raise ProviderError("invalid", f"{what}: the continue token expired {RELISTS} times in a row (410)")
 
     async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
                     server_timeout: int = 300, fields: str | None = None) -> AsyncIterator[dict[str, Any]]:

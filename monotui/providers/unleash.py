@@ -3,8 +3,10 @@
 Per poll, in bulk: the flags of the configured projects (feature search, paged), which of them are potentially
 stale (the same search filtered by state), and the flag changes in the production environment since the last poll
 (event search, newest first, read back to the cursor; see `_new_changes`). A flag's strategies are not in the
-search answer, so they are read from the flag itself, only when monotui sees the flag for the first time or the
-events or the listing say it changed.
+search answer; they are read only when monotui sees the flag for the first time or the events or the listing say
+it changed, in bulk from Unleash's feature export (`POST /api/admin/features-batch/export`: the flags named, or a
+whole project's, with their strategies in the environment), and from the flag's own answer only for the flags the
+export did not give (an Unleash without the export, a token not allowed to use it, a flag it left out).
 
 Turning a flag on or off is pinned: the flag is read again just before the request, and if its state is not the
 one the caller confirmed, nothing is sent (`FlagChangedError`).
@@ -28,10 +30,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from monotui.config import UnleashSourceConfig
 from monotui.models import Flag, FlagChange, FlagChangeKind, flag_difference, replace
 from monotui.providers.base import PollResult, ProviderError
-from monotui.providers.http_edge import HttpEdge
+from monotui.providers.http_edge import LARGE_BODY, HttpEdge
 from monotui.providers.items import TOO_DEEP_PROBLEM, describe, holds_too_deep, item_list, json_object, read_items
 
-PAGE = 500  # flags per feature-search request
+PAGE = 100  # flags per feature-search request (Unleash 7.5 answers a larger limit with its default page, 50)
+MAX_SEARCH_PAGES = 2_000  # feature-search pages in one listing at most (a `total` that never comes is not a hang)
 EVENTS_PAGE = 100  # events per event-search request
 MAX_CATCH_UP = 5000  # events read back in one poll at most, after a long pause
 OVERLAP = timedelta(seconds=60)  # how far behind the newest event one that commits late may appear
@@ -41,6 +44,8 @@ FUTURE_SKEW = timedelta(seconds=30)
 MAX_SEEN = 10_000  # event ids remembered within the overlap (future-stamped ones stay until their time comes)
 RECENT_CHANGES = 1000  # changes kept for `recent_changes`
 FLAG_READS_AT_ONCE = 4  # concurrent reads of single flags (strategies)
+EXPORT_NAMES = 500  # flags named in one export request at most; more than that: one export per project
+EXPORT_PATH = "/api/admin/features-batch/export"
 CHANGE_EVENTS = {
     "feature-environment-enabled": FlagChangeKind.ENABLED,
     "feature-environment-disabled": FlagChangeKind.DISABLED,
@@ -52,6 +57,10 @@ _ROLLOUT_PARAMETER = {"flexibleRollout": "rollout", "gradualRolloutRandom": "per
                       "gradualRolloutUserId": "percentage", "gradualRolloutSessionId": "percentage"}
 
 T = TypeVar("T")
+
+
+async def _done(value: T) -> T:
+    return value
 
 
 @dataclass(frozen=True)
@@ -210,8 +219,10 @@ def strategies_of(environment: _Environment | None) -> _Strategies:
     constraints behind them differ, and a kill switch is pinned to what was confirmed, not to its summary."""
     active = [s for s in (environment.strategies if environment else []) if not s.disabled]
     rollouts = [p for s in active if not s.constraints and (p := _percentage(s)) is not None]
-    decisive = [s.model_dump(include={"name", "parameters", "constraints", "segments", "variants"}) for s in active]
-    pin = hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    # in either order, the export's or the flag's own answer's: the same strategies are the same pin
+    decisive = sorted(json.dumps(s.model_dump(include={"name", "parameters", "constraints", "segments", "variants"}),
+                                 sort_keys=True, default=str) for s in active)
+    pin = hashlib.sha256(json.dumps(decisive).encode()).hexdigest()[:16]
     return _Strategies([strategy_summary(s) for s in active], max(rollouts) if rollouts else None, pin)
 
 
@@ -263,6 +274,7 @@ class UnleashProvider:
         self.recent_changes: deque[FlagChange] = deque(maxlen=RECENT_CHANGES)
         self._requests = 0
         self._unreadable: dict[tuple[str, str], str] = {}  # flags whose own answer cannot be read: what is wrong
+        self._export: bool | None = None  # the feature export: None not tried yet, False the server has none
         self._edge = HttpEdge(config, transport=transport, bearer=False)  # Unleash: the token alone
 
     @property
@@ -320,14 +332,17 @@ class UnleashProvider:
     async def _search(self, extra: dict[str, Any]) -> list[_Feature | _Unreadable]:
         features: list[_Feature | _Unreadable] = []
         offset = 0
-        while True:
+        for _ in range(MAX_SEARCH_PAGES):
             page = await self._get("/api/admin/search/features",
                                    _feature_page(offset, "GET /api/admin/search/features"),
                                    {"project": self._projects(), "limit": PAGE, "offset": offset, **extra})
             features.extend(page.items)
             offset += page.count
-            if page.count < PAGE or (page.total is not None and offset >= page.total):
+            # by the total when the answer gives one: a server may send fewer than asked (Unleash caps its pages)
+            if page.count == 0 or (offset >= page.total if page.total is not None else page.count < PAGE):
                 return features
+        raise ProviderError("invalid", f"GET /api/admin/search/features: more than {MAX_SEARCH_PAGES:,} pages "
+                            "(a total that is never reached?)")
 
     async def _new_changes(self) -> tuple[list[FlagChange], _Cursor]:
         """The flag changes not seen before (on the first poll: the last `history` ones), oldest first.
@@ -437,6 +452,66 @@ class UnleashProvider:
             self._unreadable[tasks[task]] = (f"{tasks[task][1]}: not read within {self.config.timeout:g}s (other "
                                              "flags' reads were slow): its strategies are not known")
 
+    async def _export_strategies(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The strategies of `keys` from Unleash's feature export, in a few requests (the flags named, EXPORT_NAMES
+        at a time, or each project's when there are more); returns the keys it gave. An Unleash without the export
+        (404, 405) is not asked again; any other failure leaves the flags to their own reads, this poll."""
+        if not keys or self._export is False:
+            return set()
+        by_project: dict[str, list[str]] = {}
+        for project, name in sorted(keys):
+            by_project.setdefault(project, []).append(name)
+        bodies: list[dict[str, Any]] = []
+        if len(keys) > EXPORT_NAMES:
+            bodies = [{"environment": self.config.environment, "project": p} for p in by_project]
+        else:
+            bodies = [{"environment": self.config.environment, "features": [n for _, n in sorted(keys)]}]
+        given: set[tuple[str, str]] = set()
+        for body in bodies:
+            self._requests += 1
+            try:
+                answer = await self._edge.send("POST", EXPORT_PATH, json_body=body,
+                                               headers={"Content-Type": "application/json"})
+                read = await (asyncio.to_thread(self._read_export, answer.content, keys)
+                              if len(answer.content) > LARGE_BODY else _done(self._read_export(answer.content, keys)))
+            except ProviderError as e:
+                if e.status in (404, 405):
+                    self._export = False
+                    return given
+                continue  # refused (a token without the permission), garbage: those flags are read one by one
+            self._export = True
+            for key, strategies in read.items():
+                self._strategies[key] = strategies
+                self._unreadable.pop(key, None)
+                given.add(key)
+        return given
+
+    def _read_export(self, body: bytes, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _Strategies]:
+        """The export's strategies for `keys`, in the environment asked for. A flag of the answer whose project
+        is not the one listed, or with a strategy that cannot be read, is left out (it is read on its own)."""
+        what = f"POST {EXPORT_PATH}"
+        data = json_object(body, what)
+        projects = {_text(f, "name"): _text(f, "project") for f in item_list(data, "features", what)}
+        strategies: dict[str, list[_Strategy]] = {}
+        broken: set[str] = set()
+        for raw in item_list(data, "featureStrategies", what):
+            name = _text(raw, "featureName")
+            if name is None:
+                continue
+            env = raw.get("environment") if isinstance(raw, dict) else None
+            if env is not None and env != self.config.environment:
+                continue
+            try:
+                strategies.setdefault(name, []).append(_Strategy.model_validate(raw))
+            except ValidationError:
+                broken.add(name)
+        out = {}
+        for project, name in keys:
+            if projects.get(name) == project and name not in broken:
+                out[(project, name)] = strategies_of(_Environment(name=self.config.environment,
+                                                                  strategies=strategies.get(name, [])))
+        return out
+
     async def refresh(self) -> list[FlagChange]:
         """Read every flag and the changes since the last refresh; returns the new changes, oldest first."""
         features, potentially_stale, (changes, cursor) = await asyncio.gather(
@@ -449,11 +524,13 @@ class UnleashProvider:
         changes = [replace(c, service=services[key]) if (key := (c.project, c.flag)) in services
                    else c for c in changes]
         changed = {(c.project, c.flag) for c in changes}
-        await self._read_strategies(
+        wanted = {
             key for key, feature in readable.items()
             if key not in self._strategies or key in self._unreadable or key in changed or key not in self._flags
             or self._flags[key].enabled != any(e.enabled for e in feature.environments
-                                               if e.name == self.config.environment))
+                                               if e.name == self.config.environment)}
+        given = await self._export_strategies(wanted)
+        await self._read_strategies(key for key in sorted(wanted) if key not in given)
         # everything was read: only now does the cursor move on
         self._cursor = cursor
         for change in changes:

@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from monotui.simulator.kube_pods import pod_table
 from monotui.simulator.loopback import BackgroundServer, replay_receive
+from monotui.simulator.paging import PageError, Pager
 from monotui.simulator.pod_logs import PodLogs, log_routes
 
 
@@ -376,8 +377,41 @@ class StandinOptions:
     expire_watches: bool = False  # hostile: every watch answers 410 Gone (a storm of relists, if unchecked)
 
 
-def create_app(store: Store, options: StandinOptions | None = None) -> Starlette:
+def paged_list(pager: Pager, store: Store, kind: Kind, namespace: str | None,
+               q: Any) -> tuple[list[dict[str, Any]], dict[str, Any]] | Response:
+    """A list, or one page of it, as kube-apiserver serves `limit` and `continue`: the pages of one listing come
+    from the snapshot its first page took (the list's resourceVersion), `metadata.continue` and
+    `remainingItemCount` while more follow; an expired or foreign token is 410 Expired."""
+    selector, fields = q.get("labelSelector"), q.get("fieldSelector")
+    query = {k: q[k] for k in ("limit", "continue") if q.get(k)}
+    if query.get("limit") == "0":
+        del query["limit"]  # kube-apiserver: limit=0 is no limit
+    name = f"{kind.kind}/{namespace}/{selector}/{fields}"
+
+    def build() -> tuple[list[Any], dict[str, Any]]:
+        items, rv = store.list(kind, namespace, selector, fields)
+        return items, {"resourceVersion": str(rv)}
+
+    try:
+        page = pager.page(name, query, store.rv, build) if query else None
+    except PageError as e:
+        reason = "Expired" if e.status == 410 else "BadRequest"
+        message = ("The provided continue parameter is too old to display a consistent list result. You can "
+                   "start a new list without the continue parameter." if e.status == 410 else e.message)
+        return JSONResponse(status_object(e.status, reason, message), status_code=e.status)
+    if page is None:
+        items, meta = build()
+        return items, meta
+    meta = dict(page.meta)
+    if page.next_token:
+        meta["continue"] = page.next_token
+        meta["remainingItemCount"] = page.remaining
+    return page.items, meta
+
+
+def create_app(store: Store, options: StandinOptions | None = None, pager: Pager | None = None) -> Starlette:
     opts = options or StandinOptions()
+    pager = pager or Pager()  # the snapshots behind paged lists (`limit` + `continue`)
 
     def unauthorized(request: Request) -> Response | None:
         if opts.token is None or request.url.path in ("/version", "/version/"):
@@ -461,12 +495,15 @@ def create_app(store: Store, options: StandinOptions | None = None) -> Starlette
                 return JSONResponse(status_object(403, "Forbidden", message), status_code=403)
             code, created = store.create(kind, namespace, await request.body())
             return JSONResponse(created, status_code=code)
-        items, rv = store.list(kind, namespace, q.get("labelSelector"), q.get("fieldSelector"))
+        listed = paged_list(pager, store, kind, namespace, q)
+        if isinstance(listed, Response):
+            return listed
+        items, meta = listed
         table = {"Event": event_table, "Pod": pod_table}.get(kind.kind)
         if table is not None and "as=Table" in request.headers.get("accept", ""):
-            return JSONResponse(table(items, rv))
-        return JSONResponse({"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
-                             "metadata": {"resourceVersion": str(rv)}, "items": items})
+            return JSONResponse(table(items, int(meta["resourceVersion"])))
+        return JSONResponse({"kind": f"{kind.kind}List", "apiVersion": kind.group_version, "metadata": meta,
+                             "items": items})
 
     def watch(request: Request, kind: Kind, namespace: str | None) -> Response:
         q = request.query_params
@@ -672,7 +709,8 @@ class KubeStandin(BackgroundServer):
         for obj in objects:
             self.store.put(obj)
         self.options = options or StandinOptions()
-        self._serve(create_app(self.store, self.options), port=port, lifespan="off")
+        self.pager = Pager()  # the snapshots behind paged lists: `pager.forget()` expires every continue token
+        self._serve(create_app(self.store, self.options, self.pager), port=port, lifespan="off")
 
     def kubeconfig(self, path: Path, *, context: str = "standin", token: str | None = None,
                    exec_command: list[str] | None = None, namespace: str = "default") -> Path:

@@ -44,7 +44,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "wrong bearer token",
         404: "no such rollout, action or revision",
         409: "the action does not fit the rollout's state",
-        410: "the cursor is too old, or from another run of the server: list again without since",
+        410: "the cursor or continue token is too old, or from another run of the server: list again without it",
         412: "target_changed: the rollout is no longer at the expected_revision (or expected_step) sent",
         422: "invalid body, or an Idempotency-Key reused for another request",
     }
@@ -57,6 +57,14 @@ def openapi_document() -> dict[str, Any]:
         (RolloutList, HealthList, EventPage, ActionRequest, ActionResponse, ApiError, Rollout, RolloutChanges,
          HealthChanges, Freeze, FreezeRequest, RevisionList, LogLine), ref_template=REF)
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
+    page_parameters = [
+        {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+         "description": "page the list: at most this many items (the server may send fewer), and `continue` in "
+                        "the answer when more follow; without it the whole list comes in one answer"},
+        {"name": "continue", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "the `continue` token of the previous page: the next page of the same listing (a "
+                        "snapshot: every item exactly once); 410 when it expired: list again from the first page"},
+    ]
     feed_parameters = [
         {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
          "description": "the cursor of the previous answer; without it, everything is listed"},
@@ -83,12 +91,12 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listRollouts",
                     "summary": "Every live rollout, in one request",
                     "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
-                                    "schema": {"type": "string"}}],
+                                    "schema": {"type": "string"}}, *page_parameters],
                     "responses": {
-                        "200": {**_json("RolloutList", "all rollouts"),
+                        "200": {**_json("RolloutList", "all rollouts (or one page of them)"),
                                 "headers": {"ETag": {"schema": {"type": "string"}}}},
                         "304": {"description": "unchanged since the ETag given in If-None-Match"},
-                        **_errors(401, 403),
+                        **_errors(400, 401, 403, 410),
                     },
                 }
             },
@@ -123,15 +131,16 @@ def openapi_document() -> dict[str, Any]:
             "/v1/health": {
                 "get": {
                     "operationId": "listHealth",
-                    "summary": "Health of every service, in one request",
-                    "responses": {"200": _json("HealthList", "per-service health"), **_errors(401, 403)},
+                    "summary": "Health of every service, in one request or in pages",
+                    "parameters": page_parameters,
+                    "responses": {"200": _json("HealthList", "per-service health"), **_errors(400, 401, 403, 410)},
                 }
             },
             "/v1/changes/rollouts": {
                 "get": {
                     "operationId": "rolloutChanges",
                     "summary": "Rollouts changed since a cursor (every rollout without one)",
-                    "parameters": feed_parameters,
+                    "parameters": [*feed_parameters, *page_parameters],
                     "responses": {"200": _json("RolloutChanges", "the changes, and the next cursor"),
                                   **_errors(400, 401, 403, 410)},
                 }
@@ -140,7 +149,7 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "healthChanges",
                     "summary": "Services whose health moved beyond a step since a cursor (every service without one)",
-                    "parameters": feed_parameters,
+                    "parameters": [*feed_parameters, *page_parameters],
                     "responses": {"200": _json("HealthChanges", "the changes, and the next cursor"),
                                   **_errors(400, 401, 403, 410)},
                 }

@@ -43,6 +43,7 @@ from monotui.simulator.changes import ChangeLog
 from monotui.simulator.instances import log_routes
 from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay_receive
 from monotui.simulator.openapi import openapi_document
+from monotui.simulator.paging import PAGE_PARAMETERS, Page, PageError, Pager
 from monotui.simulator.revisions import revision_routes
 from monotui.simulator.unleash_api import unleash_routes
 from monotui.simulator.world import ActionConflict, TargetChanged, UnknownRevision, UnknownRollout, World
@@ -94,6 +95,7 @@ class SimState:
     feed_window: int = 100_000  # a change-feed cursor older than this many changes gets 410 (list again)
     served_requests: int = 0  # every request answered, for /_sim/stats (the log above is bounded)
     served_bytes: int = 0  # response body bytes sent, as they went on the wire (compressed or not)
+    pager: Pager = field(default_factory=Pager)  # the snapshots behind paged lists (simulator/paging.py)
 
     def cached(self, name: str, version: int, build: Callable[[], bytes]) -> bytes:
         hit = self._cache.get(name)
@@ -152,13 +154,28 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             return _error(403, "forbidden", "invalid token")
         return None
 
+    def paged(name: str, request: Request, key: Any,
+              build: Callable[[], tuple[list[Any], dict[str, Any]]]) -> Page | Response | None:
+        try:
+            return state.pager.page(name, dict(request.query_params), key, build)
+        except PageError as e:
+            return _error(e.status, e.error, e.message)
+
     async def list_rollouts(request: Request) -> Response:
-        if request.query_params:
-            return _error(400, "bad_request", "this endpoint takes no query parameters")
+        if unknown := set(request.query_params) - PAGE_PARAMETERS:
+            return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
         etag = f'"r{world.version}"'
-        if request.headers.get("if-none-match") == etag:
+        if request.headers.get("if-none-match") == etag and "continue" not in request.query_params:
             return Response(status_code=304, headers={"ETag": etag})
         version = world.version
+        page = paged("rollouts", request, version,
+                     lambda: (world.rollouts(), {"generated_at": world.now, "etag": etag}))
+        if isinstance(page, Response):
+            return page
+        if page is not None:
+            return _negotiated(state, request, msgspec.json.encode(RolloutList(
+                rollouts=page.items, generated_at=page.meta["generated_at"], continue_=page.next_token)),
+                headers={"ETag": page.meta["etag"]})
         body = state.cached(
             "rollouts", version,
             lambda: msgspec.json.encode(RolloutList(rollouts=world.rollouts(), generated_at=world.now)),
@@ -175,9 +192,15 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         return _json(msgspec.json.encode(rollout))
 
     async def health(request: Request) -> Response:
-        if request.query_params:
-            return _error(400, "bad_request", "this endpoint takes no query parameters")
+        if unknown := set(request.query_params) - PAGE_PARAMETERS:
+            return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
         version = world.health_version
+        page = paged("health", request, version, lambda: (world.health(), {"generated_at": world.now}))
+        if isinstance(page, Response):
+            return page
+        if page is not None:
+            return _negotiated(state, request, msgspec.json.encode(HealthList(
+                services=page.items, generated_at=page.meta["generated_at"], continue_=page.next_token)))
         body = state.cached(
             "health", version,
             lambda: msgspec.json.encode(HealthList(services=world.health(), generated_at=world.now)),
@@ -204,8 +227,10 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         for; or the error answer."""
         if not state.feed:
             return _error(404, "not_found", "Not Found")
-        if unknown := set(request.query_params) - {"since", "wait"}:
+        if unknown := set(request.query_params) - {"since", "wait", *PAGE_PARAMETERS}:
             return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
+        if "since" in request.query_params and PAGE_PARAMETERS & set(request.query_params):
+            return _error(400, "bad_request", "limit and continue page the list without since, not the changes")
         try:
             wait = float(request.query_params.get("wait", "0"))
         except ValueError:
@@ -229,6 +254,17 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             return since
         if since is None:  # a full list: built once per version, like GET /v1/rollouts
             version = world.version
+
+            def snapshot() -> tuple[list[Any], dict[str, Any]]:
+                rollouts, at = world.rollouts_changed(None)
+                return rollouts, {"cursor": world.rollout_changes.cursor(at)}
+
+            page = paged("rollout-changes", request, version, snapshot)
+            if isinstance(page, Response):
+                return page
+            if page is not None:
+                return _negotiated(state, request, msgspec.json.encode(RolloutChanges(
+                    cursor=page.meta["cursor"], full=True, rollouts=page.items, continue_=page.next_token)))
             body = state.cached("rollout-changes", version, lambda: msgspec.json.encode(RolloutChanges(
                 cursor=world.rollout_changes.cursor(version), full=True,
                 rollouts=world.rollouts_changed(None)[0])))
@@ -244,6 +280,17 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         if since is None:  # every service as it is now: built once per health sample, like GET /v1/health
             sample = world.health_version
 
+            def health_snapshot() -> tuple[list[Any], dict[str, Any]]:
+                services, at = world.health_changed(None)
+                return services, {"cursor": world.health_changes.cursor(at)}
+
+            page = paged("health-changes", request, sample, health_snapshot)
+            if isinstance(page, Response):
+                return page
+            if page is not None:
+                return _negotiated(state, request, msgspec.json.encode(HealthChanges(
+                    cursor=page.meta["cursor"], full=True, services=page.items, continue_=page.next_token)))
+
             def everything() -> bytes:
                 services, version = world.health_changed(None)
                 return msgspec.json.encode(HealthChanges(cursor=world.health_changes.cursor(version), full=True,
@@ -252,8 +299,8 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
             body = state.cached("health-changes", sample, everything)
             return _negotiated(state, request, body, cache=("health-changes", sample))
         services, version = world.health_changed(since)
-        page = HealthChanges(cursor=world.health_changes.cursor(version), full=False, services=services)
-        return _negotiated(state, request, msgspec.json.encode(page))
+        moved = HealthChanges(cursor=world.health_changes.cursor(version), full=False, services=services)
+        return _negotiated(state, request, msgspec.json.encode(moved))
 
     async def act(request: Request) -> Response:
         key = request.headers.get("idempotency-key", "")

@@ -95,6 +95,8 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         if states is not None and not states <= _STALE_STATES:
             raise ValueError(f"state: unknown value {sorted(states - _STALE_STATES)[0]!r}")
         offset, limit = _page(request, 50)
+        if limit > 100:  # as Unleash 7.5: a limit above its maximum gets the default page
+            limit = 50
         with flags.lock:
             found = [f for f in flags.flags.values()
                      if (projects is None or f.project in projects) and (states is None or _state(f) in states)]
@@ -175,9 +177,38 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         flags.set_enabled(p["project"], p["feature"], _env(request), p["state"] == "on")
         return Response(status_code=200)
 
+    async def export(request: Request) -> Response:
+        """`POST /api/admin/features-batch/export` as Unleash 7.5 answers it: the flags named (`features`) or of
+        a project (`project`), their strategies in one environment (`featureStrategies`, each with its
+        `featureName`) and whether each is on there (`featureEnvironments`)."""
+        data = await request.json()
+        if not isinstance(data, dict) or not isinstance(data.get("environment"), str):
+            raise ValueError('"environment" is required')
+        environment = data["environment"]
+        if environment not in ENVIRONMENTS:
+            raise ValueError(f"environment {environment!r} does not exist")
+        names, project = data.get("features"), data.get("project")
+        with flags.lock:
+            named = {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+            chosen = [f for f in flags.flags.values()
+                      if f.name in named or (project is not None and f.project == project)]
+            body = {
+                "features": [{"name": f.name, "description": f.description, "type": f.type, "project": f.project,
+                              "stale": f.stale, "impressionData": False, "archived": False} for f in chosen],
+                "featureStrategies": [{**{k: v for k, v in s.to_json().items() if k != "sortOrder"},
+                                       "featureName": f.name} for f in chosen for s in f.strategies[environment]],
+                "featureEnvironments": [{"enabled": f.enabled[environment], "featureName": f.name,
+                                         "environment": environment, "variants": [], "name": f.name}
+                                        for f in chosen],
+                "contextFields": [], "featureTags": [], "segments": [], "tagTypes": [], "dependencies": [],
+                "links": [],
+            }
+        return JSONResponse(body)
+
     feature = "/projects/{project}/features/{feature}"
     environment = feature + "/environments/{environment}"
     return [Mount("/api/admin", routes=[
+        Route("/features-batch/export", handler(export), methods=["POST"]),
         Route("/search/features", handler(search_features)),
         Route("/search/events", handler(search_events)),
         Route("/tag-types", handler(add_tag_type), methods=["POST"]),

@@ -1,0 +1,195 @@
+"""Flag strategies in bulk: the Unleash source reads the strategies of every flag it needs from Unleash's feature
+export (`POST /api/admin/features-batch/export`) in a few requests — against the real Unleash 7.5 and the
+simulator's Unleash API alike — and reads a flag on its own only when the export did not give it (an Unleash
+without the export, a flag left out). The strategies and their pin are the same either way, so a kill switch
+confirmed on a bulk-read flag is sent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from monotui.config import UnleashSourceConfig
+from monotui.providers.unleash import EXPORT_PATH, UnleashProvider
+from monotui.simulator.server import SimulatorServer
+from monotui.simulator.unleash_server import RealUnleash
+from monotui.simulator.world import SimConfig, World
+from tests.conftest import START
+from tests.unleash_admin import PROJECT, UnleashAdmin
+
+SIM_TOKEN = "sim-admin-token"
+
+
+@dataclass
+class FlagServer:
+    kind: str
+    url: str
+    token: str
+    admin: UnleashAdmin
+
+
+@pytest.fixture
+def simulated_unleash() -> Iterator[FlagServer]:
+    world = World(SimConfig(services=2, deploy_interval=0, flag_share=0), start=START)
+    with SimulatorServer(world, tick_interval=None, token=SIM_TOKEN) as sim:
+        admin = UnleashAdmin(sim.url, SIM_TOKEN)
+        yield FlagServer("simulator", sim.url, SIM_TOKEN, admin)
+        admin.close()
+
+
+@pytest.fixture
+def real_flag_server(real_unleash: RealUnleash) -> Iterator[FlagServer]:
+    admin = UnleashAdmin(real_unleash.url, real_unleash.admin_token)
+    yield FlagServer("unleash", real_unleash.url, real_unleash.admin_token, admin)
+    admin.close()
+
+
+@pytest.fixture(params=["simulator", "unleash"])
+def server(request: pytest.FixtureRequest) -> FlagServer:
+    return request.getfixturevalue(  # type: ignore[no-any-return]
+        "simulated_unleash" if request.param == "simulator" else "real_flag_server")
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """Every request the provider sends, and a hook to answer some of them otherwise."""
+
+    def __init__(self, answer: Any = None) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent: list[tuple[str, str]] = []
+        self.answer = answer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, request.url.path))
+        if self.answer is not None and (changed := await self.answer(request, self.inner)) is not None:
+            return changed  # type: ignore[no-any-return]
+        return await self.inner.handle_async_request(request)
+
+    def own_reads(self, prefix: str) -> list[str]:
+        return [p for m, p in self.sent if m == "GET" and f"/features/{prefix}" in p]
+
+    def exports(self) -> int:
+        return sum(1 for m, p in self.sent if m == "POST" and p == EXPORT_PATH)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def provider_for(server: FlagServer, monkeypatch: pytest.MonkeyPatch, transport: httpx.AsyncBaseTransport,
+                 ) -> UnleashProvider:
+    monkeypatch.setenv("MONOTUI_TEST_UNLEASH_TOKEN", server.token)
+    config = UnleashSourceConfig(name="flags", kind="unleash", url=server.url, timeout=30,
+                                 token_env="MONOTUI_TEST_UNLEASH_TOKEN", service_from="prefix",
+                                 service_prefix_separator=".")
+    return UnleashProvider(config, transport=transport)
+
+
+def seed(server: FlagServer, prefix: str, count: int) -> None:
+    for i in range(count):
+        server.admin.create_flag(f"{prefix}.flag{i}", rollout=(i * 7) % 101, enabled=i % 2 == 0)
+    # one flag with two strategies, one of them constrained: the pin must not depend on how it was read
+    path = f"/projects/{PROJECT}/features/{prefix}.flag0/environments/production/strategies"
+    server.admin._send("POST", path, {"name": "default", "parameters": {}, "constraints": [
+        {"contextName": "userId", "operator": "IN", "values": ["7", "3"], "caseInsensitive": False,
+         "inverted": False}]})
+
+
+def mine(provider: UnleashProvider, prefix: str) -> dict[str, tuple[bool, int | None, list[str], str]]:
+    return {f.name: (f.enabled, f.rollout, f.strategies, f.strategy_pin) for f in provider.flags
+            if f.name.startswith(prefix)}
+
+
+async def test_strategies_come_from_the_export_in_a_few_requests(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    prefix = f"b{uuid.uuid4().hex[:8]}"
+    seed(server, prefix, 12)
+    bulk, alone = Recording(), Recording()
+    provider = provider_for(server, monkeypatch, bulk)
+    one_by_one = provider_for(server, monkeypatch, alone)
+    one_by_one._export = False  # as an Unleash without the export
+    try:
+        first = await provider.poll()
+        assert bulk.exports() == 1 and bulk.own_reads(prefix) == [], bulk.sent
+        if server.kind == "simulator":
+            assert first.requests == 4  # flags, potentially stale, events, the export
+        await one_by_one.poll()
+        assert len(alone.own_reads(prefix)) == 12 and alone.exports() == 0
+        assert mine(provider, prefix) == mine(one_by_one, prefix)
+        flag0 = mine(provider, prefix)[f"{prefix}.flag0"]
+        assert len(flag0[2]) == 2 and "everyone if 1 constraint" in flag0[2]
+        # a later poll reads no strategy again while nothing changed
+        bulk.sent.clear()
+        await provider.poll()
+        assert bulk.exports() == 0 and bulk.own_reads(prefix) == []
+        # a kill switch confirmed on a flag read in bulk is sent (its pin is the one its own answer gives)
+        confirmed = next(f for f in provider.flags if f.name == f"{prefix}.flag0")
+        after = await provider.set_flag(confirmed, False)
+        assert not after.enabled
+    finally:
+        await provider.aclose()
+        await one_by_one.aclose()
+
+
+async def test_flags_the_export_leaves_out_are_read_on_their_own(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    prefix = f"o{uuid.uuid4().hex[:8]}"
+    seed(server, prefix, 5)
+    left_out = f"{prefix}.flag3"
+
+    async def without_one(request: httpx.Request, inner: httpx.AsyncBaseTransport) -> httpx.Response | None:
+        if request.url.path != EXPORT_PATH:
+            return None
+        answer = await inner.handle_async_request(request)
+        await answer.aread()
+        data = json.loads(answer.content)
+        data["features"] = [f for f in data["features"] if f["name"] != left_out]
+        return httpx.Response(200, json=data)
+
+    transport = Recording(without_one)
+    provider = provider_for(server, monkeypatch, transport)
+    try:
+        await provider.poll()
+        assert transport.exports() == 1
+        assert transport.own_reads(prefix) == [f"/api/admin/projects/{PROJECT}/features/{left_out}"]
+        assert all(strategies for _, _, strategies, _ in mine(provider, prefix).values())
+    finally:
+        await provider.aclose()
+
+
+async def test_an_unleash_without_the_export_is_read_flag_by_flag_and_not_asked_again(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    prefix = f"n{uuid.uuid4().hex[:8]}"
+    seed(server, prefix, 3)
+
+    async def no_export(request: httpx.Request, inner: httpx.AsyncBaseTransport) -> httpx.Response | None:
+        return httpx.Response(404, json={"message": "Not found"}) if request.url.path == EXPORT_PATH else None
+
+    transport = Recording(no_export)
+    provider = provider_for(server, monkeypatch, transport)
+    try:
+        await provider.poll()
+        assert transport.exports() == 1 and len(transport.own_reads(prefix)) == 3
+        server.admin.set_rollout(f"{prefix}.flag1", 42)
+        await provider.poll()
+        assert transport.exports() == 1, "an Unleash without the export was asked again"
+        assert mine(provider, prefix)[f"{prefix}.flag1"][1] == 42
+    finally:
+        await provider.aclose()
+
+
+async def test_every_flag_is_listed_past_one_search_page(server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unleash 7.5 answers a feature search `limit` above 100 with a page of 50: the listing goes by the total."""
+    prefix = f"p{uuid.uuid4().hex[:8]}"
+    for i in range(130):
+        server.admin._send("POST", f"/projects/{PROJECT}/features", {"name": f"{prefix}.flag{i}", "type": "release"})
+    provider = provider_for(server, monkeypatch, Recording())
+    try:
+        await provider.poll()
+        assert len(mine(provider, prefix)) == 130
+    finally:
+        await provider.aclose()
