@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from monotui.colour_env import no_color_asked
 from monotui.models import Phase
 
 if TYPE_CHECKING:
@@ -38,11 +38,11 @@ def _table(engine: Engine, now: datetime, width: int | None, footer: str) -> Any
     from rich.console import Console
     from rich.text import Text
 
-    from monotui.cli import print_status
+    from monotui.cli_status import print_status
 
     buffer = StringIO()
     console = Console(file=buffer, highlight=False, force_terminal=True, width=width or 120,
-                      no_color="NO_COLOR" in os.environ or None)
+                      no_color=no_color_asked() or None)
     print_status(engine, now, console)
     text = Text.from_ansi(buffer.getvalue())
     text.append(f"\n{footer}", style="dim")
@@ -54,7 +54,8 @@ async def run_watch(settings: Settings, json_output: bool, source: str | None, i
     from rich.console import Console
     from rich.live import Live
 
-    from monotui.cli import _fail, status_json
+    from monotui.cli_status import fail as _fail
+    from monotui.cli_status import status_json
     from monotui.engine.core import Engine
 
     if source:
@@ -64,7 +65,7 @@ async def run_watch(settings: Settings, json_output: bool, source: str | None, i
             return _fail(f"--source: no source named {source!r}")
     if not settings.sources:
         return _fail("no source configured (`monotui config init` writes an example, or try `monotui demo`)")
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
+    console = Console(highlight=False, no_color=no_color_asked() or None)
     live = None if json_output or not console.is_terminal else Live(console=console, auto_refresh=False,
                                                                      transient=False)
     started = time.monotonic()
@@ -101,6 +102,6 @@ async def run_watch(settings: Settings, json_output: bool, source: str | None, i
 
 
 def print_final(engine: Engine, now: datetime) -> None:
-    from monotui.cli import print_status
+    from monotui.cli_status import print_status
 
     print_status(engine, now)

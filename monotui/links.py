@@ -15,14 +15,21 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
-    from monotui.config import Settings
     from monotui.models import Rollout
+
+
+class LinkSettings(Protocol):
+    """What links read of the configuration (monotui.config.Settings; config imports this module's models)."""
+
+    links: Links
+
+    def source(self, name: str) -> Any: ...
 
 LINK_KINDS = ("dashboard_url", "logs_url", "traces_url", "commit_url")
 LABELS = {"dashboard_url": "dashboard", "logs_url": "logs", "traces_url": "traces", "commit_url": "commit"}
@@ -142,19 +149,20 @@ def links_for(links: Links, source_links: LinkTemplates | None, source: str, rol
     return sorted(out, key=lambda link: LINK_KINDS.index(link.kind))
 
 
-def _source_links(settings: Settings, source: str) -> LinkTemplates | None:
+def _source_links(settings: LinkSettings, source: str) -> LinkTemplates | None:
     try:
-        return settings.source(source).links
+        links = settings.source(source).links
     except KeyError:
         return None
+    return links if isinstance(links, LinkTemplates) else None
 
 
-def rollout_links(settings: Settings, source: str, rollout: Rollout, now: datetime) -> list[Link]:
+def rollout_links(settings: LinkSettings, source: str, rollout: Rollout, now: datetime) -> list[Link]:
     """The links of one rollout, from the settings' templates (the source's and the service's included)."""
     return links_for(settings.links, _source_links(settings, source), source, rollout, now)
 
 
-def has_links(settings: Settings, source: str, service: str) -> bool:
+def has_links(settings: LinkSettings, source: str, service: str) -> bool:
     """Whether any template applies to this service (what the `u` key asks at every refresh: nothing is filled in).
     Settings without links (a test's stand-in) have none."""
     links = getattr(settings, "links", None)

@@ -26,7 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from monotui.models import Instance, LogLine
-from monotui.simulator.world import Release, ServiceSim, UnknownRollout, World
+from monotui.simulator.services import Release, ServiceSim, ServiceTable, UnknownRollout
 
 STABLE_INSTANCES = 3
 LINES_KEPT = 5_000  # per service
@@ -74,7 +74,7 @@ class ServiceLog:
 class LogFeed:
     """What each service's instances wrote, kept per service; followers are woken for every new line."""
 
-    world: World
+    world: ServiceTable
     services: dict[str, ServiceLog] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
@@ -120,10 +120,10 @@ class LogFeed:
             return [e for e in log.lines if e[0] > seq] if log else []
 
 
-_FEEDS: weakref.WeakKeyDictionary[World, LogFeed] = weakref.WeakKeyDictionary()
+_FEEDS: weakref.WeakKeyDictionary[ServiceTable, LogFeed] = weakref.WeakKeyDictionary()
 
 
-def log_feed(world: World) -> LogFeed:
+def log_feed(world: ServiceTable) -> LogFeed:
     """The world's log feed (one per world)."""
     with world.lock:
         feed = _FEEDS.get(world)
@@ -135,7 +135,7 @@ def log_feed(world: World) -> LogFeed:
 _ENCODER = msgspec.json.Encoder()
 
 
-def log_routes(world: World, check_auth: Callable[[Request], Response | None]) -> list[Route]:
+def log_routes(world: ServiceTable, check_auth: Callable[[Request], Response | None]) -> list[Route]:
     """The logs endpoint (registered before `/v1/rollouts/{id}`, whose path would swallow it)."""
     feed = log_feed(world)
 

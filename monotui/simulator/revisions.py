@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -15,9 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from monotui.revisions import Ending, Revision, RevisionChanges, RevisionList
-
-if TYPE_CHECKING:
-    from monotui.simulator.world import Release, ServiceSim, World
+from monotui.simulator.services import Release, ServiceSim, ServiceTable, UnknownRollout
 
 CONFIG_KEYS = ("HTTP_TIMEOUT_MS", "POOL_SIZE", "CACHE_TTL_S", "LOG_LEVEL", "RETRY_BUDGET", "DB_PASSWORD",
                "FEATURE_NEW_CHECKOUT")
@@ -108,17 +106,15 @@ def revisions_of(svc: ServiceSim) -> list[Revision]:
     return out[::-1]
 
 
-def revision_list(world: World, rollout_id: str) -> RevisionList:
+def revision_list(world: ServiceTable, rollout_id: str) -> RevisionList:
     """Raises the world's UnknownRollout for an id it does not know."""
     with world.lock:
         svc = world._service(rollout_id)
         return RevisionList(rollout_id=svc.name, revisions=revisions_of(svc))
 
 
-def revision_routes(world: World) -> list[Route]:
+def revision_routes(world: ServiceTable) -> list[Route]:
     """`GET /v1/rollouts/{rollout_id}/revisions` (listed before the route of one rollout, whose id takes a path)."""
-    from monotui.simulator.world import UnknownRollout
-
     async def revisions(request: Request) -> Response:
         if request.query_params:
             return JSONResponse({"error": "bad_request", "message": "this endpoint takes no query parameters"},

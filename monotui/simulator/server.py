@@ -45,8 +45,9 @@ from monotui.simulator.loopback import BackgroundServer, loopback_socket, replay
 from monotui.simulator.openapi import openapi_document
 from monotui.simulator.paging import PAGE_PARAMETERS, Page, PageError, Pager
 from monotui.simulator.revisions import revision_routes
+from monotui.simulator.services import UnknownRollout
 from monotui.simulator.unleash_api import unleash_routes
-from monotui.simulator.world import ActionConflict, TargetChanged, UnknownRevision, UnknownRollout, World
+from monotui.simulator.world import ActionConflict, TargetChanged, UnknownRevision, World
 
 IDEMPOTENCY_LIMIT = 10_000
 GZIP_MIN_BYTES = 1024  # smaller answers are not worth compressing

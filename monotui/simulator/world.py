@@ -11,7 +11,7 @@ import random
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from monotui.action_kinds import ActionKind
@@ -20,9 +20,7 @@ from monotui.models import (
     EventKind,
     Freeze,
     HealthSeries,
-    Instance,
     Phase,
-    RevisionInfo,
     Rollout,
     ServiceHealth,
     Step,
@@ -31,7 +29,9 @@ from monotui.models import (
 from monotui.simulator import revisions
 from monotui.simulator.changes import ERROR_RATIO_FLOOR, P99_MS_FLOOR, RPS_FLOOR, ChangeLog, moved
 from monotui.simulator.flags import FlagStore
+from monotui.simulator.instances import instances_of
 from monotui.simulator.owners import owner_for
+from monotui.simulator.services import Release, ServiceSim, UnknownRollout
 
 _SERVICE_WORDS = (
     "checkout", "payments", "search", "cart", "auth", "catalog", "orders", "billing", "inventory", "shipping",
@@ -65,15 +65,8 @@ _CANARY_STEPS: tuple[Step, ...] = (
 )
 ANALYSIS_ERROR_RATIO = 0.05  # the simulated analysis fails a release above this error ratio
 WEIGHT_SPEED = 20.0  # traffic % per second that actual weight moves toward the set weight
-SERIES_POINTS = 30  # the detail panel shows 30; every poll carries them for every service
 HISTORY_LIMIT = 20
 EVENT_LIMIT = 10_000
-
-
-def _instances(svc: ServiceSim) -> list[Instance]:
-    from monotui.simulator.instances import instances_of  # it reads the world's types
-
-    return instances_of(svc)
 
 
 class ActionConflict(Exception):
@@ -88,83 +81,8 @@ class Frozen(ActionConflict):
     """The line is frozen for this service: no promotion, resume or new deploy (HTTP 409)."""
 
 
-class UnknownRollout(KeyError):
-    """No rollout with that id (HTTP 404)."""
-
-
 class UnknownRevision(ValueError):
     """Rollback to a revision the service never had (HTTP 422)."""
-
-
-@dataclass
-class Release:
-    revision: int
-    version: str
-    image: str
-    commit: str
-    commit_message: str
-    author: str
-    deployed_at: datetime
-    bad: bool = False
-    # how its time ended (simulator/revisions.py keeps these): an Ending value, why, who, and when it was live
-    ended: str = ""
-    end_reason: str = ""
-    ended_by: str = ""
-    live_from: datetime | None = None
-    live_until: datetime | None = None
-
-    def info(self) -> RevisionInfo:
-        return RevisionInfo(
-            revision=self.revision, version=self.version, image=self.image, commit=self.commit,
-            commit_message=self.commit_message, author=self.author, deployed_at=self.deployed_at,
-        )
-
-
-@dataclass
-class ServiceSim:
-    name: str
-    environment: str
-    strategy: Strategy
-    base_error: float
-    base_p99: float
-    base_rps: float
-    history: list[Release]
-    stable: Release
-    current: Release
-    phase: Phase = Phase.HEALTHY
-    message: str = ""
-    steps: tuple[Step, ...] = ()
-    step_index: int | None = None
-    step_elapsed: float = 0.0
-    set_weight: int = 100
-    actual_weight: float = 100.0
-    pause_reason: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    rolled_back_at: datetime | None = None
-    phase_since: float = 0.0  # sim seconds in the current phase
-    # health
-    error_ratio: float = 0.0
-    p99_ms: float = 0.0
-    rps: float = 0.0
-    series_error: deque[float] = field(default_factory=lambda: deque(maxlen=SERIES_POINTS))
-    series_p99: deque[float] = field(default_factory=lambda: deque(maxlen=SERIES_POINTS))
-    # Prometheus counters
-    requests: dict[str, float] = field(default_factory=lambda: {"200": 0.0, "500": 0.0})
-    latency_buckets: list[float] = field(default_factory=list)
-    latency_sum: float = 0.0
-    # the health figures last published on the change feed: (error ratio, p99, rps, series)
-    published: ServiceHealth | None = None
-
-    @property
-    def in_rollout(self) -> bool:
-        return self.current.revision != self.stable.revision
-
-    def rollback_target(self) -> Release | None:
-        if self.in_rollout:
-            return self.stable
-        older = [r for r in self.history if r.revision < self.current.revision]
-        return older[-1] if older else None
 
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -553,7 +471,7 @@ class World:
             actual_weight=int(svc.actual_weight), pause_reason=svc.pause_reason, stable=svc.stable.info(),
             rollback_to=target.info() if target else None, rolled_back_at=svc.rolled_back_at,
             owner=owner_for(svc.name),
-            instances=_instances(svc) if self.config.instances else [],
+            instances=instances_of(svc) if self.config.instances else [],
         )
 
     def rollouts(self) -> list[Rollout]:

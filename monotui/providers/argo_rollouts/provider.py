@@ -43,6 +43,8 @@ from monotui.providers.argo_rollouts.kube import (
     Resource,
 )
 from monotui.providers.argo_rollouts.owners import owner_of
+from monotui.providers.argo_rollouts.status import image_tag as _tag
+from monotui.providers.argo_rollouts.status import parse_time as _parse_time
 from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
 from monotui.providers.kubernetes import EVENTS, PODS
@@ -64,23 +66,6 @@ def relist_delay(fruitless: int, config: ArgoRolloutsSourceConfig, rng: random.R
     return delay * factor
 
 Key = tuple[str, str]  # (namespace, name)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None  # RFC 3339 always has a zone; without one, unreadable
-
-
-def _tag(image: str) -> str:
-    tail = image.rsplit("/", 1)[-1]
-    if "@" in tail:
-        return tail.split("@", 1)[1][:19]
-    return tail.split(":", 1)[1] if ":" in tail else "latest"
 
 
 def _weight(weight: int, max_w: int) -> int:

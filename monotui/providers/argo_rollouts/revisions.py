@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from monotui.providers.argo_rollouts import status as plugin
-from monotui.providers.argo_rollouts.provider import _parse_time as _time
-from monotui.providers.argo_rollouts.provider import _tag
+from monotui.providers.argo_rollouts.status import image_tag as _tag
+from monotui.providers.argo_rollouts.status import parse_time as _time
 from monotui.revisions import Ending, Revision, RevisionList, template_lines
 
 HISTORY_ANNOTATION = "rollout.argoproj.io/revision-history"

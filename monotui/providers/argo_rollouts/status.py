@@ -442,3 +442,22 @@ def pause_seconds(value: Any) -> float | None:
         if parts and "".join(n + u for n, u in parts) == value:
             return sum(float(n) * _UNIT[u] for n, u in parts)
     return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 time of a Kubernetes object (None when absent or unreadable)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None  # RFC 3339 always has a zone; without one, unreadable
+
+
+def image_tag(image: str) -> str:
+    """An image's tag (a digest cut to 19 characters; "latest" when none), as the plugin shows it."""
+    tail = image.rsplit("/", 1)[-1]
+    if "@" in tail:
+        return tail.split("@", 1)[1][:19]
+    return tail.split(":", 1)[1] if ":" in tail else "latest"
