@@ -28,7 +28,7 @@ from monotui.action_kinds import ROLLOUT_ACTIONS, ActionKind, ActionSpec
 from monotui.cli_config import config_group
 from monotui.cli_help import WholeHelpGroup
 from monotui.cli_status import fail as _fail
-from monotui.cli_status import print_status, status_json
+from monotui.cli_status import print_status, sources_problem, status_json
 
 if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it: `demo` starts its simulator first
     from monotui.config import Settings
@@ -850,13 +850,9 @@ async def run_status(g: Globals, json_output: bool = False, source: str | None =
     from monotui.engine.core import Engine
 
     settings = _settings(g)
-    if source:
-        try:
-            settings = settings.model_copy(update={"sources": [settings.source(source)]})
-        except KeyError:
-            return _fail(f"--source: no source named {source!r}")
-    if not settings.sources:
-        return _fail("no source configured (`monotui config init` writes an example, or try `monotui demo`)")
+    settings, problem = sources_problem(settings, source)
+    if problem:
+        return _fail(problem)
     engine = Engine(settings)
     try:
         updates = await engine.refresh_once()

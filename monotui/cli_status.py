@@ -13,6 +13,18 @@ from monotui.owners import owner_json
 EXIT_USAGE = 2
 
 
+def sources_problem(settings: Any, source: str | None) -> tuple[Any, str | None]:
+    """The settings narrowed to --source (when given), or what is wrong with them: `status` and `status --watch`."""
+    if source:
+        try:
+            settings = settings.model_copy(update={"sources": [settings.source(source)]})
+        except KeyError:
+            return settings, f"--source: no source named {source!r}"
+    if not settings.sources:
+        return settings, "no source configured (`monotui config init` writes an example, or try `monotui demo`)"
+    return settings, None
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> int:
     """Say what is wrong on stderr ("monotui: …") and give the exit status."""
     print(f"monotui: {message}", file=sys.stderr)

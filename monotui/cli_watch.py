@@ -55,16 +55,12 @@ async def run_watch(settings: Settings, json_output: bool, source: str | None, i
     from rich.live import Live
 
     from monotui.cli_status import fail as _fail
-    from monotui.cli_status import status_json
+    from monotui.cli_status import sources_problem, status_json
     from monotui.engine.core import Engine
 
-    if source:
-        try:
-            settings = settings.model_copy(update={"sources": [settings.source(source)]})
-        except KeyError:
-            return _fail(f"--source: no source named {source!r}")
-    if not settings.sources:
-        return _fail("no source configured (`monotui config init` writes an example, or try `monotui demo`)")
+    settings, problem = sources_problem(settings, source)
+    if problem:
+        return _fail(problem)
     console = Console(highlight=False, no_color=no_color_asked() or None)
     live = None if json_output or not console.is_terminal else Live(console=console, auto_refresh=False,
                                                                      transient=False)

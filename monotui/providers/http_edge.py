@@ -177,6 +177,25 @@ async def read_bounded(response: httpx.Response, limit: int, deadline: float | N
         cancelled.set()  # a deadline or cancellation here stops the thread at its next step
 
 
+async def bounded_lines(response: httpx.Response, limit: int,
+                        too_long: Callable[[int], Exception]) -> AsyncIterator[bytes]:
+    """A streamed answer's lines (without their newline), each at most `limit` bytes: one endless line must not
+    fill memory (`too_long(size)` is raised)."""
+    pending = bytearray()
+    async for chunk in response.aiter_bytes():
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            pending += chunk[start:end]
+            yield bytes(pending)
+            pending.clear()
+            start = end + 1
+        pending += chunk[start:]
+        if len(pending) > limit:
+            raise too_long(len(pending))
+    if pending:
+        yield bytes(pending)
+
+
 def too_large_message(what: str, error: TooLarge, max_mb: float) -> str:
     got = f"more than {max_mb:g} MB" if error.partial else f"{error.size / 1024 / 1024:.1f} MB"
     return f"{what}: answer too large ({got}; max_response_mb = {max_mb:g})"
@@ -364,20 +383,9 @@ class HttpEdge:
                     message = server_message(httpx.Response(response.status_code, content=body))
                     raise self.error(status_kind(response.status_code),
                                      f"{what}: HTTP {response.status_code}: {message}", response.status_code)
-                pending = bytearray()
-                async for chunk in response.aiter_bytes():
-                    start = 0
-                    while (end := chunk.find(b"\n", start)) >= 0:
-                        pending += chunk[start:end]
-                        yield bytes(pending)
-                        pending.clear()
-                        start = end + 1
-                    pending += chunk[start:]
-                    if len(pending) > limit:
-                        raise self.error("invalid", too_large_message(what, TooLarge(len(pending), True),
-                                                                      self.config.max_response_mb))
-                if pending:
-                    yield bytes(pending)
+                async for line in bounded_lines(response, limit, lambda size: self.error(
+                        "invalid", too_large_message(what, TooLarge(size, True), self.config.max_response_mb))):
+                    yield line
         except TooLarge as e:
             raise self.error("invalid", too_large_message(what, e, self.config.max_response_mb)) from None
         except httpx.HTTPError as e:

@@ -23,7 +23,7 @@ import httpx
 
 from monotui.config import DEFAULT_MAX_RESPONSE_MB
 from monotui.providers.base import ProviderError, server_message, status_kind, transport_error
-from monotui.providers.http_edge import LARGE_BODY, TooLarge, read_bounded, scrub, too_large_message
+from monotui.providers.http_edge import LARGE_BODY, TooLarge, bounded_lines, read_bounded, scrub, too_large_message
 from monotui.providers.paging import RELISTS, Pages, Relist
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -221,20 +221,9 @@ class KubeClient:
     async def _lines(self, response: httpx.Response, what: str) -> AsyncIterator[bytes]:
         """The stream's lines, each bounded by max_response_mb (one endless line must not fill memory)."""
         limit = int(self.max_response_mb * 1024 * 1024)
-        pending = bytearray()
-        async for chunk in response.aiter_bytes():
-            start = 0
-            while (end := chunk.find(b"\n", start)) >= 0:
-                pending += chunk[start:end]
-                yield bytes(pending)
-                pending.clear()
-                start = end + 1
-            pending += chunk[start:]
-            if len(pending) > limit:
-                raise ProviderError("invalid", too_large_message(what, TooLarge(len(pending), True),
-                                                                 self.max_response_mb))
-        if pending:
-            yield bytes(pending)
+        async for line in bounded_lines(response, limit, lambda size: ProviderError(
+                "invalid", too_large_message(what, TooLarge(size, True), self.max_response_mb))):
+            yield line
 
     async def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
         url = f"{resource.plural}/{name}"

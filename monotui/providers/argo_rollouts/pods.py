@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from monotui.models import Instance
@@ -13,18 +12,11 @@ from monotui.providers.argo_rollouts import status as plugin
 HASH_LABEL = "rollouts-pod-template-hash"
 
 
+_time = plugin.parse_time
+
+
 def pod_hash(pod: Mapping[str, Any]) -> str:
     return plugin._str(plugin._map(plugin.metadata(pod).get("labels")).get(HASH_LABEL))
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def kubectl_status(pod: Mapping[str, Any]) -> str:
