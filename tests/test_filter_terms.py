@@ -96,7 +96,7 @@ async def test_source_and_namespace_scopes(app: MonotuiApp) -> None:
 
 
 def test_scopes_are_one_table_and_the_regex_rule() -> None:
-    assert [s.prefix for s in SCOPES] == ["@", "ns:"]
+    assert [s.prefix for s in SCOPES] == ["@", "ns:", "team:"]
     assert looks_like_regex("/pay/") and looks_like_regex("^pay") and looks_like_regex("a|b")
     assert not looks_like_regex("v2.3") and not looks_like_regex("cart-api")
     assert parse("v2.3").terms[0].pattern is None

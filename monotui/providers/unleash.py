@@ -103,6 +103,7 @@ class _Strategy(_Wire):
     segments: list[Any] = []
     variants: list[Any] = []
     disabled: bool | None = False
+    sortOrder: int | None = None
 
 
 class _Environment(_Wire):
@@ -212,16 +213,24 @@ class _Strategies(NamedTuple):
     pin: str
 
 
+def _decisive(strategy: _Strategy) -> str:
+    """What of a strategy decides who gets the flag, as canonical JSON."""
+    return json.dumps(strategy.model_dump(include={"name", "parameters", "constraints", "segments", "variants"}),
+                      sort_keys=True, default=str)
+
+
 def strategies_of(environment: _Environment | None) -> _Strategies:
     """The summaries of the active strategies, the % of traffic the flag is on for when that is known without
     evaluating constraints (the largest unconstrained percentage), and a digest of everything that decides who
     gets the flag (parameters, constraints, segments, variants): two summaries can read the same while the
     constraints behind them differ, and a kill switch is pinned to what was confirmed, not to its summary."""
-    active = [s for s in (environment.strategies if environment else []) if not s.disabled]
+    # one order whichever answer they came in (the export's and the flag's own differ): Unleash's sortOrder, then
+    # the strategy itself (strategies are alternatives: their order changes nothing of who gets the flag)
+    active = sorted((s for s in (environment.strategies if environment else []) if not s.disabled),
+                    key=lambda s: (s.sortOrder if isinstance(s.sortOrder, int) else 0, _decisive(s)))
     rollouts = [p for s in active if not s.constraints and (p := _percentage(s)) is not None]
     # in either order, the export's or the flag's own answer's: the same strategies are the same pin
-    decisive = sorted(json.dumps(s.model_dump(include={"name", "parameters", "constraints", "segments", "variants"}),
-                                 sort_keys=True, default=str) for s in active)
+    decisive = sorted(_decisive(s) for s in active)
     pin = hashlib.sha256(json.dumps(decisive).encode()).hexdigest()[:16]
     return _Strategies([strategy_summary(s) for s in active], max(rollouts) if rollouts else None, pin)
 

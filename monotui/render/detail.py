@@ -216,9 +216,6 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
     # the service's flags near the top: a flip is as likely a cause as the deploy below
     for i, line in enumerate(flag_lines(flags, now)):
         lines.append(_line("Flags" if i == 0 else "", line))
-    owner = _line("Owner", owner_head(view.owner))  # who to call: one line, cut with … when narrow
-    owner.no_wrap, owner.overflow = True, "ellipsis"
-    lines.append(owner)
     if r.message:
         lines.append(_line("Message", plain(r.message, limit=300)))
     if r.steps:
@@ -227,6 +224,9 @@ def detail(view: RolloutView | None, status: SourceStatus | None, events: Sequen
         step = f"{shown} (done)" if done else shown
         lines.append(_line("Steps", steps_text(r)))
         lines.append(_line("Progress", f"step {step} · {weights_text(r)} · started {since(r.started_at, now)} ago"))
+    owner = _line("Owner", owner_head(view.owner))  # who to call, after where the rollout is: one line, cut with …
+    owner.no_wrap, owner.overflow = True, "ellipsis"
+    lines.append(owner)
     lines.append(_line("Revision", join(Text(f"r{r.revision}", style="bold"), plain(r.version, limit=40),
                                         plain(r.image, style="dim", limit=120))))
     if r.commit or r.commit_message or r.author:
