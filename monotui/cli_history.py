@@ -184,6 +184,6 @@ async def run_diff(settings: Settings, name: str, old: str | None = None, new: s
         return EXIT_FAILED
     if b is a and (before := previous(listed, a)) is not None:
         a = before
-    for line in diff_lines(diff(a, b), use_colour()):
+    for line in diff_lines(diff(a, b, listed), use_colour()):
         print(line)
     return EXIT_OK

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -199,10 +200,11 @@ def _secret(value: str) -> bool:
     return value.startswith(SECRET_MARK)
 
 
-def diff(old: Revision, new: Revision) -> Diff:
+def diff(old: Revision, new: Revision, listed: Sequence[Revision] = ()) -> Diff:
     """What changed from `old` to `new`, key by key in a stable order: removed (-), added (+), a secret that changed
     (~, never its value). The deploy API's `changes` of the newer revision (its commit range and the config keys it
-    changed) come last."""
+    changed) come last: for revisions further apart, those of every revision after the older one up to the newer one
+    (from `listed`, the rollout's revisions), which a diff in either direction names alike."""
     a, b = facts(old), facts(new)
     lines: list[DiffLine] = []
     for key in sorted(a.keys() | b.keys(), key=_order):
@@ -217,15 +219,28 @@ def diff(old: Revision, new: Revision) -> Diff:
             lines.append(DiffLine("-", key, before))
         if after is not None:
             lines.append(DiffLine("+", key, after))
-    newer = new if new.revision >= old.revision else old
-    if newer.changes is not None:
-        if newer.changes.commit_range:
-            n = newer.changes.commits
-            count = "" if n is None else f" ({n} commit{'' if n == 1 else 's'})"
-            lines.append(DiffLine(" ", "commits", newer.changes.commit_range + count))
-        for key in newer.changes.config_keys:
-            lines.append(DiffLine("~", f"config.{key}", "changed (value not shown)"))
+    lines += _changes_between(old, new, listed)
     return Diff(old, new, tuple(lines))
+
+
+def _changes_between(old: Revision, new: Revision, listed: Sequence[Revision]) -> list[DiffLine]:
+    low, high = sorted((old.revision, new.revision))
+    newer = new if new.revision >= old.revision else old
+    chain = [r for r in listed if low < r.revision <= high] or [newer]
+    if any(r.changes is None for r in chain):  # a step the server says nothing of: no range can be named
+        return []
+    lines: list[DiffLine] = []
+    ranges = [r.changes.commit_range for r in sorted(chain, key=lambda r: r.revision) if r.changes is not None
+              and r.changes.commit_range]
+    counts = [r.changes.commits for r in chain if r.changes is not None]
+    if ranges:
+        first, last = ranges[0].split("..")[0], ranges[-1].split("..")[-1]
+        total = None if any(n is None for n in counts) else sum(n for n in counts if n is not None)
+        count = "" if total is None else f" ({total} commit{'' if total == 1 else 's'})"
+        lines.append(DiffLine(" ", "commits", f"{first}..{last}{count}"))
+    keys = sorted({k for r in chain if r.changes is not None for k in r.changes.config_keys})
+    lines += [DiffLine("~", f"config.{key}", "changed (value not shown)") for key in keys]
+    return lines
 
 
 _ORDER = ("version", "image", "commit", "command", "args", "env", "container", "label", "annotation")

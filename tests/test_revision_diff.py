@@ -157,3 +157,22 @@ def test_on_a_real_terminal_the_diff_is_coloured_unless_no_color(
     assert "\n- image: " in plain.replace("\r", "") and "\n+ image: " in plain.replace("\r", "")
     if no_color:
         assert "\x1b[" not in text
+
+
+def test_revisions_further_apart_name_every_commit_and_key_between_them_in_either_direction() -> None:
+    def rev(n: int, start: str, end: str, commits: int, keys: list[str]) -> Revision:
+        return Revision(revision=n, version=f"v{n}", commit=end,
+                        changes=RevisionChanges(commit_range=f"{start}..{end}", commits=commits, config_keys=keys))
+
+    listed = [rev(14, "c13", "c14", 2, ["CACHE_TTL_S"]), rev(13, "c12", "c13", 4, ["FEATURE_NEW_CHECKOUT"]),
+              rev(12, "c11", "c12", 1, ["POOL_SIZE"])]
+    r12, r14 = listed[2], listed[0]
+    forward = [(d.sign, d.key, d.value) for d in diff(r12, r14, listed).lines]
+    assert (" ", "commits", "c12..c14 (6 commits)") in forward  # r13's commits too, not only r14's own
+    assert {k for s, k, _ in forward if s == "~"} == {"config.CACHE_TTL_S", "config.FEATURE_NEW_CHECKOUT"}
+    backward = [(d.sign, d.key, d.value) for d in diff(r14, r12, listed).lines if d.key.startswith(("commits",
+                                                                                                     "config."))]
+    assert backward == [x for x in forward if x[1].startswith(("commits", "config."))]
+    # a step the server says nothing of: no range is made up
+    gap = [listed[0], Revision(revision=13, version="v13", commit="c13"), listed[2]]
+    assert not [d for d in diff(r12, r14, gap).lines if d.key == "commits"]

@@ -164,7 +164,7 @@ class HistoryScreen(Screen[None]):
         old, new = pair
         self.showing_diff = True
         self.panel.border_title = f"Diff r{old.revision} → r{new.revision}"
-        self.panel.show(diff_text(diff(old, new)))
+        self.panel.show(diff_text(diff(old, new, self.revisions)))
 
     def diff_pair(self) -> tuple[Revision, Revision] | None:
         """Two marked revisions (older first), else the selected one against the one before it."""
