@@ -120,7 +120,12 @@ async def test_t_opens_the_timeline_filters_turns_pauses_and_closes_at_80x24(
         # the events panel keeps the filter: cart-api only, and says so
         events = panel_text(app, "events")
         assert "cart-api" in events and "search-api" not in events
-        assert app.rollouts.events_panel.border_title == "What changed · cart"
+        assert app.rollouts.events_panel.border_title == "What changed · cart · esc clears"
+        # Esc on the main screen clears it: every service's events again
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.rollouts.events_panel.border_title == "What changed"
+        assert not app.rollouts.event_filter.service
 
 
 async def test_the_events_panel_pauses_with_the_timeline(world: World, app_for: Callable[..., MonotuiApp]) -> None:
@@ -134,7 +139,7 @@ async def test_the_events_panel_pauses_with_the_timeline(world: World, app_for: 
         await wait_until(lambda: "cart-api" in panel_text(app, "events"), what="the deploy in the events panel")
         await pilot.press("T", "p", "escape")
         await settle(pilot)
-        assert app.rollouts.events_panel.border_title == "What changed · ‖ paused"
+        assert app.rollouts.events_panel.border_title == "What changed · ‖ paused · esc clears"
         held = panel_text(app, "events")
         world.deploy("auth-api", strategy=Strategy.CANARY)
         world.step(1.0)

@@ -1,5 +1,6 @@
 """What the events panel and the timeline screen (T) share: the service filter and the pause. Set on the timeline
-screen, they hold for the events panel too, whose title says so ("What changed · cart · ‖ paused")."""
+screen, they hold for the events panel too, whose title says so ("What changed · cart · ‖ paused · esc clears");
+Esc on the main screen clears them (after the row filter, when one is set)."""
 
 from __future__ import annotations
 
@@ -33,4 +34,6 @@ class EventFilter:
             parts.append(clean(self.service, 30))
         if self.paused:
             parts.append("‖ paused")
+        if len(parts) > 1:
+            parts.append("esc clears")
         return " · ".join(parts)

@@ -567,6 +567,11 @@ class RolloutsScreen(Screen[None]):
             self.table.focus()
             self.refresh_views(force=True)
             self.pairing.publish()
+        elif self.event_filter.service or self.event_filter.paused:  # then the events panel's, set on `T`
+            self.event_filter.service, self.event_filter.paused = "", False
+            self.events_panel.border_title = self.event_filter.title("What changed")
+            self._events_shown = False
+            self.refresh_views(force=True)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
