@@ -14,7 +14,8 @@ from monotui.ui.screens.help import HelpScreen
 from .ui_helpers import make_app, rows_loaded, screen_lines, settle, text_of
 
 MARKS = ["⚠ SUSPECT", "⚑", "↩", "▲", "△", "▼", "✖", "■", "‖", "▸", "✔", "Weight", "set", "actually sent",
-         "underlined", "! 2", "▁▂▅▇", "●", "◌", "…"]
+         "underlined", "! 2", "▁▂▅▇", "●", "◌", "…", "⚑-", "⚑~", "↻", "suspects — s", "FROZEN",
+         "READ-ONLY"]
 
 
 async def test_help_has_a_legend_and_the_keymap_heading(sim: SimulatorServer,

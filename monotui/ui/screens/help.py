@@ -49,6 +49,8 @@ LEGEND: tuple[tuple[str, str, str], ...] = (
     ("9.6%", OVER_THRESHOLD_STYLE, "Err%: an error ratio over its threshold (a breach) is bold and underlined"),
     ("! 2", "bold red", "Alerts: alerts firing for the service"),
     (f"{FLAG_MARK} 2m", RECENT_STYLE, "Flags: a feature flag of the service changed (how long ago)"),
+    ("⚑+ ⚑- ⚑~", "yellow", "What changed: a flag turned on, turned off, or its strategy (rollout %) changed"),
+    ("⚠1/3↻4", "bold red", "Status: of the canary's 3 pods 1 is ready, 4 restarts in all (pods in the detail panel)"),
     ("↩ auto 4m", "bold magenta", "Auto: the platform rolled back (↩), aborted (■) or paused (‖) by itself"),
     ("2/7", "", "Step: the step reached / every step"),
     ("25/20%", "", "Weight: the share of traffic set / the share actually sent to the new revision"),
@@ -57,6 +59,9 @@ LEGEND: tuple[tuple[str, str, str], ...] = (
                        "o: the next column, O: back to attention order"),
     ("▁▂▅▇", "", "the last minutes of a figure, oldest first; in the health chart ▲ the start, △ a step"),
     ("● ◌ ✖", "", "banner: a source connected, connecting, in error; data N s old: the freshest answer"),
+    ("⚠ 2 suspects — s", SUSPECT_STYLE, "banner: how many rows are suspects; s opens the best evidenced first"),
+    ("FROZEN since …", "bold reverse", "banner: production is frozen (Z): promotions refused, rollback allowed"),
+    ("READ-ONLY — watching", "bold reverse", "banner: this session sends no action (--read-only, serve)"),
     ("a…z", "", "a name cut in the middle to fit; the detail panel shows it whole"),
 )
 
