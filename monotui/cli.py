@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # the configuration (pydantic) loads when a command reads it:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PROTECTED = ["payments-api"]
+DEMO_LINKS = {"dashboard_url": "https://grafana.example.com/d/{service}?from={from_ms}&to={to_ms}",
+              "commit_url": "https://git.example.com/shop/{service}/commit/{commit}"}
 SHELLS = ("bash", "zsh", "fish")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
@@ -618,6 +620,7 @@ def demo_settings(g: Globals, url: str, prometheus_url: str | None = None,
                         "poll_interval": 2.0})
     data = {**data, "sources": sources}
     data.setdefault("protected_services", DEMO_PROTECTED)
+    data.setdefault("links", DEMO_LINKS)  # `u` shows how links out work (the URLs lead nowhere real)
     overrides = {"read_only": True} if g.read_only else {}
     return build_settings(data, path if (named or path.exists()) else None, **overrides)
 

@@ -25,13 +25,16 @@ def _value(value: Any) -> str:
 
 
 def config_text(settings: Settings, url: str) -> str:
-    """The demo's sources and protections as TOML (the keys the demo set, nothing of the user's own config)."""
+    """The demo's sources, protections and links as TOML (the keys the demo set, nothing of the user's own config)."""
     lines = [f"# monotui demo: the simulated production on {url}",
              "# the sources and protected names the demo's TUI uses; start the demo with the same --port first", ""]
     if settings.protected_services:
         lines.append(f"protected_services = {_value(list(settings.protected_services))}")
     if settings.protected_flags:
         lines.append(f"protected_flags = {_value(list(settings.protected_flags))}")
+    links = settings.links.model_dump(mode="json", exclude_none=True, exclude={"services"})
+    if links:
+        lines += ["", "[links]", *(f"{key} = {_value(value)}" for key, value in sorted(links.items()))]
     for source in settings.sources:
         data = source.model_dump(mode="json", exclude_unset=True)
         lines += ["", "[[sources]]"]

@@ -193,3 +193,18 @@ async def test_without_links_the_key_says_how_to_add_them(engine_for: Callable[.
             assert not isinstance(app.screen, LinksScreen)
             assert any("add dashboard_url" in n for n in notifications(app))
             assert not any(line.startswith("Links") for line in app.query_one("#detail", RenderablePanel).lines)
+
+
+def test_the_demo_has_links_so_u_can_be_tried_and_its_printed_config_carries_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from monotui.cli import Globals, demo_settings
+    from monotui.links import has_links
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user config
+    monkeypatch.delenv("MONOTUI_CONFIG", raising=False)
+    settings = demo_settings(Globals(config=None, read_only=False), "http://127.0.0.1:8799")
+    assert has_links(settings, "demo", "cart-api")
+    assert main(["demo", "--port", "8799", "--print-config"]) == 0
+    printed = tmp_path / "demo.toml"
+    printed.write_text(capsys.readouterr().out)
+    assert load_settings(printed).links.dashboard_url == settings.links.dashboard_url
