@@ -66,7 +66,7 @@ def rolled_back(svc: ServiceSim, previous: Release, target: Release, at: datetim
             _entry(svc, svc.stable).live_until = at
     back = _entry(svc, target)
     back.ended, back.ended_by = Ending.PROMOTED.value, actor
-    back.end_reason = f"rolled back to from r{previous.revision}"
+    back.end_reason = f"back by a rollback from r{previous.revision}"
     back.live_from, back.live_until = at, None
 
 
