@@ -57,6 +57,20 @@ def test_since_takes_durations() -> None:
     assert (duration("10m"), duration("30s"), duration("2h"), duration("45")) == (600, 30, 7200, 45)
 
 
+def as_a_shell_starts_it() -> None:
+    """Ctrl+C as a terminal gives it: SIGINT neither ignored nor blocked. A test runner's worker may hand its own
+    signal disposition and mask down to its children (both survive exec), which a shell never does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def sigint_state(pid: int) -> tuple[bool, bool]:
+    """(blocked, ignored) of SIGINT in a running process, from /proc/PID/status."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    bit = 1 << (signal.SIGINT - 1)
+    return bool(int(fields["SigBlk"], 16) & bit), bool(int(fields["SigIgn"], 16) & bit)
+
+
 def test_logs_follow_stops_cleanly_on_ctrl_c(tmp_path: Path, audit_path: Path) -> None:
     world, service = bad_canary()
     with SimulatorServer(world, tick_interval=None) as sim:
@@ -64,7 +78,7 @@ def test_logs_follow_stops_cleanly_on_ctrl_c(tmp_path: Path, audit_path: Path) -
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         process = subprocess.Popen([sys.executable, "-m", "monotui", "logs", service, "--follow", "--since", "10m",
                                     "--config", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env=env)
+                                   env=env, preexec_fn=as_a_shell_starts_it)
         try:
             assert process.stdout is not None
             rollout = sim.world.rollout(service)
@@ -72,6 +86,7 @@ def test_logs_follow_stops_cleanly_on_ctrl_c(tmp_path: Path, audit_path: Path) -
                                       revision=rollout.revision)
             while "followed-3318" not in (line := process.stdout.readline()):
                 assert line, "the stream ended before the line came"
+            assert sigint_state(process.pid) == (False, False)  # Ctrl+C reaches it as it does from a terminal
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=60)
         finally:
