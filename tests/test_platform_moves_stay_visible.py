@@ -48,7 +48,7 @@ def app_for(sim: SimulatorServer, world: World, engine_for: Callable[..., Engine
 async def poll(app: MonotuiApp) -> None:
     updates = await app.engine.refresh_once()
     assert all(u.ok for u in updates), [u.error for u in updates]
-    app.rollouts.refresh_views()
+    app.rollouts.refresh_views(force=True)  # now, not at the next frame: the assertions below read the table
 
 
 def auto_rollback(world: World) -> None:
