@@ -148,6 +148,7 @@ class _Group(WholeHelpGroup):
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings=CONTEXT,
+             subcommand_metavar="[COMMAND] [ARGS]...",  # optional (the TUI), in every click of the range
              params=[*_global_params(), _version_param(),
                      # a browser session of `serve --follow`: follow the operator's view on this socket
                      click.Option(["--follow"], metavar="SOCKET", type=click.Path(dir_okay=False), hidden=True)],
