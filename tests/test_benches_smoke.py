@@ -88,7 +88,7 @@ def _run(bench: str) -> Run:
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, Run]]:
     slowest_first = ["run idle input argo", "run", "unleash_startup", "scale", "viewers", "hostile", "feed",
-                     "huge", "idle_split", "unleash_poll", "decode", "paged", "unleash_bulk"]
+                     "huge", "idle_split", "unleash_poll", "decode", "paged", "unleash_bulk", "logs"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {bench: pool.submit(_run, bench) for bench in slowest_first}
         yield {bench: future.result() for bench, future in futures.items()}
