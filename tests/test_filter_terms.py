@@ -7,13 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from monotui.engine.core import Engine
+from monotui.models import Strategy
 from monotui.render.row_filter import SCOPES, looks_like_regex, parse
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.app import MonotuiApp
 
+from .conftest import wait_until
 from .ui_helpers import make_app, rows_loaded, screen_lines, settle, static_text
 
 
@@ -101,3 +104,28 @@ def test_scopes_are_one_table_and_the_regex_rule() -> None:
     assert not looks_like_regex("v2.3") and not looks_like_regex("cart-api")
     assert parse("v2.3").terms[0].pattern is None
     assert parse("[").problem is not None
+
+
+def burst(app: MonotuiApp, keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's (or a paste's) burst: all queued before the app handles the first."""
+    names = {"/": "slash", "\r": "enter", "\x1b": "escape", "-": "minus"}
+    for ch in keys:
+        app.post_message(events.Key(names.get(ch, ch), None if ch == "\x1b" else ch))
+
+
+@pytest.mark.parametrize("leave", ["\r", "\x1b"])
+async def test_keys_typed_right_after_the_filter_closes_reach_the_table(app: MonotuiApp, sim: SimulatorServer,
+                                                                      leave: str) -> None:
+    """`/cart⏎p` in one burst: the `p` is the table's pause key, not a letter of the filter (nor lost)."""
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await rows_loaded(app, 8)
+        burst(app, f"/cart{leave}p")
+        await wait_until(lambda: len(app.screen_stack) > 1 or app.rollouts.filter_text not in ("", "cart"),
+                         what="the burst handled")
+        await settle(pilot)
+        assert app.rollouts.filter_text == ("cart" if leave == "\r" else "")
+        assert app.rollouts.focused is app.rollouts.table, "the table has the keys again"
+        assert app.rollouts.table.selected_key == "east/cart-api"
+        assert len(app.screen_stack) == 2, "p reached the table: the pause confirmation is open"
+        assert "Pause cart-api" in "\n".join(screen_lines(app))

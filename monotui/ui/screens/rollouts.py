@@ -42,6 +42,7 @@ from monotui.ui.messages import SourceUpdated
 from monotui.ui.pairing import Pairing
 from monotui.ui.suspects import RowSuspect, suspects_of
 from monotui.ui.widgets.banner import ProductionBanner
+from monotui.ui.widgets.filter_input import FilterInput
 from monotui.ui.widgets.panels import RenderablePanel
 from monotui.ui.widgets.rollouts_table import RolloutsTable
 from monotui.ui.widgets.source_alerts import SourceAlerts
@@ -97,8 +98,8 @@ class RolloutsScreen(Screen[None]):
         # kept as they are made: the screen's own widgets, never looked up again
         self.banner = ProductionBanner()
         self.alerts = SourceAlerts()
-        self.filter_input = Input(placeholder="filter: text, !text, /regex/, @source, ns:namespace", id="filter",
-                                  compact=True)
+        self.filter_input = FilterInput(placeholder="filter: text, !text, /regex/, @source, ns:namespace",
+                                        id="filter", compact=True, on_leave=self._leave_filter)
         self.filter_status = Static("", id="filter-status", markup=False)
         self.table = RolloutsTable()
         self.detail_panel = RenderablePanel(id="detail", title="Rollout")
@@ -564,7 +565,7 @@ class RolloutsScreen(Screen[None]):
             self._show_filter_bar(False)
             self._set_filter("")
             self._reorder = True
-            self.table.focus()
+            self.set_focus(self.table)
             self.refresh_views(force=True)
             self.pairing.publish()
         elif self.event_filter.service or self.event_filter.paused:  # then the events panel's, set on `T`
@@ -580,11 +581,13 @@ class RolloutsScreen(Screen[None]):
         self.refresh_views(force=True)
         self.pairing.publish()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        if not self._filter:
+    def _leave_filter(self, key: str) -> None:
+        """Enter keeps the filter, Esc clears it; either way the table has the keys from the next one on."""
+        if key == "escape":
+            self.action_clear_filter()
+        elif not self._filter:
             self._show_filter_bar(False)
-        self.table.focus()
+        self.set_focus(self.table)
 
     async def action_refresh(self) -> None:
         await self.engine.refresh_once()
