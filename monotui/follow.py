@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ MAX_LINE = 32768  # bytes per state: an observer refuses a longer line
 RECONNECT_S = 0.5
 
 
-def socket_path() -> Path:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
+def socket_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the operator's monotui shares its view: in `env`'s runtime directory (this process's by default)."""
+    runtime = (os.environ if env is None else env).get("XDG_RUNTIME_DIR")
     base = Path(runtime) / "monotui" if runtime else Path(f"/tmp/monotui-{os.getuid()}")
     return base / "follow.sock"
 

@@ -5,11 +5,13 @@ simulated services. Used by the flag tests of the engine and of the command line
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from monotui.engine.core import Engine
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.unleash_server import RealUnleash
 from monotui.simulator.world import World
@@ -57,3 +59,18 @@ def setup_fixture(request: pytest.FixtureRequest, flag_sim: SimulatorServer, fla
     admin.create_flag(flag, service=service, rollout=25)
     yield Setup(request.param, flag_sim, flag_world, url, token, admin, service, flag)
     admin.close()
+
+
+@pytest.fixture(name="engine")
+async def engine_fixture(setup: Setup, make_settings: Callable[..., Any],
+                         monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Engine]:
+    """An engine on both of the setup's sources (deploys and health; flags), after its first poll."""
+    monkeypatch.setenv("MONOTUI_TEST_TOKEN", TOKEN)
+    monkeypatch.setenv("MONOTUI_TEST_UNLEASH_TOKEN", setup.token)
+    settings = make_settings(
+        {"name": "prod", "kind": "http", "url": setup.sim.url, "token_env": "MONOTUI_TEST_TOKEN", "timeout": 30},
+        {"name": "flags", "kind": "unleash", "url": setup.flags_url, "token_env": "MONOTUI_TEST_UNLEASH_TOKEN",
+         "timeout": 30})
+    async with Engine(settings) as e:
+        await e.refresh_once()
+        yield e

@@ -110,12 +110,17 @@ async def deploy_drill(app: MonotuiApp, pilot: Pilot[None], world: World) -> Non
     assert world.services[service].phase is Phase.HEALTHY
 
 
-async def test_the_bad_deploy_drill_in_three_keys_at_80x24(sim: SimulatorServer, world: World,
-                                                           audit_path: Path) -> None:
+def drill_app(sim: SimulatorServer, world: World, audit_path: Path) -> MonotuiApp:
+    """The demo's app on the story's world, polling, its clock the world's (the story's time is simulated)."""
     audit_path.parent.mkdir(parents=True, exist_ok=True)
     engine = Engine(settings_for(sim.url, audit_path))
     engine.state.clock = lambda: world.now
-    app = MonotuiApp(engine, clock=lambda: world.now)
+    return MonotuiApp(engine, clock=lambda: world.now)
+
+
+async def test_the_bad_deploy_drill_in_three_keys_at_80x24(sim: SimulatorServer, world: World,
+                                                           audit_path: Path) -> None:
+    app = drill_app(sim, world, audit_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await rows_loaded(app)
         await deploy_drill(app, pilot, world)
@@ -123,10 +128,7 @@ async def test_the_bad_deploy_drill_in_three_keys_at_80x24(sim: SimulatorServer,
 
 async def test_the_bad_flag_flip_drill_in_three_keys_at_80x24(sim: SimulatorServer, world: World,
                                                               audit_path: Path) -> None:
-    audit_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = Engine(settings_for(sim.url, audit_path))
-    engine.state.clock = lambda: world.now
-    app = MonotuiApp(engine, clock=lambda: world.now)
+    app = drill_app(sim, world, audit_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await rows_loaded(app)
         await deploy_drill(app, pilot, world)  # the story's first minute: the deploy first

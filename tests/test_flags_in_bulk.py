@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,43 +15,14 @@ import pytest
 
 from monotui.config import UnleashSourceConfig
 from monotui.providers.unleash import EXPORT_PATH, UnleashProvider
-from monotui.simulator.server import SimulatorServer
-from monotui.simulator.unleash_server import RealUnleash
-from monotui.simulator.world import SimConfig, World
-from tests.conftest import START
-from tests.unleash_admin import PROJECT, UnleashAdmin
-
-SIM_TOKEN = "sim-admin-token"
-
-
-@dataclass
-class FlagServer:
-    kind: str
-    url: str
-    token: str
-    admin: UnleashAdmin
-
-
-@pytest.fixture
-def simulated_unleash() -> Iterator[FlagServer]:
-    world = World(SimConfig(services=2, deploy_interval=0, flag_share=0), start=START)
-    with SimulatorServer(world, tick_interval=None, token=SIM_TOKEN) as sim:
-        admin = UnleashAdmin(sim.url, SIM_TOKEN)
-        yield FlagServer("simulator", sim.url, SIM_TOKEN, admin)
-        admin.close()
-
-
-@pytest.fixture
-def real_flag_server(real_unleash: RealUnleash) -> Iterator[FlagServer]:
-    admin = UnleashAdmin(real_unleash.url, real_unleash.admin_token)
-    yield FlagServer("unleash", real_unleash.url, real_unleash.admin_token, admin)
-    admin.close()
-
-
-@pytest.fixture(params=["simulator", "unleash"])
-def server(request: pytest.FixtureRequest) -> FlagServer:
-    return request.getfixturevalue(  # type: ignore[no-any-return]
-        "simulated_unleash" if request.param == "simulator" else "real_flag_server")
+from tests.unleash_admin import PROJECT
+from tests.unleash_servers import (  # noqa: F401 (fixtures)
+    SIM_TOKEN,
+    FlagServer,
+    real_flag_server_fixture,
+    server_fixture,
+    simulated_unleash_fixture,
+)
 
 
 class Recording(httpx.AsyncBaseTransport):

@@ -4,35 +4,19 @@ flag server's token user ("admin"): the change is joined with the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from monotui.cli_flags import _when, flags_json
 from monotui.engine import Engine
 from monotui.render.detail import event_line
 from monotui.render.flags import flag_line, plan_rows
-from tests.flag_servers import TOKEN, Setup, flag_sim, flag_world, setup_fixture  # noqa: F401  (fixtures)
+from tests.flag_servers import Setup, engine_fixture, flag_sim, flag_world, setup_fixture  # noqa: F401  (fixtures)
 
 from .conftest import ACTOR
 
 VIA = f"{ACTOR} via monotui (admin token)"
-
-
-@pytest.fixture
-async def engine(setup: Setup, make_settings: Callable[..., Any],
-                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Engine]:
-    monkeypatch.setenv("MONOTUI_TEST_TOKEN", TOKEN)
-    monkeypatch.setenv("MONOTUI_TEST_UNLEASH_TOKEN", setup.token)
-    settings = make_settings(
-        {"name": "prod", "kind": "http", "url": setup.sim.url, "token_env": "MONOTUI_TEST_TOKEN", "timeout": 30},
-        {"name": "flags", "kind": "unleash", "url": setup.flags_url, "token_env": "MONOTUI_TEST_UNLEASH_TOKEN",
-         "timeout": 30})
-    async with Engine(settings) as e:
-        await e.refresh_once()
-        yield e
 
 
 async def test_the_operator_is_named_wherever_the_change_is_shown(setup: Setup, engine: Engine) -> None:

@@ -4,32 +4,14 @@ flag server itself keeps the name the server gives."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
-
-import pytest
 
 from monotui.engine import Engine
 from monotui.models import FlagChangeKind
 from monotui.render.detail import event_line
-from tests.flag_servers import TOKEN, Setup, flag_sim, flag_world, setup_fixture  # noqa: F401  (fixtures)
+from tests.flag_servers import Setup, engine_fixture, flag_sim, flag_world, setup_fixture  # noqa: F401  (fixtures)
 
 from .conftest import ACTOR
-
-
-@pytest.fixture
-async def engine(setup: Setup, make_settings: Callable[..., Any],
-                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Engine]:
-    monkeypatch.setenv("MONOTUI_TEST_TOKEN", TOKEN)
-    monkeypatch.setenv("MONOTUI_TEST_UNLEASH_TOKEN", setup.token)
-    settings = make_settings(
-        {"name": "prod", "kind": "http", "url": setup.sim.url, "token_env": "MONOTUI_TEST_TOKEN", "timeout": 30},
-        {"name": "flags", "kind": "unleash", "url": setup.flags_url, "token_env": "MONOTUI_TEST_UNLEASH_TOKEN",
-         "timeout": 30})
-    async with Engine(settings) as e:
-        await e.refresh_once()
-        yield e
 
 
 def change_lines(engine: Engine, flag: str, kind: FlagChangeKind) -> list[str]:

@@ -32,18 +32,6 @@ pytestmark = pytest.mark.terminal  # a real terminal with timing: run alone, aft
 OPERATOR = "operator@bastion"
 
 
-def follow_socket(runtime: Path) -> Path:
-    old = os.environ.get("XDG_RUNTIME_DIR")
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-    try:
-        return socket_path()
-    finally:
-        if old is None:
-            del os.environ["XDG_RUNTIME_DIR"]
-        else:
-            os.environ["XDG_RUNTIME_DIR"] = old
-
-
 async def until(operator: Terminal, predicate: Callable[[], bool], what: str, timeout: float = 60) -> None:
     """Wait on the observer, reading the operator's terminal meanwhile (its process blocks if nobody reads)."""
     await wait_until(lambda: operator._drain(0) is not None and predicate(), timeout=timeout, step=0.05, what=what)
@@ -65,7 +53,7 @@ async def test_the_observer_mirrors_the_operators_dialog_read_only(sim: Simulato
     observer = MonotuiApp(Engine(build_settings({
         "sources": [{"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 1, "timeout": 5}],
         "actor": "observer@bastion", "audit_log": str(tmp_path / "observer-audit.log"), "read_only": True})),
-        follow=follow_socket(runtime))
+        follow=socket_path(env))
     try:
         with Terminal(["--config", str(config)], env, size=(120, 35)) as operator:
             operator.wait_for("cart-api")

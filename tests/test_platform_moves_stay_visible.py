@@ -4,7 +4,7 @@ panel says who and why. Against the simulator's auto-rollback (a real HTTP serve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from monotui.simulator.world import SimConfig, World
 from monotui.ui.app import MonotuiApp
 
 from .conftest import make_world
-from .ui_helpers import cell, panel_text, rows_loaded, select, settle
+from .ui_helpers import cell, on_world_clock, panel_text, poll_now, rows_loaded, select, settle
 
 SERVICE = "cart-api"
 KEY = f"prod/{SERVICE}"
@@ -30,25 +30,12 @@ def world() -> World:
 
 
 @pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
-
-
-@pytest.fixture
 def app_for(sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> Callable[..., MonotuiApp]:
     def build(**overrides: Any) -> MonotuiApp:
-        engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}, **overrides)
-        engine.state.clock = lambda: world.now
-        return MonotuiApp(engine, poll=False, clock=lambda: world.now)
+        return on_world_clock(engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0},
+                                         **overrides), world)
 
     return build
-
-
-async def poll(app: MonotuiApp) -> None:
-    updates = await app.engine.refresh_once()
-    assert all(u.ok for u in updates), [u.error for u in updates]
-    app.rollouts.refresh_views(force=True)  # now, not at the next frame: the assertions below read the table
 
 
 def auto_rollback(world: World) -> None:
@@ -69,15 +56,15 @@ async def test_an_auto_rollback_keeps_its_marker_after_the_next_deploy_is_found_
         world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for()
     async with app.run_test(size=(140, 40)) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app, 4)
         auto_rollback(world)
-        await poll(app)
+        await poll_now(app)
         assert cell(app, KEY, "moves") == "↩ auto <1m"
         world.step(240.0)  # four minutes on, the service's next deploy
         world.deploy(SERVICE, strategy=Strategy.CANARY)
         world.step(1.0)
-        await poll(app)
+        await poll_now(app)
         await pilot.pause()
         assert app.engine.state.rollout("prod", SERVICE).phase is Phase.PROGRESSING  # rolled_back_at is gone
         assert app.engine.state.rollout("prod", SERVICE).rolled_back_at is None
@@ -100,10 +87,10 @@ async def test_an_auto_rollback_keeps_its_marker_after_the_next_deploy_is_found_
 async def test_the_marker_goes_after_its_window(world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for(platform_moves_window=600)
     async with app.run_test(size=(140, 40)) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app, 4)
         auto_rollback(world)
-        await poll(app)
+        await poll_now(app)
         assert cell(app, KEY, "moves").startswith("↩ auto")
         world.now += timedelta(seconds=601)  # the clock alone: no poll, no change
         app.rollouts.refresh_views(force=True)
@@ -117,12 +104,12 @@ async def test_the_marker_goes_after_its_window(world: World, app_for: Callable[
 async def test_a_person_s_rollback_is_not_a_platform_move(world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for()
     async with app.run_test(size=(140, 40)):
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app, 4)
         world.deploy(SERVICE, strategy=Strategy.CANARY)
         world.step(2.0)
         world.act(SERVICE, ActionKind.ROLLBACK, "alice@laptop", "looks wrong")
-        await poll(app)
+        await poll_now(app)
         view = app.engine.state.view(KEY)
         assert view is not None and view.rollout.rolled_back_at is not None and view.platform_move is None
 
@@ -137,7 +124,7 @@ async def test_the_demo_s_world_shows_an_auto_rollback_that_stays_visible(engine
         engine.state.clock = lambda: world.now
         app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
         async with app.run_test(size=(140, 40)) as pilot:
-            await poll(app)
+            await poll_now(app)
             await rows_loaded(app, 12)
             key = f"demo/{staged}"
             assert world.rollout(staged).phase is Phase.PROGRESSING  # its next deploy

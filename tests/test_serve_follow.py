@@ -77,7 +77,7 @@ def test_browser_tabs_follow_the_operators_view_and_never_act(sim: SimulatorServ
                     wait_for(lambda tab=tab: "waiting for the operator to share" in screen(tab), "a waiting tab")
                 operator.type("w")
                 operator.wait_for("sharing · 2 watching")
-                assert stat_mode(socket_path_in(runtime)) == 0o600
+                assert stat_mode(socket_path({"XDG_RUNTIME_DIR": str(runtime)})) == 0o600
                 for tab in tabs:
                     wait_for(lambda tab=tab: f"following {ACTOR}" in screen(tab), "a following tab")
 
@@ -125,7 +125,8 @@ def test_browser_tabs_follow_the_operators_view_and_never_act(sim: SimulatorServ
                 browser.close()
             operator.type("q")
             operator.wait_exit()
-        assert not socket_path_in(runtime).exists(), "the socket is removed when the operator quits"
+        assert not socket_path({"XDG_RUNTIME_DIR": str(runtime)}).exists(), \
+            "the socket is removed when the operator quits"
     finally:
         server.terminate()
         try:
@@ -135,18 +136,6 @@ def test_browser_tabs_follow_the_operators_view_and_never_act(sim: SimulatorServ
             server.wait()
         log.close()
         shutil.rmtree(runtime, ignore_errors=True)
-
-
-def socket_path_in(runtime: Path) -> Path:
-    old = os.environ.get("XDG_RUNTIME_DIR")
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-    try:
-        return socket_path()
-    finally:
-        if old is None:
-            del os.environ["XDG_RUNTIME_DIR"]
-        else:
-            os.environ["XDG_RUNTIME_DIR"] = old
 
 
 def stat_mode(path: Path) -> int:

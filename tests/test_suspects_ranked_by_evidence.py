@@ -20,7 +20,7 @@ from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.confirm import ConfirmActionScreen
 from monotui.ui.screens.confirm_flag import ConfirmFlagScreen
 
-from .ui_helpers import panel_text, rows_loaded, select, settle, static_text
+from .ui_helpers import on_world_clock, panel_text, poll_now, rows_loaded, select, settle, static_text
 
 TOKEN = "sim-admin-token"
 SERVICE = "cart-api"
@@ -51,9 +51,7 @@ def app_for(sim: SimulatorServer, world: World, make_settings: Callable[..., Any
             {"name": "prod", "kind": "http", "url": sim.url, "token_env": "MONOTUI_TEST_TOKEN", "timeout": 10.0},
             {"name": "flags", "kind": "unleash", "url": sim.url, "token_env": "MONOTUI_TEST_TOKEN",
              "timeout": 10.0})
-        engine = Engine(settings)
-        engine.state.clock = lambda: world.now
-        return MonotuiApp(engine, poll=False, clock=lambda: world.now)
+        return on_world_clock(Engine(settings), world)
 
     return build
 
@@ -79,12 +77,6 @@ def error_ratio(world: World) -> float:
     return next(h.error_ratio for h in world.health() if h.service == SERVICE)
 
 
-async def poll(app: MonotuiApp) -> None:
-    updates = await app.engine.refresh_once()
-    assert all(u.ok for u in updates), [u.error for u in updates]
-    app.rollouts.refresh_views()
-
-
 def suspect_lines(app: MonotuiApp) -> list[str]:
     return [line for line in panel_text(app, "detail").splitlines() if line.startswith("⚠ SUSPECT")]
 
@@ -98,22 +90,22 @@ async def test_an_innocent_flag_flipped_after_a_bad_deploys_spike_is_not_offered
     add_flag(world, f"{SERVICE}.fast-path", 25, bad=False)
     app = app_for()
     async with app.run_test(size=(140, 40)) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app)
         world.deploy(SERVICE, bad=True, strategy=Strategy.CANARY)
         while error_ratio(world) < 0.05:  # the bad canary's errors spike
             world.step()
-            await poll(app)
+            await poll_now(app)
         for _ in range(100):  # its analysis fails: the canary stops where it is (no auto-rollback here)
             if world.rollout(SERVICE).phase is Phase.DEGRADED:
                 break
             world.step()
         assert world.rollout(SERVICE).phase is Phase.DEGRADED
-        await poll(app)
+        await poll_now(app)
         world.step(2.0)
         turn_on(world, f"{SERVICE}.fast-path", "bob")  # someone tries a flag, after the spike
         world.step(0.5)
-        await poll(app)
+        await poll_now(app)
 
         await pilot.press("s")
         await settle(pilot)
@@ -141,16 +133,16 @@ async def test_a_guilty_flag_beside_a_blue_green_release_at_no_traffic_is_offere
     add_flag(world, f"{SERVICE}.new-checkout", 50, bad=True)
     app = app_for()
     async with app.run_test(size=(160, 40)) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app)
         world.step(1.0)
-        await poll(app)
+        await poll_now(app)
         turn_on(world, f"{SERVICE}.new-checkout", "alice")  # the bad flip
         world.step(0.5)
         world.deploy(SERVICE, strategy=Strategy.BLUE_GREEN, manual_gate=True)  # a preview, no traffic yet
         world.step(0.5)
         assert world.rollout(SERVICE).actual_weight == 0 and error_ratio(world) >= 0.1
-        await poll(app)
+        await poll_now(app)
 
         await pilot.press("s")
         await settle(pilot)
@@ -177,18 +169,18 @@ async def test_an_innocent_deploy_and_a_guilty_flag_in_the_same_minute_offer_the
     add_flag(world, f"{SERVICE}.v2-ranking", 25, bad=True)
     app = app_for()
     async with app.run_test(size=(160, 40)) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app)
         world.deploy(SERVICE, strategy=Strategy.CANARY)  # a good release
         for _ in range(4):  # its canary takes traffic; monotui reads the health as it goes
             world.step(5.0)
-            await poll(app)
+            await poll_now(app)
         assert error_ratio(world) < 0.05
         world.step(0.5)
         turn_on(world, f"{SERVICE}.v2-ranking", "carol")  # the bad flip, 20 s after the deploy
         world.step(1.0)
         assert error_ratio(world) >= 0.05
-        await poll(app)
+        await poll_now(app)
 
         await pilot.press("s")
         await settle(pilot)

@@ -4,7 +4,7 @@ pause hold for the events panel too; it reads under NO_COLOR."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from monotui.ui.screens.timeline import TimelineScreen
 from monotui.ui.widgets.panels import RenderablePanel
 
 from .conftest import make_world, wait_until
-from .ui_helpers import panel_text, rows_loaded, screen_lines, settle
+from .ui_helpers import on_world_clock, panel_text, poll_now, rows_loaded, screen_lines, settle
 
 SIZE = (80, 24)
 
@@ -31,25 +31,12 @@ def world() -> World:
 
 
 @pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
-
-
-@pytest.fixture
 def app_for(sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> Callable[..., MonotuiApp]:
     def build(**overrides: Any) -> MonotuiApp:
-        engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}, **overrides)
-        engine.state.clock = lambda: world.now
-        return MonotuiApp(engine, poll=False, clock=lambda: world.now)
+        return on_world_clock(engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0},
+                                         **overrides), world)
 
     return build
-
-
-async def poll(app: MonotuiApp) -> None:
-    updates = await app.engine.refresh_once()
-    assert all(u.ok for u in updates), [u.error for u in updates]
-    app.rollouts.refresh_views(force=True)
 
 
 def timeline(app: MonotuiApp) -> TimelineScreen:
@@ -65,7 +52,7 @@ async def test_t_opens_the_timeline_filters_turns_pauses_and_closes_at_80x24(
         world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app, 4)
         world.deploy("cart-api", strategy=Strategy.CANARY)
         world.step(2.0)
@@ -73,7 +60,7 @@ async def test_t_opens_the_timeline_filters_turns_pauses_and_closes_at_80x24(
         world.step(2.0)
         world.act("search-api", ActionKind.PAUSE, "alice@laptop", "looks odd")
         world.step(1.0)
-        await poll(app)
+        await poll_now(app)
 
         await pilot.press("T")
         await settle(pilot)
@@ -104,7 +91,7 @@ async def test_t_opens_the_timeline_filters_turns_pauses_and_closes_at_80x24(
         before = lines(app)
         world.act("cart-api", ActionKind.PAUSE, "bob@laptop", "hold on")
         world.step(1.0)
-        await poll(app)
+        await poll_now(app)
         screen.rebuild()
         await settle(pilot)
         assert lines(app) == before
@@ -131,11 +118,11 @@ async def test_t_opens_the_timeline_filters_turns_pauses_and_closes_at_80x24(
 async def test_the_events_panel_pauses_with_the_timeline(world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
-        await poll(app)
+        await poll_now(app)
         await rows_loaded(app, 4)
         world.deploy("cart-api", strategy=Strategy.CANARY)
         world.step(1.0)
-        await poll(app)
+        await poll_now(app)
         await wait_until(lambda: "cart-api" in panel_text(app, "events"), what="the deploy in the events panel")
         await pilot.press("T", "p", "escape")
         await settle(pilot)
@@ -143,7 +130,7 @@ async def test_the_events_panel_pauses_with_the_timeline(world: World, app_for: 
         held = panel_text(app, "events")
         world.deploy("auth-api", strategy=Strategy.CANARY)
         world.step(1.0)
-        await poll(app)
+        await poll_now(app)
         await settle(pilot)
         assert panel_text(app, "events") == held  # paused: the lines hold still
         await pilot.press("T", "p", "escape")
@@ -157,10 +144,10 @@ async def test_the_timeline_reads_under_no_color(world: World, app_for: Callable
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
-        await poll(app)
+        await poll_now(app)
         world.deploy("cart-api", strategy=Strategy.CANARY, bad=True)
         world.step(2.0)
-        await poll(app)
+        await poll_now(app)
         await pilot.press("T", "p")
         await settle(pilot)
         text = "\n".join(screen_lines(app))
@@ -172,7 +159,7 @@ async def test_the_palette_opens_the_timeline_and_the_keymap_moves_its_key(
         world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
-        await poll(app)
+        await poll_now(app)
         await pilot.press("ctrl+p")
         await settle(pilot)
         await pilot.press(*"Timeline")
@@ -181,7 +168,7 @@ async def test_the_palette_opens_the_timeline_and_the_keymap_moves_its_key(
         await wait_until(lambda: isinstance(app.screen, TimelineScreen), what="the palette opens the timeline")
     app = app_for(keymap={"timeline": "ctrl+t"})
     async with app.run_test(size=SIZE) as pilot:
-        await poll(app)
+        await poll_now(app)
         await pilot.press("T")
         await settle(pilot)
         assert isinstance(app.screen, RolloutsScreen)
@@ -193,7 +180,7 @@ async def test_esc_while_typing_the_filter_goes_back_to_the_list_then_closes(
         world: World, app_for: Callable[..., MonotuiApp]) -> None:
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
-        await poll(app)
+        await poll_now(app)
         await pilot.press("T", "slash", *"auth")
         await settle(pilot)
         screen = timeline(app)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,43 +15,13 @@ from monotui.models import Flag, FlagChange, FlagChangeKind
 from monotui.providers import unleash
 from monotui.providers.base import ProviderError
 from monotui.providers.unleash import FlagChangedError, UnleashProvider
-from monotui.simulator.server import SimulatorServer
-from monotui.simulator.unleash_server import RealUnleash
-from monotui.simulator.world import SimConfig, World
-from tests.conftest import START
-from tests.unleash_admin import UnleashAdmin
-
-SIM_TOKEN = "sim-admin-token"
-
-
-@dataclass
-class FlagServer:
-    kind: str
-    url: str
-    token: str
-    admin: UnleashAdmin
-
-
-@pytest.fixture
-def simulated_unleash() -> Iterator[FlagServer]:
-    world = World(SimConfig(services=2, deploy_interval=0, flag_share=0), start=START)
-    with SimulatorServer(world, tick_interval=None, token=SIM_TOKEN) as sim:
-        admin = UnleashAdmin(sim.url, SIM_TOKEN)
-        yield FlagServer("simulator", sim.url, SIM_TOKEN, admin)
-        admin.close()
-
-
-@pytest.fixture
-def real_flag_server(real_unleash: RealUnleash) -> Iterator[FlagServer]:
-    admin = UnleashAdmin(real_unleash.url, real_unleash.admin_token)
-    yield FlagServer("unleash", real_unleash.url, real_unleash.admin_token, admin)
-    admin.close()
-
-
-@pytest.fixture(params=["simulator", "unleash"])
-def server(request: pytest.FixtureRequest) -> FlagServer:
-    fixture = "simulated_unleash" if request.param == "simulator" else "real_flag_server"
-    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+from tests.unleash_servers import (  # noqa: F401 (fixtures)
+    SIM_TOKEN,
+    FlagServer,
+    real_flag_server_fixture,
+    server_fixture,
+    simulated_unleash_fixture,
+)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from monotui.engine.core import Engine
+from monotui.simulator.world import World
 from monotui.ui.app import MonotuiApp
 from monotui.ui.widgets.panels import RenderablePanel
 
@@ -79,3 +80,17 @@ def make_app(engine: Engine, **kwargs: Any) -> MonotuiApp:
 def screen_lines(app: MonotuiApp) -> list[str]:
     """What the terminal shows, line by line (the composited screen, as text)."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def on_world_clock(engine: Engine, world: World) -> MonotuiApp:
+    """An app (not polling by itself) that reads the time from the simulated world: a test moves time by stepping
+    the world, and ages, windows and stamps follow it."""
+    engine.state.clock = lambda: world.now
+    return MonotuiApp(engine, poll=False, clock=lambda: world.now)
+
+
+async def poll_now(app: MonotuiApp) -> None:
+    """One real poll of every source (each must answer), shown now, not at the next frame: assertions read it."""
+    updates = await app.engine.refresh_once()
+    assert all(u.ok for u in updates), [u.error for u in updates]
+    app.rollouts.refresh_views(force=True)

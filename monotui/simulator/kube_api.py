@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from monotui.simulator.kube_pods import pod_table
+from monotui.simulator.kube_tables import Column, age, row, table
 from monotui.simulator.loopback import BackgroundServer, replay_receive
 from monotui.simulator.paging import PageError, Pager
 from monotui.simulator.pod_logs import PodLogs, log_routes
@@ -323,44 +324,26 @@ def _fields_select(selector: str | None, obj: dict[str, Any]) -> bool:
     return True
 
 
-def _age(value: Any, now: datetime) -> str:
-    """An age as kubectl prints one (`40s`, `3m`, `2h`), from an RFC 3339 time."""
-    try:
-        seconds = (now - datetime.fromisoformat(str(value).replace("Z", "+00:00"))).total_seconds()
-    except ValueError:
-        return "<unknown>"
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size * (2 if unit == "m" else 1):
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def event_table(items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     """Events as a meta.k8s.io/v1 Table with kube-apiserver's columns (what `kubectl get events` prints)."""
     now = datetime.now(UTC)
-    columns = [("Last Seen", "string"), ("Type", "string"), ("Reason", "string"), ("Object", "string"),
-               ("Subobject", "string"), ("Source", "string"), ("Message", "string"), ("First Seen", "string"),
-               ("Count", "integer"), ("Name", "string")]
+    shown = ("Last Seen", "Type", "Reason", "Object", "Message")
+    columns: list[Column] = [(name, kind, 0 if name in shown else 1) for name, kind in (
+        ("Last Seen", "string"), ("Type", "string"), ("Reason", "string"), ("Object", "string"),
+        ("Subobject", "string"), ("Source", "string"), ("Message", "string"), ("First Seen", "string"),
+        ("Count", "integer"), ("Name", "string"))]
     rows = []
     for ev in items:
         inv = ev.get("involvedObject") or {}
         src = ev.get("source") or {}
         last = ev.get("lastTimestamp") or ev.get("eventTime") or (ev.get("metadata") or {}).get("creationTimestamp")
         first = ev.get("firstTimestamp") or last
-        rows.append({"cells": [_age(last, now), ev.get("type", ""), ev.get("reason", ""),
-                               f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
-                               inv.get("fieldPath", ""), ", ".join(v for v in (src.get("component"), src.get("host"))
-                                                                  if v),
-                               ev.get("message", ""), _age(first, now), ev.get("count", 1),
-                               (ev.get("metadata") or {}).get("name", "")],
-                     "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                                "metadata": ev.get("metadata") or {}}})
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(rv)},
-            "columnDefinitions": [{"name": name, "type": kind, "format": "", "description": "",
-                                   "priority": 0 if name in ("Last Seen", "Type", "Reason", "Object", "Message")
-                                   else 1} for name, kind in columns],
-            "rows": rows}
+        rows.append(row([age(last, now), ev.get("type", ""), ev.get("reason", ""),
+                         f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}", inv.get("fieldPath", ""),
+                         ", ".join(v for v in (src.get("component"), src.get("host")) if v), ev.get("message", ""),
+                         age(first, now), ev.get("count", 1), (ev.get("metadata") or {}).get("name", "")],
+                        ev.get("metadata") or {}))
+    return table(columns, rows, rv, name_format=False)
 
 
 @dataclass

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monotui.simulator.kube_tables import Column, age, row, table
+
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes' generateName suffixes use
 NOT_READY_RESTARTS = 3
 
@@ -120,35 +122,20 @@ def pod_status(pod: dict[str, Any]) -> str:
     return reason
 
 
-def _age(value: Any, now: datetime) -> str:
-    try:
-        seconds = (now - datetime.fromisoformat(str(value).replace("Z", "+00:00"))).total_seconds()
-    except ValueError:
-        return "<unknown>"
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size * (2 if unit == "m" else 1):
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def pod_table(items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     """Pods as a meta.k8s.io/v1 Table with kube-apiserver's columns."""
     now = datetime.now(UTC)
-    columns = [("Name", "string", 0), ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0),
-               ("Age", "string", 0), ("IP", "string", 1), ("Node", "string", 1), ("Nominated Node", "string", 1),
-               ("Readiness Gates", "string", 1)]
+    columns: list[Column] = [
+        ("Name", "string", 0), ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0),
+        ("Age", "string", 0), ("IP", "string", 1), ("Node", "string", 1), ("Nominated Node", "string", 1),
+        ("Readiness Gates", "string", 1)]
     rows = []
     for pod in items:
         meta, spec, st = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
         statuses = st.get("containerStatuses") or []
         ready = sum(1 for cs in statuses if cs.get("ready") is True)
         restarts = sum(_int(cs.get("restartCount")) for cs in statuses)
-        rows.append({"cells": [meta.get("name", ""), f"{ready}/{len(spec.get('containers') or [])}",
-                               pod_status(pod), str(restarts), _age(meta.get("creationTimestamp"), now),
-                               st.get("podIP") or "<none>", spec.get("nodeName") or "<none>", "<none>", "<none>"],
-                     "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(rv)},
-            "columnDefinitions": [{"name": name, "type": kind, "format": "name" if name == "Name" else "",
-                                   "description": "", "priority": priority} for name, kind, priority in columns],
-            "rows": rows}
+        rows.append(row([meta.get("name", ""), f"{ready}/{len(spec.get('containers') or [])}", pod_status(pod),
+                         str(restarts), age(meta.get("creationTimestamp"), now), st.get("podIP") or "<none>",
+                         spec.get("nodeName") or "<none>", "<none>", "<none>"], meta))
+    return table(columns, rows, rv, name_format=True)

@@ -162,6 +162,23 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         except PageError as e:
             return _error(e.status, e.error, e.message)
 
+    def full_feed(name: str, request: Request, key: Any, snapshot: Callable[[], tuple[list[Any], dict[str, Any]]],
+                  answer: Callable[[list[Any], str, str | None], msgspec.Struct]) -> Response:
+        """A change feed's first list: in pages when the client asks (limit, continue), else whole, built once per
+        `key` (the world's version or health sample) however many clients ask."""
+        page = paged(name, request, key, snapshot)
+        if isinstance(page, Response):
+            return page
+        if page is not None:
+            return _negotiated(state, request, msgspec.json.encode(answer(page.items, page.meta["cursor"],
+                                                                          page.next_token)))
+
+        def whole() -> bytes:
+            items, meta = snapshot()
+            return msgspec.json.encode(answer(items, meta["cursor"], None))
+
+        return _negotiated(state, request, state.cached(name, key, whole), cache=(name, key))
+
     async def list_rollouts(request: Request) -> Response:
         if unknown := set(request.query_params) - PAGE_PARAMETERS:
             return _error(400, "bad_request", f"unknown query parameter {sorted(unknown)[0]!r}")
@@ -254,22 +271,12 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         if isinstance(since, Response):
             return since
         if since is None:  # a full list: built once per version, like GET /v1/rollouts
-            version = world.version
-
             def snapshot() -> tuple[list[Any], dict[str, Any]]:
                 rollouts, at = world.rollouts_changed(None)
                 return rollouts, {"cursor": world.rollout_changes.cursor(at)}
 
-            page = paged("rollout-changes", request, version, snapshot)
-            if isinstance(page, Response):
-                return page
-            if page is not None:
-                return _negotiated(state, request, msgspec.json.encode(RolloutChanges(
-                    cursor=page.meta["cursor"], full=True, rollouts=page.items, continue_=page.next_token)))
-            body = state.cached("rollout-changes", version, lambda: msgspec.json.encode(RolloutChanges(
-                cursor=world.rollout_changes.cursor(version), full=True,
-                rollouts=world.rollouts_changed(None)[0])))
-            return _negotiated(state, request, body, cache=("rollout-changes", version))
+            return full_feed("rollout-changes", request, world.version, snapshot, lambda items, cursor, token:
+                             RolloutChanges(cursor=cursor, full=True, rollouts=items, continue_=token))
         changed, version = world.rollouts_changed(since)
         delta = RolloutChanges(cursor=world.rollout_changes.cursor(version), full=False, rollouts=changed)
         return _negotiated(state, request, msgspec.json.encode(delta))
@@ -279,26 +286,13 @@ def create_app(state: SimState, *, tick_interval: float | None = 0.5, speed: flo
         if isinstance(since, Response):
             return since
         if since is None:  # every service as it is now: built once per health sample, like GET /v1/health
-            sample = world.health_version
-
             def health_snapshot() -> tuple[list[Any], dict[str, Any]]:
                 services, at = world.health_changed(None)
                 return services, {"cursor": world.health_changes.cursor(at)}
 
-            page = paged("health-changes", request, sample, health_snapshot)
-            if isinstance(page, Response):
-                return page
-            if page is not None:
-                return _negotiated(state, request, msgspec.json.encode(HealthChanges(
-                    cursor=page.meta["cursor"], full=True, services=page.items, continue_=page.next_token)))
-
-            def everything() -> bytes:
-                services, version = world.health_changed(None)
-                return msgspec.json.encode(HealthChanges(cursor=world.health_changes.cursor(version), full=True,
-                                                         services=services))
-
-            body = state.cached("health-changes", sample, everything)
-            return _negotiated(state, request, body, cache=("health-changes", sample))
+            return full_feed("health-changes", request, world.health_version, health_snapshot,
+                             lambda items, cursor, token: HealthChanges(cursor=cursor, full=True, services=items,
+                                                                        continue_=token))
         services, version = world.health_changed(since)
         moved = HealthChanges(cursor=world.health_changes.cursor(version), full=False, services=services)
         return _negotiated(state, request, msgspec.json.encode(moved))
