@@ -61,6 +61,8 @@ BENCHES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
                              "idle_cpu_fraction", "key_to_frame_ms_p95", "rss_kb_per_rollout"]}),
     "unleash_bulk": ([], {"unleash_bulk": ["bulk.first_poll_s", "bulk.first_poll_requests",
                                            "one_by_one.first_poll_requests", "floor_s", "ratio_first_poll_to_floor"]}),
+    "oneshot": ([], {"status_json_vs_curl": ["status_json_s", "status_json_rss_mb", "floor_s", "floor_rss_mb",
+                                             "ratio_time", "ratio_rss"]}),
 }
 # how many of each figure a smoke run prints (one per size, mode or case)
 COUNTS = {"scale": 2, "hostile": 2}
@@ -88,7 +90,8 @@ def _run(bench: str) -> Run:
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, Run]]:
     slowest_first = ["run idle input argo", "run", "unleash_startup", "scale", "viewers", "hostile", "feed",
-                     "huge", "idle_split", "unleash_poll", "decode", "paged", "unleash_bulk", "logs"]
+                     "huge", "idle_split", "unleash_poll", "decode", "paged", "unleash_bulk", "logs",
+                     "oneshot"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {bench: pool.submit(_run, bench) for bench in slowest_first}
         yield {bench: future.result() for bench, future in futures.items()}
