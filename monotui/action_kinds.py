@@ -138,6 +138,11 @@ class ActionSpec:
     held_by_freeze: bool = False  # refused while production is frozen (mitigation is never held)
     event: EventKind | None = None  # the event kind it is shown as when another client reports it
     applies_when: Callable[[Rollout], bool] | None = None  # a condition beyond the phase
+    # the confirmation describes where the rollout stands (its traffic, its step) and the action's effect depends
+    # on it: a change of phase or weight while the dialog is open refuses it. Not so for the mitigations: "all
+    # traffic back on r12" means the same whether the bad release went from Progressing to Degraded meanwhile
+    # (as a bad canary does, seconds after it is flagged) — only a new revision changes their target.
+    pins_progress: bool = True
 
     def applies(self, rollout: Rollout) -> bool:
         if rollout.phase not in self.applies_to:
@@ -179,11 +184,11 @@ ROLLOUT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(ActionKind.ABORT, "A", "Abort", "abort", "aborted",
                "Stop the rollout and send all traffic back to the stable revision",
                _IN_PROGRESS, "a rollout in progress (paused, progressing or degraded)", _abort,
-               event=EventKind.ABORTED, applies_when=_in_rollout),
+               event=EventKind.ABORTED, applies_when=_in_rollout, pins_progress=False),
     ActionSpec(ActionKind.ROLLBACK, "b", "Roll back", "roll back", "rolled back",
                "Return to the previous good revision (the stable one during a rollout)",
                _ANY, "an earlier revision", _rollback, short="Rollback", event=EventKind.ROLLED_BACK,
-               applies_when=lambda r: r.rollback_to is not None or r.phase is not Phase.HEALTHY),
+               applies_when=lambda r: r.rollback_to is not None or r.phase is not Phase.HEALTHY, pins_progress=False),
     ActionSpec(ActionKind.RETRY, "t", "Retry", "retry", "retried", "Start an aborted rollout's steps again",
                frozenset({Phase.ABORTED, Phase.DEGRADED}), "an aborted rollout", _retry, kinds=_ARGO_ONLY,
                applies_when=lambda r: r.phase is Phase.ABORTED or "RolloutAborted" in r.message),

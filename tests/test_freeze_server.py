@@ -9,9 +9,8 @@ import httpx
 
 from monotui.models import Phase, Strategy
 from monotui.simulator.server import SimulatorServer
-from monotui.simulator.world import SimConfig, World
 
-from .conftest import START
+from .conftest import make_world
 
 
 def act(client: httpx.Client, service: str, action: str, **body: object) -> httpx.Response:
@@ -56,7 +55,7 @@ def test_a_freeze_of_some_services_holds_only_those(sim: SimulatorServer) -> Non
 
 
 def test_a_frozen_world_starts_no_new_deploy_as_time_passes() -> None:
-    world = World(SimConfig(services=8, seed=3, deploy_interval=1.0, initial_deploys=0), start=START)
+    world = make_world(deploy_interval=1.0, initial_deploys=0)  # starts now: see make_world
     world.set_freeze("alice@bastion-1", "incident")
     started = [r.revision for r in world.rollouts()]
     for _ in range(60):

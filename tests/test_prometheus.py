@@ -26,9 +26,8 @@ from monotui.simulator.prometheus import (
     find_prometheus,
 )
 from monotui.simulator.server import SimulatorServer
-from monotui.simulator.world import SimConfig, World
 
-from .conftest import ACTOR, START, wait_until
+from .conftest import ACTOR, make_world, wait_until
 from .ui_helpers import cell, cell_or_blank, make_app, panel_text, rows_loaded, select, settle
 
 # skipped with the reason where the binary is absent; in CI (.ci/run installs it) a missing binary fails instead
@@ -38,7 +37,7 @@ pytestmark = pytest.mark.skipif(find_prometheus() is None and not os.environ.get
 
 @pytest.fixture
 def live() -> Iterator[tuple[SimulatorServer, PrometheusServer]]:
-    world = World(SimConfig(services=6, seed=4, deploy_interval=0, initial_deploys=0), start=START)
+    world = make_world(services=6, seed=4, initial_deploys=0)  # starts now: see make_world
     with SimulatorServer(world, tick_interval=0.25) as sim, \
             PrometheusServer([urlparse(sim.url).netloc], scrape_interval="1s") as prom:
         yield sim, prom
@@ -126,7 +125,7 @@ async def test_a_bad_deploy_shows_as_a_rising_error_ratio_next_to_its_row(
 async def test_an_alert_rule_fires_and_shows_against_its_service(engine_for: Callable[..., Engine]) -> None:
     if find_alertmanager() is None and not os.environ.get("CI"):
         pytest.skip("alertmanager is not installed: apt-get install prometheus-alertmanager")
-    world = World(SimConfig(services=6, seed=4, deploy_interval=0, initial_deploys=0), start=START)
+    world = make_world(services=6, seed=4, initial_deploys=0)  # starts now: see make_world
     with SimulatorServer(world, tick_interval=0.25) as sim, AlertmanagerServer() as am, \
             PrometheusServer([urlparse(sim.url).netloc], alertmanager=am.address, rules=DEMO_RULES) as prom:
         app = make_app(engine_for(*sources(sim, prom), {"name": "alerts", "kind": "alertmanager", "url": am.url,

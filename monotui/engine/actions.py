@@ -35,7 +35,8 @@ class ActionPlan:
 
     def __post_init__(self) -> None:
         if self.pin is None:
-            object.__setattr__(self, "pin", Pin.of(self.rollout, with_step=self.spec.kind is ActionKind.PROMOTE))
+            object.__setattr__(self, "pin", Pin.of(self.rollout, with_step=self.spec.kind is ActionKind.PROMOTE,
+                                                   with_progress=self.spec.pins_progress))
 
     @property
     def pinned(self) -> Pin:

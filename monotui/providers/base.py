@@ -62,7 +62,8 @@ class Pin:
     `revision` (and for promote `step`, 0-based) are sent to the backend, which checks them; `version` is the
     engine's own object version where it has one (Kubernetes resourceVersion), sent as a precondition too.
     `phase` and `weight` are what the confirmation described ("stays at 20% of traffic"): monotui checks them
-    against its latest refresh before sending and while the dialog is open.
+    against its latest refresh before sending and while the dialog is open. They are None (not pinned) for an
+    action whose effect does not depend on them (`ActionSpec.pins_progress`: abort, roll back).
     """
 
     revision: int
@@ -72,9 +73,10 @@ class Pin:
     version: str | None = None
 
     @classmethod
-    def of(cls, rollout: Rollout, *, with_step: bool = False) -> Pin:
-        return cls(rollout.revision, rollout.current_step if with_step else None, rollout.phase,
-                   rollout.set_weight, rollout.resource_version)
+    def of(cls, rollout: Rollout, *, with_step: bool = False, with_progress: bool = True) -> Pin:
+        return cls(rollout.revision, rollout.current_step if with_step else None,
+                   rollout.phase if with_progress else None, rollout.set_weight if with_progress else None,
+                   rollout.resource_version)
 
     def differs(self, rollout: Rollout) -> str | None:
         """How `rollout` no longer matches what was confirmed, or None."""
