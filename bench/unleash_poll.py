@@ -1,6 +1,6 @@
 """The Unleash flag source reading many flags from the simulator's Unleash Admin API: the first poll (every flag,
-then one read per flag for its strategies) and the polls after it (three bulk requests), in seconds and requests.
-Prints JSON.
+then their strategies from the feature export) and the polls after it (the flag search, 100 flags a page, the
+potentially-stale search and the events), in seconds and requests. Prints JSON.
 
     python -m bench.unleash_poll [--flags 2000] [--polls 5] [--smoke]
 """

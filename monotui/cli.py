@@ -585,17 +585,12 @@ def _world(services: int, seed: int, deploy_interval: float, bad_probability: fl
 
     world = World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
                             bad_probability=bad_probability, auto_rollback=auto_rollback,
-                            staged_auto_rollback=staged))
+                            staged_auto_rollback=staged, instances=True))
     if staged and bad_probability > 0:
         from monotui.simulator import story
 
         story.tell(world, DEMO_PROTECTED)
     return world
-
-
-    return World(SimConfig(services=services, seed=seed, deploy_interval=deploy_interval,
-                           bad_probability=bad_probability, auto_rollback=auto_rollback,
-                           staged_auto_rollback=staged, instances=True))
 
 
 DEMO_UNLEASH_TOKEN_ENV = "MONOTUI_DEMO_UNLEASH_TOKEN"  # `demo --unleash`: the real Unleash's admin token
