@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from monotui.action_kinds import ActionKind
+from monotui.config import build_settings
 from monotui.engine.audit import AuditLog
 from monotui.engine.core import Engine
 from monotui.models import Phase, Strategy
+from monotui.simulator.kube_api import KubeStandin, load_fixtures
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen
 
-from .conftest import wait_until
+from .argo_fixtures import fixtures_dir
+from .conftest import ACTOR, wait_until
 from .ui_helpers import make_app, rows_loaded, select, settle, static_text
 
 
@@ -108,3 +111,44 @@ async def test_the_open_rollback_dialog_stays_confirmable_as_the_canary_degrades
         await wait_until(lambda: [r["outcome"] for r in AuditLog(audit_path).read()] == ["intent", "done"],
                          what="the rollback done")
     assert sim.world.rollout("cart-api").phase is not Phase.DEGRADED
+
+
+# ---- Argo Rollouts: the PATCH is conditional on the latest object that shows the confirmed revision -------------
+
+def argo_engine(kube: KubeStandin, tmp_path: Path) -> Engine:
+    return Engine(build_settings({
+        "sources": [{"name": "k8s", "kind": "argo-rollouts", "kubeconfig": str(kube.kubeconfig(tmp_path / "kc")),
+                     "timeout": 5.0}],
+        "actor": ACTOR, "audit_log": str(tmp_path / "audit.log")}))
+
+
+def controller_moves_on(kube: KubeStandin) -> None:
+    kube.store.modify("Rollout", "jesse-test", "canary-demo",
+                      lambda o: o["status"].update(message="analysis failed", currentStepIndex=0))
+
+
+async def test_an_argo_abort_is_sent_after_the_controller_updated_the_rollout(tmp_path: Path) -> None:
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
+        async with argo_engine(kube, tmp_path) as engine:
+            await engine.refresh_once()
+            [(_, rollout)] = engine.find("canary-demo")
+            plan = engine.plan("k8s", rollout, ActionKind.ABORT)
+            controller_moves_on(kube)
+            await engine.refresh_once()  # monotui saw the update: same revision
+            outcome = await engine.execute(plan)
+        assert outcome.outcome == "done", outcome.error
+        after = kube.store.get("Rollout", "jesse-test", "canary-demo")
+        assert after is not None and after["status"].get("abort") is True
+
+
+async def test_an_argo_abort_is_refused_when_the_change_was_not_seen_yet(tmp_path: Path) -> None:
+    with KubeStandin(load_fixtures(fixtures_dir() / "canary")) as kube:
+        async with argo_engine(kube, tmp_path) as engine:
+            await engine.refresh_once()  # a list: no watch runs, so the cache cannot see the next change
+            [(_, rollout)] = engine.find("canary-demo")
+            plan = engine.plan("k8s", rollout, ActionKind.ABORT)
+            controller_moves_on(kube)
+            outcome = await engine.execute(plan)
+        assert outcome.outcome == "refused" and "the object has been modified" in (outcome.error or "")
+        after = kube.store.get("Rollout", "jesse-test", "canary-demo")
+        assert after is not None and after["status"].get("abort") is not True, "nothing was changed"

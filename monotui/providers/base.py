@@ -63,7 +63,9 @@ class Pin:
     engine's own object version where it has one (Kubernetes resourceVersion), sent as a precondition too.
     `phase` and `weight` are what the confirmation described ("stays at 20% of traffic"): monotui checks them
     against its latest refresh before sending and while the dialog is open. They are None (not pinned) for an
-    action whose effect does not depend on them (`ActionSpec.pins_progress`: abort, roll back).
+    action whose effect does not depend on them (`ActionSpec.pins_progress`: abort, roll back), and so is
+    `version`: such an action's request is conditional on the latest object that still shows the confirmed
+    revision (a controller's status update since the confirmation does not refuse it; a new revision does).
     """
 
     revision: int
@@ -76,7 +78,7 @@ class Pin:
     def of(cls, rollout: Rollout, *, with_step: bool = False, with_progress: bool = True) -> Pin:
         return cls(rollout.revision, rollout.current_step if with_step else None,
                    rollout.phase if with_progress else None, rollout.set_weight if with_progress else None,
-                   rollout.resource_version)
+                   rollout.resource_version if with_progress else None)
 
     def differs(self, rollout: Rollout) -> str | None:
         """How `rollout` no longer matches what was confirmed, or None."""

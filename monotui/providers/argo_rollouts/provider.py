@@ -519,7 +519,9 @@ class ArgoRolloutsProvider:
             raise ProviderError("conflict", str(e), 409) from None
         if not requests:
             raise ProviderError("conflict", f"nothing to do: {name} is already fully promoted", 409)
-        # the version that was confirmed (else the cached one): a controller update since gives 409, not an action
+        # the version that was confirmed: a controller update since gives 409, not an action. A mitigation pins no
+        # version (Pin): the cached object's, which shows the confirmed revision (checked above); a change the
+        # cache has not seen yet still gives 409
         version = pin.version or plugin.metadata(current).get("resourceVersion")
         result = current
         sent = 0  # patches applied so far
