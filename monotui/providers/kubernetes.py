@@ -172,7 +172,7 @@ class KubeClient:
             items: list[dict[str, Any]] = []
             version = ""
             try:
-                async for (got, rv), _more in Pages(what, fetch, paged=True):
+                async for (got, rv), _more in Pages(what, fetch, paged=True, count=lambda page: len(page[0])):
                     items += got
                     version = version or rv  # every page carries the snapshot's resourceVersion
             except Relist:
