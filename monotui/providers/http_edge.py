@@ -379,7 +379,11 @@ class HttpEdge:
             async with self._client.stream("GET", path, headers=headers, params=params,
                                            timeout=timeout) as response:
                 if response.status_code >= 300:
-                    body = await read_bounded(response, limit, time.monotonic() + self.deadline)
+                    try:  # an error's body that never ends is no hang
+                        async with asyncio.timeout(self.deadline):
+                            body = await read_bounded(response, limit, time.monotonic() + self.deadline)
+                    except TimeoutError:
+                        body = b""
                     message = server_message(httpx.Response(response.status_code, content=body))
                     raise self.error(status_kind(response.status_code),
                                      f"{what}: HTTP {response.status_code}: {message}", response.status_code)

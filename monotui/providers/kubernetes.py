@@ -277,8 +277,15 @@ async def stream_lines(client: KubeClient, resource: Resource, namespace: str, u
                                 url=url, params=params, stream=True, raise_for_status=False,
                                 timeout=timeout) as response:
             if response.status_code >= 400:
-                await response.aread()
-                raise client.scrubbed(error_for(response, what))
+                # the error's body within the size bound and the deadline: one that never ends is no hang
+                try:
+                    async with asyncio.timeout(client.timeout):
+                        body = await read_bounded(response, int(client.max_response_mb * 1024 * 1024))
+                except TimeoutError:
+                    body = b""
+                except TooLarge as e:
+                    raise ProviderError("invalid", too_large_message(what, e, client.max_response_mb)) from None
+                raise client.scrubbed(error_for(httpx.Response(response.status_code, content=body), what))
             async for line in client._lines(response, what):
                 yield line
     except httpx.HTTPError as e:
