@@ -1,5 +1,6 @@
 """A loopback server in front of the simulator that passes every request through except a rollout's
-`GET /v1/rollouts/{id}/revisions`, which answers what the test says (a body, or a handler)."""
+`GET /v1/rollouts/{id}/revisions` (or another path ending in `suffix`, as `/logs`), which answers what the test
+says (a body, or a handler)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from monotui.simulator.loopback import BackgroundServer
 class RevisionsServer(BackgroundServer):
     name = "revisions server"
 
-    def __init__(self, upstream: str, answer: Callable[[Request], Response]) -> None:
+    def __init__(self, upstream: str, answer: Callable[[Request], Response], suffix: str = "/revisions") -> None:
         self.upstream = upstream.rstrip("/")
         self.answer = answer
         self.asked_revisions = 0
@@ -25,7 +26,7 @@ class RevisionsServer(BackgroundServer):
             if scope["type"] != "http":
                 return
             request = Request(scope, receive)
-            if request.method == "GET" and request.url.path.endswith("/revisions"):
+            if request.method == "GET" and request.url.path.endswith(suffix):
                 self.asked_revisions += 1
                 response = self.answer(request)
             else:

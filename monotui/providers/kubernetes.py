@@ -267,11 +267,12 @@ class KubeClient:
 
 
 async def stream_lines(client: KubeClient, resource: Resource, namespace: str, url: str, params: dict[str, str],
-                       what: str) -> AsyncIterator[bytes]:
+                       what: str, *, follow: bool = True) -> AsyncIterator[bytes]:
     """The lines of a streamed answer (a pod's log with `follow`), each bounded by max_response_mb, until the
     server ends it. Raises ProviderError."""
     api = await client.api()
-    timeout = httpx.Timeout(client.timeout, read=None)  # a quiet log sends nothing for as long as it likes
+    # a quiet followed log sends nothing for as long as it likes; one not followed ends by itself: a stall is an error
+    timeout = httpx.Timeout(client.timeout, read=None if follow else client.timeout)
     try:
         async with api.call_api("GET", version=resource.group_version, base=resource.base, namespace=namespace,
                                 url=url, params=params, stream=True, raise_for_status=False,
@@ -290,3 +291,5 @@ async def stream_lines(client: KubeClient, resource: Resource, namespace: str, u
                 yield line
     except httpx.HTTPError as e:
         raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None
+    except (_kr8s().APITimeoutError, _kr8s().ConnectionClosedError) as e:  # kr8s's own for a stall or a cut
+        raise transport_error(e, what, client.timeout) from None
