@@ -107,6 +107,8 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
     source, rollout = matches[0]
     spec = action_spec(request.kind)
     plan = engine.plan(source, rollout, request.kind, request.revision)
+    if request.revision is not None and not plan.resend:
+        plan = await _named_revision(engine, source, rollout, plan, request.revision)
 
     # What cannot apply is refused before anything is sent or a meaningless plan is printed.
     if not engine.can(source, request.kind):
@@ -147,6 +149,22 @@ async def _act(engine: Engine, request: ActionRequest) -> int:
     outcome = await engine.execute(plan, request.reason, confirmed_by=confirmed_by)
     print(shown(outcome.message(), 500), file=sys.stdout if outcome.ok else sys.stderr)
     return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+async def _named_revision(engine: Engine, source: str, rollout: Rollout, plan: ActionPlan,
+                          revision: int) -> ActionPlan:
+    """A rollback to `revision` named as the history names it (its version), as the TUI's history screen does; the
+    plan as it was when the source lists no such revision or cannot list them now (the server checks it)."""
+    from monotui.engine import revisions as engine_revisions
+    from monotui.revisions import pick
+
+    if plan.spec.kind is not ActionKind.ROLLBACK or not engine_revisions.lists_revisions(engine, source):
+        return plan
+    try:
+        chosen = pick((await engine_revisions.read(engine, source, rollout.id)).revisions, revision)
+    except engine_revisions.CannotList:
+        return plan
+    return engine_revisions.plan_rollback_to(engine, source, rollout, chosen) if chosen is not None else plan
 
 
 def _confirm(plan: ActionPlan, request: ActionRequest) -> tuple[str | None, str | None]:

@@ -24,6 +24,7 @@ from monotui.providers.base import ProviderError
 from monotui.revisions import ENDING_WORDS, Diff, Ending, Revision, default_pair, diff, pick, previous
 from monotui.text import clean
 
+MAX_IMAGES = 20  # images named on a revision's line; the rest are counted (--json has every one)
 _COLOURS = {"-": "\x1b[31m", "+": "\x1b[32m", "~": "\x1b[33m", "head": "\x1b[1m"}
 _RESET = "\x1b[0m"
 
@@ -67,7 +68,8 @@ def history_lines(revisions: list[Revision], now: datetime) -> list[str]:
         if r.commit_message:
             details.append(shown(r.commit_message, 200))
         if r.images and (not r.version or len(r.images) > 1):
-            details.append("images: " + ", ".join(shown(i, 160) for i in r.images))
+            more = f" and {len(r.images) - MAX_IMAGES} more" if len(r.images) > MAX_IMAGES else ""
+            details.append("images: " + ", ".join(shown(i, 160) for i in r.images[:MAX_IMAGES]) + more)
         if r.end_reason:
             details.append(("why: " if r.ended is not Ending.LIVE else "now: ") + shown(r.end_reason, 300)
                            + (f" (by {shown(r.ended_by, 60)})" if r.ended_by else ""))

@@ -153,6 +153,13 @@ def template_lines(template: object) -> dict[str, str]:
 # ---- the diff ----------------------------------------------------------------------------------------------------
 
 
+def fingerprint(revision: Revision) -> str:
+    """What a revision runs, as one short digest (its version, images, commit and template lines): a rollback pinned
+    to a revision is refused when the revision no longer runs what its confirmation showed."""
+    lines = "\n".join(f"{k}={v}" for k, v in sorted(facts(revision).items()))
+    return hashlib.sha256(lines.encode("utf-8", "backslashreplace")).hexdigest()[:24]
+
+
 def facts(revision: Revision) -> dict[str, str]:
     """A revision as the lines a diff compares."""
     out: dict[str, str] = {}

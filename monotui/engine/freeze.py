@@ -65,6 +65,10 @@ class Hold:
     def covers(self, service: str | None) -> bool:
         return not self.services or service is None or service in self.services
 
+    def covers_all(self, other: Hold) -> bool:
+        """Whether this hold covers every service `other` covers."""
+        return not self.services or (bool(other.services) and set(other.services) <= set(self.services))
+
     @property
     def since_text(self) -> str:
         return self.since.astimezone().strftime("%H:%M") if self.since else "?"
@@ -241,10 +245,13 @@ class Freezes:
         for source in self.providers:
             seen = self.state.freezes.get(source)
             server = hold_of_server(source, seen) if seen is not None else None
+            here = _hold_of_entry(source, local[source]) if source in local else None
             if server is not None:
                 out.append(server)
-            elif source in local:
-                out.append(_hold_of_entry(source, local[source]))
+            # this host's freeze stays held beside a server's that covers less (another operator's freeze of
+            # some services, set after this host's freeze could not reach the server)
+            if here is not None and (server is None or not server.covers_all(here)):
+                out.append(here)
         return out
 
     def hold(self, source: str, service: str | None = None) -> Hold | None:

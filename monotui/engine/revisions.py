@@ -13,7 +13,7 @@ from monotui.engine.actions import ActionPlan
 from monotui.models import Rollout
 from monotui.providers.base import ProviderError
 from monotui.providers.revisions import RevisionSource
-from monotui.revisions import Revision, RevisionList
+from monotui.revisions import Revision, RevisionList, fingerprint
 from monotui.text import clean
 
 if TYPE_CHECKING:
@@ -59,4 +59,5 @@ def plan_rollback_to(engine: Engine, source: str, rollout: Rollout, revision: Re
     if plan.resend:
         return plan
     to = RevisionRef(revision.revision, revision.version or "?")
-    return replace(plan, to_revision=to, effect=f"all traffic moves to {to}")
+    return replace(plan, to_revision=to, effect=f"all traffic moves to {to}",
+                   pin=replace(plan.pinned, target=fingerprint(revision)))

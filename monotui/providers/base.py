@@ -73,6 +73,9 @@ class Pin:
     phase: Phase | None = None
     weight: int | None = None
     version: str | None = None
+    # a rollback to a chosen revision: what that revision ran when confirmed (monotui.revisions.fingerprint); a
+    # backend that builds the rollback from the revision's own objects (Argo Rollouts) refuses if it changed
+    target: str | None = None
 
     @classmethod
     def of(cls, rollout: Rollout, *, with_step: bool = False, with_progress: bool = True) -> Pin:

@@ -31,8 +31,9 @@ def params_for(request: LogRequest) -> dict[str, Any]:
 async def stream(edge: HttpEdge, rollout: Rollout, request: LogRequest) -> AsyncIterator[LogLine]:
     what = f"logs of {rollout.id}"
     try:
+        # not following, the answer ends by itself: a server that stalls midway is an error, not a wait forever
         async for raw in edge.lines(f"/v1/rollouts/{quote(rollout.id, safe='')}/logs", params=params_for(request),
-                                    what=what):
+                                    what=what, quiet_s=None if request.follow else edge.deadline):
             if not raw.strip():
                 continue
             try:

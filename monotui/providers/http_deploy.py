@@ -94,6 +94,11 @@ _ACTION_RESPONSE = msgspec.json.Decoder(ActionResponse)
 _FREEZE = msgspec.json.Decoder(Freeze)
 
 
+def _items(page: Any) -> int:
+    """The items of one change-feed page (its rollouts, or its services' health)."""
+    return len(getattr(page, "rollouts", None) or getattr(page, "services", None) or [])
+
+
 class HttpDeployProvider:
     """Polls rollouts, health and events in three requests, and the server's freeze in a fourth (until the server
     answers 404: it has no freeze); sends actions with an Idempotency-Key; sets and lifts the server's freeze.
@@ -270,7 +275,8 @@ class HttpDeployProvider:
             digest, data = read
             return (digest, data), None if data is None else data.continue_
 
-        pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path))
+        pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path),
+                      count=lambda read: 0 if read is None or read[1] is None else len(read[1].rollouts))
         raws: list[msgspec.Raw] = []
         digests: list[bytes] = []
         async for read, _ in pages:
@@ -308,7 +314,8 @@ class HttpDeployProvider:
             _, (digest, got) = await self._edge.get(path, reader, params=params or None)
             return (digest, got), None if got is None else got[1]
 
-        pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path))
+        pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path),
+                      count=lambda read: 0 if read[1] is None else len(read[1][0]))
         health: list[ServiceHealth] = []
         digests = []
         async for (digest, got), _ in pages:
@@ -371,7 +378,7 @@ class HttpDeployProvider:
                 page, token = got
                 return page, token
 
-            pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path))
+            pages = Pages(f"GET {path}", fetch, paged=self._paged.get(path), count=_items)
             try:
                 async for page, more in pages:
                     yield page, more, requests + pages.requests

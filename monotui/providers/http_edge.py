@@ -368,18 +368,23 @@ class HttpEdge:
                          answer.status)
 
     async def lines(self, path: str, *, params: dict[str, Any] | None = None,
-                    what: str | None = None) -> AsyncIterator[bytes]:
+                    what: str | None = None, quiet_s: float | None = None) -> AsyncIterator[bytes]:
         """GET a streamed answer (newline-delimited), line by line as the server writes them, each line within the
-        size bound, until the server ends it; no deadline on the whole (it is meant to stay open). Errors as `get`."""
+        size bound, until the server ends it; no deadline on the whole (it is meant to stay open), and silence
+        between bytes for at most `quiet_s` (None: as long as the server likes). Errors as `get`."""
         what = what or f"GET {path}"
         headers = self._auth(what)
         limit = self.config.max_response_bytes
-        timeout = httpx.Timeout(self.config.timeout, read=None)
+        timeout = httpx.Timeout(self.config.timeout, read=quiet_s)
         try:
             async with self._client.stream("GET", path, headers=headers, params=params,
                                            timeout=timeout) as response:
                 if response.status_code >= 300:
-                    body = await read_bounded(response, limit, time.monotonic() + self.deadline)
+                    try:  # an error's body that never ends is no hang
+                        async with asyncio.timeout(self.deadline):
+                            body = await read_bounded(response, limit, time.monotonic() + self.deadline)
+                    except TimeoutError:
+                        body = b""
                     message = server_message(httpx.Response(response.status_code, content=body))
                     raise self.error(status_kind(response.status_code),
                                      f"{what}: HTTP {response.status_code}: {message}", response.status_code)

@@ -172,7 +172,7 @@ class KubeClient:
             items: list[dict[str, Any]] = []
             version = ""
             try:
-                async for (got, rv), _more in Pages(what, fetch, paged=True):
+                async for (got, rv), _more in Pages(what, fetch, paged=True, count=lambda page: len(page[0])):
                     items += got
                     version = version or rv  # every page carries the snapshot's resourceVersion
             except Relist:
@@ -267,19 +267,29 @@ class KubeClient:
 
 
 async def stream_lines(client: KubeClient, resource: Resource, namespace: str, url: str, params: dict[str, str],
-                       what: str) -> AsyncIterator[bytes]:
+                       what: str, *, follow: bool = True) -> AsyncIterator[bytes]:
     """The lines of a streamed answer (a pod's log with `follow`), each bounded by max_response_mb, until the
     server ends it. Raises ProviderError."""
     api = await client.api()
-    timeout = httpx.Timeout(client.timeout, read=None)  # a quiet log sends nothing for as long as it likes
+    # a quiet followed log sends nothing for as long as it likes; one not followed ends by itself: a stall is an error
+    timeout = httpx.Timeout(client.timeout, read=None if follow else client.timeout)
     try:
         async with api.call_api("GET", version=resource.group_version, base=resource.base, namespace=namespace,
                                 url=url, params=params, stream=True, raise_for_status=False,
                                 timeout=timeout) as response:
             if response.status_code >= 400:
-                await response.aread()
-                raise client.scrubbed(error_for(response, what))
+                # the error's body within the size bound and the deadline: one that never ends is no hang
+                try:
+                    async with asyncio.timeout(client.timeout):
+                        body = await read_bounded(response, int(client.max_response_mb * 1024 * 1024))
+                except TimeoutError:
+                    body = b""
+                except TooLarge as e:
+                    raise ProviderError("invalid", too_large_message(what, e, client.max_response_mb)) from None
+                raise client.scrubbed(error_for(httpx.Response(response.status_code, content=body), what))
             async for line in client._lines(response, what):
                 yield line
     except httpx.HTTPError as e:
         raise ProviderError("connection", f"{what}: {e or type(e).__name__}") from None
+    except (_kr8s().APITimeoutError, _kr8s().ConnectionClosedError) as e:  # kr8s's own for a stall or a cut
+        raise transport_error(e, what, client.timeout) from None

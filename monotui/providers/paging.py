@@ -14,6 +14,8 @@ P = TypeVar("P")
 FIRST_PAGE = 1_000  # items asked for in a listing's first page: the first screenful comes early
 PAGE_SIZE = 5_000  # items asked for in every later page
 MAX_PAGES = 2_000  # pages in one listing at most (10 million items): past that, the server is not paging honestly
+MAX_ITEMS = 250_000  # items in one listing at most (2.5 times the 100,000 the benches read): past that, every
+# page applied as it comes would grow memory without end (a server sending new items with a new token forever)
 MAX_TOKEN = 4_096  # characters of a continue token sent back at most
 RELISTS = 3  # listings started again after a continue token expired (410), within one poll, at most
 TOO_LARGE = "answer too large"
@@ -32,13 +34,15 @@ class Pages(Generic[P]):
 
     def __init__(self, what: str, fetch: Callable[[dict[str, str | int]], Awaitable[tuple[P, str | None]]],
                  *, paged: bool | None = None, first: int | None = None, size: int | None = None,
-                 max_pages: int | None = None) -> None:
+                 max_pages: int | None = None, count: Callable[[P], int] | None = None) -> None:
         self.what, self._fetch = what, fetch
         self.paged = paged
         self.requests = 0
         self._first = FIRST_PAGE if first is None else first
         self._size = PAGE_SIZE if size is None else size
         self._max = MAX_PAGES if max_pages is None else max_pages
+        self._count = count  # how many items a page holds (None: not counted)
+        self.items = 0
 
     async def __aiter__(self) -> AsyncIterator[tuple[P, bool]]:
         """(page, more pages follow); Relist when the server expired the listing midway."""
@@ -67,6 +71,10 @@ class Pages(Generic[P]):
                                         "this source's max_response_mb", e.status) from None
                 raise
             pages += 1
+            self.items += self._count(page) if self._count is not None else 0
+            if self.items > MAX_ITEMS:
+                raise ProviderError("invalid", f"{self.what}: invalid response: more than {MAX_ITEMS:,} items in "
+                                    f"one listing, after {pages} pages (a listing that would never end?)")
             if next_token is None or next_token == "":
                 if pages > 1:
                     self.paged = True

@@ -15,6 +15,7 @@ ENDING_STYLES = {
     Ending.LIVE: "bold green", Ending.PROMOTED: "green", Ending.ABORTED: "red", Ending.ROLLED_BACK: "magenta",
     Ending.AUTO_ROLLED_BACK: "bold magenta", Ending.SUPERSEDED: "dim", Ending.UNKNOWN: "dim",
 }
+MAX_IMAGES = 20  # images shown in full under a revision; the rest are counted
 SIGN_STYLES = {"-": "red", "+": "green", "~": "yellow", " ": "dim"}
 
 
@@ -51,8 +52,10 @@ def revision_detail(revision: Revision, now: datetime) -> list[Text]:
     roles = ", ".join(r for r, on in (("stable", revision.stable), ("current", revision.current)) if on)
     lines = [join(Text(f"r{revision.revision}", style="bold"), plain(revision.version, limit=60),
                   Text(f"({roles})" if roles else "", style="bold cyan"))]
-    for image in revision.images:
+    for image in revision.images[:MAX_IMAGES]:
         lines.append(join(Text("image", style="bold"), plain(image, limit=160)))
+    if len(revision.images) > MAX_IMAGES:  # a server's list is not the panel's length
+        lines.append(Text(f"… and {len(revision.images) - MAX_IMAGES} more images", style="dim"))
     if revision.commit or revision.commit_message:
         lines.append(join(Text("commit", style="bold"), plain(revision.commit, style="cyan", limit=12),
                           plain(revision.commit_message, style="italic", limit=200),

@@ -75,10 +75,12 @@ async def stream(kube: KubeClient, ro: Mapping[str, Any], revision_of: Mapping[s
     async def one(pod: str, container: str) -> None:
         try:
             async for raw in stream_lines(kube, PODS, namespace, f"pods/{pod}/log", params_for(request, container),
-                                          f"logs of {pod}/{container}"):
+                                          f"logs of {pod}/{container}", follow=request.follow):
                 await queue.put(parse(raw, pod, container, revision))
         except ProviderError as e:
             await queue.put(e)
+        except Exception as e:  # any other failure ends the stream as an error, never as if the log had ended
+            await queue.put(ProviderError("lost", f"logs of {pod}/{container}: {type(e).__name__}"))
         finally:
             await queue.put(_DONE)
 

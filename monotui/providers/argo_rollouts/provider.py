@@ -49,7 +49,7 @@ from monotui.providers.base import Pin, PollResult, ProviderError
 from monotui.providers.items import describe, unreadable_rollout
 from monotui.providers.kubernetes import EVENTS, PODS
 from monotui.providers.log_stream import LogRequest
-from monotui.revisions import RevisionList
+from monotui.revisions import RevisionList, fingerprint, pick
 
 log = logging.getLogger(__name__)
 WATCHED = (ROLLOUTS, REPLICA_SETS, ANALYSIS_RUNS, EXPERIMENTS, PODS)  # pods: skipped where RBAC forbids them
@@ -513,6 +513,13 @@ class ArgoRolloutsProvider:
             except ProviderError as e:  # a read before any PATCH: nothing was sent
                 raise ProviderError("connection", f"nothing was sent: listing its ReplicaSets failed: {e.message}",
                                     e.status) from None
+        if action is ActionKind.ROLLBACK and revision is not None and pin.target is not None:
+            from monotui.providers.argo_rollouts.revisions import revisions_of
+
+            chosen = pick(revisions_of(current, replica_sets).revisions, revision)
+            if chosen is None or fingerprint(chosen) != pin.target:  # its ReplicaSet changed under the dialog
+                raise ProviderError("changed", f"r{revision} of {rollout.service} changed since it was confirmed: "
+                                    "its ReplicaSet no longer runs what was shown. Nothing was sent")
         try:
             requests = plugin_patches.patches_for(action, current, replica_sets, revision)
         except plugin_patches.CannotAct as e:  # nothing was sent (NothingToDo: the plugin would send nothing)
