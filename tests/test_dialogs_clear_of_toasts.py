@@ -9,10 +9,9 @@ from monotui.engine.core import Engine
 from monotui.models import Strategy
 from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.confirm import ConfirmActionScreen
-from monotui.ui.screens.help import HelpScreen
 
 from .conftest import make_world, wait_until
-from .ui_helpers import make_app, notifications, rows_loaded, screen_lines, select, settle
+from .ui_helpers import make_app, notifications, open_help, rows_loaded, screen_lines, select, settle
 
 BARS = set("▁▂▃▄▅▆▇")
 
@@ -47,10 +46,7 @@ async def test_no_partial_block_glyph_is_drawn_on_the_help_dialog(sim: Simulator
                                                                   engine_for: Callable[..., Engine]) -> None:
     app = make_app(engine_for({"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 60}))
     async with app.run_test(size=(80, 24)) as pilot:
-        await rows_loaded(app)
-        await pilot.press("question_mark")
-        await settle(pilot)
-        assert isinstance(app.screen, HelpScreen)
+        await open_help(app, pilot)
         region = app.screen.query_one("#help").region
         for step in range(6):  # the help scrolls at 80×24: its scrollbar's thumb at several places
             lines = screen_lines(app)[region.y:region.bottom]

@@ -9,9 +9,8 @@ from textual.widgets import Static
 
 from monotui.engine.core import Engine
 from monotui.simulator.server import SimulatorServer
-from monotui.ui.screens.help import HelpScreen
 
-from .ui_helpers import make_app, rows_loaded, screen_lines, settle, text_of
+from .ui_helpers import make_app, open_help, rows_loaded, screen_lines, settle, text_of
 
 MARKS = ["⚠ SUSPECT", "⚑", "↩", "▲", "△", "▼", "✖", "■", "‖", "▸", "✔", "Weight", "set", "actually sent",
          "underlined", "! 2", "▁▂▅▇", "●", "◌", "…", "⚑-", "⚑~", "↻", "suspects — s", "FROZEN",
@@ -22,10 +21,7 @@ async def test_help_has_a_legend_and_the_keymap_heading(sim: SimulatorServer,
                                                         engine_for: Callable[..., Engine]) -> None:
     app = make_app(engine_for({"name": "prod", "kind": "http", "url": sim.url, "poll_interval": 60}))
     async with app.run_test(size=(120, 35)) as pilot:
-        await rows_loaded(app)
-        await pilot.press("question_mark")
-        await settle(pilot)
-        assert isinstance(app.screen, HelpScreen)
+        await open_help(app, pilot)
         assert any("[keymap] id" in line for line in screen_lines(app))
         shown = "\n".join(text_of(s.content) for s in app.screen.query(Static))
         assert "What the screen shows" in shown

@@ -46,21 +46,23 @@ def until_degraded(sim: SimulatorServer, service: str = "cart-api") -> None:
     raise AssertionError("the bad canary never failed its analysis")
 
 
-async def planned(engine: Engine, kind: ActionKind, service: str = "cart-api") -> Any:
-    await engine.refresh_once()
-    rollout = engine.state.rollout("prod", service)
-    assert rollout is not None and rollout.phase is Phase.PROGRESSING
-    return engine.plan("prod", rollout, kind)
+async def confirmed_then_degraded(sim: SimulatorServer, engine_for: Callable[..., Engine], kind: ActionKind,
+                                  ) -> tuple[Any, Any]:
+    """The action planned (as confirmed) on a progressing bad canary, sent once monotui saw it degrade."""
+    bad_canary_progressing(sim)
+    async with engine_for(source(sim.url)) as engine:
+        await engine.refresh_once()
+        rollout = engine.state.rollout("prod", "cart-api")
+        assert rollout is not None and rollout.phase is Phase.PROGRESSING
+        plan = engine.plan("prod", rollout, kind)
+        until_degraded(sim)
+        await engine.refresh_once()  # monotui has seen it degrade before Enter
+        return plan, await engine.execute(plan)
 
 
 async def test_a_rollback_confirmed_while_progressing_is_sent_after_the_canary_degrades(
         sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
-    bad_canary_progressing(sim)
-    async with engine_for(source(sim.url)) as engine:
-        plan = await planned(engine, ActionKind.ROLLBACK)
-        until_degraded(sim)
-        await engine.refresh_once()  # monotui has seen it degrade before Enter
-        outcome = await engine.execute(plan)
+    plan, outcome = await confirmed_then_degraded(sim, engine_for, ActionKind.ROLLBACK)
     assert outcome.outcome == "done", outcome.error
     [posted] = sim.state.mutating_requests()
     assert json.loads(posted.body)["revision"] == plan.to_revision.revision
@@ -69,24 +71,14 @@ async def test_a_rollback_confirmed_while_progressing_is_sent_after_the_canary_d
 
 async def test_an_abort_confirmed_while_progressing_is_sent_after_the_canary_degrades(
         sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
-    bad_canary_progressing(sim)
-    async with engine_for(source(sim.url)) as engine:
-        plan = await planned(engine, ActionKind.ABORT)
-        until_degraded(sim)
-        await engine.refresh_once()
-        outcome = await engine.execute(plan)
+    _, outcome = await confirmed_then_degraded(sim, engine_for, ActionKind.ABORT)
     assert outcome.outcome == "done", outcome.error
     assert sim.world.rollout("cart-api").phase is Phase.ABORTED
 
 
 async def test_a_pause_confirmed_at_one_weight_is_refused_at_another(
         sim: SimulatorServer, engine_for: Callable[..., Engine]) -> None:
-    bad_canary_progressing(sim)
-    async with engine_for(source(sim.url)) as engine:
-        plan = await planned(engine, ActionKind.PAUSE)
-        until_degraded(sim)
-        await engine.refresh_once()
-        outcome = await engine.execute(plan)
+    _, outcome = await confirmed_then_degraded(sim, engine_for, ActionKind.PAUSE)
     assert outcome.outcome == "refused" and "not Progressing" in (outcome.error or "")
     assert sim.state.mutating_requests() == []
 

@@ -94,3 +94,13 @@ async def poll_now(app: MonotuiApp) -> None:
     updates = await app.engine.refresh_once()
     assert all(u.ok for u in updates), [u.error for u in updates]
     app.rollouts.refresh_views(force=True)
+
+
+async def open_help(app: MonotuiApp, pilot: Pilot[None]) -> None:
+    """`?` once the rows are in: the help dialog is on top."""
+    from monotui.ui.screens.help import HelpScreen
+
+    await rows_loaded(app)
+    await pilot.press("question_mark")
+    await settle(pilot)
+    assert isinstance(app.screen, HelpScreen)

@@ -17,13 +17,20 @@ Kind = Literal["deploy", "step", "pause", "resume", "promote", "complete", "degr
 
 
 @dataclass(frozen=True)
-class Seen:
+class Entry:
+    """One line of the timeline: when, what kind, which service ("" for production-wide), what happened in words,
+    who did it ("" when no one is named), and where monotui read it (a source's name, or "audit log")."""
+
     at: datetime
     kind: Kind
     service: str
     what: str
     who: str
     source: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"time": self.at.isoformat(), "kind": self.kind, "service": self.service, "what": self.what,
+                "who": self.who, "source": self.source}
 
 
 class Happenings:
@@ -32,11 +39,11 @@ class Happenings:
 
     def __init__(self, window_s: float) -> None:
         self.window = timedelta(seconds=window_s)
-        self.items: deque[Seen] = deque()
+        self.items: deque[Entry] = deque()
         self._firing: dict[str, dict[str, Alert]] = {}  # source → fingerprint → alert
         self._frozen: dict[str, Freeze] = {}
 
-    def _add(self, item: Seen, now: datetime) -> None:
+    def _add(self, item: Entry, now: datetime) -> None:
         self.items.append(item)
         cutoff = now - self.window
         while self.items and self.items[0].at < cutoff:
@@ -51,11 +58,11 @@ class Happenings:
             if fingerprint not in before:
                 summary = f": {clean(alert.summary, 200)}" if alert.summary else ""
                 severity = f" ({clean(alert.severity, 20)})" if alert.severity else ""
-                self._add(Seen(alert.starts_at or now, "alert", alert.service,
+                self._add(Entry(alert.starts_at or now, "alert", alert.service,
                                 f"alert {clean(alert.name, 80)} firing{severity}{summary}", "", source), now)
         for fingerprint, alert in before.items():
             if fingerprint not in current:
-                self._add(Seen(now, "alert-resolved", alert.service, f"alert {clean(alert.name, 80)} resolved",
+                self._add(Entry(now, "alert-resolved", alert.service, f"alert {clean(alert.name, 80)} resolved",
                                 "", source), now)
         self._firing[source] = current
 
@@ -66,12 +73,12 @@ class Happenings:
         if freeze.frozen and (before is None or not before.frozen or before.since != freeze.since):
             scope = ", ".join(clean(s, 60) for s in freeze.services) if freeze.services else "every service"
             why = f": {clean(freeze.reason, 300)}" if freeze.reason else ""
-            self._add(Seen(freeze.since or now, "freeze", "", f"frozen on the server ({scope}){why}",
+            self._add(Entry(freeze.since or now, "freeze", "", f"frozen on the server ({scope}){why}",
                             clean(freeze.actor, 120), source), now)
         elif not freeze.frozen and before is not None and before.frozen:
-            self._add(Seen(now, "unfreeze", "", "freeze lifted on the server", "", source), now)
+            self._add(Entry(now, "unfreeze", "", "freeze lifted on the server", "", source), now)
 
     def breach(self, service: str, breached: bool, figures: str, now: datetime) -> None:
         kind: Kind = "breach" if breached else "recovery"
         words = "health breached its thresholds" if breached else "health recovered"
-        self._add(Seen(now, kind, service, f"{words}: {figures}", "", "health"), now)
+        self._add(Entry(now, kind, service, f"{words}: {figures}", "", "health"), now)

@@ -22,11 +22,11 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from monotui.engine.happenings import Entry as Entry  # the timeline's line: the happenings already are entries
 from monotui.engine.happenings import Kind
 from monotui.engine.platform_moves import platform_move
 from monotui.engine.state import ProductionState, SourceEvent
@@ -54,23 +54,6 @@ _EVENTS: dict[EventKind, tuple[Kind, str]] = {
     EventKind.ROLLED_BACK: ("rollback", "rolled back"),
     EventKind.FLAG: ("flag", "flag changed"),
 }
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of the timeline: when, what kind, which service ("" for production-wide), what happened in words,
-    who did it ("" when no one is named), and where monotui read it (a source's name, or "audit log")."""
-
-    at: datetime
-    kind: Kind
-    service: str
-    what: str
-    who: str
-    source: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"time": self.at.isoformat(), "kind": self.kind, "service": self.service, "what": self.what,
-                "who": self.who, "source": self.source}
 
 
 def _event_entry(item: SourceEvent) -> Entry:
@@ -150,7 +133,7 @@ def _happened(state: ProductionState, with_series: set[str]) -> Iterable[Entry]:
     for item in state.happenings.items:
         if item.kind in ("breach", "recovery") and item.service in with_series:
             continue
-        yield Entry(item.at, item.kind, item.service, item.what, item.who, item.source)
+        yield item
 
 
 def _audit_entries(records: Iterable[Mapping[str, object]]) -> Iterable[Entry]:

@@ -5,11 +5,11 @@ pod and container, merged as lines arrive."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from monotui.cancelling import cancel_all
 from monotui.models import LogLine
 from monotui.providers.argo_rollouts import pods as plugin_pods
 from monotui.providers.argo_rollouts import status as plugin
@@ -96,8 +96,4 @@ async def stream(kube: KubeClient, ro: Mapping[str, Any], revision_of: Mapping[s
             else:
                 yield item
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(tasks)

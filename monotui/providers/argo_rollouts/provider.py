@@ -4,7 +4,6 @@ list + watch, shown and driven as the kubectl plugin does."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import random
@@ -15,6 +14,7 @@ from typing import Any
 import msgspec
 
 from monotui.action_kinds import ActionKind
+from monotui.cancelling import cancel_all
 from monotui.config import ArgoRolloutsSourceConfig
 from monotui.models import (
     Analysis,
@@ -398,11 +398,7 @@ class ArgoRolloutsProvider:
                                      removed=[f"{ns}/{name}" for ns, name in removed],
                                      events=self._take_events())
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await cancel_all(tasks)
 
     def _apply(self, resource: Resource, event: dict[str, Any], changed: set[Key], removed: set[Key]) -> None:
         kind, obj = event.get("type"), event.get("object")
