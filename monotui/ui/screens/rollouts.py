@@ -549,8 +549,8 @@ class RolloutsScreen(Screen[None]):
             return
         text = f"{matching:,} of {total:,} match" if matching else \
             f"no rollout matches — {self.key_of('clear_filter')} clears"
-        if self._row_filter.problem:
-            text = f"{self._row_filter.problem} · {text}"
+        if self._row_filter.problem:  # after the count (what the filter shows), wrapped under it when long
+            text = f"{text} · {self._row_filter.problem}"
         warn = not matching or self._row_filter.problem
         self.filter_status.update(Text(text, style="bold yellow" if warn else "bold"))
 
