@@ -46,6 +46,12 @@ def revision_line(revision: Revision, now: datetime, marked: bool = False) -> Te
     return line
 
 
+def revision_header() -> Text:
+    """The column names over revision_line's columns, at the same widths."""
+    return Text(f"  {'Rev':<6}   {'Version':<14} {'Ended':<15} {'Live from':<11} {'For':>4} {'Commit':<7} Author",
+                style="bold")
+
+
 def revision_detail(revision: Revision, now: datetime) -> list[Text]:
     """The selected revision in full: its role, images, commit, how and why it ended."""
     roles = ", ".join(r for r, on in (("stable", revision.stable), ("current", revision.current)) if on)
