@@ -123,6 +123,7 @@ class RolloutsScreen(Screen[None]):
         self.table.cells_of = lambda key: self.rows.cells(views[key], self.clock(), ages=True)
         # the Flags cell: a flag of the row's service changed in the suspect window (brought to the clock with ages)
         self.rows.flag_change = lambda service: self.engine.state.recent_flag_change(service, self.clock())
+        self.rows.plain_names = self.app.no_color  # bold names only where a human is needed (service_text)
         self._show_filter_bar(False)
         self.table.focus()
         self.refresh_views()
