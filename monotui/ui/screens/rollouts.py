@@ -98,7 +98,9 @@ class RolloutsScreen(Screen[None]):
         # kept as they are made: the screen's own widgets, never looked up again
         self.banner = ProductionBanner()
         self.alerts = SourceAlerts()
-        self.filter_input = FilterInput(placeholder="filter: text, !text, /regex/, @source, ns:namespace",
+        # the footer has no key to show while the filter is typed in: the placeholder says how to leave it
+        self.filter_input = FilterInput(placeholder="filter: text, !text, /regex/, @source, ns:… — enter keeps, esc "
+                                                    "clears",
                                         id="filter", compact=True, on_leave=self._leave_filter)
         self.filter_status = Static("", id="filter-status", markup=False)
         self.table = RolloutsTable()
