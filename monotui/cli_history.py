@@ -58,11 +58,12 @@ def _live_for(revision: Revision, now: datetime) -> str:
 
 def history_lines(revisions: list[Revision], now: datetime) -> list[str]:
     """One line per revision (and one more for why it ended), server text made visible."""
-    lines = [f"{'REV':<6} {'VERSION':<18} {'ENDED':<16} {'LIVE FROM':<16} {'FOR':>5}  {'COMMIT':<9} AUTHOR"]
-    for r in revisions:
-        marks = " ".join(m for m, on in (("stable", r.stable), ("current", r.current)) if on)
-        state = ENDING_WORDS[r.ended] + (f" ({marks})" if marks else "")
-        lines.append(f"{'r' + str(r.revision):<6} {shown(r.version, 18):<18} {state:<16} {_when(r.live_from):<16} "
+    states = [ENDING_WORDS[r.ended] + (f" ({marks})" if (marks := " ".join(
+        m for m, on in (("stable", r.stable), ("current", r.current)) if on)) else "") for r in revisions]
+    width = max([16, *map(len, states)])  # "auto-rolled back", "live (stable current)": the column as wide as needed
+    lines = [f"{'REV':<6} {'VERSION':<18} {'ENDED':<{width}} {'LIVE FROM':<16} {'FOR':>5}  {'COMMIT':<9} AUTHOR"]
+    for r, state in zip(revisions, states, strict=True):
+        lines.append(f"{'r' + str(r.revision):<6} {shown(r.version, 18):<18} {state:<{width}} {_when(r.live_from):<16} "
                      f"{_live_for(r, now):>5}  {shown(r.commit, 9):<9} {shown(r.author, 40)}")
         details = []
         if r.commit_message:

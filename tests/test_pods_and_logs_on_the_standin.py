@@ -5,6 +5,7 @@ them (ready, restarts, node), and the canary's logs through kr8s as `kubectl log
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import threading
 import time
@@ -24,6 +25,7 @@ from .test_argo_provider import source
 
 NS = "jesse-test"
 CANARY_POD = "canary-demo-65fb5ffc84-9wf5r"
+TIME = re.compile(r"^\d\d:\d\d:\d\d ")  # the log view writes when each line was written first
 
 
 @pytest.fixture
@@ -174,7 +176,7 @@ async def test_l_on_an_argo_row_follows_the_canary_pods(kube: KubeStandin, tmp_p
         assert isinstance(screen, LogScreen)
 
         def shown() -> list[str]:
-            return [str(line) for line in screen.log_widget.lines]
+            return [TIME.sub("", str(line)) for line in screen.log_widget.lines]  # each line after its time
 
         await wait_until(lambda: any("readiness probe failed" in line for line in shown()), timeout=20,
                          what="the canary pod's lines")
@@ -217,7 +219,7 @@ async def test_c_in_the_log_view_shows_one_container_then_the_other(tmp_path: Pa
             assert isinstance(screen, LogScreen)
 
             def shown() -> list[str]:
-                return [str(line) for line in screen.log_widget.lines]
+                return [TIME.sub("", str(line)) for line in screen.log_widget.lines]  # each line after its time
 
             await wait_until(lambda: {"sidecar says 1", "app says 1"} <= {line.split("] ", 1)[-1] for line in shown()},
                              timeout=20, what="both containers")

@@ -95,9 +95,9 @@ class EventEntries:
         return list(entries)
 
 
-def _series_entries(state: ProductionState, seen: set[str]) -> Iterable[Entry]:
+def _series_entries(state: ProductionState, seen: dict[str, list[Entry]]) -> Iterable[Entry]:
     """Breaches and recoveries where each service's health series crosses its thresholds (the series' last point is
-    the source's last health reading); the services that have one are added to `seen`."""
+    the source's last health reading); the services that have one are added to `seen`, with their crossings."""
     names = [*state.health_sources, *(n for n in state.sources if n not in state.health_sources)]
     for name in names:
         end = state.health_read_at(name)
@@ -107,7 +107,7 @@ def _series_entries(state: ProductionState, seen: set[str]) -> Iterable[Entry]:
             series = health.series
             if service in seen or not series.error_ratio or series.interval_s <= 0:
                 continue
-            seen.add(service)
+            crossings = seen.setdefault(service, [])
             limits = state.settings.thresholds.for_service(service)
             errors, p99 = series.error_ratio, series.p99_ms
             n = len(errors)
@@ -123,15 +123,22 @@ def _series_entries(state: ProductionState, seen: set[str]) -> Iterable[Entry]:
                                 f"{limits.p99_ms:.0f} ms p99): {figures}")
                     else:
                         what = f"health recovered: {figures}"
-                    yield Entry(at, "breach" if bad else "recovery", service, what, "", name)
+                    entry = Entry(at, "breach" if bad else "recovery", service, what, "", name)
+                    crossings.append(entry)
+                    yield entry
                 was = bad
 
 
-def _happened(state: ProductionState, with_series: set[str]) -> Iterable[Entry]:
-    """What the state saw change, in the order it saw it; a breach or recovery only of a service without a series
-    (a series says it, with the time it happened)."""
+SAME_CROSSING = timedelta(seconds=5)  # a poll's reading and the series' last point may differ by this much
+
+
+def _happened(state: ProductionState, with_series: Mapping[str, list[Entry]]) -> Iterable[Entry]:
+    """What the state saw change, in the order it saw it; a breach or recovery of a service with a series only when
+    its series does not say it (a series says it with the time it happened, but holds the last minutes only: a
+    breach that began before the series, or whose crossing has left it, is told by what the state saw)."""
     for item in state.happenings.items:
-        if item.kind in ("breach", "recovery") and item.service in with_series:
+        if item.kind in ("breach", "recovery") and any(
+                e.kind == item.kind and e.at <= item.at + SAME_CROSSING for e in with_series.get(item.service, ())):
             continue
         yield item
 
@@ -215,7 +222,7 @@ def build(state: ProductionState, audit_records: Iterable[Mapping[str, object]],
           made: EventEntries | None = None) -> list[Entry]:
     """Every entry from `start` to `end` (either open), oldest first (ties: in the order they were recorded);
     `made`: the events' entries made by an earlier build, reused."""
-    with_series: set[str] = set()
+    with_series: dict[str, list[Entry]] = {}
     events = (made or EventEntries()).of(state.events)
     entries = [*events, *_series_entries(state, with_series), *_happened(state, with_series),
                *_audit_entries(audit_records)]

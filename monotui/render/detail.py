@@ -123,6 +123,8 @@ def evidence_text(ev: Evidence, since_what: str) -> Text:
     elif ev.share is not None and ev.share_covers is False and (ev.jump is None or ev.jump >= FLAT * ev.threshold):
         out = Text(f"{ev.figure} {fmt(ev.now)} now, not from it: it serves {traffic_percent(ev.share * 100)} of "
                    "traffic;", style="bold")
+    elif ev.before is None:  # "error ratio not known (…) before it started" read as if the rollout was unknown
+        out = Text(f"{ev.figure} before {since_what}: {before} → {fmt(ev.now)} now;", style="bold")
     else:
         out = Text(f"{ev.figure} {before} before {since_what} → {fmt(ev.now)} now;", style="bold")
     out.append(f" changed {clock_time(ev.changed_at)}")

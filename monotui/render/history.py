@@ -39,12 +39,18 @@ def revision_line(revision: Revision, now: datetime, marked: bool = False) -> Te
     line.append(f"r{revision.revision:<5}", style="bold")
     line.append(flags + " ", style="bold cyan")
     line.append_text(plain(f"{revision.version:<14.14}", limit=14))
-    line.append(f" {ending:<15.15}", style=ENDING_STYLES[revision.ended])
+    line.append(f" {ending:<16.16}", style=ENDING_STYLES[revision.ended])  # "auto-rolled back" whole
     line.append(f" {_when(revision.live_from)} {live_for(revision, now):>4} ", style="dim")
     line.append_text(plain(revision.commit[:7], style="cyan", limit=7))
     line.append(" ")
-    line.append_text(plain(revision.author, limit=12))
+    line.append_text(plain(revision.author, limit=11))
     return line
+
+
+def revision_header() -> Text:
+    """The column names over revision_line's columns, at the same widths."""
+    return Text(f"  {'Rev':<6}   {'Version':<14} {'Ended':<16} {'Live from':<11} {'For':>4} {'Commit':<7} Author",
+                style="bold")
 
 
 def revision_detail(revision: Revision, now: datetime) -> list[Text]:

@@ -39,6 +39,7 @@ class Cells:
     thresholds: Thresholds
     flag_change: Callable[[str], FlagChange | None] = no_flag_change  # a flag of the service changed lately
     name_sources: bool = False  # several Kubernetes sources: their context names may be the same (where_text)
+    plain_names: bool = False  # NO_COLOR: bold is a signal (what needs a human), so a name is bold only then
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,16 @@ def move_text(view: RolloutView, now: datetime) -> Text:
     return Text(f"{ICONS[move.kind]} auto {ago}", style="dim" if view.stale else "bold magenta")
 
 
+def service_text(view: RolloutView, cells: Cells) -> Text:
+    """The service's name: bold (dim when its source is stale); under NO_COLOR, where bold is the one signal of
+    what needs a human, bold only on such a row (a suspect, a paused, unhealthy or aborted rollout)."""
+    needs_human = view.attention <= Attention.ABORTED
+    style = "dim" if view.stale else "bold" if needs_human or not cells.plain_names else ""
+    return plain(view.rollout.service, style=style, limit=40)
+
+
 COLUMNS: tuple[Column, ...] = (
-    Column("service", "Service",
-           lambda v, c: plain(v.rollout.service, style="dim" if v.stale else "bold", limit=40), min_width=7,
+    Column("service", "Service", lambda v, c: service_text(v, c), min_width=7,
            sort_key=lambda v: v.rollout.service),
     # environment: region, or Kubernetes context/namespace
     Column("where", "Where", lambda v, c: Text(where_text(v, c), style=_dim(v) or "cyan"),
@@ -193,8 +201,8 @@ _EMPTY = frozenset({"", "-"})
 
 def row_cells(view: RolloutView, now: datetime, thresholds: Thresholds,
               flag_change: Callable[[str], FlagChange | None] = no_flag_change,
-              name_sources: bool = False) -> tuple[Text, ...]:
-    context = Cells(now, thresholds, flag_change, name_sources)
+              name_sources: bool = False, plain_names: bool = False) -> tuple[Text, ...]:
+    context = Cells(now, thresholds, flag_change, name_sources, plain_names)
     return tuple(column.cell(view, context) for column in COLUMNS)
 
 
@@ -230,6 +238,7 @@ class RowRenderer:
         self.thresholds = thresholds
         self.flag_change: Callable[[str], FlagChange | None] = no_flag_change  # set by the screen per refresh
         self.name_sources = False  # set by the screen: several Kubernetes sources (where_text)
+        self.plain_names = False  # set by the screen under NO_COLOR (service_text)
         self._cache: dict[str, tuple[RolloutView, str, tuple[Text, ...]]] = {}
         # rows an action of this operator just moved: what the row says instead of its phase, the health it had
         self._acting: dict[str, tuple[Text, ServiceHealth | None, datetime]] = {}
@@ -251,7 +260,7 @@ class RowRenderer:
             if acting is not None:
                 status, health, since = acting
                 if view.health is health and (now - since).total_seconds() < ACTING_AT_MOST_S:
-                    cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources)
+                    cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources, self.plain_names)
                     if not cells[STATUS_COLUMN].plain.startswith("✔"):  # "↩ Rolled back" says it already
                         return cells
                     return (*cells[:STATUS_COLUMN], status, *cells[STATUS_COLUMN + 1:])
@@ -272,7 +281,7 @@ class RowRenderer:
                 # flags change apart from the rollout: the cell is brought up to date at every refresh
                 flags = indicator(self.flag_change(view.rollout.service), now)
                 return self._renew(view, cells, FLAGS_COLUMN, flags, shown_health)
-        cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources)
+        cells = row_cells(view, now, self.thresholds, self.flag_change, self.name_sources, self.plain_names)
         self._cache[view.key] = (view, shown_health, cells)
         return cells
 

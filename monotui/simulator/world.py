@@ -165,6 +165,9 @@ class World:
                 rev = 10 + k
                 history.append(self._make_release(name, rev, f"v2.{minor}.{k}",
                                                   self.now - timedelta(hours=rng.uniform(1, 48) * (3 - k))))
+            for older, newer in zip(history[-2::-1], history[:0:-1], strict=True):  # each before the next, same draws
+                if older.deployed_at >= newer.deployed_at:
+                    older.deployed_at = newer.deployed_at - (self.now - older.deployed_at)
             strategy = Strategy.BLUE_GREEN if rng.random() < 0.25 else Strategy.CANARY
             svc = ServiceSim(
                 name=name, environment=rng.choice(_ENVIRONMENTS), strategy=strategy,

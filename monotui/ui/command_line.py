@@ -67,7 +67,7 @@ def candidates(offered: list[Command], sources: list[str], namespaces: list[str]
     return list(dict.fromkeys(out))
 
 
-def complete(text: str, choices: list[str]) -> str | None:
-    """The first choice that starts with what is typed (case-insensitive), if it adds anything."""
+def completions(text: str, choices: list[str]) -> list[str]:
+    """Every choice that starts with what is typed (case-insensitive) and adds to it, in the order offered."""
     typed = text.lstrip(":").lower()
-    return next((c for c in choices if c.lower().startswith(typed) and len(c) > len(typed)), None) if typed else None
+    return [c for c in choices if c.lower().startswith(typed) and len(c) > len(typed)] if typed else []

@@ -43,7 +43,8 @@ def start(host: FlowHost, source: str, rollout_id: str, revision: Revision,
 
     from monotui.ui.screens.confirm import ConfirmActionScreen
 
-    dialog = ConfirmActionScreen(plan, None, engine.others_acted(plan.source, plan.rollout, host.now()))
+    dialog = ConfirmActionScreen(plan, None, engine.others_acted(plan.source, plan.rollout, host.now()),
+                                 owner=engine.owner(plan.rollout.service))  # who to tell, as `b`'s dialog says
     host.ask(dialog, confirmed, recheck=lambda: rollout_action.recheck(engine, dialog, host.now()))
 
 

@@ -21,16 +21,17 @@ from monotui.ui.commands import COMMANDS, Command, display_key
 def help_table(read_only: bool, offered: Callable[[Command], bool] = lambda c: True,
                key_of: Callable[[Command], str] = display_key) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("Key")
-    table.add_column("Command")
-    table.add_column("What it does")
-    # what the config's [keymap] table remaps; a Text, not a str: Rich reads a str heading as markup ("[keymap]" a tag)
-    table.add_column(Text("[keymap] id"), style="dim")
+    table.add_column("Key", no_wrap=True)
+    # the id the config's [keymap] table remaps, dim under the command's name: a column of its own left "What it does"
+    # a third of the box at 80 columns. A Text, not a str: Rich reads a str as markup ("[keymap]" a tag)
+    table.add_column(Text("Command / [keymap] id"), no_wrap=True)
+    table.add_column("What it does", ratio=1)
     for command in COMMANDS:
         if command.mutating and (read_only or not offered(command)):
             continue
-        table.add_row(Text(key_of(command), style="bold"), Text(command.label), Text(command.description),
-                      Text(command.id))
+        name = Text(command.label)
+        name.append("\n" + command.id, style="dim")
+        table.add_row(Text(key_of(command), style="bold"), name, Text(command.description))
     table.add_row(Text("ctrl+p", style="bold"), Text("Commands"), Text("Search every command by name"))
     table.add_row(Text("↑ ↓", style="bold"), Text("Move"), Text("Select a rollout"))
     return table
@@ -92,7 +93,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             title = "monotui keys" + (" — READ-ONLY: actions are off" if self.read_only else "")
-            yield Static(Text(title, style="bold"), markup=False)
+            heading = Text(title, style="bold")
+            # the footer under this dialog is the main screen's: say here how to leave and move
+            heading.append("   esc closes · ↑ ↓ PgUp PgDn scroll", style="dim")
+            yield Static(heading, markup=False)
             yield Static(help_table(self.read_only, self.offered, self.key_of), markup=False)
             yield Static(Text("What the screen shows", style="bold"), markup=False, classes="help-section")
             yield Static(legend_table(), markup=False)

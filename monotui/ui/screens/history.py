@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
 from monotui.engine import revisions as engine_revisions
-from monotui.render.history import diff_text, revision_detail, revision_line
+from monotui.render.history import diff_text, revision_detail, revision_header, revision_line
 from monotui.render.text import join, plain
 from monotui.revisions import Revision, diff, previous
 from monotui.ui.flows import history_rollback
@@ -28,7 +29,9 @@ from monotui.ui.widgets.panels import RenderablePanel
 class HistoryScreen(Screen[None]):
     DEFAULT_CSS: ClassVar[str] = """
     HistoryScreen #history-title { height: 1; background: $panel; }
-    HistoryScreen #revisions { height: 45%; min-height: 5; border: round $primary-darken-1; padding: 0; }
+    HistoryScreen #revisions-box { height: 45%; min-height: 6; border: round $primary-darken-1; padding: 0; }
+    HistoryScreen #revisions-head { height: 1; padding: 0; }
+    HistoryScreen #revisions { height: 1fr; border: none; padding: 0; }
     HistoryScreen #revision-detail { height: 1fr; min-height: 5; border: round $primary-darken-1; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -65,12 +68,15 @@ class HistoryScreen(Screen[None]):
         self.options = OptionList(id="revisions", markup=False)
         self.panel = RenderablePanel(id="revision-detail", title="Revision")
         yield self.title_line
-        yield self.options
+        self.options_box = Vertical(id="revisions-box")
+        with self.options_box:
+            yield Static(revision_header(), id="revisions-head", markup=False)  # which column is which
+            yield self.options
         yield self.panel
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.options.border_title = "Revisions, newest first (S stable, C current)"
+        self.options_box.border_title = "Revisions, newest first (S stable, C current)"
         self.panel.show([Text("Reading the revisions…", style="dim")])
         self.options.focus()
         self.load()

@@ -1,6 +1,7 @@
 """The log view (`l` on a row): the canary's log lines as they are written — its instances' lines, each prefixed
-with the instance (and container) that wrote it — or the stable revision's (`t` toggles), with a search (`/`) that
-shows only the lines holding the text, and a pause (`p`) that keeps the view still while the lines keep being read.
+with the time it was written (HH:MM:SS, local) and the instance (and container) that wrote it — or the stable
+revision's (`t` toggles), with a search (`/`) that shows only the lines holding the text, and a pause (`p`) that
+keeps the view still while the lines keep being read.
 
 Memory is bounded: each stream keeps its last RING_LINES lines (a ring buffer), and the widget as many. Lines reach
 the screen in batches (FLUSH_S), so a stream of thousands of lines a second costs one repaint per batch and keys stay
@@ -102,7 +103,9 @@ class LogScreen(Screen[None]):
         stream.state = "following"
         try:
             async for line in self.engine.logs(self.view.source, self.view.rollout, request):
-                head = prefix(line)
+                # when it was written (local time, as the other screens' times), then who wrote it
+                head = " ".join(p for p in (line.time.astimezone().strftime("%H:%M:%S") if line.time else "",
+                                            prefix(line)) if p)
                 text = f"{head} {line.message}" if head else line.message
                 stream.lines.append(text)
                 stream.pending.append(text)

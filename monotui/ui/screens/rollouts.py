@@ -98,7 +98,9 @@ class RolloutsScreen(Screen[None]):
         # kept as they are made: the screen's own widgets, never looked up again
         self.banner = ProductionBanner()
         self.alerts = SourceAlerts()
-        self.filter_input = FilterInput(placeholder="filter: text, !text, /regex/, @source, ns:namespace",
+        # the footer has no key to show while the filter is typed in: the placeholder says how to leave it
+        self.filter_input = FilterInput(placeholder="filter: text, !text, /regex/, @source, ns:… — enter keeps, esc "
+                                                    "clears",
                                         id="filter", compact=True, on_leave=self._leave_filter)
         self.filter_status = Static("", id="filter-status", markup=False)
         self.table = RolloutsTable()
@@ -123,6 +125,7 @@ class RolloutsScreen(Screen[None]):
         self.table.cells_of = lambda key: self.rows.cells(views[key], self.clock(), ages=True)
         # the Flags cell: a flag of the row's service changed in the suspect window (brought to the clock with ages)
         self.rows.flag_change = lambda service: self.engine.state.recent_flag_change(service, self.clock())
+        self.rows.plain_names = self.app.no_color  # bold names only where a human is needed (service_text)
         self._show_filter_bar(False)
         self.table.focus()
         self.refresh_views()
@@ -549,8 +552,8 @@ class RolloutsScreen(Screen[None]):
             return
         text = f"{matching:,} of {total:,} match" if matching else \
             f"no rollout matches — {self.key_of('clear_filter')} clears"
-        if self._row_filter.problem:
-            text = f"{self._row_filter.problem} · {text}"
+        if self._row_filter.problem:  # after the count (what the filter shows), wrapped under it when long
+            text = f"{text} · {self._row_filter.problem}"
         warn = not matching or self._row_filter.problem
         self.filter_status.update(Text(text, style="bold yellow" if warn else "bold"))
 

@@ -109,13 +109,15 @@ class TimelineScreen(Screen[None]):
 
     def _show_head(self) -> None:
         view = self.view
-        parts = [f"Timeline: last {age(self.window_s)}", "newest first" if view.newest_first else "oldest first"]
-        if view.service:
+        # one line at 80 columns: the pause first (it is why the lines stand still); the service filter is not
+        # repeated when its input line shows it
+        parts = [f"‖ PAUSED, {self.waiting} new (p: resume)" if self.waiting else "‖ PAUSED (p: resume)"] \
+            if view.paused else []
+        parts += [f"Timeline: last {age(self.window_s)}", "newest first" if view.newest_first else "oldest first"]
+        if view.service and not self.filter_input.display:
             parts.append(f"service ~ {clean(view.service, 40)}")
         total = self._total
         parts.append(f"{total} entries" if total <= SHOWN else f"{SHOWN} of {total} shown")
-        if view.paused:
-            parts.append(f"‖ PAUSED, {self.waiting} new (p: resume)" if self.waiting else "‖ PAUSED (p: resume)")
         self.head.update(Text(" · ".join(parts), style="bold reverse" if view.paused else "bold"))
         self.panel.border_title = view.title("Timeline")
 

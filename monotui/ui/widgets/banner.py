@@ -13,27 +13,34 @@ from monotui.render.text import plain
 _STATE = {"ok": ("●", "green"), "connecting": ("◌", "yellow"), "error": ("✖", "bold red")}
 
 
-def frozen_text(holds: list[Hold]) -> str:
-    """FROZEN since 10:42 by alice@bastion-1: checkout errors — the first freeze, and how many more."""
+MIN_REASON = 8  # a reason shortened to fit keeps at least this many cells (and "…")
+
+
+def frozen_text(holds: list[Hold], fit: int | None = None) -> str:
+    """FROZEN since 10:42 by alice@bastion-1: checkout errors — the first freeze, and how many more. With `fit`,
+    the reason is shortened (…) to make it at most that many cells, down to MIN_REASON; the rest stays whole."""
     first = holds[0]
     where = f" {', '.join(first.services)}" if first.services else ""
     text = f"FROZEN{where} since {first.since_text} by {first.actor}"
-    if first.reason:
-        text += f": {first.reason}"
     others = {(h.since_text, h.actor, h.reason, h.services) for h in holds[1:]} - {
         (first.since_text, first.actor, first.reason, first.services)}
-    return text + (f" (+{len(others)} more)" if others else "")
+    more = f" (+{len(others)} more)" if others else ""
+    reason = first.reason
+    if reason and fit is not None:
+        room = max(fit - len(text) - len(more) - 2, MIN_REASON)
+        if len(reason) > room:
+            reason = reason[:room - 1].rstrip() + "…"
+    return text + (f": {reason}" if reason else "") + more
 
 
 def banner_text(state: ProductionState, now: float, global_read_only: bool, actor: str, suspects: int = 0,
                 suspect_key: str = "s", truncated: tuple[int, int] | None = None,
-                holds: list[Hold] | None = None, unforwarded: int = 0, pairing: str = "") -> Text:
+                holds: list[Hold] | None = None, unforwarded: int = 0, pairing: str = "", width: int = 0) -> Text:
+    """With `width` (the banner's, 0: unknown), a freeze's reason is shortened so that the suspects and the sources'
+    states after it still fit."""
+    head = Text()
+    head.append(" PRODUCTION ", style="bold reverse red")
     out = Text()
-    out.append(" PRODUCTION ", style="bold reverse red")
-    if holds:
-        # text, not a colour: it reads the same under NO_COLOR and comes first, where 80 columns keep it
-        out.append(" ")
-        out.append_text(plain(f" {frozen_text(holds)} ", style="bold reverse blue", limit=90))
     if global_read_only:  # an observer (`--read-only`, every `monotui serve` tab): it watches, it acts as nobody
         out.append(" ")
         out.append(" READ-ONLY — watching ", style="bold reverse yellow")
@@ -62,6 +69,12 @@ def banner_text(state: ProductionState, now: float, global_read_only: bool, acto
         if data.status.tls_unverified:
             out.append(" ")
             out.append(" TLS NOT VERIFIED ", style="bold reverse red")
+    if holds:
+        # text, not a colour: it reads the same under NO_COLOR and comes first, where 80 columns keep it
+        fit = width - head.cell_len - out.cell_len - 3 if width else None
+        head.append(" ")
+        head.append_text(plain(f" {frozen_text(holds, fit)} ", style="bold reverse blue", limit=90))
+    out = head + out
     if unforwarded:  # the team's trail is behind: the records wait in the local file and are sent once it is back
         out.append("  ")
         out.append(f" trail not forwarded ({unforwarded}) ", style="bold reverse yellow")
@@ -87,7 +100,7 @@ class ProductionBanner(Static):
              suspect_key: str = "s", truncated: tuple[int, int] | None = None, holds: list[Hold] | None = None,
              unforwarded: int = 0, pairing: str = "") -> None:
         text = banner_text(state, now, global_read_only, actor, suspects, suspect_key, truncated, holds, unforwarded,
-                           pairing)
+                           pairing, self.size.width)
         if text.plain != self._shown.plain or text.spans != self._shown.spans:
             self._shown = text
             self.update(text, layout=False)  # one line, always: no relayout of the screen
