@@ -18,7 +18,7 @@ from monotui.ui.commands import COMMANDS
 from monotui.ui.screens.command_line import CommandLineScreen
 from monotui.ui.screens.confirm_freeze import ConfirmFreezeScreen
 
-from .ui_helpers import make_app, notifications, rows_loaded, settle
+from .ui_helpers import make_app, notifications, rows_loaded, screen_lines, settle
 
 
 @pytest.fixture
@@ -89,3 +89,28 @@ async def test_q_quits(app: MonotuiApp) -> None:
         await command(pilot, "q", "enter")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_a_command_with_a_service_runs_on_that_services_row(app: MonotuiApp, sim: SimulatorServer) -> None:
+    """k9s's habit: `:history cart-api` opens cart-api's history from any row; `:pause cart-api` its confirmation."""
+    from monotui.models import Strategy
+    from monotui.ui.screens.confirm import ConfirmActionScreen
+    from monotui.ui.screens.history import HistoryScreen
+
+    sim.world.deploy("cart-api", strategy=Strategy.CANARY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await rows_loaded(app, 8)
+        assert app.rollouts.table.selected_key != "east/cart-api"
+        await command(pilot, "history cart-api", "enter")
+        assert isinstance(app.screen, HistoryScreen) and app.rollouts.table.selected_key == "east/cart-api"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("g")  # back to the top row
+        await command(pilot, "pause cart-api", "enter")
+        assert isinstance(app.screen, ConfirmActionScreen)
+        assert "Pause cart-api" in "\n".join(screen_lines(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        await command(pilot, "quit cart-api", "enter")  # not a command on a row: said, nothing done
+        assert any("not a command" in m for m in notifications(app))
+    assert sim.state.mutating_requests() == []

@@ -6,7 +6,10 @@ Everything it knows comes from tables that exist already — nothing is listed t
   (`quit`'s `q`); it runs as its key does, and a command that cannot act now says why (its `why_not`);
 - the filter's scopes (monotui/render/row_filter.py SCOPES) as jumps: `:source east` filters to `@east`,
   `:namespace payments` (or `:ns payments`) to `ns:payments`, and a scope added there is a jump here;
-- a service name: `:cart-api` selects its row.
+- a service name: `:cart-api` selects its row;
+- a command on a row with the service's name after it: `:history cart-api`, `:pause cart-api`, `:logs cart-api`
+  select that service's row and run the command there (ROW_COMMANDS: the rollout actions, flags, silences, history,
+  links, logs).
 `:team NAME` filters by the owner's team (the filter's `team:` scope).
 """
 
@@ -29,6 +32,9 @@ def _scope_words(scope: Scope) -> tuple[str, ...]:
 
 
 COMMAND_WORDS: dict[str, Command] = {word: c for c in COMMANDS for word in words_of(c)}
+# the commands that act on the selected row, so take a service after their word
+ROW_COMMANDS = frozenset(c.id for c in COMMANDS if c.id.startswith(("rollout.", "flag.")) or c.id in {
+    "silence", "expire_silence", "history", "links", "logs"})
 SCOPE_WORDS: dict[str, Scope] = {word: s for s in SCOPES for word in _scope_words(s)}
 
 
@@ -52,6 +58,8 @@ def parse(text: str, services: set[str]) -> Parsed:
         return Parsed(scope=SCOPE_WORDS[word], argument=argument)
     if word in COMMAND_WORDS and not argument:
         return Parsed(command=COMMAND_WORDS[word])
+    if word in COMMAND_WORDS and COMMAND_WORDS[word].id in ROW_COMMANDS and argument in services:
+        return Parsed(command=COMMAND_WORDS[word], service=argument)
     if words[0] in services and not argument:
         return Parsed(service=words[0])
     return Parsed(problem=f"not a command: {text.strip()[:60]} (Tab completes; :help lists the keys)")

@@ -629,7 +629,8 @@ class RolloutsScreen(Screen[None]):
         parsed = parse(text, {v.rollout.service for v in views.values()})
         if parsed.problem:
             self.say(parsed.problem, severity="warning", timeout=4)
-        elif parsed.scope is not None:  # a jump: the filter, scoped
+            return
+        if parsed.scope is not None:  # a jump: the filter, scoped
             term = f"{parsed.scope.prefix}{parsed.argument}"
             self.filter_input.value = term  # the filter's own Changed handler applies it
             self._set_filter(term)
@@ -637,13 +638,14 @@ class RolloutsScreen(Screen[None]):
             self._reorder = True
             self.refresh_views(force=True)
             self.pairing.publish()
-        elif parsed.service is not None:
+            return
+        if parsed.service is not None:  # its row first (`:cart-api`, or `:history cart-api` before the command)
             key = next((k for k in self._shown if views[k].rollout.service == parsed.service), None)
             if key is None:
                 self.say(f"{clean(parsed.service, 60)} is not shown (the filter hides it)", severity="warning")
-            else:
-                self.table.move_cursor(row=self.table.index_of(key), animate=False)
-        elif parsed.command is not None:
+                return
+            self.table.move_cursor(row=self.table.index_of(key), animate=False)
+        if parsed.command is not None:
             answer = parsed.command.why_not(self)
             if not answer.act:
                 self.say(answer.why or f"{parsed.command.label}: not available now", severity="warning", timeout=4)
