@@ -78,3 +78,21 @@ async def test_an_unchanged_replicaset_is_sent_as_confirmed(kube: KubeStandin, t
     assert outcome.ok, outcome.message()
     [replaced] = template_patches(kube)
     assert replaced["value"]["spec"]["containers"][0]["image"] == "argoproj/rollouts-demo:asdf"
+
+
+async def test_a_plain_rollback_is_pinned_to_what_the_stable_revision_ran_when_confirmed(
+        kube: KubeStandin, tmp_path: Path, make_settings: Callable[..., Settings], audit_path: Path) -> None:
+    """`b` (not from the history): the revision it goes back to is pinned the same way."""
+    from monotui.action_kinds import ActionKind
+
+    async with Engine(make_settings(argo_source(kube, tmp_path))) as engine:
+        await engine.refresh_once()
+        (source, rollout), = engine.find(f"{NS}/canary-demo")
+        plan = engine.plan(source, rollout, ActionKind.ROLLBACK)
+        assert plan.target_revision is not None and plan.pinned.target is not None
+        kube.store.modify("ReplicaSet", NS, replica_set_of(plan.target_revision), edit_image)
+        await engine.refresh_once()  # even once monotui has seen the edit: it is not what was confirmed
+        outcome = await engine.execute(plan, None, confirmed_by="dialog")
+    assert outcome.outcome == "refused", outcome.message()
+    assert template_patches(kube) == []
+    assert [r["outcome"] for r in AuditLog(audit_path).read()] == ["intent", "refused"]

@@ -21,7 +21,7 @@ from monotui.engine.resend_ledger import ResendLedger
 from monotui.engine.state import ProductionState
 from monotui.models import Rollout
 from monotui.providers import ProviderError, Source
-from monotui.providers.base import Pin, RolloutActor, SkipsUnchangedLists
+from monotui.providers.base import Pin, PinsRollbackTargets, RolloutActor, SkipsUnchangedLists
 from monotui.text import clean
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,15 @@ class RolloutActions:
             if unchanged(seen, rollout) and (revision is None or revision == earlier.target_revision):
                 return replace(earlier, attempt=earlier.attempt + 1)
             self.ledger.settle(key)
-        return plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service),
+        plan = plan_action(source, rollout, kind, protected=self.settings.is_protected(rollout.service),
                            revision=revision)
+        provider = self.providers.get(source)
+        if plan.target_revision is not None and isinstance(provider, PinsRollbackTargets):
+            # what the rollback will send, as shown now: an edit of the target's objects meanwhile refuses it
+            target = provider.target_fingerprint(rollout, plan.target_revision)
+            if target is not None:
+                plan = replace(plan, pin=replace(plan.pinned, target=target))
+        return plan
 
     def pending_resend(self, source: str, rollout_id: str, kind: ActionKind) -> bool:
         pending = self.ledger.get((source, rollout_id, kind.value))

@@ -181,6 +181,14 @@ class SkipsUnchangedLists(Protocol):
 
 
 @runtime_checkable
+class PinsRollbackTargets(Protocol):
+    """A source that builds a rollback from the target revision's own objects (Argo Rollouts: its ReplicaSet's
+    template): what that revision runs as the source shows it now, to pin in the confirmation (Pin.target)."""
+
+    def target_fingerprint(self, rollout: Rollout, revision: int) -> str | None: ...
+
+
+@runtime_checkable
 class HealthHistorySource(Protocol):
     """A health source that speaks for every source's services and keeps their history (Prometheus)."""
 

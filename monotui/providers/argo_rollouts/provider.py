@@ -486,6 +486,17 @@ class ArgoRolloutsProvider:
         replica_sets, _ = await self.kube.list(REPLICA_SETS, namespace, plugin_patches.label_selector(ro) or None)
         return revisions_of(ro, replica_sets)
 
+    def target_fingerprint(self, rollout: Rollout, revision: int) -> str | None:
+        """What `revision` of the rollout runs as the watch last saw its ReplicaSet (None: not known here)."""
+        from monotui.providers.argo_rollouts.revisions import revisions_of
+
+        namespace, _, name = rollout.id.partition("/")
+        ro = self.cache.objects["Rollout"].get((namespace, name))
+        if ro is None:
+            return None
+        chosen = pick(revisions_of(ro, self.cache.in_namespace("ReplicaSet", namespace)).revisions, revision)
+        return fingerprint(chosen) if chosen is not None else None
+
     async def act(self, rollout: Rollout, action: ActionKind, *, actor: str, reason: str | None,
                   revision: int | None, idempotency_key: str, pin: Pin) -> Rollout:
         """Send what the plugin sends, in order. Kubernetes has no idempotency keys: each PATCH is sent once.
