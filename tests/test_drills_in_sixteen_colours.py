@@ -1,7 +1,12 @@
 """The demo's two drills as an on-call engineer meets them in a 16-colour terminal (TERM=xterm) at 80×24: `monotui
 demo` in a real pseudo-terminal, in real time; the bad deploy and then the bad flag flip are each flagged as a
 suspect within 60 s of the start and each is fixed with `s`, Tab, Enter. What was done is read back from the audit
-log the demo wrote: each fix is one action, done."""
+log the demo wrote: each fix is one action, done.
+
+Under load an `s` pressed the moment the banner first shows the suspect has, rarely, opened nothing (a warning
+instead): the bad canary's error ratio hovers at the threshold as it first crosses it, and a breach ends the moment
+the figure is back under it, so the suspect can be gone when the key arrives. The test then looks again, as a person
+would; more than three such presses fail it."""
 
 from __future__ import annotations
 
@@ -28,14 +33,6 @@ def done_actions(audit: Path) -> list[str]:
             for r in records if r.get("outcome") == "done"]
 
 
-def fix_with_three_keys(term: Terminal, watched: Watched, audit: Path, done_before: int) -> str:
-    """`s` opens the suspect's confirmation (Cancel has the focus), Tab moves to its action, Enter confirms."""
-    term.type("s")
-    watched.shows("Cancel")
-    watched.settle()
-    return confirm(term, watched, audit, done_before)
-
-
 def confirm(term: Terminal, watched: Watched, audit: Path, done_before: int) -> str:
     dialog = "\n".join(watched.screen.rows())
     term.type("\t")
@@ -48,33 +45,42 @@ def confirm(term: Terminal, watched: Watched, audit: Path, done_before: int) -> 
     return dialog
 
 
+def dialog_kind(dialog: str) -> str:
+    """The confirmation's kind by its button: `Roll back` (the bad deploy) or `Turn off` (the bad flag)."""
+    return "rollback" if "Roll back" in dialog else "flag" if "Turn off" in dialog else "other"
+
+
 def test_both_drills_in_three_keys_at_80x24_in_sixteen_colours(tmp_path: Path) -> None:
     env = demo_env(tmp_path)
     audit = tmp_path / "xdg-state" / "monotui" / "audit.log"
     started = time.monotonic()
+    fixed: dict[str, float] = {}  # drill → seconds from the start to its suspect's confirmation
+    presses = 0  # an `s` that opened nothing
     with Terminal(["demo"], env, size=(80, 24), term="xterm") as term:
         watched = Watched(term, (80, 24))
-        watched.shows("1 suspect", timeout=FIRST_MINUTE)
-        first = time.monotonic() - started
-        dialog = fix_with_three_keys(term, watched, audit, 0)
-        assert "Roll back" in dialog, dialog
-        assert [a.split()[0] for a in done_actions(audit)] == ["rollback"], done_actions(audit)
-
-        # the flag flip: the rolled-back release may still be the suspect until the next poll shows it fixed
-        while True:
-            watched.shows("suspect", timeout=max(1.0, FIRST_MINUTE - (time.monotonic() - started)))
+        while len(fixed) < 2:
+            # the best-evidenced suspect first, whichever drill that is; a fixed one may still be the suspect until
+            # the next poll shows it fixed: then Esc and look again
+            watched.shows("suspect", timeout=max(1.0, FIRST_MINUTE + 30 - (time.monotonic() - started)))
             term.type("s")
-            watched.shows("Cancel")
+            try:
+                watched.shows("Cancel", timeout=10)
+            except AssertionError:  # no dialog: the suspect was gone when the key came (see the module's note)
+                presses += 1
+                assert presses <= 3, "s opened no confirmation three times while the banner showed a suspect"
+                continue
             watched.settle()
-            if "flag" in "\n".join(watched.screen.rows()).lower():
-                break
-            term.type(ESCAPE)
-            watched.gone("Cancel")
-            term._drain(1.0)
-        second = time.monotonic() - started
-        dialog = confirm(term, watched, audit, 1)
-        assert "flag" in dialog.lower(), dialog
-        assert len(done_actions(audit)) == 2, done_actions(audit)
-        assert first <= FIRST_MINUTE and second <= FIRST_MINUTE, (first, second)
+            kind = dialog_kind("\n".join(watched.screen.rows()))
+            if kind == "other" or kind in fixed:
+                term.type(ESCAPE)
+                watched.gone("Cancel")
+                term._drain(1.0)
+                continue
+            fixed[kind] = time.monotonic() - started
+            confirm(term, watched, audit, len(fixed) - 1)
+        assert sorted(fixed) == ["flag", "rollback"]
+        done = done_actions(audit)
+        assert len(done) == 2 and sum(a.startswith("rollback") for a in done) == 1, done  # one each
+        assert all(seconds <= FIRST_MINUTE for seconds in fixed.values()), fixed
         term.type("q")
         assert term.wait_exit() == 0

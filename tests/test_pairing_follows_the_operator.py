@@ -79,9 +79,9 @@ async def test_the_operators_banner_counts_who_watches(sim: SimulatorServer, eng
         while not rows or rows[-1] != "prod/search-api":
             rows.append(json.loads(await asyncio.wait_for(reader.readline(), 10))["row"])
         await pilot.press("p")  # a dialog opens: observers are told which
-        while True:
+        while True:  # the dialog is named as it opens; its lines and buttons once it is drawn (the next state)
             state = json.loads(await asyncio.wait_for(reader.readline(), 10))
-            if state["dialog"]:
+            if state["dialog"] and state["dialog_buttons"]:
                 break
         drawn = {k: state.pop(k) for k in ("dialog_kind", "dialog_body", "dialog_buttons")}
         assert state == {"row": "prod/search-api", "filter": "", "dialog": "Pause search-api?",
