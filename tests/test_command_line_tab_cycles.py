@@ -4,7 +4,7 @@ comes back), where it gave the first match only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from textual.widgets import Input
@@ -12,12 +12,11 @@ from textual.widgets import Input
 from monotui.engine.core import Engine
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
-from monotui.ui.app import MonotuiApp
 from monotui.ui.command_line import completions
 from monotui.ui.screens.command_line import CommandLineScreen
 
 from .conftest import make_world, wait_until
-from .ui_helpers import rows_loaded, screen_lines, settle
+from .ui_helpers import on_world_clock, poll_now, rows_loaded, screen_lines, settle
 
 
 @pytest.fixture
@@ -25,19 +24,11 @@ def world() -> World:
     return make_world(services=3, initial_deploys=0, names=("cart-api", "search-api", "auth-api"))
 
 
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
-
-
 async def test_tab_again_walks_every_match_and_the_prompt_stays_at_80x24(
         sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0})
-    app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
+    app = on_world_clock(engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}), world)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 3)
         await pilot.press("colon")
         await wait_until(lambda: isinstance(app.screen, CommandLineScreen), what="the command line")

@@ -4,7 +4,7 @@ more of the reason shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -23,12 +23,6 @@ def world() -> World:
     world = make_world(services=3, initial_deploys=0)
     world.set_freeze("alice@bastion-1", REASON)
     return world
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
 
 
 @pytest.mark.parametrize("width", [80, 120])

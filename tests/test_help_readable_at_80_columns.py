@@ -4,18 +4,17 @@ close and scroll (the footer under the dialog is the main screen's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from monotui.engine.core import Engine
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
-from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.help import HelpScreen
 
 from .conftest import make_world, wait_until
-from .ui_helpers import rows_loaded, screen_lines, settle
+from .ui_helpers import on_world_clock, poll_now, rows_loaded, screen_lines, settle
 
 
 @pytest.fixture
@@ -23,19 +22,11 @@ def world() -> World:
     return make_world(services=3, initial_deploys=0)
 
 
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
-
-
 async def test_help_descriptions_are_wide_and_ids_sit_under_names_at_80x24(
         sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0})
-    app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
+    app = on_world_clock(engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}), world)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 3)
         await pilot.press("question_mark")
         await wait_until(lambda: isinstance(app.screen, HelpScreen), what="help")

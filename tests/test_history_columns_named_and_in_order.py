@@ -4,7 +4,7 @@ newest first reads as newest first, and a promoted one was live until the next (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -12,22 +12,15 @@ from monotui.engine.core import Engine
 from monotui.simulator.revisions import revisions_of
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
-from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.history import HistoryScreen
 
 from .conftest import make_world, wait_until
-from .ui_helpers import rows_loaded, screen_lines, select, settle
+from .ui_helpers import on_world_clock, poll_now, rows_loaded, screen_lines, select, settle
 
 
 @pytest.fixture
 def world() -> World:
     return make_world(services=12, initial_deploys=0)
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
 
 
 def test_every_simulated_service_history_is_in_deploy_order() -> None:
@@ -41,11 +34,9 @@ def test_every_simulated_service_history_is_in_deploy_order() -> None:
 
 async def test_history_columns_are_named_over_their_values_at_80x24(
         sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0})
-    app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
+    app = on_world_clock(engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}), world)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 12)
         name = next(iter(world.services))
         select(app, f"prod/{name}")

@@ -6,7 +6,7 @@ rolled bac")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -15,22 +15,15 @@ from monotui.engine.core import Engine
 from monotui.simulator.revisions import revisions_of
 from monotui.simulator.server import SimulatorServer
 from monotui.simulator.world import World
-from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.history import HistoryScreen
 
 from .conftest import make_world, wait_until
-from .ui_helpers import rows_loaded, screen_lines, select, settle
+from .ui_helpers import on_world_clock, poll_now, rows_loaded, screen_lines, select, settle
 
 
 @pytest.fixture
 def world() -> World:
     return make_world(services=3, initial_deploys=0, staged_auto_rollback=True)
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
 
 
 def staged(world: World) -> str:
@@ -47,11 +40,9 @@ def test_the_history_command_aligns_live_from_under_a_long_ended(world: World) -
 
 async def test_the_history_screen_shows_auto_rolled_back_whole_at_80x24(
         sim: SimulatorServer, world: World, engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0})
-    app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
+    app = on_world_clock(engine_for({"name": "prod", "kind": "http", "url": sim.url, "timeout": 10.0}), world)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 3)
         select(app, f"prod/{staged(world)}")
         await pilot.press("h")

@@ -3,7 +3,7 @@ healthy one's is not (every name was bold, and the signal was lost). In colour e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -15,18 +15,12 @@ from monotui.simulator.world import World
 from monotui.ui.app import MonotuiApp
 
 from .conftest import make_world
-from .ui_helpers import rows_loaded, settle
+from .ui_helpers import poll_now, rows_loaded, settle
 
 
 @pytest.fixture
 def world() -> World:
     return make_world(services=3, initial_deploys=0, names=("cart-api", "search-api", "auth-api"))
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
 
 
 def name_is_bold(app: MonotuiApp, name: str) -> bool:
@@ -56,8 +50,7 @@ async def test_service_names_bold_only_where_a_human_is_needed_under_no_color(
     app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.no_color is no_color
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 3)
         await settle(pilot)
         assert name_is_bold(app, "cart-api") and name_is_bold(app, "auth-api"), "paused: waits for a human"

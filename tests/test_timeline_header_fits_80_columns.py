@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,18 +16,12 @@ from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.timeline import TimelineScreen
 
 from .conftest import make_world, wait_until
-from .ui_helpers import rows_loaded, screen_lines, settle
+from .ui_helpers import poll_now, rows_loaded, screen_lines, settle
 
 
 @pytest.fixture
 def world() -> World:
     return make_world(services=3, initial_deploys=0, names=("inventory-api", "search-api", "auth-api"))
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
 
 
 async def test_paused_filtered_timeline_header_is_whole_at_80x24(
@@ -38,8 +32,7 @@ async def test_paused_filtered_timeline_header_is_whole_at_80x24(
     async with app.run_test(size=(80, 24)) as pilot:
         world.deploy("inventory-api", strategy=Strategy.CANARY)
         world.step(2.0)
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 3)
         await pilot.press("T")
         await wait_until(lambda: isinstance(app.screen, TimelineScreen), what="the timeline")

@@ -5,7 +5,7 @@ breach that began before the series does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from monotui.ui.screens.timeline import TimelineScreen
 from monotui.ui.widgets.panels import RenderablePanel
 
 from .conftest import make_world, wait_until
-from .ui_helpers import rows_loaded, screen_lines, settle
+from .ui_helpers import poll_now, rows_loaded, screen_lines, settle
 
 SERVICE = "search-api"
 
@@ -27,12 +27,6 @@ SERVICE = "search-api"
 @pytest.fixture
 def world() -> World:
     return make_world(services=3, initial_deploys=0, names=("cart-api", SERVICE, "auth-api"))
-
-
-@pytest.fixture
-def sim(world: World) -> Iterator[SimulatorServer]:
-    with SimulatorServer(world, tick_interval=None) as server:
-        yield server
 
 
 def breach(world: World) -> None:
@@ -45,16 +39,14 @@ async def test_the_timeline_screen_keeps_a_breach_after_the_series_moved_on_at_8
     engine.state.clock = lambda: world.now
     app = MonotuiApp(engine, poll=False, clock=lambda: world.now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await rows_loaded(app, 3)
         breach(world)
         world.step(2.0)
         await app.engine.refresh_once()
         for _ in range(120):  # a minute: the series (its last seconds) is over the threshold from first to last
             world.step(0.5)
-        await app.engine.refresh_once()
-        app.rollouts.refresh_views(force=True)
+        await poll_now(app)
         await pilot.press("T")
         await wait_until(lambda: isinstance(app.screen, TimelineScreen), what="the timeline")
         await settle(pilot)
