@@ -134,3 +134,51 @@ async def test_the_log_ring_keeps_memory_bounded(make_settings: Any) -> None:
             assert len(screen.streams["canary"].lines) == RING_LINES
             assert len(_log_lines(app)) <= RING_LINES
         await engine.aclose()
+
+
+async def test_reading_back_holds_the_view_while_lines_arrive(make_settings: Any) -> None:
+    """Scrolled up to read, the view stays where it is as lines come; `end` follows the stream again; a line
+    longer than the screen is read to its end with the right arrow."""
+    world, service = _setup(make_settings)
+    with SimulatorServer(world, tick_interval=None) as sim:
+        engine = Engine(make_settings(sim.url))
+        app = make_app(engine)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await rows_loaded(app)
+            key = next(k for k, v in engine.state.by_key.items() if v.rollout.service == service)
+            select(app, key)
+            await pilot.press("l")
+            await wait_until(lambda: isinstance(app.screen, LogScreen), timeout=20, what="the log view")
+            rollout = engine.state.by_key[key].rollout
+            feed = log_feed(world)
+            pod = rollout.instances[0].name
+            for i in range(100):
+                feed.write(service, pod, f"INFO first-batch {i:03}", revision=rollout.revision)
+            feed.write(service, pod, "INFO long " + "x" * 150 + " tail-end-4411", revision=rollout.revision)
+            await wait_until(lambda: "tail-end-4411" in " ".join(_log_lines(app)[-3:]), timeout=20,
+                             what="the first batch drawn")
+            await wait_until(lambda: "first-batch" in "\n".join(screen_lines(app)), what="followed to the end")
+            for _ in range(3):
+                await pilot.press("pageup")
+            await pilot.pause()
+            held = screen_lines(app)[1:-2]
+            assert not any("tail-end-4411" in line for line in held)
+            for i in range(50):
+                feed.write(service, pod, f"INFO second-batch {i:03}", revision=rollout.revision)
+            await wait_until(lambda: any("second-batch 049" in line for line in _log_lines(app)), timeout=20,
+                             what="the second batch read and written")
+            await pilot.pause(0.3)
+            assert screen_lines(app)[1:-2] == held  # still where the reader left it
+            await pilot.press("end")
+            await wait_until(lambda: any("second-batch 049" in line for line in screen_lines(app)),
+                             what="following again")
+            # the long line's end, with the right arrow
+            feed.write(service, pod, "INFO long " + "y" * 150 + " far-right-5512", revision=rollout.revision)
+            await wait_until(lambda: any("INFO long yyy" in line for line in screen_lines(app)), what="long line")
+            await pilot.press("p")  # the canary's own lines would move it up and away
+            assert not any("far-right-5512" in line for line in screen_lines(app))
+            for _ in range(150):
+                await pilot.press("right")
+            await wait_until(lambda: any("far-right-5512" in line for line in screen_lines(app)),
+                             what="the long line's end")
+        await engine.aclose()

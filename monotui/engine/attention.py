@@ -9,6 +9,10 @@ from monotui.config import Thresholds
 from monotui.models import Phase, Rollout, ServiceHealth
 
 RECENT_ROLLBACK = timedelta(minutes=15)
+# A breach ends when every figure is back under this share of its threshold, not the moment one reading dips under
+# it: a figure hovering at its threshold (a canary's noisy error ratio) otherwise starts and ends a breach at every
+# reading, and the suspect the operator is about to act on (`s`) comes and goes under the key.
+RECOVERED = 0.9
 
 
 class Attention(IntEnum):
@@ -23,10 +27,16 @@ class Attention(IntEnum):
     HEALTHY = 5
 
 
-def is_unhealthy(health: ServiceHealth | None, thresholds: Thresholds) -> bool:
+def is_unhealthy(health: ServiceHealth | None, thresholds: Thresholds, share: float = 1.0) -> bool:
+    """A figure at or over its threshold (or over `share` of it)."""
     return health is not None and (
-        health.error_ratio >= thresholds.error_ratio or health.p99_ms >= thresholds.p99_ms
+        health.error_ratio >= thresholds.error_ratio * share or health.p99_ms >= thresholds.p99_ms * share
     )
+
+
+def still_breached(health: ServiceHealth | None, thresholds: Thresholds) -> bool:
+    """Whether a breach that began goes on: until every figure is back under RECOVERED of its threshold."""
+    return is_unhealthy(health, thresholds, RECOVERED)
 
 
 def attention(rollout: Rollout, health: ServiceHealth | None, thresholds: Thresholds, now: datetime) -> Attention:

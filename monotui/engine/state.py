@@ -15,7 +15,7 @@ from typing import Literal
 import msgspec
 
 from monotui.config import Settings
-from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key
+from monotui.engine.attention import RECENT_ROLLBACK, Attention, attention, is_unhealthy, sort_key, still_breached
 from monotui.engine.flag_state import FlagState, FlagSuspect
 from monotui.engine.happenings import Happenings
 from monotui.engine.owners import OwnerIndex
@@ -381,12 +381,14 @@ class ProductionState(FlagState):
         now = self.clock()
         for health in changed:
             service = health.service
-            if is_unhealthy(health, self.settings.thresholds.for_service(service)):
-                if service not in self.breach_since:
+            thresholds = self.settings.thresholds.for_service(service)
+            if service not in self.breach_since:
+                if is_unhealthy(health, thresholds):
                     self.breach_since[service] = now
                     self._service_dirty(service)
                     self.happenings.breach(service, True, _figures(health), now)
-            elif self.breach_since.pop(service, None) is not None:
+            elif not still_breached(health, thresholds):
+                del self.breach_since[service]
                 self._service_dirty(service)
                 self.happenings.breach(service, False, _figures(health), now)
 

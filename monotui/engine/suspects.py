@@ -165,7 +165,11 @@ def case(health: ServiceHealth, thresholds: Thresholds, changed_at: datetime, br
          baseline: tuple[float, float] | None, now: datetime | None, before_at: datetime,
          actor: str = "", share: float | None = None, after_breach: bool | None = None) -> Evidence:
     """The evidence against a change at `changed_at` (the figure that breached, before `before_at` and now)."""
-    if health.error_ratio >= thresholds.error_ratio:
+    # the figure over its threshold (the error ratio first); in a breach's last stretch, both back under their
+    # thresholds but not yet under RECOVERED of them, the one nearer its threshold
+    over = health.error_ratio >= thresholds.error_ratio
+    if over or (health.p99_ms < thresholds.p99_ms
+                and health.error_ratio * thresholds.p99_ms >= health.p99_ms * thresholds.error_ratio):
         figure, value, series, known, limit = ("error ratio", health.error_ratio, health.series.error_ratio, 0,
                                                thresholds.error_ratio)
     else:

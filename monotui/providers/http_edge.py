@@ -181,15 +181,19 @@ async def bounded_lines(response: httpx.Response, limit: int,
                         too_long: Callable[[int], Exception]) -> AsyncIterator[bytes]:
     """A streamed answer's lines (without their newline), each at most `limit` bytes: one endless line must not
     fill memory (`too_long(size)` is raised)."""
-    pending = bytearray()
+    pending = bytearray()  # a line not ended yet (grows in place: one endless line arriving a byte at a time)
     async for chunk in response.aiter_bytes():
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            pending += chunk[start:end]
-            yield bytes(pending)
+        if b"\n" in chunk:
+            data = bytes(pending) + chunk if pending else chunk
             pending.clear()
-            start = end + 1
-        pending += chunk[start:]
+            *complete, rest = data.split(b"\n")  # in C: thousands of lines a second cost little
+            for line in complete:
+                if len(line) > limit:
+                    raise too_long(len(line))
+                yield line
+            pending += rest
+        else:
+            pending += chunk
         if len(pending) > limit:
             raise too_long(len(pending))
     if pending:

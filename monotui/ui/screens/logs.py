@@ -5,31 +5,64 @@ keeps the view still while the lines keep being read.
 
 Memory is bounded: each stream keeps its last RING_LINES lines (a ring buffer), and the widget as many. Lines reach
 the screen in batches (FLUSH_S), so a stream of thousands of lines a second costs one repaint per batch and keys stay
-quick (bench/logs.py). Every line was cleaned by the engine and is drawn as plain text (the Log widget never reads
-markup: `[bold]` shows as it is written).
+quick (bench/logs.py); only the lines on screen are turned into cells (ui/widgets/log_lines.py). Every line was
+cleaned by the engine and is drawn as plain text (never read as markup: `[bold]` shows as it is written).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from monotui.engine.core import Engine
-from monotui.engine.logs import LogRequest, ProviderError, Which, prefix
+from monotui.engine.logs import LogLine, LogRequest, ProviderError, Which, prefix
 from monotui.engine.state import RolloutView
 from monotui.text import clean
+from monotui.ui.widgets.log_lines import LogLines
 
 RING_LINES = 5_000
 FLUSH_S = 0.1
 YIELD_EVERY = 64  # lines read before the keys get their turn (a chunk of a fast stream holds thousands)
+
+
+class LineHeads:
+    """`HH:MM:SS [pod/NAME/CONTAINER]` before each line: the clock text once per second and the prefix once per
+    instance and container, not once per line (a stream of 10,000 lines a second otherwise spends most of its time
+    formatting times)."""
+
+    def __init__(self) -> None:
+        self._second: int | None = None
+        self._clock = ""
+        self._prefixes: dict[tuple[str, str], str] = {}
+
+    def clock(self, at: datetime | None) -> str:
+        if at is None:
+            return ""
+        second = int(at.timestamp())
+        if second != self._second:
+            self._second, self._clock = second, time.strftime("%H:%M:%S", time.localtime(second))
+        return self._clock
+
+    def text(self, line: LogLine) -> str:
+        key = (line.instance, line.container)
+        who = self._prefixes.get(key)
+        if who is None:
+            if len(self._prefixes) > 1000:
+                self._prefixes.clear()
+            who = self._prefixes[key] = prefix(line)
+        clock = self.clock(line.time)
+        head = f"{clock} {who}" if clock and who else clock or who
+        return f"{head} {line.message}" if head else line.message
 
 
 @dataclass
@@ -56,7 +89,7 @@ class LogScreen(Screen[None]):
     DEFAULT_CSS = """
     LogScreen { layout: vertical; }
     LogScreen #logs-title { height: 1; background: $boost; }
-    LogScreen Log { height: 1fr; }
+    LogScreen LogLines { height: 1fr; }
     LogScreen #logs-search { height: 1; }
     LogScreen #logs-keys { height: 1; color: $text-muted; }
     """
@@ -73,7 +106,7 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         self.title_line = Static("", id="logs-title", markup=False)
-        self.log_widget = Log(max_lines=RING_LINES, auto_scroll=True, id="logs")
+        self.log_widget = LogLines(max_lines=RING_LINES, id="logs")
         self.search = Input(placeholder="search: show only lines holding…", id="logs-search", compact=True)
         self.keys_line = Static(Text("esc back · / search · p pause · t canary/stable · c container"), id="logs-keys",
                                 markup=False)
@@ -101,12 +134,10 @@ class LogScreen(Screen[None]):
     async def _follow(self, stream: Stream) -> None:
         request = LogRequest(which=stream.which, container=self.container, tail=200, follow=True)
         stream.state = "following"
+        heads = LineHeads()  # when it was written (local time, as the other screens' times), then who wrote it
         try:
             async for line in self.engine.logs(self.view.source, self.view.rollout, request):
-                # when it was written (local time, as the other screens' times), then who wrote it
-                head = " ".join(p for p in (line.time.astimezone().strftime("%H:%M:%S") if line.time else "",
-                                            prefix(line)) if p)
-                text = f"{head} {line.message}" if head else line.message
+                text = heads.text(line)
                 stream.lines.append(text)
                 stream.pending.append(text)
                 stream.received += 1
