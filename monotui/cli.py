@@ -10,7 +10,6 @@ Heavy modules (textual, kr8s, the simulator) are imported only by the command th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -859,7 +858,9 @@ async def run_status(g: Globals, json_output: bool = False, source: str | None =
         await engine.aclose()
     now = datetime.now(UTC)
     if json_output:
-        print(json.dumps(status_json(engine, now), indent=2, ensure_ascii=True))
+        from monotui.render.inert import pretty
+
+        print(pretty(status_json(engine, now)))
     else:
         print_status(engine, now)
     return EXIT_OK if all(u.ok for u in updates) else EXIT_FAILED

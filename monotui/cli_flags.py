@@ -9,7 +9,6 @@ usage problem (ambiguous name, missing confirmation, no flag source), with nothi
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from dataclasses import dataclass
@@ -84,7 +83,9 @@ async def run_flags(settings: Settings, json_output: bool = False, source: str |
         await engine.aclose()
     now = datetime.now(UTC)
     if json_output:
-        print(json.dumps(flags_json(engine, now), indent=2, ensure_ascii=True))
+        from monotui.render.inert import pretty
+
+        print(pretty(flags_json(engine, now)))
     else:
         print_flags(engine, now)
     return EXIT_OK if all(u.ok for u in updates) else EXIT_FAILED

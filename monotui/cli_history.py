@@ -8,7 +8,6 @@ Exit status: 0 shown; 1 no such rollout or revision, or the source cannot list r
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -141,7 +140,9 @@ async def run_history(settings: Settings, name: str, source: str | None = None, 
         data = {"source": source_name, "rollout": rollout.id, "service": rollout.service,
                 "environment": rollout.environment,
                 "revisions": [as_json(r) for r in listed.revisions]}
-        print(json.dumps(_cleaned(data), indent=2, ensure_ascii=True))
+        from monotui.render.inert import pretty
+
+        print(pretty(_cleaned(data)))
         return EXIT_OK
     print(f"{shown(rollout.service)} in {shown(rollout.environment)} (source {source_name}): "
           f"{len(listed.revisions)} revisions, newest first")

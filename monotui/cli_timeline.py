@@ -10,7 +10,6 @@ and the audit log); 2 a usage problem (`--since banana`, `--to` before `--from`,
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass
@@ -120,7 +119,9 @@ async def run_timeline(settings: Settings, request: TimelineRequest) -> int:
     suspects = [s for s in engine.state.suspects(now)
                 if not request.service or s.service.casefold() == request.service.casefold()]
     if request.format == "json":
-        print(json.dumps(as_json(engine, entries, suspects, start, end), indent=2, ensure_ascii=True))
+        from monotui.render.inert import pretty
+
+        print(pretty(as_json(engine, entries, suspects, start, end)))
     elif request.format == "markdown":
         print(markdown(engine, entries, suspects, start, end, request.service))
     else:

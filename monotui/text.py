@@ -31,6 +31,8 @@ def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
     s = str(value)
     if limit is not None and len(s) > limit:
         s = s[: limit - 1] + "…"
+    if s.isascii() and s.isprintable():
+        return s  # most text: no control (the only unsafe ASCII), nothing invisible; both checks run in C
     s = _UNSAFE.sub(_visible, s)
     if s.isascii() or (s.isprintable() and not _PRINTABLE_INVISIBLE.search(s)):
         return s  # invisible characters are either not printable (Cf, Cc) or among the few listed
