@@ -858,9 +858,9 @@ async def run_status(g: Globals, json_output: bool = False, source: str | None =
         await engine.aclose()
     now = datetime.now(UTC)
     if json_output:
-        from monotui.render.inert import pretty
+        from monotui.render.inert import inert_json
 
-        print(pretty(status_json(engine, now)))
+        print(inert_json(status_json(engine, now)))
     else:
         print_status(engine, now)
     return EXIT_OK if all(u.ok for u in updates) else EXIT_FAILED

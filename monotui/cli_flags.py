@@ -83,9 +83,9 @@ async def run_flags(settings: Settings, json_output: bool = False, source: str |
         await engine.aclose()
     now = datetime.now(UTC)
     if json_output:
-        from monotui.render.inert import pretty
+        from monotui.render.inert import inert_json
 
-        print(pretty(flags_json(engine, now)))
+        print(inert_json(flags_json(engine, now)))
     else:
         print_flags(engine, now)
     return EXIT_OK if all(u.ok for u in updates) else EXIT_FAILED
@@ -104,10 +104,8 @@ def flags_json(engine: Engine, now: datetime) -> dict[str, Any]:
         item["source"] = source
         item["protected"] = engine.flag_protected(flag)
         flags.append(item)
-    from monotui.render.inert import inert
-
-    # a server's text, sanitised as on the screen: `jq -r` prints it to a terminal
-    return inert({"generated_at": now.isoformat(), "sources": sources, "flags": flags})  # type: ignore[no-any-return]
+    # a server's text is sanitised as it is printed (render.inert.inert_json): `jq -r` prints it to a terminal
+    return {"generated_at": now.isoformat(), "sources": sources, "flags": flags}
 
 
 def _when(flag: Flag, now: datetime) -> str:

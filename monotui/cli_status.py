@@ -45,11 +45,9 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
         item["health"] = as_json(view.health, exclude={"series"}) if view.health else None
         item["owner"] = owner_json(view.owner)  # as merged (config first), every key present: null when unknown
         rollouts.append(item)
-    from monotui.render.inert import inert
-
-    # a server's text, sanitised as on the screen: `jq -r` prints it to a terminal
-    return inert({"generated_at": now.isoformat(), "sources": sources,  # type: ignore[no-any-return]
-                  "freeze": engine.freezes.status(), "rollouts": rollouts})
+    # a server's text is sanitised as it is printed (render.inert.inert_json): `jq -r` prints it to a terminal
+    return {"generated_at": now.isoformat(), "sources": sources, "freeze": engine.freezes.status(),
+            "rollouts": rollouts}
 
 
 def print_status(engine: Any, now: datetime, console: Any = None) -> None:

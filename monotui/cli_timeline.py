@@ -119,9 +119,9 @@ async def run_timeline(settings: Settings, request: TimelineRequest) -> int:
     suspects = [s for s in engine.state.suspects(now)
                 if not request.service or s.service.casefold() == request.service.casefold()]
     if request.format == "json":
-        from monotui.render.inert import pretty
+        from monotui.render.inert import inert_json
 
-        print(pretty(as_json(engine, entries, suspects, start, end)))
+        print(inert_json(as_json(engine, entries, suspects, start, end)))
     elif request.format == "markdown":
         print(markdown(engine, entries, suspects, start, end, request.service))
     else:
@@ -196,7 +196,6 @@ def markdown(engine: Engine, entries: list[Entry], suspects: list[Suspect], star
 def as_json(engine: Engine, entries: list[Entry], suspects: list[Suspect], start: datetime,
             end: datetime) -> dict[str, object]:
     from monotui.render.detail import suspect_reasons
-    from monotui.render.inert import inert
 
     listed = []
     for s in suspects:
@@ -209,5 +208,6 @@ def as_json(engine: Engine, entries: list[Entry], suspects: list[Suspect], start
         if s.flag is not None:
             item.update(flag=s.flag.name, actor=s.evidence.actor)
         listed.append(item)
-    return inert({"from": start.isoformat(), "to": end.isoformat(), "suspects": listed,  # type: ignore[no-any-return]
-                  "entries": [e.as_json() for e in entries]})
+    # a server's text is sanitised as it is printed (render.inert.inert_json): `jq -r` prints it to a terminal
+    return {"from": start.isoformat(), "to": end.isoformat(), "suspects": listed,
+            "entries": [e.as_json() for e in entries]}

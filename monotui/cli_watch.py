@@ -11,7 +11,6 @@ argo rollouts status --watch` waits for a rollout to finish).
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -57,6 +56,7 @@ async def run_watch(settings: Settings, json_output: bool, source: str | None, i
     from monotui.cli_status import fail as _fail
     from monotui.cli_status import sources_problem, status_json
     from monotui.engine.core import Engine
+    from monotui.render.inert import inert_json
 
     settings, problem = sources_problem(settings, source)
     if problem:
@@ -77,7 +77,7 @@ async def run_watch(settings: Settings, json_output: bool, source: str | None, i
             timed_out = timeout is not None and time.monotonic() - started >= timeout
             done = not moving and ok
             if json_output:
-                print(json.dumps(status_json(engine, now), ensure_ascii=True), flush=True)
+                print(inert_json(status_json(engine, now), indent=None), flush=True)
             elif live is not None:
                 footer = (f"{len(moving)} progressing — again every {interval:g} s (Ctrl+C stops)" if moving
                           else "nothing progressing" if ok else "a source is unreachable — trying again")

@@ -53,8 +53,8 @@ _LOOK_ALIKE = str.maketrans({
 
 def invisible(char: str) -> bool:
     """Format characters (zero-width spaces and joiners, bidi controls, soft hyphen…), controls, and the few
-    other characters that draw nothing."""
-    return unicodedata.category(char) in ("Cf", "Cc") or ord(char) in _INVISIBLE_EXTRA
+    other characters that draw nothing; a lone surrogate too (no terminal can be sent one)."""
+    return unicodedata.category(char) in ("Cf", "Cc", "Cs") or ord(char) in _INVISIBLE_EXTRA
 
 
 def canonical(name: str) -> str:

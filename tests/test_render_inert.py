@@ -4,10 +4,13 @@ words through the sanitiser — a strategy named `ESC ] 0 ; … BEL` retitled th
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
 import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from monotui.config import Thresholds
@@ -16,7 +19,7 @@ from monotui.engine.state import RolloutView
 from monotui.models import Analysis, FlagChangeKind, ImageTag, Metric, Step
 from monotui.render.detail import detail
 from monotui.render.flags import change_words, flag_line, plan_rows, state_text, state_words
-from monotui.render.inert import inert
+from monotui.render.inert import inert, inert_json
 
 from .conftest import make_world
 from .test_flags_render import NOW, change, flag
@@ -55,3 +58,27 @@ def test_json_for_the_cli_is_inert_but_whole() -> None:
     flat = repr(data)
     assert not CONTROL.search(str(data))
     assert len(data["x␛]0;PWN␇␛]52;c;UFdO␇<U+009B>6n<U+202E>NWP␈␍"][3]["k"]) > 200 * 10, flat[:80]  # not cut
+
+
+# ---- the JSON the CLI prints: inert_json is json.dumps(inert(…)), the same text ------------------------------
+
+# text as servers may send it: controls, DEL, C1, bidi overrides, zero-width characters, escapes' look-alikes
+_HOSTILE = st.text(alphabet=st.one_of(
+    st.characters(), st.sampled_from("\x1b\x07\x08\r\n\t\x0c\x7f\x85\x9b\u202e\u2066\u200b\u00ad\ufe0f\\\"/u"),
+    st.sampled_from(["\U0001f600", "\U000e0041", "é", "ж", "\u3000"])), max_size=40)
+_JSONABLE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _HOSTILE,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_HOSTILE, inner, max_size=5), max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSONABLE)
+def test_the_cli_json_is_the_sanitised_json_text_for_any_data(data: object) -> None:
+    assert inert_json(data) == json.dumps(inert(data), indent=2, ensure_ascii=True)
+    assert inert_json(data, indent=None) == json.dumps(inert(data), ensure_ascii=True)
+
+
+def test_the_cli_json_of_a_lone_surrogate_and_a_literal_escape() -> None:
+    data = {"k\\u001b": ["\udc80", "\\\\u202e", "a\\\u001bb"]}
+    assert inert_json(data) == json.dumps(inert(data), indent=2, ensure_ascii=True)
+    assert "<U+DC80>" in inert_json(data) and "\\u001b" not in inert_json(data).replace("\\\\u001b", "")
