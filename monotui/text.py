@@ -8,8 +8,9 @@ import re
 
 from monotui.names import PRINTABLE_INVISIBLE_PATTERN, invisible
 
-# C0/C1 controls, DEL, and the bidirectional overrides/isolates that can reorder what the eye sees.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls, DEL, the bidirectional overrides/isolates that can reorder what the eye sees, and the line and
+# paragraph separators (a line break to some readers of the text).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _PRINTABLE_INVISIBLE = re.compile(PRINTABLE_INVISIBLE_PATTERN)
 DEFAULT_LIMIT = 200
 

@@ -9,8 +9,8 @@ Where each comes from:
   (engine/platform_moves.py) with its reason;
 - `Happenings` (engine/happenings.py), what the state saw change from one poll to the next: alerts firing and
   resolving, the servers' freezes set and lifted, and breaches and recoveries of services whose health has no series;
-- the health series (one poll holds the last minutes of each service): a breach and a recovery are where the series
-  crosses the service's thresholds;
+- the health series (one poll holds the last minutes of each service): a breach is where the series
+  reaches a threshold, a recovery where every figure is back under RECOVERED of its threshold;
 - the audit log (engine/audit.py): each attempt (one Idempotency-Key) is one entry at its outcome, with its actor.
 
 Every string from a server or from the log passes `monotui.text.clean`. No textual, no rich: the TUI (ui/screens/
@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from monotui.engine.attention import RECOVERED
 from monotui.engine.happenings import Entry as Entry  # the timeline's line: the happenings already are entries
 from monotui.engine.happenings import Kind
 from monotui.engine.platform_moves import platform_move
@@ -96,7 +97,8 @@ class EventEntries:
 
 
 def _series_entries(state: ProductionState, seen: dict[str, list[Entry]]) -> Iterable[Entry]:
-    """Breaches and recoveries where each service's health series crosses its thresholds (the series' last point is
+    """Breaches and recoveries where each service's health series crosses its thresholds, as the state holds them
+    (a breach begins at a threshold and ends under RECOVERED of it; the series' last point is
     the source's last health reading); the services that have one are added to `seen`, with their crossings."""
     names = [*state.health_sources, *(n for n in state.sources if n not in state.health_sources)]
     for name in names:
@@ -114,7 +116,9 @@ def _series_entries(state: ProductionState, seen: dict[str, list[Entry]]) -> Ite
             was: bool | None = None
             for i, error in enumerate(errors):
                 latency = p99[i] if i < len(p99) else 0.0
-                bad = error >= limits.error_ratio or latency >= limits.p99_ms
+                # as the state holds a breach: it begins at a threshold, and ends under RECOVERED of each
+                share = RECOVERED if was else 1.0
+                bad = error >= limits.error_ratio * share or latency >= limits.p99_ms * share
                 if was is not None and bad != was:
                     at = end - timedelta(seconds=(n - 1 - i) * series.interval_s)
                     figures = f"errors {percent(error, 2)}, p99 {latency:.0f} ms"

@@ -73,4 +73,9 @@ def inert_json(data: Any, indent: int | None = 2) -> str:
     value: the encoding and the indent in C, then each escape in the text (a character `clean` may change)
     sanitised as `clean` sanitises that character (tests/test_render_inert.py holds the two to the same text)."""
     text = _ESCAPE.sub(_inert_escape, json.dumps(data, ensure_ascii=True))
-    return msgspec.json.format(text.encode(), indent=indent).decode() if indent else text
+    if not indent:
+        return text
+    try:
+        return msgspec.json.format(text.encode(), indent=indent).decode()
+    except msgspec.DecodeError:  # NaN or Infinity, which json.dumps writes and the C formatter refuses
+        return json.dumps(json.loads(text), indent=indent, ensure_ascii=True)

@@ -52,11 +52,15 @@ class LogLines(ScrollView, can_focus=True):
         if not batch:
             return
         at_end = self.is_vertical_scroll_end
+        bound = self._lines.maxlen
+        dropped = 0 if bound is None else max(0, len(self._lines) + len(batch) - bound)
         self._lines.extend(batch)
         self._widest = max(self._widest, _width(batch))
         self.virtual_size = Size(self._widest, len(self._lines))
         if at_end:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif dropped:  # a full ring dropped its oldest lines: the lines being read moved up by as many
+            self.scroll_to(y=max(0, self.scroll_offset.y - dropped), animate=False, immediate=True)
         self.refresh()
 
     def clear(self) -> None:
