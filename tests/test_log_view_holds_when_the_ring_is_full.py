@@ -12,7 +12,7 @@ from monotui.simulator.server import SimulatorServer
 from monotui.ui.screens.logs import RING_LINES, LogScreen
 
 from .conftest import wait_until
-from .test_log_view import _log_lines, _setup
+from .test_log_view import _log_lines, _setup, reading
 from .ui_helpers import make_app, rows_loaded, screen_lines, select
 
 
@@ -39,7 +39,7 @@ async def test_reading_back_holds_the_view_when_the_ring_is_full(make_settings: 
             for _ in range(10):
                 await pilot.press("pageup")
             await pilot.pause(0.3)
-            held = screen_lines(app)[1:-2]
+            held = reading(app)
             assert any("first-batch" in line for line in held) and not any(last in line for line in held)
             for i in range(300):
                 feed.write(service, pod, f"INFO second-batch {i:03}", revision=rollout.revision)
@@ -47,5 +47,5 @@ async def test_reading_back_holds_the_view_when_the_ring_is_full(make_settings: 
                              what="the second batch read and written")
             await pilot.pause(0.3)
             assert len(_log_lines(app)) == RING_LINES
-            assert screen_lines(app)[1:-2] == held  # still where the reader left it
+            assert reading(app) == held  # still where the reader left it
         await engine.aclose()
