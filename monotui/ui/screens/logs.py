@@ -31,7 +31,7 @@ from monotui.text import clean
 from monotui.ui.widgets.log_lines import LogLines
 
 RING_LINES = 5_000
-FLUSH_S = 0.1
+FLUSH_S = 0.25  # 4 paints a second at most: a line shows within a quarter second, a fast stream costs few repaints
 YIELD_EVERY = 64  # lines read before the keys get their turn (a chunk of a fast stream holds thousands)
 
 
