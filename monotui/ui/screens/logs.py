@@ -37,8 +37,8 @@ YIELD_EVERY = 64  # lines read before the keys get their turn (a chunk of a fast
 
 class LineHeads:
     """`HH:MM:SS [pod/NAME/CONTAINER]` before each line: the clock text once per second and the prefix once per
-    instance and container, not once per line (a stream of 10,000 lines a second otherwise spends most of its time
-    formatting times)."""
+    instance and container, not once per line (formatting each line's time was an eighth of the view's CPU while
+    10,000 lines a second streamed)."""
 
     def __init__(self) -> None:
         self._second: int | None = None
