@@ -129,20 +129,15 @@ class FrameProbe:
     """
 
     def __init__(self, app: Any) -> None:
-        from textual._compositor import CompositorUpdate
+        from monotui.compat.textual import on_painted_frame
 
         self.frames: list[tuple[float, int]] = []  # (time painted, table cursor row)
-        original = app._display
 
-        def display(screen: Any, renderable: Any) -> None:
-            if renderable is not None and not app._batch_count:
-                if isinstance(renderable, CompositorUpdate):
-                    renderable.render_segments(app.console)
-                self.frames.append((time.perf_counter(), app.rollouts.table.cursor_row))
-                del self.frames[:-1000]
-            original(screen, renderable)
+        def painted() -> None:
+            self.frames.append((time.perf_counter(), app.rollouts.table.cursor_row))
+            del self.frames[:-1000]
 
-        app._display = display
+        on_painted_frame(app, painted)
 
     def painted_after(self, t0: float, cursor_not: int) -> float | None:
         """Time of the first frame after `t0` that shows a cursor elsewhere than `cursor_not`."""

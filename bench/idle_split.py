@@ -18,9 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.screen import Screen
-
 from bench.common import SimProcess, emit, settings, smoke
+from monotui.compat.textual import wrap_screen_paints
 from monotui.engine.core import Engine
 from monotui.ui.app import MonotuiApp
 from monotui.ui.screens.rollouts import RolloutsScreen
@@ -31,7 +30,11 @@ within: list[str] = []  # the timed calls under way (a relayout paints at its en
 
 
 def timed(owner: Any, name: str, label: str) -> None:
-    original: Callable[..., Any] = getattr(owner, name)
+    setattr(owner, name, timing(getattr(owner, name), label))
+
+
+def timing(original: Callable[..., Any], label: str) -> Callable[..., Any]:
+    """`original`, its process time added to `spent[label]` (a timed call inside another counts for the outer one)."""
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -46,12 +49,11 @@ def timed(owner: Any, name: str, label: str) -> None:
                 spent[label] += time.process_time() - start
             calls[label] += 1
 
-    setattr(owner, name, wrapper)
+    return wrapper
 
 
 def split(seconds: float, poll: bool) -> dict[str, Any]:
-    timed(Screen, "_compositor_refresh", "paint")
-    timed(Screen, "_refresh_layout", "relayout")  # its own paint included
+    wrap_screen_paints(timing)  # "paint" and "relayout" (its own paint included)
     timed(RolloutsScreen, "refresh_views", "refresh_views")
     with SimProcess(200) as sim, tempfile.TemporaryDirectory() as tmp:
         engine = Engine(settings(sim.url, folder=Path(tmp), poll_interval=2.0))

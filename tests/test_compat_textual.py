@@ -180,6 +180,57 @@ PRIVATE_NAMES = {
 }
 
 
+class Counter(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("0", id="n")
+
+
+async def test_on_painted_frame_calls_back_at_each_frame_a_change_paints() -> None:
+    app = Counter()
+    painted: list[float] = []
+    async with app.run_test() as pilot:
+        compat.on_painted_frame(app, lambda: painted.append(1))
+        await pilot.pause()
+        before = len(painted)
+        app.query_one("#n", Static).update("1")
+        await pilot.pause()
+        assert len(painted) > before  # the change was painted, and the callback saw it
+        with app.batch_update():  # frames held back while updates are batched are not counted
+            held = len(painted)
+            app.query_one("#n", Static).update("2")
+            await pilot.pause()
+            assert len(painted) == held
+        await pilot.pause()
+        assert len(painted) > held
+
+
+async def test_wrap_screen_paints_sees_each_paint_and_relayout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.screen import Screen
+
+    seen: list[str] = []
+    for name in ("_compositor_refresh", "_refresh_layout"):
+        monkeypatch.setattr(Screen, name, getattr(Screen, name))  # put back after the test
+
+    def wrap(original: object, label: str) -> object:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            seen.append(label)
+            return original(*args, **kwargs)  # type: ignore[operator]
+        return wrapper
+
+    compat.wrap_screen_paints(wrap)  # type: ignore[arg-type]
+    app = Counter()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        seen.clear()
+        app.query_one("#n", Static).update("a much longer text than before")  # a new size: a relayout
+        await pilot.pause()
+        assert "relayout" in seen
+        seen.clear()
+        app.query_one("#n", Static).update("a much longer text than befor!")  # same size: a paint
+        await pilot.pause()
+        assert "paint" in seen
+
+
 def _private_names_defined(files: list[Path]) -> set[str]:
     """Every `_name` (not dunder) the files define: methods, attributes they store, module and class names."""
     names: set[str] = set()
@@ -199,7 +250,10 @@ def _private_names_defined(files: list[Path]) -> set[str]:
 
 
 TEXTUAL_PRIVATE = _private_names_defined(sorted(Path(textual.__file__).parent.rglob("*.py")))
-OUTSIDE_COMPAT = [p for p in sorted(PRODUCT.rglob("*.py")) if "compat" not in p.relative_to(PRODUCT).parts]
+BENCH = PRODUCT.parent / "bench"
+# the benches too: they ship in the repository and break as the product does when Textual renames a private name
+OUTSIDE_COMPAT = [p for p in sorted(PRODUCT.rglob("*.py")) if "compat" not in p.relative_to(PRODUCT).parts] + \
+    sorted(BENCH.rglob("*.py"))
 # a name monotui defines itself (`self._rows`) is its own, even when a Textual module happens to use it too
 MONOTUI_OWN = _private_names_defined(OUTSIDE_COMPAT)
 
@@ -222,12 +276,15 @@ def _private_textual_uses(path: Path) -> list[str]:
         elif isinstance(node, ast.Attribute) and (node.attr in PRIVATE_NAMES or (node.attr in TEXTUAL_PRIVATE
                                                   and node.attr not in MONOTUI_OWN and not _of_the_stdlib(node))):
             found.append(f"{path.name}:{node.lineno} .{node.attr}")
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("_")
+              and node.value in TEXTUAL_PRIVATE and node.value not in MONOTUI_OWN):  # getattr(Screen, "_name")
+            found.append(f"{path.name}:{node.lineno} {node.value!r}")
         elif isinstance(node, ast.FunctionDef) and node.name in PRIVATE_NAMES:
             found.append(f"{path.name}:{node.lineno} def {node.name}")
     return found
 
 
-def test_no_product_module_but_compat_touches_a_private_textual_name() -> None:
+def test_no_product_or_bench_module_but_compat_touches_a_private_textual_name() -> None:
     """Every private name Textual defines (read from the installed Textual's own source, not a list kept by hand)."""
     assert {"_compositor", "_forward_event", "_check_bindings", "_on_key"} <= TEXTUAL_PRIVATE
     outside = [use for path in OUTSIDE_COMPAT for use in _private_textual_uses(path)]

@@ -32,9 +32,11 @@ __all__ = [
     "keymap_of",
     "line_filters",
     "mark_footer_bindings_ready",
+    "on_painted_frame",
     "set_footer_key_enabled",
     "set_line_filters",
     "update_scrollbars",
+    "wrap_screen_paints",
 ]
 
 
@@ -91,6 +93,34 @@ def update_scrollbars(widget: Widget, virtual_size: Size) -> None:
     """Bring a widget's scrollbars to a virtual size set with `set_reactive` (`Widget._scroll_update`, what the
     `virtual_size` watcher calls): assigning `virtual_size` would also relay the whole screen out."""
     widget._scroll_update(virtual_size)
+
+
+def on_painted_frame(app: App[Any], callback: Callable[[], None]) -> None:
+    """Call `callback` at each frame the app paints, once the frame's terminal bytes are made (for the benches'
+    key → frame figures on a headless app). Textual paints through `App._display(screen, renderable)`, skipping
+    frames while updates are batched (`App._batch_count`); a headless app never turns a `CompositorUpdate`
+    (`textual._compositor`) into bytes, so this does, so a frame costs what it costs on a terminal (minus the
+    write). No public hook says "a frame was painted"."""
+    from textual._compositor import CompositorUpdate
+
+    original = app._display
+
+    def display(screen: Screen[Any], renderable: Any) -> None:
+        if renderable is not None and not app._batch_count:
+            if isinstance(renderable, CompositorUpdate):
+                renderable.render_segments(app.console)
+            callback()
+        original(screen, renderable)
+
+    app._display = display  # type: ignore[method-assign]
+
+
+def wrap_screen_paints(wrap: Callable[[Callable[..., Any], str], Callable[..., Any]]) -> None:
+    """Replace every Screen's paint (`Screen._compositor_refresh`) and relayout (`Screen._refresh_layout`, its own
+    paint included) with `wrap(original, "paint" | "relayout")`, for the benches that split idle CPU by where it
+    goes. Neither is public; they are where Textual's time for a screen is spent."""
+    for name, label in (("_compositor_refresh", "paint"), ("_refresh_layout", "relayout")):
+        setattr(Screen, name, wrap(getattr(Screen, name), label))
 
 
 class QuietCrashApp(App[ReturnType]):
