@@ -6,7 +6,8 @@ breach and a recovery per reading. It ends once the figure is well under (under 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from monotui.engine.attention import RECOVERED
 from monotui.engine.core import Engine
@@ -36,8 +37,10 @@ def timeline_words(engine: Engine) -> list[str]:
     return [e.what for e in engine.state.happenings.items if e.service == SERVICE]
 
 
-async def test_a_figure_hovering_at_its_threshold_is_one_breach_with_one_suspect(
-        engine_for: Callable[..., Engine]) -> None:
+@asynccontextmanager
+async def quiet_service(engine_for: Callable[..., Engine]) -> AsyncIterator[tuple[World, Engine]]:
+    """The simulator without noise, SERVICE just deployed (a change to suspect) and read once at 0 % errors, and an
+    engine on the world's clock."""
     world = make_world(initial_deploys=0)
     world.rng = NoNoise(7)
     with SimulatorServer(world, tick_interval=None) as sim:
@@ -46,29 +49,35 @@ async def test_a_figure_hovering_at_its_threshold_is_one_breach_with_one_suspect
             world.deploy(SERVICE, bad=False)
             reading(world, 0.0)
             await engine.refresh_once()
-            reading(world, OVER)
-            await engine.refresh_once()
-            began = engine.state.breach_since.get(SERVICE)
-            assert began is not None
+            yield world, engine
 
-            def suspect() -> bool:
-                return any(v.evidence for v in engine.state.views() if v.rollout.service == SERVICE)
 
-            assert suspect()
-            # readings under the threshold but not well under, then over again: the same breach, the same suspect
-            assert THRESHOLD * RECOVERED < BAND < BAND_AGAIN < THRESHOLD
-            for figure in (BAND, OVER_AGAIN, BAND_AGAIN):
-                reading(world, figure)
-                await engine.refresh_once()
-                assert engine.state.sources["prod"].health[SERVICE].error_ratio == figure  # the reading was read
-                assert engine.state.breach_since.get(SERVICE) == began, figure
-                assert suspect(), figure
-            words = timeline_words(engine)
-            assert sum("health breached" in w for w in words) == 1, words
-            assert not any("health recovered" in w for w in words), words
-            # well under: the breach ends, once
-            reading(world, WELL_UNDER)
+async def test_a_figure_hovering_at_its_threshold_is_one_breach_with_one_suspect(
+        engine_for: Callable[..., Engine]) -> None:
+    async with quiet_service(engine_for) as (world, engine):
+        reading(world, OVER)
+        await engine.refresh_once()
+        began = engine.state.breach_since.get(SERVICE)
+        assert began is not None
+
+        def suspect() -> bool:
+            return any(v.evidence for v in engine.state.views() if v.rollout.service == SERVICE)
+
+        assert suspect()
+        # readings under the threshold but not well under, then over again: the same breach, the same suspect
+        assert THRESHOLD * RECOVERED < BAND < BAND_AGAIN < THRESHOLD
+        for figure in (BAND, OVER_AGAIN, BAND_AGAIN):
+            reading(world, figure)
             await engine.refresh_once()
-            assert SERVICE not in engine.state.breach_since
-            assert not suspect()
-            assert sum("health recovered" in w for w in timeline_words(engine)) == 1
+            assert engine.state.sources["prod"].health[SERVICE].error_ratio == figure  # the reading was read
+            assert engine.state.breach_since.get(SERVICE) == began, figure
+            assert suspect(), figure
+        words = timeline_words(engine)
+        assert sum("health breached" in w for w in words) == 1, words
+        assert not any("health recovered" in w for w in words), words
+        # well under: the breach ends, once
+        reading(world, WELL_UNDER)
+        await engine.refresh_once()
+        assert SERVICE not in engine.state.breach_since
+        assert not suspect()
+        assert sum("health recovered" in w for w in timeline_words(engine)) == 1

@@ -10,9 +10,7 @@ from collections.abc import Callable
 from monotui.engine.attention import RECOVERED
 from monotui.engine.core import Engine
 from monotui.engine.timeline import build
-from monotui.simulator.server import SimulatorServer
 
-from .conftest import make_world
 from .test_a_breach_at_its_threshold_holds import (
     BAND,
     BAND_AGAIN,
@@ -21,7 +19,7 @@ from .test_a_breach_at_its_threshold_holds import (
     SERVICE,
     THRESHOLD,
     WELL_UNDER,
-    NoNoise,
+    quiet_service,
     reading,
 )
 
@@ -31,25 +29,18 @@ def crossings(engine: Engine) -> list[str]:
 
 
 async def test_the_timeline_holds_one_breach_while_the_figure_hovers(engine_for: Callable[..., Engine]) -> None:
-    world = make_world(initial_deploys=0)
-    world.rng = NoNoise(7)
-    with SimulatorServer(world, tick_interval=None) as sim:
-        async with engine_for(sim.url) as engine:
-            engine.state.clock = lambda: world.now
-            world.deploy(SERVICE, bad=False)
-            reading(world, 0.0)
+    async with quiet_service(engine_for) as (world, engine):
+        assert THRESHOLD * RECOVERED < BAND < BAND_AGAIN < THRESHOLD
+        for figure in (OVER, BAND, OVER_AGAIN, BAND_AGAIN):
+            reading(world, figure)
             await engine.refresh_once()
-            assert THRESHOLD * RECOVERED < BAND < BAND_AGAIN < THRESHOLD
-            for figure in (OVER, BAND, OVER_AGAIN, BAND_AGAIN):
-                reading(world, figure)
-                await engine.refresh_once()
-            health = engine.state.sources["prod"].health[SERVICE]
-            assert len(health.series.error_ratio) >= 4, health.series  # the crossings are in the series
-            kinds = crossings(engine)
-            assert kinds == ["breach"], kinds
-            assert SERVICE in engine.state.breach_since
-            reading(world, WELL_UNDER)
-            await engine.refresh_once()
-            kinds = crossings(engine)
-            assert kinds == ["breach", "recovery"], kinds
-            assert SERVICE not in engine.state.breach_since
+        health = engine.state.sources["prod"].health[SERVICE]
+        assert len(health.series.error_ratio) >= 4, health.series  # the crossings are in the series
+        kinds = crossings(engine)
+        assert kinds == ["breach"], kinds
+        assert SERVICE in engine.state.breach_since
+        reading(world, WELL_UNDER)
+        await engine.refresh_once()
+        kinds = crossings(engine)
+        assert kinds == ["breach", "recovery"], kinds
+        assert SERVICE not in engine.state.breach_since

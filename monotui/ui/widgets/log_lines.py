@@ -63,6 +63,11 @@ class LogLines(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, self.scroll_offset.y - dropped), animate=False, immediate=True)
         self.refresh()
 
+    def action_scroll_end(self) -> None:
+        """`end`: to the newest line at once. Animated (Textual's way), a batch arriving mid-way found the view not at
+        its end, and the view stopped following."""
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
     def clear(self) -> None:
         self._lines.clear()
         self._widest = 0
