@@ -1,8 +1,8 @@
 """The Unleash flag source against a REAL Unleash 7.5 (on PostgreSQL, `monotui.simulator.unleash_server`) with N
 flags, each with a strategy in production: the first poll (requests, seconds) with the strategies read in bulk
 from the feature export, the polls after it, and in the same run two baselines: the first poll reading each
-flag on its own (the export turned off), and the floor — the same bulk reads done bare with httpx and
-`json.loads` (the flag search pages and one export). Prints JSON.
+flag on its own (the export turned off), and the floor — the two reads any reader of the flags and their strategies
+needs, done bare with httpx and `json.loads`: the project's listing and one export. Prints JSON.
 
     python -m bench.unleash_bulk [--flags 2000] [--polls 3] [--smoke]
 """
@@ -20,7 +20,7 @@ import httpx
 
 from bench.common import emit, smoke
 from monotui.config import UnleashSourceConfig
-from monotui.providers.unleash import EXPORT_PATH, PAGE, UnleashProvider
+from monotui.providers.unleash import EXPORT_PATH, UnleashProvider
 from monotui.simulator.unleash_server import RealUnleash
 
 ENV = "MONOTUI_BENCH_UNLEASH_TOKEN"
@@ -69,21 +69,12 @@ async def poll_figures(url: str, export: bool, polls: int) -> dict[str, object]:
 
 
 def floor(url: str, token: str) -> tuple[float, int]:
-    """The bulk reads of a first poll, bare: the flag search, page after page, and one export; json.loads each."""
+    """The flags and their strategies, bare: the project's listing and one export; json.loads each."""
     t0 = time.perf_counter()
-    requests = 0
     with httpx.Client(base_url=url, headers={"Authorization": token}, timeout=120) as client:
-        offset = 0
-        while True:
-            page = json.loads(client.get("/api/admin/search/features", params={
-                "project": "IS_ANY_OF:default", "limit": PAGE, "offset": offset}).content)
-            requests += 1
-            offset += len(page["features"])
-            if len(page["features"]) < PAGE:
-                break
+        json.loads(client.get("/api/admin/projects/default/features").content)
         json.loads(client.post(EXPORT_PATH, json={"environment": "production", "project": "default"}).content)
-        requests += 1
-    return time.perf_counter() - t0, requests
+    return time.perf_counter() - t0, 2
 
 
 def main() -> None:

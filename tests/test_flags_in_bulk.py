@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -49,13 +51,30 @@ class Recording(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+def instead(method: str, path: str, answer: httpx.Response) -> Any:
+    """A `Recording` hook: `answer` to every `method path` request, the server to the others."""
+    async def hook(request: httpx.Request, inner: httpx.AsyncBaseTransport) -> httpx.Response | None:
+        return answer if request.method == method and request.url.path == path else None
+    return hook
+
+
 def provider_for(server: FlagServer, monkeypatch: pytest.MonkeyPatch, transport: httpx.AsyncBaseTransport,
-                 ) -> UnleashProvider:
+                 **settings: Any) -> UnleashProvider:
     monkeypatch.setenv("MONOTUI_TEST_UNLEASH_TOKEN", server.token)
     config = UnleashSourceConfig(name="flags", kind="unleash", url=server.url, timeout=30,
                                  token_env="MONOTUI_TEST_UNLEASH_TOKEN", service_from="prefix",
-                                 service_prefix_separator=".")
+                                 service_prefix_separator=".", **settings)
     return UnleashProvider(config, transport=transport)
+
+
+@asynccontextmanager
+async def polling(server: FlagServer, monkeypatch: pytest.MonkeyPatch, transport: httpx.AsyncBaseTransport,
+                  **settings: Any) -> AsyncIterator[UnleashProvider]:
+    provider = provider_for(server, monkeypatch, transport, **settings)
+    try:
+        yield provider
+    finally:
+        await provider.aclose()
 
 
 def seed(server: FlagServer, prefix: str, count: int) -> None:
@@ -135,30 +154,75 @@ async def test_an_unleash_without_the_export_is_read_flag_by_flag_and_not_asked_
     prefix = f"n{uuid.uuid4().hex[:8]}"
     seed(server, prefix, 3)
 
-    async def no_export(request: httpx.Request, inner: httpx.AsyncBaseTransport) -> httpx.Response | None:
-        return httpx.Response(404, json={"message": "Not found"}) if request.url.path == EXPORT_PATH else None
-
-    transport = Recording(no_export)
-    provider = provider_for(server, monkeypatch, transport)
-    try:
+    transport = Recording(instead("POST", EXPORT_PATH, httpx.Response(404, json={"message": "Not found"})))
+    async with polling(server, monkeypatch, transport) as provider:
         await provider.poll()
         assert transport.exports() == 1 and len(transport.own_reads(prefix)) == 3
         server.admin.set_rollout(f"{prefix}.flag1", 42)
         await provider.poll()
         assert transport.exports() == 1, "an Unleash without the export was asked again"
         assert mine(provider, prefix)[f"{prefix}.flag1"][1] == 42
-    finally:
-        await provider.aclose()
 
 
-async def test_every_flag_is_listed_past_one_search_page(server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+LISTING = f"/api/admin/projects/{PROJECT}/features"
+SEARCH = "/api/admin/search/features"
+
+
+def reads(transport: Recording, path: str) -> int:
+    return sum(1 for m, p in transport.sent if m == "GET" and p == path)
+
+
+async def test_a_project_is_listed_in_one_request_past_one_search_page(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unleash 7.5's feature search gives at most 100 flags a request; a project's own listing gives them all."""
+    prefix = f"l{uuid.uuid4().hex[:8]}"
+    seed(server, prefix, 130)
+    transport = Recording()
+    async with polling(server, monkeypatch, transport) as provider:
+        await provider.poll()
+        shown = mine(provider, prefix)
+        assert len(shown) == 130 and shown[f"{prefix}.flag2"][:2] == (True, 14)
+        assert {f.service for f in provider.flags if f.name.startswith(prefix)} == {prefix}
+        # one listing, and one search: the potentially stale flags (none here, one page)
+        assert (reads(transport, LISTING), reads(transport, SEARCH)) == (1, 1), transport.sent
+        transport.sent.clear()
+        server.admin.toggle(f"{prefix}.flag1", True)
+        await provider.poll()
+        assert mine(provider, prefix)[f"{prefix}.flag1"][0] is True
+        assert (reads(transport, LISTING), reads(transport, SEARCH)) == (1, 1), transport.sent
+
+
+async def test_an_unleash_without_the_project_listing_is_read_in_search_pages(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unleash 7.5 answers a feature search `limit` above 100 with a page of 50: the listing goes by the total."""
     prefix = f"p{uuid.uuid4().hex[:8]}"
     for i in range(130):
         server.admin._send("POST", f"/projects/{PROJECT}/features", {"name": f"{prefix}.flag{i}", "type": "release"})
-    provider = provider_for(server, monkeypatch, Recording())
-    try:
+
+    transport = Recording(instead("GET", LISTING, httpx.Response(
+        404, json={"message": "The path you were looking for is not available."})))
+    async with polling(server, monkeypatch, transport) as provider:
         await provider.poll()
         assert len(mine(provider, prefix)) == 130
-    finally:
-        await provider.aclose()
+        assert reads(transport, SEARCH) >= 3  # two pages of flags at least, and the potentially stale
+        await provider.poll()
+        assert reads(transport, LISTING) == 1, "an Unleash without the listing was asked again"
+        assert len(mine(provider, prefix)) == 130
+
+
+async def test_a_listing_too_large_for_one_answer_is_read_in_search_pages(
+        server: FlagServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`max_response_mb` bounds one answer: a project too large to list in one is read in the search's pages."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    seed(server, prefix, 3)
+
+    huge = httpx.Response(200, json={"version": 2, "features": [], "pad": "x" * 1_200_000})
+    transport = Recording(instead("GET", LISTING, huge))
+    async with polling(server, monkeypatch, transport, max_response_mb=1) as provider:
+        result = await provider.poll()
+        assert {name: value[:2] for name, value in mine(provider, prefix).items()} == {
+            f"{prefix}.flag0": (True, 0), f"{prefix}.flag1": (False, 7), f"{prefix}.flag2": (True, 14)}
+        assert reads(transport, LISTING) == 1 and reads(transport, SEARCH) >= 2
+        assert result.requests == len(transport.sent)
+        await provider.poll()
+        assert reads(transport, LISTING) == 1

@@ -26,7 +26,8 @@ TOKEN = "*:*.hostile-test-secret"
 
 
 class Hostile(BackgroundServer):
-    """Answers the feature search with whatever `answer` says; events and single flags normally."""
+    """Answers the project's listing and the feature search with whatever `answer` says (the listing 404 when
+    `listing` is False, as an Unleash without it); events and single flags normally."""
 
     name = "hostile unleash"
 
@@ -34,12 +35,22 @@ class Hostile(BackgroundServer):
         self.answer: Callable[[], Response] = lambda: JSONResponse({"features": [], "total": 0})
         self.events: list[dict[str, Any]] = []  # newest first, as Unleash lists them
         self.seen_auth: list[str] = []
+        self.listing = True
+        self.search_answer: Callable[[], Response] | None = None  # None: the search answers as `answer` says
+
+        async def answering(request: Request, answer: Callable[[], Response]) -> Response:
+            self.seen_auth.append(request.headers.get("authorization", ""))
+            if answer is hang:
+                await asyncio.sleep(30)
+            return answer()
 
         async def features(request: Request) -> Response:
-            self.seen_auth.append(request.headers.get("authorization", ""))
-            if self.answer is hang:
-                await asyncio.sleep(30)
-            return self.answer()
+            return await answering(request, self.search_answer or self.answer)
+
+        async def project_features(request: Request) -> Response:
+            if not self.listing:
+                return JSONResponse({"message": "The path you were looking for is not available."}, status_code=404)
+            return await answering(request, self.answer)
 
         async def events(request: Request) -> Response:
             return JSONResponse({"events": self.events, "total": len(self.events)})
@@ -59,6 +70,7 @@ class Hostile(BackgroundServer):
         self.toggles: list[str] = []
         self.toggle_hangs = False
         self._serve(Starlette(routes=[Route("/api/admin/search/features", features),
+                                      Route("/api/admin/projects/{project}/features", project_features),
                                       Route("/api/admin/search/events", events),
                                       Route("/api/admin/projects/{project}/features/{name}", one_flag),
                                       Route("/api/admin/projects/{project}/features/{name}/environments/{env}/{state}",
@@ -112,10 +124,16 @@ BAD_ANSWERS: dict[str, tuple[Callable[[], Response], str, str]] = {
 }
 
 
+@pytest.mark.parametrize("listing", [True, False], ids=["project listing", "search only"])
 @pytest.mark.parametrize("case", list(BAD_ANSWERS))
-async def test_a_bad_answer_is_one_clear_error(case: str, hostile: Hostile, provider: UnleashProvider) -> None:
+async def test_a_bad_answer_is_one_clear_error(case: str, listing: bool, hostile: Hostile,
+                                               provider: UnleashProvider) -> None:
     answer, kind, message = BAD_ANSWERS[case]
-    hostile.answer = answer
+    if listing and case != "too large":  # the listing answers badly, the search (potentially stale) well
+        message = message.replace("/api/admin/search/features", "/api/admin/projects/default/features")
+        hostile.search_answer = lambda: JSONResponse({"features": [], "total": 0})
+    # a listing too large for one answer is read in the search's pages: here as large, so the search's error
+    hostile.answer, hostile.listing = answer, listing
     with pytest.raises(ProviderError) as caught:
         await provider.poll()
     assert caught.value.kind == kind

@@ -1,12 +1,14 @@
 """Unleash as a feature-flag source (provider kind `unleash`, Admin API of Unleash 7).
 
-Per poll, in bulk: the flags of the configured projects (feature search, paged), which of them are potentially
-stale (the same search filtered by state), and the flag changes in the production environment since the last poll
-(event search, newest first, read back to the cursor; see `_new_changes`). A flag's strategies are not in the
-search answer; they are read only when monotui sees the flag for the first time or the events or the listing say
-it changed, in bulk from Unleash's feature export (`POST /api/admin/features-batch/export`: the flags named, or a
-whole project's, with their strategies in the environment), and from the flag's own answer only for the flags the
-export did not give (an Unleash without the export, a token not allowed to use it, a flag it left out).
+Per poll, in bulk: the flags of the configured projects (each project's feature listing, one answer; the feature
+search, 100 flags a page, for an Unleash without that listing or a project too large for one answer), which of
+them are potentially stale (the search filtered by state), and the flag changes in the production environment
+since the last poll (event search, 1,000 a page, newest first, read back to the cursor; see `_new_changes`). A
+flag's strategies are not in the listing; they are read only when monotui sees the flag for the first time or the
+events or the listing say it changed, in bulk from Unleash's feature export (`POST
+/api/admin/features-batch/export`: the flags named, or a whole project's, with their strategies in the
+environment), and from the flag's own answer only for the flags the export did not give (an Unleash without the
+export, a token not allowed to use it, a flag it left out).
 
 Turning a flag on or off is pinned: the flag is read again just before the request, and if its state is not the
 one the caller confirmed, nothing is sent (`FlagChangedError`).
@@ -32,10 +34,11 @@ from monotui.models import Flag, FlagChange, FlagChangeKind, flag_difference, re
 from monotui.providers.base import PollResult, ProviderError
 from monotui.providers.http_edge import LARGE_BODY, HttpEdge
 from monotui.providers.items import TOO_DEEP_PROBLEM, describe, holds_too_deep, item_list, json_object, read_items
+from monotui.providers.paging import TOO_LARGE
 
 PAGE = 100  # flags per feature-search request (Unleash 7.5 answers a larger limit with its default page, 50)
 MAX_SEARCH_PAGES = 2_000  # feature-search pages in one listing at most (a `total` that never comes is not a hang)
-EVENTS_PAGE = 100  # events per event-search request
+EVENTS_PAGE = 1000  # events per event-search request (Unleash 7.5's largest: above it, its default page of 50)
 MAX_CATCH_UP = 5000  # events read back in one poll at most, after a long pause
 OVERLAP = timedelta(seconds=60)  # how far behind the newest event one that commits late may appear
 # The cursor never moves past our own clock plus this (less than OVERLAP): one event stamped in the future (or a
@@ -145,17 +148,22 @@ def _text(raw: Any, key: str) -> str | None:
     return value[:200] if isinstance(value, str) and value else None
 
 
-def _feature_page(offset: int, what: str) -> Callable[[bytes], _Page]:
+def _feature_page(offset: int, what: str, project: str | None = None) -> Callable[[bytes], _Page]:
+    """A page of flags; with `project`, a project's own listing, whose flags do not name their project (the
+    path does, so it is theirs, whatever an item says)."""
     def parse(body: bytes) -> _Page:
         data = json_object(body, what)
         raw = item_list(data, "features", what)
 
         def unreadable(i: int, item: Any, problem: str) -> Any:  # a stand-in in the list of _Feature
-            return _Unreadable(_text(item, "name") or f"#{offset + i}", _text(item, "project") or "",
+            return _Unreadable(_text(item, "name") or f"#{offset + i}", project or _text(item, "project") or "",
                                f"features.{offset + i}.{problem}")
 
+        items = read_items(raw, _Feature, unreadable)
+        if project is not None:
+            items = [f.model_copy(update={"project": project}) if isinstance(f, _Feature) else f for f in items]
         total = data.get("total")
-        return _Page(read_items(raw, _Feature, unreadable), len(raw), total if isinstance(total, int) else None)
+        return _Page(items, len(raw), total if isinstance(total, int) else None)
     return parse
 
 
@@ -284,6 +292,9 @@ class UnleashProvider:
         self._requests = 0
         self._unreadable: dict[tuple[str, str], str] = {}  # flags whose own answer cannot be read: what is wrong
         self._export: bool | None = None  # the feature export: None not tried yet, False the server has none
+        # each project's listing in one answer: None not tried yet, False this server has none (or a project too
+        # large for one answer): the feature search, paged, from then on
+        self._whole_listing: bool | None = None
         self._edge = HttpEdge(config, transport=transport, bearer=False)  # Unleash: the token alone
 
     @property
@@ -338,6 +349,28 @@ class UnleashProvider:
 
     # ---- reading ----
 
+    async def _listing(self) -> list[_Feature | _Unreadable]:
+        """Every flag of the configured projects: one request per project (`GET /api/admin/projects/{p}/features`,
+        which Unleash 7.5 answers whole, where its feature search gives at most 100 flags a request), or the
+        search, paged, on an Unleash without that listing (404, 405, 410) or with a project whose listing is
+        larger than `max_response_mb`: that one answer is not bounded by paging, the search's pages are."""
+        if self._whole_listing is not False:
+            try:
+                listed = await asyncio.gather(*(self._project_features(p) for p in self.config.projects))
+            except ProviderError as e:
+                if e.status not in (404, 405, 410) and TOO_LARGE not in e.message:
+                    raise
+                self._whole_listing = False
+            else:
+                self._whole_listing = True
+                return [feature for features in listed for feature in features]
+        return await self._search({})
+
+    async def _project_features(self, project: str) -> list[_Feature | _Unreadable]:
+        path = f"/api/admin/projects/{quote(project, safe='')}/features"
+        page: _Page = await self._get(path, _feature_page(0, f"GET {path}", project=project))
+        return page.items
+
     async def _search(self, extra: dict[str, Any]) -> list[_Feature | _Unreadable]:
         features: list[_Feature | _Unreadable] = []
         offset = 0
@@ -378,7 +411,7 @@ class UnleashProvider:
             offset += page.count
             if read and first and horizon is None:  # back to OVERLAP before the newest event
                 horizon = min(max(e.createdAt for e in read), cap) - OVERLAP
-            if (page.count < EVENTS_PAGE or offset >= MAX_CATCH_UP
+            if (page.count < EVENTS_PAGE or offset >= MAX_CATCH_UP or (page.total is not None and offset >= page.total)
                     or (horizon is not None and read and min(e.createdAt for e in read) < horizon
                         and (not first or offset >= self.config.history))):
                 break
@@ -524,7 +557,7 @@ class UnleashProvider:
     async def refresh(self) -> list[FlagChange]:
         """Read every flag and the changes since the last refresh; returns the new changes, oldest first."""
         features, potentially_stale, (changes, cursor) = await asyncio.gather(
-            self._search({}), self._search({"state": "IS:potentially-stale"}), self._new_changes())
+            self._listing(), self._search({"state": "IS:potentially-stale"}), self._new_changes())
         listed = {(f.project, f.name): f for f in features}
         readable = {key: f for key, f in listed.items() if isinstance(f, _Feature)}
         services = {key: self.service_of(f.name, f.tags if isinstance(f, _Feature) else None)

@@ -1,9 +1,10 @@
 """The simulated production's flags served as the subset of the Unleash 7 Admin API that monotui uses (and the
 calls a test makes to set up a scenario), so the same provider code reads the simulator and a real Unleash.
 
-Reading: feature search (project and state filters, paging), event search (environment, project and type
-filters, newest first, paging), one flag. Writing: create a flag, tag it, add or update a strategy, turn it on or
-off in an environment, mark flags stale. Answers carry the fields monotui reads, named as Unleash names them.
+Reading: a project's flags (one answer), feature search (project and state filters, paging), event search
+(environment, project and type filters, newest first, paging), one flag, the feature export. Writing: create a
+flag, tag it, add or update a strategy, turn it on or off in an environment, mark flags stale. Answers carry the
+fields monotui reads, named as Unleash names them.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ def _values(request: Request, key: str) -> set[str] | None:
     return set(values.split(",")) if operator == "IS_ANY_OF" else {values}
 
 
-def _page(request: Request, default_limit: int) -> tuple[int, int]:
+def _page(request: Request, largest: int) -> tuple[int, int]:
+    """offset and limit; as Unleash 7.5, a limit above the largest page gets the default page, 50."""
     offset = int(request.query_params.get("offset", "0"))
-    limit = int(request.query_params.get("limit", str(default_limit)))
-    if offset < 0 or not 1 <= limit <= 1000:
-        raise ValueError("offset must be ≥ 0 and limit between 1 and 1000")
-    return offset, limit
+    limit = int(request.query_params.get("limit", "50"))
+    if offset < 0 or limit < 1:
+        raise ValueError("offset must be ≥ 0 and limit at least 1")
+    return offset, limit if limit <= largest else 50
 
 
 def _environment_json(flag: SimFlag, environment: str, *, with_strategies: bool) -> dict[str, Any]:
@@ -94,9 +96,7 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         projects, states = _values(request, "project"), _values(request, "state")
         if states is not None and not states <= _STALE_STATES:
             raise ValueError(f"state: unknown value {sorted(states - _STALE_STATES)[0]!r}")
-        offset, limit = _page(request, 50)
-        if limit > 100:  # as Unleash 7.5: a limit above its maximum gets the default page
-            limit = 50
+        offset, limit = _page(request, 100)
         with flags.lock:
             found = [f for f in flags.flags.values()
                      if (projects is None or f.project in projects) and (states is None or _state(f) in states)]
@@ -108,7 +108,7 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
     async def search_events(request: Request) -> Response:
         environments, projects = _values(request, "environment"), _values(request, "project")
         types, features = _values(request, "type"), _values(request, "feature")
-        offset, limit = _page(request, 50)
+        offset, limit = _page(request, 1000)
         with flags.lock:
             found = [e for e in flags.events
                      if (environments is None or e["environment"] in environments)
@@ -124,6 +124,18 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         p = request.path_params
         with flags.lock:
             return JSONResponse(_feature_json(flags.get(p["project"], p["feature"]), with_strategies=True))
+
+    async def project_features(request: Request) -> Response:
+        """A project's flags, all in one answer, as Unleash 7.5 lists them (no `project` in the items: the path
+        names it); `POST` creates one."""
+        project = request.path_params["project"]
+        if request.method == "POST":
+            return await create_feature(request)
+        with flags.lock:
+            found = sorted((f for f in flags.flags.values() if f.project == project), key=lambda f: f.name)
+            body = {"version": 2, "features": [{k: v for k, v in _feature_json(f, with_strategies=False).items()
+                                                if k not in ("project", "archived")} for f in found]}
+        return JSONResponse(body)
 
     async def create_feature(request: Request) -> Response:
         data = await request.json()
@@ -213,7 +225,7 @@ def unleash_routes(flags: FlagStore, token: str | None = None) -> list[BaseRoute
         Route("/search/events", handler(search_events)),
         Route("/tag-types", handler(add_tag_type), methods=["POST"]),
         Route("/features/{feature}/tags", handler(add_tag), methods=["POST"]),
-        Route("/projects/{project}/features", handler(create_feature), methods=["POST"]),
+        Route("/projects/{project}/features", handler(project_features), methods=["GET", "POST"]),
         Route("/projects/{project}/stale", handler(stale), methods=["POST"]),
         Route(feature, handler(get_feature)),
         Route(environment + "/strategies", handler(strategies), methods=["GET", "POST"]),
