@@ -239,5 +239,13 @@ class FlagStore:
 
     def error_boost(self, service: str) -> float:
         """Error ratio added to `service` by its bad flags that are on in production."""
+        return self.error_boosts().get(service, 0.0)
+
+    def error_boosts(self) -> dict[str, float]:
+        """`error_boost` of every service that has one (one pass over the bad flags, for a whole health sample)."""
+        boosts: dict[str, float] = {}
         with self.lock:
-            return sum(BAD_FLAG_ERROR * f.production_share() for f in self._bad if f.service() == service)
+            for flag in self._bad:
+                if (service := flag.service()) is not None:
+                    boosts[service] = boosts.get(service, 0.0) + BAD_FLAG_ERROR * flag.production_share()
+        return boosts

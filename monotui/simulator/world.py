@@ -67,6 +67,10 @@ ANALYSIS_ERROR_RATIO = 0.05  # the simulated analysis fails a release above this
 WEIGHT_SPEED = 20.0  # traffic % per second that actual weight moves toward the set weight
 HISTORY_LIMIT = 20
 EVENT_LIMIT = 10_000
+# services whose health one tick samples at most: past that, each is sampled every few ticks over the time since
+# (a tick of a 100,000-service production otherwise takes longer than a tick, and the server answers no one);
+# up to 10,000 services every one is sampled every tick, as the benches of 10,000 have always measured
+HEALTH_SAMPLES_PER_TICK = 10_000
 
 
 class ActionConflict(Exception):
@@ -144,7 +148,8 @@ class World:
         self.flags = FlagStore(lambda: self.now, random.Random(self.config.seed + 1))
         self.flags.seed(self.services, self.config.flag_share)
         self._next_flip_in = self._draw_flip_gap()
-        self._sample_health(self.config.tick)
+        self._health_next = 0  # where the next tick's sample of health starts (a large production)
+        self._sample_health(self.config.tick, every=True)
 
     # ---- construction --------------------------------------------------------------------------------------
 
@@ -414,16 +419,31 @@ class World:
             return 0.0
         return svc.actual_weight / 100.0
 
-    def _error_ratio(self, svc: ServiceSim) -> float:
-        return min(1.0, svc.base_error + 0.35 * self._live_bad_weight(svc) + self.flags.error_boost(svc.name))
+    def _error_ratio(self, svc: ServiceSim, boosts: dict[str, float] | None = None) -> float:
+        boost = self.flags.error_boost(svc.name) if boosts is None else boosts.get(svc.name, 0.0)
+        return min(1.0, svc.base_error + 0.35 * self._live_bad_weight(svc) + boost)
 
-    def _sample_health(self, dt: float) -> None:
+    def _health_rounds(self) -> int:
+        """Ticks between two samples of one service's health: 1 up to HEALTH_SAMPLES_PER_TICK services."""
+        return max(1, -(-len(self.services) // HEALTH_SAMPLES_PER_TICK))
+
+    def _sample_health(self, dt: float, *, every: bool = False) -> None:
+        """Sample the health of the next HEALTH_SAMPLES_PER_TICK services (all of them with `every`), each over
+        the time since its last sample, and publish what moved."""
         rng = self.rng
         self.health_version += 1
-        for svc in self.services.values():
+        services = list(self.services.values())
+        rounds = 1 if every else self._health_rounds()
+        if rounds > 1:
+            start = self._health_next % len(services)
+            services = (services[start:] + services[:start])[:HEALTH_SAMPLES_PER_TICK]
+            self._health_next = start + len(services)
+            dt *= rounds
+        boosts = self.flags.error_boosts()
+        for svc in services:
             bad = self._live_bad_weight(svc)
             noise = rng.uniform(0.9, 1.1)
-            svc.error_ratio = min(1.0, self._error_ratio(svc) * noise)
+            svc.error_ratio = min(1.0, self._error_ratio(svc, boosts) * noise)
             svc.p99_ms = (svc.base_p99 + 1400.0 * bad) * noise
             svc.rps = svc.base_rps * (1.0 + 0.1 * math.sin(self.elapsed / 60.0)) * noise
             svc.series_error.append(round(svc.error_ratio, 5))
@@ -437,12 +457,12 @@ class World:
             for i, le in enumerate(LATENCY_BUCKETS_S):
                 svc.latency_buckets[i] += n * (1.0 - math.exp(-le / mean_s))
             svc.latency_sum += n * mean_s
-        self._publish_health()
+        self._publish_health(services)
 
-    def _publish_health(self) -> None:
-        """Publish on the change feed the health of services whose figures moved beyond a step."""
+    def _publish_health(self, sampled: list[ServiceSim]) -> None:
+        """Publish on the change feed the health of the services sampled whose figures moved beyond a step."""
         changed = [
-            s for s in self.services.values()
+            s for s in sampled
             if s.published is None
             or moved(s.published.error_ratio, s.error_ratio, ERROR_RATIO_FLOOR)
             or moved(s.published.p99_ms, s.p99_ms, P99_MS_FLOOR)
@@ -488,8 +508,8 @@ class World:
     def _health(self, s: ServiceSim) -> ServiceHealth:
         return ServiceHealth(
             service=s.name, error_ratio=round(s.error_ratio, 5), p99_ms=round(s.p99_ms, 1), rps=round(s.rps, 2),
-            series=HealthSeries(interval_s=self.config.tick, error_ratio=list(s.series_error),
-                                p99_ms=list(s.series_p99)),
+            series=HealthSeries(interval_s=self.config.tick * self._health_rounds(),
+                                error_ratio=list(s.series_error), p99_ms=list(s.series_p99)),
         )
 
     def health(self) -> list[ServiceHealth]:
