@@ -60,7 +60,7 @@ def test_json_for_the_cli_is_inert_but_whole() -> None:
     assert len(data["x␛]0;PWN␇␛]52;c;UFdO␇<U+009B>6n<U+202E>NWP␈␍"][3]["k"]) > 200 * 10, flat[:80]  # not cut
 
 
-# ---- the JSON the CLI prints: inert_json is json.dumps(inert(…)), the same text ------------------------------
+# ---- the JSON the CLI prints: inert_json is inert(…) as ASCII JSON, laid out as json.dumps lays it out -----------
 
 # text as servers may send it: controls, DEL, C1, bidi overrides, zero-width characters, escapes' look-alikes
 _HOSTILE = st.text(alphabet=st.one_of(
@@ -73,12 +73,30 @@ _JSONABLE = st.recursive(
 
 @settings(max_examples=400, deadline=None)
 @given(_JSONABLE)
-def test_the_cli_json_is_the_sanitised_json_text_for_any_data(data: object) -> None:
+def test_the_cli_json_is_the_sanitised_data_for_any_data(data: object) -> None:
+    text, line = inert_json(data), inert_json(data, indent=None)
+    assert text.isascii() and line.isascii() and "\n" not in line
+    assert json.loads(text) == json.loads(line) == inert(data)  # every string sanitised, every value kept
+    assert msgspec.json.format(text, indent=2) == text
+    # the strings written as json.dumps writes them (ASCII escapes); only a float may be spelt otherwise (1e-05 is
+    # written 0.00001), so the text read back and written again is json.dumps' text
+    assert json.dumps(json.loads(text), indent=2, ensure_ascii=True) == json.dumps(inert(data), indent=2,
+                                                                                   ensure_ascii=True)
+
+
+_NO_FLOATS = st.recursive(
+    st.none() | st.booleans() | st.integers() | _HOSTILE,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_HOSTILE, inner, max_size=5), max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NO_FLOATS)
+def test_the_cli_json_without_floats_is_json_dumps_text_of_the_sanitised_data(data: object) -> None:
     assert inert_json(data) == json.dumps(inert(data), indent=2, ensure_ascii=True)
-    assert inert_json(data, indent=None) == json.dumps(inert(data), ensure_ascii=True)
+    assert inert_json(data, indent=None) == json.dumps(inert(data), ensure_ascii=True, separators=(",", ":"))
 
 
 def test_the_cli_json_of_a_lone_surrogate_and_a_literal_escape() -> None:
-    data = {"k\\u001b": ["\udc80", "\\\\u202e", "a\\\u001bb"]}
-    assert inert_json(data) == json.dumps(inert(data), indent=2, ensure_ascii=True)
+    data = {"k\\u001b": ["\udc80", "\\\\u202e", "a\\\u001bb"], "n": float("nan")}
+    assert inert_json(data) == json.dumps(inert({**data, "n": None}), indent=2, ensure_ascii=True)
     assert "<U+DC80>" in inert_json(data) and "\\u001b" not in inert_json(data).replace("\\\\u001b", "")

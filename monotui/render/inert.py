@@ -4,6 +4,7 @@ text printed by `jq -r`, or pasted from a log, cannot act on a terminal (ESC, C1
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -52,6 +53,17 @@ def pretty(data: Any) -> str:
 # `u0041` of a string's literal `\\u0041` is never read as an escape.
 _ESCAPE = re.compile(r"\\\\|\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})|\\u([0-9a-f]{4})|\\([nrtbf])")
 _SHORT = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+# In msgspec's JSON, controls are escapes and DEL and non-ASCII characters are written as they are: those are
+# the places the sanitiser has anything to do (printable ASCII it leaves as it is). Two patterns, each quick to
+# scan for (one starts with a backslash; the other is needed only when the text is not all ASCII or holds DEL).
+_MSGSPEC_ESCAPE = re.compile(r"\\(?:\\|u([0-9a-f]{4})|([nrtbf]))")
+_RAW = re.compile(r"[^\x00-\x7e]")
+
+
+def _escaped(char: str, written: str) -> str:
+    """`char`, written in the text as `written`, as the sanitiser shows it, in ASCII JSON."""
+    shown = clean(char, limit=None)
+    return written if shown == char and written.isascii() else json.dumps(shown, ensure_ascii=True)[1:-1]
 
 
 def _inert_escape(match: re.Match[str]) -> str:
@@ -64,18 +76,50 @@ def _inert_escape(match: re.Match[str]) -> str:
         char = _SHORT[short]
     else:
         return match.group()  # an escaped backslash
-    shown = clean(char, limit=None)
-    return match.group() if shown == char else json.dumps(shown, ensure_ascii=True)[1:-1]
+    return _escaped(char, match.group())
+
+
+def _inert_msgspec_escape(match: re.Match[str], memo: dict[str, str]) -> str:
+    written = match.group()
+    if (known := memo.get(written)) is not None:
+        return known
+    code, short = match.groups() if match.re is _MSGSPEC_ESCAPE else (None, None)
+    char = chr(int(code, 16)) if code else _SHORT[short] if short else written if match.re is _RAW else ""
+    memo[written] = out = _escaped(char, written) if char else written  # "": an escaped backslash
+    return out
 
 
 def inert_json(data: Any, indent: int | None = 2) -> str:
-    """`json.dumps(inert(data), indent=indent, ensure_ascii=True)`, the same text, without a Python call per
-    value: the encoding and the indent in C, then each escape in the text (a character `clean` may change)
-    sanitised as `clean` sanitises that character (tests/test_render_inert.py holds the two to the same text)."""
-    text = _ESCAPE.sub(_inert_escape, json.dumps(data, ensure_ascii=True))
-    if not indent:
-        return text
+    """JSON of `data` for a terminal or a pipe: ASCII, every string (keys too) sanitised as `inert` sanitises it,
+    without a Python call per value. msgspec writes the text and the indent in C; then each place in the text the
+    sanitiser may change (an escape, DEL, a non-ASCII character) is written as `clean` shows that character, with
+    ASCII escapes. Its values are `inert(data)`'s; NaN and infinities are null (JSON has neither; jq refuses
+    them). With an indent, laid out as `json.dumps(…, indent=indent, ensure_ascii=True)` lays it out; without,
+    on one line with no space (tests/test_render_inert.py, tests/test_inert_json_edges.py)."""
     try:
-        return msgspec.json.format(text.encode(), indent=indent).decode()
-    except msgspec.DecodeError:  # NaN or Infinity, which json.dumps writes and the C formatter refuses
-        return json.dumps(json.loads(text), indent=indent, ensure_ascii=True)
+        encoded = msgspec.json.encode(data)
+    except (UnicodeEncodeError, TypeError):  # a lone surrogate, which UTF-8 cannot carry
+        return _inert_json_dumps(data, indent)
+    memo: dict[str, str] = {}
+    text = _MSGSPEC_ESCAPE.sub(lambda m: _inert_msgspec_escape(m, memo), encoded.decode())
+    if not encoded.isascii() or b"\x7f" in encoded:  # the escapes written above are ASCII: not matched again
+        text = _RAW.sub(lambda m: _inert_msgspec_escape(m, memo), text)
+    return msgspec.json.format(text, indent=indent) if indent else text
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
+def _inert_json_dumps(data: Any, indent: int | None) -> str:
+    """inert_json by json.dumps, which writes a lone surrogate as an escape (rare: slower, one walk of the data;
+    models, times and enums made JSON-ready first, as msgspec would write them)."""
+    data = _finite(msgspec.to_builtins(data))
+    text = _ESCAPE.sub(_inert_escape, json.dumps(data, ensure_ascii=True, separators=(",", ":")))
+    return msgspec.json.format(text, indent=indent) if indent else text
