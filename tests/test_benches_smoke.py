@@ -44,8 +44,10 @@ BENCHES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
                                   "feed_changes.client_cpu_ms"]}),
     "viewers": ([], {"viewers": ["feed.requests_per_s", "feed.bytes_per_s", "bulk.bytes_per_s",
                                  "uncompressed.bytes_per_s", "bulk_vs_feed_bytes_x"]}),
-    "scale": ([], {"scale": ["first_full_table_s", "idle_cpu_fraction", "cpu_per_poll_interval_s",
-                             "key_to_frame_ms_median", "key_to_frame_ms_p95", "rss_mb"]}),
+    "scale": (["--busy", "1"], {"scale": ["first_full_table_s", "idle_cpu_fraction", "cpu_per_poll_interval_s",
+                                          "key_to_frame_ms_median", "key_to_frame_ms_p95", "rss_mb"],
+                                "scale_busy": ["first_full_table_s", "key_to_frame_ms_p95", "busy_loops",
+                                               "ratio_first_full_table_s", "ratio_key_to_frame_ms_p95"]}),
     "hostile": ([], {"hostile": ["key_to_frame_ms_median", "key_to_frame_ms_p95", "key_to_frame_ms_max",
                                  "app_rss_mb"]}),
     "huge": ([], {"memory_per_rollout": ["models_bytes_per_rollout", "app_table_bytes_per_rollout"],
@@ -64,7 +66,7 @@ BENCHES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "oneshot": ([], {"status_json_vs_curl": ["status_json_s", "status_json_rss_mb", "floor_s", "floor_rss_mb",
                                              "ratio_time", "ratio_rss"]}),
 }
-# how many of each figure a smoke run prints (one per size, mode or case)
+# how many of each figure a smoke run prints (one per size, mode or case; bench.scale: quiet and busy, each)
 COUNTS = {"scale": 2, "hostile": 2}
 
 
