@@ -129,3 +129,26 @@ async def test_keys_typed_right_after_the_filter_closes_reach_the_table(app: Mon
         assert app.rollouts.table.selected_key == "east/cart-api"
         assert len(app.screen_stack) == 2, "p reached the table: the pause confirmation is open"
         assert "Pause cart-api" in "\n".join(screen_lines(app))
+
+
+async def test_the_count_is_drawn_again_only_when_it_changes(app: MonotuiApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count is set at every tick and poll; setting a text lays the whole screen out again (it may wrap), a
+    cost that at 10,000 services delayed keys: it is set only when it changes."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await rows_loaded(app, 8)
+        status = app.rollouts.filter_status
+        updates: list[object] = []
+        update = status.update
+        monkeypatch.setattr(status, "update", lambda *a, **k: (updates.append(a), update(*a, **k))[1])
+        for _ in range(3):
+            app.rollouts.refresh_views(force=True)  # what each tick of the clock does
+        assert updates == []
+        await type_filter(pilot, "cart")  # c, ca, car, cart: a count per change (8, 7, 1 of 8)
+        assert static_text(app, "#filter-status") == "1 of 8 match"
+        assert [str(text) for (text,) in updates] == ["8 of 8 match", "7 of 8 match", "1 of 8 match"]
+        for _ in range(3):
+            app.rollouts.refresh_views(force=True)
+        assert len(updates) == 3
+        await pilot.press("escape")
+        await settle(pilot)
+        assert static_text(app, "#filter-status").strip() == "" and len(updates) == 4

@@ -74,6 +74,7 @@ class RolloutsScreen(Screen[None]):
         self._truncated: tuple[int, int] | None = None
         self._filter = ""
         self._row_filter: RowFilter = NO_FILTER
+        self._filter_shown = ("", False)  # the filter's count as shown: (text, a warning)
         self._last_version = -1
         self._events_shown: object = False
         self._event_lines: dict[int, tuple[SourceEvent, Text]] = {}  # id → the event (kept: ids stay unique), line
@@ -546,16 +547,20 @@ class RolloutsScreen(Screen[None]):
         self._row_filter = parse(text)
 
     def _show_filter_status(self, matching: int, total: int) -> None:
-        """Beside the filter: how many rows match, or that none does (and how to clear it), or a bad expression."""
-        if not self._row_filter:
-            self.filter_status.update("")
+        """Beside the filter: how many rows match, or that none does (and how to clear it), or a bad expression.
+        Updated only when it changes: an update lays the whole screen out again (it may wrap), and this runs at
+        every tick and poll."""
+        text, warn = "", False
+        if self._row_filter:
+            text = f"{matching:,} of {total:,} match" if matching else \
+                f"no rollout matches — {self.key_of('clear_filter')} clears"
+            if self._row_filter.problem:  # after the count (what the filter shows), wrapped under it when long
+                text = f"{text} · {self._row_filter.problem}"
+            warn = not matching or bool(self._row_filter.problem)
+        if (text, warn) == self._filter_shown:
             return
-        text = f"{matching:,} of {total:,} match" if matching else \
-            f"no rollout matches — {self.key_of('clear_filter')} clears"
-        if self._row_filter.problem:  # after the count (what the filter shows), wrapped under it when long
-            text = f"{text} · {self._row_filter.problem}"
-        warn = not matching or self._row_filter.problem
-        self.filter_status.update(Text(text, style="bold yellow" if warn else "bold"))
+        self._filter_shown = (text, warn)
+        self.filter_status.update(Text(text, style="bold yellow" if warn else "bold") if text else "")
 
     def action_filter(self) -> None:
         self._show_filter_bar(True)
