@@ -75,6 +75,7 @@ class ServiceSim:
     requests: dict[str, float] = field(default_factory=lambda: {"200": 0.0, "500": 0.0})
     latency_buckets: list[float] = field(default_factory=list)
     latency_sum: float = 0.0
+    health_at: float = 0.0  # the world's elapsed seconds at its last health sample
     # the health figures last published on the change feed: (error ratio, p99, rps, series)
     published: ServiceHealth | None = None
 

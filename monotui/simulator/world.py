@@ -148,7 +148,7 @@ class World:
         self.flags = FlagStore(lambda: self.now, random.Random(self.config.seed + 1))
         self.flags.seed(self.services, self.config.flag_share)
         self._next_flip_in = self._draw_flip_gap()
-        self._health_next = 0  # where the next tick's sample of health starts (a large production)
+        self._health_turn = 0  # which of the services' turns the next tick samples (a large production)
         self._sample_health(self.config.tick, every=True)
 
     # ---- construction --------------------------------------------------------------------------------------
@@ -434,13 +434,13 @@ class World:
         self.health_version += 1
         services = list(self.services.values())
         rounds = 1 if every else self._health_rounds()
-        if rounds > 1:
-            start = self._health_next % len(services)
-            services = (services[start:] + services[:start])[:HEALTH_SAMPLES_PER_TICK]
-            self._health_next = start + len(services)
-            dt *= rounds
+        if rounds > 1:  # each service once every `rounds` ticks: at most HEALTH_SAMPLES_PER_TICK a tick
+            services = services[self._health_turn % rounds::rounds]
+            self._health_turn += 1
         boosts = self.flags.error_boosts()
         for svc in services:
+            span = dt if rounds == 1 else self.elapsed - svc.health_at  # the time since its last sample
+            svc.health_at = self.elapsed
             bad = self._live_bad_weight(svc)
             noise = rng.uniform(0.9, 1.1)
             svc.error_ratio = min(1.0, self._error_ratio(svc, boosts) * noise)
@@ -448,7 +448,7 @@ class World:
             svc.rps = svc.base_rps * (1.0 + 0.1 * math.sin(self.elapsed / 60.0)) * noise
             svc.series_error.append(round(svc.error_ratio, 5))
             svc.series_p99.append(round(svc.p99_ms, 1))
-            n = svc.rps * dt
+            n = svc.rps * span
             errors = n * svc.error_ratio
             svc.requests["500"] += errors
             svc.requests["200"] += n - errors
