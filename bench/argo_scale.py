@@ -1,22 +1,30 @@
 """Argo Rollouts at scale: N rollouts in M namespaces in the Kubernetes API stand-in, shown in a headless app.
 
 Prints JSON: seconds from app start to the first full table, and from a MODIFIED event in the stand-in to the
-changed cell on screen (median and worst of several), plus the same for the engine alone (no UI).
+changed cell on screen (median and worst of several), plus the same for the engine alone (no UI); and, in the same
+run, the floor: `kubectl get rollouts.argoproj.io -A -o json` against the same stand-in, from process start to
+exit, beside `monotui status --json` on the same source, from process start to exit (medians of `--runs`), with
+their ratios.
 
-    python -m bench.argo_scale [--rollouts 2000] [--namespaces 50] [--samples 10] [--smoke]
+    python -m bench.argo_scale [--rollouts 2000] [--namespaces 50] [--samples 10] [--runs 3] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import emit, smoke
+from bench.terminal import bench_env, config_file
 from monotui.config import build_settings
 from monotui.engine.core import Engine
 from monotui.render.rollouts import COLUMN_LABELS
@@ -102,15 +110,40 @@ async def measure_engine(kube: KubeStandin, folder: Path, count: int, samples: i
             "modified_to_state_ms_median": round(statistics.median(latencies) * 1000, 1)}
 
 
+def wall(command: list[str], env: dict[str, str], runs: int) -> float:
+    """Median seconds of `command` from start to exit (it must succeed), its output thrown away."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True, timeout=300)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def one_shot(kube: KubeStandin, folder: Path, runs: int) -> dict[str, Any]:
+    """`kubectl get rollouts -A -o json` (the floor) and `monotui status --json`, alternated, from process start."""
+    kubeconfig = kube.kubeconfig(folder / "kubeconfig")
+    env = {**bench_env(folder), "KUBECONFIG": str(kubeconfig), "HOME": str(folder), "NO_COLOR": "1"}
+    config = config_file(folder, [{"name": "k8s", "kind": "argo-rollouts", "context": "standin", "timeout": 60,
+                                   "kubeconfig": str(kubeconfig)}])
+    if not shutil.which("kubectl"):
+        return {"error": "kubectl is not installed: no floor"}
+    floor = wall(["kubectl", "--context", "standin", "get", "rollouts.argoproj.io", "-A", "-o", "json"], env, runs)
+    status = wall([sys.executable, "-m", "monotui", "--config", str(config), "status", "--json"], env, runs)
+    return {"kubectl_get_s": round(floor, 3), "status_json_s": round(status, 3),
+            "ratio_status_json_to_kubectl": round(status / floor, 2), "load": round(os.getloadavg()[0], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rollouts", type=int, default=2000)
     parser.add_argument("--namespaces", type=int, default=50)
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3, help="runs of kubectl and status --json (medians)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (MONOTUI_BENCH_SMOKE=1)")
     args = parser.parse_args()
     if smoke(args):
-        args.rollouts, args.namespaces, args.samples = 50, 5, 2
+        args.rollouts, args.namespaces, args.samples, args.runs = 50, 5, 2, 1
     objects = synthetic(args.rollouts, args.namespaces)
     out: dict[str, Any] = {"rollouts": args.rollouts, "namespaces": args.namespaces}
     with tempfile.TemporaryDirectory() as tmp, KubeStandin(objects, options=StandinOptions(bookmark_interval=30)) \
@@ -119,6 +152,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, KubeStandin(objects, options=StandinOptions(bookmark_interval=30)) \
             as kube:
         out["app"] = asyncio.run(measure_app(kube, Path(tmp), args.rollouts, args.samples))
+    with tempfile.TemporaryDirectory() as tmp, KubeStandin(objects, options=StandinOptions(bookmark_interval=30)) \
+            as kube:
+        out["one_shot"] = one_shot(kube, Path(tmp), args.runs)
+    floor = out["one_shot"].get("kubectl_get_s")
+    if floor:  # the app's table is timed in-process from the app's start: no imports, no process start
+        out["ratio_app_first_table_to_kubectl"] = round(out["app"]["first_full_table_s"] / floor, 2)
     out["targets"] = {"first_full_table_s": 3.0, "modified_to_screen_ms": 200}
     emit("argo_scale", out)
 
