@@ -411,7 +411,8 @@ class UnleashProvider:
             offset += page.count
             if read and first and horizon is None:  # back to OVERLAP before the newest event
                 horizon = min(max(e.createdAt for e in read), cap) - OVERLAP
-            if (page.count < EVENTS_PAGE or offset >= MAX_CATCH_UP or (page.total is not None and offset >= page.total)
+            # not by the answer's `total`: an event committed between Unleash's count and its page would be missed
+            if (page.count < EVENTS_PAGE or offset >= MAX_CATCH_UP
                     or (horizon is not None and read and min(e.createdAt for e in read) < horizon
                         and (not first or offset >= self.config.history))):
                 break
