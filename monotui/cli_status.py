@@ -6,9 +6,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
 from monotui.colour_env import no_color_asked
+from monotui.models import fields_of
 from monotui.owners import owner_json
 
 EXIT_USAGE = 2
@@ -40,12 +39,10 @@ def status_json(engine: Any, now: datetime) -> dict[str, Any]:
         sources.append({"name": name, "state": s.state, "error": s.error, "read_only": s.read_only})
     rollouts = []
     for view in state.views(now):
-        # the model's fields, nested models and times as they are: inert_json encodes them (in C) as as_json would
-        item = msgspec.structs.asdict(view.rollout)
+        item = fields_of(view.rollout)  # inert_json encodes the models in C, as as_json's dicts would be
         item["source"] = view.source
         item["attention"] = view.attention.name.lower()
-        item["health"] = ({k: v for k, v in msgspec.structs.asdict(view.health).items() if k != "series"}
-                          if view.health else None)
+        item["health"] = fields_of(view.health, exclude={"series"}) if view.health else None
         item["owner"] = owner_json(view.owner)  # as merged (config first), every key present: null when unknown
         rollouts.append(item)
     # a server's text is sanitised as it is printed (render.inert.inert_json): `jq -r` prints it to a terminal

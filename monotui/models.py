@@ -68,6 +68,15 @@ def as_json(model: msgspec.Struct, exclude: set[str] | None = None) -> dict[str,
     return data
 
 
+def fields_of(model: msgspec.Struct, exclude: set[str] | None = None) -> dict[str, Any]:
+    """`model`'s fields as a dict, nested models, times and enums as they are: for msgspec to encode in C (what
+    `as_json` gives, once encoded), without converting every value in Python first."""
+    data = msgspec.structs.asdict(model)
+    for key in exclude or ():
+        data.pop(key, None)
+    return data
+
+
 def checked(model: M) -> M:
     """`model` validated as if it had been read from JSON (keyword construction checks no constraint): raises
     msgspec.ValidationError naming the field."""

@@ -79,14 +79,17 @@ def _inert_escape(match: re.Match[str]) -> str:
     return _escaped(char, match.group())
 
 
-def _inert_msgspec_escape(match: re.Match[str], memo: dict[str, str]) -> str:
-    written = match.group()
-    if (known := memo.get(written)) is not None:
-        return known
-    code, short = match.groups() if match.re is _MSGSPEC_ESCAPE else (None, None)
-    char = chr(int(code, 16)) if code else _SHORT[short] if short else written if match.re is _RAW else ""
-    memo[written] = out = _escaped(char, written) if char else written  # "": an escaped backslash
-    return out
+def _memoised(memo: dict[str, str], written: str, char: str) -> str:
+    if (known := memo.get(written)) is None:
+        known = memo[written] = _escaped(char, written)
+    return known
+
+
+def _msgspec_escape(match: re.Match[str], memo: dict[str, str]) -> str:
+    code, short = match.groups()
+    if not (code or short):
+        return match.group()  # an escaped backslash
+    return _memoised(memo, match.group(), chr(int(code, 16)) if code else _SHORT[short])
 
 
 def inert_json(data: Any, indent: int | None = 2) -> str:
@@ -101,9 +104,9 @@ def inert_json(data: Any, indent: int | None = 2) -> str:
     except (UnicodeEncodeError, TypeError):  # a lone surrogate, which UTF-8 cannot carry
         return _inert_json_dumps(data, indent)
     memo: dict[str, str] = {}
-    text = _MSGSPEC_ESCAPE.sub(lambda m: _inert_msgspec_escape(m, memo), encoded.decode())
+    text = _MSGSPEC_ESCAPE.sub(lambda m: _msgspec_escape(m, memo), encoded.decode())
     if not encoded.isascii() or b"\x7f" in encoded:  # the escapes written above are ASCII: not matched again
-        text = _RAW.sub(lambda m: _inert_msgspec_escape(m, memo), text)
+        text = _RAW.sub(lambda m: _memoised(memo, m.group(), m.group()), text)
     return msgspec.json.format(text, indent=indent) if indent else text
 
 
